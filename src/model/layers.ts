@@ -1,0 +1,102 @@
+/**
+ * Layer descriptions: plain, structured-clone data that the CPU reference,
+ * the GPU executor, the accounting and the model file all read.
+ *
+ * Tensor layouts (fixed across the whole lab, so kernels and references agree):
+ * - activations: NHWC, one image is `[H, W, C]`, channels contiguous (so four
+ *   int8 channels pack into one u32 for `dot4I8Packed`);
+ * - conv2d weight: `[outC, kH, kW, inC]` (one filter contiguous);
+ * - depthwiseConv2d weight: `[kH, kW, C]` (channel multiplier 1);
+ * - dense weight: `[out, in]` (one neuron's row contiguous, which makes
+ *   structured pruning of a neuron the removal of one row);
+ * - biases: `[outC]` / `[out]`;
+ * - flatten keeps NHWC order: index = (h * W + w) * C + c.
+ */
+
+/** Padding mode of a convolution. `same` pads so that out = ceil(in / stride). */
+export type Padding = 'valid' | 'same';
+
+interface LayerBase {
+  /** Unique within a model; weight tensors are named `${name}.weight` and `${name}.bias`. */
+  name: string;
+}
+
+/** 2-D convolution with `filters` output channels. */
+export interface Conv2dLayer extends LayerBase {
+  kind: 'conv2d';
+  filters: number;
+  kernel: [number, number];
+  stride: [number, number];
+  padding: Padding;
+  bias: boolean;
+}
+
+/** Depthwise 2-D convolution: one filter per input channel (channel multiplier 1). */
+export interface DepthwiseConv2dLayer extends LayerBase {
+  kind: 'depthwiseConv2d';
+  kernel: [number, number];
+  stride: [number, number];
+  padding: Padding;
+  bias: boolean;
+}
+
+/** Max or average pooling over `window`, moving by `stride`, no padding (floor mode). */
+export interface Pool2dLayer extends LayerBase {
+  kind: 'maxPool2d' | 'avgPool2d';
+  window: [number, number];
+  stride: [number, number];
+}
+
+/** Fully connected layer: y = W x + b, W is `[units, in]`. */
+export interface DenseLayer extends LayerBase {
+  kind: 'dense';
+  units: number;
+  bias: boolean;
+}
+
+/** Parameter-free element-wise or reshaping layers. */
+export interface SimpleLayer extends LayerBase {
+  kind: 'relu' | 'flatten' | 'softmax';
+}
+
+/** Any layer of a model; discriminated on `kind`. */
+export type Layer = Conv2dLayer | DepthwiseConv2dLayer | Pool2dLayer | DenseLayer | SimpleLayer;
+
+/** Every layer kind, for registries typed `satisfies Record<LayerKind, …>`. */
+export type LayerKind = Layer['kind'];
+
+export const LAYER_KINDS: readonly LayerKind[] = [
+  'conv2d',
+  'depthwiseConv2d',
+  'maxPool2d',
+  'avgPool2d',
+  'dense',
+  'relu',
+  'flatten',
+  'softmax',
+];
+
+/** An architecture: input shape of one image `[H, W, C]` and the layers in order. */
+export interface Architecture {
+  name: string;
+  /** One image, NHWC without the batch: `[H, W, C]`. */
+  inputShape: [number, number, number];
+  layers: Layer[];
+}
+
+/** Names of the weight tensors a layer owns, in a stable order. */
+export function weightNames(layer: Layer): string[] {
+  switch (layer.kind) {
+    case 'conv2d':
+    case 'depthwiseConv2d':
+    case 'dense':
+      return layer.bias ? [`${layer.name}.weight`, `${layer.name}.bias`] : [`${layer.name}.weight`];
+    default:
+      return [];
+  }
+}
+
+/** True for layers that carry weights. */
+export function hasWeights(layer: Layer): layer is Conv2dLayer | DepthwiseConv2dLayer | DenseLayer {
+  return layer.kind === 'conv2d' || layer.kind === 'depthwiseConv2d' || layer.kind === 'dense';
+}
