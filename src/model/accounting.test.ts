@@ -100,6 +100,16 @@ describe('LeNet-5 and LeNet-300-100', () => {
     expect(convFlops(sep)).toBe(28_800 + 23_040 + 64_000 + 128_000);
     expect(convFlops(accountModel(architecture('lenet5'))) / convFlops(sep)).toBeGreaterThan(3);
   });
+  it('the docs/flops.md table of built-in networks', () => {
+    const row = (n: string) => {
+      const t = accountModel(architecture(n)).total;
+      return [t.params, t.macs, t.flops];
+    };
+    expect(row('article-net')).toEqual([17_698, 74_925, 153_730]);
+    // dw1 25+1, pw1 20+20, dw2 25×20+20, pw2 20×50+50, fc1 400,500, fc2 5,010
+    expect(row('lenet5-separable')).toEqual([26 + 40 + 520 + 1_050 + 400_500 + 5_010, 526_920, 1_068_560]);
+    expect(row('lenet-300-100')).toEqual([266_610, 266_200, 532_400]);
+  });
   it('every built-in architecture infers shapes and ends at 10 logits', () => {
     for (const name of Object.keys(ARCHITECTURES)) {
       const shapes = inferShapes(architecture(name));
