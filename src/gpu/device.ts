@@ -1,0 +1,187 @@
+/**
+ * GPU acquisition for the browser (navigator.gpu) and Node (npm `webgpu`,
+ * Dawn). Reports what the adapter offers so the executor can pick kernel
+ * variants and the benchmark can say what it ran on.
+ */
+
+/** Thrown when no WebGPU adapter or device can be had; the message says what to enable. */
+export class WebGPUUnavailableError extends Error {
+  constructor(detail: string) {
+    super(
+      `WebGPU is unavailable: ${detail}. ` +
+        'In a browser use Chrome or Edge 113+ (or enable chrome://flags/#enable-unsafe-webgpu, served from http://localhost or https). ' +
+        'In Node install the Debian packages libvulkan1 and chromium (for SwiftShader) and set ' +
+        'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json before the process starts.',
+    );
+    this.name = 'WebGPUUnavailableError';
+  }
+}
+
+/** Thrown by the executor when the device was lost and could not be recovered. */
+export class DeviceLostError extends Error {
+  constructor(
+    readonly reason: string,
+    detail: string,
+  ) {
+    super(`GPU device lost (${reason}): ${detail}`);
+    this.name = 'DeviceLostError';
+  }
+}
+
+/** What the adapter is and offers; plain data (crosses the worker boundary). */
+export interface AdapterReport {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** True for CPU implementations (SwiftShader, llvmpipe, WARP): kernel variants differ. */
+  software: boolean;
+  features: { timestampQuery: boolean; shaderF16: boolean; subgroups: boolean };
+  /** Every adapter feature name, sorted. */
+  allFeatures: string[];
+  wgslLanguageFeatures: { packed4x8IntegerDotProduct: boolean; all: string[] };
+  /** The limits of the *device* as created (we request the adapter's maxima for the ones that matter). */
+  limits: {
+    maxStorageBufferBindingSize: number;
+    maxBufferSize: number;
+    maxComputeInvocationsPerWorkgroup: number;
+    maxComputeWorkgroupStorageSize: number;
+    maxComputeWorkgroupSizeX: number;
+    maxComputeWorkgroupsPerDimension: number;
+    maxStorageBuffersPerShaderStage: number;
+  };
+  /** 'browser' or 'node' (Dawn). */
+  runtime: 'browser' | 'node';
+}
+
+/** An acquired device plus what is needed to replace it after a loss. */
+export interface Gpu {
+  device: GPUDevice;
+  adapter: GPUAdapter;
+  report: AdapterReport;
+  /** Resolves when this device is lost (including on `device.destroy()`). */
+  lost: Promise<GPUDeviceLostInfo>;
+  /** True once `lost` has resolved. */
+  isLost(): boolean;
+  /** The options it was acquired with, so `reacquireGpu` can repeat them. */
+  options: AcquireOptions;
+}
+
+export interface AcquireOptions {
+  powerPreference?: GPUPowerPreference;
+  /** Dawn toggles / backend for Node, e.g. ['backend=opengl']; ignored in browsers. */
+  nodeFlags?: string[];
+  /** Ask for timestamp-query when offered (default true). */
+  timestamps?: boolean;
+}
+
+let nodeGpu: Promise<GPU> | null = null;
+
+/** Node: load Dawn once per process. The module name is a variable so bundlers never pull it in. */
+async function nodeNavigatorGpu(flags: string[]): Promise<GPU> {
+  nodeGpu ??= (async () => {
+    const name = 'webgpu';
+    let mod: { create(options: string[]): GPU; globals: object };
+    try {
+      mod = (await import(/* @vite-ignore */ name)) as typeof mod;
+    } catch (e) {
+      throw new WebGPUUnavailableError(`the npm package 'webgpu' could not be loaded (${(e as Error).message})`);
+    }
+    // Dawn's GPUBufferUsage, GPUMapMode… constants are not globals in Node until we put them there.
+    Object.assign(globalThis, mod.globals);
+    return mod.create(flags);
+  })();
+  try {
+    return await nodeGpu;
+  } catch (e) {
+    nodeGpu = null;
+    throw e;
+  }
+}
+
+function isSoftware(info: GPUAdapterInfo, adapter: GPUAdapter): boolean {
+  const s = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
+  const fallback = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  return fallback || /swiftshader|llvmpipe|lavapipe|softpipe|warp|microsoft basic render/.test(s);
+}
+
+/**
+ * Acquire an adapter and device. Requests timestamp-query when present and
+ * the adapter's maxima for storage-binding size, buffer size, workgroup
+ * invocations and workgroup storage (the defaults are far lower than what
+ * batch-1024 inference needs). Throws WebGPUUnavailableError on failure.
+ */
+export async function acquireGpu(options: AcquireOptions = {}): Promise<Gpu> {
+  const inBrowser = typeof navigator !== 'undefined' && !!(navigator as Navigator & { gpu?: GPU }).gpu;
+  const isNode = typeof process !== 'undefined' && !!process.versions?.node && !inBrowser;
+  let gpu: GPU;
+  if (inBrowser) gpu = navigator.gpu;
+  else if (isNode) gpu = await nodeNavigatorGpu(options.nodeFlags ?? []);
+  else throw new WebGPUUnavailableError('navigator.gpu is not defined in this browser');
+
+  const adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined);
+  if (!adapter) throw new WebGPUUnavailableError('requestAdapter() returned no adapter');
+
+  const want: GPUFeatureName[] = [];
+  if (options.timestamps !== false && adapter.features.has('timestamp-query')) want.push('timestamp-query');
+  const al = adapter.limits;
+  const requiredLimits: Record<string, number> = {
+    maxStorageBufferBindingSize: al.maxStorageBufferBindingSize,
+    maxBufferSize: al.maxBufferSize,
+    maxComputeInvocationsPerWorkgroup: al.maxComputeInvocationsPerWorkgroup,
+    maxComputeWorkgroupStorageSize: al.maxComputeWorkgroupStorageSize,
+    maxComputeWorkgroupSizeX: al.maxComputeWorkgroupSizeX,
+    maxStorageBuffersPerShaderStage: al.maxStorageBuffersPerShaderStage,
+  };
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({ requiredFeatures: want, requiredLimits, label: 'compression-lab' });
+  } catch (e) {
+    throw new WebGPUUnavailableError(`requestDevice() failed: ${(e as Error).message}`);
+  }
+  let lostFlag = false;
+  const lost = device.lost.then((info) => {
+    lostFlag = true;
+    return info;
+  });
+
+  const info = adapter.info;
+  const wgsl = gpu.wgslLanguageFeatures ? [...gpu.wgslLanguageFeatures].sort() : [];
+  const dl = device.limits;
+  const report: AdapterReport = {
+    vendor: info.vendor ?? '',
+    architecture: info.architecture ?? '',
+    device: info.device ?? '',
+    description: info.description ?? '',
+    software: isSoftware(info, adapter),
+    features: {
+      timestampQuery: device.features.has('timestamp-query'),
+      shaderF16: adapter.features.has('shader-f16'),
+      subgroups: adapter.features.has('subgroups'),
+    },
+    allFeatures: [...adapter.features].map(String).sort(),
+    wgslLanguageFeatures: { packed4x8IntegerDotProduct: wgsl.includes('packed_4x8_integer_dot_product'), all: wgsl },
+    limits: {
+      maxStorageBufferBindingSize: dl.maxStorageBufferBindingSize,
+      maxBufferSize: dl.maxBufferSize,
+      maxComputeInvocationsPerWorkgroup: dl.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupStorageSize: dl.maxComputeWorkgroupStorageSize,
+      maxComputeWorkgroupSizeX: dl.maxComputeWorkgroupSizeX,
+      maxComputeWorkgroupsPerDimension: dl.maxComputeWorkgroupsPerDimension,
+      maxStorageBuffersPerShaderStage: dl.maxStorageBuffersPerShaderStage,
+    },
+    runtime: inBrowser ? 'browser' : 'node',
+  };
+  return { device, adapter, report, lost, isLost: () => lostFlag, options };
+}
+
+/** A fresh device after a loss (a lost adapter cannot make another device, so ask for a new adapter too). */
+export function reacquireGpu(previous: Gpu): Promise<Gpu> {
+  return acquireGpu(previous.options);
+}
+
+/** One line naming the adapter, for logs and benchmark records. */
+export function describeAdapter(r: AdapterReport): string {
+  const name = [r.vendor, r.architecture, r.device || r.description].filter(Boolean).join(' / ');
+  return `${name || 'unknown adapter'}${r.software ? ' (software)' : ''} [${r.runtime}]`;
+}

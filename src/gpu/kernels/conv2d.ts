@@ -1,0 +1,154 @@
+import shader from '../../../shaders/conv2d.wgsl?raw';
+import type { DispatchLimits, KernelDescriptor } from './types.ts';
+import { ceilDiv, fold1d } from './types.ts';
+
+/**
+ * Shape and epilogue of one fused convolution (also used for pointwise and
+ * dense layers: a dense layer is a 1×1 convolution of a 1×1 image).
+ * Pool fields describe a pool fused into the epilogue; without one the
+ * window is 1×1 with stride 1 and `poh/pow` equal `oh/ow`.
+ */
+export interface ConvShape {
+  batch: number;
+  h: number;
+  w: number;
+  c: number;
+  oc: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  padT: number;
+  padL: number;
+  /** Conv output size before pooling. */
+  oh: number;
+  ow: number;
+  pool: 'none' | 'max' | 'avg';
+  winH: number;
+  winW: number;
+  psh: number;
+  psw: number;
+  /** Output size after the fused pool (= oh, ow without one). */
+  poh: number;
+  pow: number;
+  reluPre: boolean;
+  reluPost: boolean;
+}
+
+/** Register-blocking / workgroup-tiling choice for the GEMM-shaped kernels. */
+export interface GemmTiling {
+  /** Threads per workgroup (register variant) — see each kernel for its meaning. */
+  wg: number;
+  /** Target rows per thread (rounded to a whole number of pool windows, capped at 8). */
+  tm: number;
+  /** Output-channel words (4 channels) per thread, 1..4. */
+  tn4: number;
+}
+
+/** Defaults measured on SwiftShader (see the report in src/gpu/README); real GPUs use the tiled variant. */
+export const DEFAULT_REGISTER_TILING: GemmTiling = { wg: 32, tm: 8, tn4: 4 };
+
+/** Shape plus tiling: what the conv2d descriptor is parameterised by. */
+export interface Conv2dParams extends ConvShape {
+  tiling: GemmTiling;
+}
+
+/** True when conv2d can fuse a pool with this window (its register block holds 8 rows). */
+export function canFusePool(winH: number, winW: number): boolean {
+  return [1, 2, 4, 8].includes(winH * winW);
+}
+
+/** Rows per thread: a multiple of the pool window, at most 8. */
+export function rowsPerThread(s: ConvShape, target: number): number {
+  const win = s.winH * s.winW;
+  if (!canFusePool(s.winH, s.winW)) throw new Error(`conv2d: a fused pool window must hold 1, 2, 4 or 8 pixels, got ${s.winH}×${s.winW}`);
+  return Math.max(win, Math.floor(Math.min(target, 8) / win) * win);
+}
+
+/**
+ * Out-channel words per thread: the largest ≤ target whose padding wastes at
+ * most 1/8 of the work (more words per thread reuse each input load more).
+ */
+export function channelWordsPerThread(oc: number, target: number): number {
+  const oc4 = ceilDiv(oc, 4);
+  for (let t = Math.min(4, target, oc4); t > 1; t--) {
+    if (ceilDiv(oc4, t) * t <= oc4 * 1.125) return t;
+  }
+  return 1;
+}
+
+export function convRows(s: ConvShape): number {
+  return s.batch * s.poh * s.pow * s.winH * s.winW;
+}
+
+export const conv2d = {
+  name: 'conv2d',
+  precision: 'f32',
+  shader,
+  bindings: [
+    { name: 'params', kind: 'uniform' },
+    { name: 'input', kind: 'read-only-storage' },
+    { name: 'weight', kind: 'read-only-storage' },
+    { name: 'bias', kind: 'read-only-storage' },
+    { name: 'output', kind: 'storage' },
+  ],
+  uniforms: ['rows', 'h', 'w', 'c', 'oc', 'oc4', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'poh', 'pow_', 'psh', 'psw'],
+  uniformValues: (s: Conv2dParams) => [
+    convRows(s),
+    s.h,
+    s.w,
+    s.c,
+    s.oc,
+    ceilDiv(s.oc, 4),
+    s.kh,
+    s.kw,
+    s.sh,
+    s.sw,
+    s.padT,
+    s.padL,
+    s.poh,
+    s.pow,
+    s.psh,
+    s.psw,
+  ],
+  constants: (s: Conv2dParams) => ({
+    WG: s.tiling.wg,
+    TM: rowsPerThread(s, s.tiling.tm),
+    TN4: channelWordsPerThread(s.oc, s.tiling.tn4),
+    VEC4: s.c % 4 === 0 ? 1 : 0,
+    RELU_PRE: s.reluPre ? 1 : 0,
+    RELU_POST: s.reluPost ? 1 : 0,
+    POOL_AVG: s.pool === 'avg' ? 1 : 0,
+    WIN_H: s.winH,
+    WIN_W: s.winW,
+  }),
+  dispatch: (s: Conv2dParams, limits: DispatchLimits) => {
+    const threads = ceilDiv(convRows(s), rowsPerThread(s, s.tiling.tm));
+    const tn4 = channelWordsPerThread(s.oc, s.tiling.tn4);
+    return fold1d(ceilDiv(threads, s.tiling.wg), limits, ceilDiv(ceilDiv(s.oc, 4), tn4));
+  },
+} satisfies KernelDescriptor<Conv2dParams>;
+
+/**
+ * Repack a conv weight `[oc, kh, kw, c]` (or dense `[out, in]`) into the
+ * kernel's `[K, oc4·4]` layout, out channels zero-padded to a multiple of 4,
+ * so that each weight load is one aligned vec4 of four output channels.
+ */
+export function packGemmWeight(weight: Float32Array, oc: number): Float32Array {
+  const k = weight.length / oc;
+  if (!Number.isInteger(k)) throw new Error(`packGemmWeight: ${weight.length} values do not split into ${oc} output channels`);
+  const ocp = Math.ceil(oc / 4) * 4;
+  const out = new Float32Array(k * ocp);
+  for (let o = 0; o < oc; o++) {
+    const row = o * k;
+    for (let i = 0; i < k; i++) out[i * ocp + o] = weight[row + i];
+  }
+  return out;
+}
+
+/** Bias padded with zeros to a multiple of 4 (all zeros when the layer has none). */
+export function packBias(bias: Float32Array | undefined, oc: number): Float32Array {
+  const out = new Float32Array(Math.ceil(oc / 4) * 4);
+  if (bias) out.set(bias);
+  return out;
+}

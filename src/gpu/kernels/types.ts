@@ -1,0 +1,66 @@
+/**
+ * The shape of a GPU kernel descriptor: plain data plus pure functions from a
+ * kernel's shape to uniforms, pipeline constants and dispatch size. The
+ * executor needs nothing else to run a kernel, so adding a kernel (an int8
+ * one, say) is adding a descriptor to the registry.
+ */
+
+/** Number precision a kernel computes in; the int8 path adds its kernels under 'i8'. */
+export type Precision = 'f32' | 'i8';
+
+/** How a binding is declared in the WGSL (group 0, binding = index in `bindings`). */
+export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
+
+export interface BindingSpec {
+  /** Role, used by the executor to wire buffers and in labels: 'params', 'input', 'weight', 'bias', 'output'… */
+  name: string;
+  kind: BindingKind;
+}
+
+/** Limits a dispatch computation needs. */
+export interface DispatchLimits {
+  maxComputeWorkgroupsPerDimension: number;
+}
+
+/**
+ * A GPU kernel. `S` is its shape record (all numbers, the batch included):
+ * shapes go into the uniform buffer, so one pipeline serves every batch size;
+ * only `constants(S)` (WGSL `override`s: tile sizes, fused epilogues, vec4
+ * paths) changes code, and it is the pipeline cache key.
+ */
+export interface KernelDescriptor<S> {
+  /** Same name as shaders/<name>.wgsl and src/gpu/kernels/<name>.ts. */
+  name: string;
+  precision: Precision;
+  /** WGSL source; entry point `main`. */
+  shader: string;
+  bindings: readonly BindingSpec[];
+  /** Field names of the `Params` uniform struct, in order; every field is a u32. */
+  uniforms: readonly string[];
+  /** Values for `uniforms`, in the same order. */
+  uniformValues(s: S): number[];
+  /** Pipeline-overridable constants; values must be numbers (booleans as 0/1). */
+  constants(s: S): Record<string, number>;
+  /** Workgroup counts. */
+  dispatch(s: S, limits: DispatchLimits): [number, number, number];
+}
+
+/** Any descriptor, for the registry's `satisfies` check. Method parameters are bivariant, so any S fits. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyKernel = KernelDescriptor<any>;
+
+/**
+ * Split a 1-D workgroup count into x·z so that neither exceeds the
+ * per-dimension limit; shaders linearise with `wid.x + wid.z * nwg.x` and
+ * return early past the end.
+ */
+export function fold1d(count: number, limits: DispatchLimits, y = 1): [number, number, number] {
+  const max = limits.maxComputeWorkgroupsPerDimension;
+  const c = Math.max(1, count);
+  if (c <= max) return [c, y, 1];
+  const z = Math.ceil(c / max);
+  return [Math.ceil(c / z), y, z];
+}
+
+export const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
+export const roundUp = (a: number, b: number): number => Math.ceil(a / b) * b;

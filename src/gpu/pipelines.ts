@@ -1,0 +1,94 @@
+/**
+ * Pipeline cache: one compute pipeline per (kernel, constants). Shapes live
+ * in uniforms, so a model compiles each distinct kernel configuration once
+ * whatever the batch.
+ */
+import type { AnyKernel, BindingKind } from './kernels/types.ts';
+
+const LAYOUT_TYPE: Record<BindingKind, GPUBufferBindingType> = {
+  uniform: 'uniform',
+  'read-only-storage': 'read-only-storage',
+  storage: 'storage',
+};
+
+/** Cache key of a pipeline: the kernel name and its sorted override constants (never shapes). */
+export function pipelineKey(kernel: AnyKernel, constants: Record<string, number>): string {
+  const c = Object.keys(constants)
+    .sort()
+    .map((k) => `${k}=${constants[k]}`)
+    .join(',');
+  return `${kernel.name}[${c}]`;
+}
+
+/** A compiled pipeline plus the explicit bind-group layout its bind groups are made from. */
+export interface CompiledKernel {
+  key: string;
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+}
+
+/** Compiles pipelines on first use, remembers them per device, and times creation for the load-time breakdown. */
+export class PipelineCache {
+  private readonly modules = new Map<string, GPUShaderModule>();
+  private readonly layouts = new Map<string, GPUBindGroupLayout>();
+  private readonly pipelines = new Map<string, Promise<CompiledKernel>>();
+  /** Wall time spent creating pipelines (ms), summed. */
+  creationMs = 0;
+
+  constructor(readonly device: GPUDevice) {}
+
+  get size(): number {
+    return this.pipelines.size;
+  }
+
+  private module(kernel: AnyKernel): GPUShaderModule {
+    let m = this.modules.get(kernel.name);
+    if (!m) {
+      m = this.device.createShaderModule({ label: `${kernel.name}.wgsl`, code: kernel.shader });
+      this.modules.set(kernel.name, m);
+    }
+    return m;
+  }
+
+  private bindGroupLayout(kernel: AnyKernel): GPUBindGroupLayout {
+    let l = this.layouts.get(kernel.name);
+    if (!l) {
+      l = this.device.createBindGroupLayout({
+        label: `${kernel.name} bind group layout`,
+        entries: kernel.bindings.map((b, i) => ({
+          binding: i,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: LAYOUT_TYPE[b.kind] },
+        })),
+      });
+      this.layouts.set(kernel.name, l);
+    }
+    return l;
+  }
+
+  /** The pipeline for `kernel` with `constants`, compiled once (concurrent callers share the promise). */
+  get(kernel: AnyKernel, constants: Record<string, number>): Promise<CompiledKernel> {
+    const key = pipelineKey(kernel, constants);
+    let p = this.pipelines.get(key);
+    if (!p) {
+      p = (async () => {
+        const t0 = performance.now();
+        const layout = this.bindGroupLayout(kernel);
+        const module = this.module(kernel);
+        this.device.pushErrorScope('validation');
+        const pipeline = await this.device.createComputePipelineAsync({
+          label: key,
+          layout: this.device.createPipelineLayout({ label: `${key} layout`, bindGroupLayouts: [layout] }),
+          compute: { module, entryPoint: 'main', constants },
+        });
+        const err = await this.device.popErrorScope();
+        if (err) throw new Error(`kernel ${key}: pipeline creation failed: ${err.message}`);
+        this.creationMs += performance.now() - t0;
+        return { key, pipeline, layout };
+      })();
+      p.catch(() => this.pipelines.delete(key));
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+}
