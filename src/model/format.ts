@@ -117,7 +117,9 @@ function isNonNegInt(v: unknown): v is number {
 }
 
 function toBytes(input: unknown, fail: Fail): Uint8Array {
-  if (input instanceof Uint8Array) return input;
+  // Always a plain Uint8Array view: a Node Buffer is a Uint8Array whose
+  // slice() shares memory instead of copying, which the codecs rely on.
+  if (input instanceof Uint8Array) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   if (input instanceof ArrayBuffer) return new Uint8Array(input);
   if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   return fail(`expected the bytes of a model file (Uint8Array or ArrayBuffer), got ${input === null ? 'null' : typeof input}`);

@@ -1,0 +1,233 @@
+/**
+ * The `compression-lab` command line: the same engine calls the browser
+ * worker makes, printed as tables or JSON. Each command is one entry of
+ * COMMANDS; `main` only dispatches and turns errors into exit codes.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readFile } from 'node:fs/promises';
+import { accountModel, estimatedSeconds } from '../model/accounting.ts';
+import { ARCHITECTURES, architecture, isArchitectureName } from '../model/architectures.ts';
+import { estimateEnergy } from '../model/energy.ts';
+import { describeModelFile, parseModel, serializeModel } from '../model/format.ts';
+import { describeEncoding } from '../model/codecs.ts';
+import { writeFile } from 'node:fs/promises';
+import { initModel } from '../model/model.ts';
+import type { Architecture } from '../model/layers.ts';
+import type { Model } from '../model/model.ts';
+import { denseSizeTable } from '../model/size.ts';
+import { formatBytes, formatTable } from './table.ts';
+
+/** A usage mistake: printed with the command's help, exit code 2. */
+export class UsageError extends Error {}
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(positionals: string[], values: Record<string, string | boolean | undefined>, io: Io): Promise<void>;
+}
+
+/** A built-in architecture name or a model file path → what the command needs. */
+async function loadArchitectureOrModel(arg: string | undefined): Promise<{ architecture: Architecture; model?: Model; fileBytes?: number }> {
+  if (!arg) throw new UsageError('missing <model>: a built-in architecture name or a model file');
+  if (isArchitectureName(arg)) return { architecture: architecture(arg) };
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(arg);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(
+      code === 'ENOENT'
+        ? `'${arg}' is neither a built-in architecture (${Object.keys(ARCHITECTURES).join(', ')}) nor an existing file`
+        : `cannot read '${arg}': ${(e as Error).message}`,
+    );
+  }
+  const model = parseModel(bytes, arg);
+  return { architecture: model.architecture, model, fileBytes: bytes.byteLength };
+}
+
+function fmtShape(s: number[]): string {
+  return s.join('×');
+}
+
+function number(values: Record<string, unknown>, key: string, fallback: number): number {
+  const v = values[key];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${key} must be a positive number, got '${String(v)}'`);
+  return n;
+}
+
+/** Seconds in the unit a person reads best. */
+function fmtSeconds(t: number): string {
+  if (t >= 1) return `${t.toPrecision(4)} s`;
+  if (t >= 1e-3) return `${(t * 1e3).toPrecision(4)} ms`;
+  if (t >= 1e-6) return `${(t * 1e6).toPrecision(4)} µs`;
+  return `${(t * 1e9).toPrecision(4)} ns`;
+}
+
+const COMMANDS: Record<string, Command> = {
+  init: {
+    summary: 'write a model file with seeded random (He-initialised) weights',
+    usage: 'compression-lab init <architecture> --out <file> [--seed N]',
+    options: { out: { type: 'string' }, seed: { type: 'string' } },
+    async run([arg], values, io) {
+      if (!arg) throw new UsageError('missing <architecture>');
+      if (typeof values.out !== 'string') throw new UsageError('missing --out <file>');
+      const seed = values.seed === undefined ? 1 : Number(values.seed);
+      if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${String(values.seed)}'`);
+      const model = initModel(architecture(arg), seed);
+      const bytes = serializeModel(model);
+      await writeFile(values.out, bytes);
+      io.out(`wrote ${values.out}: ${arg}, seed ${seed}, ${bytes.byteLength.toLocaleString('en-US')} bytes`);
+    },
+  },
+  flops: {
+    summary: 'per-layer output shape, parameters, MACs and FLOPs; size, time and energy estimates',
+    usage: 'compression-lab flops <architecture|model-file> [--json] [--speed FLOP/s]',
+    options: { json: { type: 'boolean' }, speed: { type: 'string' } },
+    async run([arg], values, io) {
+      const { architecture: arch, fileBytes } = await loadArchitectureOrModel(arg);
+      const speed = number(values, 'speed', 4e12);
+      const acc = accountModel(arch);
+      const sizes = denseSizeTable(arch);
+      const fp32Bytes = sizes[0].bytes;
+      const energy = {
+        fp32: estimateEnergy(acc, { precision: 'fp32', weightBytes: fp32Bytes }),
+        int8: estimateEnergy(acc, { precision: 'int8', weightBytes: sizes[2].bytes }),
+      };
+      if (values.json) {
+        io.out(
+          JSON.stringify(
+            {
+              architecture: acc.architecture,
+              inputShape: acc.inputShape,
+              layers: acc.layers.map((l) => ({
+                name: l.name,
+                kind: l.kind,
+                outputShape: l.outputShape,
+                params: l.params,
+                macs: l.macs,
+                flops: l.flops,
+                activationBytes: l.activationBytes,
+              })),
+              total: acc.total,
+              conventions: 'docs/flops.md: 1 MAC = 2 FLOPs; pooling = output elements × window area; bias, ReLU, flatten, softmax = 0',
+              estimatedSeconds: { speedFlopsPerSecond: speed, seconds: estimatedSeconds(acc.total.flops, speed) },
+              sizes,
+              ...(fileBytes !== undefined ? { fileBytes } : {}),
+              energyEstimate: energy,
+            },
+            null,
+            2,
+          ),
+        );
+        return;
+      }
+      io.out(`${acc.architecture}: input ${fmtShape(acc.inputShape)}\n`);
+      io.out(
+        formatTable(
+          ['layer', 'kind', 'output', 'params', 'MACs', 'FLOPs', 'act. bytes'],
+          [
+            ...acc.layers.map((l) => [l.name, l.kind, fmtShape(l.outputShape), l.params, l.macs, l.flops, l.activationBytes]),
+            ['total', '', '', acc.total.params, acc.total.macs, acc.total.flops, acc.total.activationBytes],
+          ],
+        ),
+      );
+      const t = estimatedSeconds(acc.total.flops, speed);
+      io.out(`\nestimated time at ${speed.toExponential(2)} FLOP/s: ${fmtSeconds(t)} per image (FLOPs / speed; a lower bound)`);
+      io.out(`peak activation memory: ${formatBytes(acc.total.peakActivationBytes)} per image\n`);
+      io.out(formatTable(['encoding', 'bytes', 'size', '× smaller', 'note'], sizes.map((s) => [s.encoding, s.bytes, formatBytes(s.bytes), Number(s.ratio.toFixed(2)), s.note])));
+      if (fileBytes !== undefined) io.out(`model file: ${fileBytes.toLocaleString('en-US')} bytes`);
+      io.out(
+        `\nenergy per image (ESTIMATE, ${energy.fp32.source}): fp32 ${energy.fp32.totalMicrojoules.toPrecision(3)} µJ, int8 ${energy.int8.totalMicrojoules.toPrecision(3)} µJ`,
+      );
+    },
+  },
+  info: {
+    summary: 'describe a model file: architecture, tensors, encodings, provenance',
+    usage: 'compression-lab info <model-file> [--json]',
+    options: { json: { type: 'boolean' } },
+    async run([file], values, io) {
+      if (!file) throw new UsageError('missing <model-file>');
+      const bytes = await readFile(file).catch((e: NodeJS.ErrnoException) => {
+        throw new Error(e.code === 'ENOENT' ? `no such file: '${file}'` : `cannot read '${file}': ${e.message}`);
+      });
+      const info = describeModelFile(bytes, file);
+      // A lab file also gets the full parse (it validates every value); a foreign safetensors file only the container view.
+      const model = info.isLabFile ? parseModel(bytes, file) : undefined;
+      if (values.json) {
+        io.out(JSON.stringify({ ...info, ...(model ? { architecture: model.architecture, provenance: model.provenance ?? {}, encodings: model.encodings ?? {} } : {}) }, null, 2));
+        return;
+      }
+      io.out(`${file}: ${info.totalBytes.toLocaleString('en-US')} bytes (header ${info.headerBytes.toLocaleString('en-US')}, tensor data ${info.dataBytes.toLocaleString('en-US')})`);
+      if (!model) {
+        io.out('not a compression-lab model file (no lab metadata): showing the safetensors container only');
+      } else {
+        const acc = accountModel(model.architecture);
+        io.out(`architecture: ${model.architecture.name}, ${model.architecture.layers.length} layers, ${acc.total.params.toLocaleString('en-US')} parameters, ${acc.total.flops.toLocaleString('en-US')} FLOPs per image`);
+        const p = model.provenance ?? {};
+        const prov = Object.entries(p).filter(([, v]) => v !== undefined && typeof v !== 'object').map(([k, v]) => `${k}=${String(v)}`);
+        if (prov.length) io.out(`provenance: ${prov.join(', ')}`);
+      }
+      io.out('');
+      io.out(
+        formatTable(
+          ['tensor', 'dtype', 'shape', 'elements', 'bytes', 'encoding'],
+          info.tensors.map((t) => [t.name, t.dtype, fmtShape(t.shape), t.elements, t.byteLength, model ? describeEncoding(model.encodings?.[t.name] ?? { kind: 'fp32' }) : '']),
+        ),
+      );
+    },
+  },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return [
+    'compression-lab — make neural networks smaller and faster, and measure what it buys',
+    '',
+    'usage: compression-lab <command> [options]',
+    '',
+    'commands:',
+    ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`),
+    '',
+    `built-in architectures: ${Object.keys(ARCHITECTURES).join(', ')}`,
+    "run 'compression-lab <command> --help' for a command's options",
+  ].join('\n');
+}
+
+/** Runs the CLI; returns the process exit code (0 ok, 1 failure, 2 usage). */
+export async function main(argv: string[], io: Io = { out: (s) => console.log(s), err: (s) => console.error(s) }): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(help());
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    io.err(`compression-lab: unknown command '${name}'\n\n${help()}`);
+    return 2;
+  }
+  try {
+    const { values, positionals } = parseArgs({ args: rest, options: { ...cmd.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    if (values.help) {
+      io.out(`usage: ${cmd.usage}\n\n${cmd.summary}`);
+      return 0;
+    }
+    await cmd.run(positionals, values as Record<string, string | boolean | undefined>, io);
+    return 0;
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`compression-lab ${name}: ${err.message}\nusage: ${cmd.usage}`);
+      return 2;
+    }
+    io.err(`compression-lab ${name}: ${err.message}`);
+    return 1;
+  }
+}
