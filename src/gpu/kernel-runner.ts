@@ -4,6 +4,7 @@
  * executor is.
  */
 import type { AnyKernel } from './kernels/types.ts';
+import { encodeUniforms } from './kernels/types.ts';
 import type { PipelineCache } from './pipelines.ts';
 import { readStaging, stagingBuffer, storageBuffer, uniformBuffer, uploadBuffer } from './buffers.ts';
 
@@ -35,7 +36,7 @@ export async function runKernel<S>(
     if (b.kind === 'uniform') {
       const values = kernel.uniformValues(shape);
       buf = uniformBuffer(device, `${kernel.name} ${b.name}`, values.length);
-      device.queue.writeBuffer(buf, 0, new Uint32Array(values));
+      device.queue.writeBuffer(buf, 0, encodeUniforms(kernel, values));
     } else if (b.name === 'output') {
       buf = storageBuffer(device, `${kernel.name} output`, run.outputLength * 4);
       output = buf;

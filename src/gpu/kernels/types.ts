@@ -35,8 +35,10 @@ export interface KernelDescriptor<S> {
   /** WGSL source; entry point `main`. */
   shader: string;
   bindings: readonly BindingSpec[];
-  /** Field names of the `Params` uniform struct, in order; every field is a u32. */
+  /** Field names of the `Params` uniform struct, in order; u32 unless listed in `floatUniforms`. */
   uniforms: readonly string[];
+  /** Names of `uniforms` that are f32. */
+  floatUniforms?: readonly string[];
   /** Values for `uniforms`, in the same order. */
   uniformValues(s: S): number[];
   /** Pipeline-overridable constants; values must be numbers (booleans as 0/1). */
@@ -64,3 +66,18 @@ export function fold1d(count: number, limits: DispatchLimits, y = 1): [number, n
 
 export const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
 export const roundUp = (a: number, b: number): number => Math.ceil(a / b) * b;
+
+/** The uniform struct's bytes for `values` (u32 fields, f32 where the kernel says so). */
+export function encodeUniforms(kernel: AnyKernel, values: number[]): ArrayBuffer {
+  if (values.length !== kernel.uniforms.length) {
+    throw new Error(`kernel ${kernel.name}: ${values.length} uniform values for ${kernel.uniforms.length} fields`);
+  }
+  const buf = new ArrayBuffer(Math.max(16, Math.ceil((values.length * 4) / 16) * 16));
+  const u = new Uint32Array(buf);
+  const f = new Float32Array(buf);
+  kernel.uniforms.forEach((name, i) => {
+    if (kernel.floatUniforms?.includes(name)) f[i] = values[i];
+    else u[i] = values[i];
+  });
+  return buf;
+}

@@ -1,0 +1,39 @@
+/*
+ * argmax — per row, the index of the largest value (the first one on ties,
+ * as the CPU reference). Reading back one u32 per image instead of its
+ * logits is what makes batch classification cheap on readback.
+ *
+ * Layouts: x [rows, classes] row-major f32; y [rows] u32.
+ * Bindings (group 0): 0 uniform Params · 1 x (read) · 2 y (read_write)
+ * Dispatch: one thread per row, r = (wid.x + wid.z·nwg.x)·WG + lid;
+ *   x·z = ceil(rows / WG).
+ */
+override WG: u32 = 64u;
+
+struct Params {
+  rows: u32,
+  classes: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<u32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let r = (wid.x + wid.z * nwg.x) * WG + lid;
+  if (r >= p.rows) {
+    return;
+  }
+  let base = r * p.classes;
+  var best = 0u;
+  var bestV = x[base];
+  for (var j = 1u; j < p.classes; j++) {
+    let v = x[base + j];
+    if (v > bestV) {
+      best = j;
+      bestV = v;
+    }
+  }
+  y[r] = best;
+}

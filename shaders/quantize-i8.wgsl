@@ -1,0 +1,45 @@
+/*
+ * quantize-i8 — float32 → int8 at the float boundary (the model input):
+ *   q = clamp(round(x · invScale) + zp, lo, 127)
+ * with invScale = fround(1/scale) from the host (a multiply is correctly
+ * rounded in WGSL, a divide is not, so the CPU reference forms the very same
+ * float) and WGSL's round() = round half to even. lo = zp when a ReLU is the
+ * model's first layer, else −128. Tail channels of the last word get zp.
+ *
+ * Layouts: x NHWC float32 [pixels, c]; y NHWC int8 packed 4 per u32,
+ * c4 = ceil(c/4) words per pixel.
+ * Bindings (group 0): 0 uniform Params · 1 x (read) · 2 y (read_write)
+ * Dispatch: one thread per output word, i = (wid.x + wid.z·nwg.x)·WG + lid;
+ *   x·z = ceil(pixels·c4 / WG).
+ */
+override WG: u32 = 64u;
+
+struct Params {
+  total: u32,  // pixels·c4
+  c: u32, c4: u32,
+  zp: i32, lo: i32,
+  invScaleBits: u32,  // f32 bits (uniforms are u32 words)
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<u32>;
+
+fn q1(pix: u32, ch: u32) -> i32 {
+  if (ch >= p.c) {
+    return p.zp;
+  }
+  let v = round(x[pix * p.c + ch] * bitcast<f32>(p.invScaleBits)) + f32(p.zp);
+  return i32(clamp(v, f32(p.lo), 127.0));
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.z * nwg.x) * WG + lid;
+  if (i >= p.total) {
+    return;
+  }
+  let pix = i / p.c4;
+  let c0 = (i % p.c4) * 4u;
+  y[i] = pack4i8(vec4<i32>(q1(pix, c0), q1(pix, c0 + 1u), q1(pix, c0 + 2u), q1(pix, c0 + 3u)));
+}

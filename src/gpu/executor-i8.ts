@@ -1,0 +1,186 @@
+/**
+ * The int8 inference executor: runs an `Int8Model` lowered by plan-i8.ts the
+ * way executor.ts runs a float model — pipelines compiled and weights
+ * uploaded once, every activation buffer preallocated for `chunk` images,
+ * one command buffer per chunk, nothing created on the hot path.
+ *
+ * A separate module rather than a branch inside executor.ts: the int8 plan
+ * has its own steps (quantize/dequantize boundaries, packed tensors) and its
+ * own code variant, and the float executor stays untouched by it.
+ */
+import type { Int8Model } from '../model/int8.ts';
+import type { Gpu } from './device.ts';
+import type { AnyKernel } from './kernels/types.ts';
+import { encodeUniforms } from './kernels/types.ts';
+import type { DotVariant } from './kernels/int8-common.ts';
+import { dotVariantFor, unpackActivations } from './kernels/int8-common.ts';
+import type { I8Tiling } from './kernels/conv2d-i8.ts';
+import { argmax as argmaxKernel } from './kernels/argmax.ts';
+import type { I8Plan } from './plan-i8.ts';
+import { planInt8 } from './plan-i8.ts';
+import { i8Kernel } from './registry-i8.ts';
+import { PipelineCache } from './pipelines.ts';
+import type { CompiledKernel } from './pipelines.ts';
+import { readStaging, stagingBuffer, storageBuffer, uniformBuffer, uploadBuffer } from './buffers.ts';
+
+/** 'codes': the int8 codes of the last op (natural NHWC layout, padding dropped) — for bit-exact parity checks. */
+export type I8Readback = 'logits' | 'argmax' | 'codes' | 'none';
+
+export type I8ReadbackResult<R extends I8Readback> = R extends 'argmax' ? Int32Array : R extends 'codes' ? Int8Array : R extends 'none' ? null : Float32Array;
+
+export interface Int8ExecutorOptions {
+  /** Largest batch per command buffer (default 256). */
+  maxBatch?: number;
+  /** Dot-product code variant; default 'dot4' when the adapter's WGSL has packed_4x8_integer_dot_product. */
+  dot?: DotVariant;
+  tiling?: I8Tiling;
+  /** A pipeline cache to share (e.g. with a float executor on the same device); default a fresh one. */
+  cache?: PipelineCache;
+}
+
+export interface Int8Executor {
+  readonly gpu: Gpu;
+  readonly plan: I8Plan;
+  readonly dot: DotVariant;
+  readonly chunk: number;
+  /** Run `batch` float images (NHWC); larger batches than `chunk` run in chunks. */
+  run<R extends I8Readback = 'logits'>(input: Float32Array, batch: number, options?: { readback?: R }): Promise<I8ReadbackResult<R>>;
+  destroy(): void;
+}
+
+interface Bound {
+  kernel: AnyKernel;
+  params: Record<string, unknown>;
+  compiled: CompiledKernel;
+  uniforms: GPUBuffer;
+  bindGroup: GPUBindGroup;
+}
+
+/** Build an int8 executor; resolves once every pipeline is compiled and every weight uploaded. */
+export async function createInt8Executor(gpu: Gpu, model: Int8Model, options: Int8ExecutorOptions = {}): Promise<Int8Executor> {
+  const device = gpu.device;
+  const maxBatch = options.maxBatch ?? 256;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`int8 executor: maxBatch must be a positive integer, got ${maxBatch}`);
+  const dot = options.dot ?? dotVariantFor(gpu.report);
+  if (dot === 'dot4' && !gpu.report.wgslLanguageFeatures.packed4x8IntegerDotProduct) {
+    throw new Error("int8 executor: the 'dot4' variant needs the WGSL language feature packed_4x8_integer_dot_product, which this adapter lacks; use 'shift'");
+  }
+  const plan = planInt8(model, { tiling: options.tiling });
+  const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  const perImage = Math.max(...plan.tensorSizes) * 4;
+  const chunk = Math.min(maxBatch, Math.floor(limit / perImage));
+  if (chunk < 1) throw new Error(`int8 executor: one image needs a ${perImage}-byte buffer, over the device's ${limit}-byte binding limit`);
+  const cache = options.cache ?? new PipelineCache(device);
+  const owned: GPUBuffer[] = [];
+  const tensors = plan.tensorSizes.map((size, i) => {
+    const b = storageBuffer(device, i === 0 ? 'int8 input (f32)' : i === plan.output ? 'int8 logits (f32)' : `int8 activation ${i}`, size * chunk * 4);
+    owned.push(b);
+    return b;
+  });
+
+  const bind = async (kernel: AnyKernel, params: Record<string, unknown>, label: string, buffers: Record<string, GPUBuffer>): Promise<Bound> => {
+    const compiled = await cache.get(kernel, kernel.constants({ ...params, batch: chunk }));
+    const uniforms = uniformBuffer(device, `${label} params`, kernel.uniforms.length);
+    owned.push(uniforms);
+    const entries = kernel.bindings.map((b, i) => {
+      const buffer = b.kind === 'uniform' ? uniforms : buffers[b.name];
+      if (!buffer) throw new Error(`int8 executor: no buffer for binding '${b.name}' of ${label}`);
+      return { binding: i, resource: { buffer } };
+    });
+    return { kernel, params, compiled, uniforms, bindGroup: device.createBindGroup({ label: `${label} bind group`, layout: compiled.layout, entries }) };
+  };
+
+  const bound = await Promise.all(
+    plan.steps.map((s) => {
+      const kernel = i8Kernel(s.kernel, dot);
+      const label = `${kernel.name} (${s.layers.join('+')})`;
+      const buffers: Record<string, GPUBuffer> = { input: tensors[s.input], output: tensors[s.output] };
+      if (s.weight) owned.push((buffers.weight = uploadBuffer(device, `${s.layers[0]}.weight (int8 packed)`, s.weight)));
+      if (s.bias) owned.push((buffers.bias = uploadBuffer(device, `${s.layers[0]}.bias (int32 + requant)`, s.bias)));
+      return bind(kernel, s.params as unknown as Record<string, unknown>, label, buffers);
+    }),
+  );
+  const argmaxOut = storageBuffer(device, 'int8 argmax output', chunk * 4);
+  owned.push(argmaxOut);
+  const argmax = await bind(argmaxKernel, { classes: plan.classes }, 'argmax (int8 logits)', { input: tensors[plan.output], output: argmaxOut });
+  const staging = {
+    logits: stagingBuffer(device, 'int8 logits readback', plan.classes * chunk * 4),
+    argmax: stagingBuffer(device, 'int8 argmax readback', chunk * 4),
+    codes: stagingBuffer(device, 'int8 codes readback', plan.tensorSizes[plan.codes] * chunk * 4),
+  };
+  owned.push(staging.logits, staging.argmax, staging.codes);
+
+  let currentBatch = -1;
+  const setBatch = (batch: number): void => {
+    if (batch === currentBatch) return;
+    for (const b of [...bound, argmax]) device.queue.writeBuffer(b.uniforms, 0, encodeUniforms(b.kernel, b.kernel.uniformValues({ ...b.params, batch })));
+    currentBatch = batch;
+  };
+  const encode = (pass: GPUComputePassEncoder, b: Bound, batch: number): void => {
+    pass.setPipeline(b.compiled.pipeline);
+    pass.setBindGroup(0, b.bindGroup);
+    const [x, y, z] = b.kernel.dispatch({ ...b.params, batch }, device.limits);
+    pass.dispatchWorkgroups(x, y, z);
+  };
+
+  const runChunk = async (input: Float32Array, batch: number, readback: I8Readback): Promise<ArrayBuffer | null> => {
+    device.queue.writeBuffer(tensors[0], 0, input.buffer, input.byteOffset, batch * plan.inputSize * 4);
+    setBatch(batch);
+    const enc = device.createCommandEncoder({ label: 'int8 inference' });
+    const pass = enc.beginComputePass({ label: 'int8 inference' });
+    for (const b of bound) encode(pass, b, batch);
+    if (readback === 'argmax') encode(pass, argmax, batch);
+    pass.end();
+    if (readback === 'none') {
+      device.queue.submit([enc.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      return null;
+    }
+    const [src, dst, per] =
+      readback === 'argmax'
+        ? [argmaxOut, staging.argmax, 1]
+        : readback === 'codes'
+          ? [tensors[plan.codes], staging.codes, plan.tensorSizes[plan.codes]]
+          : [tensors[plan.output], staging.logits, plan.classes];
+    const bytes = batch * per * 4;
+    enc.copyBufferToBuffer(src, 0, dst, 0, Math.ceil(bytes / 16) * 16);
+    device.queue.submit([enc.finish()]);
+    return readStaging(dst, bytes);
+  };
+
+  let destroyed = false;
+  return {
+    gpu,
+    plan,
+    dot,
+    chunk,
+    async run<R extends I8Readback = 'logits'>(input: Float32Array, batch: number, opts: { readback?: R } = {}): Promise<I8ReadbackResult<R>> {
+      if (destroyed) throw new Error('int8 executor: used after destroy()');
+      const readback: I8Readback = opts.readback ?? 'logits';
+      if (!Number.isInteger(batch) || batch < 1) throw new Error(`int8 executor: batch must be a positive integer, got ${batch}`);
+      if (input.length !== batch * plan.inputSize) {
+        throw new Error(`int8 executor: input has ${input.length} floats, batch ${batch} of [${model.architecture.inputShape.join(', ')}] needs ${batch * plan.inputSize}`);
+      }
+      const per = readback === 'argmax' ? 1 : readback === 'codes' ? plan.codesPixels * plan.codesChannels : plan.classes;
+      const out = readback === 'none' ? null : readback === 'argmax' ? new Int32Array(batch) : readback === 'codes' ? new Int8Array(batch * per) : new Float32Array(batch * per);
+      for (let start = 0; start < batch; start += chunk) {
+        const b = Math.min(chunk, batch - start);
+        const data = await runChunk(input.subarray(start * plan.inputSize, (start + b) * plan.inputSize), b, readback);
+        if (!data || !out) continue;
+        const view =
+          readback === 'argmax'
+            ? new Int32Array(data)
+            : readback === 'codes'
+              ? unpackActivations(new Uint32Array(data), plan.codesChannels, b * plan.codesPixels)
+              : new Float32Array(data);
+        out.set(view as Float32Array & Int32Array & Int8Array, start * per);
+      }
+      return out as I8ReadbackResult<R>;
+    },
+    destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      for (const b of owned) b.destroy();
+    },
+  };
+}

@@ -1,0 +1,374 @@
+/**
+ * The f32 inference executor: compiles a model's pipelines once, uploads its
+ * weights once, preallocates every activation buffer for `maxBatch`, and runs
+ * a batch as ONE command buffer, reading back only what is asked. Nothing is
+ * created on the hot path ('argmax' / 'logits' / 'none' readback); a layer
+ * readback creates its staging buffer on first use.
+ */
+import type { Model } from '../model/model.ts';
+import type { Gpu } from './device.ts';
+import { DeviceLostError, reacquireGpu } from './device.ts';
+import type { GemmTiling } from './kernels/conv2d.ts';
+import type { DenseTiling } from './kernels/dense.ts';
+import type { AnyKernel } from './kernels/types.ts';
+import { encodeUniforms } from './kernels/types.ts';
+import type { GemmVariant, Plan, PlanStep } from './plan.ts';
+import { planModel } from './plan.ts';
+import { PipelineCache } from './pipelines.ts';
+import type { CompiledKernel } from './pipelines.ts';
+import { KERNELS } from './registry.ts';
+import { readStaging, stagingBuffer, storageBuffer, uniformBuffer, uploadBuffer } from './buffers.ts';
+import type { TimingMethod } from './timer.ts';
+import { PassTimer } from './timer.ts';
+
+/** What to read back from a run. 'none' only waits for the GPU (benchmarks). */
+export type Readback = 'argmax' | 'logits' | 'none' | { layer: string };
+
+/** Result type per readback: class indices, float activations, or nothing. */
+export type ReadbackResult<R extends Readback> = R extends 'argmax' ? Int32Array : R extends 'none' ? null : Float32Array;
+
+export interface ExecutorOptions {
+  /** Largest batch encoded as one command buffer; larger batches run in chunks. Default 256. */
+  maxBatch?: number;
+  /** GEMM variant; default 'register' on software adapters, 'tiled' otherwise. */
+  variant?: GemmVariant;
+  /** Fuse relu/pool into producers (default true). */
+  fuse?: boolean;
+  registerTiling?: GemmTiling;
+  denseTiling?: DenseTiling;
+}
+
+/** Where load time went (ms), for the benchmark. */
+export interface LoadTime {
+  /** Weight upload (buffer creation + copy). */
+  uploadMs: number;
+  /** Shader module + pipeline compilation. */
+  pipelineMs: number;
+  /** Activation, uniform, staging buffers and bind groups. */
+  allocMs: number;
+  totalMs: number;
+}
+
+/** One timed inference. `layers` is empty with wall-clock timing. */
+export interface InferenceTiming {
+  method: TimingMethod;
+  totalMs: number;
+  layers: { layers: string[]; kernel: string; ms: number }[];
+}
+
+export interface Executor {
+  /** The device in use (replaced after a device loss). */
+  readonly gpu: Gpu;
+  readonly plan: Plan;
+  readonly variant: GemmVariant;
+  /** Images per command buffer: min(maxBatch, what the storage-binding limit allows). */
+  readonly chunk: number;
+  readonly loadTime: LoadTime;
+  /**
+   * Run `batch` images (NHWC, `batch · inputSize` floats). Splits into chunks
+   * when batch > chunk. On device loss recreates the device and retries once.
+   */
+  run<R extends Readback = 'logits'>(input: Float32Array, batch: number, options?: { readback?: R }): Promise<ReadbackResult<R>>;
+  /** One inference of ≤ chunk images with per-layer GPU timestamps when available, else wall clock. */
+  time(input: Float32Array, batch: number): Promise<InferenceTiming>;
+  destroy(): void;
+}
+
+interface Bound {
+  step: PlanStep;
+  kernel: AnyKernel;
+  compiled: CompiledKernel;
+  uniforms: GPUBuffer;
+  bindGroup: GPUBindGroup;
+}
+
+/** A plan bound to a device: buffers, pipelines and bind groups for `chunk` images. */
+interface Instance {
+  plan: Plan;
+  tensors: GPUBuffer[];
+  bound: Bound[];
+  argmax: Bound;
+  argmaxOut: GPUBuffer;
+  staging: Map<string, GPUBuffer>;
+  owned: GPUBuffer[];
+  batch: number;
+  timer: PassTimer | null | undefined;
+}
+
+interface State {
+  gpu: Gpu;
+  cache: PipelineCache;
+  fused: Instance;
+  unfused?: Instance;
+}
+
+function chunkFor(plan: Plan, gpu: Gpu, maxBatch: number): number {
+  const bytes = Math.max(...plan.tensorSizes, plan.outputShape.reduce((a, b) => a * b, 1)) * 4;
+  const limit = Math.min(gpu.device.limits.maxStorageBufferBindingSize, gpu.device.limits.maxBufferSize);
+  const n = Math.floor(limit / bytes);
+  if (n < 1) throw new Error(`gpu executor: one image needs a ${bytes}-byte activation buffer, over the device's ${limit}-byte binding limit`);
+  return Math.min(maxBatch, n);
+}
+
+async function bindStep(
+  device: GPUDevice,
+  cache: PipelineCache,
+  kernel: AnyKernel,
+  step: PlanStep,
+  buffers: Record<string, GPUBuffer>,
+  chunk: number,
+  owned: GPUBuffer[],
+): Promise<Bound> {
+  const params = { ...step.params, batch: chunk };
+  const compiled = await cache.get(kernel, kernel.constants(params));
+  const label = `${kernel.name} (${step.layers.join('+')})`;
+  const uniforms = uniformBuffer(device, `${label} params`, kernel.uniforms.length);
+  owned.push(uniforms);
+  const entries = kernel.bindings.map((b, i) => {
+    const buffer = b.kind === 'uniform' ? uniforms : buffers[b.name];
+    if (!buffer) throw new Error(`gpu executor: no buffer for binding '${b.name}' of ${label}`);
+    return { binding: i, resource: { buffer } };
+  });
+  const bindGroup = device.createBindGroup({ label: `${label} bind group`, layout: compiled.layout, entries });
+  return { step, kernel, compiled, uniforms, bindGroup };
+}
+
+async function instantiate(gpu: Gpu, cache: PipelineCache, plan: Plan, chunk: number, load: LoadTime): Promise<Instance> {
+  const device = gpu.device;
+  const owned: GPUBuffer[] = [];
+  const t0 = performance.now();
+  const tensors = plan.tensorSizes.map((size, i) => {
+    const b = storageBuffer(device, i === 0 ? 'input' : `activation ${i}`, size * chunk * 4);
+    owned.push(b);
+    return b;
+  });
+  const t1 = performance.now();
+  const weights = plan.steps.map((s) => {
+    const name = s.layers[0];
+    const w = s.weight ? uploadBuffer(device, `${name}.weight (packed)`, s.weight) : undefined;
+    const b = s.bias ? uploadBuffer(device, `${name}.bias (packed)`, s.bias) : undefined;
+    if (w) owned.push(w);
+    if (b) owned.push(b);
+    return { w, b };
+  });
+  const t2 = performance.now();
+  const pipeline0 = cache.creationMs;
+  const bound = await Promise.all(
+    plan.steps.map((s, i) =>
+      bindStep(device, cache, KERNELS[s.kernel], s, { input: tensors[s.input], output: tensors[s.output], weight: weights[i].w!, bias: weights[i].b! }, chunk, owned),
+    ),
+  );
+  const classes = plan.tensorSizes[plan.output];
+  const argmaxOut = storageBuffer(device, 'argmax output', chunk * 4);
+  owned.push(argmaxOut);
+  const argmaxStep: PlanStep = { kernel: 'argmax', params: { classes } as never, layers: ['argmax'], input: plan.output, output: -1, macs: 0 };
+  const argmax = await bindStep(device, cache, KERNELS.argmax, argmaxStep, { input: tensors[plan.output], output: argmaxOut }, chunk, owned);
+  const staging = new Map<string, GPUBuffer>();
+  const logits = stagingBuffer(device, 'logits readback', classes * chunk * 4);
+  const classesBuf = stagingBuffer(device, 'argmax readback', chunk * 4);
+  staging.set('logits', logits);
+  staging.set('argmax', classesBuf);
+  owned.push(logits, classesBuf);
+  const t3 = performance.now();
+  load.uploadMs += t2 - t1;
+  load.pipelineMs += cache.creationMs - pipeline0;
+  load.allocMs += t1 - t0 + (t3 - t2) - (cache.creationMs - pipeline0);
+  return { plan, tensors, bound, argmax, argmaxOut, staging, owned, batch: -1, timer: undefined };
+}
+
+function setBatch(device: GPUDevice, inst: Instance, batch: number): void {
+  if (inst.batch === batch) return;
+  for (const b of [...inst.bound, inst.argmax]) {
+    const params = { ...b.step.params, batch };
+    device.queue.writeBuffer(b.uniforms, 0, encodeUniforms(b.kernel, b.kernel.uniformValues(params)));
+  }
+  inst.batch = batch;
+}
+
+function encodeStep(pass: GPUComputePassEncoder, b: Bound, batch: number, limits: GPUSupportedLimits): void {
+  pass.setPipeline(b.compiled.pipeline);
+  pass.setBindGroup(0, b.bindGroup);
+  const [x, y, z] = b.kernel.dispatch({ ...b.step.params, batch }, limits);
+  pass.dispatchWorkgroups(x, y, z);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Build an executor for `model` on `gpu`. Compiles every pipeline and uploads
+ * every weight before resolving, so the first `run` is as fast as the rest.
+ */
+export async function createExecutor(gpu: Gpu, model: Model, options: ExecutorOptions = {}): Promise<Executor> {
+  const maxBatch = options.maxBatch ?? 256;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`gpu executor: maxBatch must be a positive integer, got ${maxBatch}`);
+  const variant: GemmVariant = options.variant ?? (gpu.report.software ? 'register' : 'tiled');
+  const planOpts = { variant, registerTiling: options.registerTiling, denseTiling: options.denseTiling };
+  const plan = planModel(model, { ...planOpts, fuse: options.fuse ?? true });
+  let unfusedPlan: Plan | undefined;
+  const chunk = chunkFor(plan, gpu, maxBatch);
+  const loadTime: LoadTime = { uploadMs: 0, pipelineMs: 0, allocMs: 0, totalMs: 0 };
+  let destroyed = false;
+
+  const build = async (g: Gpu): Promise<State> => {
+    const cache = new PipelineCache(g.device);
+    return { gpu: g, cache, fused: await instantiate(g, cache, plan, chunk, loadTime) };
+  };
+  const t0 = performance.now();
+  let state = await build(gpu);
+  loadTime.totalMs = performance.now() - t0;
+
+  const release = (s: State): void => {
+    for (const inst of [s.fused, s.unfused]) {
+      if (!inst) continue;
+      for (const b of inst.owned) b.destroy();
+      for (const b of inst.staging.values()) b.destroy();
+      inst.timer?.destroy();
+    }
+  };
+
+  /** Run `fn` on the current device; after a loss get a new device, rebuild, and retry once. */
+  const withDevice = async <T>(fn: (s: State) => Promise<T>): Promise<T> => {
+    if (destroyed) throw new Error('gpu executor: used after destroy()');
+    if (state.gpu.isLost()) await recover('lost before run');
+    try {
+      return await fn(state);
+    } catch (e) {
+      // A lost device makes mapAsync reject; give `lost` a moment to resolve before deciding.
+      await Promise.race([state.gpu.lost, sleep(100)]);
+      if (!state.gpu.isLost() || destroyed) throw e;
+      await recover((e as Error).message);
+      return await fn(state);
+    }
+  };
+  const recover = async (why: string): Promise<void> => {
+    const info = await Promise.race([state.gpu.lost, sleep(0).then(() => null)]);
+    const reason = info?.reason ?? 'unknown';
+    try {
+      release(state);
+      state = await build(await reacquireGpu(state.gpu));
+    } catch (e) {
+      throw new DeviceLostError(String(reason), `${why}; recreating the device failed: ${(e as Error).message}`);
+    }
+  };
+
+  const instanceFor = async (s: State, readback: Readback): Promise<{ inst: Instance; tensor: number }> => {
+    if (typeof readback !== 'object') return { inst: s.fused, tensor: s.fused.plan.output };
+    const t = s.fused.plan.layerTensor.get(readback.layer);
+    if (t !== undefined) return { inst: s.fused, tensor: t };
+    if (!model.architecture.layers.some((l) => l.name === readback.layer)) {
+      throw new Error(`gpu executor: model '${model.architecture.name}' has no layer '${readback.layer}'`);
+    }
+    // The layer was fused away: an unfused plan (built once, on demand) materialises every layer.
+    unfusedPlan ??= planModel(model, { ...planOpts, fuse: false });
+    s.unfused ??= await instantiate(s.gpu, s.cache, unfusedPlan, chunk, loadTime);
+    return { inst: s.unfused, tensor: unfusedPlan.layerTensor.get(readback.layer)! };
+  };
+
+  const runChunk = async (s: State, input: Float32Array, batch: number, readback: Readback): Promise<ArrayBuffer | null> => {
+    const device = s.gpu.device;
+    const { inst, tensor } = await instanceFor(s, readback);
+    device.queue.writeBuffer(inst.tensors[0], 0, input.buffer, input.byteOffset, batch * plan.inputSize * 4);
+    setBatch(device, inst, batch);
+    const enc = device.createCommandEncoder({ label: 'inference' });
+    const pass = enc.beginComputePass({ label: 'inference' });
+    for (const b of inst.bound) encodeStep(pass, b, batch, device.limits);
+    if (readback === 'argmax') encodeStep(pass, inst.argmax, batch, device.limits);
+    pass.end();
+    let staging: GPUBuffer | undefined;
+    let bytes = 0;
+    if (readback === 'argmax') {
+      staging = inst.staging.get('argmax')!;
+      bytes = batch * 4;
+      enc.copyBufferToBuffer(inst.argmaxOut, 0, staging, 0, Math.ceil(bytes / 16) * 16);
+    } else if (readback !== 'none') {
+      const key = `tensor ${tensor}`;
+      const size = inst.plan.tensorSizes[tensor];
+      staging = readback === 'logits' ? inst.staging.get('logits')! : inst.staging.get(key);
+      if (!staging) {
+        staging = stagingBuffer(device, `${typeof readback === 'object' ? readback.layer : 'logits'} readback`, size * chunk * 4);
+        inst.staging.set(key, staging);
+      }
+      bytes = batch * size * 4;
+      enc.copyBufferToBuffer(inst.tensors[tensor], 0, staging, 0, Math.ceil(bytes / 16) * 16);
+    }
+    device.queue.submit([enc.finish()]);
+    if (!staging) {
+      await device.queue.onSubmittedWorkDone();
+      return null;
+    }
+    return readStaging(staging, bytes);
+  };
+
+  const executor: Executor = {
+    get gpu() {
+      return state.gpu;
+    },
+    plan,
+    variant,
+    chunk,
+    loadTime,
+    async run<R extends Readback = 'logits'>(input: Float32Array, batch: number, options: { readback?: R } = {}): Promise<ReadbackResult<R>> {
+      const readback: Readback = options.readback ?? 'logits';
+      if (!Number.isInteger(batch) || batch < 1) throw new Error(`gpu executor: batch must be a positive integer, got ${batch}`);
+      if (input.length !== batch * plan.inputSize) {
+        throw new Error(`gpu executor: input has ${input.length} floats, batch ${batch} of [${model.architecture.inputShape.join(', ')}] needs ${batch * plan.inputSize}`);
+      }
+      if (typeof readback === 'object' && !model.architecture.layers.some((l) => l.name === readback.layer)) {
+        throw new Error(`gpu executor: model '${model.architecture.name}' has no layer '${readback.layer}'`);
+      }
+      // Floats (or indices) per image in the result; a layer's size is known once its chunk is read.
+      const per = readback === 'argmax' || readback === 'none' ? 1 : readback === 'logits' ? plan.tensorSizes[plan.output] : undefined;
+      let out: Float32Array | Int32Array | null = null;
+      for (let start = 0; start < batch; start += chunk) {
+        const b = Math.min(chunk, batch - start);
+        const part = input.subarray(start * plan.inputSize, (start + b) * plan.inputSize);
+        const data = await withDevice((s) => runChunk(s, part, b, readback));
+        if (!data) continue;
+        const view = readback === 'argmax' ? new Int32Array(data) : new Float32Array(data);
+        if (batch === b) {
+          out = view;
+          break;
+        }
+        const size = per ?? view.length / b;
+        out ??= readback === 'argmax' ? new Int32Array(batch) : new Float32Array(batch * size);
+        out.set(view as Float32Array & Int32Array, start * size);
+      }
+      return out as ReadbackResult<R>;
+    },
+    async time(input: Float32Array, batch: number): Promise<InferenceTiming> {
+      if (batch > chunk) throw new Error(`gpu executor: time() takes at most ${chunk} images, got ${batch}`);
+      return withDevice(async (s) => {
+        const device = s.gpu.device;
+        const inst = s.fused;
+        device.queue.writeBuffer(inst.tensors[0], 0, input.buffer, input.byteOffset, batch * plan.inputSize * 4);
+        setBatch(device, inst, batch);
+        if (inst.timer === undefined) inst.timer = PassTimer.create(device, inst.bound.length);
+        const timer = inst.timer;
+        const enc = device.createCommandEncoder({ label: 'timed inference' });
+        inst.bound.forEach((b, i) => {
+          const pass = enc.beginComputePass({ label: b.compiled.key, ...(timer ? { timestampWrites: timer.timestampWrites(i) } : {}) });
+          encodeStep(pass, b, batch, device.limits);
+          pass.end();
+        });
+        if (timer) timer.resolve(enc, inst.bound.length);
+        const t0 = performance.now();
+        device.queue.submit([enc.finish()]);
+        await device.queue.onSubmittedWorkDone();
+        const wall = performance.now() - t0;
+        if (!timer) return { method: 'wall', totalMs: wall, layers: [] };
+        const r = await timer.read(inst.bound.length);
+        return {
+          method: 'timestamp',
+          totalMs: r.totalMs,
+          layers: inst.bound.map((b, i) => ({ layers: b.step.layers, kernel: b.kernel.name, ms: r.passes[i] })),
+        };
+      });
+    },
+    destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      release(state);
+    },
+  };
+  return executor;
+}

@@ -1,0 +1,26 @@
+import shader from '../../../shaders/argmax.wgsl?raw';
+import type { DispatchLimits, KernelDescriptor } from './types.ts';
+import { ceilDiv, fold1d } from './types.ts';
+
+/** Row-wise argmax (first index on ties) into a u32 per row. */
+export interface ArgmaxParams {
+  batch: number;
+  classes: number;
+}
+
+const WG = 64;
+
+export const argmax = {
+  name: 'argmax',
+  precision: 'f32',
+  shader,
+  bindings: [
+    { name: 'params', kind: 'uniform' },
+    { name: 'input', kind: 'read-only-storage' },
+    { name: 'output', kind: 'storage' },
+  ],
+  uniforms: ['rows', 'classes'],
+  uniformValues: (s: ArgmaxParams) => [s.batch, s.classes],
+  constants: () => ({ WG }),
+  dispatch: (s: ArgmaxParams, limits: DispatchLimits) => fold1d(ceilDiv(s.batch, WG), limits),
+} satisfies KernelDescriptor<ArgmaxParams>;

@@ -1,0 +1,77 @@
+import shader from '../../../shaders/depthwise-conv2d-i8.wgsl?raw';
+import type { DispatchLimits, KernelDescriptor } from './types.ts';
+import { ceilDiv, fold1d } from './types.ts';
+import type { DotVariant } from './int8-common.ts';
+import { i8Source, lowerBound, packWord, perVariant, zeroPointWord } from './int8-common.ts';
+
+/** One int8 depthwise convolution (channel multiplier 1). */
+export interface DepthwiseConv2dI8Params {
+  batch: number;
+  h: number;
+  w: number;
+  c: number;
+  oh: number;
+  ow: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  padT: number;
+  padL: number;
+  inZp: number;
+  outZp: number;
+  relu: boolean;
+}
+
+const WG = 64;
+const total = (s: DepthwiseConv2dI8Params): number => s.batch * s.oh * s.ow * ceilDiv(s.c, 4);
+
+export const depthwiseConv2dI8 = perVariant(
+  (variant: DotVariant) =>
+    ({
+      name: `depthwise-conv2d-i8:${variant}`,
+      precision: 'i8',
+      shader: i8Source(shader, variant),
+      bindings: [
+        { name: 'params', kind: 'uniform' },
+        { name: 'input', kind: 'read-only-storage' },
+        { name: 'weight', kind: 'read-only-storage' },
+        { name: 'bias', kind: 'read-only-storage' },
+        { name: 'output', kind: 'storage' },
+      ],
+      uniforms: ['total', 'h', 'w', 'c4', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'outZp', 'lo', 'padWord'],
+      uniformValues: (s: DepthwiseConv2dI8Params) => [
+        total(s),
+        s.h,
+        s.w,
+        ceilDiv(s.c, 4),
+        s.oh,
+        s.ow,
+        s.kh,
+        s.kw,
+        s.sh,
+        s.sw,
+        s.padT,
+        s.padL,
+        s.outZp,
+        lowerBound(s.outZp, s.relu),
+        zeroPointWord(s.inZp),
+      ],
+      constants: () => ({ WG }),
+      dispatch: (s: DepthwiseConv2dI8Params, limits: DispatchLimits) => fold1d(ceilDiv(total(s), WG), limits),
+    }) satisfies KernelDescriptor<DepthwiseConv2dI8Params>,
+);
+
+/** Depthwise weight `[kh, kw, C]` int8 → `[kh·kw, c4]` packed words (tail channels zero). */
+export function packDepthwiseWeightI8(w: Int8Array, taps: number, c: number): Uint32Array {
+  if (w.length !== taps * c) throw new Error(`packDepthwiseWeightI8: ${w.length} weights do not fit [${taps}, ${c}]`);
+  const c4 = ceilDiv(c, 4);
+  const out = new Uint32Array(taps * c4);
+  for (let t = 0; t < taps; t++) {
+    for (let cw = 0; cw < c4; cw++) {
+      const b = (l: number): number => (cw * 4 + l < c ? w[t * c + cw * 4 + l] : 0);
+      out[t * c4 + cw] = packWord(b(0), b(1), b(2), b(3));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,39 @@
+import shader from '../../../shaders/depthwise-conv2d.wgsl?raw';
+import type { DispatchLimits, KernelDescriptor } from './types.ts';
+import { ceilDiv, fold1d } from './types.ts';
+
+/** Shape of a depthwise convolution (weights stay in the model's `[kh, kw, c]` layout). */
+export interface DepthwiseConv2dParams {
+  batch: number;
+  h: number;
+  w: number;
+  c: number;
+  oh: number;
+  ow: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  padT: number;
+  padL: number;
+  relu: boolean;
+}
+
+const WG = 64;
+
+export const depthwiseConv2d = {
+  name: 'depthwise-conv2d',
+  precision: 'f32',
+  shader,
+  bindings: [
+    { name: 'params', kind: 'uniform' },
+    { name: 'input', kind: 'read-only-storage' },
+    { name: 'weight', kind: 'read-only-storage' },
+    { name: 'bias', kind: 'read-only-storage' },
+    { name: 'output', kind: 'storage' },
+  ],
+  uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL'],
+  uniformValues: (s: DepthwiseConv2dParams) => [s.batch * s.oh * s.ow * s.c, s.h, s.w, s.c, s.oh, s.ow, s.kh, s.kw, s.sh, s.sw, s.padT, s.padL],
+  constants: (s: DepthwiseConv2dParams) => ({ WG, RELU: s.relu ? 1 : 0 }),
+  dispatch: (s: DepthwiseConv2dParams, limits: DispatchLimits) => fold1d(ceilDiv(s.batch * s.oh * s.ow * s.c, WG), limits),
+} satisfies KernelDescriptor<DepthwiseConv2dParams>;

@@ -1,0 +1,43 @@
+import shader from '../../../shaders/pool2d-i8.wgsl?raw';
+import type { DispatchLimits, KernelDescriptor } from './types.ts';
+import { ceilDiv, fold1d } from './types.ts';
+import type { DotVariant } from './int8-common.ts';
+import { i8Source, lowerBound, perVariant } from './int8-common.ts';
+
+/** Max/avg pool on int8 codes (no padding, floor mode); `zeroPoint` is the tensor's, for the ReLU clamp. */
+export interface Pool2dI8Params {
+  batch: number;
+  h: number;
+  w: number;
+  c: number;
+  oh: number;
+  ow: number;
+  winH: number;
+  winW: number;
+  sh: number;
+  sw: number;
+  mode: 'max' | 'avg';
+  zeroPoint: number;
+  relu: boolean;
+}
+
+const WG = 64;
+const total = (s: Pool2dI8Params): number => s.batch * s.oh * s.ow * ceilDiv(s.c, 4);
+
+export const pool2dI8 = perVariant(
+  (variant: DotVariant) =>
+    ({
+      name: `pool2d-i8:${variant}`,
+      precision: 'i8',
+      shader: i8Source(shader, variant),
+      bindings: [
+        { name: 'params', kind: 'uniform' },
+        { name: 'input', kind: 'read-only-storage' },
+        { name: 'output', kind: 'storage' },
+      ],
+      uniforms: ['total', 'h', 'w', 'c4', 'oh', 'ow', 'winH', 'winW', 'sh', 'sw', 'lo'],
+      uniformValues: (s: Pool2dI8Params) => [total(s), s.h, s.w, ceilDiv(s.c, 4), s.oh, s.ow, s.winH, s.winW, s.sh, s.sw, lowerBound(s.zeroPoint, s.relu)],
+      constants: (s: Pool2dI8Params) => ({ WG, AVG: s.mode === 'avg' ? 1 : 0 }),
+      dispatch: (s: Pool2dI8Params, limits: DispatchLimits) => fold1d(ceilDiv(total(s), WG), limits),
+    }) satisfies KernelDescriptor<Pool2dI8Params>,
+);

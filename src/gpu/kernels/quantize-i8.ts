@@ -1,0 +1,40 @@
+import shader from '../../../shaders/quantize-i8.wgsl?raw';
+import type { DispatchLimits, KernelDescriptor } from './types.ts';
+import { ceilDiv, fold1d } from './types.ts';
+import type { DotVariant } from './int8-common.ts';
+import { i8Source, lowerBound, perVariant } from './int8-common.ts';
+
+/** f32 NHWC `[batch·pixels, c]` → packed int8. `invScale` must already be a float32 (see inverseScaleF32). */
+export interface QuantizeI8Params {
+  batch: number;
+  /** Pixels per image (H·W; 1 for a flat input of c values). */
+  pixels: number;
+  c: number;
+  invScale: number;
+  zeroPoint: number;
+  relu: boolean;
+}
+
+const WG = 64;
+const f32Bits = (v: number): number => new Uint32Array(new Float32Array([v]).buffer)[0];
+const total = (s: QuantizeI8Params): number => s.batch * s.pixels * ceilDiv(s.c, 4);
+
+export const quantizeI8 = perVariant(
+  (variant: DotVariant) =>
+    ({
+      name: `quantize-i8:${variant}`,
+      precision: 'i8',
+      shader: i8Source(shader, variant),
+      bindings: [
+        { name: 'params', kind: 'uniform' },
+        { name: 'input', kind: 'read-only-storage' },
+        { name: 'output', kind: 'storage' },
+      ],
+      uniforms: ['total', 'c', 'c4', 'zp', 'lo', 'invScaleBits'],
+      uniformValues: (s: QuantizeI8Params) => [total(s), s.c, ceilDiv(s.c, 4), s.zeroPoint, lowerBound(s.zeroPoint, s.relu), f32Bits(s.invScale)],
+      constants: () => ({ WG }),
+      dispatch: (s: QuantizeI8Params, limits: DispatchLimits) => fold1d(ceilDiv(total(s), WG), limits),
+    }) satisfies KernelDescriptor<QuantizeI8Params>,
+);
+
+export { f32Bits };

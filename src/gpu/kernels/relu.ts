@@ -1,0 +1,28 @@
+import shader from '../../../shaders/relu.wgsl?raw';
+import type { DispatchLimits, KernelDescriptor } from './types.ts';
+import { ceilDiv, fold1d } from './types.ts';
+
+/** A standalone ReLU over `batch · size` values. */
+export interface ReluParams {
+  batch: number;
+  /** Values per image. */
+  size: number;
+}
+
+const WG = 64;
+const words = (s: ReluParams): number => ceilDiv(s.batch * s.size, 4);
+
+export const relu = {
+  name: 'relu',
+  precision: 'f32',
+  shader,
+  bindings: [
+    { name: 'params', kind: 'uniform' },
+    { name: 'input', kind: 'read-only-storage' },
+    { name: 'output', kind: 'storage' },
+  ],
+  uniforms: ['words'],
+  uniformValues: (s: ReluParams) => [words(s)],
+  constants: () => ({ WG }),
+  dispatch: (s: ReluParams, limits: DispatchLimits) => fold1d(ceilDiv(words(s), WG), limits),
+} satisfies KernelDescriptor<ReluParams>;

@@ -1,0 +1,28 @@
+import shader from '../../../shaders/softmax.wgsl?raw';
+import type { DispatchLimits, KernelDescriptor } from './types.ts';
+import { ceilDiv, fold1d } from './types.ts';
+
+/** Row-wise softmax with temperature `t` (1 for a softmax layer). */
+export interface SoftmaxParams {
+  batch: number;
+  classes: number;
+  t: number;
+}
+
+const WG = 64;
+
+export const softmax = {
+  name: 'softmax',
+  precision: 'f32',
+  shader,
+  bindings: [
+    { name: 'params', kind: 'uniform' },
+    { name: 'input', kind: 'read-only-storage' },
+    { name: 'output', kind: 'storage' },
+  ],
+  uniforms: ['rows', 'classes', 'invT'],
+  floatUniforms: ['invT'],
+  uniformValues: (s: SoftmaxParams) => [s.batch, s.classes, 1 / s.t],
+  constants: () => ({ WG }),
+  dispatch: (s: SoftmaxParams, limits: DispatchLimits) => fold1d(ceilDiv(s.batch, WG), limits),
+} satisfies KernelDescriptor<SoftmaxParams>;

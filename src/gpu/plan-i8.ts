@@ -1,0 +1,203 @@
+/**
+ * Lowering of an `Int8Model` to int8 GPU kernel steps: quantize the float
+ * input, one kernel per int8 op (dense and pointwise layers run through
+ * conv2d-i8; ReLUs are already fused into the ops as clamps, flatten is
+ * free), dequantize the logits. Pure: host-side weight packing and plan
+ * data, no device, so it can be inspected and tested without a GPU.
+ *
+ * Every int8 tensor is NHWC packed 4 channels per u32 word; a tensor's size
+ * below is in 4-byte elements per image (u32 words, or floats for the two
+ * float boundary tensors).
+ */
+import type { Conv2dLayer, DepthwiseConv2dLayer, Pool2dLayer } from '../model/layers.ts';
+import type { Int8Model, Int8WeightedOp } from '../model/int8.ts';
+import { inverseScaleF32 } from '../model/int8.ts';
+import type { Shape } from '../model/shapes.ts';
+import { padBefore, sizeOf } from '../model/shapes.ts';
+import type { I8KernelName } from './registry-i8.ts';
+import type { Conv2dI8Params, I8Tiling } from './kernels/conv2d-i8.ts';
+import { DEFAULT_I8_TILING, packConvWeightI8, packQuantI8, padDenseWeightI8 } from './kernels/conv2d-i8.ts';
+import type { DepthwiseConv2dI8Params } from './kernels/depthwise-conv2d-i8.ts';
+import { packDepthwiseWeightI8 } from './kernels/depthwise-conv2d-i8.ts';
+import type { DequantizeI8Params } from './kernels/dequantize-i8.ts';
+import type { Pool2dI8Params } from './kernels/pool2d-i8.ts';
+import type { QuantizeI8Params } from './kernels/quantize-i8.ts';
+
+type Unbatched<P> = Omit<P, 'batch'>;
+
+/** One int8 kernel launch; `params` lacks the batch, which the executor adds per run. */
+export interface I8PlanStep {
+  kernel: I8KernelName;
+  params: Unbatched<Conv2dI8Params> | Unbatched<DepthwiseConv2dI8Params> | Unbatched<Pool2dI8Params> | Unbatched<QuantizeI8Params> | Unbatched<DequantizeI8Params>;
+  /** Model layers this step computes ('quantize' / 'dequantize' for the boundaries). */
+  layers: string[];
+  input: number;
+  output: number;
+  /** Host data for the 'weight' binding (packed int8 words). */
+  weight?: Uint32Array;
+  /** Host data for the 'bias' binding: per channel (folded bias, multiplier, shift, 0). */
+  bias?: Int32Array;
+  /** MACs per image, for reporting. */
+  macs: number;
+}
+
+export interface I8Plan {
+  steps: I8PlanStep[];
+  /** 4-byte elements per image of each tensor, by id (0 = the float input). */
+  tensorSizes: number[];
+  /** Tensor holding the last int8 codes (the quantized logits). */
+  codes: number;
+  /** Pixels and channels of the codes tensor (to unpack it). */
+  codesPixels: number;
+  codesChannels: number;
+  /** Float logits tensor. */
+  output: number;
+  /** Floats per image of the output. */
+  classes: number;
+  /** Floats per image of the input. */
+  inputSize: number;
+}
+
+export interface I8PlanOptions {
+  tiling?: I8Tiling;
+}
+
+/** (pixels, channels) of a stored NHWC shape: `[H, W, C]` or flat `[n]`. */
+export function pixelsAndChannels(shape: Shape): [number, number] {
+  const c = shape[shape.length - 1];
+  return [sizeOf(shape) / c, c];
+}
+
+function weightedStep(op: Int8WeightedOp, tiling: I8Tiling, input: number, output: number): I8PlanStep {
+  const inZp = op.input.zeroPoint;
+  const outZp = op.output.zeroPoint;
+  if (op.kind === 'depthwiseConv2d') {
+    const layer = op.layer as DepthwiseConv2dLayer;
+    const [h, w, c] = op.inShape;
+    const [kh, kw] = layer.kernel;
+    const taps = kh * kw;
+    const params: Unbatched<DepthwiseConv2dI8Params> = {
+      h,
+      w,
+      c,
+      oh: op.outShape[0],
+      ow: op.outShape[1],
+      kh,
+      kw,
+      sh: layer.stride[0],
+      sw: layer.stride[1],
+      padT: padBefore(h, kh, layer.stride[0], layer.padding),
+      padL: padBefore(w, kw, layer.stride[1], layer.padding),
+      inZp,
+      outZp,
+      relu: op.relu,
+    };
+    const sum = (ch: number): number => {
+      let s = 0;
+      for (let t = 0; t < taps; t++) s += op.weight[t * c + ch];
+      return s;
+    };
+    return {
+      kernel: 'depthwise-conv2d-i8',
+      params,
+      layers: op.layers,
+      input,
+      output,
+      weight: packDepthwiseWeightI8(op.weight, taps, c),
+      bias: packQuantI8(c, op.bias, op.multiplier, op.shift, inZp, sum),
+      macs: op.outShape[0] * op.outShape[1] * c * taps,
+    };
+  }
+  const oc = op.multiplier.length;
+  const k = op.weight.length / oc;
+  const sum = (o: number): number => {
+    let s = 0;
+    for (let i = o * k; i < (o + 1) * k; i++) s += op.weight[i];
+    return s;
+  };
+  const bias = packQuantI8(oc, op.bias, op.multiplier, op.shift, inZp, sum);
+  if (op.kind === 'dense') {
+    const { weight, c } = padDenseWeightI8(op.weight, oc, op.inShape);
+    const params: Unbatched<Conv2dI8Params> = { h: 1, w: 1, c, oc, kh: 1, kw: 1, sh: 1, sw: 1, padT: 0, padL: 0, oh: 1, ow: 1, inZp, outZp, relu: op.relu, tiling };
+    return { kernel: 'conv2d-i8', params, layers: op.layers, input, output, weight: packConvWeightI8(weight, oc, 1, 1, c), bias, macs: oc * k };
+  }
+  const layer = op.layer as Conv2dLayer;
+  const [h, w, c] = op.inShape;
+  const [kh, kw] = layer.kernel;
+  const [sh, sw] = layer.stride;
+  const [oh, ow] = op.outShape;
+  const params: Unbatched<Conv2dI8Params> = {
+    h,
+    w,
+    c,
+    oc,
+    kh,
+    kw,
+    sh,
+    sw,
+    padT: padBefore(h, kh, sh, layer.padding),
+    padL: padBefore(w, kw, sw, layer.padding),
+    oh,
+    ow,
+    inZp,
+    outZp,
+    relu: op.relu,
+    tiling,
+  };
+  return { kernel: 'conv2d-i8', params, layers: op.layers, input, output, weight: packConvWeightI8(op.weight, oc, kh, kw, c), bias, macs: oh * ow * oc * kh * kw * c };
+}
+
+/** Lower `model` to int8 kernel steps. */
+export function planInt8(model: Int8Model, options: I8PlanOptions = {}): I8Plan {
+  const tiling = options.tiling ?? DEFAULT_I8_TILING;
+  const inShape = model.architecture.inputShape as Shape;
+  const tensorSizes = [sizeOf(inShape)];
+  const words = (shape: Shape): number => {
+    const [pixels, c] = pixelsAndChannels(shape);
+    return pixels * Math.ceil(c / 4);
+  };
+  const newTensor = (size: number): number => tensorSizes.push(size) - 1;
+  const steps: I8PlanStep[] = [];
+  const [inPixels, inC] = pixelsAndChannels(inShape);
+  let cur = newTensor(words(inShape));
+  const quantize: Unbatched<QuantizeI8Params> = {
+    pixels: inPixels,
+    c: inC,
+    invScale: inverseScaleF32(model.input),
+    zeroPoint: model.input.zeroPoint,
+    relu: model.inputRelu,
+  };
+  steps.push({ kernel: 'quantize-i8', params: quantize, layers: ['quantize'], input: 0, output: cur, macs: 0 });
+  let curShape = inShape;
+  for (const op of model.ops) {
+    const out = newTensor(words(op.outShape));
+    if (op.kind === 'maxPool2d' || op.kind === 'avgPool2d') {
+      const layer: Pool2dLayer = op.layer;
+      const [h, w, c] = op.inShape;
+      const params: Unbatched<Pool2dI8Params> = {
+        h,
+        w,
+        c,
+        oh: op.outShape[0],
+        ow: op.outShape[1],
+        winH: layer.window[0],
+        winW: layer.window[1],
+        sh: layer.stride[0],
+        sw: layer.stride[1],
+        mode: op.kind === 'maxPool2d' ? 'max' : 'avg',
+        zeroPoint: op.quant.zeroPoint,
+        relu: op.relu,
+      };
+      steps.push({ kernel: 'pool2d-i8', params, layers: op.layers, input: cur, output: out, macs: 0 });
+    } else {
+      steps.push(weightedStep(op as Int8WeightedOp, tiling, cur, out));
+    }
+    cur = out;
+    curShape = op.outShape;
+  }
+  const [pixels, c] = pixelsAndChannels(curShape);
+  const output = newTensor(pixels * c);
+  const dequantize: Unbatched<DequantizeI8Params> = { pixels, c, scale: Math.fround(model.output.scale), zeroPoint: model.output.zeroPoint };
+  steps.push({ kernel: 'dequantize-i8', params: dequantize, layers: ['dequantize'], input: cur, output, macs: 0 });
+  return { steps, tensorSizes, codes: cur, codesPixels: pixels, codesChannels: c, output, classes: pixels * c, inputSize: sizeOf(inShape) };
+}

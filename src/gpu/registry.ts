@@ -1,0 +1,33 @@
+/**
+ * Every GPU kernel, by name. Typed `satisfies Record<KernelName, …>` so a
+ * kernel named in `KernelName` without a descriptor (or the reverse) is a
+ * compile error. The int8 path adds its names to `KernelName` and its
+ * descriptors here (precision 'i8'); the executor needs no other change to
+ * run them, only a lowering in plan.ts that chooses them.
+ */
+import type { AnyKernel } from './kernels/types.ts';
+import { argmax } from './kernels/argmax.ts';
+import { conv2d } from './kernels/conv2d.ts';
+import { dense } from './kernels/dense.ts';
+import { depthwiseConv2d } from './kernels/depthwise-conv2d.ts';
+import { pool2d } from './kernels/pool2d.ts';
+import { relu } from './kernels/relu.ts';
+import { softmax } from './kernels/softmax.ts';
+
+/** Names of all GPU kernels (= shaders/<name>.wgsl = src/gpu/kernels/<name>.ts). */
+export type KernelName = 'conv2d' | 'depthwise-conv2d' | 'dense' | 'pool2d' | 'relu' | 'softmax' | 'argmax';
+
+export const KERNELS = {
+  conv2d,
+  'depthwise-conv2d': depthwiseConv2d,
+  dense,
+  pool2d,
+  relu,
+  softmax,
+  argmax,
+} satisfies Record<KernelName, AnyKernel>;
+
+/** The descriptor for `name`. */
+export function kernel(name: KernelName): AnyKernel {
+  return KERNELS[name];
+}
