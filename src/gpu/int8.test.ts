@@ -1,0 +1,309 @@
+/**
+ * int8 GPU kernels and the int8 executor against the CPU integer reference
+ * (src/cpu/quantized.ts), bit-exact, with BOTH dot-product code variants
+ * ('dot4' = dot4I8Packed, 'shift' = shift-and-mask) on the same inputs.
+ * Real GPU (SwiftShader under Node); no skips: without WebGPU these fail
+ * with the reason.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Conv2dLayer, DenseLayer, DepthwiseConv2dLayer, Layer, Padding, Pool2dLayer } from '../model/layers.ts';
+import type { Int8Model, Int8PoolOp, Int8WeightedOp } from '../model/int8.ts';
+import { inverseScaleF32 } from '../model/int8.ts';
+import type { Shape } from '../model/shapes.ts';
+import { layerOutputShape, sizeOf } from '../model/shapes.ts';
+import { ARCHITECTURES, architecture } from '../model/architectures.ts';
+import { initModel, mulberry32 } from '../model/model.ts';
+import { modelForward } from '../cpu/forward.ts';
+import { dequantizeInt8, int8ModelForward, int8OpForward, quantizeInt8 } from '../cpu/quantized.ts';
+import { quantizeInt8Model } from '../compress/int8.ts';
+import { loadDataset } from '../data/node-loader.ts';
+import { toFloatBatch } from '../data/dataset.ts';
+import type { Gpu } from './device.ts';
+import { acquireGpu } from './device.ts';
+import { PipelineCache } from './pipelines.ts';
+import { runKernel } from './kernel-runner.ts';
+import type { DotVariant } from './kernels/int8-common.ts';
+import { DOT_VARIANTS, packActivations, unpackActivations } from './kernels/int8-common.ts';
+import { planInt8 } from './plan-i8.ts';
+import { i8Kernel } from './registry-i8.ts';
+import { createInt8Executor } from './executor-i8.ts';
+import { modelOf, randomInput } from './test-helpers.ts';
+
+let gpu: Gpu;
+let cache: PipelineCache;
+beforeAll(async () => {
+  gpu = await acquireGpu();
+  cache = new PipelineCache(gpu.device);
+});
+afterAll(() => gpu?.device.destroy());
+
+it('the adapter offers packed_4x8_integer_dot_product (else the dot4 variant is not being tested)', () => {
+  expect(gpu.report.wgslLanguageFeatures.packed4x8IntegerDotProduct).toBe(true);
+});
+
+/** Equal arrays; the failure names the first differing index and both values. */
+function expectExact(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
+  expect(actual.length, `${what}: length`).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (actual[i] !== expected[i]) expect.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
+  }
+}
+
+function randomCodes(n: number, rand: () => number): Int8Array {
+  return Int8Array.from({ length: n }, () => Math.floor(rand() * 256) - 128);
+}
+
+interface OpCase {
+  what: string;
+  layer: Layer;
+  inShape: Shape;
+  inZp: number;
+  outZp: number;
+  relu: boolean;
+  batch: number;
+}
+
+/**
+ * A weighted op with random int8 weights and biases and per-channel
+ * multipliers spread so that some outputs saturate at −128/127; channel 0
+ * uses a left shift (multiplier > 1) and the last a zero multiplier.
+ */
+function randomWeightedOp(c: OpCase, seed: number): Int8WeightedOp {
+  const rand = mulberry32(seed);
+  const layer = c.layer as Conv2dLayer | DepthwiseConv2dLayer | DenseLayer;
+  // A dense op reads its producer's stored shape (flatten is free), so its output shape is [units] whatever that is.
+  const outShape = layer.kind === 'dense' ? [layer.units] : layerOutputShape(layer, c.inShape);
+  const inC = c.inShape[c.inShape.length - 1];
+  const channels = layer.kind === 'dense' ? layer.units : layer.kind === 'conv2d' ? layer.filters : inC;
+  const wLen = layer.kind === 'dense' ? layer.units * sizeOf(c.inShape) : layer.kind === 'conv2d' ? layer.filters * layer.kernel[0] * layer.kernel[1] * inC : layer.kernel[0] * layer.kernel[1] * inC;
+  const weight = Int8Array.from({ length: wLen }, () => Math.floor(rand() * 255) - 127);
+  const fanIn = wLen / channels;
+  const bias = Int32Array.from({ length: channels }, () => Math.floor((rand() - 0.5) * 4000 * Math.sqrt(fanIn)));
+  const multiplier = Int32Array.from({ length: channels }, () => 2 ** 30 + Math.floor(rand() * (2 ** 30 - 1)));
+  // acc ~ 70·70·√fanIn: scale it to ~±150 so both clamps are hit.
+  const base = -Math.round(Math.log2(70 * 70 * Math.sqrt(fanIn) / 150));
+  const shift = Int32Array.from({ length: channels }, () => base + Math.floor(rand() * 3) - 1);
+  shift[0] = 1;
+  if (channels > 1) multiplier[channels - 1] = 0;
+  const q = (zp: number) => ({ scale: 1, zeroPoint: zp });
+  return {
+    kind: layer.kind,
+    layer,
+    layers: [layer.name],
+    inShape: c.inShape,
+    outShape,
+    input: q(c.inZp),
+    output: q(c.outZp),
+    weight,
+    weightScale: new Float64Array(channels).fill(1),
+    bias,
+    multiplier,
+    shift,
+    relu: c.relu,
+  };
+}
+
+/** A one-op Int8Model so that the plan's packing and the kernel are tested together. */
+function oneOpModel(op: Int8WeightedOp | Int8PoolOp, inShape: Shape): Int8Model {
+  const out = op.kind === 'maxPool2d' || op.kind === 'avgPool2d' ? op.quant : op.output;
+  return {
+    architecture: { name: 'one-op', inputShape: inShape as [number, number, number], layers: [op.layer] },
+    input: op.kind === 'maxPool2d' || op.kind === 'avgPool2d' ? op.quant : op.input,
+    inputRelu: false,
+    ops: [op],
+    output: out,
+    outputShape: op.outShape,
+    calibration: { method: 'minmax', images: 0 },
+  };
+}
+
+/** Runs the op's plan step alone through runKernel on packed random codes, returns the unpacked output. */
+async function runOpOnGpu(op: Int8WeightedOp | Int8PoolOp, x: Int8Array, batch: number, dot: DotVariant): Promise<Int8Array> {
+  const plan = planInt8(oneOpModel(op, op.inShape));
+  const step = plan.steps[1];
+  const inC = op.inShape[op.inShape.length - 1];
+  const outC = op.outShape[op.outShape.length - 1];
+  const inputs: Record<string, Uint32Array | Int32Array> = { input: packActivations(x, inC, 0x5a) };
+  if (step.weight) inputs.weight = step.weight;
+  if (step.bias) inputs.bias = step.bias;
+  const outWords = batch * plan.tensorSizes[step.output];
+  const out = (await runKernel(cache, i8Kernel(step.kernel, dot), { ...step.params, batch }, { inputs, outputLength: outWords, outputType: 'u32' })) as Uint32Array;
+  return unpackActivations(out, outC, (batch * sizeOf(op.outShape)) / outC);
+}
+
+const conv = (filters: number, k: [number, number], stride: [number, number], padding: Padding): Conv2dLayer => ({
+  kind: 'conv2d',
+  name: 'c',
+  filters,
+  kernel: k,
+  stride,
+  padding,
+  bias: true,
+});
+const dw = (k: [number, number], stride: [number, number], padding: Padding): DepthwiseConv2dLayer => ({
+  kind: 'depthwiseConv2d',
+  name: 'd',
+  kernel: k,
+  stride,
+  padding,
+  bias: true,
+});
+const dense = (units: number): DenseLayer => ({ kind: 'dense', name: 'fc', units, bias: true });
+
+const WEIGHTED: OpCase[] = [
+  { what: 'conv 5×5 valid c=1 oc=20 (lenet conv1)', layer: conv(20, [5, 5], [1, 1], 'valid'), inShape: [12, 12, 1], inZp: -128, outZp: 3, relu: false, batch: 3 },
+  { what: 'conv 3×3 same stride 2, odd 7×9, c=3 oc=5, relu', layer: conv(5, [3, 3], [2, 2], 'same'), inShape: [7, 9, 3], inZp: -17, outZp: -128, relu: true, batch: 2 },
+  { what: 'conv 2×1 stride (2,1) same, c=5 oc=7', layer: conv(7, [2, 1], [2, 1], 'same'), inShape: [5, 6, 5], inZp: 40, outZp: -5, relu: true, batch: 257 },
+  { what: 'conv 3×3 valid c=20 oc=50 (lenet conv2 shape)', layer: conv(50, [3, 3], [1, 1], 'valid'), inShape: [6, 6, 20], inZp: -100, outZp: 0, relu: false, batch: 5 },
+  { what: 'pointwise 1×1 c=20 oc=50', layer: conv(50, [1, 1], [1, 1], 'valid'), inShape: [4, 4, 20], inZp: 12, outZp: -20, relu: false, batch: 1 },
+  { what: 'pointwise 1×1 c=1 oc=1', layer: conv(1, [1, 1], [1, 1], 'valid'), inShape: [3, 3, 1], inZp: 0, outZp: 127, relu: true, batch: 4 },
+  { what: 'depthwise 3×3 same stride 2, c=5', layer: dw([3, 3], [2, 2], 'same'), inShape: [7, 8, 5], inZp: -3, outZp: -128, relu: true, batch: 257 },
+  { what: 'depthwise 5×5 valid c=1', layer: dw([5, 5], [1, 1], 'valid'), inShape: [9, 9, 1], inZp: -128, outZp: 10, relu: false, batch: 2 },
+  { what: 'depthwise 2×2 valid c=20', layer: dw([2, 2], [1, 1], 'valid'), inShape: [4, 5, 20], inZp: 90, outZp: -60, relu: false, batch: 3 },
+  { what: 'dense 20 → 50', layer: dense(50), inShape: [20], inZp: -128, outZp: 5, relu: true, batch: 257 },
+  { what: 'dense after flatten of [3,3,5] (padded channels) → 10', layer: dense(10), inShape: [3, 3, 5], inZp: -9, outZp: -128, relu: false, batch: 3 },
+  { what: 'dense 3 → 1', layer: dense(1), inShape: [3], inZp: 7, outZp: -7, relu: false, batch: 1 },
+];
+
+describe.each(DOT_VARIANTS.map((d) => [d]))('int8 kernels, %s variant, vs the CPU integer reference (exact)', (dot) => {
+  it.each(WEIGHTED.map((c, i) => [c.what, c, i] as const))('%s', async (_what, c, i) => {
+    const op = randomWeightedOp(c, 100 + i);
+    const x = randomCodes(c.batch * sizeOf(c.inShape), mulberry32(200 + i));
+    const want = int8OpForward(op, x, c.batch);
+    const got = await runOpOnGpu(op, x, c.batch, dot);
+    expectExact(got, want, `${c.what} [${dot}]`);
+    // The case must exercise both clamps unless it is tiny.
+    if (want.length >= 64) {
+      expect(want.some((v) => v === 127), 'saturates at 127').toBe(true);
+      expect(want.some((v) => v === (c.relu ? Math.max(c.outZp, -128) : -128)), 'hits the lower clamp').toBe(true);
+    }
+  });
+
+  const pool = (kind: 'maxPool2d' | 'avgPool2d', w: [number, number], s: [number, number]): Pool2dLayer => ({ kind, name: 'p', window: w, stride: s });
+  const POOLS: { what: string; layer: Pool2dLayer; inShape: Shape; zp: number; relu: boolean; batch: number }[] = [
+    { what: 'max 2×2/2, c=20', layer: pool('maxPool2d', [2, 2], [2, 2]), inShape: [8, 8, 20], zp: -128, relu: false, batch: 3 },
+    { what: 'max 3×3/2 odd 7×9, c=5, relu at zp −20', layer: pool('maxPool2d', [3, 3], [2, 2]), inShape: [7, 9, 5], zp: -20, relu: true, batch: 257 },
+    { what: 'avg 2×2/2, c=5, odd 7×7 floors', layer: pool('avgPool2d', [2, 2], [2, 2]), inShape: [7, 7, 5], zp: 4, relu: false, batch: 2 },
+    { what: 'avg 3×2/(1,2), c=1, relu at zp 30', layer: pool('avgPool2d', [3, 2], [1, 2]), inShape: [6, 6, 1], zp: 30, relu: true, batch: 5 },
+  ];
+  it.each(POOLS.map((c, i) => [c.what, c, i] as const))('pool %s', async (_what, c, i) => {
+    const op: Int8PoolOp = {
+      kind: c.layer.kind,
+      layer: c.layer,
+      layers: ['p'],
+      inShape: c.inShape,
+      outShape: layerOutputShape(c.layer, c.inShape),
+      quant: { scale: 1, zeroPoint: c.zp },
+      relu: c.relu,
+    };
+    const x = randomCodes(c.batch * sizeOf(c.inShape), mulberry32(300 + i));
+    expectExact(await runOpOnGpu(op, x, c.batch, dot), int8OpForward(op, x, c.batch), `pool ${c.what} [${dot}]`);
+  });
+
+  it.each([
+    ['c=1, zp −128, relu', 1, { scale: 1 / 255, zeroPoint: -128 }, true],
+    ['c=5, negative zp, ties and saturation', 5, { scale: 0.05, zeroPoint: -37 }, false],
+    ['c=20, zp 100', 20, { scale: 0.3, zeroPoint: 100 }, false],
+  ] as const)('quantize + dequantize %s', async (_what, c, q, relu) => {
+    const rand = mulberry32(400 + c);
+    const batch = 257;
+    const pixels = 3;
+    // Mix: plain values, exact ties (k + 0.5)·scale, far out of range.
+    const x = Float32Array.from({ length: batch * pixels * c }, (_, i) =>
+      i % 3 === 0 ? (Math.floor(rand() * 300) - 150 + 0.5) / inverseScaleF32(q) : i % 3 === 1 ? (rand() - 0.5) * 400 * q.scale : (rand() - 0.5) * 1e4,
+    );
+    const want = quantizeInt8(x, q, relu);
+    const qk = i8Kernel('quantize-i8', dot);
+    const words = (await runKernel(cache, qk, { batch, pixels, c, invScale: inverseScaleF32(q), zeroPoint: q.zeroPoint, relu }, { inputs: { input: x }, outputLength: batch * pixels * Math.ceil(c / 4), outputType: 'u32' })) as Uint32Array;
+    expectExact(unpackActivations(words, c, batch * pixels), want, `quantize [${dot}]`);
+    const codes = randomCodes(batch * pixels * c, rand);
+    const dk = i8Kernel('dequantize-i8', dot);
+    const f = (await runKernel(cache, dk, { batch, pixels, c, scale: Math.fround(q.scale), zeroPoint: q.zeroPoint }, { inputs: { input: packActivations(codes, c) }, outputLength: batch * pixels * c, outputType: 'f32' })) as Float32Array;
+    expectExact(new Uint32Array(f.buffer), new Uint32Array(dequantizeInt8(codes, q).buffer), `dequantize bits [${dot}]`);
+  });
+});
+
+/** Calibration images: MNIST test images when built (`npm run data`), else the test fails saying so. */
+async function mnist(count: number, start = 0): Promise<{ x: Float32Array; labels: Uint8Array }> {
+  const ds = await loadDataset('mnist', 'test');
+  return { x: toFloatBatch(ds, start, count), labels: ds.labels.subarray(start, start + count) };
+}
+
+describe('int8 executor: whole models, GPU int8 == CPU integer reference exactly', () => {
+  const names = Object.keys(ARCHITECTURES);
+  it.each(names.map((n) => [n]))('%s (both variants, batch 1 and 257, codes and logits)', async (name) => {
+    const model = initModel(architecture(name), 3);
+    const cal = await mnist(64);
+    const q = quantizeInt8Model(model, { calibration: cal.x, batch: 64, method: 'minmax' });
+    const { x } = await mnist(257, 1000);
+    const ref = int8ModelForward(q, x, 257);
+    for (const dot of DOT_VARIANTS) {
+      const ex = await createInt8Executor(gpu, q, { maxBatch: 300, dot, cache });
+      try {
+        const codes = await ex.run(x, 257, { readback: 'codes' });
+        expectExact(codes, ref.tensors[ref.tensors.length - 1], `${name} codes [${dot}]`);
+        const logits = await ex.run(x, 257);
+        expectExact(new Uint32Array(logits.buffer), new Uint32Array(ref.logits.buffer), `${name} logits bits [${dot}]`);
+        const one = await ex.run(x.subarray(0, 784), 1);
+        expectExact(one, ref.logits.subarray(0, 10), `${name} batch 1 [${dot}]`);
+        const top = await ex.run(x, 257, { readback: 'argmax' });
+        for (let i = 0; i < 257; i++) {
+          const row = Array.from(ref.logits.subarray(i * 10, i * 10 + 10));
+          expect(top[i], `${name} argmax row ${i}`).toBe(row.indexOf(Math.max(...row)));
+        }
+      } finally {
+        ex.destroy();
+      }
+    }
+  });
+
+  it('a synthetic net with every op kind: same padding, depthwise, avg pool, relu after pool, channels 3/5, chunked batch', async () => {
+    const layers: Layer[] = [
+      { kind: 'conv2d', name: 'c1', filters: 5, kernel: [3, 3], stride: [1, 1], padding: 'same', bias: true },
+      { kind: 'avgPool2d', name: 'p1', window: [2, 2], stride: [2, 2] },
+      { kind: 'relu', name: 'r1' },
+      { kind: 'depthwiseConv2d', name: 'd1', kernel: [3, 3], stride: [2, 2], padding: 'same', bias: true },
+      { kind: 'relu', name: 'r2' },
+      { kind: 'conv2d', name: 'pw', filters: 3, kernel: [1, 1], stride: [1, 1], padding: 'valid', bias: true },
+      { kind: 'maxPool2d', name: 'p2', window: [2, 2], stride: [1, 1] },
+      { kind: 'flatten', name: 'flat' },
+      { kind: 'dense', name: 'fc', units: 7, bias: true },
+    ];
+    const model = modelOf('synthetic', [11, 13, 2], layers, 21);
+    const batch = 300;
+    const x = randomInput(batch * 11 * 13 * 2, 5);
+    const q = quantizeInt8Model(model, { calibration: x.subarray(0, 64 * 286), batch: 64, method: 'percentile', percentile: 99.9 });
+    const ref = int8ModelForward(q, x, batch);
+    for (const dot of DOT_VARIANTS) {
+      const ex = await createInt8Executor(gpu, q, { maxBatch: 128, dot, cache }); // 3 chunks
+      try {
+        expectExact(await ex.run(x, batch, { readback: 'codes' }), ref.tensors[ref.tensors.length - 1], `synthetic codes [${dot}]`);
+      } finally {
+        ex.destroy();
+      }
+    }
+  });
+});
+
+describe('int8 vs float top-1 agreement (MNIST test images)', () => {
+  it('LeNet-5 (random He init): int8 top-1 agrees with fp32 on ≥ 97% of 512 images', async () => {
+    const model = initModel(architecture('lenet5'), 1);
+    const cal = await mnist(64, 5000);
+    const q = quantizeInt8Model(model, { calibration: cal.x, batch: 64, method: 'minmax' });
+    const { x } = await mnist(512);
+    const ex = await createInt8Executor(gpu, q, { maxBatch: 512, cache });
+    try {
+      const top = await ex.run(x, 512, { readback: 'argmax' });
+      const f = modelForward(model, x, 512);
+      let agree = 0;
+      for (let i = 0; i < 512; i++) {
+        const row = Array.from(f.subarray(i * 10, i * 10 + 10));
+        if (top[i] === row.indexOf(Math.max(...row))) agree++;
+      }
+      console.log(`int8/fp32 top-1 agreement, lenet5 (random weights), 512 MNIST test images: ${agree}/512 = ${((100 * agree) / 512).toFixed(1)}%`);
+      expect(agree / 512).toBeGreaterThanOrEqual(0.97);
+    } finally {
+      ex.destroy();
+    }
+  });
+});
