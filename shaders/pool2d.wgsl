@@ -40,7 +40,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let ox = pix % p.ow;
   let oy = (pix / p.ow) % p.oh;
   let n = pix / (p.ow * p.oh);
-  var acc = select(-3.4028235e38, 0.0, AVG == 1u);
+  var acc = select(-3.402823e38, 0.0, AVG == 1u);
   for (var wy = 0u; wy < p.winH; wy++) {
     for (var wx = 0u; wx < p.winW; wx++) {
       let v = x[((n * p.h + oy * p.sh + wy) * p.w + ox * p.sw + wx) * p.c + ch];

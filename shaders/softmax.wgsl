@@ -28,7 +28,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     return;
   }
   let base = r * p.classes;
-  var m = -3.4028235e38;
+  var m = -3.402823e38;
   for (var j = 0u; j < p.classes; j++) {
     m = max(m, x[base + j] * p.invT);
   }
