@@ -14,11 +14,15 @@ import { describeEncoding } from '../model/codecs.ts';
 import { initModel } from '../model/model.ts';
 import { denseSizeTable } from '../model/size.ts';
 import { formatBytes, formatTable } from './table.ts';
+import { train } from './commands/train.ts';
+import { evalCommand } from './commands/eval.ts';
 import { UsageError, fmtSeconds, fmtShape, loadArchitectureOrModel, number, type Command, type Io } from './common.ts';
 
 export { UsageError };
 
 const COMMANDS: Record<string, Command> = {
+  train,
+  eval: evalCommand,
   init: {
     summary: 'write a model file with seeded random (He-initialised) weights',
     usage: 'compression-lab init <architecture> --out <file> [--seed N]',

@@ -73,6 +73,8 @@ export interface AcquireOptions {
   nodeFlags?: string[];
   /** Ask for timestamp-query when offered (default true). */
   timestamps?: boolean;
+  /** 'compatibility' for Dawn's OpenGL backend (Node, `nodeFlags: ['backend=opengl']`). */
+  featureLevel?: 'core' | 'compatibility';
 }
 
 let nodeGpu: Promise<GPU> | null = null;
@@ -116,10 +118,17 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<Gpu> {
   const isNode = typeof process !== 'undefined' && !!process.versions?.node && !inBrowser;
   let gpu: GPU;
   if (inBrowser) gpu = navigator.gpu;
-  else if (isNode) gpu = await nodeNavigatorGpu(options.nodeFlags ?? []);
+  else if (isNode) {
+    // Dawn's OpenGL backend opens EGL without a display server only on Mesa's surfaceless platform.
+    if (options.nodeFlags?.includes('backend=opengl')) process.env.EGL_PLATFORM ??= 'surfaceless';
+    gpu = await nodeNavigatorGpu(options.nodeFlags ?? []);
+  }
   else throw new WebGPUUnavailableError('navigator.gpu is not defined in this browser');
 
-  const adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined);
+  const adapterOptions: GPURequestAdapterOptions = {};
+  if (options.powerPreference) adapterOptions.powerPreference = options.powerPreference;
+  if (options.featureLevel) (adapterOptions as { featureLevel?: string }).featureLevel = options.featureLevel;
+  const adapter = await gpu.requestAdapter(Object.keys(adapterOptions).length ? adapterOptions : undefined);
   if (!adapter) throw new WebGPUUnavailableError('requestAdapter() returned no adapter');
 
   const want: GPUFeatureName[] = [];

@@ -13,9 +13,10 @@ import { depthwiseConv2d } from './kernels/depthwise-conv2d.ts';
 import { pool2d } from './kernels/pool2d.ts';
 import { relu } from './kernels/relu.ts';
 import { softmax } from './kernels/softmax.ts';
+import { TRAIN_KERNELS, type TrainKernelName } from './registry-train.ts';
 
 /** Names of all GPU kernels (= shaders/<name>.wgsl = src/gpu/kernels/<name>.ts). */
-export type KernelName = 'conv2d' | 'depthwise-conv2d' | 'dense' | 'pool2d' | 'relu' | 'softmax' | 'argmax';
+export type KernelName = 'conv2d' | 'depthwise-conv2d' | 'dense' | 'pool2d' | 'relu' | 'softmax' | 'argmax' | TrainKernelName;
 
 export const KERNELS = {
   conv2d,
@@ -25,6 +26,7 @@ export const KERNELS = {
   relu,
   softmax,
   argmax,
+  ...TRAIN_KERNELS,
 } satisfies Record<KernelName, AnyKernel>;
 
 /** The descriptor for `name`. */

@@ -1,0 +1,60 @@
+/*
+ * depthwise-conv2d-backward-weight — dL/dw of a depthwise convolution, first
+ * stage of a fixed-order two-stage reduction (col-sum adds the splits in
+ * order): split s sums images [s·ips, min((s+1)·ips, batch)), then oy, ox.
+ *
+ *   partial[s, ky, kx, c] = Σ_{n ∈ split s} Σ_{oy, ox} dy[n, oy, ox, c] · x[n, iy, ix, c]
+ *   (x is zero outside the image)
+ *
+ * Layouts: x NHWC [n, h, w, c]; dy NHWC [n, oh, ow, c]; partial [splits, kh, kw, c].
+ * Bindings (group 0): 0 uniform Params · 1 x (read) · 2 dy (read) · 3 partial (read_write)
+ * Dispatch: one thread per (split, weight element), i = (wid.x + wid.z·nwg.x)·WG + lid.
+ */
+override WG: u32 = 64u;
+
+struct Params {
+  total: u32,
+  h: u32, w: u32, c: u32,
+  oh: u32, ow: u32,
+  kh: u32, kw: u32,
+  sh: u32, sw: u32,
+  padT: u32, padL: u32,
+  batch: u32, ips: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read_write> partial: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.z * nwg.x) * WG + lid;
+  if (i >= p.total) {
+    return;
+  }
+  let per = p.kh * p.kw * p.c;
+  let e = i % per;
+  let s = i / per;
+  let ch = e % p.c;
+  let kx = (e / p.c) % p.kw;
+  let ky = e / (p.c * p.kw);
+  var acc = 0.0;
+  let n1 = min((s + 1u) * p.ips, p.batch);
+  for (var n = s * p.ips; n < n1; n++) {
+    for (var oy = 0u; oy < p.oh; oy++) {
+      let iy = i32(oy * p.sh + ky) - i32(p.padT);
+      if (iy < 0 || iy >= i32(p.h)) {
+        continue;
+      }
+      for (var ox = 0u; ox < p.ow; ox++) {
+        let ix = i32(ox * p.sw + kx) - i32(p.padL);
+        if (ix < 0 || ix >= i32(p.w)) {
+          continue;
+        }
+        acc += dy[((n * p.oh + oy) * p.ow + ox) * p.c + ch] * x[((n * p.h + u32(iy)) * p.w + u32(ix)) * p.c + ch];
+      }
+    }
+  }
+  partial[i] = acc;
+}

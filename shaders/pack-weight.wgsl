@@ -1,0 +1,54 @@
+/*
+ * pack-weight — copies a master weight into the layout the forward kernels
+ * read, optionally fake-quantized (the straight-through estimator of
+ * quantization-aware training: the forward pass and dInput see quantized
+ * weights, the optimizer updates the full-precision master).
+ *
+ *   TRANSPOSE = 1 (conv2d / dense): master [oc, K] → packed [K, ocp] (ocp = oc
+ *     rounded up to 4; the padding columns are never written and stay 0), as
+ *     packGemmWeight does on the host.
+ *   TRANSPOSE = 0 (depthwise): master [K, oc] → same layout.
+ *   QUANT = 1: v = clamp(round(w / s), −qmax, qmax) · s with s = scales[o]
+ *     (PER_CHANNEL = 1) or scales[0], s = absmax / qmax (from weight-absmax);
+ *     s = 0 (an all-zero channel) gives 0.
+ *
+ * Bindings (group 0): 0 uniform Params · 1 master (read) · 2 scales (read) · 3 packed (read_write)
+ * Dispatch: one thread per master element, i = (wid.x + wid.z·nwg.x)·WG + lid;
+ *   x·z = ceil(oc·K / WG).
+ */
+override WG: u32 = 64u;
+override TRANSPOSE: u32 = 1u;
+override QUANT: u32 = 0u;
+override PER_CHANNEL: u32 = 0u;
+
+struct Params {
+  oc: u32,
+  k: u32,
+  ocp: u32,
+  qmax: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> master: array<f32>;
+@group(0) @binding(2) var<storage, read> scales: array<f32>;
+@group(0) @binding(3) var<storage, read_write> packed: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.z * nwg.x) * WG + lid;
+  if (i >= p.oc * p.k) {
+    return;
+  }
+  var o = i % p.oc;
+  var dst = i;
+  if (TRANSPOSE == 1u) {
+    o = i / p.k;
+    dst = (i % p.k) * p.ocp + o;
+  }
+  var v = master[i];
+  if (QUANT == 1u) {
+    let s = scales[select(0u, o, PER_CHANNEL == 1u)];
+    v = select(0.0, clamp(round(v / s), -p.qmax, p.qmax) * s, s > 0.0);
+  }
+  packed[dst] = v;
+}

@@ -1,0 +1,83 @@
+/*
+ * pool2d-backward — dL/dx of a max or average pool (no padding, floor mode),
+ * as a gather: each thread owns one input element and sums the gradients of
+ * every window that covers it, windows in ascending (oy, ox) order. Scatter
+ * with atomics would make float sums order-dependent; this is deterministic.
+ *
+ *   max: dx[n, iy, ix, c] = Σ_{windows W ∋ (iy, ix)} dy[n, W, c] · [argmax(W) = (iy, ix)]
+ *        argmax = the first maximum in scan order (row, then column); NaN wins
+ *        over numbers, the first NaN over later ones (src/cpu/pool2d.ts).
+ *   avg: dx[n, iy, ix, c] = Σ_{windows W ∋ (iy, ix)} dy[n, W, c] / (winH·winW)
+ *   Inputs no window covers (floor mode) get 0.
+ *
+ * Layouts: x NHWC [n, h, w, c] (the pool's input; max only); dy NHWC
+ * [n, oh, ow, c]; dx NHWC [n, h, w, c].
+ * Bindings (group 0): 0 uniform Params · 1 x (read) · 2 dy (read) · 3 dx (read_write)
+ * Dispatch: one thread per input element, i = (wid.x + wid.z·nwg.x)·WG + lid.
+ */
+override WG: u32 = 64u;
+/** 0: max, 1: average. */
+override AVG: u32 = 0u;
+
+struct Params {
+  total: u32,
+  h: u32, w: u32, c: u32,
+  oh: u32, ow: u32,
+  winH: u32, winW: u32,
+  sh: u32, sw: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+
+/** First output index whose window (size win, stride s) reaches i: ceil((i − win + 1) / s), at least 0. */
+fn firstWindow(i: u32, win: u32, s: u32) -> u32 {
+  if (i + 1u < win) {
+    return 0u;
+  }
+  return (i + 1u - win + s - 1u) / s;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.z * nwg.x) * WG + lid;
+  if (i >= p.total) {
+    return;
+  }
+  let ch = i % p.c;
+  let pix = i / p.c;
+  let ix = pix % p.w;
+  let iy = (pix / p.w) % p.h;
+  let n = pix / (p.w * p.h);
+  let oy1 = min(iy / p.sh + 1u, p.oh);
+  let ox1 = min(ix / p.sw + 1u, p.ow);
+  var acc = 0.0;
+  for (var oy = firstWindow(iy, p.winH, p.sh); oy < oy1; oy++) {
+    for (var ox = firstWindow(ix, p.winW, p.sw); ox < ox1; ox++) {
+      let g = dy[((n * p.oh + oy) * p.ow + ox) * p.c + ch];
+      if (AVG == 1u) {
+        acc += g / f32(p.winH * p.winW);
+      } else {
+        // Recompute this window's first maximum; the gradient is ours if it is us.
+        var best = 0.0;
+        var at = 0xffffffffu;
+        for (var wy = 0u; wy < p.winH; wy++) {
+          for (var wx = 0u; wx < p.winW; wx++) {
+            let j = ((n * p.h + oy * p.sh + wy) * p.w + ox * p.sw + wx) * p.c + ch;
+            let v = x[j];
+            if (at == 0xffffffffu || v > best || (v != v && best == best)) {
+              best = v;
+              at = j;
+            }
+          }
+        }
+        if (at == i) {
+          acc += g;
+        }
+      }
+    }
+  }
+  dx[i] = acc;
+}

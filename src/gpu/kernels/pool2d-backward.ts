@@ -1,0 +1,26 @@
+import shader from '../../../shaders/pool2d-backward.wgsl?raw';
+import type { DispatchLimits, KernelDescriptor } from './types.ts';
+import { ceilDiv, fold1d } from './types.ts';
+import type { Pool2dParams } from './pool2d.ts';
+
+/** The forward pool's shape (its `relu` flag is ignored: a following ReLU is its own layer in training). */
+export type Pool2dBackwardParams = Omit<Pool2dParams, 'relu'>;
+
+const WG = 64;
+const total = (s: Pool2dBackwardParams): number => s.batch * s.h * s.w * s.c;
+
+export const pool2dBackward = {
+  name: 'pool2d-backward',
+  precision: 'f32',
+  shader,
+  bindings: [
+    { name: 'params', kind: 'uniform' },
+    { name: 'input', kind: 'read-only-storage' },
+    { name: 'dOutput', kind: 'read-only-storage' },
+    { name: 'output', kind: 'storage' },
+  ],
+  uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'winH', 'winW', 'sh', 'sw'],
+  uniformValues: (s: Pool2dBackwardParams) => [total(s), s.h, s.w, s.c, s.oh, s.ow, s.winH, s.winW, s.sh, s.sw],
+  constants: (s: Pool2dBackwardParams) => ({ WG, AVG: s.mode === 'avg' ? 1 : 0 }),
+  dispatch: (s: Pool2dBackwardParams, limits: DispatchLimits) => fold1d(ceilDiv(total(s), WG), limits),
+} satisfies KernelDescriptor<Pool2dBackwardParams>;

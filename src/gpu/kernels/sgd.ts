@@ -1,0 +1,33 @@
+import shader from '../../../shaders/sgd.wgsl?raw';
+import type { DispatchLimits, KernelDescriptor } from './types.ts';
+import { ceilDiv, fold1d } from './types.ts';
+
+/** SGD with momentum and L2 weight decay over one tensor of `size` values. */
+export interface SgdParams {
+  size: number;
+  momentum: number;
+  weightDecay: number;
+  mask: boolean;
+}
+
+const WG = 64;
+
+export const sgd = {
+  name: 'sgd',
+  precision: 'f32',
+  shader,
+  bindings: [
+    { name: 'params', kind: 'uniform' },
+    { name: 'grad', kind: 'read-only-storage' },
+    { name: 'mask', kind: 'read-only-storage' },
+    { name: 'schedule', kind: 'read-only-storage' },
+    { name: 'state', kind: 'read-only-storage' },
+    { name: 'weight', kind: 'storage' },
+    { name: 'm', kind: 'storage' },
+  ],
+  uniforms: ['size', 'momentum', 'weightDecay'],
+  floatUniforms: ['momentum', 'weightDecay'],
+  uniformValues: (s: SgdParams) => [s.size, s.momentum, s.weightDecay],
+  constants: (s: SgdParams) => ({ WG, MASK: s.mask ? 1 : 0 }),
+  dispatch: (s: SgdParams, limits: DispatchLimits) => fold1d(ceilDiv(s.size, WG), limits),
+} satisfies KernelDescriptor<SgdParams>;
