@@ -1,13 +1,44 @@
 /**
  * The one typed API the UI talks to, exposed from a dedicated worker with
  * comlink. Everything here returns plain structured-clone data; GPU handles
- * never leave the worker.
+ * never leave the worker. Long calls take a progress callback (a
+ * comlink.proxy) and a job id that `cancel(id)` aborts.
  */
 import { accountModel, type ModelAccount } from '../model/accounting.ts';
 import { ARCHITECTURES, architecture } from '../model/architectures.ts';
 import { denseSizeTable, type SizeRow } from '../model/size.ts';
-import { acquireGpu, type AdapterReport, type Gpu } from '../gpu/device.ts';
+import { ModelFileError, parseModel, serializeModel } from '../model/format.ts';
+import { validateModel, type Model } from '../model/model.ts';
+import { describeAdapter, type AdapterReport } from '../gpu/device.ts';
+import { DATASET_INFO } from '../data/manifest.ts';
+import { isQuotaError, deleteModel as storeDeleteModel, deleteResult as storeDeleteResult, getMeta, listModels, listResults, putMeta, putModels, putResults, StoreError, type StoredModel } from '../store/store.ts';
+import { cancelJob, runJob, yieldToEvents } from './jobs.ts';
+import { startup } from './bundle.ts';
+import { forgetModel, getGpu, gpuFailure, loadDataset, loadModel } from './session.ts';
+import { modelDetail, summarize } from './describe.ts';
+import { passById, passInfos, type PassOutput } from './passes.ts';
+import { classify, datasetOf, evaluateVariant, predictOne, profileLayers, type EvaluateOptions } from './measure.ts';
+import { drawingToMnist, pixelsToInput, type RgbaImage } from './digits.ts';
+import { compareRows, parseResultsJson, resultsCsv, resultsJson } from './share.ts';
+import type {
+  CompareRow,
+  DeviceStatus,
+  DrawingPrediction,
+  ModelDetail,
+  ModelSummary,
+  PassInfo,
+  PipelineStep,
+  Prediction,
+  ProgressFn,
+  ResultRecord,
+  RooflineReport,
+  StartupReport,
+  TestImage,
+} from './types.ts';
 
+export type { DeviceStatus } from './types.ts';
+
+/** Headline numbers of a built-in architecture. */
 export interface ArchitectureSummary {
   name: string;
   params: number;
@@ -15,9 +46,38 @@ export interface ArchitectureSummary {
   layers: number;
 }
 
-export type DeviceStatus = { ok: true; report: AdapterReport } | { ok: false; error: string };
+/** Per-variant GPU layer timings measured in this worker's life (re-measured after a reload). */
+const profiles = new Map<string, NonNullable<Awaited<ReturnType<typeof profileLayers>>>>();
+/** Test-set predictions per variant for the Try-it screen's "disagree" filter. */
+const scans = new Map<string, Int32Array>();
 
-let gpu: Promise<Gpu> | null = null;
+/** Engine modules still being written land here without changing this file's imports. */
+const rooflineModules = import.meta.glob('../gpu/roofline.ts');
+
+function adapterKey(r: AdapterReport): string {
+  return `roofline:${describeAdapter(r)}`;
+}
+
+async function storedRoofline(): Promise<RooflineReport | undefined> {
+  try {
+    const g = await getGpu();
+    return await getMeta<RooflineReport>(adapterKey(g.report));
+  } catch {
+    return undefined;
+  }
+}
+
+function ensureMnistShaped(model: Model, source: string): void {
+  const s = model.architecture.inputShape;
+  if (s.length !== 3 || s[0] !== 28 || s[1] !== 28 || s[2] !== 1) {
+    throw new ModelFileError(source, `the model takes input [${s.join(', ')}], but the lab's datasets are 28×28×1 images`, 'architecture.inputShape');
+  }
+  const acc = accountModel(model.architecture);
+  const out = acc.layers[acc.layers.length - 1]?.outputShape ?? [];
+  if (out.length !== 1 || out[0] !== 10) {
+    throw new ModelFileError(source, `the model ends in shape [${out.join(', ')}], but the lab's datasets have 10 classes`, 'architecture');
+  }
+}
 
 export const labApi = {
   /** The built-in architectures with their headline numbers. */
@@ -34,16 +94,266 @@ export const labApi = {
     return { account: accountModel(arch), sizes: denseSizeTable(arch) };
   },
 
-  /** Acquire the GPU once per worker and describe it; never throws (the UI shows the error). */
+  /** Acquire the GPU once per worker and describe it (with the last roofline measured on it); never throws. */
   async device(): Promise<DeviceStatus> {
     try {
-      gpu ??= acquireGpu();
-      const g = await gpu;
-      return { ok: true, report: g.report };
+      const g = await getGpu();
+      return { ok: true, report: g.report, roofline: await storedRoofline() };
     } catch (e) {
-      gpu = null;
-      return { ok: false, error: (e as Error).message };
+      return { ok: false, error: gpuFailure() ?? (e as Error).message };
     }
+  },
+
+  /** Copies datasets and bundled models into IndexedDB when needed; reports what is available. */
+  startup(onProgress?: ProgressFn, jobId?: string): Promise<StartupReport> {
+    return runJob(jobId, 'Start-up', onProgress, (ctx) => startup(ctx));
+  },
+
+  /** Whether the roofline module has landed in this build. */
+  rooflineAvailable(): boolean {
+    return Object.keys(rooflineModules).length > 0;
+  },
+
+  /** Measures matmul GFLOP/s, copy GB/s and the submit round trip on this GPU; remembered per adapter. */
+  roofline(onProgress?: ProgressFn, jobId?: string): Promise<RooflineReport> {
+    return runJob(jobId, 'Roofline measurement', onProgress, async (ctx) => {
+      const load = Object.values(rooflineModules)[0];
+      if (!load) throw new Error('This build has no roofline measurement module (src/gpu/roofline.ts) yet.');
+      const mod = (await load()) as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      const g = await getGpu();
+      const num = (v: unknown, key: string): number => {
+        const x = typeof v === 'number' ? v : (v as Record<string, unknown> | null)?.[key];
+        if (typeof x !== 'number' || !Number.isFinite(x)) throw new Error(`roofline: unexpected result ${JSON.stringify(v)}`);
+        return x;
+      };
+      ctx.progress({ phase: 'Matmul GFLOP/s', done: 0, total: 3 });
+      const gflops = num(await mod.measureMatmulGflops(g, { signal: ctx.signal }), 'gflops');
+      ctx.check();
+      ctx.progress({ phase: 'Copy GB/s', done: 1, total: 3 });
+      const gbps = num(await mod.measureCopyGBps(g, { signal: ctx.signal }), 'gbps');
+      ctx.check();
+      ctx.progress({ phase: 'Submit round trip', done: 2, total: 3 });
+      let rt: number | undefined;
+      if (mod.measureRoundTripMs) rt = num(await mod.measureRoundTripMs(g, { signal: ctx.signal }), 'ms');
+      const report: RooflineReport = { matmulGflops: gflops, copyGBps: gbps, roundTripMs: rt, method: 'src/gpu/roofline.ts on this adapter', measuredAt: new Date().toISOString() };
+      await putMeta(adapterKey(g.report), report);
+      ctx.progress({ phase: 'Done', done: 3, total: 3 });
+      return report;
+    });
+  },
+
+  /** Every stored variant (bundled, untrained stand-ins, the user's). */
+  async models(): Promise<ModelSummary[]> {
+    const out: ModelSummary[] = [];
+    for (const s of await listModels()) {
+      try {
+        out.push(summarize(s, (await loadModel(s.id)).model));
+      } catch {
+        // A stored model that no longer parses is skipped rather than breaking the list.
+      }
+    }
+    return out;
+  },
+
+  /** The Model view's per-layer table, with estimates from the measured device speed and any GPU times measured. */
+  async modelDetail(id: string): Promise<ModelDetail> {
+    const loaded = await loadModel(id);
+    const r = await storedRoofline();
+    const speed = r ? { gflops: r.matmulGflops, source: `measured matmul speed (${r.matmulGflops.toFixed(2)} GFLOP/s)` } : undefined;
+    return modelDetail(loaded.stored, loaded.model, speed, profiles.get(id));
+  },
+
+  /** Times each layer on the GPU (median of `runs` batch-1 runs) and returns the updated table. */
+  profile(id: string, runs = 15, onProgress?: ProgressFn, jobId?: string): Promise<ModelDetail> {
+    return runJob(jobId, 'Layer timing', onProgress, async (ctx) => {
+      const loaded = await loadModel(id);
+      if (loaded.stored.runtime !== 'fp32') throw new Error('Per-layer GPU time is measured for float variants; the int8 executor times the whole model (see Compare).');
+      await getGpu();
+      const p = await profileLayers(loaded, runs, ctx);
+      if (!p) throw new Error('This adapter has no timestamp-query, so per-layer GPU time cannot be measured (whole-model wall time is in Compare).');
+      profiles.set(id, p);
+      return labApi.modelDetail(id);
+    });
+  },
+
+  /**
+   * Imports a model file. Checks it fully (format, shapes, finite weights,
+   * MNIST-shaped input and 10 classes) before storing; on any error nothing
+   * is stored and the message says what and where.
+   */
+  async importModel(bytes: Uint8Array, fileName: string): Promise<ModelSummary> {
+    let model: Model;
+    try {
+      model = parseModel(bytes, fileName);
+      ensureMnistShaped(model, fileName);
+    } catch (e) {
+      throw new Error(`Could not import ${fileName}: ${(e as Error).message.replace(`${fileName}: `, '')}. Nothing was stored.`);
+    }
+    const stored: StoredModel = {
+      id: `user:${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`,
+      name: fileName.replace(/\.safetensors$/i, '') || model.architecture.name,
+      origin: 'imported',
+      runtime: 'fp32',
+      architecture: model.architecture.name,
+      file: bytes,
+      createdAt: new Date().toISOString(),
+    };
+    await putModels([stored]);
+    return summarize(stored, model);
+  },
+
+  /** The variant as a model file (int8 variants: their int8 per-channel weights; activations are recalibrated on import). */
+  async exportModel(id: string): Promise<{ fileName: string; bytes: Uint8Array }> {
+    const loaded = await loadModel(id);
+    const safe = loaded.stored.name.replace(/[^a-z0-9._-]+/gi, '-').replace(/^-+|-+$/g, '') || 'model';
+    return { fileName: `${safe}.safetensors`, bytes: loaded.stored.file };
+  },
+
+  /** Deletes a variant and its results. Bundled models can be deleted too; they come back on the next start. */
+  async deleteModel(id: string): Promise<void> {
+    const results = (await listResults<ResultRecord>()).filter((r) => r.modelId === id && r.source === 'measured').map((r) => r.id);
+    await storeDeleteModel(id, results);
+    forgetModel(id);
+    profiles.delete(id);
+    scans.delete(id);
+  },
+
+  /** The compression passes, as metadata for the pipeline builder. */
+  passes(): PassInfo[] {
+    return passInfos();
+  },
+
+  /** Runs a pipeline of passes on a variant and stores the result as a new variant. */
+  compress(sourceId: string, steps: PipelineStep[], name: string, onProgress?: ProgressFn, jobId?: string): Promise<ModelSummary> {
+    return runJob(jobId, 'Compression', onProgress, async (ctx) => {
+      if (!steps.length) throw new Error('The pipeline is empty: add at least one pass');
+      const loaded = await loadModel(sourceId);
+      let cur: PassOutput = { model: loaded.model, runtime: loaded.stored.runtime, runtimeOptions: loaded.stored.runtimeOptions };
+      const dataset = datasetOf(loaded);
+      for (let i = 0; i < steps.length; i++) {
+        const pass = passById(steps[i].pass);
+        ctx.progress({ phase: `${pass.label} (${i + 1}/${steps.length})`, done: i, total: steps.length });
+        await yieldToEvents(ctx);
+        cur = await pass.apply(cur, { ...pass.defaults, ...steps[i].options }, { dataset, signal: ctx.signal });
+        ctx.check();
+      }
+      validateModel(cur.model);
+      cur.model.provenance = { ...cur.model.provenance, source: 'compressed', createdAt: new Date().toISOString(), compressedFrom: loaded.stored.name };
+      const pipeline = steps.map((s) => ({ pass: s.pass, label: passById(s.pass).label, options: { ...passById(s.pass).defaults, ...s.options } }));
+      const stored: StoredModel = {
+        id: `user:${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`,
+        name: name.trim() || `${loaded.stored.name} → ${steps.map((s) => s.pass).join('+')}`,
+        origin: 'user',
+        runtime: cur.runtime,
+        architecture: cur.model.architecture.name,
+        file: serializeModel(cur.model),
+        parentId: sourceId,
+        pipeline,
+        runtimeOptions: cur.runtimeOptions,
+        createdAt: new Date().toISOString(),
+      };
+      ctx.check();
+      await putModels([stored]);
+      ctx.progress({ phase: 'Stored', done: steps.length, total: steps.length });
+      return summarize(stored, cur.model);
+    });
+  },
+
+  /** Measures a variant (accuracy, latency, throughput, layer times) and stores the result. */
+  evaluate(id: string, options: EvaluateOptions = {}, onProgress?: ProgressFn, jobId?: string): Promise<ResultRecord> {
+    return runJob(jobId, 'Measurement', onProgress, async (ctx) => {
+      const result = await evaluateVariant(await loadModel(id), options, ctx);
+      ctx.check();
+      await putResults([result]);
+      return result;
+    });
+  },
+
+  /** Every stored result as Compare rows (speed-up against `baselineId`, Pareto membership). */
+  async results(baselineId?: string): Promise<CompareRow[]> {
+    return compareRows(await listResults<ResultRecord>(), baselineId);
+  },
+
+  /** Deletes one result. */
+  deleteResult(id: string): Promise<void> {
+    return storeDeleteResult(id);
+  },
+
+  /** All results as a shareable file: JSON (for import elsewhere) or CSV (for spreadsheets). */
+  async exportResults(format: 'json' | 'csv', sharedBy = ''): Promise<{ fileName: string; text: string; mime: string }> {
+    const results = await listResults<ResultRecord>();
+    const stamp = new Date().toISOString().slice(0, 10);
+    if (format === 'csv') return { fileName: `compression-lab-results-${stamp}.csv`, text: resultsCsv(compareRows(results)), mime: 'text/csv' };
+    return { fileName: `compression-lab-results-${stamp}.json`, text: resultsJson(results, sharedBy), mime: 'application/json' };
+  },
+
+  /** Imports someone's shared results (validated whole; on error nothing is stored). Returns how many were added. */
+  async importResults(text: string, fileName: string): Promise<number> {
+    const rs = parseResultsJson(text, fileName);
+    await putResults(rs);
+    return rs.length;
+  },
+
+  /** The drawing as the nets see it (28×28) and each chosen variant's probabilities. */
+  async predictDrawing(img: RgbaImage, modelIds: string[]): Promise<DrawingPrediction> {
+    const pixels = drawingToMnist(img);
+    const x = pixelsToInput(pixels);
+    const predictions: Prediction[] = [];
+    for (const id of modelIds) predictions.push(await predictOne(await loadModel(id), x));
+    return { input: Array.from(pixels), predictions, classNames: [...DATASET_INFO.mnist.classNames] };
+  },
+
+  /** Probabilities of chosen variants on one 28×28 image (0–255). */
+  async predictPixels(pixels: number[], modelIds: string[]): Promise<Prediction[]> {
+    if (pixels.length !== 784) throw new Error(`expected 784 pixels, got ${pixels.length}`);
+    const x = pixelsToInput(pixels);
+    const out: Prediction[] = [];
+    for (const id of modelIds) out.push(await predictOne(await loadModel(id), x));
+    return out;
+  },
+
+  /**
+   * Test images for the Try-it screen, with each chosen variant's predicted
+   * class. `filter` 'disagree' keeps images where the variants differ,
+   * 'wrong' where any is wrong; both scan the first `scan` test images.
+   */
+  testImages(modelIds: string[], filter: 'all' | 'disagree' | 'wrong', count = 12, scan = 2000, onProgress?: ProgressFn, jobId?: string): Promise<TestImage[]> {
+    return runJob(jobId, 'Scanning test images', onProgress, async (ctx) => {
+      const test = await loadDataset('mnist', 'test');
+      const n = Math.min(scan, test.count);
+      const preds: Int32Array[] = [];
+      for (const id of modelIds) {
+        let p = scans.get(id);
+        if (!p || p.length < n) {
+          p = (await classify(await loadModel(id), 0, n, ctx)).classes;
+          scans.set(id, p);
+        }
+        preds.push(p);
+      }
+      const out: TestImage[] = [];
+      for (let i = 0; i < n && out.length < count; i++) {
+        const tops = preds.map((p) => p[i]);
+        if (filter === 'disagree' && tops.every((t) => t === tops[0])) continue;
+        if (filter === 'wrong' && tops.every((t) => t === test.labels[i])) continue;
+        out.push({
+          index: i,
+          label: test.labels[i],
+          pixels: Array.from(test.images.subarray(i * 784, (i + 1) * 784)),
+          predictions: modelIds.map((id, k) => ({ modelId: id, top: tops[k] })),
+        });
+      }
+      return out;
+    });
+  },
+
+  /** Cancels a running job; true when it was running. */
+  cancel(jobId: string): boolean {
+    return cancelJob(jobId);
+  },
+
+  /** Whether an error is a storage quota error (for tests of the message path). */
+  isQuotaError(e: unknown): boolean {
+    return e instanceof StoreError ? e.quota : isQuotaError(e);
   },
 };
 

@@ -2,52 +2,79 @@ import { LitElement, css, html } from 'lit';
 import { customElement } from 'lit/decorators.js';
 import { lab } from '../lab-client.ts';
 import { TaskController } from '../controllers/task.ts';
-import { bytes, int } from '../format.ts';
-import type { DeviceStatus } from '../../src/worker/api.ts';
+import { JobController } from '../controllers/job.ts';
+import { LabStateController } from '../controllers/lab-state.ts';
+import { bytes, fixed, int, ms } from '../format.ts';
+import { sharedStyles } from './shared-styles.ts';
+import { jobView } from './job-view.ts';
+import type { RooflineReport } from '../../src/worker/types.ts';
 
-/** The Device screen: what WebGPU adapter this lab runs on, or why it has none. */
+/** The Device screen: the WebGPU adapter, its features and limits, and its measured roofline. */
 @customElement('device-panel')
 export class DevicePanel extends LitElement {
-  static override styles = css`
-    :host { display: block; }
-    dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; margin: 0; }
-    dt { font-weight: 600; }
-    .error { color: #b00020; border: 1px solid currentColor; padding: 0.75rem; border-radius: 6px; }
-    .yes { color: #087f23; }
-    .no { color: #8a6d00; }
-  `;
+  static override styles = [
+    sharedStyles,
+    css`
+      dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; margin: 0; }
+      dt { font-weight: 600; }
+      dd { margin: 0; overflow-wrap: anywhere; }
+      .yes { color: #087f23; }
+      .no { color: #8a6d00; }
+      @media (max-width: 480px) { dl { grid-template-columns: 1fr; } dd { margin-bottom: 0.4rem; } }
+    `,
+  ];
 
-  #device = new TaskController<DeviceStatus>(this, () => lab().device() as Promise<DeviceStatus>);
+  #state = new LabStateController(this);
+  #hasRoofline = new TaskController<boolean>(this, () => lab().rooflineAvailable());
+  #roofline = new JobController<RooflineReport>(this);
+
+  async #measure(): Promise<void> {
+    const r = await this.#roofline.run((p, id) => lab().roofline(p, id));
+    if (r) await this.#state.state.refreshDevice();
+  }
 
   override render() {
-    const d = this.#device;
-    if (d.pending && !d.value) return html`<p role="status">Looking for a WebGPU adapter…</p>`;
-    if (d.error) return html`<p class="error" role="alert">${d.error}</p>`;
-    const s = d.value;
-    if (!s) return html``;
-    if (!s.ok) {
-      return html`<div class="error" role="alert" data-testid="no-webgpu">
-        <strong>No WebGPU here.</strong> ${s.error}
-        <p>On-GPU timing needs WebGPU. Accounting (parameters, FLOPs, sizes) still works below.</p>
-      </div>`;
-    }
+    const s = this.#state.state.device;
+    if (!s) return html`<p role="status">Looking for a WebGPU adapter…</p>`;
+    if (!s.ok) return html`<p>See the message above: without WebGPU the lab uses its CPU reference.</p>`;
     const r = s.report;
     const flag = (b: boolean) => html`<span class=${b ? 'yes' : 'no'}>${b ? 'yes' : 'no'}</span>`;
+    const rf = s.roofline;
     return html`<dl data-testid="adapter">
-      <dt>Adapter</dt>
-      <dd data-testid="adapter-name">${[r.vendor, r.architecture, r.device, r.description].filter(Boolean).join(' · ') || 'unnamed adapter'}${r.software ? ' (software)' : ''}</dd>
-      <dt>timestamp-query</dt>
-      <dd>${flag(r.features.timestampQuery)}</dd>
-      <dt>packed int8 dot product</dt>
-      <dd>${flag(r.wgslLanguageFeatures.packed4x8IntegerDotProduct)}</dd>
-      <dt>shader-f16</dt>
-      <dd>${flag(r.features.shaderF16)}</dd>
-      <dt>subgroups</dt>
-      <dd>${flag(r.features.subgroups)}</dd>
-      <dt>Max storage binding</dt>
-      <dd>${bytes(r.limits.maxStorageBufferBindingSize)}</dd>
-      <dt>Workgroup</dt>
-      <dd>${int(r.limits.maxComputeInvocationsPerWorkgroup)} invocations, ${bytes(r.limits.maxComputeWorkgroupStorageSize)} shared</dd>
-    </dl>`;
+        <dt>Adapter</dt>
+        <dd data-testid="adapter-name">${[r.vendor, r.architecture, r.device, r.description].filter(Boolean).join(' · ') || 'unnamed adapter'}${r.software ? ' (software)' : ''}</dd>
+        <dt>timestamp-query</dt>
+        <dd>${flag(r.features.timestampQuery)} <span class="muted">${r.features.timestampQuery ? 'per-layer GPU time' : 'wall-clock timing only'}</span></dd>
+        <dt>packed int8 dot product</dt>
+        <dd>${flag(r.wgslLanguageFeatures.packed4x8IntegerDotProduct)} <span class="muted">${r.wgslLanguageFeatures.packed4x8IntegerDotProduct ? 'int8 kernels use dot4I8Packed' : 'int8 kernels use shift-and-mask'}</span></dd>
+        <dt>shader-f16</dt>
+        <dd>${flag(r.features.shaderF16)}</dd>
+        <dt>subgroups</dt>
+        <dd>${flag(r.features.subgroups)}</dd>
+        <dt>Max storage binding</dt>
+        <dd>${bytes(r.limits.maxStorageBufferBindingSize)}</dd>
+        <dt>Max buffer</dt>
+        <dd>${bytes(r.limits.maxBufferSize)}</dd>
+        <dt>Workgroup</dt>
+        <dd>${int(r.limits.maxComputeInvocationsPerWorkgroup)} invocations, ${bytes(r.limits.maxComputeWorkgroupStorageSize)} shared</dd>
+        <dt>Storage buffers / stage</dt>
+        <dd>${int(r.limits.maxStorageBuffersPerShaderStage)}</dd>
+      </dl>
+      <h3>Measured roofline</h3>
+      ${rf
+        ? html`<dl data-testid="roofline">
+            <dt>Matmul</dt>
+            <dd>${fixed(rf.matmulGflops, 2)} GFLOP/s</dd>
+            <dt>Copy</dt>
+            <dd>${fixed(rf.copyGBps, 2)} GB/s</dd>
+            ${rf.roundTripMs !== undefined ? html`<dt>Submit round trip</dt><dd>${ms(rf.roundTripMs)}</dd>` : ''}
+            <dt>Measured</dt>
+            <dd>${new Date(rf.measuredAt).toLocaleString()} — ${rf.method}</dd>
+          </dl>`
+        : html`<p class="muted">Not measured on this adapter yet. The Model view’s time estimates use it.</p>`}
+      ${this.#hasRoofline.value === false
+        ? html`<p class="note">This build has no roofline module yet (src/gpu/roofline.ts), so GFLOP/s and GB/s cannot be measured.</p>`
+        : html`<div class="row"><button data-testid="measure-roofline" ?disabled=${this.#roofline.running} @click=${this.#measure}>${rf ? 'Measure again' : 'Measure GFLOP/s and GB/s'}</button></div>`}
+      ${jobView(this.#roofline, 'roofline', 'Measurement')}`;
   }
 }

@@ -1,65 +1,109 @@
-import { LitElement, css, html } from 'lit';
-import { customElement, state } from 'lit/decorators.js';
+import { LitElement, html } from 'lit';
+import { customElement } from 'lit/decorators.js';
 import { lab } from '../lab-client.ts';
 import { TaskController } from '../controllers/task.ts';
-import { bytes, int, shape } from '../format.ts';
+import { JobController } from '../controllers/job.ts';
+import { LabStateController } from '../controllers/lab-state.ts';
+import { bytes, int, ms, shape } from '../format.ts';
+import { sharedStyles } from './shared-styles.ts';
+import { jobView } from './job-view.ts';
+import type { ModelDetail } from '../../src/worker/types.ts';
 
-/** The Model view: pick an architecture, see per-layer shapes, parameters, MACs, FLOPs and stored sizes. */
+/**
+ * The Model view: per-layer output shape, parameters, MACs/FLOPs, stored
+ * bytes, time estimated from FLOPs and the measured device speed, and the
+ * measured GPU time of each layer.
+ */
 @customElement('model-view')
 export class ModelView extends LitElement {
-  static override styles = css`
-    :host { display: block; }
-    .scroll { overflow-x: auto; }
-    table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
-    th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #8884; }
-    td.n, th.n { text-align: right; }
-    tfoot td { font-weight: 700; }
-    label { font-weight: 600; margin-right: 0.5rem; }
-    select { font: inherit; padding: 0.2rem; }
-  `;
+  static override styles = sharedStyles;
 
-  @state() private selected = 'lenet5';
-  #list = new TaskController(this, () => lab().architectures());
-  #detail = new TaskController(this, () => lab().account(this.selected));
+  #state = new LabStateController(this);
+  #detail = new TaskController<ModelDetail>(this, () => this.#load(), false);
+  #profile = new JobController<ModelDetail>(this);
+  #loadedFor: string | undefined;
 
-  #pick(e: Event) {
-    this.selected = (e.target as HTMLSelectElement).value;
-    void this.#detail.run();
+  #load(): Promise<ModelDetail> {
+    const id = this.#state.state.selectedId;
+    if (!id) return Promise.reject(new Error('No model selected'));
+    return lab().modelDetail(id);
+  }
+
+  override willUpdate(): void {
+    const id = this.#state.state.selectedId;
+    if (id && id !== this.#loadedFor) {
+      this.#loadedFor = id;
+      void this.#detail.run();
+    }
+  }
+
+  #pick(e: Event): void {
+    this.#state.state.select((e.target as HTMLSelectElement).value);
+  }
+
+  async #time(): Promise<void> {
+    const id = this.#state.state.selectedId;
+    if (!id) return;
+    const d = await this.#profile.run((p, job) => lab().profile(id, 15, p, job));
+    if (d) void this.#detail.run(() => Promise.resolve(d));
   }
 
   override render() {
-    const list = this.#list.value ?? [];
+    const s = this.#state.state;
     const d = this.#detail.value;
+    const gpu = s.device?.ok;
     return html`
-      <p>
-        <label for="arch">Architecture</label>
-        <select id="arch" @change=${this.#pick} .value=${this.selected}>
-          ${list.map((a) => html`<option value=${a.name} ?selected=${a.name === this.selected}>${a.name} — ${int(a.params)} params, ${int(a.flops)} FLOPs</option>`)}
+      <div class="row">
+        <label for="variant">Variant</label>
+        <select id="variant" data-testid="variant-select" @change=${this.#pick}>
+          ${s.models.map((m) => html`<option value=${m.id} ?selected=${m.id === s.selectedId}>${m.name}${m.untrained ? ' — untrained' : ''}</option>`)}
         </select>
-      </p>
-      ${this.#detail.error ? html`<p role="alert">${this.#detail.error}</p>` : ''}
+      </div>
+      ${this.#detail.error ? html`<p class="error" role="alert">${this.#detail.error}</p>` : ''}
       ${d
-        ? html`<div class="scroll">
+        ? html`
+            <p class="muted">
+              ${d.summary.architecture}, runs as ${d.summary.runtime}. Estimated time = FLOPs ÷
+              ${d.deviceSpeed ? html`${d.deviceSpeed.source}` : html`the measured device speed (not measured yet: Device → Measure)`}; a lower bound that ignores memory traffic and launch overhead.
+              ${d.timing ? html` Measured: median of ${d.timing.runs} batch-${d.timing.batch} runs, ${d.timing.method === 'timestamp' ? 'GPU timestamps' : 'wall clock'}; fused layers share one GPU step.` : ''}
+            </p>
+            <div class="scroll">
               <table data-testid="layer-table">
                 <caption>Per layer, one image (1 MAC = 2 FLOPs; pooling = outputs × window)</caption>
-                <thead><tr><th>Layer</th><th>Kind</th><th>Output</th><th class="n">Params</th><th class="n">MACs</th><th class="n">FLOPs</th><th class="n">Activations</th></tr></thead>
+                <thead>
+                  <tr>
+                    <th>Layer</th><th>Kind</th><th>Output</th><th class="n">Params</th><th class="n">Non-zero</th><th class="n">MACs</th><th class="n">FLOPs</th>
+                    <th class="n">Stored</th><th>Encoding</th><th class="n">Est. time</th><th class="n">GPU time</th>
+                  </tr>
+                </thead>
                 <tbody>
-                  ${d.account.layers.map(
-                    (l) => html`<tr><td>${l.name}</td><td>${l.kind}</td><td>${shape(l.outputShape)}</td><td class="n">${int(l.params)}</td><td class="n">${int(l.macs)}</td><td class="n">${int(l.flops)}</td><td class="n">${bytes(l.activationBytes)}</td></tr>`,
+                  ${d.layers.map(
+                    (l) => html`<tr>
+                      <td>${l.name}</td><td>${l.kind}</td><td>${shape(l.outputShape)}</td><td class="n">${int(l.params)}</td><td class="n">${int(l.nonZero)}</td>
+                      <td class="n">${int(l.macs)}</td><td class="n">${int(l.flops)}</td><td class="n">${l.params ? bytes(l.bytes) : '—'}</td><td>${l.params ? l.encoding : '—'}</td>
+                      <td class="n">${l.estimatedMs !== undefined && l.flops ? ms(l.estimatedMs) : '—'}</td>
+                      <td class="n" data-testid="gpu-time">${l.measuredMs !== undefined ? ms(l.measuredMs) : l.fusedWith ? '' : d.timing && !l.measuredMs ? 'fused' : '—'}${l.fusedWith ? html`<div class="muted">+ ${l.fusedWith.join(', ')}</div>` : ''}</td>
+                    </tr>`,
                   )}
                 </tbody>
-                <tfoot><tr><td>Total</td><td></td><td></td><td class="n">${int(d.account.total.params)}</td><td class="n">${int(d.account.total.macs)}</td><td class="n">${int(d.account.total.flops)}</td><td class="n">${bytes(d.account.total.activationBytes)}</td></tr></tfoot>
+                <tfoot>
+                  <tr>
+                    <td>Total</td><td></td><td></td><td class="n">${int(d.total.params)}</td><td class="n">${int(d.total.nonZero)}</td><td class="n">${int(d.total.macs)}</td>
+                    <td class="n">${int(d.total.flops)}</td><td class="n">${bytes(d.total.bytes)}</td><td></td><td class="n">${ms(d.total.estimatedMs)}</td><td class="n">${ms(d.total.measuredMs)}</td>
+                  </tr>
+                </tfoot>
               </table>
             </div>
-            <div class="scroll">
-              <table data-testid="size-table">
-                <caption>Stored size (dense weights)</caption>
-                <thead><tr><th>Encoding</th><th class="n">Bytes</th><th class="n">× smaller</th><th>Note</th></tr></thead>
-                <tbody>
-                  ${d.sizes.map((s) => html`<tr><td>${s.encoding}</td><td class="n">${int(s.bytes)}</td><td class="n">${s.ratio.toFixed(2)}</td><td>${s.note}</td></tr>`)}
-                </tbody>
-              </table>
-            </div>`
+            <div class="row">
+              <button data-testid="profile" ?disabled=${!gpu || this.#profile.running || d.summary.runtime !== 'fp32'} @click=${this.#time}>Time each layer on the GPU</button>
+              ${!gpu ? html`<span class="muted">Needs WebGPU.</span>` : d.summary.runtime !== 'fp32' ? html`<span class="muted">Per-layer timing is for float variants; int8 variants are timed whole in Compare.</span>` : ''}
+            </div>
+            ${jobView(this.#profile, 'profile', 'Layer timing')}
+            <details>
+              <summary>Provenance</summary>
+              <pre style="white-space:pre-wrap;overflow-wrap:anywhere">${JSON.stringify(d.provenance, null, 2)}</pre>
+            </details>
+          `
         : html`<p role="status">Loading…</p>`}
     `;
   }

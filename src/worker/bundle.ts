@@ -1,0 +1,179 @@
+/**
+ * First load: copy the datasets and bundled models that ship with the app
+ * into IndexedDB, with progress; later loads check the manifest (when the
+ * network answers) and read everything from IndexedDB, so the lab works
+ * offline. A file is verified (dataset CRC-32, model parser) before it is
+ * stored, and stored in one transaction, so a failure changes nothing.
+ */
+import { DATASET_INFO, parseManifest, type DatasetManifest } from '../data/manifest.ts';
+import { fetchManifest } from '../data/web-loader.ts';
+import { parseDatasetFile, type DatasetName } from '../data/dataset.ts';
+import { ARCHITECTURES, architecture } from '../model/architectures.ts';
+import { initModel } from '../model/model.ts';
+import { parseModel, serializeModel } from '../model/format.ts';
+import { getDataset, getMeta, listModels, putDataset, putMeta, putModels, storageEstimate, type StoredModel } from '../store/store.ts';
+import { forgetDatasets } from './session.ts';
+import type { JobContext } from './jobs.ts';
+import type { StartupReport } from './types.ts';
+
+/** The bundled-models index written into the build by web/build-plugins/bundled-models.ts. */
+export interface BundledIndex {
+  models: { file: string; bytes: number; sha256: string }[];
+}
+
+/** Base URL of the app (where data/ and models/ are served), from the worker's own location. */
+function base(): string {
+  return new URL(import.meta.env.BASE_URL, self.location.origin).href;
+}
+
+async function fetchJson(url: string, signal: AbortSignal): Promise<unknown> {
+  const r = await fetch(url, { signal, cache: 'no-cache' });
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return r.json();
+}
+
+async function fetchBytes(url: string, ctx: JobContext, onBytes: (n: number) => void): Promise<Uint8Array> {
+  const r = await fetch(url, { signal: ctx.signal, cache: 'no-cache' });
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}${r.status === 404 ? ' (run `npm run data` before building)' : ''}`);
+  if (!r.body) {
+    const b = new Uint8Array(await r.arrayBuffer());
+    onBytes(b.length);
+    return b;
+  }
+  const reader = r.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    n += value.length;
+    onBytes(value.length);
+  }
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+/** Untrained stand-ins, one per built-in architecture, until trained models are bundled. Seeded, so reproducible. */
+function untrainedModels(): StoredModel[] {
+  const now = new Date().toISOString();
+  return Object.keys(ARCHITECTURES).map((name) => {
+    const m = initModel(architecture(name), 1);
+    m.provenance = { ...m.provenance, source: 'random', note: 'untrained: He-initialised weights, seed 1; accuracy is chance (~10 %)', dataset: 'mnist' };
+    return { id: `untrained:${name}`, name: `${name} (untrained)`, origin: 'untrained', runtime: 'fp32', architecture: name, file: serializeModel(m), createdAt: now };
+  });
+}
+
+/**
+ * Makes sure IndexedDB holds the current datasets and bundled models.
+ * Throws a clear error when a first load has no network.
+ */
+export async function startup(ctx: JobContext): Promise<StartupReport> {
+  const root = base();
+  let offline = false;
+  let manifest: DatasetManifest | undefined;
+  try {
+    manifest = await fetchManifest(`${root}data/`, { signal: ctx.signal });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    const stored = await getMeta<unknown>('manifest');
+    if (!stored) {
+      throw new Error(
+        `First start needs the lab's own server once, to copy its datasets into this browser (${(e as Error).message}). Reload while the server is reachable; after that the lab works offline.`,
+      );
+    }
+    manifest = parseManifest(stored, 'stored manifest');
+    offline = true;
+  }
+
+  let index: BundledIndex = { models: [] };
+  if (!offline) {
+    try {
+      index = (await fetchJson(`${root}models/index.json`, ctx.signal)) as BundledIndex;
+    } catch {
+      index = (await getMeta<BundledIndex>('bundled-index')) ?? { models: [] };
+    }
+  } else {
+    index = (await getMeta<BundledIndex>('bundled-index')) ?? { models: [] };
+  }
+
+  // What is missing or stale: compared by the CRC-32 each split carries.
+  const stored = (await getMeta<Record<string, string>>('datasets')) ?? {};
+  const todo: { file: string; bytes: number; crc32: string }[] = [];
+  for (const d of manifest.datasets) {
+    if (!d.present) continue;
+    for (const s of Object.values(d.splits)) {
+      if (!s) continue;
+      if (stored[s.file] === s.crc32 && (await getDataset(s.file))) continue;
+      todo.push({ file: s.file, bytes: s.bytes, crc32: s.crc32 });
+    }
+  }
+  const have = new Map((await listModels()).map((m) => [m.id, m]));
+  const modelTodo = index.models.filter((m) => {
+    const h = have.get(`bundled:${m.file}`);
+    return !h || h.file.length !== m.bytes;
+  });
+  if ((todo.length || modelTodo.length) && offline) {
+    throw new Error('Some datasets or bundled models are not in this browser yet and the server cannot be reached. Reload once while online.');
+  }
+
+  const total = todo.reduce((a, t) => a + t.bytes, 0) + modelTodo.reduce((a, m) => a + m.bytes, 0);
+  let done = 0;
+  const tick = (phase: string) => (n: number) => {
+    done += n;
+    ctx.progress({ phase, done, total });
+  };
+  for (const t of todo) {
+    const bytes = await fetchBytes(`${root}data/${t.file}`, ctx, tick(`Copying ${t.file} into this browser`));
+    ctx.check();
+    // Verify before storing: a truncated download must never become "the dataset".
+    parseDatasetFile(bytes, t.file);
+    stored[t.file] = t.crc32;
+    await putDataset(t.file, bytes, ['datasets', { ...stored }]);
+  }
+  const newModels: StoredModel[] = [];
+  for (const m of modelTodo) {
+    const bytes = await fetchBytes(`${root}models/${m.file}`, ctx, tick(`Copying model ${m.file}`));
+    const model = parseModel(bytes, m.file);
+    newModels.push({
+      id: `bundled:${m.file}`,
+      name: m.file.replace(/\.safetensors$/, ''),
+      origin: 'bundled',
+      runtime: 'fp32',
+      architecture: model.architecture.name,
+      file: bytes,
+      createdAt: String(model.provenance?.createdAt ?? new Date().toISOString()),
+    });
+  }
+  // No trained model ships yet: seed untrained ones so every screen has something to measure.
+  if (index.models.length === 0 && ![...have.values()].some((m) => m.origin === 'untrained')) newModels.push(...untrainedModels());
+  if (newModels.length) await putModels(newModels);
+  if (!offline) {
+    await putMeta('manifest', manifest);
+    await putMeta('bundled-index', index);
+  }
+  if (todo.length) forgetDatasets();
+  ctx.progress({ phase: 'Ready', done: total, total });
+
+  return {
+    copied: todo.length + modelTodo.length > 0,
+    offline,
+    bundledModels: index.models.length,
+    datasets: manifest.datasets
+      .filter((d) => d.present)
+      .map((d) => ({
+        name: d.name,
+        title: DATASET_INFO[d.name as DatasetName].title,
+        credit: d.credit,
+        licence: d.licence,
+        testCount: d.splits.test?.count ?? 0,
+        trainCount: d.splits.train?.count ?? 0,
+      })),
+    storage: await storageEstimate(),
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * What the worker keeps in memory between calls: the GPU (acquired once),
+ * parsed datasets and models, and compiled executors (a small LRU, since each
+ * holds GPU buffers). Everything persistent lives in src/store.
+ */
+import { acquireGpu, type Gpu } from '../gpu/device.ts';
+import { createExecutor, type Executor } from '../gpu/executor.ts';
+import { createInt8Executor, type Int8Executor } from '../gpu/executor-i8.ts';
+import { parseDatasetFile, type Dataset, type DatasetName, type DatasetSplit } from '../data/dataset.ts';
+import { DatasetError } from '../data/errors.ts';
+import { parseModel } from '../model/format.ts';
+import type { Model } from '../model/model.ts';
+import type { Int8Model } from '../model/int8.ts';
+import { getDataset, getModel, type StoredModel } from '../store/store.ts';
+import { quantizeInt8Model } from '../compress/int8.ts';
+import { toFloatBatch } from '../data/dataset.ts';
+
+let gpu: Promise<Gpu> | null = null;
+let gpuError: string | null = null;
+
+/** The worker's GPU, acquired on first use. Throws WebGPUUnavailableError (message says what to enable). */
+export async function getGpu(): Promise<Gpu> {
+  gpu ??= acquireGpu();
+  try {
+    const g = await gpu;
+    if (g.isLost()) {
+      gpu = acquireGpu();
+      return await gpu;
+    }
+    return g;
+  } catch (e) {
+    gpu = null;
+    gpuError = (e as Error).message;
+    throw e;
+  }
+}
+
+/** The GPU or null when WebGPU is unavailable (the CPU reference takes over). */
+export async function gpuOrNull(): Promise<Gpu | null> {
+  if (gpuError) return null;
+  try {
+    return await getGpu();
+  } catch {
+    return null;
+  }
+}
+
+/** Why there is no GPU, once acquisition failed. */
+export function gpuFailure(): string | null {
+  return gpuError;
+}
+
+const datasets = new Map<string, Promise<Dataset>>();
+
+/** A dataset split from IndexedDB (copied there at start-up), parsed and checked once per worker. */
+export function loadDataset(name: DatasetName, split: DatasetSplit): Promise<Dataset> {
+  const file = `${name}-${split}.bin`;
+  let p = datasets.get(file);
+  if (!p) {
+    p = (async () => {
+      const bytes = await getDataset(file);
+      if (!bytes) throw new DatasetError(file, 'not in this browser’s storage yet; reload the lab while online to copy the datasets');
+      return parseDatasetFile(bytes, `stored ${file}`);
+    })();
+    datasets.set(file, p);
+    p.catch(() => datasets.delete(file));
+  }
+  return p;
+}
+
+/** Forgets parsed datasets (after start-up replaced them). */
+export function forgetDatasets(): void {
+  datasets.clear();
+}
+
+/** A stored variant with its parsed model. */
+export interface LoadedModel {
+  stored: StoredModel;
+  model: Model;
+}
+
+const models = new Map<string, LoadedModel>();
+
+/** The stored variant `id`, parsed once. Throws when it is gone. */
+export async function loadModel(id: string): Promise<LoadedModel> {
+  const hit = models.get(id);
+  if (hit) return hit;
+  const stored = await getModel(id);
+  if (!stored) throw new Error(`model ${id} is not stored (deleted?)`);
+  const model = parseModel(stored.file, `stored model '${stored.name}'`);
+  const loaded = { stored, model };
+  models.set(id, loaded);
+  return loaded;
+}
+
+/** Drops a variant's parsed model and executors (after delete). */
+export function forgetModel(id: string): void {
+  models.delete(id);
+  const e = executors.get(id);
+  if (e) {
+    executors.delete(id);
+    void e.then((x) => x.destroy()).catch(() => undefined);
+  }
+  int8Models.delete(id);
+}
+
+/** Images used to calibrate int8 activation ranges: the first N training images (never the test set). */
+export async function calibrationImages(dataset: DatasetName, count: number): Promise<{ images: Float32Array; count: number }> {
+  const train = await loadDataset(dataset, 'train');
+  const n = Math.min(count, train.count);
+  return { images: toFloatBatch(train, 0, n), count: n };
+}
+
+const int8Models = new Map<string, Int8Model>();
+
+/**
+ * The integer model of an int8 variant: re-calibrated from its stored options
+ * (calibration is deterministic: same images, same method), cached.
+ */
+export async function int8ModelOf(loaded: LoadedModel): Promise<Int8Model> {
+  const hit = int8Models.get(loaded.stored.id);
+  if (hit) return hit;
+  const o = loaded.stored.runtimeOptions ?? {};
+  const dataset = (typeof o.dataset === 'string' ? o.dataset : 'mnist') as DatasetName;
+  const cal = await calibrationImages(dataset, Number(o.calibrationImages ?? 256));
+  const q = quantizeInt8Model(loaded.model, {
+    calibration: cal.images,
+    batch: cal.count,
+    method: o.method === 'percentile' ? 'percentile' : 'minmax',
+    percentile: Number(o.percentile ?? 99.99),
+  });
+  int8Models.set(loaded.stored.id, q);
+  return q;
+}
+
+/** Either executor: both run float images and read back logits or class indices. */
+export type AnyExecutor = Executor | Int8Executor;
+
+const executors = new Map<string, Promise<AnyExecutor>>();
+/** GPU memory is finite (a phone!): keep few executors alive. */
+const MAX_EXECUTORS = 4;
+
+/** A compiled executor for the variant on the worker's GPU (int8 variants get the integer executor). */
+export async function executorFor(loaded: LoadedModel): Promise<AnyExecutor> {
+  const id = loaded.stored.id;
+  let p = executors.get(id);
+  if (p) {
+    // Refresh LRU order.
+    executors.delete(id);
+    executors.set(id, p);
+    return p;
+  }
+  p = (async () => {
+    const g = await getGpu();
+    if (loaded.stored.runtime === 'int8') return createInt8Executor(g, await int8ModelOf(loaded));
+    return createExecutor(g, loaded.model);
+  })();
+  executors.set(id, p);
+  p.catch(() => executors.delete(id));
+  while (executors.size > MAX_EXECUTORS) {
+    const [oldId, old] = executors.entries().next().value as [string, Promise<AnyExecutor>];
+    executors.delete(oldId);
+    void old.then((x) => x.destroy()).catch(() => undefined);
+  }
+  return p;
+}

@@ -1,0 +1,200 @@
+/**
+ * Plain data that crosses the worker boundary: what the UI receives from
+ * `labApi` and sends back. No classes, no GPU handles (structured clone).
+ */
+import type { AdapterReport } from '../gpu/device.ts';
+import type { ModelOrigin, Runtime } from '../store/store.ts';
+
+/** Progress of a long job; `total` 0 means indeterminate. */
+export interface Progress {
+  phase: string;
+  done: number;
+  total: number;
+}
+
+/** Callback the UI passes (through comlink.proxy) to follow a long job. */
+export type ProgressFn = (p: Progress) => void;
+
+/** What start-up did: copied what, found what. */
+export interface StartupReport {
+  /** True when bundled files were copied to IndexedDB during this start. */
+  copied: boolean;
+  /** Datasets available from IndexedDB. */
+  datasets: { name: string; title: string; credit: string; licence: string; testCount: number; trainCount: number }[];
+  /** Bundled model files found in the build (0 until trained models ship). */
+  bundledModels: number;
+  /** True when the network could not be reached and stored copies were used. */
+  offline: boolean;
+  storage: { usage?: number; quota?: number };
+}
+
+/** One variant as listed. */
+export interface ModelSummary {
+  id: string;
+  name: string;
+  origin: ModelOrigin;
+  runtime: Runtime;
+  architecture: string;
+  /** True for models with random weights (no training): their accuracy is chance. */
+  untrained: boolean;
+  params: number;
+  /** Non-zero weights (pruning lowers it). */
+  nonZero: number;
+  flops: number;
+  /** Stored bytes of the weights under their encodings. */
+  bytes: number;
+  /** fp32 bytes of the same architecture, for the ratio. */
+  fp32Bytes: number;
+  fileBytes: number;
+  parentId?: string;
+  pipeline?: string;
+  createdAt: string;
+}
+
+/** One row of the per-layer table. */
+export interface LayerRow {
+  name: string;
+  kind: string;
+  outputShape: number[];
+  params: number;
+  nonZero: number;
+  macs: number;
+  flops: number;
+  /** Stored bytes of this layer's tensors under their encodings. */
+  bytes: number;
+  /** How the tensors are stored, e.g. "int8 per-channel". */
+  encoding: string;
+  /** FLOPs / measured device GFLOP/s, ms; undefined before the roofline is measured. */
+  estimatedMs?: number;
+  /** Measured GPU time of this layer (median), ms; undefined before profiling. Fused layers share their step's time. */
+  measuredMs?: number;
+  /** Layers that ran fused in the same GPU step. */
+  fusedWith?: string[];
+}
+
+/** The Model view's data. */
+export interface ModelDetail {
+  summary: ModelSummary;
+  layers: LayerRow[];
+  total: { params: number; nonZero: number; macs: number; flops: number; bytes: number; estimatedMs?: number; measuredMs?: number };
+  /** How the measured column was obtained ('timestamp' GPU timestamps, 'wall' clock), when profiled. */
+  timing?: { method: 'timestamp' | 'wall'; runs: number; batch: number };
+  /** GFLOP/s used for estimates and where it came from. */
+  deviceSpeed?: { gflops: number; source: string };
+  provenance: Record<string, unknown>;
+}
+
+/** A device's measured speed limits. */
+export interface RooflineReport {
+  matmulGflops: number;
+  copyGBps: number;
+  roundTripMs?: number;
+  /** How it was measured, in words. */
+  method: string;
+  measuredAt: string;
+}
+
+/** Status of WebGPU in the worker. */
+export type DeviceStatus = { ok: true; report: AdapterReport; roofline?: RooflineReport } | { ok: false; error: string };
+
+/** A measured result of one variant on one device. */
+export interface ResultRecord {
+  id: string;
+  modelId: string;
+  variant: string;
+  architecture: string;
+  runtime: Runtime | 'cpu';
+  untrained: boolean;
+  dataset: string;
+  /** Test images evaluated. */
+  count: number;
+  accuracy: number;
+  errors: number;
+  bytes: number;
+  fp32Bytes: number;
+  /** fp32 bytes / bytes. */
+  ratio: number;
+  flops: number;
+  nonZero: number;
+  /** Batch-1 latency, ms (median and p90 over `runs`). */
+  latencyP50?: number;
+  latencyP90?: number;
+  timingMethod?: 'timestamp' | 'wall';
+  runs?: number;
+  /** Images per second at `throughputBatch`. */
+  throughput?: number;
+  throughputBatch?: number;
+  /** Per GPU step (fused layers joined with '+'), ms, at batch 1. */
+  layerMs?: { layers: string; ms: number }[];
+  /** The adapter it was measured on ("CPU reference" without WebGPU). */
+  device: string;
+  /** Where it came from: measured here or imported from a shared file. */
+  source: 'measured' | 'imported';
+  createdAt: string;
+  /** Who shared it, for imported results (free text from the file). */
+  sharedBy?: string;
+}
+
+/** A Compare table row: a result plus the comparisons computed against the baseline. */
+export interface CompareRow extends ResultRecord {
+  /** Baseline p50 / this p50 (same device), when both were timed. */
+  speedup?: number;
+  /** On the accuracy-vs-latency Pareto front among rows of the same device. */
+  pareto: boolean;
+  baseline: boolean;
+}
+
+/** Input of the Compress pipeline builder: one pass's options control. */
+export interface OptionField {
+  key: string;
+  label: string;
+  kind: 'number' | 'select' | 'boolean';
+  min?: number;
+  max?: number;
+  step?: number;
+  choices?: { value: string; label: string }[];
+  help?: string;
+}
+
+/** A compression pass as the UI sees it: metadata only. */
+export interface PassInfo {
+  id: string;
+  label: string;
+  description: string;
+  fields: OptionField[];
+  defaults: Record<string, number | string | boolean>;
+}
+
+/** One step of a pipeline the user built. */
+export interface PipelineStep {
+  pass: string;
+  options: Record<string, number | string | boolean>;
+}
+
+/** A prediction of one variant on one image. */
+export interface Prediction {
+  modelId: string;
+  variant: string;
+  runtime: Runtime | 'cpu';
+  /** Softmax probabilities, 10 values. */
+  probabilities: number[];
+  top: number;
+  /** 'gpu' or 'cpu' (reference, without WebGPU). */
+  ranOn: 'gpu' | 'cpu';
+}
+
+/** What `predictDrawing` returns: the 28×28 input the nets saw and each variant's answer. */
+export interface DrawingPrediction {
+  /** 784 grey values 0–255, as the nets saw the drawing. */
+  input: number[];
+  predictions: Prediction[];
+  classNames: string[];
+}
+
+/** A test-set image with its label and the stored predictions of chosen variants. */
+export interface TestImage {
+  index: number;
+  label: number;
+  pixels: number[];
+  predictions: { modelId: string; top: number }[];
+}

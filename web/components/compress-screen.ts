@@ -1,0 +1,157 @@
+import { LitElement, css, html } from 'lit';
+import { customElement, state } from 'lit/decorators.js';
+import { lab } from '../lab-client.ts';
+import { TaskController } from '../controllers/task.ts';
+import { JobController } from '../controllers/job.ts';
+import { LabStateController } from '../controllers/lab-state.ts';
+import { sharedStyles } from './shared-styles.ts';
+import { jobView } from './job-view.ts';
+import { bytes, pct, times } from '../format.ts';
+import type { ModelSummary, OptionField, PassInfo, PipelineStep, ResultRecord } from '../../src/worker/types.ts';
+
+/** The Compress screen: a pipeline of passes whose controls come from each pass's metadata; run, follow, cancel. */
+@customElement('compress-screen')
+export class CompressScreen extends LitElement {
+  static override styles = [
+    sharedStyles,
+    css`
+      ol.steps { padding-left: 1.2rem; }
+      ol.steps > li { border: 1px solid #8886; border-radius: 8px; padding: 0.5rem 0.75rem; margin: 0.5rem 0; }
+      .fields { display: grid; grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr)); gap: 0.5rem 1rem; }
+      .field { display: flex; flex-direction: column; gap: 0.15rem; }
+      .field label { font-weight: 500; }
+    `,
+  ];
+
+  #state = new LabStateController(this);
+  #passes = new TaskController<PassInfo[]>(this, () => lab().passes());
+  #compress = new JobController<ModelSummary>(this);
+  #measure = new JobController<ResultRecord>(this);
+  @state() private steps: PipelineStep[] = [];
+  @state() private addId = '';
+  @state() private name = '';
+  @state() private measureAfter = true;
+  @state() private limit = 10000;
+  @state() private sourceId: string | undefined;
+
+  #pass(id: string): PassInfo | undefined {
+    return this.#passes.value?.find((p) => p.id === id);
+  }
+
+  #add(): void {
+    const id = this.addId || this.#passes.value?.[0]?.id;
+    const p = id ? this.#pass(id) : undefined;
+    if (!p) return;
+    this.steps = [...this.steps, { pass: p.id, options: { ...p.defaults } }];
+  }
+
+  #remove(i: number): void {
+    this.steps = this.steps.filter((_, k) => k !== i);
+  }
+
+  #move(i: number, d: -1 | 1): void {
+    const j = i + d;
+    if (j < 0 || j >= this.steps.length) return;
+    const s = this.steps.slice();
+    [s[i], s[j]] = [s[j], s[i]];
+    this.steps = s;
+  }
+
+  #set(i: number, f: OptionField, e: Event): void {
+    const el = e.target as HTMLInputElement | HTMLSelectElement;
+    const v = f.kind === 'number' ? Number(el.value) : f.kind === 'boolean' ? (el as HTMLInputElement).checked : el.value;
+    this.steps = this.steps.map((s, k) => (k === i ? { ...s, options: { ...s.options, [f.key]: v } } : s));
+  }
+
+  async #run(): Promise<void> {
+    const source = this.sourceId ?? this.#state.state.selectedId;
+    if (!source) return;
+    const steps = this.steps;
+    const made = await this.#compress.run((p, id) => lab().compress(source, steps, this.name, p, id));
+    if (!made) return;
+    await this.#state.state.refreshModels();
+    if (this.measureAfter) {
+      const r = await this.#measure.run((p, id) => lab().evaluate(made.id, { limit: this.limit }, p, id));
+      if (r) await this.#state.state.refreshResults();
+    }
+  }
+
+  #field(i: number, step: PipelineStep, f: OptionField) {
+    const id = `s${i}-${f.key}`;
+    const v = step.options[f.key];
+    return html`<div class="field">
+      <label for=${id}>${f.label}</label>
+      ${f.kind === 'select'
+        ? html`<select id=${id} @change=${(e: Event) => this.#set(i, f, e)}>
+            ${f.choices?.map((c) => html`<option value=${c.value} ?selected=${c.value === v}>${c.label}</option>`)}
+          </select>`
+        : f.kind === 'boolean'
+          ? html`<input id=${id} type="checkbox" .checked=${!!v} @change=${(e: Event) => this.#set(i, f, e)} />`
+          : html`<input id=${id} type="number" min=${f.min ?? ''} max=${f.max ?? ''} step=${f.step ?? 'any'} .value=${String(v)} @change=${(e: Event) => this.#set(i, f, e)} />`}
+      ${f.help ? html`<span class="muted">${f.help}</span>` : ''}
+    </div>`;
+  }
+
+  override render() {
+    const s = this.#state.state;
+    const passes = this.#passes.value ?? [];
+    const source = this.sourceId ?? s.selectedId;
+    const busy = this.#compress.running || this.#measure.running;
+    const made = this.#compress.value;
+    const result = this.#measure.value;
+    return html`
+      <div class="row">
+        <label for="source">Start from</label>
+        <select id="source" data-testid="source-select" @change=${(e: Event) => (this.sourceId = (e.target as HTMLSelectElement).value)}>
+          ${s.models.map((m) => html`<option value=${m.id} ?selected=${m.id === source}>${m.name} (${m.runtime}, ${bytes(m.bytes)})</option>`)}
+        </select>
+      </div>
+      <h3 id="pipeline-h">Pipeline</h3>
+      ${this.steps.length === 0 ? html`<p class="muted">Empty: add passes below. They run in order.</p>` : ''}
+      <ol class="steps" aria-labelledby="pipeline-h" data-testid="pipeline">
+        ${this.steps.map((step, i) => {
+          const p = this.#pass(step.pass);
+          return html`<li data-testid="step">
+            <div class="row" style="justify-content:space-between">
+              <strong>${p?.label ?? step.pass}</strong>
+              <span class="row" style="margin:0">
+                <button class="secondary" aria-label="Move ${p?.label} up" ?disabled=${i === 0} @click=${() => this.#move(i, -1)}>↑</button>
+                <button class="secondary" aria-label="Move ${p?.label} down" ?disabled=${i === this.steps.length - 1} @click=${() => this.#move(i, 1)}>↓</button>
+                <button class="danger" aria-label="Remove ${p?.label}" @click=${() => this.#remove(i)}>Remove</button>
+              </span>
+            </div>
+            ${p ? html`<p class="muted">${p.description}</p><div class="fields">${p.fields.map((f) => this.#field(i, step, f))}</div>` : ''}
+          </li>`;
+        })}
+      </ol>
+      <div class="row">
+        <label for="add-pass">Pass</label>
+        <select id="add-pass" data-testid="add-pass-select" @change=${(e: Event) => (this.addId = (e.target as HTMLSelectElement).value)}>
+          ${passes.map((p) => html`<option value=${p.id} ?selected=${p.id === this.addId}>${p.label}</option>`)}
+        </select>
+        <button class="secondary" data-testid="add-pass" @click=${this.#add}>Add pass</button>
+      </div>
+      <div class="row">
+        <label for="vname">Name of the new variant</label>
+        <input id="vname" type="text" placeholder="(automatic)" .value=${this.name} @input=${(e: Event) => (this.name = (e.target as HTMLInputElement).value)} />
+      </div>
+      <div class="row">
+        <input id="measure-after" type="checkbox" .checked=${this.measureAfter} @change=${(e: Event) => (this.measureAfter = (e.target as HTMLInputElement).checked)} />
+        <label for="measure-after">Measure it afterwards on</label>
+        <select id="limit" aria-label="Test images to measure on" data-testid="limit-select" @change=${(e: Event) => (this.limit = Number((e.target as HTMLSelectElement).value))}>
+          ${[1000, 10000].map((n) => html`<option value=${n} ?selected=${n === this.limit}>${n.toLocaleString('en-US')} test images</option>`)}
+        </select>
+      </div>
+      <div class="row">
+        <button data-testid="run-pipeline" ?disabled=${busy || !this.steps.length || !source} @click=${this.#run}>Run pipeline</button>
+      </div>
+      ${jobView(this.#compress, 'compress', 'Compression')} ${jobView(this.#measure, 'measure', 'Measurement')}
+      ${made && !this.#compress.running
+        ? html`<p role="status" class="ok" data-testid="compress-done">
+            Stored <strong>${made.name}</strong>: ${bytes(made.bytes)} (${times(made.fp32Bytes / made.bytes)} smaller than fp32), runs as ${made.runtime}.
+            ${result && result.modelId === made.id ? html`Accuracy ${pct(result.accuracy)} on ${result.count.toLocaleString('en-US')} images — see <a href="#compare">Compare</a>.` : ''}
+          </p>`
+        : ''}
+    `;
+  }
+}

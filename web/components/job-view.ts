@@ -1,0 +1,23 @@
+import { html, nothing, type TemplateResult } from 'lit';
+import type { JobController } from '../controllers/job.ts';
+
+/**
+ * The progress bar, cancel button and outcome line of a long job — the same
+ * on every screen. `testid` prefixes data-testid attributes for the e2e suite.
+ */
+export function jobView(job: JobController<unknown>, testid: string, what: string): TemplateResult | typeof nothing {
+  if (job.running) {
+    const p = job.progress;
+    const determinate = !!p && p.total > 0;
+    return html`<div class="progress" data-testid="${testid}-progress">
+      <label for="${testid}-bar">${p?.phase ?? `${what}…`}</label>
+      ${determinate
+        ? html`<progress id="${testid}-bar" max=${p!.total} value=${p!.done}></progress>`
+        : html`<progress id="${testid}-bar"></progress>`}
+      <button class="secondary" data-testid="${testid}-cancel" @click=${() => job.cancel()}>Cancel</button>
+    </div>`;
+  }
+  if (job.error) return html`<p class="error" role="alert" data-testid="${testid}-error">${job.error}</p>`;
+  if (job.cancelled) return html`<p role="status" data-testid="${testid}-cancelled">${what} cancelled; nothing was stored.</p>`;
+  return nothing;
+}

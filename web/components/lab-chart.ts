@@ -1,0 +1,127 @@
+import { LitElement, css, html, unsafeCSS, type PropertyValues } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import uPlot from 'uplot';
+import uplotCss from 'uplot/dist/uPlot.min.css?inline';
+
+/** A scatter series: points (x, y) with a label; `line` joins them (the Pareto front). */
+export interface ChartSeries {
+  label: string;
+  points: { x: number; y: number }[];
+  color: string;
+  line?: boolean;
+}
+
+/**
+ * A uPlot chart in its own shadow root (uPlot's CSS inside it). `kind`
+ * 'scatter' draws points per series; 'bars' draws one bar per category.
+ * Presentation only: every number comes from the worker.
+ */
+@customElement('lab-chart')
+export class LabChart extends LitElement {
+  static override styles = [
+    unsafeCSS(uplotCss),
+    css`
+      :host { display: block; }
+      figure { margin: 0.5rem 0 1rem; }
+      figcaption { font-weight: 600; margin-bottom: 0.25rem; }
+      .u-legend { font-size: 0.8rem; }
+    `,
+  ];
+
+  @property() caption = '';
+  @property() kind: 'scatter' | 'bars' = 'scatter';
+  @property() xLabel = '';
+  @property() yLabel = '';
+  @property({ type: Boolean }) logX = false;
+  @property({ attribute: false }) series: ChartSeries[] = [];
+  /** For 'bars': category names and values. */
+  @property({ attribute: false }) categories: string[] = [];
+  @property({ attribute: false }) values: number[] = [];
+
+  #plot: uPlot | undefined;
+  #ro: ResizeObserver | undefined;
+
+  override render() {
+    return html`<figure role="img" aria-label=${`${this.caption} (the table above has the same numbers)`}>
+      <figcaption>${this.caption}</figcaption>
+      <div id="plot"></div>
+    </figure>`;
+  }
+
+  override firstUpdated(): void {
+    this.#ro = new ResizeObserver(() => this.#plot?.setSize({ width: this.#width(), height: this.#height() }));
+    this.#ro.observe(this);
+  }
+
+  override disconnectedCallback(): void {
+    this.#ro?.disconnect();
+    this.#plot?.destroy();
+    this.#plot = undefined;
+    super.disconnectedCallback();
+  }
+
+  override updated(_: PropertyValues): void {
+    this.#plot?.destroy();
+    const el = this.renderRoot.querySelector<HTMLElement>('#plot');
+    if (!el) return;
+    this.#plot = this.kind === 'bars' ? this.#bars(el) : this.#scatter(el);
+  }
+
+  #width(): number {
+    return Math.max(260, Math.min(this.clientWidth || 600, 900));
+  }
+
+  #height(): number {
+    return this.kind === 'bars' ? 240 : 280;
+  }
+
+  #scatter(el: HTMLElement): uPlot {
+    // uPlot wants one ascending x array shared by all series; each series is null where it has no point.
+    const xs = [...new Set(this.series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
+    const ys = this.series.map((s) => xs.map((x) => s.points.find((p) => p.x === x)?.y ?? null));
+    const data = [xs, ...ys] as uPlot.AlignedData;
+    return new uPlot(
+      {
+        width: this.#width(),
+        height: this.#height(),
+        scales: { x: { time: false, distr: this.logX ? 3 : 1 } },
+        axes: [{ label: this.xLabel }, { label: this.yLabel, size: 60 }],
+        series: [
+          { label: this.xLabel },
+          ...this.series.map((s) => ({
+            label: s.label,
+            stroke: s.color,
+            width: s.line ? 2 : 0,
+            spanGaps: !!s.line,
+            paths: s.line ? undefined : () => null,
+            points: { show: true, size: s.line ? 5 : 9, fill: s.color, stroke: s.color },
+          })),
+        ],
+      },
+      data,
+      el,
+    );
+  }
+
+  #bars(el: HTMLElement): uPlot {
+    const xs = this.categories.map((_, i) => i);
+    const names = this.categories;
+    return new uPlot(
+      {
+        width: this.#width(),
+        height: this.#height(),
+        scales: { x: { time: false, range: [-0.5, Math.max(0.5, xs.length - 0.5)] } },
+        axes: [
+          { label: this.xLabel, values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? (names[t] ?? '') : '')), rotate: 0 },
+          { label: this.yLabel, size: 60 },
+        ],
+        series: [
+          { label: 'layer', value: (_u, v) => (v === null ? '' : (names[v] ?? '')) },
+          { label: this.yLabel, stroke: '#1a5fb4', fill: '#1a5fb4aa', paths: uPlot.paths.bars!({ size: [0.7, 60] }), points: { show: false } },
+        ],
+      },
+      [xs, this.values] as uPlot.AlignedData,
+      el,
+    );
+  }
+}

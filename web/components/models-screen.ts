@@ -1,0 +1,120 @@
+import { LitElement, html } from 'lit';
+import { customElement, state } from 'lit/decorators.js';
+import { lab } from '../lab-client.ts';
+import { LabStateController } from '../controllers/lab-state.ts';
+import { JobController } from '../controllers/job.ts';
+import { bytes, int, times } from '../format.ts';
+import { download } from '../download.ts';
+import { sharedStyles } from './shared-styles.ts';
+import { jobView } from './job-view.ts';
+import type { ModelSummary, ResultRecord } from '../../src/worker/types.ts';
+
+/** The Models screen: bundled and user variants; import, export, measure, delete. */
+@customElement('models-screen')
+export class ModelsScreen extends LitElement {
+  static override styles = sharedStyles;
+
+  #state = new LabStateController(this);
+  #measure = new JobController<ResultRecord>(this);
+  @state() private importError: string | undefined;
+  @state() private importOk: string | undefined;
+  @state() private confirmDelete: string | undefined;
+  @state() private busy = false;
+
+  async #import(e: Event): Promise<void> {
+    const input = e.target as HTMLInputElement;
+    const file = input.files?.[0];
+    if (!file) return;
+    this.importError = undefined;
+    this.importOk = undefined;
+    this.busy = true;
+    try {
+      const bytesIn = new Uint8Array(await file.arrayBuffer());
+      const m = await lab().importModel(bytesIn, file.name);
+      this.importOk = `Imported ${m.name} (${m.architecture}, ${int(m.params)} parameters).`;
+      await this.#state.state.refreshModels();
+    } catch (err) {
+      this.importError = (err as Error).message;
+    } finally {
+      this.busy = false;
+      input.value = '';
+    }
+  }
+
+  async #export(m: ModelSummary): Promise<void> {
+    const f = await lab().exportModel(m.id);
+    download(f.fileName, f.bytes, 'application/octet-stream');
+  }
+
+  async #delete(m: ModelSummary): Promise<void> {
+    this.confirmDelete = undefined;
+    await lab().deleteModel(m.id);
+    await Promise.all([this.#state.state.refreshModels(), this.#state.state.refreshResults()]);
+  }
+
+  async #measureModel(m: ModelSummary): Promise<void> {
+    const r = await this.#measure.run((p, id) => lab().evaluate(m.id, {}, p, id));
+    if (r) await this.#state.state.refreshResults();
+  }
+
+  #view(m: ModelSummary): void {
+    this.#state.state.select(m.id);
+    location.hash = 'model';
+  }
+
+  override render() {
+    const models = this.#state.state.models;
+    return html`
+      <p class="muted">Variants are stored in this browser. Bundled models come with the lab; compressed and imported ones are yours.</p>
+      ${models.some((m) => m.untrained)
+        ? html`<p class="note" data-testid="untrained-note">No trained model ships with this build yet, so the lab made <strong>untrained</strong> models (random weights, seed 1). Their accuracy is chance (~10 %); sizes, FLOPs and timings are real.</p>`
+        : ''}
+      <div class="scroll">
+        <table data-testid="models-table">
+          <caption>${models.length} variants</caption>
+          <thead>
+            <tr><th>Name</th><th>Architecture</th><th>Runs as</th><th class="n">Params</th><th class="n">Non-zero</th><th class="n">Stored</th><th class="n">× smaller</th><th>Actions</th></tr>
+          </thead>
+          <tbody>
+            ${models.map(
+              (m) => html`<tr data-testid="model-row" data-model-id=${m.id}>
+                <td>
+                  ${m.name}
+                  ${m.untrained ? html`<span class="tag warn">untrained</span>` : ''}
+                  ${m.untrained ? '' : html`<span class="tag">${m.origin}</span>`}
+                  ${m.pipeline ? html`<div class="muted">${m.pipeline}</div>` : ''}
+                </td>
+                <td>${m.architecture}</td>
+                <td>${m.runtime}</td>
+                <td class="n">${int(m.params)}</td>
+                <td class="n">${int(m.nonZero)}</td>
+                <td class="n">${bytes(m.bytes)}</td>
+                <td class="n">${times(m.fp32Bytes / m.bytes)}</td>
+                <td>
+                  <div class="row" style="margin:0">
+                    <button class="secondary" @click=${() => this.#view(m)} aria-label="View ${m.name}">View</button>
+                    <button class="secondary" data-testid="measure" ?disabled=${this.#measure.running} @click=${() => this.#measureModel(m)} aria-label="Measure ${m.name}">Measure</button>
+                    <button class="secondary" @click=${() => this.#export(m)} aria-label="Export ${m.name}">Export</button>
+                    ${this.confirmDelete === m.id
+                      ? html`<button class="danger" data-testid="confirm-delete" @click=${() => this.#delete(m)}>Delete ${m.name}?</button>
+                          <button class="secondary" @click=${() => (this.confirmDelete = undefined)}>Keep</button>`
+                      : html`<button class="danger" data-testid="delete" @click=${() => (this.confirmDelete = m.id)} aria-label="Delete ${m.name}">Delete</button>`}
+                  </div>
+                </td>
+              </tr>`,
+            )}
+          </tbody>
+        </table>
+      </div>
+      ${jobView(this.#measure, 'measure', 'Measurement')}
+      ${this.#measure.value && !this.#measure.running ? html`<p role="status">Measured ${this.#measure.value.variant}: see Compare.</p>` : ''}
+      <h3>Import a model file</h3>
+      <div class="row">
+        <label for="import">Model file (.safetensors, Compression Lab format)</label>
+        <input id="import" data-testid="import-model" type="file" accept=".safetensors,application/octet-stream" ?disabled=${this.busy} @change=${this.#import} />
+      </div>
+      ${this.importError ? html`<p class="error" role="alert" data-testid="import-error">${this.importError}</p>` : ''}
+      ${this.importOk ? html`<p role="status" class="ok" data-testid="import-ok">${this.importOk}</p>` : ''}
+    `;
+  }
+}

@@ -1,0 +1,238 @@
+import { LitElement, css, html } from 'lit';
+import { customElement, query, state } from 'lit/decorators.js';
+import { lab } from '../lab-client.ts';
+import { JobController } from '../controllers/job.ts';
+import { LabStateController } from '../controllers/lab-state.ts';
+import { pct } from '../format.ts';
+import { sharedStyles } from './shared-styles.ts';
+import { jobView } from './job-view.ts';
+import type { Prediction, TestImage } from '../../src/worker/types.ts';
+
+const SIZE = 280;
+
+/** Paints 784 grey bytes (ink bright) into a 28×28 canvas. */
+function paint(canvas: HTMLCanvasElement | null, pixels: number[]): void {
+  const ctx = canvas?.getContext('2d');
+  if (!ctx) return;
+  const img = ctx.createImageData(28, 28);
+  for (let i = 0; i < 784; i++) {
+    const v = 255 - pixels[i];
+    img.data.set([v, v, v, 255], i * 4);
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+/** The Try-it screen: draw a digit or pick a test image; chosen variants' predictions side by side. */
+@customElement('try-screen')
+export class TryScreen extends LitElement {
+  static override styles = [
+    sharedStyles,
+    css`
+      .layout { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }
+      canvas.draw { width: min(280px, 80vw); height: min(280px, 80vw); background: #000; border-radius: 8px; touch-action: none; cursor: crosshair; }
+      canvas.small { width: 56px; height: 56px; image-rendering: pixelated; border: 1px solid #8886; }
+      .preds { display: grid; grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr)); gap: 0.75rem; flex: 1; min-width: 16rem; }
+      .pred { border: 1px solid #8886; border-radius: 8px; padding: 0.5rem; }
+      .top { font-size: 2rem; font-weight: 700; }
+      .bar { display: grid; grid-template-columns: 1.2rem 1fr 3.6rem; gap: 0.3rem; align-items: center; font-size: 0.8rem; }
+      .bar span.fill { display: block; height: 0.7rem; background: #1a5fb4; border-radius: 2px; }
+      .bar.best span.fill { background: #26a269; }
+      .grid { display: flex; flex-wrap: wrap; gap: 0.5rem; }
+      .grid button { background: transparent; color: inherit; border: 1px solid #8886; padding: 0.25rem; display: flex; flex-direction: column; align-items: center; font-size: 0.75rem; }
+      fieldset { border: 1px solid #8886; border-radius: 8px; }
+    `,
+  ];
+
+  #state = new LabStateController(this);
+  #scan = new JobController<TestImage[]>(this);
+  @state() private chosen: string[] | undefined;
+  @state() private predictions: Prediction[] = [];
+  @state() private seen: number[] | undefined;
+  @state() private error: string | undefined;
+  @state() private filter: 'all' | 'disagree' | 'wrong' = 'disagree';
+  @state() private label: number | undefined;
+  @query('canvas.draw') private canvas!: HTMLCanvasElement;
+  @query('canvas.seen') private seenCanvas!: HTMLCanvasElement;
+  #drawing = false;
+  #last: [number, number] | undefined;
+
+  /** Default choice: one variant per runtime, most recent first (e.g. fp32 and int8 of the same model). */
+  #ids(): string[] {
+    if (this.chosen) return this.chosen;
+    const ms = this.#state.state.models;
+    const pick: string[] = [];
+    const sel = this.#state.state.selectedId;
+    if (sel) pick.push(sel);
+    for (const m of [...ms].reverse()) if (pick.length < 3 && !pick.includes(m.id) && m.runtime === 'int8') pick.push(m.id);
+    return pick.length ? pick : ms.slice(0, 2).map((m) => m.id);
+  }
+
+  override firstUpdated(): void {
+    this.#clear();
+  }
+
+  #clear(): void {
+    const ctx = this.canvas?.getContext('2d');
+    if (!ctx) return;
+    ctx.fillStyle = '#000';
+    ctx.fillRect(0, 0, SIZE, SIZE);
+    this.predictions = [];
+    this.seen = undefined;
+    this.error = undefined;
+    this.label = undefined;
+  }
+
+  #pos(e: PointerEvent): [number, number] {
+    const r = this.canvas.getBoundingClientRect();
+    return [((e.clientX - r.left) / r.width) * SIZE, ((e.clientY - r.top) / r.height) * SIZE];
+  }
+
+  #down(e: PointerEvent): void {
+    this.#drawing = true;
+    this.canvas.setPointerCapture(e.pointerId);
+    this.#last = this.#pos(e);
+    this.#stroke(this.#last);
+  }
+
+  #move(e: PointerEvent): void {
+    if (!this.#drawing) return;
+    this.#stroke(this.#pos(e));
+  }
+
+  #up(): void {
+    if (!this.#drawing) return;
+    this.#drawing = false;
+    this.#last = undefined;
+    void this.#predictDrawing();
+  }
+
+  #stroke(p: [number, number]): void {
+    const ctx = this.canvas.getContext('2d')!;
+    ctx.strokeStyle = '#fff';
+    ctx.lineWidth = 20;
+    ctx.lineCap = 'round';
+    ctx.lineJoin = 'round';
+    ctx.beginPath();
+    const from = this.#last ?? p;
+    ctx.moveTo(from[0], from[1]);
+    ctx.lineTo(p[0] + 0.01, p[1]);
+    ctx.stroke();
+    this.#last = p;
+  }
+
+  async #predictDrawing(): Promise<void> {
+    const ctx = this.canvas.getContext('2d')!;
+    const img = ctx.getImageData(0, 0, SIZE, SIZE);
+    this.error = undefined;
+    this.label = undefined;
+    try {
+      const r = await lab().predictDrawing({ width: img.width, height: img.height, data: img.data }, this.#ids());
+      this.predictions = r.predictions;
+      this.seen = r.input;
+    } catch (e) {
+      this.error = (e as Error).message;
+    }
+  }
+
+  async #pickTest(t: TestImage): Promise<void> {
+    this.error = undefined;
+    try {
+      this.predictions = await lab().predictPixels(t.pixels, this.#ids());
+      this.seen = t.pixels;
+      this.label = t.label;
+    } catch (e) {
+      this.error = (e as Error).message;
+    }
+  }
+
+  async #scanTests(): Promise<void> {
+    await this.#scan.run((p, id) => lab().testImages(this.#ids(), this.filter, 16, 2000, p, id));
+  }
+
+  #toggle(id: string, on: boolean): void {
+    const cur = this.#ids();
+    this.chosen = on ? [...new Set([...cur, id])] : cur.filter((x) => x !== id);
+  }
+
+  override updated(): void {
+    if (this.seen) paint(this.seenCanvas, this.seen);
+    this.renderRoot.querySelectorAll<HTMLCanvasElement>('canvas[data-index]').forEach((c) => {
+      const t = this.#scan.value?.find((x) => String(x.index) === c.dataset.index);
+      if (t) paint(c, t.pixels);
+    });
+  }
+
+  override render() {
+    const s = this.#state.state;
+    const ids = this.#ids();
+    const tests = this.#scan.value ?? [];
+    const nameOf = (id: string) => s.models.find((m) => m.id === id)?.name ?? id;
+    return html`
+      <fieldset>
+        <legend>Variants to compare</legend>
+        <div class="row">
+          ${s.models.map(
+            (m) => html`<span><input type="checkbox" id="v-${m.id}" .checked=${ids.includes(m.id)} @change=${(e: Event) => this.#toggle(m.id, (e.target as HTMLInputElement).checked)} />
+              <label for="v-${m.id}" style="font-weight:400">${m.name} (${m.runtime})${m.untrained ? ' — untrained' : ''}</label></span>`,
+          )}
+        </div>
+      </fieldset>
+      <div class="layout">
+        <div>
+          <canvas
+            class="draw"
+            width=${SIZE}
+            height=${SIZE}
+            data-testid="draw-canvas"
+            aria-label="Drawing area: draw a digit with the mouse, a finger or a pen. Keyboard users: pick a test image below."
+            @pointerdown=${this.#down}
+            @pointermove=${this.#move}
+            @pointerup=${this.#up}
+            @pointercancel=${this.#up}
+          ></canvas>
+          <div class="row">
+            <button class="secondary" data-testid="clear" @click=${this.#clear}>Clear</button>
+            <button data-testid="predict" @click=${this.#predictDrawing}>Predict</button>
+          </div>
+        </div>
+        <div class="preds" data-testid="predictions" aria-live="polite">
+          ${this.seen
+            ? html`<div class="pred"><div class="muted">What the nets see (28×28)${this.label !== undefined ? html`, label <strong>${this.label}</strong>` : ''}</div><canvas class="small seen" width="28" height="28"></canvas></div>`
+            : ''}
+          ${this.predictions.map(
+            (p) => html`<div class="pred" data-testid="prediction">
+              <div>${nameOf(p.modelId)} <span class="tag">${p.runtime}${p.ranOn === 'cpu' ? ', CPU' : ''}</span></div>
+              <div class="top" data-testid="top">${p.top}</div>
+              <div class="muted">${pct(p.probabilities[p.top], 1)} sure</div>
+              ${p.probabilities.map(
+                (v, c) => html`<div class="bar ${c === p.top ? 'best' : ''}"><span>${c}</span><span><span class="fill" style="width:${(v * 100).toFixed(1)}%"></span></span><span>${pct(v, 1)}</span></div>`,
+              )}
+            </div>`,
+          )}
+        </div>
+      </div>
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : ''}
+      <h3>Test-set images</h3>
+      <div class="row">
+        <label for="filter">Show</label>
+        <select id="filter" @change=${(e: Event) => (this.filter = (e.target as HTMLSelectElement).value as typeof this.filter)}>
+          <option value="disagree" ?selected=${this.filter === 'disagree'}>where the variants disagree</option>
+          <option value="wrong" ?selected=${this.filter === 'wrong'}>where any variant is wrong</option>
+          <option value="all" ?selected=${this.filter === 'all'}>the first images</option>
+        </select>
+        <button class="secondary" data-testid="scan" ?disabled=${this.#scan.running} @click=${this.#scanTests}>Find images</button>
+        <span class="muted">Scans the first 2,000 MNIST test images.</span>
+      </div>
+      ${jobView(this.#scan, 'scan', 'Scan')}
+      ${this.#scan.value && !tests.length ? html`<p role="status">No such image among the first 2,000.</p>` : ''}
+      <div class="grid">
+        ${tests.map(
+          (t) => html`<button @click=${() => this.#pickTest(t)} aria-label="Test image ${t.index}, label ${t.label}, predicted ${t.predictions.map((p) => p.top).join(', ')}">
+            <canvas class="small" width="28" height="28" data-index=${t.index}></canvas>
+            <span>#${t.index}: ${t.label} → ${t.predictions.map((p) => p.top).join('/')}</span>
+          </button>`,
+        )}
+      </div>
+    `;
+  }
+}
