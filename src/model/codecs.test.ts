@@ -223,7 +223,7 @@ describe('layouts and byte lengths', () => {
   });
 
   it('has a codec for every encoding kind', () => {
-    expect(Object.keys(CODECS).sort()).toEqual(['fp16', 'fp32', 'linear']);
+    expect(Object.keys(CODECS).sort()).toEqual(['binary', 'codebook', 'fp16', 'fp32', 'hashed', 'huffman', 'linear', 'sparse', 'ternary']);
   });
 
   it('describes encodings', () => {

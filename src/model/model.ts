@@ -17,7 +17,13 @@ import { inferShapes, sizeOf, weightShapes } from './shapes.ts';
 export type TensorEncoding =
   | { kind: 'fp32' }
   | { kind: 'fp16' }
-  | LinearEncoding;
+  | LinearEncoding
+  | TernaryEncoding
+  | BinaryEncoding
+  | CodebookEncoding
+  | HashedEncoding
+  | HuffmanEncoding
+  | SparseEncoding;
 
 /**
  * Linear (affine) integer quantization with `bits` from 2 to 16, packed
@@ -32,6 +38,89 @@ export interface LinearEncoding {
   axis: number | null;
   scale: number[];
   zeroPoint: number[];
+}
+
+/*
+ * The encodings below carry only descriptions and counts. Their side tables
+ * (scales, centroids, shared values) are derived from the decoded values when
+ * a tensor is encoded and written as fp32 into the tensor's own bytes, so the
+ * model never holds two copies of one fact that could disagree. Counts that
+ * depend on the values (k, entries, stream bytes) let a file's layout be
+ * checked before decoding; `fitEncoding` (codecs.ts) recomputes them.
+ */
+
+/**
+ * Ternary weights (TWN, Li & Liu 2016): every value is 0 or ±α, one α per
+ * tensor (`axis` null) or per index along `axis`; 2 bits per value packed
+ * (0 → 0, 1 → +α, 2 → −α) after one fp32 α per group.
+ */
+export interface TernaryEncoding {
+  kind: 'ternary';
+  axis: number | null;
+}
+
+/** Binary weights (BWN, Rastegari et al. 2016): ±α, 1 bit per value (1 → +α) after one fp32 α per group. */
+export interface BinaryEncoding {
+  kind: 'binary';
+  axis: number | null;
+}
+
+/**
+ * Weight sharing through a codebook (Deep Compression): `k` fp32 centroids
+ * (the tensor's distinct values, ascending) then one ceil(log2 k)-bit index
+ * per value, packed.
+ */
+export interface CodebookEncoding {
+  kind: 'codebook';
+  k: number;
+}
+
+/**
+ * HashedNets (Chen et al. 2015): value i is `values[h(seed, salt, i) mod k]`,
+ * h = MurmurHash3 (x86, 32-bit) of the two words (salt, i). Only the k fp32
+ * shared values are stored; indices are recomputed, never stored. `salt`
+ * tells tensors apart (a hash of the tensor name by default), so tensors
+ * that share one table across the network use the same k and seed.
+ */
+export interface HashedEncoding {
+  kind: 'hashed';
+  k: number;
+  seed: number;
+  salt: number;
+}
+
+/** Encodings whose values are symbols of a small alphabet, so they can be Huffman coded. */
+export type SymbolEncoding = LinearEncoding | CodebookEncoding | TernaryEncoding | BinaryEncoding;
+
+/**
+ * Canonical Huffman coding of another encoding's symbols: the inner
+ * encoding's side table, one code-length byte per alphabet symbol, then
+ * `payloadBytes` of codes (MSB of each code first, in a little-endian bit
+ * stream, zero padding).
+ */
+export interface HuffmanEncoding {
+  kind: 'huffman';
+  of: SymbolEncoding;
+  payloadBytes: number;
+}
+
+/**
+ * Sparse storage with relative indices (Deep Compression §3): the non-zero
+ * values in order, each with the gap to the previous one (d − 1 in `gapBits`
+ * bits; gaps longer than 2^gapBits are bridged by filler entries of value
+ * 0). `of` says how the stored values are written (linear only per tensor);
+ * `huffman` codes the value symbols (linear/codebook) and the gaps.
+ * Layout: side table of `of`, Huffman tables if any (values then gaps), the
+ * value stream (`valueBytes`), the gap stream (`gapBytes`).
+ */
+export interface SparseEncoding {
+  kind: 'sparse';
+  gapBits: number;
+  of: { kind: 'fp32' } | { kind: 'fp16' } | LinearEncoding | CodebookEncoding;
+  huffman: boolean;
+  entries: number;
+  valueBytes: number;
+  gapBytes: number;
 }
 
 export type EncodingKind = TensorEncoding['kind'];
@@ -57,6 +146,13 @@ export interface Model {
   weights: Record<string, Float32Array>;
   /** Storage encoding by tensor name; absent means fp32. */
   encodings?: Record<string, TensorEncoding>;
+  /**
+   * Pruning masks by tensor name (1 = kept, 0 = pruned; same length as the
+   * tensor). Pruned weights are exactly 0 in `weights`; the mask tells a
+   * trainer to keep them so. Not written to model files: a loaded model
+   * rebuilds it from the zeros (`masksFromZeros` in src/compress/prune.ts).
+   */
+  masks?: Record<string, Uint8Array>;
   provenance?: Provenance;
 }
 
@@ -123,5 +219,10 @@ export function validateModel(model: Model): void {
   }
   for (const name of Object.keys(model.weights)) {
     if (!(name in expected)) throw new Error(`model '${model.architecture.name}': tensor '${name}' belongs to no layer`);
+  }
+  for (const [name, mask] of Object.entries(model.masks ?? {})) {
+    const t = model.weights[name];
+    if (!t) throw new Error(`model '${model.architecture.name}': mask '${name}' names no tensor`);
+    if (mask.length !== t.length) throw new Error(`model '${model.architecture.name}': mask of '${name}' has ${mask.length} entries, the tensor ${t.length}`);
   }
 }
