@@ -53,12 +53,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var i = t; i < TILE_M * TILE_K; i += threads) {
       let r = row0 + i / TILE_K;
       let kk = k0 + i % TILE_K;
-      tileX[i] = select(0.0, x[min(r * p.k + kk, arrayLength(&x) - 1u)], r < p.m && kk < p.k);
+      tileX[i] = select(0.0, x[min(r * p.k + kk, arrayLength(&x) - 1u)], (r < p.m) & (kk < p.k));
     }
     for (var i = t; i < TILE_K * TILE_N; i += threads) {
       let kk = k0 + i / TILE_N;
       let c = col0 + i % TILE_N;
-      tileW[i] = select(0.0, wt[min(kk * p.ocp + c, arrayLength(&wt) - 1u)], kk < p.k && c < p.ocp);
+      tileW[i] = select(0.0, wt[min(kk * p.ocp + c, arrayLength(&wt) - 1u)], (kk < p.k) & (c < p.ocp));
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TILE_K; kk++) {

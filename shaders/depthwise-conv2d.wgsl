@@ -45,12 +45,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var acc = bias[ch];
   for (var ky = 0u; ky < p.kh; ky++) {
     let iy = iy0 + i32(ky);
-    if (iy < 0 || iy >= i32(p.h)) {
+    if ((iy < 0) | (iy >= i32(p.h))) {
       continue;
     }
     for (var kx = 0u; kx < p.kw; kx++) {
       let ix = ix0 + i32(kx);
-      if (ix < 0 || ix >= i32(p.w)) {
+      if ((ix < 0) | (ix >= i32(p.w))) {
         continue;
       }
       acc += x[((n * p.h + u32(iy)) * p.w + u32(ix)) * p.c + ch] * wt[(ky * p.kw + kx) * p.c + ch];

@@ -34,6 +34,8 @@ export class PipelineCache {
   private readonly pipelines = new Map<string, Promise<CompiledKernel>>();
   /** Wall time spent creating pipelines (ms), summed. */
   creationMs = 0;
+  /** Creation time of each pipeline (ms, wall clock, including concurrent waits), for the compile-time report. */
+  readonly timings: { key: string; ms: number }[] = [];
 
   constructor(readonly device: GPUDevice) {}
 
@@ -41,13 +43,24 @@ export class PipelineCache {
     return this.pipelines.size;
   }
 
-  private module(kernel: AnyKernel): GPUShaderModule {
-    let m = this.modules.get(kernel.name);
-    if (!m) {
-      m = this.device.createShaderModule({ label: `${kernel.name}.wgsl`, code: kernel.shader });
-      this.modules.set(kernel.name, m);
+  /** The module for `kernel` (its generated code variant when it has one) and the constants left as overrides. */
+  private module(kernel: AnyKernel, constants: Record<string, number>): { module: GPUShaderModule; overrides: Record<string, number> } {
+    const codeNames = kernel.codeConstants ?? [];
+    const code: Record<string, number> = {};
+    const overrides: Record<string, number> = {};
+    for (const [k, v] of Object.entries(constants)) {
+      if (codeNames.includes(k)) code[k] = v;
+      else overrides[k] = v;
     }
-    return m;
+    const variant = codeNames.length ? pipelineKey(kernel, code) : kernel.name;
+    let m = this.modules.get(variant);
+    if (!m) {
+      if (codeNames.length && !kernel.generate) throw new Error(`kernel ${kernel.name}: codeConstants without generate()`);
+      const source = codeNames.length ? kernel.generate!(code) : kernel.shader;
+      m = this.device.createShaderModule({ label: `${kernel.name}.wgsl ${variant}`, code: source });
+      this.modules.set(variant, m);
+    }
+    return { module: m, overrides };
   }
 
   private bindGroupLayout(kernel: AnyKernel): GPUBindGroupLayout {
@@ -74,16 +87,18 @@ export class PipelineCache {
       p = (async () => {
         const t0 = performance.now();
         const layout = this.bindGroupLayout(kernel);
-        const module = this.module(kernel);
+        const { module, overrides } = this.module(kernel, constants);
         this.device.pushErrorScope('validation');
         const pipeline = await this.device.createComputePipelineAsync({
           label: key,
           layout: this.device.createPipelineLayout({ label: `${key} layout`, bindGroupLayouts: [layout] }),
-          compute: { module, entryPoint: 'main', constants },
+          compute: { module, entryPoint: 'main', constants: overrides },
         });
         const err = await this.device.popErrorScope();
         if (err) throw new Error(`kernel ${key}: pipeline creation failed: ${err.message}`);
-        this.creationMs += performance.now() - t0;
+        const ms = performance.now() - t0;
+        this.creationMs += ms;
+        this.timings.push({ key, ms });
         return { key, pipeline, layout };
       })();
       p.catch(() => this.pipelines.delete(key));

@@ -1,6 +1,6 @@
 import shader from '../../../shaders/conv2d.wgsl?raw';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
-import { ceilDiv, fold1d } from './types.ts';
+import { ceilDiv, expandTemplate, fold1d } from './types.ts';
 
 /**
  * Shape and epilogue of one fused convolution (also used for pointwise and
@@ -39,7 +39,7 @@ export interface ConvShape {
 export interface GemmTiling {
   /** Threads per workgroup (register variant) — see each kernel for its meaning. */
   wg: number;
-  /** Target rows per thread (rounded to a whole number of pool windows, capped at 8). */
+  /** Target rows per thread (rounded to a whole number of pool windows, capped at 16). */
   tm: number;
   /** Output-channel words (4 channels) per thread, 1..4. */
   tn4: number;
@@ -62,7 +62,7 @@ export function canFusePool(winH: number, winW: number): boolean {
 export function rowsPerThread(s: ConvShape, target: number): number {
   const win = s.winH * s.winW;
   if (!canFusePool(s.winH, s.winW)) throw new Error(`conv2d: a fused pool window must hold 1, 2, 4 or 8 pixels, got ${s.winH}×${s.winW}`);
-  return Math.max(win, Math.floor(Math.min(target, 8) / win) * win);
+  return Math.max(win, Math.floor(Math.min(target, 16) / win) * win);
 }
 
 /**
@@ -81,10 +81,16 @@ export function convRows(s: ConvShape): number {
   return s.batch * s.poh * s.pow * s.winH * s.winW;
 }
 
+/** Register-block sizes a variant can be generated for (rows per thread must also be a multiple of the pool window). */
+export const CONV_TM_CHOICES = [1, 2, 4, 8, 16] as const;
+
 export const conv2d = {
   name: 'conv2d',
   precision: 'f32',
+  /** A template: see `generate`. */
   shader,
+  codeConstants: ['TM', 'TN4', 'VEC4'],
+  generate: (code: Record<string, number>) => expandTemplate(shader, code),
   bindings: [
     { name: 'params', kind: 'uniform' },
     { name: 'input', kind: 'read-only-storage' },

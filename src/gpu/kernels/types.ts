@@ -45,6 +45,17 @@ export interface KernelDescriptor<S> {
   constants(s: S): Record<string, number>;
   /** Workgroup counts. */
   dispatch(s: S, limits: DispatchLimits): [number, number, number];
+  /**
+   * Names among `constants(s)` that are baked into generated code rather than
+   * passed as WGSL `override`s (register-block sizes, load path). Why: an
+   * unrolled body written once with branches on overrides compiles every
+   * branch — 60–80 s per pipeline on SwiftShader's JIT — while a body
+   * generated for one block size compiles only what it runs. They stay in
+   * `constants` so the pipeline cache key (and every caller) is unchanged.
+   */
+  codeConstants?: readonly string[];
+  /** WGSL for the given values of `codeConstants` (required when they are declared). */
+  generate?(code: Record<string, number>): string;
 }
 
 /** Any descriptor, for the registry's `satisfies` check. Method parameters are bivariant, so any S fits. */
@@ -80,4 +91,56 @@ export function encodeUniforms(kernel: AnyKernel, values: number[]): ArrayBuffer
     else u[i] = values[i];
   });
   return buf;
+}
+
+/**
+ * Expand a kernel template (see shaders/conv2d.wgsl, shaders/matmul.wgsl):
+ * `//#if NAME` / `//#else` / `//#endif` keep lines by a non-zero `values[NAME]`;
+ * `$NAME` (upper case) is replaced by its value; a line containing `$r`, `$j`
+ * or `$q` is repeated for r < values.TM, j < values.TN4, q < 4 (nested in
+ * that order) with the index substituted. Only that — no expressions — so the
+ * template stays readable as WGSL.
+ */
+export function expandTemplate(template: string, values: Record<string, number>): string {
+  const out: string[] = [];
+  const keep: boolean[] = [];
+  const live = (): boolean => keep.every(Boolean);
+  const ranges: [string, number][] = [
+    ['$r', values.TM ?? 1],
+    ['$j', values.TN4 ?? 1],
+    ['$q', 4],
+  ];
+  for (const line of template.split('\n')) {
+    const t = line.trim();
+    const m = /^\/\/#if (\w+)$/.exec(t);
+    if (m) {
+      if (!(m[1] in values)) throw new Error(`expandTemplate: no value for //#if ${m[1]}`);
+      keep.push(values[m[1]] !== 0);
+      continue;
+    }
+    if (t === '//#else') {
+      if (!keep.length) throw new Error('expandTemplate: //#else without //#if');
+      keep.push(!keep.pop());
+      continue;
+    }
+    if (t === '//#endif') {
+      if (!keep.length) throw new Error('expandTemplate: //#endif without //#if');
+      keep.pop();
+      continue;
+    }
+    if (!live()) continue;
+    let lines = [line.replace(/\$([A-Z][A-Z0-9_]*)/g, (_, name: string) => {
+      if (!(name in values)) throw new Error(`expandTemplate: no value for $${name}`);
+      return String(values[name]);
+    })];
+    for (const [tok, n] of ranges) {
+      if (!lines[0].includes(tok)) continue;
+      const next: string[] = [];
+      for (const l of lines) for (let i = 0; i < n; i++) next.push(l.split(tok).join(String(i)));
+      lines = next;
+    }
+    out.push(...lines);
+  }
+  if (keep.length) throw new Error('expandTemplate: unterminated //#if');
+  return out.join('\n');
 }
