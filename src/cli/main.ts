@@ -16,13 +16,19 @@ import { denseSizeTable } from '../model/size.ts';
 import { formatBytes, formatTable } from './table.ts';
 import { train } from './commands/train.ts';
 import { evalCommand } from './commands/eval.ts';
+import { benchCommand } from './commands/bench.ts';
 import { UsageError, fmtSeconds, fmtShape, loadArchitectureOrModel, number, type Command, type Io } from './common.ts';
+import { compressCommand } from './commands/compress.ts';
+import { sensitivityCommand } from './commands/sensitivity.ts';
 
 export { UsageError };
 
 const COMMANDS: Record<string, Command> = {
+  compress: compressCommand,
+  sensitivity: sensitivityCommand,
   train,
   eval: evalCommand,
+  bench: benchCommand,
   init: {
     summary: 'write a model file with seeded random (He-initialised) weights',
     usage: 'compression-lab init <architecture> --out <file> [--seed N]',

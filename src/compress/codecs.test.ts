@@ -43,19 +43,15 @@ function murmur3Bytes(key: Uint8Array, seed: number): number {
   }
   let k = 0;
   const tail = nblocks * 4;
-  switch (key.length & 3) {
-    case 3:
-      k ^= key[tail + 2] << 16;
-    // falls through
-    case 2:
-      k ^= key[tail + 1] << 8;
-    // falls through
-    case 1:
-      k ^= key[tail];
-      k = Math.imul(k, 0xcc9e2d51);
-      k = (k << 15) | (k >>> 17);
-      k = Math.imul(k, 0x1b873593);
-      h ^= k;
+  const rest = key.length & 3;
+  if (rest >= 3) k ^= key[tail + 2] << 16;
+  if (rest >= 2) k ^= key[tail + 1] << 8;
+  if (rest >= 1) {
+    k ^= key[tail];
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
   }
   h ^= key.length;
   return fmix32(h);

@@ -1,0 +1,140 @@
+/**
+ * `compression-lab compress`: runs a compression pipeline (docs/compression.md)
+ * on a model file or a built-in architecture, writes the result and reports
+ * accuracy on the full MNIST test set with the exact size breakdown.
+ *
+ * Training steps use the CPU reference fine-tuner (src/compress/cpu-trainer.ts):
+ * the GPU trainer (src/gpu/trainer.ts) is not committed yet; once it is, it
+ * should be injected here as the FineTuner. Evaluation is the float CPU
+ * reference (the `evaluator` field of the JSON says so); an int8 step is
+ * evaluated with the CPU integer reference as well.
+ */
+import { writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import type { Dataset } from '../../data/dataset.ts';
+import { toFloatBatch } from '../../data/dataset.ts';
+import { loadDataset } from '../../data/node-loader.ts';
+import { accountModel } from '../../model/accounting.ts';
+import { parseModel } from '../../model/format.ts';
+import type { Model } from '../../model/model.ts';
+import { initModel } from '../../model/model.ts';
+import type { Int8Model } from '../../model/int8.ts';
+import { int8ModelForward } from '../../cpu/quantized.ts';
+import { argmax } from '../../cpu/loss.ts';
+import { sizeBreakdown } from '../../compress/breakdown.ts';
+import { cpuFineTuner, evaluateCpu } from '../../compress/cpu-trainer.ts';
+import { STEPS, parsePipeline, runPipeline } from '../../compress/pipeline.ts';
+import { sparsityOf } from '../../compress/prune.ts';
+import { formatBytes, formatTable } from '../table.ts';
+import type { Command } from '../common.ts';
+import { UsageError, loadArchitectureOrModel } from '../common.ts';
+
+/** Accuracy of the integer-only model on the test set (CPU integer reference). */
+export function evaluateInt8(model: Int8Model, test: Dataset, limit = test.count, batch = 250): { accuracy: number; errors: number; count: number } {
+  const count = Math.min(limit, test.count);
+  let errors = 0;
+  for (let start = 0; start < count; start += batch) {
+    const n = Math.min(batch, count - start);
+    const pred = argmax(int8ModelForward(model, toFloatBatch(test, start, n), n).logits, n, 10);
+    for (let i = 0; i < n; i++) if (pred[i] !== test.labels[start + i]) errors++;
+  }
+  return { accuracy: (count - errors) / count, errors, count };
+}
+
+const TRAINING_STEPS = new Set(['finetune', 'gradual', 'distill']);
+
+/** Loads a model argument: a file, or a built-in architecture name (He-initialised, seed 1). */
+export async function loadModelArg(arg: string | undefined): Promise<Model> {
+  const { architecture, model } = await loadArchitectureOrModel(arg);
+  return model ?? initModel(architecture, 1);
+}
+
+export const compressCommand: Command = {
+  summary: 'run a compression pipeline on a model; report accuracy (MNIST test) and exact size',
+  usage: 'compression-lab compress <model> --pipeline "<steps>" --out <file> [--json] [--eval-limit N] [--no-baseline] [--calibration N]',
+  options: {
+    pipeline: { type: 'string' },
+    out: { type: 'string' },
+    json: { type: 'boolean' },
+    'eval-limit': { type: 'string' },
+    'no-baseline': { type: 'boolean' },
+    calibration: { type: 'string' },
+    quiet: { type: 'boolean' },
+  },
+  async run([arg], values, io) {
+    if (typeof values.pipeline !== 'string') throw new UsageError(`missing --pipeline "<steps>" (steps: ${Object.keys(STEPS).join(', ')})`);
+    if (typeof values.out !== 'string') throw new UsageError('missing --out <file>');
+    const steps = parsePipeline(values.pipeline);
+    const evalLimit = values['eval-limit'] === undefined ? Infinity : Number(values['eval-limit']);
+    if (!(evalLimit > 0)) throw new UsageError(`--eval-limit must be a positive integer, got '${String(values['eval-limit'])}'`);
+    const calibrationCount = values.calibration === undefined ? 256 : Number(values.calibration);
+    if (!Number.isInteger(calibrationCount) || calibrationCount < 1) throw new UsageError(`--calibration must be a positive integer, got '${String(values.calibration)}'`);
+    const model = await loadModelArg(arg);
+    const log = (s: string): void => {
+      if (!values.quiet) io.err(s);
+    };
+    const needsTrain = steps.some((s) => TRAINING_STEPS.has(s.pass) || s.pass === 'int8');
+    const train = needsTrain ? await loadDataset('mnist', 'train') : undefined;
+    const test = await loadDataset('mnist', 'test');
+    const limit = Math.min(evalLimit, test.count);
+
+    const baseline = values['no-baseline'] ? undefined : { ...evaluateCpu(model, test, limit), bytes: sizeBreakdown(model).total };
+    if (baseline) log(`baseline: accuracy ${(baseline.accuracy * 100).toFixed(2)}% (${baseline.errors} errors of ${baseline.count}), ${baseline.bytes.toLocaleString('en-US')} bytes`);
+    const t0 = performance.now();
+    const result = await runPipeline(model, steps, {
+      fineTuner: train ? cpuFineTuner(train, log) : undefined,
+      loadModel: async (path) => parseModel(await readFile(path), path),
+      calibration: train ? { images: toFloatBatch(train, 0, calibrationCount), batch: calibrationCount } : undefined,
+      log,
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const size = sizeBreakdown(result.model);
+    await writeFile(values.out, size.bytes);
+    const evaluation = evaluateCpu(result.model, test, limit);
+    const int8 = result.int8 ? evaluateInt8(result.int8, test, limit) : undefined;
+    const before = accountModel(model.architecture).total;
+    const after = accountModel(result.model.architecture).total;
+    const report = {
+      model: arg,
+      out: values.out,
+      pipeline: values.pipeline,
+      trainer: train ? 'cpu-reference (src/compress/cpu-trainer.ts; the GPU trainer is not committed yet)' : 'none',
+      evaluator: 'cpu-reference (float32)',
+      accuracy: evaluation.accuracy,
+      errors: evaluation.errors,
+      count: evaluation.count,
+      ...(int8 ? { int8: { evaluator: 'cpu-integer-reference', ...int8 } } : {}),
+      bytes: size.total,
+      fp32Bytes: size.fp32Bytes,
+      ratio: size.ratio,
+      breakdown: { values: size.values, indices: size.indices, codebooks: size.codebooks, scales: size.scales, metadata: size.metadata, total: size.total },
+      tensors: size.tensors,
+      sparsity: sparsityOf(result.model).overall,
+      params: { before: before.params, after: after.params },
+      flops: { before: before.flops, after: after.flops },
+      ...(baseline ? { baseline } : {}),
+      steps: result.reports,
+      seconds,
+    };
+    if (values.json) {
+      io.out(JSON.stringify(report, null, 2));
+      return;
+    }
+    io.out(`${arg} → ${values.out}: ${values.pipeline}\n`);
+    io.out(
+      formatTable(
+        ['step', 'bytes', '× smaller', 'params', 'FLOPs', 'sparsity', 'seconds'],
+        result.reports.map((r) => [r.pass, r.bytes, Number(r.ratio.toFixed(2)), r.params, r.flops, `${(r.sparsity * 100).toFixed(1)}%`, Number(r.seconds.toFixed(2))]),
+      ),
+    );
+    io.out('');
+    io.out(formatTable(['tensor', 'encoding', 'values', 'indices', 'codebooks', 'scales', 'bytes'], size.tensors.map((t) => [t.name, t.encoding, t.values, t.indices, t.codebooks, t.scales, t.bytes])));
+    io.out(
+      `\nfile ${size.total.toLocaleString('en-US')} bytes (${formatBytes(size.total)}) = values ${size.values} + indices ${size.indices} + codebooks ${size.codebooks} + scales ${size.scales} + metadata ${size.metadata}; fp32 weights ${size.fp32Bytes.toLocaleString('en-US')} bytes: ${size.ratio.toFixed(2)}× smaller`,
+    );
+    io.out(`FLOPs per image ${before.flops.toLocaleString('en-US')} → ${after.flops.toLocaleString('en-US')}; parameters ${before.params.toLocaleString('en-US')} → ${after.params.toLocaleString('en-US')}`);
+    const acc = (e: { accuracy: number; errors: number; count: number }): string => `${(e.accuracy * 100).toFixed(2)}% (${e.errors} errors of ${e.count})`;
+    io.out(`accuracy (float CPU reference, MNIST test): ${acc(evaluation)}${baseline ? `; before: ${acc(baseline)}` : ''}`);
+    if (int8) io.out(`int8 integer-only accuracy (CPU integer reference): ${acc(int8)}`);
+  },
+};

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import type { Architecture } from '../model/layers.ts';
+import { initModel, mulberry32 } from '../model/model.ts';
+import { parseModel, serializeModel } from '../model/format.ts';
+import { cpuFineTuner, evaluateCpu, fineTuneCpu, type Examples } from './cpu-trainer.ts';
+import { STEPS, fineTuneRequestFor, finetuneDefaults, formatPipeline, parsePipeline, runPipeline } from './pipeline.ts';
+import { sizeBreakdown } from './breakdown.ts';
+import { kmeans } from './kmeans.ts';
+import { prune } from './prune.ts';
+import { distinctValues } from '../model/codecs.ts';
+
+const arch: Architecture = {
+  name: 'tiny',
+  inputShape: [6, 6, 1],
+  layers: [
+    { kind: 'conv2d', name: 'conv', filters: 6, kernel: [3, 3], stride: [1, 1], padding: 'valid', bias: true },
+    { kind: 'relu', name: 'r1' },
+    { kind: 'maxPool2d', name: 'pool', window: [2, 2], stride: [2, 2] },
+    { kind: 'flatten', name: 'flat' },
+    { kind: 'dense', name: 'fc1', units: 32, bias: true },
+    { kind: 'relu', name: 'r2' },
+    { kind: 'dense', name: 'fc2', units: 10, bias: true },
+  ],
+};
+
+/** A learnable toy task: class c lights a fixed random pattern of pixels, plus noise. */
+function toyData(count: number, seed: number): Examples {
+  const patterns = Array.from({ length: 10 }, (_, c) => {
+    const r = mulberry32(100 + c);
+    return Array.from({ length: 36 }, () => (r() < 0.35 ? 1 : 0));
+  });
+  const r = mulberry32(seed);
+  const images = new Uint8Array(count * 36);
+  const labels = new Uint8Array(count);
+  for (let n = 0; n < count; n++) {
+    const c = Math.floor(r() * 10);
+    labels[n] = c;
+    for (let i = 0; i < 36; i++) images[n * 36 + i] = Math.min(255, Math.floor(patterns[c][i] * 200 + r() * 80));
+  }
+  return { name: 'mnist', split: 'train', count, rows: 6, cols: 6, images, labels };
+}
+
+describe('pipeline syntax', () => {
+  it('parses steps and typed options, and prints them back', () => {
+    const steps = parsePipeline('prune:sparsity=0.9,scope=layer | finetune:epochs=2 | kmeans:bits=5,layers=fc1+fc2 | huffman');
+    expect(steps).toEqual([
+      { pass: 'prune', options: { sparsity: 0.9, scope: 'layer' } },
+      { pass: 'finetune', options: { epochs: 2 } },
+      { pass: 'kmeans', options: { bits: 5, layers: ['fc1', 'fc2'] } },
+      { pass: 'huffman', options: {} },
+    ]);
+    expect(parsePipeline(formatPipeline(steps))).toEqual(steps);
+  });
+
+  it('names the step and option at fault', () => {
+    expect(() => parsePipeline('prnue')).toThrow(/unknown step 'prnue'/);
+    expect(() => parsePipeline('prune:sparsity=2')).toThrow(/sparsity must be from 0 to 0.999/);
+    expect(() => parsePipeline('prune:bits=2')).toThrow(/unknown option 'bits'.*sparsity/);
+    expect(() => parsePipeline('quantize:scheme=weird')).toThrow(/one of symmetric, asymmetric/);
+    expect(() => parsePipeline('prune | | huffman')).toThrow(/empty step/);
+  });
+
+  it('every step has a label, defaults and a schema whose fields exist in the defaults', () => {
+    for (const [name, def] of Object.entries(STEPS)) {
+      expect(def.label, name).toBeTruthy();
+      for (const f of def.schema) expect(Object.keys(def.defaultOptions), `${name}.${f.name}`).toContain(f.name);
+    }
+  });
+});
+
+describe('fine-tuning requests', () => {
+  it('carry masks from zeros and codebook assignments', () => {
+    const m = kmeans(prune(initModel(arch, 1), { sparsity: 0.5 }), { bits: 2 });
+    delete m.masks; // as after loading a file
+    const req = fineTuneRequestFor(m, finetuneDefaults);
+    expect(req.masks['fc1.weight'].filter((x) => x === 0).length).toBe(Math.round(0.5 * 32 * 24));
+    expect(req.centroids!['fc1.weight'].k).toBeLessThanOrEqual(4);
+  });
+
+  it('the CPU fine-tuner keeps pruned weights at 0 and shared weights shared', () => {
+    const train = toyData(256, 1);
+    const m = kmeans(prune(initModel(arch, 2), { sparsity: 0.6 }), { bits: 2 });
+    const req = fineTuneRequestFor(m, { ...finetuneDefaults, batch: 32, lr: 0.05 });
+    const t = fineTuneCpu(m, train, req);
+    for (const n of ['conv.weight', 'fc1.weight', 'fc2.weight']) {
+      for (let i = 0; i < t.weights[n].length; i++) if (m.weights[n][i] === 0) expect(t.weights[n][i]).toBe(0);
+      expect(distinctValues(t.weights[n]).length).toBeLessThanOrEqual(4);
+    }
+    expect(t.weights['fc1.weight']).not.toEqual(m.weights['fc1.weight']);
+  });
+});
+
+describe('end-to-end pipeline with an injected CPU fine-tuner', () => {
+  it('trains, prunes, fine-tunes, shares, codes; the file round-trips and keeps accuracy', async () => {
+    const train = toyData(2000, 1);
+    const test = toyData(500, 2);
+    const trained = await cpuFineTuner(train)(initModel(arch, 3), { ...fineTuneRequestFor(initModel(arch, 3), finetuneDefaults), epochs: 3, batch: 32, lr: 0.05 });
+    const base = evaluateCpu(trained, test);
+    expect(base.accuracy).toBeGreaterThan(0.9);
+    const lines: string[] = [];
+    const result = await runPipeline(trained, 'prune:sparsity=0.7 | finetune:epochs=1,batch=32,lr=0.02 | kmeans:bits=4 | finetune:epochs=1,batch=32,lr=0.01 | sparse:gapBits=3,convGapBits=4 | huffman', {
+      fineTuner: cpuFineTuner(train),
+      log: (s) => lines.push(s),
+    });
+    const after = evaluateCpu(result.model, test);
+    expect(after.accuracy).toBeGreaterThan(base.accuracy - 0.05);
+    expect(result.reports.map((r) => r.pass)).toEqual(['prune', 'finetune', 'kmeans', 'finetune', 'sparse', 'huffman']);
+    expect(result.reports[0].sparsity).toBeGreaterThan(0.69);
+    const size = sizeBreakdown(result.model);
+    // A toy model's file is mostly header; its weight data must shrink well.
+    expect(size.total - size.metadata).toBeLessThan(size.fp32Bytes / 3);
+    expect(size.total).toBeLessThan(sizeBreakdown(trained).total);
+    const back = parseModel(serializeModel(result.model));
+    expect(evaluateCpu(back, test)).toEqual(after);
+    expect(typeof back.provenance?.pipeline).toBe('string');
+    expect(lines.some((l) => l.includes('bytes'))).toBe(true);
+  });
+
+  it('fails clearly without a trainer', async () => {
+    await expect(runPipeline(initModel(arch, 1), 'finetune')).rejects.toThrow(/needs a trainer/);
+  });
+});
