@@ -50,7 +50,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let ch2 = min(c0 + 2u, p.c - 1u);
   let ch3 = min(c0 + 3u, p.c - 1u);
   let ocw = p.ocp / 4u;
-  let dyLast = arrayLength(&dy) - 1u;
   var a0 = 0.0;
   var a1 = 0.0;
   var a2 = 0.0;
@@ -81,14 +80,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let r3 = (kbase + ch3) * ocw;
       for (var o4 = 0u; o4 < ocw; o4++) {
         let o = dyBase + o4 * 4u;
-        // dy past oc is read clamped (a finite value) and meets zero weight padding.
-        let g = vec4<f32>(dy[min(o, dyLast)], dy[min(o + 1u, dyLast)], dy[min(o + 2u, dyLast)], dy[min(o + 3u, dyLast)]);
-        let m = vec4<f32>(vec4<u32>(o4 * 4u) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.oc));
-        let gm = g * m;
-        a0 += dot(gm, wt[r0 + o4]);
-        a1 += dot(gm, wt[r1 + o4]);
-        a2 += dot(gm, wt[r2 + o4]);
-        a3 += dot(gm, wt[r3 + o4]);
+        // Lanes past oc read the next pixel's dy (or, at the very end, whatever
+        // robust buffer access returns: a value of the buffer or 0) and meet the
+        // zero padding of w, so they add 0 for any finite dy.
+        let g = vec4<f32>(dy[o], dy[o + 1u], dy[o + 2u], dy[o + 3u]);
+        a0 += dot(g, wt[r0 + o4]);
+        a1 += dot(g, wt[r1 + o4]);
+        a2 += dot(g, wt[r2 + o4]);
+        a3 += dot(g, wt[r3 + o4]);
       }
     }
   }

@@ -17,6 +17,13 @@
  *   costs 8 loads for 16 multiply-adds.
  */
 override WG: u32 = 64u;
+/**
+ * 0 for valid padding: every tap of every output pixel is inside the image,
+ * so x is read at a per-thread constant offset from the pixel's corner with
+ * no bounds checks (the common case, and the branches are what cost on CPU
+ * adapters). 1 for same padding: checked loads.
+ */
+override PADDED: u32 = 1u;
 
 struct Params {
   total: u32,
@@ -74,7 +81,29 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var a2 = vec4<f32>(0.0);
   var a3 = vec4<f32>(0.0);
   let n1 = min((s + 1u) * p.ips, p.batch);
-  for (var n = s * p.ips; n < n1; n++) {
+  if (PADDED == 0u) {
+    // Offsets of the four taps from the window's top-left input element.
+    let f0 = (t0.x * p.w + t0.y) * p.c + t0.z;
+    let f1 = (t1.x * p.w + t1.y) * p.c + t1.z;
+    let f2 = (t2.x * p.w + t2.y) * p.c + t2.z;
+    let f3 = (t3.x * p.w + t3.y) * p.c + t3.z;
+    var d = s * p.ips * p.oh * p.ow * p.oc;
+    for (var n = s * p.ips; n < n1; n++) {
+      for (var oy = 0u; oy < p.oh; oy++) {
+        var xb = ((n * p.h + oy * p.sh) * p.w) * p.c;
+        for (var ox = 0u; ox < p.ow; ox++) {
+          let g = vec4<f32>(dy[d + oo.x], dy[d + oo.y], dy[d + oo.z], dy[d + oo.w]);
+          a0 += g * x[xb + f0];
+          a1 += g * x[xb + f1];
+          a2 += g * x[xb + f2];
+          a3 += g * x[xb + f3];
+          d += p.oc;
+          xb += p.sw * p.c;
+        }
+      }
+    }
+  }
+  for (var n = s * p.ips; n < select(s * p.ips, n1, PADDED == 1u); n++) {
     for (var oy = 0u; oy < p.oh; oy++) {
       for (var ox = 0u; ox < p.ow; ox++) {
         let d = ((n * p.oh + oy) * p.ow + ox) * p.oc;

@@ -22,6 +22,11 @@ export function imagesPerSplit(batch: number, blocks: number): number {
   return Math.ceil(batch / splits);
 }
 
+/** True when every tap of every output pixel lies inside the image (valid padding, or same padding that pads nothing). */
+function validFits(s: ConvBackwardShape): boolean {
+  return (s.oh - 1) * s.sh + s.kh <= s.h && (s.ow - 1) * s.sw + s.kw <= s.w;
+}
+
 export const splitsOf = (s: { batch: number; ips: number }): number => Math.ceil(s.batch / s.ips);
 const kOf = (s: ConvBackwardShape): number => s.kh * s.kw * s.c;
 const total = (s: Conv2dBackwardWeightParams): number => splitsOf(s) * ceilDiv(s.oc, 4) * ceilDiv(kOf(s), 4);
@@ -57,6 +62,6 @@ export const conv2dBackwardWeight = {
     s.batch,
     s.ips,
   ],
-  constants: () => ({ WG }),
+  constants: (s: Conv2dBackwardWeightParams) => ({ WG, PADDED: s.padT > 0 || s.padL > 0 || !validFits(s) ? 1 : 0 }),
   dispatch: (s: Conv2dBackwardWeightParams, limits: DispatchLimits) => fold1d(ceilDiv(total(s), WG), limits),
 } satisfies KernelDescriptor<Conv2dBackwardWeightParams>;
