@@ -14,7 +14,8 @@ import type { AnyKernel } from './kernels/types.ts';
 import { encodeUniforms } from './kernels/types.ts';
 import type { GemmVariant, Plan, PlanStep } from './plan.ts';
 import { planModel } from './plan.ts';
-import { PipelineCache } from './pipelines.ts';
+import { sharedPipelineCache } from './pipelines.ts';
+import type { PipelineCache } from './pipelines.ts';
 import type { CompiledKernel } from './pipelines.ts';
 import { KERNELS } from './registry.ts';
 import { readStaging, stagingBuffer, storageBuffer, uniformBuffer, uploadBuffer } from './buffers.ts';
@@ -210,7 +211,7 @@ export async function createExecutor(gpu: Gpu, model: Model, options: ExecutorOp
   let destroyed = false;
 
   const build = async (g: Gpu): Promise<State> => {
-    const cache = new PipelineCache(g.device);
+    const cache = sharedPipelineCache(g.device);
     return { gpu: g, cache, fused: await instantiate(g, cache, plan, chunk, loadTime) };
   };
   const t0 = performance.now();

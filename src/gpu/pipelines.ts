@@ -107,3 +107,19 @@ export class PipelineCache {
     return p;
   }
 }
+
+const shared = new WeakMap<GPUDevice, PipelineCache>();
+
+/**
+ * The one pipeline cache of `device`, shared by every executor on it: a
+ * pipeline costs seconds to compile on a software adapter, and a model opened
+ * twice (or fp32 next to its pruned copy) uses the same kernel configurations.
+ */
+export function sharedPipelineCache(device: GPUDevice): PipelineCache {
+  let c = shared.get(device);
+  if (!c) {
+    c = new PipelineCache(device);
+    shared.set(device, c);
+  }
+  return c;
+}

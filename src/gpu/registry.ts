@@ -8,7 +8,9 @@
 import type { AnyKernel } from './kernels/types.ts';
 import { argmax } from './kernels/argmax.ts';
 import { conv2d } from './kernels/conv2d.ts';
+import { copy } from './kernels/copy.ts';
 import { dense } from './kernels/dense.ts';
+import { matmul } from './kernels/matmul.ts';
 import { depthwiseConv2d } from './kernels/depthwise-conv2d.ts';
 import { pool2d } from './kernels/pool2d.ts';
 import { relu } from './kernels/relu.ts';
@@ -16,7 +18,7 @@ import { softmax } from './kernels/softmax.ts';
 import { TRAIN_KERNELS, type TrainKernelName } from './registry-train.ts';
 
 /** Names of all GPU kernels (= shaders/<name>.wgsl = src/gpu/kernels/<name>.ts). */
-export type KernelName = 'conv2d' | 'depthwise-conv2d' | 'dense' | 'pool2d' | 'relu' | 'softmax' | 'argmax' | TrainKernelName;
+export type KernelName = 'conv2d' | 'depthwise-conv2d' | 'dense' | 'pool2d' | 'relu' | 'softmax' | 'argmax' | 'matmul' | 'copy' | TrainKernelName;
 
 export const KERNELS = {
   conv2d,
@@ -26,6 +28,8 @@ export const KERNELS = {
   relu,
   softmax,
   argmax,
+  matmul,
+  copy,
   ...TRAIN_KERNELS,
 } satisfies Record<KernelName, AnyKernel>;
 
