@@ -32,6 +32,7 @@ import { refitEncodings, sizeBreakdown } from './breakdown.ts';
 import { bucketsOf } from './hashing.ts';
 import { codebookOf } from './kmeans.ts';
 import { masksFromZeros, polynomialSparsity, sparsityOf } from './prune.ts';
+import { fitLinear, projectToEncoding } from './quantize.ts';
 
 /** What a trainer is asked to do by a fine-tuning step. */
 export interface FineTuneRequest {
@@ -175,6 +176,59 @@ export function fineTuneRequestFor(model: Model, o: FinetuneOptions): FineTuneRe
   if (Object.keys(qat).length) req.qat = qat;
   if (Object.keys(centroids).length) req.centroids = centroids;
   return req;
+}
+
+/**
+ * For trainers that cannot honour every part of a request while training
+ * (e.g. a GPU trainer without shared-value updates): projects freely
+ * trained weights back onto the request's constraints. Shared values become
+ * the mean of their (unmasked) members — the least-squares projection;
+ * linear tensors are re-fitted (new min–max scales, same bits/scheme/axis)
+ * and quantized; fp16/ternary/binary tensors are re-projected; masked
+ * weights are zeroed. Returns a new model.
+ */
+export function projectOntoRequest(model: Model, req: FineTuneRequest): Model {
+  const out = cloneModel(model);
+  const shapes = weightShapes(out.architecture);
+  for (const [name, m] of Object.entries(req.masks)) {
+    const w = out.weights[name];
+    for (let i = 0; i < w.length; i++) if (!m[i]) w[i] = 0;
+  }
+  const groups = new Map<string, { sum: Float64Array; count: Float64Array }>();
+  for (const [name, c] of Object.entries(req.centroids ?? {})) {
+    const key = c.group ?? name;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { sum: new Float64Array(c.k), count: new Float64Array(c.k) }));
+    const w = out.weights[name];
+    const m = req.masks[name];
+    for (let i = 0; i < w.length; i++) {
+      if (m && !m[i]) continue;
+      g.sum[c.assignments[i]] += w[i];
+      g.count[c.assignments[i]]++;
+    }
+  }
+  for (const [name, c] of Object.entries(req.centroids ?? {})) {
+    const g = groups.get(c.group ?? name)!;
+    const w = out.weights[name];
+    const m = req.masks[name];
+    for (let i = 0; i < w.length; i++) {
+      const j = c.assignments[i];
+      // A value whose members are all masked (the fixed zero centroid) stays at the member's value.
+      if (!(m && !m[i]) && g.count[j] > 0) w[i] = g.sum[j] / g.count[j];
+    }
+  }
+  for (const [name, enc] of Object.entries(req.qat ?? {})) {
+    const shape = shapes[name];
+    let e = enc;
+    if (e.kind === 'linear') {
+      e = fitLinear(out.weights[name], shape, e.bits, e.signed ? 'symmetric' : 'asymmetric', e.axis);
+      const cur = out.encodings?.[name];
+      if (cur?.kind === 'linear') out.encodings![name] = e;
+      else if ((cur?.kind === 'huffman' || cur?.kind === 'sparse') && cur.of.kind === 'linear') out.encodings![name] = { ...cur, of: e } as TensorEncoding;
+    }
+    out.weights[name] = projectToEncoding(out.weights[name], shape, e);
+  }
+  return out;
 }
 
 async function finetune(model: Model, o: FinetuneOptions, ctx: PipelineContext, distill?: DistillSpec): Promise<Model> {

@@ -3,11 +3,14 @@
  * on a model file or a built-in architecture, writes the result and reports
  * accuracy on the full MNIST test set with the exact size breakdown.
  *
- * Training steps use the CPU reference fine-tuner (src/compress/cpu-trainer.ts):
- * the GPU trainer (src/gpu/trainer.ts) is not committed yet; once it is, it
- * should be injected here as the FineTuner. Evaluation is the float CPU
- * reference (the `evaluator` field of the JSON says so); an int8 step is
- * evaluated with the CPU integer reference as well.
+ * Training steps use the GPU trainer (src/gpu/trainer.ts, `--trainer gpu`,
+ * the default) or the CPU reference fine-tuner (`--trainer cpu`). The GPU
+ * trainer honours masks, distillation and symmetric linear QAT itself; what
+ * it cannot do while training (shared-value updates of codebooks and hashed
+ * tensors, ternary/binary/asymmetric grids) is projected back after it
+ * (`projectOntoRequest`). Evaluation runs on the GPU with `--trainer gpu`,
+ * else on the float CPU reference (the JSON's `evaluator` says which); an
+ * int8 step is also evaluated with the CPU integer reference.
  */
 import { writeFile } from 'node:fs/promises';
 import { readFile } from 'node:fs/promises';
@@ -23,7 +26,13 @@ import { int8ModelForward } from '../../cpu/quantized.ts';
 import { argmax } from '../../cpu/loss.ts';
 import { sizeBreakdown } from '../../compress/breakdown.ts';
 import { cpuFineTuner, evaluateCpu } from '../../compress/cpu-trainer.ts';
-import { STEPS, parsePipeline, runPipeline } from '../../compress/pipeline.ts';
+import type { FineTuner } from '../../compress/pipeline.ts';
+import { STEPS, parsePipeline, projectOntoRequest, runPipeline } from '../../compress/pipeline.ts';
+import type { Gpu } from '../../gpu/device.ts';
+import { describeAdapter } from '../../gpu/device.ts';
+import type { TrainOptions } from '../../gpu/trainer.ts';
+import { evaluateModel, trainModel } from '../../gpu/trainer.ts';
+import { acquireBackend } from './gpu-options.ts';
 import { sparsityOf } from '../../compress/prune.ts';
 import { formatBytes, formatTable } from '../table.ts';
 import type { Command } from '../common.ts';
@@ -41,6 +50,39 @@ export function evaluateInt8(model: Int8Model, test: Dataset, limit = test.count
   return { accuracy: (count - errors) / count, errors, count };
 }
 
+/**
+ * The GPU trainer as a FineTuner: SGD with momentum 0.9 like the CPU one;
+ * symmetric linear QAT of one bit width maps to its fake quantization; the
+ * rest of the request is projected back after training.
+ */
+export function gpuFineTuner(gpu: Gpu, train: Dataset, log: (s: string) => void): FineTuner {
+  return async (model, req) => {
+    const opts: TrainOptions = {
+      epochs: req.epochs,
+      lr: req.lr,
+      batch: req.batch,
+      seed: req.seed,
+      optimizer: 'sgd',
+      momentum: 0.9,
+      masks: req.masks,
+      onEpoch: (r) => log(`  epoch ${r.epoch}: loss ${r.trainLoss.toFixed(4)}, ${Math.round(r.imagesPerSecond)} images/s (GPU)`),
+    };
+    if (req.limit > 0) opts.limit = req.limit;
+    if (req.distill) opts.distill = req.distill;
+    const qat = Object.entries(req.qat ?? {});
+    const linear = qat.filter(([, e]) => e.kind === 'linear' && e.signed);
+    if (qat.length && linear.length === qat.length) {
+      const bits = new Set(linear.map(([, e]) => (e.kind === 'linear' ? e.bits : 0)));
+      const axes = new Set(linear.map(([, e]) => (e.kind === 'linear' ? e.axis : null)));
+      if (bits.size === 1 && axes.size === 1) {
+        opts.fakeQuant = { bits: [...bits][0], perChannel: [...axes][0] !== null, layers: linear.map(([n]) => n.replace(/\.weight$/, '')) };
+      }
+    }
+    const r = await trainModel(gpu, model, train, null, opts);
+    return projectOntoRequest(r.model, req);
+  };
+}
+
 const TRAINING_STEPS = new Set(['finetune', 'gradual', 'distill']);
 
 /** Loads a model argument: a file, or a built-in architecture name (He-initialised, seed 1). */
@@ -51,7 +93,7 @@ export async function loadModelArg(arg: string | undefined): Promise<Model> {
 
 export const compressCommand: Command = {
   summary: 'run a compression pipeline on a model; report accuracy (MNIST test) and exact size',
-  usage: 'compression-lab compress <model> --pipeline "<steps>" --out <file> [--json] [--eval-limit N] [--no-baseline] [--calibration N]',
+  usage: 'compression-lab compress <model> --pipeline "<steps>" --out <file> [--json] [--trainer gpu|cpu] [--backend vulkan|opengl] [--eval-limit N] [--no-baseline] [--calibration N] [--quiet]',
   options: {
     pipeline: { type: 'string' },
     out: { type: 'string' },
@@ -60,6 +102,8 @@ export const compressCommand: Command = {
     'no-baseline': { type: 'boolean' },
     calibration: { type: 'string' },
     quiet: { type: 'boolean' },
+    trainer: { type: 'string' },
+    backend: { type: 'string' },
   },
   async run([arg], values, io) {
     if (typeof values.pipeline !== 'string') throw new UsageError(`missing --pipeline "<steps>" (steps: ${Object.keys(STEPS).join(', ')})`);
@@ -78,11 +122,17 @@ export const compressCommand: Command = {
     const test = await loadDataset('mnist', 'test');
     const limit = Math.min(evalLimit, test.count);
 
-    const baseline = values['no-baseline'] ? undefined : { ...evaluateCpu(model, test, limit), bytes: sizeBreakdown(model).total };
+    const trainer = values.trainer === undefined ? 'gpu' : String(values.trainer);
+    if (trainer !== 'gpu' && trainer !== 'cpu') throw new UsageError(`--trainer must be gpu or cpu, got '${trainer}'`);
+    const gpu = trainer === 'gpu' ? await acquireBackend(values.backend) : undefined;
+    const evaluate = async (m: Model): Promise<{ accuracy: number; errors: number; count: number }> =>
+      gpu ? evaluateModel(gpu, m, test, { limit }) : evaluateCpu(m, test, limit);
+    const evaluator = gpu ? `gpu (${describeAdapter(gpu.report)})` : 'cpu-reference (float32)';
+    const baseline = values['no-baseline'] ? undefined : { ...(await evaluate(model)), bytes: sizeBreakdown(model).total };
     if (baseline) log(`baseline: accuracy ${(baseline.accuracy * 100).toFixed(2)}% (${baseline.errors} errors of ${baseline.count}), ${baseline.bytes.toLocaleString('en-US')} bytes`);
     const t0 = performance.now();
     const result = await runPipeline(model, steps, {
-      fineTuner: train ? cpuFineTuner(train, log) : undefined,
+      fineTuner: train ? (gpu ? gpuFineTuner(gpu, train, log) : cpuFineTuner(train, log)) : undefined,
       loadModel: async (path) => parseModel(await readFile(path), path),
       calibration: train ? { images: toFloatBatch(train, 0, calibrationCount), batch: calibrationCount } : undefined,
       log,
@@ -90,7 +140,8 @@ export const compressCommand: Command = {
     const seconds = (performance.now() - t0) / 1000;
     const size = sizeBreakdown(result.model);
     await writeFile(values.out, size.bytes);
-    const evaluation = evaluateCpu(result.model, test, limit);
+    const evaluation = await evaluate(result.model);
+    gpu?.device.destroy();
     const int8 = result.int8 ? evaluateInt8(result.int8, test, limit) : undefined;
     const before = accountModel(model.architecture).total;
     const after = accountModel(result.model.architecture).total;
@@ -98,8 +149,8 @@ export const compressCommand: Command = {
       model: arg,
       out: values.out,
       pipeline: values.pipeline,
-      trainer: train ? 'cpu-reference (src/compress/cpu-trainer.ts; the GPU trainer is not committed yet)' : 'none',
-      evaluator: 'cpu-reference (float32)',
+      trainer: train ? (gpu ? 'gpu (src/gpu/trainer.ts)' : 'cpu-reference (src/compress/cpu-trainer.ts)') : 'none',
+      evaluator,
       accuracy: evaluation.accuracy,
       errors: evaluation.errors,
       count: evaluation.count,
@@ -134,7 +185,7 @@ export const compressCommand: Command = {
     );
     io.out(`FLOPs per image ${before.flops.toLocaleString('en-US')} → ${after.flops.toLocaleString('en-US')}; parameters ${before.params.toLocaleString('en-US')} → ${after.params.toLocaleString('en-US')}`);
     const acc = (e: { accuracy: number; errors: number; count: number }): string => `${(e.accuracy * 100).toFixed(2)}% (${e.errors} errors of ${e.count})`;
-    io.out(`accuracy (float CPU reference, MNIST test): ${acc(evaluation)}${baseline ? `; before: ${acc(baseline)}` : ''}`);
+    io.out(`accuracy (${evaluator}, MNIST test): ${acc(evaluation)}${baseline ? `; before: ${acc(baseline)}` : ''}`);
     if (int8) io.out(`int8 integer-only accuracy (CPU integer reference): ${acc(int8)}`);
   },
 };
