@@ -12,6 +12,13 @@ export default defineConfig({
     outDir: '../dist',
     emptyOutDir: true,
     target: 'es2022',
+    // Two pages: the lab, and the benchmark page scripts/bench.ts drives (docs/benchmark.md).
+    rolldownOptions: {
+      input: {
+        main: fileURLToPath(new URL('./web/index.html', import.meta.url)),
+        bench: fileURLToPath(new URL('./web/bench.html', import.meta.url)),
+      },
+    },
   },
   worker: { format: 'es' },
   server: { host: '127.0.0.1', port: 5173, strictPort: true },

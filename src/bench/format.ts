@@ -1,0 +1,169 @@
+/**
+ * The benchmark's readable report: plain-text tables of a {@link BenchRun},
+ * the same in the terminal, in the bench page and in docs/benchmark.md
+ * (Markdown variant). Pure string building, no Node or DOM APIs.
+ */
+import type { BenchRun, BenchResult, Runtime } from './schema.ts';
+import { RUNTIMES, fmt } from './schema.ts';
+
+/** A text table: right-aligned numeric-looking cells, left-aligned text; or a Markdown table. */
+export function table(header: string[], rows: string[][], markdown = false): string {
+  if (markdown) {
+    const esc = (s: string) => s.replace(/\|/g, '\\|');
+    return [`| ${header.map(esc).join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[-+]?[\d,.]+( ?[%×x])?$|^—$/.test(r[i] ?? '')));
+  const line = (r: string[]) => r.map((c, i) => (numeric[i] ? (c ?? '').padStart(widths[i]) : (c ?? '').padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function pct(x: number | null | undefined): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '—' : `${(x * 100).toFixed(x >= 0.9995 && x < 1 ? 2 : 1)} %`;
+}
+
+function ratio(x: number | null | undefined): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '—' : `${fmt(x)}×`;
+}
+
+function sortResults(results: readonly BenchResult[]): BenchResult[] {
+  return results.slice().sort((a, b) => a.model.localeCompare(b.model) || a.precision.localeCompare(b.precision) || RUNTIMES.indexOf(a.runtime) - RUNTIMES.indexOf(b.runtime) || a.batch - b.batch);
+}
+
+/**
+ * The main table: one row per (model, precision, runtime), batch-1 latency
+ * then images/s per batch, and the lab/peer throughput ratio at the largest batch.
+ */
+export function resultsTable(run: BenchRun, markdown = false): string {
+  const batches = run.options.batches;
+  const top = Math.max(...batches);
+  const header = ['model', 'prec', 'runtime', 'b1 p50 ms', 'b1 p90 ms', 'b1 img/s', ...batches.map((b) => `b${b} img/s`), `lab÷this @${top}`];
+  const groups = new Map<string, BenchResult[]>();
+  for (const r of sortResults(run.results)) {
+    const k = `${r.model}|${r.precision}|${r.runtime}`;
+    (groups.get(k) ?? groups.set(k, []).get(k)!).push(r);
+  }
+  const rows: string[][] = [];
+  for (const rs of groups.values()) {
+    const first = rs[0];
+    const at = (b: number) => rs.find((r) => r.batch === b);
+    const one = at(1);
+    if (rs.every((r) => r.status !== 'ok')) {
+      const why = (rs.find((r) => r.note)?.note ?? rs[0].status).slice(0, 90);
+      rows.push([first.model, first.precision, first.runtime, first.status === 'not-available' ? 'not available yet' : 'error', why, '', ...batches.map(() => ''), '']);
+      continue;
+    }
+    const lab = run.ratios.find((q) => q.model === first.model && q.batch === top && q.peer === first.runtime && q.precision === 'fp32');
+    rows.push([
+      first.model,
+      first.precision,
+      first.runtime,
+      fmt(one?.latencyP50Ms),
+      fmt(one?.latencyP90Ms),
+      fmt(one?.imagesPerSecond),
+      ...batches.map((b) => fmt(at(b)?.imagesPerSecond)),
+      first.runtime === 'lab' ? '' : ratio(lab?.throughputRatio),
+    ]);
+  }
+  return table(header, rows, markdown);
+}
+
+/** Lab/peer ratios for every figure: throughput ratio and batch-1 latency speedup. */
+export function ratiosTable(run: BenchRun, markdown = false): string {
+  const rows = run.ratios.map((r) => [r.model, r.precision, `b${r.batch}`, r.peer, ratio(r.throughputRatio), ratio(r.latencySpeedup)]);
+  return table(['model', 'lab prec', 'batch', 'vs', 'img/s ratio', 'p50 speedup'], rows, markdown);
+}
+
+/** The device roofline and each lab row's fraction of it. */
+export function rooflineTable(run: BenchRun, markdown = false): string {
+  const r = run.roofline;
+  const head = table(
+    ['f32 matmul GFLOP/s', 'int8 Gops/s', 'copy GB/s', 'empty round trip ms'],
+    [[fmt(r.matmulGflops), fmt(r.int8Gops), fmt(r.copyGBps), fmt(r.roundTripMs)]],
+    markdown,
+  );
+  const rows = run.rooflineRows.map((x) => [x.model, x.precision, `b${x.batch}`, fmt(x.achievedGops), fmt(x.peakGops), pct(x.fraction)]);
+  return `${head}\n\n${table(['model', 'prec', 'batch', 'achieved G(FL)OP/s', 'peak', 'of peak'], rows, markdown)}`;
+}
+
+/** Load time breakdown per model and precision. */
+export function loadTable(run: BenchRun, markdown = false): string {
+  const rows: string[][] = [];
+  for (const m of run.models) {
+    for (const [p, l] of Object.entries(m.load)) {
+      if (!l) continue;
+      rows.push([m.model, p, fmt(l.parseMs), fmt(l.quantizeMs), fmt(l.uploadMs), fmt(l.pipelineMs), fmt(l.totalMs)]);
+    }
+  }
+  return table(['model', 'prec', 'parse ms', 'quantize ms', 'upload ms', 'pipelines ms', 'total ms'], rows, markdown);
+}
+
+/** Per-layer GPU time (timestamp queries). */
+export function layersTable(run: BenchRun, markdown = false): string {
+  const rows: string[][] = [];
+  for (const m of run.models) for (const l of m.layers) rows.push([m.model, `b${l.batch}`, l.layers.join('+'), l.kernel, fmt(l.ms)]);
+  return table(['model', 'batch', 'layers', 'kernel', 'GPU ms (p50)'], rows, markdown);
+}
+
+/** Top-1 agreement with the lab fp32 engine and accuracy on the labels. */
+export function agreementTable(run: BenchRun, markdown = false): string {
+  const rows: string[][] = [];
+  for (const m of run.models) {
+    rows.push([m.model, 'lab fp32', '', '', pct(m.labAccuracy), `${m.weights} (${m.weightSource})`]);
+    for (const a of m.agreement) rows.push([m.model, a.runtime, `${a.agree}/${a.images}`, pct(a.fraction), pct(a.accuracy), '']);
+  }
+  return table(['model', 'runtime', 'agree', 'agreement', 'accuracy', 'weights'], rows, markdown);
+}
+
+/** The article's relations on the measured numbers. */
+export function relationsTable(run: BenchRun, markdown = false): string {
+  const rows = run.relations.map((r) => [r.runtime, r.model, r.precision, `b${r.batch}`, r.relation, `${fmt(r.predicted)} ${r.unit}`, `${fmt(r.measured)} ${r.unit}`, `${(r.deviation * 100).toFixed(1)} %`, r.holds ? 'holds' : 'off']);
+  return table(['runtime', 'model', 'prec', 'batch', 'relation', 'predicted', 'measured', 'dev.', ''], rows, markdown);
+}
+
+/** Each target with its measured value and PASS/MISS/N/A. */
+export function targetsTable(run: BenchRun, markdown = false): string {
+  const rows = run.targets.map((t) => {
+    const v = t.measured === null ? '—' : t.threshold < 1 && t.name.includes('%') ? pct(t.measured) : ratio(t.measured);
+    const thr = t.threshold < 1 && t.name.includes('%') ? pct(t.threshold) : `${t.threshold}×`;
+    return [t.status, t.name, v, `${t.comparison} ${thr}`, t.detail];
+  });
+  return table(['status', 'target', 'measured', 'needs', 'detail'], rows, markdown);
+}
+
+/** The whole readable report of one environment's run. */
+export function formatRun(run: BenchRun, markdown = false): string {
+  const a = run.adapter;
+  const adapter = a ? `${[a.vendor, a.architecture, a.device || a.description].filter(Boolean).join(' / ')}${a.software ? ' (software)' : ''}, timestamp-query ${a.features.timestampQuery ? 'yes' : 'no'}, dot4I8Packed ${a.wgslLanguageFeatures.packed4x8IntegerDotProduct ? 'yes' : 'no'}` : 'no adapter';
+  const h = (s: string) => (markdown ? `\n#### ${s}\n` : `\n== ${s} ==`);
+  const parts = [
+    markdown ? `### ${run.environment}` : `######## ${run.environment.toUpperCase()} ########`,
+    `adapter: ${adapter}`,
+    `host: ${run.host}`,
+    `started ${run.startedAt}, took ${(run.durationMs / 1000).toFixed(0)} s`,
+    h('round trip latency (batch 1) and throughput'),
+    resultsTable(run, markdown),
+    h('lab ÷ peer (>1: lab better)'),
+    ratiosTable(run, markdown),
+    h('device roofline (measured in this run)'),
+    rooflineTable(run, markdown),
+    h('model load'),
+    loadTable(run, markdown),
+    h(`GPU time per layer (${run.models[0]?.layerTimingMethod ?? 'none'})`),
+    layersTable(run, markdown),
+    h('top-1 agreement with the lab fp32 engine'),
+    agreementTable(run, markdown),
+    h("the article's relations on measured numbers"),
+    relationsTable(run, markdown),
+    h('targets'),
+    targetsTable(run, markdown),
+  ];
+  const notes = [...run.roofline.notes, ...run.notes];
+  if (notes.length) parts.push(h('notes'), notes.map((n) => `- ${n}`).join('\n'));
+  return parts.join('\n');
+}
+
+/** Every runtime name used in a run, in table order (for legends). */
+export function runtimesIn(run: BenchRun): Runtime[] {
+  return RUNTIMES.filter((r) => run.results.some((x) => x.runtime === r));
+}
