@@ -17,7 +17,6 @@ import { formatBytes, formatTable } from './table.ts';
 import { train } from './commands/train.ts';
 import { evalCommand } from './commands/eval.ts';
 import { benchCommand } from './commands/bench.ts';
-import { benchCommand } from './commands/bench.ts';
 import { UsageError, fmtSeconds, fmtShape, loadArchitectureOrModel, number, type Command, type Io } from './common.ts';
 import { compressCommand } from './commands/compress.ts';
 import { sensitivityCommand } from './commands/sensitivity.ts';
@@ -29,7 +28,6 @@ const COMMANDS: Record<string, Command> = {
   sensitivity: sensitivityCommand,
   train,
   eval: evalCommand,
-  bench: benchCommand,
   bench: benchCommand,
   init: {
     summary: 'write a model file with seeded random (He-initialised) weights',
