@@ -3,7 +3,8 @@ import type { Architecture } from '../model/layers.ts';
 import { initModel, mulberry32 } from '../model/model.ts';
 import { parseModel, serializeModel } from '../model/format.ts';
 import { cpuFineTuner, evaluateCpu, fineTuneCpu, type Examples } from './cpu-trainer.ts';
-import { STEPS, fineTuneRequestFor, finetuneDefaults, formatPipeline, parsePipeline, runPipeline } from './pipeline.ts';
+import { STEPS, fineTuneRequestFor, finetuneDefaults, formatPipeline, parsePipeline, projectOntoRequest, runPipeline } from './pipeline.ts';
+import { quantize } from './quantize.ts';
 import { sizeBreakdown } from './breakdown.ts';
 import { kmeans } from './kmeans.ts';
 import { prune } from './prune.ts';
@@ -87,6 +88,35 @@ describe('fine-tuning requests', () => {
       expect(distinctValues(t.weights[n]).length).toBeLessThanOrEqual(4);
     }
     expect(t.weights['fc1.weight']).not.toEqual(m.weights['fc1.weight']);
+  });
+});
+
+describe('projectOntoRequest (for trainers without shared-value updates)', () => {
+  it('sets shared values to their members\' mean, re-fits linear grids and zeroes masked weights', () => {
+    const m = kmeans(prune(initModel(arch, 4), { sparsity: 0.5 }), { bits: 2, layers: ['fc1'] });
+    const q = quantize(m, { bits: 4, granularity: 'tensor', layers: ['fc2'] });
+    const req = fineTuneRequestFor(q, finetuneDefaults);
+    // "Train" freely: perturb every weight.
+    const r = mulberry32(5);
+    const trained = structuredClone(q);
+    for (const w of Object.values(trained.weights)) for (let i = 0; i < w.length; i++) w[i] += (r() - 0.5) * 0.01;
+    const p = projectOntoRequest(trained, req);
+    const c = req.centroids!['fc1.weight'];
+    const sums = new Float64Array(c.k);
+    const counts = new Float64Array(c.k);
+    trained.weights['fc1.weight'].forEach((v, i) => {
+      if (req.masks['fc1.weight'][i]) {
+        sums[c.assignments[i]] += v;
+        counts[c.assignments[i]]++;
+      }
+    });
+    p.weights['fc1.weight'].forEach((v, i) => {
+      if (!req.masks['fc1.weight'][i]) expect(v).toBe(0);
+      else expect(v).toBe(Math.fround(sums[c.assignments[i]] / counts[c.assignments[i]]));
+    });
+    expect(distinctValues(p.weights['fc2.weight']).length).toBeLessThanOrEqual(16);
+    expect(p.encodings!['fc2.weight']).toMatchObject({ kind: 'linear', bits: 4 });
+    expect(() => serializeModel(p)).not.toThrow();
   });
 });
 
