@@ -146,6 +146,26 @@ describe('end-to-end pipeline with an injected CPU fine-tuner', () => {
     expect(lines.some((l) => l.includes('bytes'))).toBe(true);
   });
 
+  it('runs gradual pruning, distillation from a teacher, structured pruning, separable conversion and int8', async () => {
+    const train = toyData(600, 1);
+    const teacher = await cpuFineTuner(train)(initModel(arch, 3), { ...fineTuneRequestFor(initModel(arch, 3), finetuneDefaults), epochs: 2, batch: 32, lr: 0.05 });
+    const calibration = { images: new Float32Array(64 * 36).map((_, i) => train.images[i] / 255), batch: 64 };
+    const result = await runPipeline(
+      teacher,
+      'gradual:sparsity=0.6,stages=2,batch=32,limit=300 | distill:teacher=t.safetensors,temperature=4,alpha=0.7 | structured:amount=0.25,layers=fc1 | separable | int8',
+      { fineTuner: cpuFineTuner(train), loadModel: async (path) => (expect(path).toBe('t.safetensors'), teacher), calibration },
+    );
+    const [gradual, distill, structured, separable, int8] = result.reports;
+    expect(gradual.sparsity).toBeGreaterThan(0.59);
+    expect(distill.pass).toBe('distill');
+    expect(structured.params).toBeLessThan(distill.params);
+    expect(separable.flops).toBeLessThan(structured.flops);
+    expect(result.model.architecture.layers.map((l) => l.kind).slice(0, 2)).toEqual(['depthwiseConv2d', 'conv2d']);
+    expect(int8.bytes).toBeLessThan(separable.bytes);
+    expect(result.int8?.ops.length).toBeGreaterThan(0);
+    expect(result.model.encodings!['fc1.weight']).toMatchObject({ kind: 'linear', bits: 8, signed: true, axis: 0 });
+  });
+
   it('fails clearly without a trainer', async () => {
     await expect(runPipeline(initModel(arch, 1), 'finetune')).rejects.toThrow(/needs a trainer/);
   });
