@@ -9,7 +9,7 @@
  *   --env node|chromium|both   which half to run (default both)
  *   --quick                    LeNet-5 only, fewer runs/images (~minutes, not a quarter hour)
  *   --models a,b  --batch 64,256,1024  --precision fp32,int8
- *   --peers tfjs-webgpu,ort-webgpu,ort-wasm|none  --runs N  --images N  --budget ms
+ *   --peers tfjs-webgpu,ort-webgpu,ort-wasm|none  --runs N  --images N  --budget ms  --min-runs N
  *   --no-cpu  --no-roofline    skip the CPU reference / the device roofline
  *   --no-build                 reuse the last bench build (bench-results/site)
  *   --out file                 JSON path (default bench-results/latest.json)

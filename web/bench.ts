@@ -61,10 +61,17 @@ const ORT_THREADS = 1;
 
 async function loadModel(name: string, seed: number): Promise<ModelSource> {
   if (!isArchitectureName(name)) throw new Error(`unknown built-in architecture '${name}'`);
-  const res = await fetch(`${base}models/${name}.safetensors`);
-  const type = res.headers.get('content-type') ?? '';
-  // The lab's service-worker fallback or a dev server may answer 200 with index.html: only bytes count.
-  if (res.ok && !type.includes('text/html')) return { bytes: new Uint8Array(await res.arrayBuffer()), weights: 'trained', source: `models/${name}.safetensors` };
+  // The build lists the repo's models/*.safetensors (bundled-models plugin) in models/index.json.
+  const listed = await fetch(`${base}models/index.json`)
+    .then((r) => (r.ok ? (r.json() as Promise<{ models?: { file: string }[] }>) : { models: [] }))
+    .catch(() => ({ models: [] as { file: string }[] }));
+  const file = `${name}.safetensors`;
+  if (listed.models?.some((m) => m.file === file)) {
+    const res = await fetch(`${base}models/${file}`);
+    const type = res.headers.get('content-type') ?? '';
+    // A dev server or service-worker fallback may answer 200 with index.html: only bytes count.
+    if (res.ok && !type.includes('text/html')) return { bytes: new Uint8Array(await res.arrayBuffer()), weights: 'trained', source: `models/${file}` };
+  }
   return { bytes: serializeModel(initModel(architecture(name), seed)), weights: 'seeded-random', source: `initModel seed ${seed} (no models/${name}.safetensors)` };
 }
 

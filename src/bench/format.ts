@@ -49,7 +49,7 @@ export function resultsTable(run: BenchRun, markdown = false): string {
     const at = (b: number) => rs.find((r) => r.batch === b);
     const one = at(1);
     if (rs.every((r) => r.status !== 'ok')) {
-      const why = (rs.find((r) => r.note)?.note ?? rs[0].status).slice(0, 90);
+      const why = (rs.find((r) => r.note)?.note ?? rs[0].status).slice(0, 60);
       rows.push([first.model, first.precision, first.runtime, first.status === 'not-available' ? 'not available yet' : 'error', why, '', ...batches.map(() => ''), '']);
       continue;
     }

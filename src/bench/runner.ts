@@ -333,7 +333,8 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
         env.log(`  lab fp32 load ${(parseMs + createMs).toFixed(0)} ms (parse ${parseMs.toFixed(1)}, upload ${lt.uploadMs.toFixed(1)}, pipelines ${lt.pipelineMs.toFixed(0)})`);
         const exr = ex;
         results.push(...(await timeRuntime(env, options, inputs, 'lab', name, 'fp32', (x, b) => exr.run(x, b, { readback: 'logits' }), `variant ${ex.variant}, chunk ${ex.chunk}`)));
-        const lay = await layerTimes(ex, inputs, [1, Math.min(ex.chunk, maxBatch)]);
+        // Layers at batch 1 and the smallest throughput batch: enough to see where time goes, without another minute of batch-1024 runs on a software adapter.
+        const lay = await layerTimes(ex, inputs, [...new Set([1, Math.min(ex.chunk, ...options.batches)])]);
         report.layerTimingMethod = lay.method;
         report.layers = lay.layers;
         labPred = await predictAll(agreeN, env.test, (x, n) => exr.run(x, n, { readback: 'argmax' }));

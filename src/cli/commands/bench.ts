@@ -179,6 +179,7 @@ export function optionsFromFlags(values: Record<string, string | boolean | undef
   int('images', (n) => (o.agreementImages = n));
   int('budget', (n) => (o.throughputBudgetMs = n));
   int('seed', (n) => (o.seed = n));
+  int('min-runs', (n) => (o.minThroughputRuns = n));
   if (values['no-cpu']) o.cpuReference = false;
   if (values['no-roofline']) o.roofline = false;
   return o;
@@ -196,6 +197,7 @@ export const BENCH_FLAGS = {
   images: { type: 'string' },
   budget: { type: 'string' },
   seed: { type: 'string' },
+  'min-runs': { type: 'string' },
   'no-cpu': { type: 'boolean' },
   'no-roofline': { type: 'boolean' },
 } as const;
@@ -204,7 +206,7 @@ export const BENCH_FLAGS = {
 export const benchCommand: Command = {
   summary: 'benchmark a model on this GPU (Node/Dawn): latency, throughput, roofline, peers, top-1 agreement',
   usage:
-    'compression-lab bench <architecture|model-file> [--batch 1,64,256,1024] [--json] [--quick] [--precision fp32,int8] [--peers tfjs-webgpu,ort-wasm|none] [--runs N] [--images N] [--budget ms] [--no-cpu] [--no-roofline]',
+    'compression-lab bench <architecture|model-file> [--batch 1,64,256,1024] [--json] [--quick] [--precision fp32,int8] [--peers tfjs-webgpu,ort-wasm|none] [--runs N] [--images N] [--budget ms] [--min-runs N] [--no-cpu] [--no-roofline]',
   options: BENCH_FLAGS,
   async run([arg], values, io) {
     if (!arg) throw new UsageError('missing <model>: a built-in architecture name or a model file');
