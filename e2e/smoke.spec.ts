@@ -1,10 +1,8 @@
-import { expect, test } from '@playwright/test';
+import { expect, go, openLab, test } from './fixtures.ts';
 
 test('the app page opens and WebGPU gives an adapter', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('/');
-  await expect(page.getByRole('heading', { name: 'Compression Lab' })).toBeVisible();
+  await openLab(page);
+  await expect(page.getByRole('heading', { name: 'Compression Lab', level: 1 })).toBeVisible();
 
   // Directly in the page: the browser itself must offer an adapter.
   const adapter = await page.evaluate(async () => {
@@ -17,6 +15,6 @@ test('the app page opens and WebGPU gives an adapter', async ({ page }) => {
   // Through the lab: the worker acquired a device and the Device screen reports it.
   await expect(page.getByTestId('adapter')).toBeVisible();
   await expect(page.getByTestId('adapter-name')).not.toBeEmpty();
+  await go(page, 'model');
   await expect(page.getByTestId('layer-table')).toContainText('431,080');
-  expect(errors).toEqual([]);
 });

@@ -58,9 +58,18 @@ export async function runJob<T>(id: string | undefined, what: string, onProgress
       if (ac.signal.aborted) throw new CancelledError(what);
     },
   };
+  // Cancel answers at once even while the body awaits something that cannot
+  // be interrupted (a pipeline compile inside the GPU process): the body
+  // finds the signal at its next check and stores nothing.
+  const aborted = new Promise<never>((_, reject) => {
+    ac.signal.addEventListener('abort', () => reject(new CancelledError(what)), { once: true });
+  });
+  aborted.catch(() => undefined);
   try {
     ctx.check();
-    return await body(ctx);
+    const work = body(ctx);
+    work.catch(() => undefined);
+    return await Promise.race([work, aborted]);
   } catch (e) {
     if (ac.signal.aborted) throw new CancelledError(what);
     throw e;

@@ -51,7 +51,9 @@ async function cpuClasses(loaded: LoadedModel, x: Float32Array, n: number): Prom
 export async function classify(loaded: LoadedModel, start: number, count: number, ctx?: JobContext): Promise<{ classes: Int32Array; ranOn: 'gpu' | 'cpu' }> {
   const test = await loadDataset(datasetOf(loaded), 'test');
   const gpu = await gpuOrNull();
+  if (gpu && ctx) ctx.progress({ phase: `Preparing ${loaded.stored.name} on the GPU (compiling kernels${gpu.report.software ? '; slow on a software adapter' : ''})`, done: 0, total: 0 });
   const exec = gpu ? runner(await executorFor(loaded)) : null;
+  ctx?.check();
   // The CPU reference is slow: small steps keep cancel and progress responsive.
   const step = exec ? Math.min(exec.chunk, 500) : 50;
   const classes = new Int32Array(count);

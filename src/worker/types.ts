@@ -148,7 +148,7 @@ export interface CompareRow extends ResultRecord {
 export interface OptionField {
   key: string;
   label: string;
-  kind: 'number' | 'select' | 'boolean';
+  kind: 'number' | 'select' | 'boolean' | 'text';
   min?: number;
   max?: number;
   step?: number;

@@ -87,7 +87,9 @@ export class CompressScreen extends LitElement {
           </select>`
         : f.kind === 'boolean'
           ? html`<input id=${id} type="checkbox" .checked=${!!v} @change=${(e: Event) => this.#set(i, f, e)} />`
-          : html`<input id=${id} type="number" min=${f.min ?? ''} max=${f.max ?? ''} step=${f.step ?? 'any'} .value=${String(v)} @change=${(e: Event) => this.#set(i, f, e)} />`}
+          : f.kind === 'text'
+            ? html`<input id=${id} type="text" .value=${String(v ?? '')} @change=${(e: Event) => this.#set(i, f, e)} />`
+            : html`<input id=${id} type="number" min=${f.min ?? ''} max=${f.max ?? ''} step=${f.step ?? 'any'} .value=${String(v)} @change=${(e: Event) => this.#set(i, f, e)} />`}
       ${f.help ? html`<span class="muted">${f.help}</span>` : ''}
     </div>`;
   }

@@ -73,8 +73,11 @@ export class LabApp extends LitElement {
     // The device probe runs alongside the copy: both are needed before the screens are useful.
     const device = s.refreshDevice();
     const report = await this.#startup.run((p, id) => lab().startup(p, id));
-    s.startup = report;
+    if (!report) return;
+    // Screens appear once their data is there (the e2e suite and users alike read "ready" as usable).
     await Promise.all([device, s.refreshModels(), s.refreshResults()]);
+    s.startup = report;
+    s.notify();
   }
 
   #nav(e: Event, id: ScreenId): void {

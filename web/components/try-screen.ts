@@ -151,7 +151,10 @@ export class TryScreen extends LitElement {
 
   #toggle(id: string, on: boolean): void {
     const cur = this.#ids();
-    this.chosen = on ? [...new Set([...cur, id])] : cur.filter((x) => x !== id);
+    const next = on ? [...new Set([...cur, id])] : cur.filter((x) => x !== id);
+    // Side by side in the order of the Models list, whatever the order of clicks.
+    const order = this.#state.state.models.map((m) => m.id);
+    this.chosen = next.sort((a, b) => order.indexOf(a) - order.indexOf(b));
   }
 
   override updated(): void {

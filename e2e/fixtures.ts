@@ -1,0 +1,58 @@
+/**
+ * Shared e2e fixtures: every test fails on a request outside 127.0.0.1 (the
+ * lab ships everything it needs) and on an uncaught page error; `shot` keeps
+ * a screenshot under test-results/screens/ as a test artifact.
+ */
+import { test as base, expect, type Page } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+
+export const SCREENS_DIR = 'test-results/screens';
+
+/** Saves a full-page screenshot as test-results/screens/<name>.png and returns its path. */
+export async function shot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENS_DIR, { recursive: true });
+  const path = `${SCREENS_DIR}/${name}.png`;
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/** Opens the lab and waits until start-up (copy into IndexedDB) is done. */
+export async function openLab(page: Page, path = '/'): Promise<void> {
+  await page.goto(path);
+  await expect(page.getByTestId('ready')).toBeVisible({ timeout: 120_000 });
+}
+
+/** Goes to a screen through the navigation (as a user would). */
+export async function go(page: Page, screen: 'device' | 'models' | 'model' | 'compress' | 'compare' | 'try' | 'share'): Promise<void> {
+  await page.getByTestId(`nav-${screen}`).click();
+  await expect(page.getByTestId(`nav-${screen}`)).toHaveAttribute('aria-current', 'page');
+}
+
+export const test = base.extend<{ outside: string[]; pageErrors: string[] }>({
+  // Automatic: every test fails on a request outside 127.0.0.1 …
+  outside: [
+    async ({ context }, use) => {
+      const outside: string[] = [];
+      context.on('request', (r) => {
+        const url = r.url();
+        // Only the lab's own origin; data:/blob: URLs never leave the machine.
+        if (!/^http:\/\/127\.0\.0\.1(:\d+)?\//.test(url) && !/^(data|blob):/.test(url)) outside.push(url);
+      });
+      await use(outside);
+      expect(outside, 'requests outside 127.0.0.1').toEqual([]);
+    },
+    { auto: true },
+  ],
+  // … and on an uncaught error in any page of the context.
+  pageErrors: [
+    async ({ context }, use) => {
+      const errors: string[] = [];
+      context.on('weberror', (e) => errors.push(e.error().message));
+      await use(errors);
+      expect(errors, 'uncaught page errors').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
