@@ -78,6 +78,13 @@ describe('fine-tuning requests', () => {
     expect(req.centroids!['fc1.weight'].k).toBeLessThanOrEqual(4);
   });
 
+  it('do not freeze the zeros of ternary tensors (they are a value, not pruned weights)', () => {
+    const t = quantize(initModel(arch, 1), { mode: 'ternary' });
+    const req = fineTuneRequestFor(t, finetuneDefaults);
+    expect(req.masks['fc1.weight']).toBeUndefined();
+    expect(req.qat!['fc1.weight']).toEqual({ kind: 'ternary', axis: 0 });
+  });
+
   it('the CPU fine-tuner keeps pruned weights at 0 and shared weights shared', () => {
     const train = toyData(256, 1);
     const m = kmeans(prune(initModel(arch, 2), { sparsity: 0.6 }), { bits: 2 });

@@ -143,7 +143,12 @@ function tableKey(t: Float64Array, other: Float64Array): boolean {
 
 /** The fine-tuning request a model's encodings and masks imply (see FineTuneRequest). */
 export function fineTuneRequestFor(model: Model, o: FinetuneOptions): FineTuneRequest {
-  const masks: Record<string, Uint8Array> = { ...(o.keepZeros ? masksFromZeros(model) : {}), ...(model.masks ?? {}) };
+  const fromZeros = o.keepZeros ? masksFromZeros(model) : {};
+  // A ternary tensor's zeros are its third value, not pruned weights: QAT must be free to move them.
+  for (const [name, enc] of Object.entries(model.encodings ?? {})) {
+    if (enc.kind === 'ternary' || (enc.kind === 'huffman' && enc.of.kind === 'ternary')) delete fromZeros[name];
+  }
+  const masks: Record<string, Uint8Array> = { ...fromZeros, ...(model.masks ?? {}) };
   const req: FineTuneRequest = { epochs: o.epochs, lr: o.lr, batch: o.batch, limit: o.limit, seed: o.seed, masks };
   if (!o.qat) return req;
   const shapes = weightShapes(model.architecture);
