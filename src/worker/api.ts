@@ -14,9 +14,9 @@ import { DATASET_INFO } from '../data/manifest.ts';
 import { isQuotaError, deleteModel as storeDeleteModel, deleteResult as storeDeleteResult, getMeta, listModels, listResults, putMeta, putModels, putResults, StoreError, type StoredModel } from '../store/store.ts';
 import { cancelJob, runJob, yieldToEvents } from './jobs.ts';
 import { startup } from './bundle.ts';
-import { forgetModel, getGpu, gpuFailure, loadDataset, loadModel } from './session.ts';
-import { modelDetail, summarize } from './describe.ts';
-import { passById, passInfos, type PassOutput } from './passes.ts';
+import { forgetModel, getGpu, gpuFailure, loadDataset, loadModel, rememberInt8 } from './session.ts';
+import { isUntrained, modelDetail, summarize } from './describe.ts';
+import { applyPipeline, passById, passInfos } from './passes.ts';
 import { classify, datasetOf, evaluateVariant, predictOne, profileLayers, type EvaluateOptions } from './measure.ts';
 import { drawingToMnist, pixelsToInput, type RgbaImage } from './digits.ts';
 import { compareRows, parseResultsJson, resultsCsv, resultsJson } from './share.ts';
@@ -236,18 +236,22 @@ export const labApi = {
     return runJob(jobId, 'Compression', onProgress, async (ctx) => {
       if (!steps.length) throw new Error('The pipeline is empty: add at least one pass');
       const loaded = await loadModel(sourceId);
-      let cur: PassOutput = { model: loaded.model, runtime: loaded.stored.runtime, runtimeOptions: loaded.stored.runtimeOptions };
       const dataset = datasetOf(loaded);
-      for (let i = 0; i < steps.length; i++) {
-        const pass = passById(steps[i].pass);
-        ctx.progress({ phase: `${pass.label} (${i + 1}/${steps.length})`, done: i, total: steps.length });
-        await yieldToEvents(ctx);
-        cur = await pass.apply(cur, { ...pass.defaults, ...steps[i].options }, { dataset, signal: ctx.signal });
-        ctx.check();
-      }
+      const cur = await applyPipeline({ model: loaded.model, runtime: loaded.stored.runtime, runtimeOptions: loaded.stored.runtimeOptions }, steps, {
+        dataset,
+        onStep: (i, label) => ctx.progress({ phase: `${label} (${i + 1}/${steps.length})`, done: i, total: steps.length }),
+      });
+      ctx.check();
       validateModel(cur.model);
-      cur.model.provenance = { ...cur.model.provenance, source: 'compressed', createdAt: new Date().toISOString(), compressedFrom: loaded.stored.name };
-      const pipeline = steps.map((s) => ({ pass: s.pass, label: passById(s.pass).label, options: { ...passById(s.pass).defaults, ...s.options } }));
+      cur.model.provenance = {
+        ...cur.model.provenance,
+        source: 'compressed',
+        createdAt: new Date().toISOString(),
+        compressedFrom: loaded.stored.name,
+        // Compressing random weights does not train them: keep saying so.
+        ...(isUntrained(loaded.stored, loaded.model) ? { untrained: true } : {}),
+      };
+      const pipeline = steps.map((s) => ({ pass: s.pass, label: passById(s.pass).label, options: { ...passById(s.pass).defaults, ...s.options } as Record<string, unknown> }));
       const stored: StoredModel = {
         id: `user:${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`,
         name: name.trim() || `${loaded.stored.name} → ${steps.map((s) => s.pass).join('+')}`,
@@ -262,6 +266,7 @@ export const labApi = {
       };
       ctx.check();
       await putModels([stored]);
+      if (cur.int8) rememberInt8(stored.id, cur.int8);
       ctx.progress({ phase: 'Stored', done: steps.length, total: steps.length });
       return summarize(stored, cur.model);
     });

@@ -1,53 +1,51 @@
 /**
- * The compression passes the Compress screen offers, as metadata (label,
- * options schema, defaults) plus how the worker applies each one. The math is
- * in src/compress; this file only adapts each pass's `{label, Options,
- * defaultOptions}` to form fields and to the worker's data (e.g. int8
- * calibration images come from the training split).
+ * The compression passes the Compress screen offers: the steps of
+ * src/compress/pipeline.ts (its `STEPS` registry: label, schema, defaults),
+ * turned into form fields, and run through its `runPipeline`. This file adds
+ * only what the worker knows: calibration images from the training split,
+ * progress, and which steps it cannot run yet.
  */
-import type { Model, TensorEncoding } from '../model/model.ts';
+import type { Model } from '../model/model.ts';
 import type { Int8Model } from '../model/int8.ts';
-import * as int8 from '../compress/int8.ts';
+import type { OptionField as SchemaField } from '../compress/common.ts';
+import { STEPS, runPipeline } from '../compress/pipeline.ts';
 import type { Runtime } from '../store/store.ts';
 import type { DatasetName } from '../data/dataset.ts';
 import { calibrationImages } from './session.ts';
 import type { OptionField, PassInfo } from './types.ts';
 
-/** A field of a pass's options schema, as src/compress/common.ts declares it. */
-interface SchemaField {
-  name: string;
-  type: 'number' | 'integer' | 'boolean' | 'enum' | 'string' | 'list';
-  min?: number;
-  max?: number;
-  values?: readonly string[];
-  description: string;
+/** What a pipeline produced. */
+export interface PassOutput {
+  model: Model;
+  runtime: Runtime;
+  runtimeOptions?: Record<string, unknown>;
+  int8?: Int8Model;
 }
 
-type PureFn = (model: Model, options: Record<string, unknown>) => Model;
+/** What the worker passes in: the dataset the model is for (calibration comes from its training split). */
+export interface PassContext {
+  dataset: DatasetName;
+}
 
-/**
- * The pure weight passes, `(model, options) -> model`, found by module file
- * and export names. Loaded through a glob so a pass still being written is
- * simply not offered until its module exists; each one's label, defaults and
- * schema come from the module itself.
- */
-const PURE_PASSES: { id: string; file: string; prefix: string; fn: string; description: string }[] = [
-  { id: 'prune', file: 'prune', prefix: '', fn: 'prune', description: 'Set the smallest-magnitude weights to zero (Han et al. 2015). Sizes shrink once stored sparse; accuracy needs fine-tuning at high sparsity.' },
-  { id: 'prune-structured', file: 'prune', prefix: 'structured', fn: 'structuredPrune', description: 'Remove whole neurons and filters by norm: the layers really shrink, so FLOPs and time drop.' },
-  { id: 'quantize', file: 'quantize', prefix: '', fn: 'quantize', description: 'Store weights with fewer bits (linear, ternary, binary); runs as float with the rounded values.' },
-  { id: 'kmeans', file: 'kmeans', prefix: '', fn: 'kmeans', description: 'Share weights through a k-means codebook (Deep Compression).' },
-  { id: 'hashing', file: 'hashing', prefix: '', fn: 'hashWeights', description: 'HashedNets: weights share values chosen by a hash.' },
-  { id: 'sparse', file: 'sparse', prefix: '', fn: 'sparsify', description: 'Store pruned tensors as relative-index sparse data.' },
-  { id: 'huffman', file: 'huffman', prefix: '', fn: 'huffman', description: 'Huffman-code the stored symbols (Deep Compression’s last step).' },
-  { id: 'separable', file: 'separable', prefix: '', fn: 'separable', description: 'Replace convolutions by depthwise + pointwise pairs (rank-1 approximation).' },
-  { id: 'downsample', file: 'downsample', prefix: '', fn: 'downsample', description: 'Downsample early (pooling or stride): fewer FLOPs in later layers.' },
-];
+/** Steps that need a fine-tuner (GPU training in the worker): not offered until the worker provides one. */
+const NEEDS_TRAINING = new Set(['finetune', 'gradual', 'distill']);
 
-// Literal paths (a glob each): only these modules are bundled, and an absent one is no error.
-const compressModules = import.meta.glob<Record<string, unknown>>(
-  ['../compress/prune.ts', '../compress/quantize.ts', '../compress/kmeans.ts', '../compress/hashing.ts', '../compress/sparse.ts', '../compress/huffman.ts', '../compress/separable.ts', '../compress/downsample.ts'],
-  { eager: true },
-);
+/** One line on what a step does, for the builder (the registry has labels only). */
+const DESCRIPTIONS: Record<string, string> = {
+  prune: 'Set the smallest-magnitude weights to zero (Han et al. 2015). Bytes drop once stored sparse; accuracy needs fine-tuning at high sparsity.',
+  structured: 'Remove whole neurons and filters by norm: layers really shrink, so FLOPs and time drop.',
+  quantize: 'Store weights with fewer bits; the model runs in float with the rounded values.',
+  fp16: 'Store weights as 16-bit floats.',
+  ternary: 'Ternary weights (0, ±α) per tensor or channel (Li & Liu 2016).',
+  binary: 'Binary weights (±α) (Rastegari et al. 2016).',
+  kmeans: 'Share weights through a k-means codebook (Deep Compression).',
+  hash: 'HashedNets: weights share values picked by a hash (Chen et al. 2015).',
+  sparse: 'Store pruned tensors as relative-index sparse data.',
+  huffman: 'Huffman-code the stored symbols (Deep Compression’s last step).',
+  downsample: 'Downsample early (pooling or stride): fewer FLOPs in later layers.',
+  separable: 'Replace convolutions by depthwise + pointwise pairs (rank-1 approximation).',
+  int8: 'Integer-only inference (Jacob et al. 2018): int8 per-channel weights, int8 activations calibrated on training images, integer GPU kernels. Put it last.',
+};
 
 function fieldOf(f: SchemaField): OptionField {
   const base = { key: f.name, label: f.name, help: f.description };
@@ -60,7 +58,7 @@ function fieldOf(f: SchemaField): OptionField {
     case 'enum':
       return { ...base, kind: 'select', choices: (f.values ?? []).map((v) => ({ value: v, label: v })) };
     case 'list':
-      return { ...base, kind: 'text', help: `${f.description} (comma-separated; empty = all)` };
+      return { ...base, kind: 'text', help: `${f.description} (comma-separated layer names; empty = all)` };
     default:
       return { ...base, kind: 'text' };
   }
@@ -75,7 +73,7 @@ function defaultsOf(defaults: Record<string, unknown>): Record<string, number | 
   return out;
 }
 
-/** Form values back to the pass's option types (lists from comma-separated text). */
+/** Form values back to the step's option types (lists from comma-separated text). */
 function optionsFor(schema: readonly SchemaField[], values: Record<string, number | string | boolean>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of schema) {
@@ -88,124 +86,57 @@ function optionsFor(schema: readonly SchemaField[], values: Record<string, numbe
   return out;
 }
 
-function purePasses(): PassImpl[] {
-  const out: PassImpl[] = [];
-  for (const p of PURE_PASSES) {
-    const mod = compressModules[`../compress/${p.file}.ts`];
-    if (!mod) continue;
-    const key = (name: string) => (p.prefix ? `${p.prefix}${name[0].toUpperCase()}${name.slice(1)}` : name);
-    const label = mod[key('label')];
-    const defaults = mod[key('defaultOptions')];
-    const schema = mod[key('schema')] as readonly SchemaField[] | undefined;
-    const fn = mod[p.fn] as PureFn | undefined;
-    if (typeof label !== 'string' || typeof fn !== 'function' || !defaults || !Array.isArray(schema)) continue;
-    out.push({
-      id: p.id,
-      label,
-      description: p.description,
-      fields: schema.map(fieldOf),
-      defaults: defaultsOf(defaults as Record<string, unknown>),
-      async apply(input, options) {
-        if (input.runtime === 'int8') throw new Error(`${label} cannot follow int8: put int8 last in the pipeline`);
-        const model = fn(input.model, optionsFor(schema, options));
-        if (!model || typeof model !== 'object' || !model.architecture || !model.weights) throw new Error(`${label} returned no model`);
-        return { model, runtime: input.runtime, runtimeOptions: input.runtimeOptions };
-      },
-    });
-  }
-  return out;
-}
+/** Calibration images used by the int8 step (the first N training images). */
+export const CALIBRATION_IMAGES = 256;
 
-/** What a pass produced. */
-export interface PassOutput {
-  model: Model;
-  runtime: Runtime;
-  runtimeOptions?: Record<string, unknown>;
-  int8?: Int8Model;
-}
-
-/** Context a pass may use: which dataset the model was trained on. */
-export interface PassContext {
-  dataset: DatasetName;
-  signal: AbortSignal;
-}
-
-interface PassImpl extends PassInfo {
-  apply(input: PassOutput, options: Record<string, number | string | boolean>, ctx: PassContext): Promise<PassOutput>;
-}
-
-/**
- * The model the int8 executor really runs, as a float Model whose weight
- * tensors carry their int8 per-channel encoding: decoded values are exactly
- * scale · q, so the stored file, the size accounting and the GPU agree.
- */
-function modelOfInt8(source: Model, q: Int8Model): Model {
-  const weights: Record<string, Float32Array> = { ...source.weights };
-  const encodings: Record<string, TensorEncoding> = { ...(source.encodings ?? {}) };
-  for (const op of q.ops) {
-    if (!('weight' in op)) continue;
-    const name = `${op.layer.name}.weight`;
-    const axis = op.kind === 'depthwiseConv2d' ? 2 : 0;
-    const channels = op.weightScale.length;
-    const src = source.weights[name];
-    const inner = op.kind === 'depthwiseConv2d' ? 1 : src.length / channels;
-    const out = new Float32Array(src.length);
-    for (let i = 0; i < out.length; i++) {
-      const c = op.kind === 'depthwiseConv2d' ? i % channels : Math.floor(i / inner);
-      out[i] = op.weight[i] * op.weightScale[c];
-    }
-    weights[name] = out;
-    encodings[name] = { kind: 'linear', bits: 8, signed: true, axis, scale: Array.from(op.weightScale), zeroPoint: new Array(channels).fill(0) };
-  }
-  return { architecture: source.architecture, weights, encodings, provenance: { ...source.provenance } };
-}
-
-const PASSES: PassImpl[] = [
-  ...purePasses(),
-  {
-    id: 'int8',
-    label: int8.label,
-    description:
-      'Post-training quantization (Jacob et al. 2018): int8 per-channel weights, int8 activations calibrated on training images, integer-only GPU kernels. Put it last: it changes how the model runs.',
-    fields: [
-      {
-        key: 'method',
-        label: 'Calibration',
-        kind: 'select',
-        choices: [
-          { value: 'minmax', label: 'min/max of activations' },
-          { value: 'percentile', label: 'percentile (clip outliers)' },
-        ],
-      },
-      { key: 'percentile', label: 'Percentile', kind: 'number', min: 90, max: 100, step: 0.01, help: 'Only for percentile calibration.' },
-      { key: 'calibrationImages', label: 'Calibration images', kind: 'number', min: 16, max: 2048, step: 16, help: 'First N training images.' },
-    ],
-    defaults: { method: int8.defaultOptions.method, percentile: int8.defaultOptions.percentile ?? 99.99, calibrationImages: 256 },
-    async apply(input, options, ctx) {
-      if (input.runtime === 'int8') throw new Error('the model is already int8; int8 can appear once, at the end of a pipeline');
-      const count = Number(options.calibrationImages);
-      const cal = await calibrationImages(ctx.dataset, count);
-      const method = options.method === 'percentile' ? 'percentile' : 'minmax';
-      const percentile = Number(options.percentile);
-      const q = int8.quantizeInt8Model(input.model, { calibration: cal.images, batch: cal.count, method, percentile });
-      return {
-        model: modelOfInt8(input.model, q),
-        runtime: 'int8',
-        runtimeOptions: { method, percentile, calibrationImages: cal.count, dataset: ctx.dataset },
-        int8: q,
-      };
-    },
-  },
-];
-
-/** Metadata of every pass, for the pipeline builder. */
+/** Metadata of every pass the worker can run, for the pipeline builder. */
 export function passInfos(): PassInfo[] {
-  return PASSES.map(({ id, label, description, fields, defaults }) => ({ id, label, description, fields, defaults }));
+  return Object.entries(STEPS)
+    .filter(([id]) => !NEEDS_TRAINING.has(id))
+    .map(([id, d]) => ({ id, label: d.label, description: DESCRIPTIONS[id] ?? '', fields: d.schema.map(fieldOf), defaults: defaultsOf(d.defaultOptions) }));
 }
 
 /** The pass `id`; throws naming the known ones. */
-export function passById(id: string): PassImpl {
-  const p = PASSES.find((x) => x.id === id);
-  if (!p) throw new Error(`unknown compression pass '${id}'; known: ${PASSES.map((x) => x.id).join(', ')}`);
+export function passById(id: string): PassInfo {
+  const p = passInfos().find((x) => x.id === id);
+  if (!p) throw new Error(`unknown compression pass '${id}'; known: ${passInfos().map((x) => x.id).join(', ')}`);
   return p;
+}
+
+/**
+ * Runs the steps with src/compress/pipeline.ts. `onStep(i)` is called as each
+ * step starts. An int8 step must come last (it changes how the model runs).
+ */
+export async function applyPipeline(
+  input: PassOutput,
+  steps: { pass: string; options: Record<string, number | string | boolean> }[],
+  ctx: PassContext & { onStep(i: number, label: string): void },
+): Promise<PassOutput> {
+  const i8 = steps.findIndex((s) => s.pass === 'int8');
+  if (input.runtime === 'int8') throw new Error('this variant already runs as int8; start from a float variant');
+  if (i8 >= 0 && i8 !== steps.length - 1) throw new Error('int8 must be the last step: it fixes the weights and activations the integer kernels run');
+  const specs = steps.map((s) => {
+    const def = STEPS[s.pass];
+    if (!def || NEEDS_TRAINING.has(s.pass)) throw new Error(`unknown or unavailable compression pass '${s.pass}'`);
+    return { pass: s.pass, options: optionsFor(def.schema, { ...defaultsOf(def.defaultOptions), ...s.options }) };
+  });
+  const calibration = i8 >= 0 ? await calibrationImages(ctx.dataset, CALIBRATION_IMAGES) : undefined;
+  let n = 0;
+  const result = await runPipeline(input.model, specs, {
+    calibration: calibration ? { images: calibration.images, batch: calibration.count } : undefined,
+    // The pipeline logs "<pass> {options}" as each step starts, and indented lines after it.
+    log: (line) => {
+      if (!line.startsWith(' ') && n < specs.length) ctx.onStep(n, STEPS[specs[n].pass].label), n++;
+    },
+  });
+  if (result.int8) {
+    const opts = specs[i8].options;
+    return {
+      model: result.model,
+      runtime: 'int8',
+      runtimeOptions: { method: opts.method, percentile: opts.percentile, calibrationImages: calibration!.count, dataset: ctx.dataset },
+      int8: result.int8,
+    };
+  }
+  return { model: result.model, runtime: input.runtime, runtimeOptions: input.runtimeOptions };
 }

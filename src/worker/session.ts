@@ -113,6 +113,11 @@ export async function calibrationImages(dataset: DatasetName, count: number): Pr
 
 const int8Models = new Map<string, Int8Model>();
 
+/** Caches the integer model a pipeline just built for variant `id` (saves a re-calibration). */
+export function rememberInt8(id: string, q: Int8Model): void {
+  int8Models.set(id, q);
+}
+
 /**
  * The integer model of an int8 variant: re-calibrated from its stored options
  * (calibration is deterministic: same images, same method), cached.

@@ -16,7 +16,7 @@ export class NoWebgpu extends LitElement {
     const hasApi = 'gpu' in navigator;
     return html`<section class="error" role="alert" data-testid="no-webgpu" aria-labelledby="nogpu-h">
       <h2 id="nogpu-h" style="margin-top:0">No WebGPU in this browser</h2>
-      <p>${this.reason}</p>
+      <p>${this.reason.split(' In Node')[0]}</p>
       <p>What is missing:</p>
       <ul>
         <li>${secure ? 'Secure context: yes.' : 'A secure context: open the lab over https:// or from http://localhost / http://127.0.0.1.'}</li>
