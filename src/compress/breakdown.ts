@@ -83,7 +83,7 @@ export function sizeBreakdown(model: Model): SizeBreakdown & { bytes: Uint8Array
     if (dataBytes !== t.byteLength) throw new Error(`size accounting of '${t.name}' (${describeEncoding(enc)}) found ${dataBytes} bytes, the file holds ${t.byteLength}`);
     headerScales += linearHeaderBytes(enc);
     for (const k of ['values', 'indices', 'codebooks', 'scales'] as const) sum[k] += parts[k];
-    tensors.push({ name: t.name, encoding: describeEncoding(enc), elements: shapes[t.name].reduce((a, b) => a + b, 1), ...parts, bytes: dataBytes });
+    tensors.push({ name: t.name, encoding: describeEncoding(enc), elements: shapes[t.name].reduce((a, b) => a * b, 1), ...parts, bytes: dataBytes });
   }
   const params = Object.values(shapes).reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0);
   const metadata = 8 + info.headerBytes - headerScales;

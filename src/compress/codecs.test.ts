@@ -230,6 +230,7 @@ describe('sizeBreakdown', () => {
       expect(b.total).toBe(serializeModel(model).length);
       expect(b.fp32Bytes).toBe(4 * Object.values(model.weights).reduce((a, w) => a + w.length, 0));
     }
+    expect(sizeBreakdown(q).tensors.find((t) => t.name === 'fc1.weight')!.elements).toBe(40 * 16);
     const bq = sizeBreakdown(q);
     expect(bq.scales).toBeGreaterThan(0); // linear scales, counted from the header text
     const bm = sizeBreakdown(m);
