@@ -1,4 +1,4 @@
-import { LitElement, html } from 'lit';
+import { LitElement, css, html } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { lab } from '../lab-client.ts';
 import { LabStateController } from '../controllers/lab-state.ts';
@@ -12,7 +12,21 @@ import type { ModelSummary, ResultRecord } from '../../src/worker/types.ts';
 /** The Models screen: bundled and user variants; import, export, measure, delete. */
 @customElement('models-screen')
 export class ModelsScreen extends LitElement {
-  static override styles = sharedStyles;
+  static override styles = [
+    sharedStyles,
+    css`
+      /* Phone width: each variant becomes a card instead of a wide table row. */
+      @media (max-width: 600px) {
+        table.cards thead { display: none; }
+        table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; width: 100%; box-sizing: border-box; }
+        table.cards tr { border: 1px solid #8886; border-radius: 8px; margin: 0.5rem 0; padding: 0.25rem 0.5rem; }
+        table.cards td { border: 0; padding: 0.15rem 0; display: flex; justify-content: space-between; gap: 1rem; text-align: right; }
+        table.cards td::before { content: attr(data-label); font-weight: 600; text-align: left; }
+        table.cards td.name { display: block; text-align: left; font-weight: 600; }
+        table.cards td.name::before { content: none; }
+      }
+    `,
+  ];
 
   #state = new LabStateController(this);
   #measure = new JobController<ResultRecord>(this);
@@ -70,7 +84,7 @@ export class ModelsScreen extends LitElement {
         ? html`<p class="note" data-testid="untrained-note">No trained model ships with this build yet, so the lab made <strong>untrained</strong> models (random weights, seed 1). Their accuracy is chance (~10 %); sizes, FLOPs and timings are real.</p>`
         : ''}
       <div class="scroll">
-        <table data-testid="models-table">
+        <table class="cards" data-testid="models-table">
           <caption>${models.length} variants</caption>
           <thead>
             <tr><th>Name</th><th>Architecture</th><th>Runs as</th><th class="n">Params</th><th class="n">Non-zero</th><th class="n">Stored</th><th class="n">× smaller</th><th>Actions</th></tr>
@@ -78,19 +92,19 @@ export class ModelsScreen extends LitElement {
           <tbody>
             ${models.map(
               (m) => html`<tr data-testid="model-row" data-model-id=${m.id}>
-                <td>
+                <td class="name">
                   ${m.name}
                   ${m.untrained ? html`<span class="tag warn">untrained</span>` : ''}
                   ${m.untrained ? '' : html`<span class="tag">${m.origin}</span>`}
                   ${m.pipeline ? html`<div class="muted">${m.pipeline}</div>` : ''}
                 </td>
-                <td>${m.architecture}</td>
-                <td>${m.runtime}</td>
-                <td class="n">${int(m.params)}</td>
-                <td class="n">${int(m.nonZero)}</td>
-                <td class="n">${bytes(m.bytes)}</td>
-                <td class="n">${times(m.fp32Bytes / m.bytes)}</td>
-                <td>
+                <td data-label="Architecture">${m.architecture}</td>
+                <td data-label="Runs as">${m.runtime}</td>
+                <td class="n" data-label="Params">${int(m.params)}</td>
+                <td class="n" data-label="Non-zero">${int(m.nonZero)}</td>
+                <td class="n" data-label="Stored">${bytes(m.bytes)}</td>
+                <td class="n" data-label="× smaller">${times(m.fp32Bytes / m.bytes)}</td>
+                <td data-label="">
                   <div class="row" style="margin:0">
                     <button class="secondary" @click=${() => this.#view(m)} aria-label="View ${m.name}">View</button>
                     <button class="secondary" data-testid="measure" ?disabled=${this.#measure.running} @click=${() => this.#measureModel(m)} aria-label="Measure ${m.name}">Measure</button>
