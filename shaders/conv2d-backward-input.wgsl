@@ -1,26 +1,40 @@
 /*
- * conv2d-backward-input — dL/dx of a convolution (a transposed convolution),
- * as a gather so that no two threads write one element (deterministic, no
- * atomics). Also serves dense layers (a 1×1 convolution of a 1×1 image).
+ * conv2d-backward-input — dL/dx of a convolution (a transposed convolution:
+ * the full correlation of dy with the flipped weights) as a register-blocked
+ * implicit GEMM, written as a gather so that no two threads write one element
+ * (deterministic, no atomics). Also serves dense layers (a 1×1 convolution of
+ * a 1×1 image).
  *
  *   dx[n, iy, ix, c] = Σ_{ky, kx} Σ_o dy[n, oy, ox, o] · w[o, ky, kx, c]
  *   over the taps with iy = oy·sh − padT + ky and ix = ox·sw − padL + kx for
  *   an in-range output (oy, ox): (iy + padT − ky) divisible by sh, etc.
+ *
+ * GEMM view: M = input pixels (n, iy, ix), N = c, K = kh·kw·oc. A thread owns
+ * TM pixels × TN4 words of 4 input channels (TM·TN4 vec4 registers); per tap
+ * and 4 out channels it loads TM·4 dy scalars and TN4·4 weight vec4 words for
+ * TM·TN4·16 multiply-adds. Taps are looped over the union of the ranges that
+ * reach any of the thread's pixels (for stride 1 valid conv: the padded-conv
+ * window), and each pixel's dy load is masked with `select` (no branches).
  *
  * Layouts: dy NHWC [n, oh, ow, oc]; w in the forward kernels' packed layout
  * [K, ocp] (K = (ky·kw + kx)·c + ch, ocp = oc rounded up to 4, zero padded —
  * the same, possibly fake-quantized, buffer the forward pass read); dx NHWC
  * [n, h, w, c].
  * Bindings (group 0): 0 uniform Params · 1 dy (read) · 2 w (read) · 3 dx (read_write)
- * Dispatch: one thread per (input pixel, block of 4 channels),
- *   t = (wid.x + wid.z·nwg.x)·WG + lid; x·z = ceil(n·h·w·ceil(c/4) / WG).
- * Per 4 output channels a thread loads 4 dy scalars and one aligned vec4 of w
- * per input channel it owns: 16 multiply-adds per 8 loads.
+ * Dispatch: thread t = (wid.x + wid.z·nwg.x)·WG + lid owns pixels
+ *   [t·TM, t·TM + TM); wid.y selects channel words [wid.y·TN4, wid.y·TN4 + TN4).
+ *   x·z = ceil(ceil(n·h·w / TM) / WG), y = ceil(ceil(c/4) / TN4).
+ *
+ * THIS FILE IS A TEMPLATE (expandTemplate in src/gpu/kernels/types.ts): TM and
+ * TN4 are fixed per generated variant (one body per block size: SwiftShader's
+ * JIT compiles dead branches too).
  */
 override WG: u32 = 64u;
+const TM: u32 = $TMu;
+const TN4: u32 = $TN4u;
 
 struct Params {
-  total: u32,
+  pixels: u32,
   h: u32, w: u32, c: u32, c4: u32,
   oh: u32, ow: u32, oc: u32, ocp: u32,
   kh: u32, kw: u32,
@@ -33,73 +47,86 @@ struct Params {
 @group(0) @binding(2) var<storage, read> wt: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
+/** A pixel's image and its position shifted by the padding: (n, iy + padT, ix + padL). */
+fn decodePixel(m: u32) -> vec3<u32> {
+  let ix = m % p.w;
+  let iy = (m / p.w) % p.h;
+  return vec3<u32>(m / (p.w * p.h), iy + p.padT, ix + p.padL);
+}
+
+/** Element offset of dy[n, oy, ox, 0] for tap (ky, kx) of pixel d, or -1 when no output pixel maps there. */
+fn dyOffset(d: vec3<u32>, ky: u32, kx: u32) -> i32 {
+  let ty = i32(d.y) - i32(ky);
+  let tx = i32(d.z) - i32(kx);
+  let oy = ty / i32(p.sh);
+  let ox = tx / i32(p.sw);
+  // `&`, not `&&`: short-circuit operators become branches (slow to compile on SwiftShader).
+  let ok = (ty >= 0) & (tx >= 0) & (ty % i32(p.sh) == 0) & (tx % i32(p.sw) == 0) & (oy < i32(p.oh)) & (ox < i32(p.ow));
+  return select(-1, i32(((d.x * p.oh + u32(max(oy, 0))) * p.ow + u32(max(ox, 0))) * p.oc), ok);
+}
+
+fn loadDy(o: i32, o4: u32) -> vec4<f32> {
+  let i = u32(max(o, 0)) + o4 * 4u;
+  // Lanes past oc read the next pixel's dy (or, at the very end, whatever robust
+  // buffer access returns: a value of the buffer or 0) and meet the zero padding
+  // of w, so they add 0 for any finite dy.
+  return select(vec4<f32>(0.0), vec4<f32>(dy[i], dy[i + 1u], dy[i + 2u], dy[i + 3u]), o >= 0);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let t = (wid.x + wid.z * nwg.x) * WG + lid;
-  if (t >= p.total) {
+  let m0 = ((wid.x + wid.z * nwg.x) * WG + lid) * TM;
+  if (m0 >= p.pixels) {
     return;
   }
-  let cb = t % p.c4;
-  let pix = t / p.c4;
-  let ix = pix % p.w;
-  let iy = (pix / p.w) % p.h;
-  let n = pix / (p.w * p.h);
-  let c0 = cb * 4u;
+  let j0 = wid.y * TN4;
+  let cLast = p.c - 1u;
   // Channels past c read a valid row (the last one); their sums are never stored.
-  let ch1 = min(c0 + 1u, p.c - 1u);
-  let ch2 = min(c0 + 2u, p.c - 1u);
-  let ch3 = min(c0 + 3u, p.c - 1u);
+  let ch$j_$q = min((j0 + $ju) * 4u + $qu, cLast);
+  // Tail pixels recompute the last pixel; never stored.
+  let d$r = decodePixel(min(m0 + $ru, p.pixels - 1u));
+  // Taps that can reach some pixel of the block: ky ∈ [yMin − (oh−1)·sh, yMax] ∩ [0, kh).
+  var yMin = d0.y;
+  var yMax = d0.y;
+  var xMin = d0.z;
+  var xMax = d0.z;
+  yMin = min(yMin, d$r.y);
+  yMax = max(yMax, d$r.y);
+  xMin = min(xMin, d$r.z);
+  xMax = max(xMax, d$r.z);
+  let ky0 = u32(max(i32(yMin) - i32((p.oh - 1u) * p.sh), 0));
+  let ky1 = min(p.kh, yMax + 1u);
+  let kx0 = u32(max(i32(xMin) - i32((p.ow - 1u) * p.sw), 0));
+  let kx1 = min(p.kw, xMax + 1u);
   let ocw = p.ocp / 4u;
-  var a0 = 0.0;
-  var a1 = 0.0;
-  var a2 = 0.0;
-  var a3 = 0.0;
-  for (var ky = 0u; ky < p.kh; ky++) {
-    let ty = i32(iy + p.padT) - i32(ky);
-    if (ty < 0 || ty % i32(p.sh) != 0) {
-      continue;
-    }
-    let oy = u32(ty) / p.sh;
-    if (oy >= p.oh) {
-      continue;
-    }
-    for (var kx = 0u; kx < p.kw; kx++) {
-      let tx = i32(ix + p.padL) - i32(kx);
-      if (tx < 0 || tx % i32(p.sw) != 0) {
-        continue;
-      }
-      let ox = u32(tx) / p.sw;
-      if (ox >= p.ow) {
-        continue;
-      }
-      let dyBase = ((n * p.oh + oy) * p.ow + ox) * p.oc;
+  var acc$r_$j = vec4<f32>(0.0);
+  for (var ky = ky0; ky < ky1; ky++) {
+    for (var kx = kx0; kx < kx1; kx++) {
+      let o$r = dyOffset(d$r, ky, kx);
       let kbase = (ky * p.kw + kx) * p.c;
-      let r0 = (kbase + c0) * ocw;
-      let r1 = (kbase + ch1) * ocw;
-      let r2 = (kbase + ch2) * ocw;
-      let r3 = (kbase + ch3) * ocw;
+      let row$j_$q = (kbase + ch$j_$q) * ocw;
       for (var o4 = 0u; o4 < ocw; o4++) {
-        let o = dyBase + o4 * 4u;
-        // Lanes past oc read the next pixel's dy (or, at the very end, whatever
-        // robust buffer access returns: a value of the buffer or 0) and meet the
-        // zero padding of w, so they add 0 for any finite dy.
-        let g = vec4<f32>(dy[o], dy[o + 1u], dy[o + 2u], dy[o + 3u]);
-        a0 += dot(g, wt[r0 + o4]);
-        a1 += dot(g, wt[r1 + o4]);
-        a2 += dot(g, wt[r2 + o4]);
-        a3 += dot(g, wt[r3 + o4]);
+        let g$r = loadDy(o$r, o4);
+        let w$j_$q = wt[row$j_$q + o4];
+        acc$r_$j += vec4<f32>(dot(g$r, w$j_0), dot(g$r, w$j_1), dot(g$r, w$j_2), dot(g$r, w$j_3));
       }
     }
   }
-  let base = pix * p.c + c0;
-  dx[base] = a0;
-  if (c0 + 1u < p.c) {
-    dx[base + 1u] = a1;
-  }
-  if (c0 + 2u < p.c) {
-    dx[base + 2u] = a2;
-  }
-  if (c0 + 3u < p.c) {
-    dx[base + 3u] = a3;
+  // Epilogue, once per thread.
+  var res: array<vec4<f32>, $TM * $TN4>;
+  res[$ru * TN4 + $ju] = acc$r_$j;
+  for (var r = 0u; r < TM; r++) {
+    let m = m0 + r;
+    if (m >= p.pixels) {
+      break;
+    }
+    for (var j = 0u; j < TN4; j++) {
+      let c0 = (j0 + j) * 4u;
+      for (var q = 0u; q < 4u; q++) {
+        if (c0 + q < p.c) {
+          dx[m * p.c + c0 + q] = res[r * TN4 + j][q];
+        }
+      }
+    }
   }
 }

@@ -14,10 +14,18 @@
  * [n, oh, ow, c]; dx NHWC [n, h, w, c].
  * Bindings (group 0): 0 uniform Params · 1 x (read) · 2 dy (read) · 3 dx (read_write)
  * Dispatch: one thread per input element, i = (wid.x + wid.z·nwg.x)·WG + lid.
+ *
+ * DISJOINT = 1 (stride == window and the windows tile the input exactly, as in
+ * LeNet's 2×2/2 pools): each input belongs to exactly one window, so one
+ * thread per OUTPUT element (i indexes dy) finds its window's first maximum
+ * once and writes all winH·winW inputs of the window — the same values as the
+ * gather (the one sum has one term), without recomputing the argmax per input.
  */
 override WG: u32 = 64u;
 /** 0: max, 1: average. */
 override AVG: u32 = 0u;
+/** 1: non-overlapping windows that tile the input; the dispatch covers dy, not dx. */
+override DISJOINT: u32 = 0u;
 
 struct Params {
   total: u32,
@@ -40,10 +48,53 @@ fn firstWindow(i: u32, win: u32, s: u32) -> u32 {
   return (i + 1u - win + s - 1u) / s;
 }
 
+/** DISJOINT: output element i = ((n·oh + oy)·ow + ox)·c + ch writes its whole window of dx. */
+fn disjointWindow(i: u32) {
+  let ch = i % p.c;
+  let q = i / p.c;
+  let ox = q % p.ow;
+  let oy = (q / p.ow) % p.oh;
+  let n = q / (p.ow * p.oh);
+  let g = dy[i];
+  let base = ((n * p.h + oy * p.sh) * p.w + ox * p.sw) * p.c + ch;
+  if (AVG == 1u) {
+    let v = g / f32(p.winH * p.winW);
+    for (var wy = 0u; wy < p.winH; wy++) {
+      for (var wx = 0u; wx < p.winW; wx++) {
+        dx[base + (wy * p.w + wx) * p.c] = v;
+      }
+    }
+    return;
+  }
+  // The first maximum in scan order, as in the gather below and src/cpu/pool2d.ts.
+  var best = 0.0;
+  var at = 0xffffffffu;
+  for (var wy = 0u; wy < p.winH; wy++) {
+    for (var wx = 0u; wx < p.winW; wx++) {
+      let j = base + (wy * p.w + wx) * p.c;
+      let v = x[j];
+      if (at == 0xffffffffu || v > best || (v != v && best == best)) {
+        best = v;
+        at = j;
+      }
+    }
+  }
+  for (var wy = 0u; wy < p.winH; wy++) {
+    for (var wx = 0u; wx < p.winW; wx++) {
+      let j = base + (wy * p.w + wx) * p.c;
+      dx[j] = select(0.0, g, j == at);
+    }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.x + wid.z * nwg.x) * WG + lid;
   if (i >= p.total) {
+    return;
+  }
+  if (DISJOINT == 1u) {
+    disjointWindow(i);
     return;
   }
   let ch = i % p.c;

@@ -10,6 +10,7 @@ import { adam } from './kernels/adam.ts';
 import { colSum } from './kernels/col-sum.ts';
 import { conv2dBackwardInput } from './kernels/conv2d-backward-input.ts';
 import { conv2dBackwardWeight } from './kernels/conv2d-backward-weight.ts';
+import { conv2dCol2im } from './kernels/conv2d-col2im.ts';
 import { countCorrect } from './kernels/count-correct.ts';
 import { depthwiseConv2dBackwardInput } from './kernels/depthwise-conv2d-backward-input.ts';
 import { depthwiseConv2dBackwardWeight } from './kernels/depthwise-conv2d-backward-weight.ts';
@@ -29,6 +30,7 @@ export type TrainKernelName =
   | 'col-sum'
   | 'conv2d-backward-input'
   | 'conv2d-backward-weight'
+  | 'conv2d-col2im'
   | 'count-correct'
   | 'depthwise-conv2d-backward-input'
   | 'depthwise-conv2d-backward-weight'
@@ -47,6 +49,7 @@ export const TRAIN_KERNELS = {
   'col-sum': colSum,
   'conv2d-backward-input': conv2dBackwardInput,
   'conv2d-backward-weight': conv2dBackwardWeight,
+  'conv2d-col2im': conv2dCol2im,
   'count-correct': countCorrect,
   'depthwise-conv2d-backward-input': depthwiseConv2dBackwardInput,
   'depthwise-conv2d-backward-weight': depthwiseConv2dBackwardWeight,

@@ -20,6 +20,7 @@ import type { AnyKernel } from './kernels/types.ts';
 import { encodeUniforms } from './kernels/types.ts';
 import { packGemmWeight } from './kernels/conv2d.ts';
 import { imagesPerSplit, splitsOf } from './kernels/conv2d-backward-weight.ts';
+import { colGradShape, colGradSize, useCol2im } from './kernels/conv2d-col2im.ts';
 import { PipelineCache } from './pipelines.ts';
 import type { KernelName } from './registry.ts';
 import { KERNELS } from './registry.ts';
@@ -105,6 +106,10 @@ describe('conv2d / dense backward vs the CPU reference', () => {
     { what: '2×1 kernel stride (2,1) same, c=5, oc=7, no bias', layer: conv(7, [2, 1], [2, 1], 'same', false), input: [5, 6, 5] },
     { what: '4×4 same stride 2 on even 8×8 (pad 1 before, 1 after), c=8, oc=6', layer: conv(6, [4, 4], [2, 2], 'same'), input: [8, 8, 8] },
     { what: 'pointwise 1×1, c=12, oc=10', layer: conv(10, [1, 1], [1, 1], 'valid'), input: [5, 3, 12] },
+    { what: 'lenet conv2: 5×5 valid, c=20, oc=50 (oc not divisible by 4·TN4)', layer: conv(50, [5, 5], [1, 1], 'valid'), input: [12, 12, 20] },
+    { what: '5×5 same stride 1 on odd 9×7, c=6, oc=9', layer: conv(9, [5, 5], [1, 1], 'same'), input: [9, 7, 6] },
+    { what: '3×3 valid stride 2 on 11×10, c=4, oc=8', layer: conv(8, [3, 3], [2, 2], 'valid'), input: [11, 10, 4] },
+    { what: 'pointwise 1×1 stride 2, c=3, oc=2', layer: conv(2, [1, 1], [2, 2], 'valid'), input: [5, 4, 3] },
     { what: 'dense 37 → 13', layer: dense(13), input: [37] },
     { what: 'dense 6 → 3, no bias', layer: dense(3, false), input: [6] },
   ];
@@ -139,6 +144,12 @@ describe('conv2d / dense backward vs the CPU reference', () => {
         const wt = r.params.weight!;
         const dx = await run('conv2d-backward-input', shape, { dOutput: r.dy, weight: packGemmWeight(wt, oc) }, ['output'], { output: r.x.length });
         expectNear(take(dx.output, r.x.length), r.grads.dInput, `dInput batch ${batch}`, 1e-4, 1e-4);
+        if (useCol2im(shape)) {
+          // The trainer's path for kernels larger than 1×1: column gradients as a GEMM, then col2im.
+          const cols = await run('conv2d-backward-input', colGradShape(shape), { dOutput: r.dy, weight: packGemmWeight(wt, oc) }, ['output'], { output: colGradSize(shape) });
+          const dx2 = await run('conv2d-col2im', shape, { input: take(cols.output, colGradSize(shape)) }, ['output'], { output: r.x.length });
+          expectNear(take(dx2.output, r.x.length), r.grads.dInput, `dInput (col2im) batch ${batch}`, 1e-4, 1e-4);
+        }
         const ips = imagesPerSplit(batch, Math.ceil(oc / 4) * Math.ceil(wt.length / oc / 4));
         const splits = splitsOf({ batch, ips });
         const part = await run('conv2d-backward-weight', { ...shape, ips }, { input: r.x, dOutput: r.dy }, ['output'], { output: splits * wt.length });
@@ -188,7 +199,9 @@ describe('pool2d / relu backward vs the CPU reference', () => {
     { what: 'max 2×2/2 on odd 7×7, c=3 (floor mode)', layer: pool('maxPool2d', [2, 2], [2, 2]), input: [7, 7, 3] },
     { what: 'max 3×3 stride 2 overlapping, with ties (first max in scan order wins)', layer: pool('maxPool2d', [3, 3], [2, 2]), input: [9, 8, 5], ties: true },
     { what: 'avg 3×3 stride 1, c=5', layer: pool('avgPool2d', [3, 3], [1, 1]), input: [6, 5, 5] },
-    { what: 'avg 2×2/2, c=5', layer: pool('avgPool2d', [2, 2], [2, 2]), input: [6, 6, 5] },
+    { what: 'avg 2×2/2, c=5 (disjoint windows: one thread per output)', layer: pool('avgPool2d', [2, 2], [2, 2]), input: [6, 6, 5] },
+    { what: 'max 2×2/2 tiling 8×6 exactly, c=3, with ties (disjoint path)', layer: pool('maxPool2d', [2, 2], [2, 2]), input: [8, 6, 3], ties: true },
+    { what: 'max 3×2 / stride (3,2) tiling 9×4, c=6 (disjoint path, non-square)', layer: pool('maxPool2d', [3, 2], [3, 2]), input: [9, 4, 6] },
   ];
   for (const c of cases) {
     it(c.what, async () => {

@@ -29,6 +29,7 @@ import { ceilDiv, encodeUniforms } from './kernels/types.ts';
 import { packBias, packGemmWeight } from './kernels/conv2d.ts';
 import type { ConvBackwardShape } from './kernels/conv2d-backward-input.ts';
 import { imagesPerSplit, splitsOf } from './kernels/conv2d-backward-weight.ts';
+import { colGradShape, colGradSize, useCol2im } from './kernels/conv2d-col2im.ts';
 import { qmaxOf } from './kernels/pack-weight.ts';
 import type { GemmTiling } from './kernels/conv2d.ts';
 import type { GemmVariant, Plan } from './plan.ts';
@@ -535,7 +536,14 @@ export async function trainModel(gpu: Gpu, model: Model, train: ImageSet, test: 
             if (depthwise) {
               step.push(await g.dispatch('depthwise-conv2d-backward-input', shape, { dOutput: gradOf(outId), weight: st.forward, output: gradOf(inId) }, `${label} dX`));
             } else {
-              step.push(await g.dispatch('conv2d-backward-input', shape, { dOutput: gradOf(outId), weight: st.forward, output: gradOf(inId) }, `${label} dX`));
+              if (useCol2im(shape)) {
+                // Column gradients as one dense GEMM (no border taps wasted), then a fixed-order gather.
+                const dcol = g.buffer(`${layer.name} dX columns`, colGradSize(shape));
+                step.push(await g.dispatch('conv2d-backward-input', colGradShape(shape), { dOutput: gradOf(outId), weight: st.forward, output: dcol }, `${label} dX cols`));
+                step.push(await g.dispatch('conv2d-col2im', shape, { input: dcol, output: gradOf(inId) }, `${label} dX col2im`));
+              } else {
+                step.push(await g.dispatch('conv2d-backward-input', shape, { dOutput: gradOf(outId), weight: st.forward, output: gradOf(inId) }, `${label} dX`));
+              }
             }
           }
           break;

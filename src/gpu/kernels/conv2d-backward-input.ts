@@ -1,6 +1,6 @@
 import shader from '../../../shaders/conv2d-backward-input.wgsl?raw';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
-import { ceilDiv, fold1d } from './types.ts';
+import { ceilDiv, expandTemplate, fold1d } from './types.ts';
 
 /** A convolution's shape (dense: h = w = kh = kw = 1, c = inputs, oc = units). */
 export interface ConvBackwardShape {
@@ -20,21 +20,35 @@ export interface ConvBackwardShape {
 }
 
 const WG = 64;
-const total = (s: ConvBackwardShape): number => s.batch * s.h * s.w * ceilDiv(s.c, 4);
+
+/**
+ * Register block: TM input pixels × TN4 words of 4 input channels per thread.
+ * 4 pixels × up to 4 words (≤ 16 vec4 accumulators; per tap and 4 out
+ * channels 16 dy scalars and 4·TN4 weight words for 64·TN4 multiply-adds);
+ * fewer words for few channels so that little of a thread's work is padding.
+ */
+export function inputGradBlock(s: ConvBackwardShape): { tm: number; tn4: number } {
+  return { tm: 4, tn4: s.c <= 4 ? 1 : s.c <= 32 ? 2 : 4 };
+}
+
+const pixelsOf = (s: ConvBackwardShape): number => s.batch * s.h * s.w;
 
 export const conv2dBackwardInput = {
   name: 'conv2d-backward-input',
   precision: 'f32',
+  /** A template: see `generate`. */
   shader,
+  codeConstants: ['TM', 'TN4'],
+  generate: (code: Record<string, number>) => expandTemplate(shader, code),
   bindings: [
     { name: 'params', kind: 'uniform' },
     { name: 'dOutput', kind: 'read-only-storage' },
     { name: 'weight', kind: 'read-only-storage' },
     { name: 'output', kind: 'storage' },
   ],
-  uniforms: ['total', 'h', 'w', 'c', 'c4', 'oh', 'ow', 'oc', 'ocp', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL'],
+  uniforms: ['pixels', 'h', 'w', 'c', 'c4', 'oh', 'ow', 'oc', 'ocp', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL'],
   uniformValues: (s: ConvBackwardShape) => [
-    total(s),
+    pixelsOf(s),
     s.h,
     s.w,
     s.c,
@@ -50,6 +64,12 @@ export const conv2dBackwardInput = {
     s.padT,
     s.padL,
   ],
-  constants: () => ({ WG }),
-  dispatch: (s: ConvBackwardShape, limits: DispatchLimits) => fold1d(ceilDiv(total(s), WG), limits),
+  constants: (s: ConvBackwardShape) => {
+    const { tm, tn4 } = inputGradBlock(s);
+    return { WG, TM: tm, TN4: tn4 };
+  },
+  dispatch: (s: ConvBackwardShape, limits: DispatchLimits) => {
+    const { tm, tn4 } = inputGradBlock(s);
+    return fold1d(ceilDiv(ceilDiv(pixelsOf(s), tm), WG), limits, ceilDiv(ceilDiv(s.c, 4), tn4));
+  },
 } satisfies KernelDescriptor<ConvBackwardShape>;

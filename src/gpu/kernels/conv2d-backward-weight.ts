@@ -1,7 +1,7 @@
 import shader from '../../../shaders/conv2d-backward-weight.wgsl?raw';
 import type { ConvBackwardShape } from './conv2d-backward-input.ts';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
-import { ceilDiv, fold1d } from './types.ts';
+import { ceilDiv, expandTemplate, fold1d } from './types.ts';
 
 /** Shape plus the split of the batch reduction (see `weightGradSplits`). */
 export interface Conv2dBackwardWeightParams extends ConvBackwardShape {
@@ -29,39 +29,48 @@ function validFits(s: ConvBackwardShape): boolean {
 
 export const splitsOf = (s: { batch: number; ips: number }): number => Math.ceil(s.batch / s.ips);
 const kOf = (s: ConvBackwardShape): number => s.kh * s.kw * s.c;
-const total = (s: Conv2dBackwardWeightParams): number => splitsOf(s) * ceilDiv(s.oc, 4) * ceilDiv(kOf(s), 4);
+
+/**
+ * Register block: TN4 words of 4 out channels × TM words of 4 kk per thread.
+ * 2×2 (16 vec4 accumulators, 16 loads per 64 multiply-adds) is the largest
+ * block that did not spill on llvmpipe/SwiftShader; a layer with ≤ 4 out
+ * channels or kk columns takes 1 so the padding work stays small. A function
+ * of the shape only, so every device sums in the same order.
+ */
+export function weightGradBlock(s: ConvBackwardShape): { tm: number; tn4: number } {
+  return { tm: kOf(s) <= 4 ? 1 : 2, tn4: s.oc <= 4 ? 1 : 2 };
+}
+
+const blocksOf = (s: ConvBackwardShape): { ob: number; kb: number } => {
+  const { tm, tn4 } = weightGradBlock(s);
+  return { ob: ceilDiv(s.oc, 4 * tn4), kb: ceilDiv(kOf(s), 4 * tm) };
+};
+const total = (s: Conv2dBackwardWeightParams): number => {
+  const { ob, kb } = blocksOf(s);
+  return splitsOf(s) * ob * kb;
+};
 
 export const conv2dBackwardWeight = {
   name: 'conv2d-backward-weight',
   precision: 'f32',
+  /** A template: see `generate`. */
   shader,
+  codeConstants: ['TM', 'TN4', 'PADDED'],
+  generate: (code: Record<string, number>) => expandTemplate(shader, code),
   bindings: [
     { name: 'params', kind: 'uniform' },
     { name: 'input', kind: 'read-only-storage' },
     { name: 'dOutput', kind: 'read-only-storage' },
     { name: 'output', kind: 'storage' },
   ],
-  uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'oc', 'oc4', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'k', 'k4', 'batch', 'ips'],
-  uniformValues: (s: Conv2dBackwardWeightParams) => [
-    total(s),
-    s.h,
-    s.w,
-    s.c,
-    s.oh,
-    s.ow,
-    s.oc,
-    ceilDiv(s.oc, 4),
-    s.kh,
-    s.kw,
-    s.sh,
-    s.sw,
-    s.padT,
-    s.padL,
-    kOf(s),
-    ceilDiv(kOf(s), 4),
-    s.batch,
-    s.ips,
-  ],
-  constants: (s: Conv2dBackwardWeightParams) => ({ WG, PADDED: s.padT > 0 || s.padL > 0 || !validFits(s) ? 1 : 0 }),
+  uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'oc', 'ob', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'k', 'kb', 'batch', 'ips'],
+  uniformValues: (s: Conv2dBackwardWeightParams) => {
+    const { ob, kb } = blocksOf(s);
+    return [total(s), s.h, s.w, s.c, s.oh, s.ow, s.oc, ob, s.kh, s.kw, s.sh, s.sw, s.padT, s.padL, kOf(s), kb, s.batch, s.ips];
+  },
+  constants: (s: Conv2dBackwardWeightParams) => {
+    const { tm, tn4 } = weightGradBlock(s);
+    return { WG, TM: tm, TN4: tn4, PADDED: s.padT > 0 || s.padL > 0 || !validFits(s) ? 1 : 0 };
+  },
   dispatch: (s: Conv2dBackwardWeightParams, limits: DispatchLimits) => fold1d(ceilDiv(total(s), WG), limits),
 } satisfies KernelDescriptor<Conv2dBackwardWeightParams>;

@@ -7,7 +7,9 @@ import type { Pool2dParams } from './pool2d.ts';
 export type Pool2dBackwardParams = Omit<Pool2dParams, 'relu'>;
 
 const WG = 64;
-const total = (s: Pool2dBackwardParams): number => s.batch * s.h * s.w * s.c;
+/** Stride = window and the windows tile the input exactly: one thread per output element writes its window. */
+export const disjointPool = (s: Pool2dBackwardParams): boolean => s.sh === s.winH && s.sw === s.winW && s.oh * s.sh === s.h && s.ow * s.sw === s.w;
+const total = (s: Pool2dBackwardParams): number => (disjointPool(s) ? s.batch * s.oh * s.ow * s.c : s.batch * s.h * s.w * s.c);
 
 export const pool2dBackward = {
   name: 'pool2d-backward',
@@ -21,6 +23,6 @@ export const pool2dBackward = {
   ],
   uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'winH', 'winW', 'sh', 'sw'],
   uniformValues: (s: Pool2dBackwardParams) => [total(s), s.h, s.w, s.c, s.oh, s.ow, s.winH, s.winW, s.sh, s.sw],
-  constants: (s: Pool2dBackwardParams) => ({ WG, AVG: s.mode === 'avg' ? 1 : 0 }),
+  constants: (s: Pool2dBackwardParams) => ({ WG, AVG: s.mode === 'avg' ? 1 : 0, DISJOINT: disjointPool(s) ? 1 : 0 }),
   dispatch: (s: Pool2dBackwardParams, limits: DispatchLimits) => fold1d(ceilDiv(total(s), WG), limits),
 } satisfies KernelDescriptor<Pool2dBackwardParams>;

@@ -1,0 +1,67 @@
+/*
+ * conv2d-col2im — second stage of a convolution's dL/dx when it is computed
+ * as a plain GEMM (conv2d-backward-input with a 1×1 "kernel" over the output
+ * pixels gives the column gradients dcol = dy · W, with no wasted work at the
+ * borders); this gather adds each input element's taps in a fixed order
+ * (ky, then kx), so no atomics and bit-identical reruns.
+ *
+ *   dx[n, iy, ix, c] = Σ_{ky, kx} dcol[n, oy, ox, (ky·kw + kx)·c + ch]
+ *   over the taps with iy = oy·sh − padT + ky, ix = ox·sw − padL + kx for an
+ *   in-range output (oy, ox).
+ *
+ * Layouts: dcol [n, oh, ow, K] (K = kh·kw·c, the forward weight's column
+ * order); dx NHWC [n, h, w, c].
+ * Bindings (group 0): 0 uniform Params · 1 dcol (read) · 2 dx (read_write)
+ * Dispatch: one thread per dx element, i = (wid.x + wid.z·nwg.x)·WG + lid.
+ */
+override WG: u32 = 64u;
+
+struct Params {
+  total: u32,
+  h: u32, w: u32, c: u32,
+  oh: u32, ow: u32,
+  kh: u32, kw: u32,
+  sh: u32, sw: u32,
+  padT: u32, padL: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> dcol: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.z * nwg.x) * WG + lid;
+  if (i >= p.total) {
+    return;
+  }
+  let ch = i % p.c;
+  let pix = i / p.c;
+  let ix = pix % p.w;
+  let iy = (pix / p.w) % p.h;
+  let n = pix / (p.w * p.h);
+  let k = p.kh * p.kw * p.c;
+  let yy = iy + p.padT;
+  let xx = ix + p.padL;
+  // Only the taps that reach an output pixel: ky ∈ [yy − (oh−1)·sh, yy].
+  let ky0 = u32(max(i32(yy) - i32((p.oh - 1u) * p.sh), 0));
+  let ky1 = min(p.kh, yy + 1u);
+  let kx0 = u32(max(i32(xx) - i32((p.ow - 1u) * p.sw), 0));
+  let kx1 = min(p.kw, xx + 1u);
+  var acc = 0.0;
+  for (var ky = ky0; ky < ky1; ky++) {
+    let ty = yy - ky;
+    if (ty % p.sh != 0u) {
+      continue;
+    }
+    let rowBase = (n * p.oh + ty / p.sh) * p.ow;
+    for (var kx = kx0; kx < kx1; kx++) {
+      let tx = xx - kx;
+      if (tx % p.sw != 0u) {
+        continue;
+      }
+      acc += dcol[(rowBase + tx / p.sw) * k + (ky * p.kw + kx) * p.c + ch];
+    }
+  }
+  dx[i] = acc;
+}
