@@ -43,9 +43,9 @@ export interface ExecutorOptions {
 export interface LoadTime {
   /** Weight upload (buffer creation + copy). */
   uploadMs: number;
-  /** Shader module + pipeline compilation. */
+  /** Shader modules, pipeline compilation (concurrent; wall time) and bind groups. */
   pipelineMs: number;
-  /** Activation, uniform, staging buffers and bind groups. */
+  /** Activation and staging buffers. */
   allocMs: number;
   totalMs: number;
 }
@@ -153,27 +153,27 @@ async function instantiate(gpu: Gpu, cache: PipelineCache, plan: Plan, chunk: nu
     return { w, b };
   });
   const t2 = performance.now();
-  const pipeline0 = cache.creationMs;
+  // Wall time of the compile + bind phase (pipelines compile concurrently, so the per-pipeline times overlap).
   const bound = await Promise.all(
     plan.steps.map((s, i) =>
       bindStep(device, cache, KERNELS[s.kernel], s, { input: tensors[s.input], output: tensors[s.output], weight: weights[i].w!, bias: weights[i].b! }, chunk, owned),
     ),
   );
   const classes = plan.tensorSizes[plan.output];
-  const argmaxOut = storageBuffer(device, 'argmax output', chunk * 4);
-  owned.push(argmaxOut);
-  const argmaxStep: PlanStep = { kernel: 'argmax', params: { classes } as never, layers: ['argmax'], input: plan.output, output: -1, macs: 0 };
-  const argmax = await bindStep(device, cache, KERNELS.argmax, argmaxStep, { input: tensors[plan.output], output: argmaxOut }, chunk, owned);
   const staging = new Map<string, GPUBuffer>();
   const logits = stagingBuffer(device, 'logits readback', classes * chunk * 4);
   const classesBuf = stagingBuffer(device, 'argmax readback', chunk * 4);
   staging.set('logits', logits);
   staging.set('argmax', classesBuf);
   owned.push(logits, classesBuf);
+  const argmaxOut = storageBuffer(device, 'argmax output', chunk * 4);
+  owned.push(argmaxOut);
+  const argmaxStep: PlanStep = { kernel: 'argmax', params: { classes } as never, layers: ['argmax'], input: plan.output, output: -1, macs: 0 };
+  const argmax = await bindStep(device, cache, KERNELS.argmax, argmaxStep, { input: tensors[plan.output], output: argmaxOut }, chunk, owned);
   const t3 = performance.now();
   load.uploadMs += t2 - t1;
-  load.pipelineMs += cache.creationMs - pipeline0;
-  load.allocMs += t1 - t0 + (t3 - t2) - (cache.creationMs - pipeline0);
+  load.pipelineMs += t3 - t2;
+  load.allocMs += t1 - t0;
   return { plan, tensors, bound, argmax, argmaxOut, staging, owned, batch: -1, timer: undefined };
 }
 

@@ -39,14 +39,22 @@ export interface ConvShape {
 export interface GemmTiling {
   /** Threads per workgroup (register variant) — see each kernel for its meaning. */
   wg: number;
-  /** Target rows per thread (rounded to a whole number of pool windows, capped at 16). */
+  /** Target rows per thread (rounded to a whole number of pool windows, capped at 16 and by MAX_BLOCK_WORDS). */
   tm: number;
-  /** Output-channel words (4 channels) per thread, 1..4. */
+  /** Target output-channel words (4 channels) per thread, 1..8. */
   tn4: number;
 }
 
-/** Defaults measured on SwiftShader (see the report in src/gpu/README); real GPUs use the tiled variant. */
-export const DEFAULT_REGISTER_TILING: GemmTiling = { wg: 32, tm: 8, tn4: 4 };
+/**
+ * Default register block: up to 16 rows × 8 channel words, at most
+ * MAX_BLOCK_WORDS accumulators. On SwiftShader every storage load is a
+ * per-lane gather, so FMAs per load (4·TM·TN4 / (TM + 4·TN4) on the vec4
+ * path) decide speed; `autotune` may replace it per adapter.
+ */
+export const DEFAULT_REGISTER_TILING: GemmTiling = { wg: 64, tm: 16, tn4: 8 };
+
+/** Largest register block, in vec4 accumulators (TM·TN4): 64 = 256 floats, like the 16×16 matmul block. */
+export const MAX_BLOCK_WORDS = 64;
 
 /** Shape plus tiling: what the conv2d descriptor is parameterised by. */
 export interface Conv2dParams extends ConvShape {
@@ -58,11 +66,12 @@ export function canFusePool(winH: number, winW: number): boolean {
   return [1, 2, 4, 8].includes(winH * winW);
 }
 
-/** Rows per thread: a multiple of the pool window, at most 8. */
-export function rowsPerThread(s: ConvShape, target: number): number {
+/** Rows per thread: a multiple of the pool window, at most 16 and at most MAX_BLOCK_WORDS / tn4. */
+export function rowsPerThread(s: ConvShape, target: number, tn4 = 1): number {
   const win = s.winH * s.winW;
   if (!canFusePool(s.winH, s.winW)) throw new Error(`conv2d: a fused pool window must hold 1, 2, 4 or 8 pixels, got ${s.winH}×${s.winW}`);
-  return Math.max(win, Math.floor(Math.min(target, 16) / win) * win);
+  const cap = Math.min(target, 16, Math.floor(MAX_BLOCK_WORDS / tn4));
+  return Math.max(win, Math.floor(cap / win) * win);
 }
 
 /**
@@ -71,7 +80,7 @@ export function rowsPerThread(s: ConvShape, target: number): number {
  */
 export function channelWordsPerThread(oc: number, target: number): number {
   const oc4 = ceilDiv(oc, 4);
-  for (let t = Math.min(4, target, oc4); t > 1; t--) {
+  for (let t = Math.min(8, target, oc4); t > 1; t--) {
     if (ceilDiv(oc4, t) * t <= oc4 * 1.125) return t;
   }
   return 1;
@@ -119,7 +128,7 @@ export const conv2d = {
   ],
   constants: (s: Conv2dParams) => ({
     WG: s.tiling.wg,
-    TM: rowsPerThread(s, s.tiling.tm),
+    TM: rowsPerThread(s, s.tiling.tm, channelWordsPerThread(s.oc, s.tiling.tn4)),
     TN4: channelWordsPerThread(s.oc, s.tiling.tn4),
     VEC4: s.c % 4 === 0 ? 1 : 0,
     RELU_PRE: s.reluPre ? 1 : 0,
@@ -129,8 +138,8 @@ export const conv2d = {
     WIN_W: s.winW,
   }),
   dispatch: (s: Conv2dParams, limits: DispatchLimits) => {
-    const threads = ceilDiv(convRows(s), rowsPerThread(s, s.tiling.tm));
     const tn4 = channelWordsPerThread(s.oc, s.tiling.tn4);
+    const threads = ceilDiv(convRows(s), rowsPerThread(s, s.tiling.tm, tn4));
     return fold1d(ceilDiv(threads, s.tiling.wg), limits, ceilDiv(ceilDiv(s.oc, 4), tn4));
   },
 } satisfies KernelDescriptor<Conv2dParams>;
