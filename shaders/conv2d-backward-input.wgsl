@@ -102,11 +102,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var acc$r_$j = vec4<f32>(0.0);
   for (var ky = ky0; ky < ky1; ky++) {
     for (var kx = kx0; kx < kx1; kx++) {
-      let o$r = dyOffset(d$r, ky, kx);
+      let off$r = dyOffset(d$r, ky, kx);
       let kbase = (ky * p.kw + kx) * p.c;
       let row$j_$q = (kbase + ch$j_$q) * ocw;
       for (var o4 = 0u; o4 < ocw; o4++) {
-        let g$r = loadDy(o$r, o4);
+        let g$r = loadDy(off$r, o4);
         let w$j_$q = wt[row$j_$q + o4];
         acc$r_$j += vec4<f32>(dot(g$r, w$j_0), dot(g$r, w$j_1), dot(g$r, w$j_2), dot(g$r, w$j_3));
       }
