@@ -169,6 +169,8 @@ describe('depthwise conv2d backward vs the CPU reference', () => {
     { what: '3×3 same stride 2, c=6', layer: dw([3, 3], [2, 2], 'same'), input: [7, 8, 6] },
     { what: '5×5 valid, c=1', layer: dw([5, 5], [1, 1], 'valid'), input: [9, 9, 1] },
     { what: '2×3 same stride (1,2), c=5', layer: dw([2, 3], [1, 2], 'same'), input: [6, 7, 5] },
+    { what: 'lenet5-separable conv2_dw: 5×5 valid on 12×12, c=20', layer: dw([5, 5], [1, 1], 'valid'), input: [12, 12, 20] },
+    { what: '3×3 valid stride 2 on odd 9×8, c=3', layer: dw([3, 3], [2, 2], 'valid'), input: [9, 8, 3] },
   ];
   for (const c of cases) {
     it(c.what, async () => {
