@@ -73,6 +73,26 @@ fn loadDy(o: i32, o4: u32) -> vec4<f32> {
   return select(vec4<f32>(0.0), vec4<f32>(dy[i], dy[i + 1u], dy[i + 2u], dy[i + 3u]), o >= 0);
 }
 
+/** dx[m, c0…c0+3]; pixels past the end and channels past c are dropped. */
+fn storePixel(m: u32, c0: u32, v: vec4<f32>) {
+  if (m >= p.pixels) {
+    return;
+  }
+  let i = m * p.c + c0;
+  if (c0 < p.c) {
+    dx[i] = v.x;
+  }
+  if (c0 + 1u < p.c) {
+    dx[i + 1u] = v.y;
+  }
+  if (c0 + 2u < p.c) {
+    dx[i + 2u] = v.z;
+  }
+  if (c0 + 3u < p.c) {
+    dx[i + 3u] = v.w;
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let m0 = ((wid.x + wid.z * nwg.x) * WG + lid) * TM;
@@ -112,21 +132,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       }
     }
   }
-  // Epilogue, once per thread.
-  var res: array<vec4<f32>, $TM * $TN4>;
-  res[$ru * TN4 + $ju] = acc$r_$j;
-  for (var r = 0u; r < TM; r++) {
-    let m = m0 + r;
-    if (m >= p.pixels) {
-      break;
-    }
-    for (var j = 0u; j < TN4; j++) {
-      let c0 = (j0 + j) * 4u;
-      for (var q = 0u; q < 4u; q++) {
-        if (c0 + q < p.c) {
-          dx[m * p.c + c0 + q] = res[r * TN4 + j][q];
-        }
-      }
-    }
-  }
+  // Epilogue, unrolled (no private array: dynamic indexing of one is slow on CPU adapters).
+  storePixel(m0 + $ru, (j0 + $ju) * 4u, acc$r_$j);
 }

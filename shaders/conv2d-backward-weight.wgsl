@@ -69,6 +69,26 @@ fn xAt(nb: u32, iy0: i32, ix0: i32, t: vec3<u32>) -> f32 {
   return select(0.0, x[i], inside);
 }
 
+/** partial[base + o·K + kk] for the 4 out channels o0…o0+3 of column kk; columns past K and channels past oc are dropped. */
+fn storeColumn(base: u32, kk: u32, o0: u32, v: vec4<f32>) {
+  if (kk >= p.k) {
+    return;
+  }
+  let i = base + o0 * p.k + kk;
+  if (o0 < p.oc) {
+    partial[i] = v.x;
+  }
+  if (o0 + 1u < p.oc) {
+    partial[i + p.k] = v.y;
+  }
+  if (o0 + 2u < p.oc) {
+    partial[i + 2u * p.k] = v.z;
+  }
+  if (o0 + 3u < p.oc) {
+    partial[i + 3u * p.k] = v.w;
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let t = (wid.x + wid.z * nwg.x) * WG + lid;
@@ -118,18 +138,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
   }
 //#endif
-  // Epilogue, once per thread: res[(r·4 + q)·TN4 + j] holds kk0 + r·4 + q for out channels o0 + 4j…4j+3.
-  var res: array<vec4<f32>, $TM * 4 * $TN4>;
-  res[($ru * 4u + $qu) * TN4 + $ju] = acc$r_$j_$q;
+  // Epilogue, unrolled (no private array: dynamic indexing of one is slow on
+  // CPU adapters, and layers with short reductions, e.g. dense, felt it).
   let base = s * p.oc * p.k;
-  for (var i = 0u; i < TM * 4u; i++) {
-    let kk = kk0 + i;
-    if (kk >= p.k) {
-      break;
-    }
-    for (var o = o0; o < min(o0 + TN4 * 4u, p.oc); o++) {
-      let jj = (o - o0) / 4u;
-      partial[base + o * p.k + kk] = res[i * TN4 + jj][(o - o0) % 4u];
-    }
-  }
+  storeColumn(base, kk0 + $ru * 4u + $qu, o0 + $ju * 4u, acc$r_$j_$q);
 }
