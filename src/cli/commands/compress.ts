@@ -140,11 +140,11 @@ export const compressCommand: Command = {
     const seconds = (performance.now() - t0) / 1000;
     const size = sizeBreakdown(result.model);
     await writeFile(values.out, size.bytes);
+    const before = accountModel(model.architecture).total;
+    const after = accountModel(result.model.architecture).total;
     const evaluation = await evaluate(result.model);
     gpu?.device.destroy();
     const int8 = result.int8 ? evaluateInt8(result.int8, test, limit) : undefined;
-    const before = accountModel(model.architecture).total;
-    const after = accountModel(result.model.architecture).total;
     const report = {
       model: arg,
       out: values.out,
@@ -158,6 +158,9 @@ export const compressCommand: Command = {
       bytes: size.total,
       fp32Bytes: size.fp32Bytes,
       ratio: size.ratio,
+      // Structured pruning, separable conversion and downsampling change the parameter count: compare with the input too.
+      inputFp32Bytes: 4 * before.params,
+      ratioVsInput: (4 * before.params) / size.total,
       breakdown: { values: size.values, indices: size.indices, codebooks: size.codebooks, scales: size.scales, metadata: size.metadata, total: size.total },
       tensors: size.tensors,
       sparsity: sparsityOf(result.model).overall,
@@ -181,7 +184,7 @@ export const compressCommand: Command = {
     io.out('');
     io.out(formatTable(['tensor', 'encoding', 'values', 'indices', 'codebooks', 'scales', 'bytes'], size.tensors.map((t) => [t.name, t.encoding, t.values, t.indices, t.codebooks, t.scales, t.bytes])));
     io.out(
-      `\nfile ${size.total.toLocaleString('en-US')} bytes (${formatBytes(size.total)}) = values ${size.values} + indices ${size.indices} + codebooks ${size.codebooks} + scales ${size.scales} + metadata ${size.metadata}; fp32 weights ${size.fp32Bytes.toLocaleString('en-US')} bytes: ${size.ratio.toFixed(2)}× smaller`,
+      `\nfile ${size.total.toLocaleString('en-US')} bytes (${formatBytes(size.total)}) = values ${size.values} + indices ${size.indices} + codebooks ${size.codebooks} + scales ${size.scales} + metadata ${size.metadata}; fp32 weights ${size.fp32Bytes.toLocaleString('en-US')} bytes: ${size.ratio.toFixed(2)}× smaller (${((4 * before.params) / size.total).toFixed(2)}× smaller than the input's fp32 weights)`,
     );
     io.out(`FLOPs per image ${before.flops.toLocaleString('en-US')} → ${after.flops.toLocaleString('en-US')}; parameters ${before.params.toLocaleString('en-US')} → ${after.params.toLocaleString('en-US')}`);
     const acc = (e: { accuracy: number; errors: number; count: number }): string => `${(e.accuracy * 100).toFixed(2)}% (${e.errors} errors of ${e.count})`;
