@@ -29,6 +29,7 @@
  * them took minutes). PADDED 0: every tap of every output pixel is inside the
  * image (valid padding, or same padding that pads nothing), so x is read at a
  * per-thread constant offset from the window's corner with no bounds checks.
+ * VEC4 (valid only, c % 4 == 0): x as aligned vec4 words (one load per 4 kk).
  * PADDED 1: checked loads (`&`/`select`, never `&&`: short-circuit operators
  * become branches, which SwiftShader compiles slowly).
  */
@@ -48,7 +49,11 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
+//#if VEC4
+@group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;
+//#else
 @group(0) @binding(1) var<storage, read> x: array<f32>;
+//#endif
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;
 
@@ -60,6 +65,7 @@ fn tap(kkIn: u32) -> vec3<u32> {
   return vec3<u32>(r / p.kw, r % p.kw, ch);
 }
 
+//#if PADDED
 /** x at image n, window corner (iy0, ix0) for tap t; 0 in the padding. */
 fn xAt(nb: u32, iy0: i32, ix0: i32, t: vec3<u32>) -> f32 {
   let iy = iy0 + i32(t.x);
@@ -68,6 +74,7 @@ fn xAt(nb: u32, iy0: i32, ix0: i32, t: vec3<u32>) -> f32 {
   let i = (nb + u32(max(iy, 0)) * p.w + u32(max(ix, 0))) * p.c + t.z;
   return select(0.0, x[i], inside);
 }
+//#endif
 
 /** partial[base + o·K + kk] for the 4 out channels o0…o0+3 of column kk; columns past K and channels past oc are dropped. */
 fn storeColumn(base: u32, kk: u32, o0: u32, v: vec4<f32>) {
@@ -122,16 +129,28 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
   }
 //#else
+//#if VEC4
+  // c % 4 == 0: a word of 4 kk is 4 channels of one tap, one aligned vec4 of x
+  // (words past K clamp to the last whole word, never stored).
+  let u$r = tap(min(kk0 + $ru * 4u, p.k - 4u));
+  let f$r = ((u$r.x * p.w + u$r.y) * p.c + u$r.z) / 4u;
+//#else
   // Offsets of the taps from the window's top-left input element.
   let f$r_$q = (t$r_$q.x * p.w + t$r_$q.y) * p.c + t$r_$q.z;
+//#endif
   var d = n0 * p.oh * p.ow * p.oc;
   for (var n = n0; n < n1; n++) {
     for (var oy = 0u; oy < p.oh; oy++) {
       var xb = ((n * p.h + oy * p.sh) * p.w) * p.c;
       for (var ox = 0u; ox < p.ow; ox++) {
         let g$j = vec4<f32>(dy[d + oo$j.x], dy[d + oo$j.y], dy[d + oo$j.z], dy[d + oo$j.w]);
+//#if VEC4
+        let v$r = x4[xb / 4u + f$r];
+        acc$r_$j_$q += g$j * v$r[$qu];
+//#else
         let x$r_$q = x[xb + f$r_$q];
         acc$r_$j_$q += g$j * x$r_$q;
+//#endif
         d += p.oc;
         xb += p.sw * p.c;
       }

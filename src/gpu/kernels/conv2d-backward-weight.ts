@@ -56,7 +56,7 @@ export const conv2dBackwardWeight = {
   precision: 'f32',
   /** A template: see `generate`. */
   shader,
-  codeConstants: ['TM', 'TN4', 'PADDED'],
+  codeConstants: ['TM', 'TN4', 'PADDED', 'VEC4'],
   generate: (code: Record<string, number>) => expandTemplate(shader, code),
   bindings: [
     { name: 'params', kind: 'uniform' },
@@ -71,7 +71,8 @@ export const conv2dBackwardWeight = {
   },
   constants: (s: Conv2dBackwardWeightParams) => {
     const { tm, tn4 } = weightGradBlock(s);
-    return { WG, TM: tm, TN4: tn4, PADDED: s.padT > 0 || s.padL > 0 || !validFits(s) ? 1 : 0 };
+    const padded = s.padT > 0 || s.padL > 0 || !validFits(s);
+    return { WG, TM: tm, TN4: tn4, PADDED: padded ? 1 : 0, VEC4: !padded && s.c % 4 === 0 ? 1 : 0 };
   },
   dispatch: (s: Conv2dBackwardWeightParams, limits: DispatchLimits) => fold1d(ceilDiv(total(s), WG), limits),
 } satisfies KernelDescriptor<Conv2dBackwardWeightParams>;
