@@ -101,7 +101,18 @@ interface State {
   cache: PipelineCache;
   fused: Instance;
   unfused?: Instance;
+  /** The latency path (batch ≤ SMALL_BATCH), built on first use. */
+  small?: Instance;
 }
+
+/**
+ * Batches up to this size run on a second instance tiled for latency: small
+ * workgroups so that a single image still spreads over the cores of a CPU
+ * adapter (and the SMs of a GPU), and one row per thread in dense layers.
+ */
+export const SMALL_BATCH = 4;
+const SMALL_TILING: GemmTiling = { wg: 16, tm: 8, tn4: 8 };
+const SMALL_DENSE_TILING: GemmTiling = { wg: 16, tm: 1, tn4: 8 };
 
 function chunkFor(plan: Plan, gpu: Gpu, maxBatch: number): number {
   const bytes = Math.max(...plan.tensorSizes, plan.outputShape.reduce((a, b) => a * b, 1)) * 4;
@@ -206,6 +217,7 @@ export async function createExecutor(gpu: Gpu, model: Model, options: ExecutorOp
   const planOpts = { variant, registerTiling: options.registerTiling, denseTiling: options.denseTiling };
   const plan = planModel(model, { ...planOpts, fuse: options.fuse ?? true });
   let unfusedPlan: Plan | undefined;
+  let smallPlan: Plan | undefined;
   const chunk = chunkFor(plan, gpu, maxBatch);
   const loadTime: LoadTime = { uploadMs: 0, pipelineMs: 0, allocMs: 0, totalMs: 0 };
   let destroyed = false;
@@ -219,7 +231,7 @@ export async function createExecutor(gpu: Gpu, model: Model, options: ExecutorOp
   loadTime.totalMs = performance.now() - t0;
 
   const release = (s: State): void => {
-    for (const inst of [s.fused, s.unfused]) {
+    for (const inst of [s.fused, s.unfused, s.small]) {
       if (!inst) continue;
       for (const b of inst.owned) b.destroy();
       for (const b of inst.staging.values()) b.destroy();
@@ -252,8 +264,13 @@ export async function createExecutor(gpu: Gpu, model: Model, options: ExecutorOp
     }
   };
 
-  const instanceFor = async (s: State, readback: Readback): Promise<{ inst: Instance; tensor: number }> => {
-    if (typeof readback !== 'object') return { inst: s.fused, tensor: s.fused.plan.output };
+  const instanceFor = async (s: State, readback: Readback, batch: number): Promise<{ inst: Instance; tensor: number }> => {
+    if (typeof readback !== 'object') {
+      if (batch > SMALL_BATCH || variant !== 'register') return { inst: s.fused, tensor: s.fused.plan.output };
+      smallPlan ??= planModel(model, { ...planOpts, fuse: options.fuse ?? true, registerTiling: SMALL_TILING, denseRegisterTiling: SMALL_DENSE_TILING });
+      s.small ??= await instantiate(s.gpu, s.cache, smallPlan, Math.min(SMALL_BATCH, chunk), loadTime);
+      return { inst: s.small, tensor: smallPlan.output };
+    }
     const t = s.fused.plan.layerTensor.get(readback.layer);
     if (t !== undefined) return { inst: s.fused, tensor: t };
     if (!model.architecture.layers.some((l) => l.name === readback.layer)) {
@@ -267,7 +284,7 @@ export async function createExecutor(gpu: Gpu, model: Model, options: ExecutorOp
 
   const runChunk = async (s: State, input: Float32Array, batch: number, readback: Readback): Promise<ArrayBuffer | null> => {
     const device = s.gpu.device;
-    const { inst, tensor } = await instanceFor(s, readback);
+    const { inst, tensor } = await instanceFor(s, readback, batch);
     device.queue.writeBuffer(inst.tensors[0], 0, input.buffer, input.byteOffset, batch * plan.inputSize * 4);
     setBatch(device, inst, batch);
     const enc = device.createCommandEncoder({ label: 'inference' });

@@ -32,6 +32,13 @@ export interface PlanOptions {
   /** Fuse relu/pool into producers (default true). Off, every layer's output exists for readback. */
   fuse: boolean;
   registerTiling?: GemmTiling;
+  /**
+   * Register tiling of dense layers (GEMMs whose rows are images), default
+   * `registerTiling`. The latency path sets 1 row per thread: a thread's
+   * surplus rows are clamped duplicates, so at batch 1 a 16-row block would
+   * compute the layer 16 times.
+   */
+  denseRegisterTiling?: GemmTiling;
   denseTiling?: DenseTiling;
 }
 
@@ -165,7 +172,7 @@ export function planModel(model: Model, options: PlanOptions): Plan {
             pow: pool === 'none' ? ow : outShape[1],
             reluPre,
             reluPost,
-            tiling: regTiling,
+            tiling: isDense ? (options.denseRegisterTiling ?? regTiling) : regTiling,
           };
           steps.push({ kernel: 'conv2d', params, layers: covered, input: cur, output: out, weight: packed, bias, macs });
         }

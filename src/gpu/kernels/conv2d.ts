@@ -61,7 +61,7 @@ export interface Conv2dParams extends ConvShape {
   tiling: GemmTiling;
 }
 
-/** True when conv2d can fuse a pool with this window (its register block holds 8 rows). */
+/** True when conv2d can fuse a pool with this window (a thread's rows hold whole windows; 8 keeps blocks of 8 and 16 rows possible). */
 export function canFusePool(winH: number, winW: number): boolean {
   return [1, 2, 4, 8].includes(winH * winW);
 }
@@ -89,9 +89,6 @@ export function channelWordsPerThread(oc: number, target: number): number {
 export function convRows(s: ConvShape): number {
   return s.batch * s.poh * s.pow * s.winH * s.winW;
 }
-
-/** Register-block sizes a variant can be generated for (rows per thread must also be a multiple of the pool window). */
-export const CONV_TM_CHOICES = [1, 2, 4, 8, 16] as const;
 
 export const conv2d = {
   name: 'conv2d',
