@@ -63,7 +63,7 @@ const CASES: Case[] = [
     input: [9, 9, 4],
     layers: [conv('c', 9, [3, 3], [1, 1], 'valid'), relu('r1'), pool('avgPool2d', 'p', [2, 2], [2, 2]), relu('r2')],
   },
-  { kernel: 'conv2d', what: 'max pool 1×2 stride (1,2) fused, oc=50 (channel blocks of 2 words)', input: [6, 6, 20], layers: [conv('c', 50, [3, 3], [1, 1], 'valid'), pool('maxPool2d', 'p', [1, 2], [1, 2])] },
+  { kernel: 'conv2d', what: 'max pool 1×2 stride (1,2) fused, oc=50 (13 channel words in blocks of 7: a partial last block)', input: [6, 6, 20], layers: [conv('c', 50, [3, 3], [1, 1], 'valid'), pool('maxPool2d', 'p', [1, 2], [1, 2])] },
   { kernel: 'conv2d + pool2d', what: '3×3/2 pool cannot fuse: standalone pool2d', input: [9, 9, 2], layers: [conv('c', 3, [2, 2], [1, 1], 'valid'), pool('maxPool2d', 'p', [3, 3], [2, 2])] },
   { kernel: 'conv2d | dense', what: 'pointwise 1×1, c=12, oc=10 (dense GEMM in the tiled variant)', input: [5, 3, 12], layers: [conv('pw', 10, [1, 1], [1, 1], 'valid'), relu('r')] },
   { kernel: 'depthwise-conv2d', what: '3×3 same stride 2, c=6, + relu', input: [7, 8, 6], layers: [dw('d', [3, 3], [2, 2], 'same'), relu('r')] },
