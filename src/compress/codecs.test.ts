@@ -238,3 +238,28 @@ describe('sizeBreakdown', () => {
     expect(bm.codebooks).toBeGreaterThan(0);
   });
 });
+
+describe('corrupt compressed tensors', () => {
+  it('a flipped byte in the data gives a ModelFileError naming the tensor, never an unexpected failure', () => {
+    const m = huffman(sparsify(kmeans(prune(initModel(tiny, 4), { sparsity: 0.7 }), { bits: 3 }), { when: 'always' }), { when: 'always' });
+    const t = quantize(hashWeights(initModel(tiny, 4), { ratio: 4, layers: ['conv'] }), { mode: 'ternary', layers: ['fc1'] });
+    let seed = 1;
+    const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (const model of [m, t]) {
+      const bytes = serializeModel(model);
+      const dataStart = 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true));
+      for (let run = 0; run < 300; run++) {
+        const bad = bytes.slice();
+        const at = dataStart + Math.floor(rand() * (bytes.length - dataStart));
+        bad[at] ^= 1 << Math.floor(rand() * 8);
+        try {
+          parseModel(bad, 'fuzz');
+        } catch (e) {
+          expect(e).toBeInstanceOf(ModelFileError);
+          expect((e as Error).message).not.toMatch(/unexpected/);
+          expect((e as Error).message).toMatch(/tensor '/);
+        }
+      }
+    }
+  });
+});
