@@ -34,7 +34,11 @@ const kOf = (s: ConvBackwardShape): number => s.kh * s.kw * s.c;
  * Register block: TN4 words of 4 out channels × TM words of 4 kk per thread.
  * 2×2 (16 vec4 accumulators, 16 loads per 64 multiply-adds): 4 kk words × 2
  * (32 accumulators) measured 3× slower on llvmpipe (LeNet-5 conv2: 342 vs
- * 111 ms, register spills); a layer with ≤ 4 out
+ * 111 ms, register spills). Tuned for llvmpipe (the training backend); on
+ * SwiftShader these blocks measured slower per dispatch than the old 4×4 one
+ * (LeNet-5 conv2 dW ~1.2–1.6 s vs ~0.8 s, busy machine) — a per-adapter block
+ * choice would keep sums bit-identical (each element's order is the pixel
+ * order whatever the block) but is not done yet. A layer with ≤ 4 out
  * channels or kk columns takes 1 so the padding work stays small. A function
  * of the shape only, so every device sums in the same order.
  */
