@@ -16,8 +16,8 @@
  * owning TM = k·WIN rows reduces whole windows in registers), N = out
  * channels, K = kh·kw·c.
  *
- * Layouts: x NHWC [n, h, w, c] as vec4 words (the buffer is padded to 16
- * bytes; when c % 4 != 0 scalars are picked out of the words);
+ * Layouts: x NHWC [n, h, w, c], read as vec4 words when c % 4 == 0 (the
+ * buffer is padded to 16 bytes), else as scalars;
  * w packed by the host as [K, oc4] vec4 words, K = (ky·kw + kx)·c + ch, the
  * out channels padded with zeros to a multiple of 4 (so every weight load is
  * an aligned vec4 whatever oc is); b as oc4 vec4 words (zeros if no bias);
@@ -67,7 +67,13 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
+// The scalar variant reads x as plain floats: picking a component out of a
+// vec4 word by a dynamic index costs a whole-word gather per lane on SwiftShader.
+//#if VEC4
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
+//#else
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+//#endif
 @group(0) @binding(2) var<storage, read> wt: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
@@ -102,14 +108,15 @@ fn tapOffset(d: Row, ky: u32, kx: u32) -> i32 {
   return select(-1, i32((d.pix + u32(iy) * p.w + u32(ix)) * p.c), inside);
 }
 
+//#if VEC4
 fn loadVec4(o: i32, c4: u32) -> vec4<f32> {
   return select(vec4<f32>(0.0), x[(u32(max(o, 0)) >> 2u) + c4], o >= 0);
 }
-
+//#else
 fn loadScalar(o: i32, ch: u32) -> f32 {
-  let i = u32(max(o, 0)) + ch;
-  return select(0.0, x[i >> 2u][i & 3u], o >= 0);
+  return select(0.0, x[u32(max(o, 0)) + ch], o >= 0);
 }
+//#endif
 
 fn preAct(v: vec4<f32>) -> vec4<f32> {
   if (RELU_PRE == 1u) {
