@@ -59,7 +59,7 @@ async function fetchBytes(url: string, ctx: JobContext, onBytes: (n: number) => 
   return out;
 }
 
-/** Untrained stand-ins, one per built-in architecture, until trained models are bundled. Seeded, so reproducible. */
+/** Untrained stand-ins, one per built-in architecture (used where no trained model is bundled). Seeded, so reproducible. */
 function untrainedModels(): StoredModel[] {
   const now = new Date().toISOString();
   return Object.keys(ARCHITECTURES).map((name) => {
@@ -150,8 +150,10 @@ export async function startup(ctx: JobContext): Promise<StartupReport> {
       createdAt: String(model.provenance?.createdAt ?? new Date().toISOString()),
     });
   }
-  // No trained model ships yet: seed untrained ones so every screen has something to measure.
-  if (index.models.length === 0 && ![...have.values()].some((m) => m.origin === 'untrained')) newModels.push(...untrainedModels());
+  // Architectures with no trained model bundled get a seeded untrained stand-in,
+  // so every architecture can be explored and measured (labelled untrained).
+  const trained = new Set([...have.values(), ...newModels].filter((m) => m.origin === 'bundled').map((m) => m.architecture));
+  newModels.push(...untrainedModels().filter((m) => !trained.has(m.architecture) && !have.has(m.id)));
   if (newModels.length) await putModels(newModels);
   if (!offline) {
     await putMeta('manifest', manifest);
