@@ -13,7 +13,7 @@ import type { Conv2dLayer, DepthwiseConv2dLayer, Pool2dLayer } from '../model/la
 import type { Int8Model, Int8WeightedOp } from '../model/int8.ts';
 import { inverseScaleF32 } from '../model/int8.ts';
 import type { Shape } from '../model/shapes.ts';
-import { padBefore, sizeOf } from '../model/shapes.ts';
+import { convGeometry, sizeOf } from '../model/shapes.ts';
 import type { I8KernelName } from './registry-i8.ts';
 import type { Conv2dI8Params, I8Tiling } from './kernels/conv2d-i8.ts';
 import { DEFAULT_I8_TILING, packConvWeightI8, packQuantI8, padDenseWeightI8 } from './kernels/conv2d-i8.ts';
@@ -73,21 +73,11 @@ function weightedStep(op: Int8WeightedOp, tiling: I8Tiling, input: number, outpu
   const outZp = op.output.zeroPoint;
   if (op.kind === 'depthwiseConv2d') {
     const layer = op.layer as DepthwiseConv2dLayer;
-    const [h, w, c] = op.inShape;
+    const c = op.inShape[2];
     const [kh, kw] = layer.kernel;
     const taps = kh * kw;
     const params: Unbatched<DepthwiseConv2dI8Params> = {
-      h,
-      w,
-      c,
-      oh: op.outShape[0],
-      ow: op.outShape[1],
-      kh,
-      kw,
-      sh: layer.stride[0],
-      sw: layer.stride[1],
-      padT: padBefore(h, kh, layer.stride[0], layer.padding),
-      padL: padBefore(w, kw, layer.stride[1], layer.padding),
+      ...convGeometry(layer, op.inShape, op.outShape),
       inZp,
       outZp,
       relu: op.relu,
@@ -121,24 +111,11 @@ function weightedStep(op: Int8WeightedOp, tiling: I8Tiling, input: number, outpu
     const params: Unbatched<Conv2dI8Params> = { h: 1, w: 1, c, oc, kh: 1, kw: 1, sh: 1, sw: 1, padT: 0, padL: 0, oh: 1, ow: 1, inZp, outZp, relu: op.relu, tiling };
     return { kernel: 'conv2d-i8', params, layers: op.layers, input, output, weight: packConvWeightI8(weight, oc, 1, 1, c), bias, macs: oc * k };
   }
-  const layer = op.layer as Conv2dLayer;
-  const [h, w, c] = op.inShape;
-  const [kh, kw] = layer.kernel;
-  const [sh, sw] = layer.stride;
-  const [oh, ow] = op.outShape;
+  const g = convGeometry(op.layer as Conv2dLayer, op.inShape, op.outShape);
+  const { c, kh, kw, oh, ow } = g;
   const params: Unbatched<Conv2dI8Params> = {
-    h,
-    w,
-    c,
+    ...g,
     oc,
-    kh,
-    kw,
-    sh,
-    sw,
-    padT: padBefore(h, kh, sh, layer.padding),
-    padL: padBefore(w, kw, sw, layer.padding),
-    oh,
-    ow,
     inZp,
     outZp,
     relu: op.relu,

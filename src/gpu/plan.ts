@@ -7,7 +7,7 @@
 import type { Layer } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
 import type { Shape } from '../model/shapes.ts';
-import { inferShapes, padBefore, sizeOf } from '../model/shapes.ts';
+import { inferShapes, convGeometry, padBefore, sizeOf } from '../model/shapes.ts';
 import type { KernelName } from './registry.ts';
 import type { Conv2dParams, ConvShape, GemmTiling } from './kernels/conv2d.ts';
 import { canFusePool, DEFAULT_REGISTER_TILING, packBias, packGemmWeight } from './kernels/conv2d.ts';
@@ -182,26 +182,13 @@ export function planModel(model: Model, options: PlanOptions): Plan {
         break;
       }
       case 'depthwiseConv2d': {
-        const [h, w, c] = same(ls.input);
+        const c = same(ls.input)[2];
         const covered = [layer.name];
         let j = i + 1;
         const relu = next(j, 'relu');
         if (relu) covered.push(layers[j++].name);
         const out = newTensor(ls.output);
-        const params: Unbatched<DepthwiseConv2dParams> = {
-          h,
-          w,
-          c,
-          oh: ls.output[0],
-          ow: ls.output[1],
-          kh: layer.kernel[0],
-          kw: layer.kernel[1],
-          sh: layer.stride[0],
-          sw: layer.stride[1],
-          padT: padBefore(h, layer.kernel[0], layer.stride[0], layer.padding),
-          padL: padBefore(w, layer.kernel[1], layer.stride[1], layer.padding),
-          relu,
-        };
+        const params: Unbatched<DepthwiseConv2dParams> = { ...convGeometry(layer, ls.input, ls.output), relu };
         const bias = weightOf(layer, 'bias') ?? new Float32Array(c);
         const macs = ls.output[0] * ls.output[1] * c * layer.kernel[0] * layer.kernel[1];
         steps.push({ kernel: 'depthwise-conv2d', params, layers: covered, input: cur, output: out, weight: weightOf(layer, 'weight'), bias, macs });

@@ -20,7 +20,7 @@ import { hasWeights } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
 import { validateModel } from '../model/model.ts';
 import type { LayerShapes } from '../model/shapes.ts';
-import { inferShapes, padBefore, sizeOf } from '../model/shapes.ts';
+import { inferShapes, convGeometry, sizeOf } from '../model/shapes.ts';
 import type { LrSchedule } from '../cpu/optim.ts';
 import { learningRate } from '../cpu/optim.ts';
 import type { Gpu } from './device.ts';
@@ -280,26 +280,9 @@ interface LayerState {
 
 function convBackwardShape(ls: LayerShapes, batch: number): ConvBackwardShape {
   const layer = ls.layer;
-  if (layer.kind === 'dense') {
-    return { batch, h: 1, w: 1, c: ls.input[0], oh: 1, ow: 1, oc: layer.units, kh: 1, kw: 1, sh: 1, sw: 1, padT: 0, padL: 0 };
-  }
-  if (layer.kind !== 'conv2d' && layer.kind !== 'depthwiseConv2d') throw new Error(`trainer: ${layer.name} is not a convolution`);
-  const [h, w, c] = ls.input;
-  return {
-    batch,
-    h,
-    w,
-    c,
-    oh: ls.output[0],
-    ow: ls.output[1],
-    oc: ls.output[2],
-    kh: layer.kernel[0],
-    kw: layer.kernel[1],
-    sh: layer.stride[0],
-    sw: layer.stride[1],
-    padT: padBefore(h, layer.kernel[0], layer.stride[0], layer.padding),
-    padL: padBefore(w, layer.kernel[1], layer.stride[1], layer.padding),
-  };
+  if (layer.kind !== 'dense' && layer.kind !== 'conv2d' && layer.kind !== 'depthwiseConv2d') throw new Error(`trainer: ${layer.name} is not a convolution`);
+  const oc = layer.kind === 'dense' ? layer.units : ls.output[2];
+  return { batch, oc, ...convGeometry(layer, ls.input, ls.output) };
 }
 
 function checkOptions(model: Model, o: TrainOptions): void {

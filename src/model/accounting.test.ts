@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { accountModel, estimatedSeconds, relations } from './accounting.ts';
 import { architecture, ARCHITECTURES } from './architectures.ts';
 import type { Architecture } from './layers.ts';
-import { inferShapes, ShapeError } from './shapes.ts';
+import { convGeometry, inferShapes, ShapeError } from './shapes.ts';
 import { codebookBytes, denseSizeTable, huffmanBytes, huffmanCodeLengths, linearBytes, packedBytes, relativeIndexEntries, sparseBytes } from './size.ts';
 import { estimateEnergy, HOROWITZ_45NM_PJ } from './energy.ts';
 
@@ -141,6 +141,14 @@ describe('shape errors name the layer and the mismatch', () => {
     const b = architecture('lenet-300-100');
     (b.layers[1] as { kind: string }).kind = 'lstm';
     expect(() => inferShapes(b)).toThrow(/unknown kind "lstm"/);
+  });
+  it('convGeometry: same padding puts the odd pixel after; dense is a 1×1 conv of a 1×1 image', () => {
+    const a: Architecture = { name: 't', inputShape: [7, 5, 3], layers: [{ kind: 'conv2d', name: 'c', filters: 4, kernel: [3, 3], stride: [2, 2], padding: 'same', bias: true }] };
+    const [ls] = inferShapes(a);
+    // out 4×3; rows: total pad (4−1)·2 + 3 − 7 = 2 → 1 before; cols: (3−1)·2 + 3 − 5 = 2 → 1 before
+    expect(convGeometry(ls.layer, ls.input, ls.output)).toEqual({ h: 7, w: 5, c: 3, oh: 4, ow: 3, kh: 3, kw: 3, sh: 2, sw: 2, padT: 1, padL: 1 });
+    expect(convGeometry({ kind: 'dense', name: 'd', units: 10, bias: true }, [800], [10])).toMatchObject({ h: 1, w: 1, c: 800, padT: 0 });
+    expect(() => convGeometry({ kind: 'relu', name: 'r' }, [3], [3])).toThrow(/'r' \(relu\) is not a convolution/);
   });
   it('same padding keeps ceil(in / stride)', () => {
     const a: Architecture = { name: 't', inputShape: [7, 5, 3], layers: [{ kind: 'conv2d', name: 'c', filters: 4, kernel: [3, 3], stride: [2, 2], padding: 'same', bias: true }] };

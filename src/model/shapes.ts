@@ -186,3 +186,32 @@ export function weightShapes(arch: Architecture): Record<string, Shape> {
 export function sizeOf(shape: Shape): number {
   return shape.reduce((a, b) => a * b, 1);
 }
+
+/**
+ * Geometry of one convolution-like layer for one image: what every conv,
+ * depthwise and dense kernel (forward, backward, int8) needs in its uniforms.
+ * A dense layer is a 1×1 convolution of a 1×1 image with `c` = its inputs.
+ */
+export interface ConvGeometry {
+  h: number;
+  w: number;
+  c: number;
+  oh: number;
+  ow: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  padT: number;
+  padL: number;
+}
+
+/** ConvGeometry of a conv2d, depthwiseConv2d or dense layer from its input and output shapes. */
+export function convGeometry(layer: Layer, input: Shape, output: Shape): ConvGeometry {
+  if (layer.kind === 'dense') return { h: 1, w: 1, c: sizeOf(input), oh: 1, ow: 1, kh: 1, kw: 1, sh: 1, sw: 1, padT: 0, padL: 0 };
+  if (layer.kind !== 'conv2d' && layer.kind !== 'depthwiseConv2d') throw new ShapeError(`layer '${layer.name}' (${layer.kind}) is not a convolution or dense layer`, layer.name);
+  const [h, w, c] = input;
+  const [kh, kw] = layer.kernel;
+  const [sh, sw] = layer.stride;
+  return { h, w, c, oh: output[0], ow: output[1], kh, kw, sh, sw, padT: padBefore(h, kh, sh, layer.padding), padL: padBefore(w, kw, sw, layer.padding) };
+}

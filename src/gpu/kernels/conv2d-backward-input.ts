@@ -1,22 +1,12 @@
 import shader from '../../../shaders/conv2d-backward-input.wgsl?raw';
+import type { ConvGeometry } from '../../model/shapes.ts';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
 import { ceilDiv, expandTemplate, fold1d } from './types.ts';
 
 /** A convolution's shape (dense: h = w = kh = kw = 1, c = inputs, oc = units). */
-export interface ConvBackwardShape {
+export interface ConvBackwardShape extends ConvGeometry {
   batch: number;
-  h: number;
-  w: number;
-  c: number;
-  oh: number;
-  ow: number;
   oc: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  padT: number;
-  padL: number;
 }
 
 const WG = 64;

@@ -1,4 +1,5 @@
 import shader from '../../../shaders/conv2d-i8.wgsl?raw';
+import type { ConvGeometry } from '../../model/shapes.ts';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
 import { ceilDiv, fold1d } from './types.ts';
 import type { DotVariant } from './int8-common.ts';
@@ -9,20 +10,9 @@ import { i8Source, lowerBound, packWord, perVariant, zeroPointWord } from './int
  * image with `c` = the padded flattened input). `c` is the real channel count;
  * the kernel works on c4 = ceil(c/4) packed words per pixel.
  */
-export interface Conv2dI8Params {
+export interface Conv2dI8Params extends ConvGeometry {
   batch: number;
-  h: number;
-  w: number;
-  c: number;
   oc: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  padT: number;
-  padL: number;
-  oh: number;
-  ow: number;
   inZp: number;
   outZp: number;
   relu: boolean;

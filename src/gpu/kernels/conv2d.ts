@@ -1,4 +1,5 @@
 import shader from '../../../shaders/conv2d.wgsl?raw';
+import type { ConvGeometry } from '../../model/shapes.ts';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
 import { ceilDiv, expandTemplate, fold1d } from './types.ts';
 
@@ -8,21 +9,10 @@ import { ceilDiv, expandTemplate, fold1d } from './types.ts';
  * Pool fields describe a pool fused into the epilogue; without one the
  * window is 1×1 with stride 1 and `poh/pow` equal `oh/ow`.
  */
-export interface ConvShape {
+export interface ConvShape extends ConvGeometry {
+  // `oh`/`ow` (from ConvGeometry) are the conv output before any fused pool.
   batch: number;
-  h: number;
-  w: number;
-  c: number;
   oc: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  padT: number;
-  padL: number;
-  /** Conv output size before pooling. */
-  oh: number;
-  ow: number;
   pool: 'none' | 'max' | 'avg';
   winH: number;
   winW: number;

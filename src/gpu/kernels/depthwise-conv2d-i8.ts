@@ -1,23 +1,13 @@
 import shader from '../../../shaders/depthwise-conv2d-i8.wgsl?raw';
+import type { ConvGeometry } from '../../model/shapes.ts';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
 import { ceilDiv, fold1d } from './types.ts';
 import type { DotVariant } from './int8-common.ts';
 import { i8Source, lowerBound, packWord, perVariant, zeroPointWord } from './int8-common.ts';
 
 /** One int8 depthwise convolution (channel multiplier 1). */
-export interface DepthwiseConv2dI8Params {
+export interface DepthwiseConv2dI8Params extends ConvGeometry {
   batch: number;
-  h: number;
-  w: number;
-  c: number;
-  oh: number;
-  ow: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  padT: number;
-  padL: number;
   inZp: number;
   outZp: number;
   relu: boolean;

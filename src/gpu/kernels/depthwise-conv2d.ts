@@ -1,21 +1,11 @@
 import shader from '../../../shaders/depthwise-conv2d.wgsl?raw';
+import type { ConvGeometry } from '../../model/shapes.ts';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
 import { ceilDiv, fold1d } from './types.ts';
 
 /** Shape of a depthwise convolution (weights stay in the model's `[kh, kw, c]` layout). */
-export interface DepthwiseConv2dParams {
+export interface DepthwiseConv2dParams extends ConvGeometry {
   batch: number;
-  h: number;
-  w: number;
-  c: number;
-  oh: number;
-  ow: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  padT: number;
-  padL: number;
   relu: boolean;
 }
 
