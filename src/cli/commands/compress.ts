@@ -26,12 +26,10 @@ import { int8ModelForward } from '../../cpu/quantized.ts';
 import { argmax } from '../../cpu/loss.ts';
 import { sizeBreakdown } from '../../compress/breakdown.ts';
 import { cpuFineTuner, evaluateCpu } from '../../compress/cpu-trainer.ts';
-import type { FineTuner } from '../../compress/pipeline.ts';
-import { STEPS, parsePipeline, projectOntoRequest, runPipeline } from '../../compress/pipeline.ts';
-import type { Gpu } from '../../gpu/device.ts';
+import { STEPS, parsePipeline, runPipeline } from '../../compress/pipeline.ts';
+import { gpuFineTuner } from '../../compress/gpu-finetuner.ts';
 import { describeAdapter } from '../../gpu/device.ts';
-import type { TrainOptions } from '../../gpu/trainer.ts';
-import { evaluateModel, trainModel } from '../../gpu/trainer.ts';
+import { evaluateModel } from '../../gpu/trainer.ts';
 import { acquireBackend } from './gpu-options.ts';
 import { sparsityOf } from '../../compress/prune.ts';
 import { formatBytes, formatTable } from '../table.ts';
@@ -48,39 +46,6 @@ export function evaluateInt8(model: Int8Model, test: Dataset, limit = test.count
     for (let i = 0; i < n; i++) if (pred[i] !== test.labels[start + i]) errors++;
   }
   return { accuracy: (count - errors) / count, errors, count };
-}
-
-/**
- * The GPU trainer as a FineTuner: SGD with momentum 0.9 like the CPU one;
- * symmetric linear QAT of one bit width maps to its fake quantization; the
- * rest of the request is projected back after training.
- */
-export function gpuFineTuner(gpu: Gpu, train: Dataset, log: (s: string) => void): FineTuner {
-  return async (model, req) => {
-    const opts: TrainOptions = {
-      epochs: req.epochs,
-      lr: req.lr,
-      batch: req.batch,
-      seed: req.seed,
-      optimizer: 'sgd',
-      momentum: 0.9,
-      masks: req.masks,
-      onEpoch: (r) => log(`  epoch ${r.epoch}: loss ${r.trainLoss.toFixed(4)}, ${Math.round(r.imagesPerSecond)} images/s (GPU)`),
-    };
-    if (req.limit > 0) opts.limit = req.limit;
-    if (req.distill) opts.distill = req.distill;
-    const qat = Object.entries(req.qat ?? {});
-    const linear = qat.filter(([, e]) => e.kind === 'linear' && e.signed);
-    if (qat.length && linear.length === qat.length) {
-      const bits = new Set(linear.map(([, e]) => (e.kind === 'linear' ? e.bits : 0)));
-      const axes = new Set(linear.map(([, e]) => (e.kind === 'linear' ? e.axis : null)));
-      if (bits.size === 1 && axes.size === 1) {
-        opts.fakeQuant = { bits: [...bits][0], perChannel: [...axes][0] !== null, layers: linear.map(([n]) => n.replace(/\.weight$/, '')) };
-      }
-    }
-    const r = await trainModel(gpu, model, train, null, opts);
-    return projectOntoRequest(r.model, req);
-  };
 }
 
 const TRAINING_STEPS = new Set(['finetune', 'gradual', 'distill']);

@@ -1,0 +1,72 @@
+/**
+ * The GPU trainer (src/gpu/trainer.ts) as the pipeline's `FineTuner`, shared
+ * by the two front ends: the CLI (`compression-lab compress`) and the browser
+ * worker (src/worker/passes.ts). It lives here, not in src/gpu, because it
+ * speaks the pipeline's FineTuneRequest (src/gpu knows no pass), and not in
+ * src/cli, because the worker cannot import Node code.
+ *
+ * SGD with momentum 0.9 like the CPU fine-tuner; symmetric linear QAT of one
+ * bit width maps to the trainer's fake quantization; what the trainer cannot
+ * do while training (codebook / hashed shared values, ternary, binary and
+ * asymmetric grids) is projected back after it (`projectOntoRequest`).
+ */
+import type { Gpu } from '../gpu/device.ts';
+import type { EpochReport, ImageSet, TrainOptions, TrainProgress } from '../gpu/trainer.ts';
+import { trainModel } from '../gpu/trainer.ts';
+import type { FineTuner, FineTuneRequest } from './pipeline.ts';
+import { projectOntoRequest } from './pipeline.ts';
+
+/** What a front end can follow and stop while the trainer runs. */
+export interface GpuFineTunerHooks {
+  /** One line per epoch (the CLI prints them to stderr). */
+  log?: (line: string) => void;
+  /** Aborting stops training after the chunk of steps on the GPU; the fine-tuner then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** After every submitted chunk of steps (per batch group), with the request being served. */
+  onProgress?: (p: TrainProgress, req: FineTuneRequest) => void;
+  /** After every epoch. */
+  onEpoch?: (r: EpochReport, req: FineTuneRequest) => void;
+}
+
+/** The trainer options a fine-tuning request maps to (exported for tests and the worker's progress totals). */
+export function trainOptionsFor(req: FineTuneRequest): TrainOptions {
+  const opts: TrainOptions = {
+    epochs: req.epochs,
+    lr: req.lr,
+    batch: req.batch,
+    seed: req.seed,
+    optimizer: 'sgd',
+    momentum: 0.9,
+    masks: req.masks,
+  };
+  if (req.limit > 0) opts.limit = req.limit;
+  if (req.distill) opts.distill = req.distill;
+  const qat = Object.entries(req.qat ?? {});
+  const linear = qat.filter(([, e]) => e.kind === 'linear' && e.signed);
+  if (qat.length && linear.length === qat.length) {
+    const bits = new Set(linear.map(([, e]) => (e.kind === 'linear' ? e.bits : 0)));
+    const axes = new Set(linear.map(([, e]) => (e.kind === 'linear' ? e.axis : null)));
+    if (bits.size === 1 && axes.size === 1) {
+      opts.fakeQuant = { bits: [...bits][0], perChannel: [...axes][0] !== null, layers: linear.map(([n]) => n.replace(/\.weight$/, '')) };
+    }
+  }
+  return opts;
+}
+
+/** The GPU trainer as a FineTuner on `train` (no test set: the pipeline's caller evaluates). */
+export function gpuFineTuner(gpu: Gpu, train: ImageSet, hooks: GpuFineTunerHooks | ((line: string) => void) = {}): FineTuner {
+  const h: GpuFineTunerHooks = typeof hooks === 'function' ? { log: hooks } : hooks;
+  return async (model, req) => {
+    const opts: TrainOptions = {
+      ...trainOptionsFor(req),
+      onEpoch: (r) => {
+        h.log?.(`  epoch ${r.epoch}: loss ${r.trainLoss.toFixed(4)}, ${Math.round(r.imagesPerSecond)} images/s (GPU)`);
+        h.onEpoch?.(r, req);
+      },
+    };
+    if (h.signal) opts.signal = h.signal;
+    if (h.onProgress) opts.onProgress = (p) => h.onProgress!(p, req);
+    const r = await trainModel(gpu, model, train, null, opts);
+    return projectOntoRequest(r.model, req);
+  };
+}
