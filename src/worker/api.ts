@@ -5,18 +5,19 @@
  * comlink.proxy) and a job id that `cancel(id)` aborts.
  */
 import { accountModel, type ModelAccount } from '../model/accounting.ts';
-import { ARCHITECTURES, architecture } from '../model/architectures.ts';
+import { ARCHITECTURES, architecture, isArchitectureName } from '../model/architectures.ts';
 import { denseSizeTable, type SizeRow } from '../model/size.ts';
 import { ModelFileError, parseModel, serializeModel } from '../model/format.ts';
-import { validateModel, type Model } from '../model/model.ts';
+import { initModel, validateModel, type Model } from '../model/model.ts';
 import { describeAdapter, type AdapterReport } from '../gpu/device.ts';
 import { DATASET_INFO } from '../data/manifest.ts';
 import { isQuotaError, deleteModel as storeDeleteModel, deleteResult as storeDeleteResult, getMeta, listModels, listResults, putMeta, putModels, putResults, StoreError, type StoredModel } from '../store/store.ts';
 import { cancelJob, runJob, yieldToEvents } from './jobs.ts';
 import { startup } from './bundle.ts';
-import { forgetModel, getGpu, gpuFailure, loadDataset, loadModel, rememberInt8 } from './session.ts';
+import { forgetModel, getGpu, gpuFailure, loadDataset, loadModel, rememberInt8, trainingSplit } from './session.ts';
+import { trainModel } from '../gpu/trainer.ts';
 import { isUntrained, modelDetail, summarize } from './describe.ts';
-import { applyPipeline, passById, passInfos } from './passes.ts';
+import { applyPipeline, passById, passInfos, pipelineTrains } from './passes.ts';
 import { classify, datasetOf, evaluateVariant, predictOne, profileLayers, type EvaluateOptions } from './measure.ts';
 import { drawingToMnist, pixelsToInput, type RgbaImage } from './digits.ts';
 import { compareRows, parseResultsJson, resultsCsv, resultsJson } from './share.ts';
@@ -34,6 +35,7 @@ import type {
   RooflineReport,
   StartupReport,
   TestImage,
+  TrainRequest,
 } from './types.ts';
 
 export type { DeviceStatus } from './types.ts';
@@ -237,19 +239,30 @@ export const labApi = {
       if (!steps.length) throw new Error('The pipeline is empty: add at least one pass');
       const loaded = await loadModel(sourceId);
       const dataset = datasetOf(loaded);
+      let detail: string | undefined;
       const cur = await applyPipeline({ model: loaded.model, runtime: loaded.stored.runtime, runtimeOptions: loaded.stored.runtimeOptions }, steps, {
         dataset,
-        onStep: (i, label) => ctx.progress({ phase: `${label} (${i + 1}/${steps.length})`, done: i, total: steps.length }),
+        signal: ctx.signal,
+        onStep: (i, label) => {
+          detail = undefined;
+          ctx.progress({ phase: `${label} (${i + 1}/${steps.length})`, done: i, total: steps.length });
+        },
+        // Inside a training step the bar follows the batches of the current epoch.
+        onTraining: (i, label, p) =>
+          ctx.progress({ phase: `${label} (${i + 1}/${steps.length}): epoch ${p.epoch}/${p.epochs}, batch ${p.step}/${p.steps}`, done: p.step, total: p.steps, detail }),
+        onDetail: (line) => (detail = line),
       });
       ctx.check();
       validateModel(cur.model);
+      const { untrained: _wasUntrained, ...inherited } = cur.model.provenance ?? {};
       cur.model.provenance = {
-        ...cur.model.provenance,
+        ...inherited,
         source: 'compressed',
         createdAt: new Date().toISOString(),
         compressedFrom: loaded.stored.name,
-        // Compressing random weights does not train them: keep saying so.
-        ...(isUntrained(loaded.stored, loaded.model) ? { untrained: true } : {}),
+        // Compressing random weights does not train them: keep saying so (a training step does train them).
+        ...(isUntrained(loaded.stored, loaded.model) && !pipelineTrains(steps) ? { untrained: true } : {}),
+        ...(pipelineTrains(steps) ? { trainedOn: `${dataset} training split, in this browser` } : {}),
       };
       const pipeline = steps.map((s) => ({ pass: s.pass, label: passById(s.pass).label, options: { ...passById(s.pass).defaults, ...s.options } as Record<string, unknown> }));
       const stored: StoredModel = {
@@ -269,6 +282,86 @@ export const labApi = {
       if (cur.int8) rememberInt8(stored.id, cur.int8);
       ctx.progress({ phase: 'Stored', done: steps.length, total: steps.length });
       return summarize(stored, cur.model);
+    });
+  },
+
+  /**
+   * Trains a built-in architecture from scratch on the GPU (He init, seeded;
+   * the trainer the CLI's `train` runs) and stores it as a new variant with
+   * its provenance. Progress per chunk of batches; cancel stops it after the
+   * chunk on the GPU and stores nothing.
+   */
+  train(request: TrainRequest, name = '', onProgress?: ProgressFn, jobId?: string): Promise<ModelSummary> {
+    return runJob(jobId, 'Training', onProgress, async (ctx) => {
+      if (!isArchitectureName(request.architecture)) throw new Error(`unknown architecture '${request.architecture}'; known: ${Object.keys(ARCHITECTURES).join(', ')}`);
+      const int = (v: number | undefined, what: string, min: number, fallback: number): number => {
+        const x = v ?? fallback;
+        if (!Number.isInteger(x) || x < min) throw new Error(`${what} must be an integer ≥ ${min}, got ${String(v)}`);
+        return x;
+      };
+      const epochs = int(request.epochs, 'epochs', 1, 1);
+      const batch = int(request.batch, 'batch', 1, 64);
+      const seed = int(request.seed, 'seed', 0, 1);
+      const limit = int(request.limit, 'limit', 0, 0);
+      const evalLimit = int(request.evalLimit, 'evalLimit', 1, 10_000);
+      const optimizer = request.optimizer ?? 'adam';
+      if (optimizer !== 'adam' && optimizer !== 'sgd') throw new Error(`optimizer must be adam or sgd, got '${String(optimizer)}'`);
+      const lr = request.lr ?? (optimizer === 'adam' ? 1e-3 : 0.01);
+      if (!(lr > 0 && Number.isFinite(lr))) throw new Error(`lr must be a positive number, got ${String(request.lr)}`);
+      const schedule = request.schedule ?? 'cosine';
+      const dataset = request.dataset ?? 'mnist';
+      const gpu = await getGpu();
+      const [trainSet, testSet] = await Promise.all([trainingSplit(dataset), loadDataset(dataset, 'test')]);
+      ctx.check();
+      const arch = architecture(request.architecture);
+      let detail: string | undefined;
+      const result = await trainModel(gpu, initModel(arch, seed), trainSet, testSet, {
+        epochs,
+        batch,
+        seed,
+        optimizer,
+        lr,
+        schedule: { kind: schedule },
+        ...(limit > 0 ? { limit } : {}),
+        evalLimit,
+        signal: ctx.signal,
+        onProgress: (p) =>
+          ctx.progress({ phase: `${p.phase === 'train' ? 'Training' : 'Testing'}: epoch ${p.epoch + 1}/${epochs}, batch ${p.step}/${p.steps}`, done: p.step, total: p.steps, detail }),
+        onEpoch: (r) => {
+          detail = `epoch ${r.epoch}: loss ${r.trainLoss.toFixed(4)}${r.testAccuracy !== undefined ? `, test accuracy ${(r.testAccuracy * 100).toFixed(2)} % on ${r.testCount}` : ''}, ${Math.round(r.imagesPerSecond)} images/s`;
+        },
+      });
+      ctx.check();
+      const last = result.epochs[result.epochs.length - 1];
+      result.model.provenance = {
+        source: 'trained',
+        architecture: arch.name,
+        dataset,
+        epochs,
+        seed,
+        optimizer,
+        lr,
+        batch,
+        schedule,
+        ...(limit > 0 ? { trainExamples: limit } : {}),
+        ...(last?.testAccuracy !== undefined ? { testAccuracy: last.testAccuracy, testErrors: last.testErrors, testCount: last.testCount } : {}),
+        createdAt: new Date().toISOString(),
+        adapter: describeAdapter(gpu.report),
+        trainedOn: 'this browser (compression-lab worker)',
+      };
+      validateModel(result.model);
+      const stored: StoredModel = {
+        id: `user:${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`,
+        name: name.trim() || `${arch.name} trained (${epochs} epoch${epochs === 1 ? '' : 's'}${limit > 0 ? `, ${limit} images` : ''})`,
+        origin: 'user',
+        runtime: 'fp32',
+        architecture: arch.name,
+        file: serializeModel(result.model),
+        createdAt: new Date().toISOString(),
+      };
+      ctx.check();
+      await putModels([stored]);
+      return summarize(stored, result.model);
     });
   },
 

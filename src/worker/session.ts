@@ -104,9 +104,18 @@ export function forgetModel(id: string): void {
   int8Models.delete(id);
 }
 
+/**
+ * The training split for fine-tuning, distillation and training from
+ * scratch: the same IndexedDB copy calibration reads (never the test split).
+ * The trainer uploads it to the GPU once per run.
+ */
+export function trainingSplit(dataset: DatasetName): Promise<Dataset> {
+  return loadDataset(dataset, 'train');
+}
+
 /** Images used to calibrate int8 activation ranges: the first N training images (never the test set). */
 export async function calibrationImages(dataset: DatasetName, count: number): Promise<{ images: Float32Array; count: number }> {
-  const train = await loadDataset(dataset, 'train');
+  const train = await trainingSplit(dataset);
   const n = Math.min(count, train.count);
   return { images: toFloatBatch(train, 0, n), count: n };
 }

@@ -10,6 +10,8 @@ export interface Progress {
   phase: string;
   done: number;
   total: number;
+  /** A second line that changes less often, e.g. the last training epoch's loss. */
+  detail?: string;
 }
 
 /** Callback the UI passes (through comlink.proxy) to follow a long job. */
@@ -148,7 +150,8 @@ export interface CompareRow extends ResultRecord {
 export interface OptionField {
   key: string;
   label: string;
-  kind: 'number' | 'select' | 'boolean' | 'text';
+  /** 'model': one of the stored variants, by id (the distillation teacher). */
+  kind: 'number' | 'select' | 'boolean' | 'text' | 'model';
   min?: number;
   max?: number;
   step?: number;
@@ -163,6 +166,8 @@ export interface PassInfo {
   description: string;
   fields: OptionField[];
   defaults: Record<string, number | string | boolean>;
+  /** Trains on the GPU (fine-tune, gradual pruning, distillation): needs WebGPU and takes longer. */
+  trains: boolean;
 }
 
 /** One step of a pipeline the user built. */
@@ -197,4 +202,26 @@ export interface TestImage {
   label: number;
   pixels: number[];
   predictions: { modelId: string; top: number }[];
+}
+
+/** Training a built-in architecture from scratch in the worker (the trainer the CLI's `train` runs). */
+export interface TrainRequest {
+  /** A built-in architecture name (see `architectures()`). */
+  architecture: string;
+  epochs: number;
+  /** Default 64. */
+  batch?: number;
+  /** Default 1e-3 (Adam) or 0.01 (SGD). */
+  lr?: number;
+  /** Default 'adam'. */
+  optimizer?: 'sgd' | 'adam';
+  /** Default 'cosine'. */
+  schedule?: 'constant' | 'cosine';
+  /** He initialisation and shuffles; default 1. */
+  seed?: number;
+  /** Train on the first N training images (0 or absent = all 60,000). */
+  limit?: number;
+  /** Test images to report accuracy on after each epoch (default 10,000). */
+  evalLimit?: number;
+  dataset?: 'mnist' | 'fashion-mnist';
 }

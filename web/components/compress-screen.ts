@@ -1,4 +1,4 @@
-import { LitElement, css, html } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { lab } from '../lab-client.ts';
 import { TaskController } from '../controllers/task.ts';
@@ -81,16 +81,21 @@ export class CompressScreen extends LitElement {
     const v = step.options[f.key];
     return html`<div class="field">
       <label for=${id}>${f.label}</label>
-      ${f.kind === 'select'
-        ? html`<select id=${id} @change=${(e: Event) => this.#set(i, f, e)}>
+      ${f.kind === 'model'
+        ? html`<select id=${id} data-testid="model-field-${f.key}" aria-describedby=${f.help ? `${id}-help` : nothing} @change=${(e: Event) => this.#set(i, f, e)}>
+            <option value="" ?selected=${!v}>(choose a stored variant)</option>
+            ${this.#state.state.models.map((m) => html`<option value=${m.id} ?selected=${m.id === v}>${m.name} (${m.runtime}${m.untrained ? ', untrained' : ''})</option>`)}
+          </select>`
+        : f.kind === 'select'
+        ? html`<select id=${id} aria-describedby=${f.help ? `${id}-help` : nothing} @change=${(e: Event) => this.#set(i, f, e)}>
             ${f.choices?.map((c) => html`<option value=${c.value} ?selected=${c.value === v}>${c.label}</option>`)}
           </select>`
         : f.kind === 'boolean'
-          ? html`<input id=${id} type="checkbox" .checked=${!!v} @change=${(e: Event) => this.#set(i, f, e)} />`
+          ? html`<input id=${id} type="checkbox" aria-describedby=${f.help ? `${id}-help` : nothing} .checked=${!!v} @change=${(e: Event) => this.#set(i, f, e)} />`
           : f.kind === 'text'
-            ? html`<input id=${id} type="text" .value=${String(v ?? '')} @change=${(e: Event) => this.#set(i, f, e)} />`
-            : html`<input id=${id} type="number" min=${f.min ?? ''} max=${f.max ?? ''} step=${f.step ?? 'any'} .value=${String(v)} @change=${(e: Event) => this.#set(i, f, e)} />`}
-      ${f.help ? html`<span class="muted">${f.help}</span>` : ''}
+            ? html`<input id=${id} type="text" aria-describedby=${f.help ? `${id}-help` : nothing} .value=${String(v ?? '')} @change=${(e: Event) => this.#set(i, f, e)} />`
+            : html`<input id=${id} type="number" aria-describedby=${f.help ? `${id}-help` : nothing} min=${f.min ?? ''} max=${f.max ?? ''} step=${f.step ?? 'any'} .value=${String(v)} @change=${(e: Event) => this.#set(i, f, e)} />`}
+      ${f.help ? html`<span class="muted" id="${id}-help">${f.help}</span>` : ''}
     </div>`;
   }
 
@@ -110,6 +115,9 @@ export class CompressScreen extends LitElement {
       </div>
       <h3 id="pipeline-h">Pipeline</h3>
       ${this.steps.length === 0 ? html`<p class="muted">Empty: add passes below. They run in order.</p>` : ''}
+      ${this.steps.some((st) => this.#pass(st.pass)?.trains)
+        ? html`<p class="note" data-testid="training-note">Training steps run on this GPU over the training split (60,000 images unless <em>limit</em> says fewer); on a software adapter that takes a while. Cancel stops after the current batch group and stores nothing.</p>`
+        : ''}
       <ol class="steps" aria-labelledby="pipeline-h" data-testid="pipeline">
         ${this.steps.map((step, i) => {
           const p = this.#pass(step.pass);
@@ -129,7 +137,12 @@ export class CompressScreen extends LitElement {
       <div class="row">
         <label for="add-pass">Pass</label>
         <select id="add-pass" data-testid="add-pass-select" @change=${(e: Event) => (this.addId = (e.target as HTMLSelectElement).value)}>
-          ${passes.map((p) => html`<option value=${p.id} ?selected=${p.id === this.addId}>${p.label}</option>`)}
+          <optgroup label="Compression">
+            ${passes.filter((p) => !p.trains).map((p) => html`<option value=${p.id} ?selected=${p.id === this.addId}>${p.label}</option>`)}
+          </optgroup>
+          <optgroup label="Training (on this GPU)">
+            ${passes.filter((p) => p.trains).map((p) => html`<option value=${p.id} ?selected=${p.id === this.addId}>${p.label}</option>`)}
+          </optgroup>
         </select>
         <button class="secondary" data-testid="add-pass" @click=${this.#add}>Add pass</button>
       </div>

@@ -14,7 +14,8 @@ export function jobView(job: JobController<unknown>, testid: string, what: strin
       ${determinate
         ? html`<progress id="${testid}-bar" max=${p!.total} value=${p!.done}></progress>`
         : html`<progress id="${testid}-bar"></progress>`}
-      <button class="secondary" data-testid="${testid}-cancel" @click=${() => job.cancel()}>Cancel</button>
+      <button class="secondary" data-testid="${testid}-cancel" aria-label="Cancel ${what.toLowerCase()}" @click=${() => job.cancel()}>Cancel</button>
+      ${p?.detail ? html`<span class="muted" data-testid="${testid}-detail">${p.detail}</span>` : nothing}
     </div>`;
   }
   if (job.error) return html`<p class="error" role="alert" data-testid="${testid}-error">${job.error}</p>`;

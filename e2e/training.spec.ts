@@ -1,0 +1,95 @@
+/**
+ * GPU training in the browser worker: a pipeline with a fine-tune step, and
+ * cancelling one. Kept tiny for SwiftShader (dense-only LeNet-300-100, 256
+ * images in batches of 64 for the run that finishes).
+ */
+import { expect, go, openLab, shot, test } from './fixtures.ts';
+import type { Page } from '@playwright/test';
+
+/** Picks the bundled (trained) LeNet-300-100 as the start model of the Compress screen. */
+async function pickLenet300(page: Page): Promise<void> {
+  const source = page.getByTestId('source-select');
+  const values = await source.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+  const pick = values.find((v) => v.startsWith('bundled:') && v.includes('300'));
+  expect(pick, `a bundled LeNet-300-100 among ${values.join(', ')}`).toBeTruthy();
+  await source.selectOption(pick!);
+}
+
+async function addPass(page: Page, pass: string): Promise<void> {
+  await page.getByTestId('add-pass-select').selectOption(pass);
+  await page.getByTestId('add-pass').click();
+}
+
+/** Sets an option of pipeline step `i` through its labelled control, as a keyboard user would (type, then Tab commits). */
+async function setOption(page: Page, i: number, key: string, value: string): Promise<void> {
+  const input = page.getByTestId('step').nth(i).getByLabel(key, { exact: true });
+  await input.fill(value);
+  await input.press('Tab');
+  await expect(input).toHaveValue(value);
+}
+
+test('prune + fine-tune a bundled model on the GPU in the worker: stored, measured, its result row in Compare', async ({ page }) => {
+  test.setTimeout(480_000);
+  await openLab(page);
+  await go(page, 'compress');
+  await pickLenet300(page);
+  await addPass(page, 'prune');
+  await addPass(page, 'finetune');
+  await expect(page.getByTestId('step')).toHaveCount(2);
+  await expect(page.getByTestId('training-note')).toBeVisible();
+  await setOption(page, 0, 'sparsity', '0.8');
+  await setOption(page, 1, 'limit', '256');
+  await setOption(page, 1, 'batch', '64');
+  await page.getByTestId('limit-select').selectOption('1000');
+  await page.getByTestId('run-pipeline').click();
+  await expect(page.getByTestId('compress-done')).toContainText('runs as fp32', { timeout: 300_000 });
+  await expect(page.getByTestId('compress-done')).toContainText('Accuracy', { timeout: 180_000 });
+  await shot(page, 'finetune-done');
+
+  await go(page, 'compare');
+  const row = page.getByTestId('result-row').filter({ hasText: 'prune+finetune' });
+  await expect(row).toHaveCount(1);
+  await expect(row).toContainText('/ 1,000');
+  // 80 % of the weights pruned, then 4 SGD steps: a trained model stays far above chance (10 %);
+  // a fine-tuner that scrambled the weights or ignored the masks' zeros would not.
+  const accuracy = await row.locator('td').nth(2).innerText();
+  expect(Number.parseFloat(accuracy), `accuracy cell '${accuracy}'`).toBeGreaterThan(90);
+  await expect(row).not.toContainText('untrained');
+  await shot(page, 'finetune-compare');
+
+  // The variant records the pipeline it came from.
+  await go(page, 'models');
+  await expect(page.getByTestId('model-row').filter({ hasText: 'prune+finetune' })).toContainText('Fine-tuning');
+});
+
+test('a running fine-tune can be cancelled: the job ends as cancelled and nothing is stored', async ({ page }) => {
+  test.setTimeout(420_000);
+  await openLab(page);
+  await go(page, 'models');
+  const before = await page.getByTestId('model-row').count();
+  expect(before).toBeGreaterThan(0);
+  await go(page, 'compress');
+  await pickLenet300(page);
+  await addPass(page, 'finetune');
+  // All 60,000 training images: far longer than the test waits, so it is cancelled mid-epoch.
+  await setOption(page, 0, 'limit', '0');
+  await page.getByLabel('Measure it afterwards on').uncheck();
+  await page.getByTestId('run-pipeline').click();
+  // Training has really started (kernels compiled, batches running on the GPU) before the cancel.
+  await expect(page.getByTestId('compress-progress')).toContainText(/epoch 1\/1, batch \d+\/937/, { timeout: 240_000 });
+  await shot(page, 'finetune-running');
+  const t0 = Date.now();
+  await page.getByTestId('compress-cancel').click();
+  await expect(page.getByTestId('compress-cancelled')).toBeVisible({ timeout: 10_000 });
+  expect(Date.now() - t0, 'cancel answers promptly').toBeLessThan(10_000);
+  await expect(page.getByTestId('compress-done')).toHaveCount(0);
+  await shot(page, 'finetune-cancelled');
+
+  await go(page, 'models');
+  await expect(page.getByTestId('model-row')).toHaveCount(before);
+  // Nothing reached IndexedDB either: a reload lists the same variants.
+  await page.reload();
+  await expect(page.getByTestId('ready')).toBeVisible({ timeout: 60_000 });
+  await go(page, 'models');
+  await expect(page.getByTestId('model-row')).toHaveCount(before);
+});
