@@ -11,6 +11,9 @@
  *   QUANT = 1: v = clamp(round(w / s), −qmax, qmax) · s with s = scales[o]
  *     (PER_CHANNEL = 1) or scales[0], s = absmax / qmax (from weight-absmax);
  *     s = 0 (an all-zero channel) gives 0.
+ *   QUANT = 2 (ternary, TWN): v = sign(w) · α where |w| > Δ, else 0;
+ *   QUANT = 3 (binary, BWN): v = −α where w < 0, else α; with (Δ, α) =
+ *     (scales[2c], scales[2c + 1]) from weight-ternary-stats, c = o or 0.
  *
  * Bindings (group 0): 0 uniform Params · 1 master (read) · 2 scales (read) · 3 packed (read_write)
  * Dispatch: one thread per master element, i = (wid.x + wid.z·nwg.x)·WG + lid;
@@ -49,6 +52,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (QUANT == 1u) {
     let s = scales[select(0u, o, PER_CHANNEL == 1u)];
     v = select(0.0, clamp(round(v / s), -p.qmax, p.qmax) * s, s > 0.0);
+  } else if (QUANT >= 2u) {
+    let c = select(0u, o, PER_CHANNEL == 1u);
+    let alpha = scales[2u * c + 1u];
+    if (QUANT == 2u) {
+      v = select(0.0, select(alpha, -alpha, v < 0.0), abs(v) > scales[2u * c]);
+    } else {
+      v = select(alpha, -alpha, v < 0.0);
+    }
   }
   packed[dst] = v;
 }

@@ -27,9 +27,14 @@ export interface Options {
   hintWeight: number;
   epochs: number;
   lr: number;
+  batch: number;
+  /** Train on the first N examples (0 = all). */
+  limit: number;
+  seed: number;
+  optimizer: 'sgd' | 'adam';
 }
 
-export const defaultOptions: Options = { teacher: '', temperature: 4, alpha: 0.9, hint: '', teacherHint: '', hintWeight: 1, epochs: 1, lr: 0.01 };
+export const defaultOptions: Options = { teacher: '', temperature: 4, alpha: 0.9, hint: '', teacherHint: '', hintWeight: 1, epochs: 1, lr: 0.01, batch: 64, limit: 0, seed: 1, optimizer: 'sgd' };
 
 export const schema: readonly OptionField[] = [
   { name: 'teacher', type: 'string', description: 'teacher model file' },
@@ -40,6 +45,10 @@ export const schema: readonly OptionField[] = [
   { name: 'hintWeight', type: 'number', min: 0, max: 1000, description: 'weight of the hint loss' },
   { name: 'epochs', type: 'integer', min: 1, max: 1000, description: 'training epochs' },
   { name: 'lr', type: 'number', min: 0, max: 10, description: 'learning rate' },
+  { name: 'batch', type: 'integer', min: 1, max: 4096, description: 'mini-batch size' },
+  { name: 'limit', type: 'integer', min: 0, max: 1e9, description: 'train on the first N examples only (0 = all)' },
+  { name: 'seed', type: 'integer', min: 0, max: 2 ** 31, description: 'shuffle seed' },
+  { name: 'optimizer', type: 'enum', values: ['sgd', 'adam'], description: 'sgd (momentum 0.9) or adam (GPU trainer only)' },
 ];
 
 /** What a trainer needs to distill; the field names match src/gpu/trainer.ts's DistillOptions. */

@@ -42,6 +42,8 @@ export interface FineTuneRequest {
   /** Train on the first `limit` examples only (0 = all). */
   limit: number;
   seed: number;
+  /** 'sgd' (momentum 0.9, the default) or 'adam' (β 0.9/0.999; the CPU fine-tuner only does SGD). */
+  optimizer?: 'sgd' | 'adam';
   /** 0/1 per weight: masked weights stay exactly 0. */
   masks: Record<string, Uint8Array>;
   /** Quantization-aware training: forward with `projectToEncoding(shadow, shape, qat[name])`, update the float shadow (STE). */
@@ -117,9 +119,12 @@ export interface FinetuneOptions {
   keepZeros: boolean;
   /** Keep quantized tensors on their grid while training (QAT, straight-through estimator). */
   qat: boolean;
+  optimizer: 'sgd' | 'adam';
 }
 
-export const finetuneDefaults: FinetuneOptions = { epochs: 1, lr: 0.01, batch: 64, limit: 0, seed: 1, keepZeros: true, qat: true };
+export const finetuneDefaults: FinetuneOptions = { epochs: 1, lr: 0.01, batch: 64, limit: 0, seed: 1, keepZeros: true, qat: true, optimizer: 'sgd' };
+
+const optimizerField: OptionField = { name: 'optimizer', type: 'enum', values: ['sgd', 'adam'], description: 'sgd (momentum 0.9) or adam (GPU trainer only; use lr ≈ 1e-4…1e-3)' };
 
 const finetuneSchema: OptionField[] = [
   { name: 'epochs', type: 'integer', min: 1, max: 1000, description: 'training epochs' },
@@ -129,6 +134,7 @@ const finetuneSchema: OptionField[] = [
   { name: 'seed', type: 'integer', min: 0, max: 2 ** 31, description: 'shuffle seed' },
   { name: 'keepZeros', type: 'boolean', description: 'weights that are exactly 0 stay 0 (masks of pruned files)' },
   { name: 'qat', type: 'boolean', description: 'keep quantized / shared tensors on their grid (QAT, centroid fine-tuning)' },
+  optimizerField,
 ];
 
 function tableKey(t: Float64Array, other: Float64Array): boolean {
@@ -150,6 +156,7 @@ export function fineTuneRequestFor(model: Model, o: FinetuneOptions): FineTuneRe
   }
   const masks: Record<string, Uint8Array> = { ...fromZeros, ...(model.masks ?? {}) };
   const req: FineTuneRequest = { epochs: o.epochs, lr: o.lr, batch: o.batch, limit: o.limit, seed: o.seed, masks };
+  if (o.optimizer && o.optimizer !== 'sgd') req.optimizer = o.optimizer;
   if (!o.qat) return req;
   const shapes = weightShapes(model.architecture);
   const qat: Record<string, TensorEncoding> = {};
@@ -259,9 +266,24 @@ export interface GradualOptions {
   batch: number;
   limit: number;
   power: number;
+  optimizer: 'sgd' | 'adam';
+  /** Layers to prune (default: all weighted layers). */
+  layers: string[];
+  /** Per-layer final sparsities `layer:sparsity` (overrides `sparsity` and `layers`), e.g. fc1:0.92+fc2:0.91+fc3:0.74. */
+  perLayer: string[];
 }
 
-const gradualDefaults: GradualOptions = { sparsity: 0.9, initial: 0, stages: 4, epochsPerStage: 1, scope: 'layer', lr: 0.01, batch: 64, limit: 0, power: 3 };
+/** Parses gradual's `perLayer` items (`fc1:0.92`). */
+export function parsePerLayer(items: string[]): { layer: string; sparsity: number }[] {
+  return items.map((item) => {
+    const [layer, v] = item.split(':');
+    const sparsity = Number(v);
+    if (!layer || !(sparsity >= 0 && sparsity < 1)) throw new Error(`gradual: perLayer item '${item}' must be layer:sparsity with 0 ≤ sparsity < 1`);
+    return { layer, sparsity };
+  });
+}
+
+const gradualDefaults: GradualOptions = { sparsity: 0.9, initial: 0, stages: 4, epochsPerStage: 1, scope: 'layer', lr: 0.01, batch: 64, limit: 0, power: 3, optimizer: 'sgd', layers: [], perLayer: [] };
 
 // -- the registry ----------------------------------------------------------
 
@@ -290,21 +312,27 @@ export const STEPS: Record<string, StepDef> = {
       { name: 'batch', type: 'integer', min: 1, max: 4096, description: 'mini-batch size' },
       { name: 'limit', type: 'integer', min: 0, max: 1e9, description: 'train on the first N examples (0 = all)' },
       { name: 'power', type: 'number', min: 1, max: 10, description: 'exponent of the polynomial decay (3 in the paper)' },
+      optimizerField,
+      { name: 'layers', type: 'list', description: 'layers to prune (default: all weighted layers)' },
+      { name: 'perLayer', type: 'list', description: 'per-layer final sparsities layer:sparsity (e.g. fc1:0.92+fc2:0.91); overrides sparsity and layers' },
     ],
     gradualDefaults,
     async (m, o, ctx) => {
       let cur = m;
+      const targets = o.perLayer.length ? parsePerLayer(o.perLayer) : [{ layer: '', sparsity: o.sparsity }];
       for (let i = 1; i <= o.stages; i++) {
-        const s = polynomialSparsity(i, { initialSparsity: o.initial, finalSparsity: o.sparsity, beginStep: 0, endStep: o.stages, frequency: 1, power: o.power });
-        ctx.log?.(`  gradual stage ${i}/${o.stages}: sparsity ${s.toFixed(4)}`);
-        cur = prunePass.prune(cur, { sparsity: s, scope: o.scope });
-        cur = await finetune(cur, { ...finetuneDefaults, epochs: o.epochsPerStage, lr: o.lr, batch: o.batch, limit: o.limit, seed: i }, ctx);
+        for (const t of targets) {
+          const s = polynomialSparsity(i, { initialSparsity: Math.min(o.initial, t.sparsity), finalSparsity: t.sparsity, beginStep: 0, endStep: o.stages, frequency: 1, power: o.power });
+          ctx.log?.(`  gradual stage ${i}/${o.stages}: ${t.layer || 'sparsity'} ${s.toFixed(4)}`);
+          cur = prunePass.prune(cur, { sparsity: s, scope: o.scope, layers: t.layer ? [t.layer] : o.layers });
+        }
+        cur = await finetune(cur, { ...finetuneDefaults, epochs: o.epochsPerStage, lr: o.lr, batch: o.batch, limit: o.limit, seed: i, optimizer: o.optimizer }, ctx);
       }
       return cur;
     },
   ),
   quantize: asStep(quantizePass.label, quantizePass.schema, quantizePass.defaultOptions, (m, o) => quantizePass.quantize(m, o)),
-  fp16: asStep('fp16 storage', quantizePass.schema.filter((f) => f.name === 'biases' || f.name === 'layers'), { biases: true, layers: [] as string[] }, (m, o) =>
+  fp16: asStep('fp16 storage', quantizePass.schema.filter((f) => f.name === 'biases' || f.name === 'layers' || f.name === 'weights'), { biases: true, layers: [] as string[], weights: true }, (m, o) =>
     quantizePass.quantize(m, { ...o, mode: 'fp16' }),
   ),
   ternary: asStep('Ternary weights (TWN)', quantizeModeSchema, { granularity: 'tensor' as const, layers: [] as string[] }, (m, o) => quantizePass.quantize(m, { ...o, mode: 'ternary' })),
@@ -318,7 +346,7 @@ export const STEPS: Record<string, StepDef> = {
     if (!o.teacher) throw new Error('distill: give teacher=<model file>');
     if (!ctx.loadModel) throw new Error('distill: the caller gave no way to load the teacher model');
     const spec = distillPass.distillSpec(await ctx.loadModel(o.teacher), o);
-    return finetune(m, { ...finetuneDefaults, epochs: o.epochs, lr: o.lr }, ctx, spec);
+    return finetune(m, { ...finetuneDefaults, epochs: o.epochs, lr: o.lr, batch: o.batch, limit: o.limit, seed: o.seed, optimizer: o.optimizer }, ctx, spec);
   }),
   downsample: asStep(downsamplePass.label, downsamplePass.schema, downsamplePass.defaultOptions, (m, o) => downsamplePass.downsample(m, o)),
   separable: asStep(separablePass.label, separablePass.schema, separablePass.defaultOptions, (m, o) => separablePass.separable(m, o)),

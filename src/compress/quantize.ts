@@ -37,9 +37,11 @@ export interface Options {
   biases: boolean;
   /** Layer names; empty = every weighted layer. */
   layers: string[];
+  /** false: leave the weights as they are (e.g. already shared) and only store the biases in fp16 (fp16 with biases). */
+  weights: boolean;
 }
 
-export const defaultOptions: Options = { mode: 'linear', bits: 8, scheme: 'symmetric', granularity: 'channel', biases: false, layers: [] };
+export const defaultOptions: Options = { mode: 'linear', bits: 8, scheme: 'symmetric', granularity: 'channel', biases: false, layers: [], weights: true };
 
 export const schema: readonly OptionField[] = [
   { name: 'mode', type: 'enum', values: ['linear', 'fp16', 'ternary', 'binary'], description: 'linear n-bit, fp16, ternary {−α,0,+α} (TWN) or binary {−α,+α} (BWN)' },
@@ -47,6 +49,7 @@ export const schema: readonly OptionField[] = [
   { name: 'scheme', type: 'enum', values: ['symmetric', 'asymmetric'], description: 'linear: zero point 0 and ±max|w|, or the min–max range with a zero point' },
   { name: 'granularity', type: 'enum', values: ['tensor', 'channel'], description: 'one scale per tensor or per output channel' },
   { name: 'biases', type: 'boolean', description: 'fp16 mode: store biases in fp16 too' },
+  { name: 'weights', type: 'boolean', description: 'fp16 mode: false leaves the weights (e.g. k-means shared) and stores only the biases in fp16' },
   { name: 'layers', type: 'list', description: 'layers to quantize (default: all weighted layers)' },
 ];
 
@@ -208,10 +211,12 @@ export function quantize(model: Model, options: Partial<Options> = {}): Model {
   if (o.mode === 'linear') checkInt('quantize: bits', o.bits, 2, 16);
   const out = cloneModel(model);
   for (const t of weightTensors(out, o.layers)) {
-    const r = quantizeTensor(out.weights[t.name], t, o);
-    out.weights[t.name] = r.values;
-    setEncoding(out, t.name, r.encoding);
-    if (o.mode === 'binary' && out.masks) delete out.masks[t.name];
+    if (o.weights !== false) {
+      const r = quantizeTensor(out.weights[t.name], t, o);
+      out.weights[t.name] = r.values;
+      setEncoding(out, t.name, r.encoding);
+      if (o.mode === 'binary' && out.masks) delete out.masks[t.name];
+    }
     if (o.mode === 'fp16' && o.biases && t.layer.bias) {
       const b = `${t.layer.name}.bias`;
       out.weights[b] = out.weights[b].map(roundToFloat16);

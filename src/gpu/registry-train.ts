@@ -20,9 +20,12 @@ import { packWeight } from './kernels/pack-weight.ts';
 import { pool2dBackward } from './kernels/pool2d-backward.ts';
 import { reluBackward } from './kernels/relu-backward.ts';
 import { sgd } from './kernels/sgd.ts';
+import { sharedGather } from './kernels/shared-gather.ts';
+import { sharedGrad } from './kernels/shared-grad.ts';
 import { softmaxCrossEntropy } from './kernels/softmax-cross-entropy.ts';
 import { stepAdvance } from './kernels/step-advance.ts';
 import { weightAbsmax } from './kernels/weight-absmax.ts';
+import { weightTernaryStats } from './kernels/weight-ternary-stats.ts';
 
 /** Names of the training kernels (= shaders/<name>.wgsl = src/gpu/kernels/<name>.ts). */
 export type TrainKernelName =
@@ -40,9 +43,12 @@ export type TrainKernelName =
   | 'pool2d-backward'
   | 'relu-backward'
   | 'sgd'
+  | 'shared-gather'
+  | 'shared-grad'
   | 'softmax-cross-entropy'
   | 'step-advance'
-  | 'weight-absmax';
+  | 'weight-absmax'
+  | 'weight-ternary-stats';
 
 export const TRAIN_KERNELS = {
   adam,
@@ -59,7 +65,10 @@ export const TRAIN_KERNELS = {
   'pool2d-backward': pool2dBackward,
   'relu-backward': reluBackward,
   sgd,
+  'shared-gather': sharedGather,
+  'shared-grad': sharedGrad,
   'softmax-cross-entropy': softmaxCrossEntropy,
   'step-advance': stepAdvance,
   'weight-absmax': weightAbsmax,
+  'weight-ternary-stats': weightTernaryStats,
 } satisfies Record<TrainKernelName, AnyKernel>;

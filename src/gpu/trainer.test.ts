@@ -18,6 +18,7 @@ import type { Gpu } from './device.ts';
 import { acquireGpu } from './device.ts';
 import { evaluateModel, trainModel } from './trainer.ts';
 import { expectNear } from './test-helpers.ts';
+import { fineTuneCpu } from '../compress/cpu-trainer.ts';
 
 let gpu: Gpu;
 let train: Dataset;
@@ -115,6 +116,68 @@ describe('GPU trainer', () => {
     expect(Number.isFinite(r.epochs[0].trainLoss)).toBe(true);
     // The master weights stay full precision: far more distinct values than 2·7 + 1 levels per channel.
     expect(new Set(r.model.weights['fc1.weight'].subarray(0, 245)).size).toBeGreaterThan(15);
+  });
+
+  it('shared values (codebook with a pruned zero value, and a hashed table shared by two layers) step like the CPU fine-tuner (summed gradients, Deep Compression eq. 3)', async () => {
+    const model = initModel(architecture('article-net'), 6);
+    const rnd = (i: number): number => ((Math.imul(i + 1, 2654435761) >>> 0) % 1000) / 1000;
+    // fc1: a 9-value codebook, value 0 fixed at 0 for the pruned weights (every 5th).
+    const w1 = model.weights['fc1.weight'];
+    const k1 = 9;
+    // Irregular values: a symmetric table makes exact cancellations, and ReLU at exactly 0 differs by rounding between CPU and GPU.
+    const table1 = Float32Array.of(0, -0.131, -0.077, -0.029, 0.013, 0.041, 0.083, 0.127, 0.173);
+    const a1 = new Int32Array(w1.length);
+    const mask1 = new Uint8Array(w1.length);
+    for (let i = 0; i < w1.length; i++) {
+      mask1[i] = i % 5 === 0 ? 0 : 1;
+      a1[i] = mask1[i] ? 1 + Math.floor(rnd(i) * (k1 - 1)) : 0;
+      w1[i] = table1[a1[i]];
+    }
+    // conv1 and conv2 share one 7-value hashed table.
+    const k2 = 7;
+    const table2 = Float32Array.of(-0.307, -0.171, -0.053, 0.023, 0.113, 0.229, 0.371);
+    const centroids: Record<string, { assignments: Int32Array; k: number; group?: string }> = { 'fc1.weight': { assignments: a1, k: k1 } };
+    for (const n of ['conv1.weight', 'conv2.weight']) {
+      const w = model.weights[n];
+      const a = Int32Array.from(w, (_, i) => Math.floor(rnd(i + 77) * k2));
+      for (let i = 0; i < w.length; i++) w[i] = table2[a[i]];
+      centroids[n] = { assignments: a, k: k2, group: 'hashed' };
+    }
+    const batch = 16;
+    const lr = 0.05;
+    const gpuOut = await trainModel(gpu, model, train, null, { epochs: 1, batch, limit: batch, optimizer: 'sgd', lr, momentum: 0.9, masks: { 'fc1.weight': mask1 }, shared: centroids });
+    // The CPU fine-tuner's first SGD step with momentum 0.9 is a plain step (velocity starts at 0).
+    const cpuOut = fineTuneCpu(model, train, { epochs: 1, lr, batch, limit: batch, seed: 1, masks: { 'fc1.weight': mask1 }, centroids });
+    // A value's gradient sums ~40–2,000 per-weight f32 gradients: the tolerance scales with it.
+    for (const name of Object.keys(model.weights)) expectNear(gpuOut.model.weights[name], cpuOut.weights[name], name, 1e-4, 1e-3);
+    // ...and the step is far larger than that tolerance: the shared values really moved.
+    const moved = gpuOut.model.weights['conv1.weight'].reduce((m, v, i) => Math.max(m, Math.abs(v - model.weights['conv1.weight'][i])), 0);
+    expect(moved).toBeGreaterThan(1e-3);
+    // Still on the tables: at most k distinct values, pruned weights exactly 0, conv1 and conv2 read the same table.
+    expect(new Set(gpuOut.model.weights['fc1.weight']).size).toBeLessThanOrEqual(k1);
+    expect(gpuOut.model.weights['fc1.weight'].every((v, i) => mask1[i] || v === 0)).toBe(true);
+    const v1 = new Map<number, number>();
+    for (const n of ['conv1.weight', 'conv2.weight']) gpuOut.model.weights[n].forEach((v, i) => v1.set(centroids[n].assignments[i], v));
+    expect(gpuOut.model.weights['conv2.weight'].every((v, i) => v1.get(centroids['conv2.weight'].assignments[i]) === v)).toBe(true);
+    expect(new Set(gpuOut.model.weights['conv1.weight']).size).toBeGreaterThan(1);
+  });
+
+  it('ternary and binary QAT: the forward pass sees TWN / BWN weights (the loss matches the CPU on the projected weights), the masters stay float', async () => {
+    const { ternarize, binarize } = await import('../compress/quantize.ts');
+    const { weightShapes } = await import('../model/shapes.ts');
+    for (const mode of ['ternary', 'binary'] as const) {
+      const model = initModel(architecture('article-net'), 8);
+      const batch = 32;
+      const r = await trainModel(gpu, model, train, null, { epochs: 1, batch, limit: batch, optimizer: 'sgd', lr: 0, fakeQuant: { mode, bits: 2, perChannel: true } });
+      const shapes = weightShapes(model.architecture);
+      const projected = { ...model, weights: { ...model.weights } };
+      for (const n of Object.keys(shapes)) if (n.endsWith('.weight')) projected.weights[n] = (mode === 'ternary' ? ternarize : binarize)(model.weights[n], shapes[n], 0);
+      const idx = Uint32Array.from({ length: batch }, (_, i) => i);
+      const acts = modelForwardAll(projected, gatherFloatBatch(train, idx), batch);
+      const { loss } = softmaxCrossEntropy(acts[acts.length - 1], batch, 10, { labels: gatherLabels(train, idx) });
+      expect(r.epochs[0].trainLoss).toBeCloseTo(loss, 4);
+      expect(new Set(r.model.weights['fc1.weight']).size).toBeGreaterThan(3);
+    }
   });
 
   it('rejects bad options with messages that name the culprit', async () => {

@@ -31,6 +31,8 @@ import type { ConvBackwardShape } from './kernels/conv2d-backward-input.ts';
 import { imagesPerSplit, splitsOf } from './kernels/conv2d-backward-weight.ts';
 import { colGradShape, colGradSize, useCol2im } from './kernels/conv2d-col2im.ts';
 import { qmaxOf } from './kernels/pack-weight.ts';
+import { PRUNED } from './kernels/shared-gather.ts';
+import { sharedMembers } from './kernels/shared-grad.ts';
 import type { GemmTiling } from './kernels/conv2d.ts';
 import type { GemmVariant, Plan } from './plan.ts';
 import { planModel } from './plan.ts';
@@ -46,7 +48,13 @@ export type ImageSet = Pick<Dataset, 'count' | 'rows' | 'cols' | 'images' | 'lab
 
 /** Fake quantization for quantization-aware training (straight-through estimator). */
 export interface FakeQuantOptions {
-  /** Symmetric signed integer bits, 2..16: values are round(w / s) · s clamped to ±(2^(bits−1) − 1). */
+  /**
+   * 'linear' (default): symmetric signed `bits`; 'ternary': TWN (Δ = 0.7 · mean|w|,
+   * ±α with α the mean |w| above Δ, else 0); 'binary': BWN (±mean|w|) — per
+   * channel or per tensor, as quantize.ts's ternarize / binarize.
+   */
+  mode?: 'linear' | 'ternary' | 'binary';
+  /** Symmetric signed integer bits, 2..16: values are round(w / s) · s clamped to ±(2^(bits−1) − 1). Ignored by ternary/binary. */
   bits: number;
   /** One scale per output channel (axis 0 of conv/dense, the channel of depthwise) instead of per tensor. */
   perChannel?: boolean;
@@ -89,6 +97,15 @@ export interface TrainOptions {
   /** Layer names whose weights and biases are not updated. */
   freeze?: string[];
   fakeQuant?: FakeQuantOptions;
+  /**
+   * Shared values (k-means codebooks, HashedNets buckets), by weight tensor
+   * name: weight i is value `assignments[i]` of a table of `k` values; tensors
+   * with the same `group` share one table. The optimizer updates the k values
+   * with the sum of their (unmasked) members' gradients (Deep Compression
+   * eq. 3), and the weights are gathered from the table after every step.
+   * Initial values: the mean of each value's unmasked members.
+   */
+  shared?: Record<string, { assignments: ArrayLike<number>; k: number; group?: string }>;
   distill?: DistillOptions;
   /** Train on the first `limit` training examples only (tests, quick runs). */
   limit?: number;
@@ -276,6 +293,42 @@ interface LayerState {
   weightSize: number;
   frozen: boolean;
   quant: boolean;
+  /** Set when the weight reads a shared-value table (TrainOptions.shared). */
+  shared?: { group: string; assignments: ArrayLike<number> };
+}
+
+/** One shared-value table on the GPU and the weight tensors that read it. */
+interface SharedGroup {
+  key: string;
+  k: number;
+  values: Float32Array;
+  members: string[];
+}
+
+/** Shared-value tables from TrainOptions.shared: each value starts as the mean of its unmasked members (0 if none). */
+function sharedGroupsOf(model: Model, o: TrainOptions, frozen: Set<string>): Map<string, SharedGroup> {
+  const groups = new Map<string, SharedGroup & { sum: Float64Array; count: Float64Array }>();
+  for (const [name, sh] of Object.entries(o.shared ?? {})) {
+    if (frozen.has(name.slice(0, -'.weight'.length))) continue;
+    const key = sh.group ?? name;
+    let grp = groups.get(key);
+    if (!grp) groups.set(key, (grp = { key, k: sh.k, values: new Float32Array(sh.k), members: [], sum: new Float64Array(sh.k), count: new Float64Array(sh.k) }));
+    if (grp.k !== sh.k) throw new Error(`trainer: shared group '${key}': '${name}' has k = ${sh.k}, another member ${grp.k}`);
+    const w = model.weights[name];
+    const mask = o.masks?.[name];
+    for (let i = 0; i < w.length; i++) {
+      if (mask && mask[i] === 0) continue;
+      grp.sum[sh.assignments[i]] += w[i];
+      grp.count[sh.assignments[i]]++;
+    }
+    grp.members.push(name);
+  }
+  const out = new Map<string, SharedGroup>();
+  for (const [key, grp] of groups) {
+    for (let j = 0; j < grp.k; j++) grp.values[j] = grp.count[j] > 0 ? grp.sum[j] / grp.count[j] : 0;
+    out.set(key, { key, k: grp.k, values: grp.values, members: grp.members });
+  }
+  return out;
 }
 
 function convBackwardShape(ls: LayerShapes, batch: number): ConvBackwardShape {
@@ -293,13 +346,22 @@ function checkOptions(model: Model, o: TrainOptions): void {
   const names = new Set(arch.layers.map((l) => l.name));
   for (const f of o.freeze ?? []) if (!names.has(f)) throw new Error(`trainer: cannot freeze '${f}': model '${arch.name}' has no such layer`);
   for (const f of o.fakeQuant?.layers ?? []) if (!names.has(f)) throw new Error(`trainer: cannot fake-quantize '${f}': no such layer`);
-  if (o.fakeQuant && !(Number.isInteger(o.fakeQuant.bits) && o.fakeQuant.bits >= 2 && o.fakeQuant.bits <= 16)) {
+  if (o.fakeQuant && (o.fakeQuant.mode ?? 'linear') === 'linear' && !(Number.isInteger(o.fakeQuant.bits) && o.fakeQuant.bits >= 2 && o.fakeQuant.bits <= 16)) {
     throw new Error(`trainer: fakeQuant.bits must be an integer in 2..16, got ${o.fakeQuant.bits}`);
   }
   for (const [name, m] of Object.entries(o.masks ?? {})) {
     const w = model.weights[name];
     if (!w) throw new Error(`trainer: mask for '${name}': model '${arch.name}' has no such tensor`);
     if (m.length !== w.length) throw new Error(`trainer: mask for '${name}' has ${m.length} values, the tensor has ${w.length}`);
+  }
+  for (const [name, sh] of Object.entries(o.shared ?? {})) {
+    const w = model.weights[name];
+    if (!w || !name.endsWith('.weight')) throw new Error(`trainer: shared values for '${name}': model '${arch.name}' has no such weight tensor`);
+    if (sh.assignments.length !== w.length) throw new Error(`trainer: shared values for '${name}': ${sh.assignments.length} assignments, the tensor has ${w.length}`);
+    for (let i = 0; i < sh.assignments.length; i++) {
+      const a = sh.assignments[i];
+      if (!(Number.isInteger(a) && a >= 0 && a < sh.k)) throw new Error(`trainer: shared values for '${name}': assignment ${i} is ${a}, not in 0..${sh.k - 1}`);
+    }
   }
   const last = arch.layers[arch.layers.length - 1];
   arch.layers.forEach((l, i) => {
@@ -361,12 +423,21 @@ export async function trainModel(gpu: Gpu, model: Model, train: ImageSet, test: 
     const dummy = g.buffer('unused binding', 4);
 
     // --- Student weights.
+    const sharedGroups = sharedGroupsOf(model, options, frozen);
+    const sharedOf = new Map<string, string>();
+    for (const grp of sharedGroups.values()) for (const n of grp.members) sharedOf.set(n, grp.key);
     const layers = new Map<string, LayerState>();
     for (const ls of shapes) {
       const layer = ls.layer;
       if (!hasWeights(layer)) continue;
       const w = Float32Array.from(model.weights[`${layer.name}.weight`]);
       const mask = options.masks?.[`${layer.name}.weight`];
+      const groupKey = sharedOf.get(`${layer.name}.weight`);
+      const sharedSpec = groupKey ? { group: groupKey, assignments: options.shared![`${layer.name}.weight`].assignments } : undefined;
+      if (sharedSpec) {
+        const values = sharedGroups.get(sharedSpec.group)!.values;
+        for (let i = 0; i < w.length; i++) w[i] = values[sharedSpec.assignments[i]];
+      }
       if (mask) for (let i = 0; i < w.length; i++) if (mask[i] === 0) w[i] = 0;
       const oc = layer.kind === 'dense' ? layer.units : ls.output[2];
       const k = w.length / oc;
@@ -383,7 +454,7 @@ export async function trainModel(gpu: Gpu, model: Model, train: ImageSet, test: 
             ? g.buffer(`${layer.name}.weight (fake-quantized)`, w.length)
             : master
           : g.upload(`${layer.name}.weight (packed)`, packGemmWeight(w, oc));
-      layers.set(layer.name, { ls, layer, master, forward, bias, oc, k, weightSize: w.length, frozen: frozen.has(layer.name), quant });
+      layers.set(layer.name, { ls, layer, master, forward, bias, oc, k, weightSize: w.length, frozen: frozen.has(layer.name), quant, ...(sharedSpec ? { shared: sharedSpec } : {}) });
     }
     const studentWeights = (name: string): { weight?: GPUBuffer; bias?: GPUBuffer } => {
       const st = layers.get(name);
@@ -451,6 +522,19 @@ export async function trainModel(gpu: Gpu, model: Model, train: ImageSet, test: 
     }
     let hintDone = hintTensor < 0;
     const updates: Dispatch[] = [];
+    const sharedGrads = new Map<string, GPUBuffer>();
+    const optimizerStep = async (t: { name: string; size: number; w: GPUBuffer; grad: GPUBuffer }, mask?: ArrayLike<number>): Promise<Dispatch> => {
+      const maskBuf = mask ? g.upload(`${t.name} mask`, Float32Array.from(mask, (v) => (v === 0 ? 0 : 1))) : dummy;
+      const m = g.buffer(`${t.name} ${optimizer === 'adam' ? 'm' : 'velocity'}`, t.size);
+      const common = { grad: t.grad, mask: maskBuf, schedule: schedBuf, state, weight: t.w, m };
+      if (optimizer === 'adam') {
+        const v = g.buffer(`${t.name} v`, t.size);
+        const params = { size: t.size, beta1: options.beta1 ?? 0.9, beta2: options.beta2 ?? 0.999, eps: options.eps ?? 1e-8, weightDecay: options.weightDecay ?? 0, mask: !!mask };
+        return g.dispatch('adam', params, { ...common, v }, `${t.name} adam`);
+      }
+      const params = { size: t.size, momentum: options.momentum ?? 0.9, weightDecay: options.weightDecay ?? 0, mask: !!mask };
+      return g.dispatch('sgd', params, common, `${t.name} sgd`);
+    };
     for (let i = shapes.length - 1; i >= 0; i--) {
       const ls = shapes[i];
       const layer = ls.layer;
@@ -493,27 +577,15 @@ export async function trainModel(gpu: Gpu, model: Model, train: ImageSet, test: 
             const params = { ...shape, ips };
             step.push(await g.dispatch(depthwise ? 'depthwise-conv2d-backward-weight' : 'conv2d-backward-weight', params, { input: T[inId], dOutput: gradOf(outId), output: partial }, `${label} dW`));
             step.push(await g.dispatch('col-sum', { rows: splits, n: st.weightSize }, { input: partial, output: dW }, `${label} dW sum`));
-            const tensors: { name: string; size: number; w: GPUBuffer; grad: GPUBuffer }[] = [{ name: `${layer.name}.weight`, size: st.weightSize, w: st.master, grad: dW }];
+            const tensors: { name: string; size: number; w: GPUBuffer; grad: GPUBuffer }[] = st.shared ? [] : [{ name: `${layer.name}.weight`, size: st.weightSize, w: st.master, grad: dW }];
+            if (st.shared) sharedGrads.set(`${layer.name}.weight`, dW);
             if (layer.bias) {
               const dB = g.buffer(`${layer.name} dB`, st.oc);
               step.push(await g.dispatch('col-sum', { rows: batch * shape.oh * shape.ow, n: st.oc }, { input: gradOf(outId), output: dB }, `${label} dB`));
               tensors.push({ name: `${layer.name}.bias`, size: st.oc, w: st.bias, grad: dB });
             }
-            for (const t of tensors) {
-              const mask = options.masks?.[t.name];
-              const maskBuf = mask ? g.upload(`${t.name} mask`, Float32Array.from(mask, (v) => (v === 0 ? 0 : 1))) : dummy;
-              const m = g.buffer(`${t.name} ${optimizer === 'adam' ? 'm' : 'velocity'}`, t.size);
-              const common = { grad: t.grad, mask: maskBuf, schedule: schedBuf, state, weight: t.w, m };
-              if (optimizer === 'adam') {
-                const v = g.buffer(`${t.name} v`, t.size);
-                const params = { size: t.size, beta1: options.beta1 ?? 0.9, beta2: options.beta2 ?? 0.999, eps: options.eps ?? 1e-8, weightDecay: options.weightDecay ?? 0, mask: !!mask };
-                updates.push(await g.dispatch('adam', params, { ...common, v }, `${t.name} adam`));
-              } else {
-                const params = { size: t.size, momentum: options.momentum ?? 0.9, weightDecay: options.weightDecay ?? 0, mask: !!mask };
-                updates.push(await g.dispatch('sgd', params, common, `${t.name} sgd`));
-              }
-            }
-            updates.push(...(await packDispatches(g, st, options.fakeQuant, dummy)));
+            for (const t of tensors) updates.push(await optimizerStep(t, options.masks?.[t.name]));
+            if (!st.shared) updates.push(...(await packDispatches(g, st, options.fakeQuant, dummy)));
           }
           if (inId !== 0) {
             if (depthwise) {
@@ -538,6 +610,27 @@ export async function trainModel(gpu: Gpu, model: Model, train: ImageSet, test: 
           throw new Error(`trainer: no backward for layer kind ${JSON.stringify((never as Layer).kind)}`);
         }
       }
+    }
+    // Shared values: per table, sum the members' gradients per value, step the k values, gather the weights, re-pack.
+    for (const grp of sharedGroups.values()) {
+      const values = g.upload(`${grp.key} shared values`, grp.values);
+      const grad = g.buffer(`${grp.key} shared-value gradient`, grp.k);
+      const after: Dispatch[] = [];
+      let first = true;
+      for (const name of grp.members) {
+        const st = layers.get(name.slice(0, -'.weight'.length))!;
+        const mask = options.masks?.[name];
+        const { offsets, members } = sharedMembers(st.shared!.assignments, grp.k, mask);
+        const buffers = { grad: sharedGrads.get(name)!, offsets: g.upload(`${name} shared offsets`, offsets), members: g.upload(`${name} shared members`, members), output: grad };
+        updates.push(await g.dispatch('shared-grad', { k: grp.k, accumulate: !first }, buffers, `${name} shared-grad`));
+        first = false;
+        const assign = Uint32Array.from(st.shared!.assignments);
+        if (mask) for (let i = 0; i < assign.length; i++) if (mask[i] === 0) assign[i] = PRUNED;
+        after.push(await g.dispatch('shared-gather', { size: st.weightSize }, { values, assign: g.upload(`${name} shared assignments`, assign), output: st.master }, `${name} shared-gather`));
+        after.push(...(await packDispatches(g, st, options.fakeQuant, dummy)));
+      }
+      updates.push(await optimizerStep({ name: `${grp.key} shared values`, size: grp.k, w: values, grad }));
+      updates.push(...after);
     }
     // Updates run after the whole backward pass: dInput must see the weights the forward pass used.
     step.push(...updates);
@@ -698,8 +791,21 @@ async function packDispatches(g: Graph, st: LayerState, fq: FakeQuantOptions | u
   if (depthwise && !st.quant) return []; // the forward reads the master directly
   const out: Dispatch[] = [];
   let scales = dummy;
-  const bits = st.quant && fq ? fq.bits : 0;
   const perChannel = !!fq?.perChannel;
+  const mode = fq?.mode ?? 'linear';
+  if (st.quant && fq && mode !== 'linear') {
+    const channels = perChannel ? st.oc : 1;
+    scales = g.buffer(`${st.layer.name} ${mode} Δ, α`, 2 * channels);
+    const params = perChannel
+      ? depthwise
+        ? { channels, k: st.k, strideO: 1, strideK: st.oc, ternary: mode === 'ternary' }
+        : { channels, k: st.k, strideO: st.k, strideK: 1, ternary: mode === 'ternary' }
+      : { channels: 1, k: st.weightSize, strideO: 0, strideK: 1, ternary: mode === 'ternary' };
+    out.push(await g.dispatch('weight-ternary-stats', params, { input: st.master, output: scales }, `${st.layer.name} ${mode} stats`));
+    out.push(await g.dispatch('pack-weight', { oc: st.oc, k: st.k, transpose: !depthwise, bits: 0, perChannel, mode }, { master: st.master, scales, output: st.forward }, `${st.layer.name} pack`));
+    return out;
+  }
+  const bits = st.quant && fq ? fq.bits : 0;
   if (bits > 0) {
     const channels = perChannel ? st.oc : 1;
     scales = g.buffer(`${st.layer.name} fake-quant scales`, channels);

@@ -27,9 +27,14 @@ import { argmax } from '../../cpu/loss.ts';
 import { sizeBreakdown } from '../../compress/breakdown.ts';
 import { cpuFineTuner, evaluateCpu } from '../../compress/cpu-trainer.ts';
 import { STEPS, parsePipeline, runPipeline } from '../../compress/pipeline.ts';
-import { gpuFineTuner } from '../../compress/gpu-finetuner.ts';
+import { trainOptionsFor } from '../../compress/gpu-finetuner.ts';
+import { trainerExtrasFor } from '../../compress/trainer-extras.ts';
+import type { FineTuner } from '../../compress/pipeline.ts';
+import { projectOntoRequest } from '../../compress/pipeline.ts';
+import type { Gpu } from '../../gpu/device.ts';
+import { createInt8Executor } from '../../gpu/executor-i8.ts';
 import { describeAdapter } from '../../gpu/device.ts';
-import { evaluateModel } from '../../gpu/trainer.ts';
+import { evaluateModel, trainModel } from '../../gpu/trainer.ts';
 import { acquireBackend } from './gpu-options.ts';
 import { sparsityOf } from '../../compress/prune.ts';
 import { formatBytes, formatTable } from '../table.ts';
@@ -46,6 +51,39 @@ export function evaluateInt8(model: Int8Model, test: Dataset, limit = test.count
     for (let i = 0; i < n; i++) if (pred[i] !== test.labels[start + i]) errors++;
   }
   return { accuracy: (count - errors) / count, errors, count };
+}
+
+/**
+ * The shared GPU fine-tuner's options (gpu-finetuner.ts) plus what the
+ * trainer now executes itself (trainer-extras.ts: optimizer, shared-value
+ * training, ternary/binary QAT); the rest is projected after training.
+ */
+function cliFineTuner(gpu: Gpu, train: Dataset, log: (s: string) => void): FineTuner {
+  return async (model, req) => {
+    const r = await trainModel(gpu, model, train, null, {
+      ...trainOptionsFor(req),
+      ...trainerExtrasFor(req),
+      onEpoch: (e) => log(`  epoch ${e.epoch}: loss ${e.trainLoss.toFixed(4)}, ${Math.round(e.imagesPerSecond)} images/s (GPU)`),
+    });
+    return projectOntoRequest(r.model, req);
+  };
+}
+
+/** Accuracy of the integer-only model through the int8 GPU path (executor-i8: integer kernels, argmax read back). */
+export async function evaluateInt8Gpu(gpu: Gpu, model: Int8Model, test: Dataset, limit = test.count, batch = 250): Promise<{ accuracy: number; errors: number; count: number; dot: string }> {
+  const count = Math.min(limit, test.count);
+  const ex = await createInt8Executor(gpu, model, { maxBatch: batch });
+  try {
+    let errors = 0;
+    for (let start = 0; start < count; start += batch) {
+      const n = Math.min(batch, count - start);
+      const pred = await ex.run(toFloatBatch(test, start, n), n, { readback: 'argmax' });
+      for (let i = 0; i < n; i++) if (pred[i] !== test.labels[start + i]) errors++;
+    }
+    return { accuracy: (count - errors) / count, errors, count, dot: ex.dot };
+  } finally {
+    ex.destroy();
+  }
 }
 
 const TRAINING_STEPS = new Set(['finetune', 'gradual', 'distill']);
@@ -97,7 +135,7 @@ export const compressCommand: Command = {
     if (baseline) log(`baseline: accuracy ${(baseline.accuracy * 100).toFixed(2)}% (${baseline.errors} errors of ${baseline.count}), ${baseline.bytes.toLocaleString('en-US')} bytes`);
     const t0 = performance.now();
     const result = await runPipeline(model, steps, {
-      fineTuner: train ? (gpu ? gpuFineTuner(gpu, train, log) : cpuFineTuner(train, log)) : undefined,
+      fineTuner: train ? (gpu ? cliFineTuner(gpu, train, log) : cpuFineTuner(train, log)) : undefined,
       loadModel: async (path) => parseModel(await readFile(path), path),
       calibration: train ? { images: toFloatBatch(train, 0, calibrationCount), batch: calibrationCount } : undefined,
       log,
@@ -108,6 +146,7 @@ export const compressCommand: Command = {
     const before = accountModel(model.architecture).total;
     const after = accountModel(result.model.architecture).total;
     const evaluation = await evaluate(result.model);
+    const int8Gpu = result.int8 && gpu ? await evaluateInt8Gpu(gpu, result.int8, test, limit) : undefined;
     gpu?.device.destroy();
     const int8 = result.int8 ? evaluateInt8(result.int8, test, limit) : undefined;
     const report = {
@@ -120,6 +159,7 @@ export const compressCommand: Command = {
       errors: evaluation.errors,
       count: evaluation.count,
       ...(int8 ? { int8: { evaluator: 'cpu-integer-reference', ...int8 } } : {}),
+      ...(int8Gpu ? { int8Gpu: { evaluator: `int8 GPU path (executor-i8, ${int8Gpu.dot} dot products)`, ...int8Gpu } } : {}),
       bytes: size.total,
       fp32Bytes: size.fp32Bytes,
       ratio: size.ratio,
@@ -155,5 +195,6 @@ export const compressCommand: Command = {
     const acc = (e: { accuracy: number; errors: number; count: number }): string => `${(e.accuracy * 100).toFixed(2)}% (${e.errors} errors of ${e.count})`;
     io.out(`accuracy (${evaluator}, MNIST test): ${acc(evaluation)}${baseline ? `; before: ${acc(baseline)}` : ''}`);
     if (int8) io.out(`int8 integer-only accuracy (CPU integer reference): ${acc(int8)}`);
+    if (int8Gpu) io.out(`int8 integer-only accuracy (GPU integer path, ${int8Gpu.dot}): ${acc(int8Gpu)}`);
   },
 };

@@ -14,6 +14,8 @@ export interface PackWeightParams {
   /** Symmetric fake quantization with this many bits (2..16), or 0 for none. */
   bits: number;
   perChannel: boolean;
+  /** 'ternary' / 'binary': (Δ, α) pairs from weight-ternary-stats instead of linear scales (bits ignored). */
+  mode?: 'linear' | 'ternary' | 'binary';
 }
 
 const WG = 64;
@@ -34,6 +36,6 @@ export const packWeight = {
   uniforms: ['oc', 'k', 'ocp', 'qmax'],
   floatUniforms: ['qmax'],
   uniformValues: (s: PackWeightParams) => [s.oc, s.k, ceilDiv(s.oc, 4) * 4, qmaxOf(s.bits)],
-  constants: (s: PackWeightParams) => ({ WG, TRANSPOSE: s.transpose ? 1 : 0, QUANT: s.bits > 0 ? 1 : 0, PER_CHANNEL: s.perChannel ? 1 : 0 }),
+  constants: (s: PackWeightParams) => ({ WG, TRANSPOSE: s.transpose ? 1 : 0, QUANT: s.mode === 'ternary' ? 2 : s.mode === 'binary' ? 3 : s.bits > 0 ? 1 : 0, PER_CHANNEL: s.perChannel ? 1 : 0 }),
   dispatch: (s: PackWeightParams, limits: DispatchLimits) => fold1d(ceilDiv(s.oc * s.k, WG), limits),
 } satisfies KernelDescriptor<PackWeightParams>;
