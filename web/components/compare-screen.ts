@@ -116,30 +116,30 @@ export class CompareScreen extends LitElement {
             </div>
             ${rows.some((r) => r.untrained) ? html`<p class="note">Rows marked <em>untrained</em> have random weights: their accuracy is chance, not a property of the technique.</p>` : ''}
             <div class="scroll">
-              <table data-testid="results-table">
+              <table class="cards" data-testid="results-table">
                 <caption>Accuracy on the test split; latency = batch 1, end to end (upload, kernels, readback), wall clock; throughput at the batch shown.</caption>
                 <thead>
                   <tr>
                     <th>Variant</th><th>Runs as</th><th class="n">Accuracy</th><th class="n">Errors</th><th class="n">Stored</th><th class="n">× smaller</th><th class="n">FLOPs</th>
-                    <th class="n">p50</th><th class="n">p90</th><th class="n">Images/s</th><th class="n">Speed-up</th><th>Device</th><th></th>
+                    <th class="n">p50</th><th class="n">p90</th><th class="n">Images/s</th><th class="n">Speed-up</th><th>Device</th><th><span class="visually-hidden">Actions</span></th>
                   </tr>
                 </thead>
                 <tbody>
                   ${rows.map(
                     (r) => html`<tr data-testid="result-row" data-variant=${r.variant}>
-                      <td>${r.variant}${r.untrained ? html`<span class="tag warn">untrained</span>` : ''}${r.pareto ? html`<span class="tag" title="on the accuracy/latency Pareto front">Pareto</span>` : ''}${r.baseline ? html`<span class="tag">baseline</span>` : ''}${r.source === 'imported' ? html`<span class="tag">imported${r.sharedBy ? ` from ${r.sharedBy}` : ''}</span>` : ''}</td>
-                      <td>${r.runtime}</td>
-                      <td class="n">${pct(r.accuracy)}</td>
-                      <td class="n">${int(r.errors)} / ${int(r.count)}</td>
-                      <td class="n">${bytes(r.bytes)}</td>
-                      <td class="n">${times(r.ratio)}</td>
-                      <td class="n">${int(r.flops)}</td>
-                      <td class="n">${ms(r.latencyP50)}</td>
-                      <td class="n">${ms(r.latencyP90)}</td>
-                      <td class="n">${r.throughput !== undefined ? html`${fixed(r.throughput, 0)}<div class="muted">batch ${r.throughputBatch}</div>` : '—'}</td>
-                      <td class="n">${times(r.speedup)}</td>
-                      <td>${r.device}</td>
-                      <td><button class="secondary" aria-label="Delete result ${r.variant}" @click=${() => this.#delete(r)}>Delete</button></td>
+                      <td class="name">${r.variant}${r.untrained ? html`<span class="tag warn">untrained</span>` : ''}${r.pareto ? html`<span class="tag" title="on the accuracy/latency Pareto front">Pareto</span>` : ''}${r.baseline ? html`<span class="tag">baseline</span>` : ''}${r.source === 'imported' ? html`<span class="tag">imported${r.sharedBy ? ` from ${r.sharedBy}` : ''}</span>` : ''}</td>
+                      <td data-label="Runs as">${r.runtime}</td>
+                      <td class="n" data-label="Accuracy">${pct(r.accuracy)}</td>
+                      <td class="n" data-label="Errors">${int(r.errors)} / ${int(r.count)}</td>
+                      <td class="n" data-label="Stored">${bytes(r.bytes)}</td>
+                      <td class="n" data-label="× smaller">${times(r.ratio)}</td>
+                      <td class="n" data-label="FLOPs">${int(r.flops)}</td>
+                      <td class="n" data-label="p50">${ms(r.latencyP50)}</td>
+                      <td class="n" data-label="p90">${ms(r.latencyP90)}</td>
+                      <td class="n" data-label="Images/s">${r.throughput !== undefined ? html`<span>${fixed(r.throughput, 0)}<span class="muted"> (batch ${r.throughputBatch})</span></span>` : '—'}</td>
+                      <td class="n" data-label="Speed-up">${times(r.speedup)}</td>
+                      <td data-label="Device">${r.device}</td>
+                      <td data-label=""><button class="secondary" aria-label="Delete result ${r.variant} (${r.device})" @click=${() => this.#delete(r)}>Delete</button></td>
                     </tr>`,
                   )}
                 </tbody>

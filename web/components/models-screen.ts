@@ -1,4 +1,4 @@
-import { LitElement, css, html } from 'lit';
+import { LitElement, html } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { lab } from '../lab-client.ts';
 import { LabStateController } from '../controllers/lab-state.ts';
@@ -12,21 +12,7 @@ import type { ModelSummary, ResultRecord } from '../../src/worker/types.ts';
 /** The Models screen: bundled and user variants; import, export, measure, delete. */
 @customElement('models-screen')
 export class ModelsScreen extends LitElement {
-  static override styles = [
-    sharedStyles,
-    css`
-      /* Phone width: each variant becomes a card instead of a wide table row. */
-      @media (max-width: 600px) {
-        table.cards thead { display: none; }
-        table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; width: 100%; box-sizing: border-box; }
-        table.cards tr { border: 1px solid #8886; border-radius: 8px; margin: 0.5rem 0; padding: 0.25rem 0.5rem; }
-        table.cards td { border: 0; padding: 0.15rem 0; display: flex; justify-content: space-between; gap: 1rem; text-align: right; }
-        table.cards td::before { content: attr(data-label); font-weight: 600; text-align: left; }
-        table.cards td.name { display: block; text-align: left; font-weight: 600; }
-        table.cards td.name::before { content: none; }
-      }
-    `,
-  ];
+  static override styles = sharedStyles;
 
   #state = new LabStateController(this);
   #measure = new JobController<ResultRecord>(this);

@@ -32,5 +32,15 @@ export const sharedStyles = css`
   progress { width: min(100%, 28rem); height: 1rem; }
   .progress { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; margin: 0.5rem 0; }
   h3 { font-size: 1.05rem; margin: 1rem 0 0.4rem; }
+  /* Phone width: a table.cards shows each row as a card of "label: value" lines (labels from data-label) instead of a wide row. */
+  @media (max-width: 600px) {
+    table.cards thead { display: none; }
+    table.cards, table.cards tbody, table.cards tr, table.cards td, table.cards caption { display: block; width: 100%; box-sizing: border-box; }
+    table.cards tr { border: 1px solid #8886; border-radius: 8px; margin: 0.5rem 0; padding: 0.25rem 0.5rem; }
+    table.cards td { border: 0; padding: 0.15rem 0; display: flex; justify-content: space-between; gap: 1rem; text-align: right; white-space: normal; }
+    table.cards td::before { content: attr(data-label); font-weight: 600; text-align: left; }
+    table.cards td.name { display: block; text-align: left; font-weight: 600; }
+    table.cards td.name::before { content: none; }
+  }
   .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;

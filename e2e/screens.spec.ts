@@ -1,0 +1,291 @@
+/**
+ * The Device screen's roofline, a quota error on save, importing shared
+ * results (and the Compare table at phone width), and a keyboard /
+ * labelling audit of every screen.
+ */
+import { SCREENS_DIR, expect, go, openLab, shot, test } from './fixtures.ts';
+import type { Page, Worker } from '@playwright/test';
+import { architecture } from '../src/model/architectures.ts';
+import { initModel } from '../src/model/model.ts';
+import { serializeModel } from '../src/model/format.ts';
+
+/** A results file as another lab's Share screen exports it (format and field names of src/worker/share.ts). */
+function sharedResults(sharedBy: string, devices: string[]): string {
+  const results = devices.flatMap((device, d) =>
+    [
+      { variant: 'lenet-300-100', runtime: 'fp32', accuracy: 0.9836, errors: 164, bytes: 1_066_560, ratio: 1, latencyP50: 0.9 + d, latencyP90: 1.4 + d, throughput: 52_000 },
+      { variant: 'lenet-300-100 → prune+kmeans+huffman (a long name that needs room)', runtime: 'fp32', accuracy: 0.9766, errors: 234, bytes: 32_300, ratio: 33.02, latencyP50: 0.8 + d, latencyP90: 1.2 + d, throughput: 55_000 },
+      { variant: 'lenet-300-100 → int8', runtime: 'int8', accuracy: 0.9831, errors: 169, bytes: 267_000, ratio: 3.99, latencyP50: 0.6 + d, latencyP90: 0.9 + d, throughput: 80_000 },
+    ].map((r) => ({
+      ...r,
+      modelId: 'bundled:lenet-300-100',
+      architecture: 'lenet-300-100',
+      untrained: false,
+      dataset: 'mnist',
+      count: 10_000,
+      fp32Bytes: 1_066_560,
+      flops: 532_800,
+      nonZero: 266_200,
+      timingMethod: 'wall',
+      runs: 20,
+      throughputBatch: 256,
+      device,
+      source: 'measured',
+      createdAt: '2026-11-20T10:00:00.000Z',
+    })),
+  );
+  return JSON.stringify({ format: 'compression-lab-results', version: 1, exportedAt: '2026-11-20T10:00:00.000Z', sharedBy, results });
+}
+
+/** The lab's dedicated worker (where every IndexedDB write happens). */
+async function labWorker(page: Page): Promise<Worker> {
+  await expect.poll(() => page.workers().length, { message: 'the lab worker is running' }).toBeGreaterThan(0);
+  return page.workers()[0];
+}
+
+test('Device: measuring the roofline shows GFLOP/s and GB/s, remembered after a reload', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openLab(page);
+  await expect(page.getByTestId('adapter')).toBeVisible();
+  await expect(page.getByTestId('roofline')).toHaveCount(0);
+  await page.getByTestId('measure-roofline').click();
+  await expect(page.getByTestId('roofline-progress')).toBeVisible();
+  await shot(page, 'roofline-running');
+  const roof = page.getByTestId('roofline');
+  await expect(roof).toBeVisible({ timeout: 240_000 });
+  const text = await roof.innerText();
+  const gflops = Number(/([\d.]+) GFLOP\/s/.exec(text)?.[1]);
+  const gbps = Number(/([\d.]+) GB\/s/.exec(text)?.[1]);
+  expect(gflops, text).toBeGreaterThan(0);
+  expect(gbps, text).toBeGreaterThan(0);
+  await expect(page.getByTestId('measure-roofline')).toHaveText('Measure again');
+  await shot(page, 'roofline');
+  // Remembered per adapter; the Model view's time estimates use it.
+  await page.reload();
+  await expect(page.getByTestId('ready')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('roofline')).toContainText(`${gflops.toFixed(2)} GFLOP/s`);
+  await go(page, 'model');
+  await expect(page.getByTestId('layer-table')).toBeVisible();
+  await expect(page.getByText('measured matmul speed')).toBeVisible();
+});
+
+test('a quota error while saving: a clear message, stored models unchanged', async ({ page }) => {
+  test.setTimeout(240_000);
+  await openLab(page);
+  await go(page, 'models');
+  const rows = page.getByTestId('model-row');
+  const before = await rows.count();
+  expect(before).toBeGreaterThan(0);
+
+  // The browser refuses every write from now on, as it does when the origin's quota is used up.
+  const worker = await labWorker(page);
+  await worker.evaluate(() => {
+    IDBObjectStore.prototype.put = function () {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    };
+  });
+
+  // Saving an imported model file…
+  const file = serializeModel(initModel(architecture('lenet-300-100'), 2));
+  await page.getByTestId('import-model').setInputFiles({ name: 'mine.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(file) });
+  const error = page.getByTestId('import-error');
+  await expect(error).toContainText('Storage is full');
+  await expect(error).toContainText('mine');
+  await expect(error).toContainText('Nothing stored was changed');
+  await expect(error).toContainText('Delete variants or results');
+  await expect(rows).toHaveCount(before);
+  await shot(page, 'quota-import');
+
+  // … and saving a compressed variant.
+  await go(page, 'compress');
+  await page.getByTestId('add-pass-select').selectOption('prune');
+  await page.getByTestId('add-pass').click();
+  await page.getByLabel('Measure it afterwards on').uncheck();
+  await page.getByTestId('run-pipeline').click();
+  await expect(page.getByTestId('compress-error')).toContainText('Storage is full', { timeout: 120_000 });
+  await expect(page.getByTestId('compress-error')).toContainText('Nothing stored was changed');
+  await expect(page.getByTestId('compress-done')).toHaveCount(0);
+  await shot(page, 'quota-compress');
+
+  // Nothing reached IndexedDB: after a reload (a fresh worker) the same variants are listed.
+  await page.reload();
+  await expect(page.getByTestId('ready')).toBeVisible({ timeout: 60_000 });
+  await go(page, 'models');
+  await expect(page.getByTestId('model-row')).toHaveCount(before);
+});
+
+test('Share: import someone’s results; they appear in Compare, readable at phone width; a bad file is refused whole', async ({ page }) => {
+  await openLab(page);
+  await go(page, 'share');
+  await page.getByTestId('import-results').setInputFiles({ name: 'ada-results.json', mimeType: 'application/json', buffer: Buffer.from(sharedResults('Ada', ['Pixel 8 · Mali-G715', 'MacBook Air · Apple M2'])) });
+  await expect(page.getByTestId('share-ok')).toContainText('Imported 6 results from ada-results.json');
+  await shot(page, 'share-imported');
+
+  await go(page, 'compare');
+  const rows = page.getByTestId('result-row');
+  await expect(rows).toHaveCount(6);
+  await expect(rows.filter({ hasText: 'imported from Ada' })).toHaveCount(6);
+  await expect(rows.filter({ hasText: 'Pixel 8' }).first()).toContainText('98.36');
+  await shot(page, 'compare-imported');
+
+  // A file with one bad record is refused whole: nothing of it is added.
+  await go(page, 'share');
+  const bad = JSON.parse(sharedResults('Bob', ['Laptop'])) as { results: { accuracy: number }[] };
+  bad.results[1].accuracy = 1.5;
+  await page.getByTestId('import-results').setInputFiles({ name: 'bob.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(bad)) });
+  await expect(page.getByTestId('share-error')).toContainText('bob.json: result 2: "accuracy" must be in [0, 1]');
+  await expect(page.getByTestId('share-error')).toContainText('Nothing was imported');
+  await go(page, 'compare');
+  await expect(rows).toHaveCount(6);
+
+  // Phone width (375 px): the page does not scroll sideways; the table scrolls inside its own box.
+  await page.setViewportSize({ width: 375, height: 812 });
+  await go(page, 'compare');
+  await expect(rows).toHaveCount(6);
+  const layout = await page.evaluate(() => {
+    const deep = (root: Document | ShadowRoot, sel: string): Element | null => {
+      const hit = root.querySelector(sel);
+      if (hit) return hit;
+      for (const el of root.querySelectorAll('*')) {
+        const found = el.shadowRoot ? deep(el.shadowRoot, sel) : null;
+        if (found) return found;
+      }
+      return null;
+    };
+    const table = deep(document, '[data-testid="results-table"]') as HTMLElement;
+    const box = table.parentElement!.getBoundingClientRect();
+    return {
+      pageOverflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      boxLeft: box.left,
+      boxRight: box.right,
+      viewport: window.innerWidth,
+      boxScrolls: getComputedStyle(table.parentElement!).overflowX,
+    };
+  });
+  expect(layout.pageOverflow, 'Compare is wider than the phone').toBeLessThanOrEqual(1);
+  expect(layout.boxLeft).toBeGreaterThanOrEqual(0);
+  expect(layout.boxRight).toBeLessThanOrEqual(layout.viewport);
+  expect(layout.boxScrolls).toBe('auto');
+  // Each result is a card: every cell (name, accuracy, latency, device…) is on screen without scrolling sideways.
+  const first = rows.first();
+  for (const cell of await first.locator('td').all()) {
+    const b = (await cell.boundingBox())!;
+    expect(b.x, `'${await cell.innerText()}' starts on the phone screen`).toBeGreaterThanOrEqual(0);
+    expect(b.x + b.width, `'${await cell.innerText()}' fits the phone`).toBeLessThanOrEqual(375);
+  }
+  await expect(first.locator('td[data-label="Accuracy"]')).toBeVisible();
+  await shot(page, 'compare-phone');
+  // What the phone shows at once: the first result cards, then the charts.
+  await first.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${SCREENS_DIR}/compare-phone-cards.png` });
+  await page.locator('lab-chart').first().scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${SCREENS_DIR}/compare-phone-charts.png` });
+});
+
+/**
+ * Every visible, enabled control of the current screen (through shadow roots):
+ * its accessible-name source, and whether Tab reaches it with a visible focus
+ * indicator. Returns the problems found, in words.
+ */
+async function auditScreen(page: Page, screen: string): Promise<string[]> {
+  const controls = await page.evaluate(() => {
+    const all: Element[] = [];
+    const walk = (root: Document | ShadowRoot): void => {
+      for (const el of root.querySelectorAll('*')) {
+        all.push(el);
+        if (el.shadowRoot) walk(el.shadowRoot);
+      }
+    };
+    walk(document);
+    const sel = 'button, select, input, textarea, a[href], canvas[tabindex], [tabindex]:not([tabindex="-1"])';
+    const out: { idx: number; what: string; named: boolean }[] = [];
+    let idx = 0;
+    for (const el of all) {
+      if (!el.matches(sel)) continue;
+      const h = el as HTMLElement & { disabled?: boolean; labels?: NodeListOf<HTMLLabelElement> };
+      if (h.disabled || !h.getClientRects().length || getComputedStyle(h).visibility === 'hidden') continue;
+      const root = h.getRootNode() as Document | ShadowRoot;
+      const labelledBy = h.getAttribute('aria-labelledby');
+      const named =
+        !!h.getAttribute('aria-label')?.trim() ||
+        (!!labelledBy && labelledBy.split(/\s+/).every((id) => !!root.getElementById?.(id)?.textContent?.trim())) ||
+        !!(h.labels && [...h.labels].some((l) => l.textContent?.trim())) ||
+        (['BUTTON', 'A'].includes(h.tagName) && !!h.textContent?.trim()) ||
+        !!h.getAttribute('title')?.trim();
+      h.dataset.auditIdx = String(idx);
+      out.push({ idx, what: `${h.tagName.toLowerCase()}${h.id ? `#${h.id}` : ''}${h.dataset.testid ? `[${h.dataset.testid}]` : ''} "${(h.textContent ?? '').trim().slice(0, 30)}"`, named });
+      idx++;
+    }
+    return out;
+  });
+  const problems = controls.filter((c) => !c.named).map((c) => `${screen}: ${c.what} has no accessible name`);
+  // Tab through the whole page once (from the top), recording what gets focus and whether it shows.
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await page.locator('h1').click();
+  const reached = new Set<number>();
+  for (let i = 0; i < controls.length + 15; i++) {
+    await page.keyboard.press('Tab');
+    const f = await page.evaluate(() => {
+      let a = document.activeElement;
+      while (a?.shadowRoot?.activeElement) a = a.shadowRoot.activeElement;
+      if (!a || a === document.body) return null;
+      const s = getComputedStyle(a);
+      const visible = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none';
+      return { idx: (a as HTMLElement).dataset.auditIdx, visible, what: `${a.tagName.toLowerCase()}${a.id ? `#${a.id}` : ''}` };
+    });
+    if (!f) continue;
+    if (!f.visible) problems.push(`${screen}: ${f.what} shows no focus indicator`);
+    if (f.idx !== undefined) reached.add(Number(f.idx));
+  }
+  for (const c of controls) {
+    // Radio groups take one Tab stop; none of the screens has one, so every control must be reached.
+    if (!reached.has(c.idx)) problems.push(`${screen}: ${c.what} is not reachable with Tab`);
+  }
+  return [...new Set(problems)];
+}
+
+test('keyboard: every control on every screen is reachable with Tab, labelled, and shows focus', async ({ page }) => {
+  test.setTimeout(240_000);
+  await openLab(page);
+  // Some results, so Compare shows its table, baseline select and delete buttons.
+  await go(page, 'share');
+  await page.getByTestId('import-results').setInputFiles({ name: 'r.json', mimeType: 'application/json', buffer: Buffer.from(sharedResults('Ada', ['Pixel 8'])) });
+  await expect(page.getByTestId('share-ok')).toBeVisible();
+  const problems: string[] = [];
+  for (const s of ['device', 'models', 'model', 'compress', 'compare', 'try', 'share'] as const) {
+    await go(page, s);
+    if (s === 'compress') {
+      // A step with its option controls, including a training step and the teacher picker.
+      for (const pass of ['prune', 'distill']) {
+        await page.getByTestId('add-pass-select').selectOption(pass);
+        await page.getByTestId('add-pass').click();
+      }
+      await expect(page.getByTestId('step')).toHaveCount(2);
+    }
+    problems.push(...(await auditScreen(page, s)));
+  }
+  expect(problems).toEqual([]);
+});
+
+test('the keyboard audit itself reports an unlabelled control, an unreachable one and a missing focus indicator', async ({ page }) => {
+  await openLab(page);
+  await go(page, 'share');
+  await page.evaluate(() => {
+    document.body.insertAdjacentHTML(
+      'beforeend',
+      '<button id="probe-unnamed"></button><input id="probe-unlabelled" /><button id="probe-untabbable" tabindex="-1">Skipped</button>' +
+        '<span id="probe-invisible-focus" tabindex="0" aria-label="No ring" style="outline: none">x</span>',
+    );
+  });
+  const problems = await auditScreen(page, 'probe');
+  expect(problems).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/button#probe-unnamed .*has no accessible name/),
+      expect.stringMatching(/input#probe-unlabelled .*has no accessible name/),
+      expect.stringMatching(/button#probe-untabbable .*not reachable with Tab/),
+      'probe: span#probe-invisible-focus shows no focus indicator',
+    ]),
+  );
+  // Only the probes are at fault: the Share screen itself is clean.
+  expect(problems.every((p) => p.includes('#probe-'))).toBe(true);
+});
