@@ -180,6 +180,17 @@ describe('GPU trainer', () => {
     }
   });
 
+  it('profile mode times every dispatch without training: Adam after a profile gives the same weights and a finite loss', async () => {
+    const opts = { epochs: 1, batch: 16, limit: 64, optimizer: 'adam' as const, seed: 2 };
+    const plain = await trainModel(gpu, initModel(architecture('article-net'), 2), train, null, opts);
+    let dispatches = 0;
+    const profiled = await trainModel(gpu, initModel(architecture('article-net'), 2), train, null, { ...opts, profile: (p) => (dispatches = p.dispatches.length) });
+    expect(dispatches).toBeGreaterThan(10);
+    expect(Number.isFinite(profiled.epochs[0].trainLoss)).toBe(true);
+    expect(profiled.epochs[0].trainLoss).toBeCloseTo(plain.epochs[0].trainLoss, 5);
+    for (const n of Object.keys(plain.model.weights)) expectNear(profiled.model.weights[n], plain.model.weights[n], n, 1e-6, 1e-5);
+  });
+
   it('rejects bad options with messages that name the culprit', async () => {
     const m = initModel(architecture('article-net'), 1);
     await expect(trainModel(gpu, m, train, null, { epochs: 1, freeze: ['nope'] })).rejects.toThrow(/cannot freeze 'nope'/);

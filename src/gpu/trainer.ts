@@ -523,12 +523,16 @@ export async function trainModel(gpu: Gpu, model: Model, train: ImageSet, test: 
     let hintDone = hintTensor < 0;
     const updates: Dispatch[] = [];
     const sharedGrads = new Map<string, GPUBuffer>();
+    /** Optimizer state buffers (momentum, Adam m and v): cleared after a profile run. */
+    const optimizerState: GPUBuffer[] = [];
     const optimizerStep = async (t: { name: string; size: number; w: GPUBuffer; grad: GPUBuffer }, mask?: ArrayLike<number>): Promise<Dispatch> => {
       const maskBuf = mask ? g.upload(`${t.name} mask`, Float32Array.from(mask, (v) => (v === 0 ? 0 : 1))) : dummy;
       const m = g.buffer(`${t.name} ${optimizer === 'adam' ? 'm' : 'velocity'}`, t.size);
+      optimizerState.push(m);
       const common = { grad: t.grad, mask: maskBuf, schedule: schedBuf, state, weight: t.w, m };
       if (optimizer === 'adam') {
         const v = g.buffer(`${t.name} v`, t.size);
+        optimizerState.push(v);
         const params = { size: t.size, beta1: options.beta1 ?? 0.9, beta2: options.beta2 ?? 0.999, eps: options.eps ?? 1e-8, weightDecay: options.weightDecay ?? 0, mask: !!mask };
         return g.dispatch('adam', params, { ...common, v }, `${t.name} adam`);
       }
@@ -670,6 +674,8 @@ export async function trainModel(gpu: Gpu, model: Model, train: ImageSet, test: 
     submit((pass) => encode(pass, initialPack), 'initial pack');
     if (options.profile) {
       const times: { label: string; ms: number }[] = [];
+      // Profiled steps must not train: lr 0 with bias corrections 1 (an all-zero schedule made Adam divide 0 by 0: NaN weights, NaN loss).
+      device.queue.writeBuffer(schedBuf, 0, Float32Array.of(0, 1, 1, 0));
       zeroState();
       submit((pass) => encode(pass, step), 'profile warm-up');
       await device.queue.onSubmittedWorkDone();
@@ -680,6 +686,10 @@ export async function trainModel(gpu: Gpu, model: Model, train: ImageSet, test: 
         await device.queue.onSubmittedWorkDone();
         times.push({ label: dsp.label, ms: performance.now() - t });
       }
+      // ...and leave no momentum behind.
+      const enc = device.createCommandEncoder({ label: 'profile reset' });
+      for (const b of optimizerState) enc.clearBuffer(b);
+      device.queue.submit([enc.finish()]);
       options.profile({ setupMs: performance.now() - setupStart, pipelineMs: g.cache.creationMs, dispatches: times });
     }
 
