@@ -9,6 +9,8 @@ import { sizeBreakdown } from './breakdown.ts';
 import { kmeans } from './kmeans.ts';
 import { prune } from './prune.ts';
 import { distinctValues } from '../model/codecs.ts';
+import { trainerExtrasFor } from './trainer-extras.ts';
+import { hashWeights } from './hashing.ts';
 
 const arch: Architecture = {
   name: 'tiny',
@@ -171,6 +173,39 @@ describe('end-to-end pipeline with an injected CPU fine-tuner', () => {
     expect(int8.bytes).toBeLessThan(separable.bytes);
     expect(result.int8?.ops.length).toBeGreaterThan(0);
     expect(result.model.encodings!['fc1.weight']).toMatchObject({ kind: 'linear', bits: 8, signed: true, axis: 0 });
+  });
+
+  it('gradual perLayer reaches each layer\'s own sparsity; fp16:weights=false stores only the biases in fp16; optimizer reaches the request', async () => {
+    const train = toyData(300, 2);
+    const requests: string[] = [];
+    const tuner = cpuFineTuner(train);
+    const result = await runPipeline(initModel(arch, 4), 'gradual:perLayer=fc1:0.9+conv:0.5,stages=2,batch=32,limit=128,optimizer=adam | kmeans:bits=3 | fp16:weights=false', {
+      fineTuner: async (m, req) => (requests.push(req.optimizer ?? 'sgd'), tuner(m, req)),
+    });
+    const zeros = (n: string): number => result.model.weights[n].filter((v) => v === 0).length / result.model.weights[n].length;
+    expect(zeros('fc1.weight')).toBeCloseTo(0.9, 2);
+    expect(zeros('conv.weight')).toBeCloseTo(0.5, 1);
+    expect(zeros('fc2.weight')).toBe(0);
+    expect(requests).toEqual(['adam', 'adam']);
+    expect(result.model.encodings!['fc1.bias']).toEqual({ kind: 'fp16' });
+    expect(result.model.encodings!['fc1.weight'].kind).toBe('codebook');
+    expect(() => parsePipeline('gradual:perLayer=fc1:1.5')).not.toThrow();
+    await expect(runPipeline(initModel(arch, 4), 'gradual:perLayer=fc1:1.5', { fineTuner: tuner })).rejects.toThrow(/perLayer item 'fc1:1.5'/);
+  });
+
+  it('trainerExtrasFor maps shared values, ternary/binary QAT and the optimizer to the GPU trainer options', () => {
+    const shared = fineTuneRequestFor(kmeans(prune(initModel(arch, 5), { sparsity: 0.5 }), { bits: 3 }), { ...finetuneDefaults, optimizer: 'adam' });
+    const x = trainerExtrasFor(shared);
+    expect(x.optimizer).toBe('adam');
+    expect(Object.keys(x.shared!).sort()).toEqual(['conv.weight', 'fc1.weight', 'fc2.weight']);
+    expect(x.shared!['fc1.weight'].k).toBe(shared.centroids!['fc1.weight'].k);
+    const hashed = trainerExtrasFor(fineTuneRequestFor(hashWeights(initModel(arch, 5), { ratio: 4, scope: 'network' }), finetuneDefaults));
+    expect(new Set(Object.values(hashed.shared!).map((h) => h.group)).size).toBe(1);
+    const t = trainerExtrasFor(fineTuneRequestFor(quantize(initModel(arch, 5), { mode: 'ternary', granularity: 'channel' }), finetuneDefaults));
+    expect(t.fakeQuant).toEqual({ mode: 'ternary', bits: 2, perChannel: true, layers: ['conv', 'fc1', 'fc2'] });
+    const b = trainerExtrasFor(fineTuneRequestFor(quantize(initModel(arch, 5), { mode: 'binary', granularity: 'tensor' }), finetuneDefaults));
+    expect(b.fakeQuant).toMatchObject({ mode: 'binary', perChannel: false });
+    expect(trainerExtrasFor(fineTuneRequestFor(quantize(initModel(arch, 5), { bits: 4 }), finetuneDefaults)).fakeQuant).toBeUndefined();
   });
 
   it('fails clearly without a trainer', async () => {
