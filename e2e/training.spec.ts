@@ -93,3 +93,31 @@ test('a running fine-tune can be cancelled: the job ends as cancelled and nothin
   await go(page, 'models');
   await expect(page.getByTestId('model-row')).toHaveCount(before);
 });
+
+test('train a model from scratch in the worker: progress per batch, test accuracy, stored as a new variant', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openLab(page);
+  await go(page, 'models');
+  const rows = page.getByTestId('model-row');
+  const before = await rows.count();
+  await page.getByTestId('train-arch').selectOption('lenet-300-100');
+  // 1,024 images in batches of 64: 16 Adam steps, enough to leave chance (10 %) far behind.
+  for (const [id, v] of [['train-epochs', '1'], ['train-images', '1024']] as const) {
+    await page.getByTestId(id).fill(v);
+    await page.getByTestId(id).press('Tab');
+  }
+  await page.getByTestId('train-test').selectOption('1000');
+  await page.getByTestId('train-run').click();
+  await expect(page.getByTestId('train-progress')).toContainText(/epoch 1\/1, batch \d+\/16|Testing/, { timeout: 120_000 });
+  const done = page.getByTestId('train-done');
+  await expect(done).toContainText('test accuracy', { timeout: 240_000 });
+  await expect(done).toContainText('on 1,000 images after 1 epoch');
+  const acc = Number(/test accuracy ([\d.]+) %/.exec(await done.innerText())?.[1]);
+  expect(acc, await done.innerText()).toBeGreaterThan(50);
+  await shot(page, 'train-done');
+  await expect(rows).toHaveCount(before + 1);
+  const made = rows.filter({ hasText: 'lenet-300-100 trained (1 epoch, 1024 images)' });
+  await expect(made).toHaveCount(1);
+  await expect(made).not.toContainText('untrained');
+  await expect(made).toContainText('user');
+});

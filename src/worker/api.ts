@@ -35,6 +35,7 @@ import type {
   RooflineReport,
   StartupReport,
   TestImage,
+  TrainOutcome,
   TrainRequest,
 } from './types.ts';
 
@@ -291,7 +292,7 @@ export const labApi = {
    * its provenance. Progress per chunk of batches; cancel stops it after the
    * chunk on the GPU and stores nothing.
    */
-  train(request: TrainRequest, name = '', onProgress?: ProgressFn, jobId?: string): Promise<ModelSummary> {
+  train(request: TrainRequest, name = '', onProgress?: ProgressFn, jobId?: string): Promise<TrainOutcome> {
     return runJob(jobId, 'Training', onProgress, async (ctx) => {
       if (!isArchitectureName(request.architecture)) throw new Error(`unknown architecture '${request.architecture}'; known: ${Object.keys(ARCHITECTURES).join(', ')}`);
       const int = (v: number | undefined, what: string, min: number, fallback: number): number => {
@@ -361,7 +362,8 @@ export const labApi = {
       };
       ctx.check();
       await putModels([stored]);
-      return summarize(stored, result.model);
+      const epochsOut = result.epochs.map(({ epoch, trainLoss, testAccuracy, testErrors, testCount, seconds, imagesPerSecond }) => ({ epoch, trainLoss, testAccuracy, testErrors, testCount, seconds, imagesPerSecond }));
+      return { model: summarize(stored, result.model), epochs: epochsOut };
     });
   },
 

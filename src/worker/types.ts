@@ -225,3 +225,9 @@ export interface TrainRequest {
   evalLimit?: number;
   dataset?: 'mnist' | 'fashion-mnist';
 }
+
+/** What `train` returns: the stored variant and each epoch's numbers. */
+export interface TrainOutcome {
+  model: ModelSummary;
+  epochs: { epoch: number; trainLoss: number; testAccuracy?: number; testErrors?: number; testCount?: number; seconds: number; imagesPerSecond: number }[];
+}

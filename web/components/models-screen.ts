@@ -3,7 +3,8 @@ import { customElement, state } from 'lit/decorators.js';
 import { lab } from '../lab-client.ts';
 import { LabStateController } from '../controllers/lab-state.ts';
 import { JobController } from '../controllers/job.ts';
-import { bytes, int, times } from '../format.ts';
+import { TrainController } from '../controllers/train.ts';
+import { bytes, int, pct, times } from '../format.ts';
 import { download } from '../download.ts';
 import { sharedStyles } from './shared-styles.ts';
 import { jobView } from './job-view.ts';
@@ -20,6 +21,11 @@ export class ModelsScreen extends LitElement {
   @state() private importOk: string | undefined;
   @state() private confirmDelete: string | undefined;
   @state() private busy = false;
+  #train = new TrainController(this);
+  @state() private trainArch = 'lenet-300-100';
+  @state() private trainEpochs = 1;
+  @state() private trainImages = 60000;
+  @state() private trainTest = 10000;
 
   async #import(e: Event): Promise<void> {
     const input = e.target as HTMLInputElement;
@@ -57,6 +63,40 @@ export class ModelsScreen extends LitElement {
     if (r) await this.#state.state.refreshResults();
   }
 
+  #trainForm() {
+    const archs = this.#train.architectures.value ?? [];
+    const job = this.#train.job;
+    const out = job.value;
+    const last = out?.epochs[out.epochs.length - 1];
+    const num = (e: Event): number => Number((e.target as HTMLInputElement).value);
+    return html`
+      <h3 id="train-h">Train a model from scratch</h3>
+      <p class="muted">On this GPU, over the MNIST training split: He initialisation (seed 1), Adam 1e-3 with a cosine schedule, batch 64; test accuracy after each epoch. A LeNet-300-100 epoch takes seconds on a real GPU and minutes on a software adapter.</p>
+      <div class="row" role="group" aria-labelledby="train-h">
+        <label for="train-arch">Architecture</label>
+        <select id="train-arch" data-testid="train-arch" @change=${(e: Event) => (this.trainArch = (e.target as HTMLSelectElement).value)}>
+          ${archs.map((a) => html`<option value=${a.name} ?selected=${a.name === this.trainArch}>${a.name} (${int(a.params)} parameters)</option>`)}
+        </select>
+        <label for="train-epochs">Epochs</label>
+        <input id="train-epochs" data-testid="train-epochs" type="number" min="1" max="100" step="1" .value=${String(this.trainEpochs)} @change=${(e: Event) => (this.trainEpochs = num(e))} />
+        <label for="train-images">Training images</label>
+        <input id="train-images" data-testid="train-images" type="number" min="64" max="60000" step="1" .value=${String(this.trainImages)} @change=${(e: Event) => (this.trainImages = num(e))} />
+        <label for="train-test">Test on</label>
+        <select id="train-test" data-testid="train-test" @change=${(e: Event) => (this.trainTest = num(e))}>
+          ${[1000, 10000].map((n) => html`<option value=${n} ?selected=${n === this.trainTest}>${int(n)} test images</option>`)}
+        </select>
+        <button data-testid="train-run" ?disabled=${job.running || !archs.length}
+          @click=${() => this.#train.train({ architecture: this.trainArch, epochs: this.trainEpochs, limit: this.trainImages, evalLimit: this.trainTest })}>Train</button>
+      </div>
+      ${jobView(job, 'train', 'Training')}
+      ${out && !job.running
+        ? html`<p role="status" class="ok" data-testid="train-done">
+            Stored <strong>${out.model.name}</strong>${last?.testAccuracy !== undefined ? html`: test accuracy ${pct(last.testAccuracy)} on ${int(last.testCount ?? 0)} images after ${out.epochs.length} epoch${out.epochs.length === 1 ? '' : 's'}` : ''}.
+          </p>`
+        : ''}
+    `;
+  }
+
   #view(m: ModelSummary): void {
     this.#state.state.select(m.id);
     location.hash = 'model';
@@ -64,10 +104,14 @@ export class ModelsScreen extends LitElement {
 
   override render() {
     const models = this.#state.state.models;
+    const standIns = models.filter((m) => m.origin === 'untrained').map((m) => m.architecture);
     return html`
       <p class="muted">Variants are stored in this browser. Bundled models come with the lab; compressed and imported ones are yours.</p>
       ${models.some((m) => m.untrained)
-        ? html`<p class="note" data-testid="untrained-note">No trained model ships with this build yet, so the lab made <strong>untrained</strong> models (random weights, seed 1). Their accuracy is chance (~10 %); sizes, FLOPs and timings are real.</p>`
+        ? html`<p class="note" data-testid="untrained-note">
+            ${standIns.length ? html`This build ships no trained ${standIns.join(', ')}, so the lab made ${standIns.length > 1 ? 'untrained stand-ins' : 'an untrained stand-in'} (random weights, seed 1). ` : ''}
+            Variants marked <em>untrained</em> have random weights: their accuracy is chance (~10 %); sizes, FLOPs and timings are real. Train one from scratch below, or fine-tune it in Compress.
+          </p>`
         : ''}
       <div class="scroll">
         <table class="cards" data-testid="models-table">
@@ -115,6 +159,7 @@ export class ModelsScreen extends LitElement {
       </div>
       ${this.importError ? html`<p class="error" role="alert" data-testid="import-error">${this.importError}</p>` : ''}
       ${this.importOk ? html`<p role="status" class="ok" data-testid="import-ok">${this.importOk}</p>` : ''}
+      ${this.#trainForm()}
     `;
   }
 }

@@ -1,0 +1,32 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { lab } from '../lab-client.ts';
+import { JobController } from './job.ts';
+import { TaskController } from './task.ts';
+import { labState } from './lab-state.ts';
+import type { ArchitectureSummary } from '../../src/worker/api.ts';
+import type { TrainOutcome, TrainRequest } from '../../src/worker/types.ts';
+
+/**
+ * Training a built-in architecture from scratch in the worker (its `train`
+ * call, the same GPU trainer as the CLI): the architectures to offer, the
+ * running job (progress, cancel) and the outcome; the model list is
+ * refreshed when a variant was stored.
+ */
+export class TrainController implements ReactiveController {
+  readonly job: JobController<TrainOutcome>;
+  readonly architectures: TaskController<ArchitectureSummary[]>;
+
+  constructor(host: ReactiveControllerHost) {
+    host.addController(this);
+    this.job = new JobController<TrainOutcome>(host);
+    this.architectures = new TaskController<ArchitectureSummary[]>(host, () => lab().architectures());
+  }
+
+  hostConnected(): void {}
+
+  async train(request: TrainRequest, name = ''): Promise<TrainOutcome | undefined> {
+    const r = await this.job.run((p, id) => lab().train(request, name, p, id));
+    if (r) await labState.refreshModels();
+    return r;
+  }
+}
