@@ -5,16 +5,19 @@
  * speaks the pipeline's FineTuneRequest (src/gpu knows no pass), and not in
  * src/cli, because the worker cannot import Node code.
  *
- * SGD with momentum 0.9 like the CPU fine-tuner; symmetric linear QAT of one
- * bit width maps to the trainer's fake quantization; what the trainer cannot
- * do while training (codebook / hashed shared values, ternary, binary and
- * asymmetric grids) is projected back after it (`projectOntoRequest`).
+ * SGD with momentum 0.9 like the CPU fine-tuner (or the request's optimizer);
+ * symmetric linear QAT of one bit width maps to the trainer's fake
+ * quantization, and trainer-extras.ts adds what the trainer also executes
+ * itself (shared codebook / hashed values, ternary and binary QAT); what is
+ * left (asymmetric grids, mixed QAT modes) is projected back after training
+ * (`projectOntoRequest`).
  */
 import type { Gpu } from '../gpu/device.ts';
 import type { EpochReport, ImageSet, TrainOptions, TrainProgress } from '../gpu/trainer.ts';
 import { trainModel } from '../gpu/trainer.ts';
 import type { FineTuner, FineTuneRequest } from './pipeline.ts';
 import { projectOntoRequest } from './pipeline.ts';
+import { trainerExtrasFor } from './trainer-extras.ts';
 
 /** What a front end can follow and stop while the trainer runs. */
 export interface GpuFineTunerHooks {
@@ -28,7 +31,7 @@ export interface GpuFineTunerHooks {
   onEpoch?: (r: EpochReport, req: FineTuneRequest) => void;
 }
 
-/** The trainer options a fine-tuning request maps to (exported for tests and the worker's progress totals). */
+/** The base trainer options of a fine-tuning request (masks, distillation, symmetric linear QAT); `gpuFineTuner` adds trainerExtrasFor's. */
 export function trainOptionsFor(req: FineTuneRequest): TrainOptions {
   const opts: TrainOptions = {
     epochs: req.epochs,
@@ -59,6 +62,7 @@ export function gpuFineTuner(gpu: Gpu, train: ImageSet, hooks: GpuFineTunerHooks
   return async (model, req) => {
     const opts: TrainOptions = {
       ...trainOptionsFor(req),
+      ...trainerExtrasFor(req),
       onEpoch: (r) => {
         h.log?.(`  epoch ${r.epoch}: loss ${r.trainLoss.toFixed(4)}, ${Math.round(r.imagesPerSecond)} images/s (GPU)`);
         h.onEpoch?.(r, req);

@@ -27,14 +27,11 @@ import { argmax } from '../../cpu/loss.ts';
 import { sizeBreakdown } from '../../compress/breakdown.ts';
 import { cpuFineTuner, evaluateCpu } from '../../compress/cpu-trainer.ts';
 import { STEPS, parsePipeline, runPipeline } from '../../compress/pipeline.ts';
-import { trainOptionsFor } from '../../compress/gpu-finetuner.ts';
-import { trainerExtrasFor } from '../../compress/trainer-extras.ts';
-import type { FineTuner } from '../../compress/pipeline.ts';
-import { projectOntoRequest } from '../../compress/pipeline.ts';
+import { gpuFineTuner } from '../../compress/gpu-finetuner.ts';
 import type { Gpu } from '../../gpu/device.ts';
 import { createInt8Executor } from '../../gpu/executor-i8.ts';
 import { describeAdapter } from '../../gpu/device.ts';
-import { evaluateModel, trainModel } from '../../gpu/trainer.ts';
+import { evaluateModel } from '../../gpu/trainer.ts';
 import { acquireBackend } from './gpu-options.ts';
 import { sparsityOf } from '../../compress/prune.ts';
 import { formatBytes, formatTable } from '../table.ts';
@@ -51,22 +48,6 @@ export function evaluateInt8(model: Int8Model, test: Dataset, limit = test.count
     for (let i = 0; i < n; i++) if (pred[i] !== test.labels[start + i]) errors++;
   }
   return { accuracy: (count - errors) / count, errors, count };
-}
-
-/**
- * The shared GPU fine-tuner's options (gpu-finetuner.ts) plus what the
- * trainer now executes itself (trainer-extras.ts: optimizer, shared-value
- * training, ternary/binary QAT); the rest is projected after training.
- */
-function cliFineTuner(gpu: Gpu, train: Dataset, log: (s: string) => void): FineTuner {
-  return async (model, req) => {
-    const r = await trainModel(gpu, model, train, null, {
-      ...trainOptionsFor(req),
-      ...trainerExtrasFor(req),
-      onEpoch: (e) => log(`  epoch ${e.epoch}: loss ${e.trainLoss.toFixed(4)}, ${Math.round(e.imagesPerSecond)} images/s (GPU)`),
-    });
-    return projectOntoRequest(r.model, req);
-  };
 }
 
 /** Accuracy of the integer-only model through the int8 GPU path (executor-i8: integer kernels, argmax read back). */
@@ -135,7 +116,7 @@ export const compressCommand: Command = {
     if (baseline) log(`baseline: accuracy ${(baseline.accuracy * 100).toFixed(2)}% (${baseline.errors} errors of ${baseline.count}), ${baseline.bytes.toLocaleString('en-US')} bytes`);
     const t0 = performance.now();
     const result = await runPipeline(model, steps, {
-      fineTuner: train ? (gpu ? cliFineTuner(gpu, train, log) : cpuFineTuner(train, log)) : undefined,
+      fineTuner: train ? (gpu ? gpuFineTuner(gpu, train, log) : cpuFineTuner(train, log)) : undefined,
       loadModel: async (path) => parseModel(await readFile(path), path),
       calibration: train ? { images: toFloatBatch(train, 0, calibrationCount), batch: calibrationCount } : undefined,
       log,
