@@ -121,3 +121,40 @@ test('train a model from scratch in the worker: progress per batch, test accurac
   await expect(made).not.toContainText('untrained');
   await expect(made).toContainText('user');
 });
+
+test('distillation: without a teacher a clear error and nothing stored; with a stored variant as teacher a result row', async ({ page }) => {
+  test.setTimeout(480_000);
+  await openLab(page);
+  await go(page, 'models');
+  const before = await page.getByTestId('model-row').count();
+  await go(page, 'compress');
+  await pickLenet300(page);
+  await addPass(page, 'prune');
+  await addPass(page, 'distill');
+  await setOption(page, 0, 'sparsity', '0.8');
+  await setOption(page, 1, 'limit', '256');
+  await page.getByTestId('limit-select').selectOption('1000');
+
+  // No teacher chosen: refused before any work, naming the step.
+  await page.getByTestId('run-pipeline').click();
+  await expect(page.getByTestId('compress-error')).toContainText('step 2 (Knowledge distillation): choose a teacher among the stored variants');
+  await go(page, 'models');
+  await expect(page.getByTestId('model-row')).toHaveCount(before);
+
+  // The teacher: the bundled (unpruned) LeNet-300-100, picked from the stored variants.
+  await go(page, 'compress');
+  await expect(page.getByTestId('step')).toHaveCount(2);
+  const teacher = page.getByTestId('step').nth(1).getByLabel('teacher', { exact: true });
+  const options = await teacher.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+  await teacher.selectOption(options.find((v) => v.startsWith('bundled:') && v.includes('300'))!);
+  await page.getByTestId('run-pipeline').click();
+  await expect(page.getByTestId('compress-done')).toContainText('Accuracy', { timeout: 420_000 });
+  await shot(page, 'distill-done');
+  await go(page, 'compare');
+  const row = page.getByTestId('result-row').filter({ hasText: 'prune+distill' });
+  await expect(row).toHaveCount(1);
+  const accuracy = await row.locator('td').nth(2).innerText();
+  expect(Number.parseFloat(accuracy), `accuracy cell '${accuracy}'`).toBeGreaterThan(90);
+  await go(page, 'models');
+  await expect(page.getByTestId('model-row').filter({ hasText: 'prune+distill' })).toContainText('Knowledge distillation');
+});

@@ -1,9 +1,10 @@
 import { LitElement, css, html, nothing } from 'lit';
-import { customElement, state } from 'lit/decorators.js';
+import { customElement } from 'lit/decorators.js';
 import { lab } from '../lab-client.ts';
 import { TaskController } from '../controllers/task.ts';
 import { JobController } from '../controllers/job.ts';
 import { LabStateController } from '../controllers/lab-state.ts';
+import { PipelineController } from '../controllers/pipeline.ts';
 import { sharedStyles } from './shared-styles.ts';
 import { jobView } from './job-view.ts';
 import { bytes, pct, times } from '../format.ts';
@@ -27,51 +28,33 @@ export class CompressScreen extends LitElement {
   #passes = new TaskController<PassInfo[]>(this, () => lab().passes());
   #compress = new JobController<ModelSummary>(this);
   #measure = new JobController<ResultRecord>(this);
-  @state() private steps: PipelineStep[] = [];
-  @state() private addId = '';
-  @state() private name = '';
-  @state() private measureAfter = true;
-  @state() private limit = 10000;
-  @state() private sourceId: string | undefined;
+  #pipeline = new PipelineController(this);
 
   #pass(id: string): PassInfo | undefined {
     return this.#passes.value?.find((p) => p.id === id);
   }
 
   #add(): void {
-    const id = this.addId || this.#passes.value?.[0]?.id;
+    const id = this.#pipeline.draft.addId || this.#passes.value?.[0]?.id;
     const p = id ? this.#pass(id) : undefined;
-    if (!p) return;
-    this.steps = [...this.steps, { pass: p.id, options: { ...p.defaults } }];
-  }
-
-  #remove(i: number): void {
-    this.steps = this.steps.filter((_, k) => k !== i);
-  }
-
-  #move(i: number, d: -1 | 1): void {
-    const j = i + d;
-    if (j < 0 || j >= this.steps.length) return;
-    const s = this.steps.slice();
-    [s[i], s[j]] = [s[j], s[i]];
-    this.steps = s;
+    if (p) this.#pipeline.add(p);
   }
 
   #set(i: number, f: OptionField, e: Event): void {
     const el = e.target as HTMLInputElement | HTMLSelectElement;
-    const v = f.kind === 'number' ? Number(el.value) : f.kind === 'boolean' ? (el as HTMLInputElement).checked : el.value;
-    this.steps = this.steps.map((s, k) => (k === i ? { ...s, options: { ...s.options, [f.key]: v } } : s));
+    this.#pipeline.setOption(i, f.key, f.kind === 'number' ? Number(el.value) : f.kind === 'boolean' ? (el as HTMLInputElement).checked : el.value);
   }
 
   async #run(): Promise<void> {
-    const source = this.sourceId ?? this.#state.state.selectedId;
+    const d = this.#pipeline.draft;
+    const source = d.sourceId ?? this.#state.state.selectedId;
     if (!source) return;
-    const steps = this.steps;
-    const made = await this.#compress.run((p, id) => lab().compress(source, steps, this.name, p, id));
+    const { steps, name, measureAfter, limit } = d;
+    const made = await this.#compress.run((p, id) => lab().compress(source, steps, name, p, id));
     if (!made) return;
     await this.#state.state.refreshModels();
-    if (this.measureAfter) {
-      const r = await this.#measure.run((p, id) => lab().evaluate(made.id, { limit: this.limit }, p, id));
+    if (measureAfter) {
+      const r = await this.#measure.run((p, id) => lab().evaluate(made.id, { limit }, p, id));
       if (r) await this.#state.state.refreshResults();
     }
   }
@@ -102,32 +85,33 @@ export class CompressScreen extends LitElement {
   override render() {
     const s = this.#state.state;
     const passes = this.#passes.value ?? [];
-    const source = this.sourceId ?? s.selectedId;
+    const d = this.#pipeline.draft;
+    const source = d.sourceId ?? s.selectedId;
     const busy = this.#compress.running || this.#measure.running;
     const made = this.#compress.value;
     const result = this.#measure.value;
     return html`
       <div class="row">
         <label for="source">Start from</label>
-        <select id="source" data-testid="source-select" @change=${(e: Event) => (this.sourceId = (e.target as HTMLSelectElement).value)}>
+        <select id="source" data-testid="source-select" @change=${(e: Event) => this.#pipeline.set({ sourceId: (e.target as HTMLSelectElement).value })}>
           ${s.models.map((m) => html`<option value=${m.id} ?selected=${m.id === source}>${m.name} (${m.runtime}, ${bytes(m.bytes)})</option>`)}
         </select>
       </div>
       <h3 id="pipeline-h">Pipeline</h3>
-      ${this.steps.length === 0 ? html`<p class="muted">Empty: add passes below. They run in order.</p>` : ''}
-      ${this.steps.some((st) => this.#pass(st.pass)?.trains)
+      ${d.steps.length === 0 ? html`<p class="muted">Empty: add passes below. They run in order.</p>` : ''}
+      ${d.steps.some((st) => this.#pass(st.pass)?.trains)
         ? html`<p class="note" data-testid="training-note">Training steps run on this GPU over the training split (60,000 images unless <em>limit</em> says fewer); on a software adapter that takes a while. Cancel stops after the current batch group and stores nothing.</p>`
         : ''}
       <ol class="steps" aria-labelledby="pipeline-h" data-testid="pipeline">
-        ${this.steps.map((step, i) => {
+        ${d.steps.map((step, i) => {
           const p = this.#pass(step.pass);
           return html`<li data-testid="step">
             <div class="row" style="justify-content:space-between">
               <strong>${p?.label ?? step.pass}</strong>
               <span class="row" style="margin:0">
-                <button class="secondary" aria-label="Move ${p?.label} up" ?disabled=${i === 0} @click=${() => this.#move(i, -1)}>↑</button>
-                <button class="secondary" aria-label="Move ${p?.label} down" ?disabled=${i === this.steps.length - 1} @click=${() => this.#move(i, 1)}>↓</button>
-                <button class="danger" aria-label="Remove ${p?.label}" @click=${() => this.#remove(i)}>Remove</button>
+                <button class="secondary" aria-label="Move ${p?.label} up" ?disabled=${i === 0} @click=${() => this.#pipeline.move(i, -1)}>↑</button>
+                <button class="secondary" aria-label="Move ${p?.label} down" ?disabled=${i === d.steps.length - 1} @click=${() => this.#pipeline.move(i, 1)}>↓</button>
+                <button class="danger" aria-label="Remove ${p?.label}" @click=${() => this.#pipeline.remove(i)}>Remove</button>
               </span>
             </div>
             ${p ? html`<p class="muted">${p.description}</p><div class="fields">${p.fields.map((f) => this.#field(i, step, f))}</div>` : ''}
@@ -136,29 +120,29 @@ export class CompressScreen extends LitElement {
       </ol>
       <div class="row">
         <label for="add-pass">Pass</label>
-        <select id="add-pass" data-testid="add-pass-select" @change=${(e: Event) => (this.addId = (e.target as HTMLSelectElement).value)}>
+        <select id="add-pass" data-testid="add-pass-select" @change=${(e: Event) => this.#pipeline.set({ addId: (e.target as HTMLSelectElement).value })}>
           <optgroup label="Compression">
-            ${passes.filter((p) => !p.trains).map((p) => html`<option value=${p.id} ?selected=${p.id === this.addId}>${p.label}</option>`)}
+            ${passes.filter((p) => !p.trains).map((p) => html`<option value=${p.id} ?selected=${p.id === d.addId}>${p.label}</option>`)}
           </optgroup>
           <optgroup label="Training (on this GPU)">
-            ${passes.filter((p) => p.trains).map((p) => html`<option value=${p.id} ?selected=${p.id === this.addId}>${p.label}</option>`)}
+            ${passes.filter((p) => p.trains).map((p) => html`<option value=${p.id} ?selected=${p.id === d.addId}>${p.label}</option>`)}
           </optgroup>
         </select>
         <button class="secondary" data-testid="add-pass" @click=${this.#add}>Add pass</button>
       </div>
       <div class="row">
         <label for="vname">Name of the new variant</label>
-        <input id="vname" type="text" placeholder="(automatic)" .value=${this.name} @input=${(e: Event) => (this.name = (e.target as HTMLInputElement).value)} />
+        <input id="vname" type="text" placeholder="(automatic)" .value=${d.name} @input=${(e: Event) => this.#pipeline.set({ name: (e.target as HTMLInputElement).value })} />
       </div>
       <div class="row">
-        <input id="measure-after" type="checkbox" .checked=${this.measureAfter} @change=${(e: Event) => (this.measureAfter = (e.target as HTMLInputElement).checked)} />
+        <input id="measure-after" type="checkbox" .checked=${d.measureAfter} @change=${(e: Event) => this.#pipeline.set({ measureAfter: (e.target as HTMLInputElement).checked })} />
         <label for="measure-after">Measure it afterwards on</label>
-        <select id="limit" aria-label="Test images to measure on" data-testid="limit-select" @change=${(e: Event) => (this.limit = Number((e.target as HTMLSelectElement).value))}>
-          ${[1000, 10000].map((n) => html`<option value=${n} ?selected=${n === this.limit}>${n.toLocaleString('en-US')} test images</option>`)}
+        <select id="limit" aria-label="Test images to measure on" data-testid="limit-select" @change=${(e: Event) => this.#pipeline.set({ limit: Number((e.target as HTMLSelectElement).value) })}>
+          ${[1000, 10000].map((n) => html`<option value=${n} ?selected=${n === d.limit}>${n.toLocaleString('en-US')} test images</option>`)}
         </select>
       </div>
       <div class="row">
-        <button data-testid="run-pipeline" ?disabled=${busy || !this.steps.length || !source} @click=${this.#run}>Run pipeline</button>
+        <button data-testid="run-pipeline" ?disabled=${busy || !d.steps.length || !source} @click=${this.#run}>Run pipeline</button>
       </div>
       ${jobView(this.#compress, 'compress', 'Compression')} ${jobView(this.#measure, 'measure', 'Measurement')}
       ${made && !this.#compress.running
