@@ -11,8 +11,21 @@
  *   --models a,b  --batch 64,256,1024  --precision fp32,int8
  *   --peers tfjs-webgpu,ort-webgpu,ort-wasm|none  --runs N  --images N  --budget ms  --min-runs N
  *   --no-cpu  --no-roofline    skip the CPU reference / the device roofline
+ *   --latency-budget ms        peers' and CPU's batch-1 time (≥ 30 runs; fewer than --runs is marked *)
+ *   --max-call ms              skip a peer's/CPU's throughput batch whose one call is estimated above this
+ *   --agreement-budget ms      time per runtime for the top-1 agreement check (lab reference: 2×)
+ *   --train-images N           images per GPU training epoch (2 epochs: warm-up, timed)
+ *   --train-cpu-budget ms      time for the CPU reference's training steps
+ *   --no-train                 skip training throughput
+ *   --time-limit min           whole run's wall-clock limit (default 25; 0 = none). Node gets 45 % of it
+ *                              when both run, Chromium the rest; past its share an environment skips
+ *                              what it has not started (peers, agreement, training, further models) and
+ *                              reports it as skipped
  *   --no-build                 reuse the last bench build (bench-results/site)
  *   --out file                 JSON path (default bench-results/latest.json)
+ *
+ * Node runs tfjs-webgpu (on a second Dawn instance) only when --peers names it:
+ * it is far slower there than in Chromium, and Chromium runs it anyway.
  */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
@@ -33,7 +46,20 @@ const SITE = join(ROOT, 'bench-results', 'site');
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
-  options: { ...BENCH_FLAGS, env: { type: 'string' }, 'no-build': { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  options: {
+    ...BENCH_FLAGS,
+    env: { type: 'string' },
+    'no-build': { type: 'boolean' },
+    out: { type: 'string' },
+    'latency-budget': { type: 'string' },
+    'max-call': { type: 'string' },
+    'agreement-budget': { type: 'string' },
+    'train-images': { type: 'string' },
+    'train-cpu-budget': { type: 'string' },
+    'no-train': { type: 'boolean' },
+    'time-limit': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
   allowPositionals: false,
   strict: true,
 });
@@ -45,6 +71,37 @@ if (values.help) {
 const envs = (values.env ?? 'both') === 'both' ? ['node', 'chromium'] : [values.env!];
 for (const e of envs) if (e !== 'node' && e !== 'chromium') throw new Error(`--env must be node, chromium or both; got '${e}'`);
 const options: BenchOptions = optionsFromFlags(values as Record<string, string | boolean | undefined>);
+function intFlag(name: keyof typeof values, set: (n: number) => void): void {
+  const v = values[name];
+  if (v === undefined) return;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`--${String(name)} must be a positive integer, got '${String(v)}'`);
+    process.exit(2);
+  }
+  set(n);
+}
+intFlag('latency-budget', (n) => (options.latencyBudgetMs = n));
+intFlag('max-call', (n) => (options.maxCallMs = n));
+intFlag('agreement-budget', (n) => (options.agreementBudgetMs = n));
+intFlag('train-images', (n) => (options.trainImages = n));
+intFlag('train-cpu-budget', (n) => (options.trainCpuBudgetMs = n));
+if (values['no-train']) options.training = false;
+const RUN_START = Date.now();
+const timeLimitMin = values['time-limit'] === undefined ? 25 : Number(values['time-limit']);
+if (!(timeLimitMin >= 0)) {
+  console.error(`--time-limit must be minutes ≥ 0, got '${values['time-limit']}'`);
+  process.exit(2);
+}
+/** This environment's deadline: Node's share of the limit when Chromium follows, else the whole limit. */
+function deadlineFor(env: string): number | null {
+  if (!timeLimitMin) return null;
+  const end = RUN_START + timeLimitMin * 60_000;
+  // The Chromium half also builds the site (~1 min) before it starts measuring.
+  return env === 'node' && envs.includes('chromium') ? RUN_START + 0.45 * timeLimitMin * 60_000 : end - 30_000;
+}
+/** Node's options: TF.js on Dawn only on request (it is the slow half of a run, and Chromium has it). */
+const nodeOptions: BenchOptions = values.peers === undefined ? { ...options, peers: options.peers.filter((p) => p !== 'tfjs-webgpu') } : options;
 const out = resolve(values.out ?? join(ROOT, 'bench-results', 'latest.json'));
 const log = (s: string) => console.error(s);
 
@@ -54,11 +111,17 @@ function loadNote(when: string): string {
   return `machine load average ${when}: ${a.toFixed(1)} / ${b.toFixed(1)} / ${c.toFixed(1)} (1/5/15 min) on ${cpus().length} logical CPUs — a shared machine; other jobs compete for the CPU that SwiftShader runs on`;
 }
 
+function limitNote(env: string): string {
+  const d = deadlineFor(env);
+  return d === null ? 'no time limit (--time-limit 0)' : `time limit: whole run ${timeLimitMin} min; this environment's deadline ${new Date(d).toISOString()}`;
+}
+
 async function nodeRun(): Promise<BenchRun> {
   log('== Node (Dawn) ==');
   const before = loadNote('at the start');
-  const run = await runNodeBench(options, { log });
-  run.notes.push(before, loadNote('at the end'));
+  const run = await runNodeBench({ ...nodeOptions, deadline: deadlineFor('node') }, { log });
+  run.notes.push(before, loadNote('at the end'), limitNote('node'));
+  if (nodeOptions !== options) run.notes.push('tfjs-webgpu not run in Node by default (pass --peers to include it); the chromium run has it');
   return run;
 }
 
@@ -136,8 +199,8 @@ async function chromiumRun(): Promise<BenchRun> {
     await page.goto(`${origin}/bench.html`);
     await page.waitForFunction(() => window.benchReady === true, undefined, { timeout: 60_000 });
     const before = loadNote('at the start');
-    const run = await page.evaluate((o) => window.runBench(o), options);
-    run.notes.push(before, loadNote('at the end'));
+    const run = await page.evaluate((o) => window.runBench(o), { ...options, deadline: deadlineFor('chromium') });
+    run.notes.push(before, loadNote('at the end'), limitNote('chromium'));
     run.notes.push(outside.length ? `BLOCKED outside requests: ${outside.join(', ')}` : 'no outside requests (every request was to the local origin)');
     return run;
   } finally {

@@ -115,7 +115,8 @@ window.runBench = async (options: BenchOptions): Promise<BenchRun> => {
   const gpu = await acquireGpu();
   log(`adapter: ${gpu.report.description || gpu.report.vendor}`);
   const test: Dataset = await fetchDataset('mnist', 'test', `${base}data/`);
-  const train = options.precisions.includes('int8') ? await fetchDataset('mnist', 'train', `${base}data/`).catch(() => null) : null;
+  // The training split feeds int8 calibration and the training-throughput steps.
+  const train = options.precisions.includes('int8') || options.training ? await fetchDataset('mnist', 'train', `${base}data/`).catch(() => null) : null;
   const load = rooflineModules['../src/gpu/roofline.ts'];
   let mod: RooflineModule | null = null;
   let why: string | undefined;

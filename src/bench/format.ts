@@ -3,7 +3,7 @@
  * the same in the terminal, in the bench page and in docs/benchmark.md
  * (Markdown variant). Pure string building, no Node or DOM APIs.
  */
-import type { BenchRun, BenchResult, Runtime } from './schema.ts';
+import type { BenchRun, BenchResult, Runtime, TargetCheck } from './schema.ts';
 import { RUNTIMES, fmt } from './schema.ts';
 
 /** A text table: right-aligned numeric-looking cells, left-aligned text; or a Markdown table. */
@@ -13,7 +13,7 @@ export function table(header: string[], rows: string[][], markdown = false): str
     return [`| ${header.map(esc).join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[-+]?[\d,.]+( ?[%×x])?$|^—$/.test(r[i] ?? '')));
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[-+]?[\d,.]+\*?( ?[%×x])?$|^—$|^skipped$/.test(r[i] ?? '')));
   const line = (r: string[]) => r.map((c, i) => (numeric[i] ? (c ?? '').padStart(widths[i]) : (c ?? '').padEnd(widths[i]))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
@@ -37,7 +37,7 @@ function sortResults(results: readonly BenchResult[]): BenchResult[] {
 export function resultsTable(run: BenchRun, markdown = false): string {
   const batches = run.options.batches;
   const top = Math.max(...batches);
-  const header = ['model', 'prec', 'runtime', 'b1 p50 ms', 'b1 p90 ms', 'b1 img/s', ...batches.map((b) => `b${b} img/s`), `lab÷this @${top}`];
+  const header = ['model', 'prec', 'runtime', 'b1 p50 ms', 'b1 p90 ms', 'b1 runs', 'b1 img/s', ...batches.map((b) => `b${b} img/s`), `lab÷this @${top}`];
   const groups = new Map<string, BenchResult[]>();
   for (const r of sortResults(run.results)) {
     const k = `${r.model}|${r.precision}|${r.runtime}`;
@@ -50,19 +50,22 @@ export function resultsTable(run: BenchRun, markdown = false): string {
     const one = at(1);
     if (rs.every((r) => r.status !== 'ok')) {
       const why = (rs.find((r) => r.note)?.note ?? rs[0].status).slice(0, 60);
-      rows.push([first.model, first.precision, first.runtime, first.status === 'not-available' ? 'not available yet' : 'error', why, '', ...batches.map(() => ''), '']);
+      rows.push([first.model, first.precision, first.runtime, first.status === 'not-available' ? 'not available yet' : first.status, why, '', '', ...batches.map(() => ''), '']);
       continue;
     }
-    const lab = run.ratios.find((q) => q.model === first.model && q.batch === top && q.peer === first.runtime && q.precision === 'fp32');
+    // lab÷this at the largest batch both measured (the top batch may be skipped for a slow peer).
+    const labRatio = [...batches].reverse().map((b) => run.ratios.find((q) => q.model === first.model && q.batch === b && q.peer === first.runtime && q.precision === 'fp32')).find(Boolean);
+    const cell = (r: BenchResult | undefined): string => (r?.status === 'skipped' ? 'skipped' : fmt(r?.imagesPerSecond));
     rows.push([
       first.model,
       first.precision,
       first.runtime,
       fmt(one?.latencyP50Ms),
       fmt(one?.latencyP90Ms),
+      one ? `${one.runs}${one.sampled ? '*' : ''}` : '—',
       fmt(one?.imagesPerSecond),
-      ...batches.map((b) => fmt(at(b)?.imagesPerSecond)),
-      first.runtime === 'lab' ? '' : ratio(lab?.throughputRatio),
+      ...batches.map((b) => cell(at(b))),
+      first.runtime === 'lab' ? '' : labRatio ? `${ratio(labRatio.throughputRatio)}${labRatio.batch !== top ? ` @${labRatio.batch}` : ''}` : '—',
     ]);
   }
   return table(header, rows, markdown);
@@ -109,10 +112,10 @@ export function layersTable(run: BenchRun, markdown = false): string {
 export function agreementTable(run: BenchRun, markdown = false): string {
   const rows: string[][] = [];
   for (const m of run.models) {
-    rows.push([m.model, 'lab fp32', '', '', pct(m.labAccuracy), `${m.weights} (${m.weightSource})`]);
-    for (const a of m.agreement) rows.push([m.model, a.runtime, `${a.agree}/${a.images}`, pct(a.fraction), pct(a.accuracy), '']);
+    rows.push([m.model, 'lab fp32', m.labAccuracyImages !== undefined ? `(${m.labAccuracyImages} images)` : '', '', pct(m.labAccuracy), `${m.weights} (${m.weightSource})`]);
+    for (const a of m.agreement) rows.push([m.model, a.runtime, `${a.agree}/${a.images}${a.images < a.requested ? '*' : ''}`, pct(a.fraction), pct(a.accuracy), a.images < a.requested ? `sampled: time budget (asked ${a.requested})` : '']);
   }
-  return table(['model', 'runtime', 'agree', 'agreement', 'accuracy', 'weights'], rows, markdown);
+  return table(['model', 'runtime', 'agree', 'agreement', 'accuracy', 'weights / note'], rows, markdown);
 }
 
 /** The article's relations on the measured numbers. */
@@ -121,14 +124,42 @@ export function relationsTable(run: BenchRun, markdown = false): string {
   return table(['runtime', 'model', 'prec', 'batch', 'relation', 'predicted', 'measured', 'dev.', ''], rows, markdown);
 }
 
-/** Each target with its measured value and PASS/MISS/N/A. */
+function targetValue(t: TargetCheck, x: number): string {
+  if (t.unit === '%') return pct(x);
+  if (t.unit === 'min') return `${fmt(x)} min`;
+  return ratio(x);
+}
+
+/** Each target with its measured value and PASS/MISS/N/A (a star when its measurement was sampled). */
 export function targetsTable(run: BenchRun, markdown = false): string {
-  const rows = run.targets.map((t) => {
-    const v = t.measured === null ? '—' : t.threshold < 1 && t.name.includes('%') ? pct(t.measured) : ratio(t.measured);
-    const thr = t.threshold < 1 && t.name.includes('%') ? pct(t.threshold) : `${t.threshold}×`;
-    return [t.status, t.name, v, `${t.comparison} ${thr}`, t.detail];
-  });
+  const rows = run.targets.map((t) => [
+    `${t.status}${t.sampled && t.status !== 'N/A' ? '*' : ''}`,
+    t.name,
+    t.measured === null ? '—' : targetValue(t, t.measured),
+    `${t.comparison} ${t.unit === '%' ? pct(t.threshold) : t.unit === 'min' ? `${t.threshold} min` : `${t.threshold}×`}`,
+    t.sampled ? `${t.detail} [* ${t.sampled}]` : t.detail,
+  ]);
   return table(['status', 'target', 'measured', 'needs', 'detail'], rows, markdown);
+}
+
+/** Training throughput: GPU trainer and CPU reference per model, and the GPU÷CPU speedup. */
+export function trainingTable(run: BenchRun, markdown = false): string {
+  const rows: string[][] = [];
+  for (const t of run.training) {
+    const cpu = run.training.find((c) => c.runtime === 'cpu-reference' && c.model === t.model && c.status === 'ok');
+    rows.push([
+      t.model,
+      t.runtime === 'lab' ? 'lab (GPU trainer)' : 'cpu-reference',
+      `${t.batch}`,
+      t.status === 'ok' ? fmt(t.imagesPerSecond) : t.status,
+      t.status === 'ok' ? `${t.images}` : '',
+      t.imagesPerSecond ? `${fmt(60_000 / t.imagesPerSecond / 60)} min` : '—',
+      t.runtime === 'lab' && cpu?.imagesPerSecond && t.imagesPerSecond ? ratio(t.imagesPerSecond / cpu.imagesPerSecond) : '',
+      t.setupMs ? fmt(t.setupMs) : '',
+      t.status === 'ok' ? '' : (t.note ?? '').slice(0, 80),
+    ]);
+  }
+  return table(['model', 'trainer', 'batch', 'train img/s', 'timed images', '60k-image epoch', 'GPU÷CPU', 'set-up ms', 'note'], rows, markdown);
 }
 
 /** The whole readable report of one environment's run. */
@@ -153,12 +184,15 @@ export function formatRun(run: BenchRun, markdown = false): string {
     layersTable(run, markdown),
     h('top-1 agreement with the lab fp32 engine'),
     agreementTable(run, markdown),
+    h('training throughput (forward + backward + Adam update, batch 64)'),
+    trainingTable(run, markdown),
     h("the article's relations on measured numbers"),
     relationsTable(run, markdown),
     h('targets'),
     targetsTable(run, markdown),
   ];
   const notes = [...run.roofline.notes, ...run.notes];
+  if (run.results.some((r) => r.sampled) || run.targets.some((t) => t.sampled)) notes.unshift('* = sampled to fit the time budgets: fewer batch-1 runs or agreement images than asked, or a peer compared at a smaller batch (see each row)');
   if (notes.length) parts.push(h('notes'), notes.map((n) => `- ${n}`).join('\n'));
   return parts.join('\n');
 }

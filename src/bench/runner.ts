@@ -26,9 +26,10 @@ import { toFloatBatch } from '../data/dataset.ts';
 import { accountModel } from '../model/accounting.ts';
 import { parseModel } from '../model/format.ts';
 import type { Model } from '../model/model.ts';
-import type { Agreement, BenchOptions, BenchResult, BenchRun, Environment, LayerTime, LoadBreakdown, ModelReport, Precision, Roofline, Runtime } from './schema.ts';
+import type { Agreement, BenchOptions, BenchResult, BenchRun, Environment, LayerTime, ModelReport, Precision, Roofline, Runtime, TrainingResult } from './schema.ts';
 import { finalizeRun } from './schema.ts';
 import { agreement, argmaxRows, imagesPerSecond, runsForBudget, summarize } from './stats.ts';
+import { measureCpuTraining, measureGpuTraining } from './training.ts';
 
 /** A peer (or the CPU reference) behind one call shape: float NHWC in, logits out. */
 export interface PeerRunner {
@@ -89,8 +90,12 @@ const CLASSES = 10;
 const LATENCY_IMAGES = 64;
 /** Per-layer timestamp runs per batch (median taken). */
 const LAYER_RUNS = 15;
-/** Largest batch per call when predicting the agreement set. */
-const AGREEMENT_BATCH = 1000;
+/** Batch per call when predicting the agreement set (a batch every runtime has already run in a full run). */
+const AGREEMENT_BATCH = 256;
+/** …and for a runtime so slow that one such call would overrun the agreement budget. */
+const AGREEMENT_BATCH_SLOW = 64;
+/** Batch-1 runs a peer or the CPU reference gets at least, whatever the latency budget. */
+const MIN_PEER_LATENCY_RUNS = 30;
 
 interface Timed {
   p50: number;
@@ -115,12 +120,15 @@ async function timeCalls(call: (i: number) => Promise<unknown>, batch: number, w
   return { p50: s.p50, p90: s.p90, mean: s.mean, ips: imagesPerSecond(batch * runs, total), runs };
 }
 
-/** One warm-up call tells how long a call takes; the budget then sets the number of timed runs. */
-async function timeWithBudget(call: (i: number) => Promise<unknown>, batch: number, options: BenchOptions): Promise<Timed> {
+/**
+ * One warm-up call tells how long a call takes; the budget then sets the
+ * number of timed runs (at least `minRuns`).
+ */
+async function timeWithBudget(call: (i: number) => Promise<unknown>, batch: number, options: BenchOptions, minRuns = options.minThroughputRuns): Promise<Timed> {
   const t0 = performance.now();
   await call(0);
   const estimate = performance.now() - t0;
-  const runs = runsForBudget(estimate, options.throughputBudgetMs, options.minThroughputRuns, 200);
+  const runs = runsForBudget(estimate, options.throughputBudgetMs, minRuns, 200);
   return timeCalls(call, batch, 0, runs);
 }
 
@@ -164,16 +172,29 @@ function row(env: Environment, runtime: Runtime, model: string, precision: Preci
   };
 }
 
-/** Predict `images` test images in slices with `predict` (which returns class indices). */
-async function predictAll(images: number, test: Dataset, predict: (x: Float32Array, n: number) => Promise<ArrayLike<number>>): Promise<Int32Array> {
+/**
+ * Predict the first `images` test images in slices of `chunk` with `predict`
+ * (class indices out), stopping after the slice that passes `budgetMs`: the
+ * result may be shorter than `images` — its length is what was compared.
+ */
+async function predictAll(
+  images: number,
+  test: Dataset,
+  predict: (x: Float32Array, n: number) => Promise<ArrayLike<number>>,
+  budgetMs = Infinity,
+  chunk = AGREEMENT_BATCH,
+): Promise<Int32Array> {
   const out = new Int32Array(images);
-  const buf = new Float32Array(AGREEMENT_BATCH * test.rows * test.cols);
-  for (let s = 0; s < images; s += AGREEMENT_BATCH) {
-    const n = Math.min(AGREEMENT_BATCH, images - s);
-    const x = toFloatBatch(test, s, n, buf);
-    out.set(Array.from(await predict(x, n)), s);
+  const buf = new Float32Array(chunk * test.rows * test.cols);
+  const t0 = performance.now();
+  let done = 0;
+  while (done < images && (done === 0 || performance.now() - t0 < budgetMs)) {
+    const n = Math.min(chunk, images - done);
+    const x = toFloatBatch(test, done, n, buf);
+    out.set(Array.from(await predict(x, n)), done);
+    done += n;
   }
-  return out;
+  return out.subarray(0, done);
 }
 
 function accuracy(pred: Int32Array, labels: Uint8Array): number {
@@ -182,7 +203,17 @@ function accuracy(pred: Int32Array, labels: Uint8Array): number {
   return pred.length ? c / pred.length : 0;
 }
 
-/** The run of one runtime over batch 1 and the throughput batches, as result rows. */
+/**
+ * The run of one runtime over batch 1 and the throughput batches, as result
+ * rows, and its per-image time at the last batch it ran (ms, for budgeting).
+ *
+ * The lab always does `latencyRuns` batch-1 runs and every batch. A peer or
+ * the CPU reference gets `latencyBudgetMs` for its batch-1 runs (at least
+ * MIN_PEER_LATENCY_RUNS, marked `sampled` when fewer than `latencyRuns`), at
+ * least one timed call per batch after the warm-up call, and a throughput
+ * batch after the first whose estimated call (per-image time of the previous
+ * batch × batch) exceeds `maxCallMs` is skipped, with the estimate in its note.
+ */
 async function timeRuntime(
   env: BenchEnv,
   options: BenchOptions,
@@ -192,29 +223,60 @@ async function timeRuntime(
   precision: Precision,
   call: (x: Float32Array, batch: number) => Promise<unknown>,
   note?: string,
-): Promise<BenchResult[]> {
+): Promise<{ rows: BenchResult[]; perImageMs: number }> {
   const rows: BenchResult[] = [];
   const label = `${runtime} ${model} ${precision}`;
-  // The CPU reference and wasm at batch 1 are slow on big nets: keep their batch-1 runs inside the budget too.
-  const latency =
-    runtime === 'lab' || runtime === 'tfjs-webgpu' || runtime === 'ort-webgpu'
-      ? await timeCalls((i) => call(inputs.one(i), 1), 1, options.warmup, options.latencyRuns)
-      : await (async () => {
-          const t0 = performance.now();
-          for (let i = 0; i < Math.min(3, options.warmup); i++) await call(inputs.one(i), 1);
-          const est = (performance.now() - t0) / Math.max(1, Math.min(3, options.warmup));
-          const runs = runsForBudget(est, Math.max(options.throughputBudgetMs, 1), Math.min(options.latencyRuns, 30), options.latencyRuns);
-          return timeCalls((i) => call(inputs.one(i), 1), 1, 0, runs);
-        })();
-  rows.push(row(env.environment, runtime, model, precision, 1, latency, 'ok', note));
+  const isLab = runtime === 'lab';
+  let latency: Timed;
+  let sampled: string | undefined;
+  if (isLab) latency = await timeCalls((i) => call(inputs.one(i), 1), 1, options.warmup, options.latencyRuns);
+  else {
+    const warm = Math.max(1, Math.min(3, options.warmup));
+    let last = 0;
+    for (let i = 0; i < warm; i++) {
+      const t0 = performance.now();
+      await call(inputs.one(i), 1);
+      last = performance.now() - t0;
+    }
+    // The last warm-up call is the estimate: the first ones may compile.
+    const runs = runsForBudget(last, options.latencyBudgetMs, Math.min(options.latencyRuns, MIN_PEER_LATENCY_RUNS), options.latencyRuns);
+    latency = await timeCalls((i) => call(inputs.one(i), 1), 1, 0, runs);
+    if (runs < options.latencyRuns) sampled = `${runs} of ${options.latencyRuns} batch-1 runs (latency budget ${(options.latencyBudgetMs / 1000).toFixed(0)} s)`;
+  }
+  rows.push({ ...row(env.environment, runtime, model, precision, 1, latency, 'ok', note), ...(sampled ? { sampled } : {}) });
   env.log(`  ${label} batch 1: p50 ${latency.p50.toFixed(3)} ms, p90 ${latency.p90.toFixed(3)} ms, ${latency.ips.toFixed(0)} img/s (${latency.runs} runs)`);
-  for (const b of options.batches) {
+  let perImageMs = latency.mean;
+  let from = 1;
+  for (const [i, b] of options.batches.entries()) {
+    const estimate = perImageMs * b;
+    // The smallest throughput batch always runs: batch 1's per-image time overestimates a batched call several times over.
+    if (!isLab && i > 0 && estimate > options.maxCallMs) {
+      const why = `not measured: one call estimated at ${(estimate / 1000).toFixed(0)} s (batch ${from} per-image time × ${b}) > max call ${(options.maxCallMs / 1000).toFixed(0)} s`;
+      rows.push(row(env.environment, runtime, model, precision, b, null, 'skipped', why));
+      env.log(`  ${label} batch ${b}: ${why}`);
+      continue;
+    }
     const x = inputs.batch(b);
-    const t = await timeWithBudget(() => call(x, b), b, options);
+    // Peers and the CPU: one timed call after the warm-up is enough when a call is long (the lab keeps --min-runs).
+    const t = await timeWithBudget(() => call(x, b), b, options, isLab ? options.minThroughputRuns : 1);
     rows.push(row(env.environment, runtime, model, precision, b, t, 'ok', note));
     env.log(`  ${label} batch ${b}: ${t.ips.toFixed(0)} img/s, p50 ${t.p50.toFixed(2)} ms (${t.runs} runs)`);
+    perImageMs = t.mean / b;
+    from = b;
   }
-  return rows;
+  return { rows, perImageMs };
+}
+
+/** Agreement of `pred` (a prefix of the test set) with the lab fp32 reference predictions. */
+function agreementRow(runtime: Agreement['runtime'], lab: Int32Array, pred: Int32Array, labels: Uint8Array, requested: number): Agreement {
+  const n = Math.min(lab.length, pred.length);
+  const r = agreement(lab.subarray(0, n), pred.subarray(0, n));
+  return { runtime, images: n, requested, agree: r.agree, fraction: r.fraction, accuracy: accuracy(pred.subarray(0, n), labels.subarray(0, n)) };
+}
+
+/** Agreement chunk: the usual batch, or a small one when a call at it would not fit the budget. */
+function agreementChunk(perImageMs: number, budgetMs: number): number {
+  return perImageMs * AGREEMENT_BATCH > budgetMs ? AGREEMENT_BATCH_SLOW : AGREEMENT_BATCH;
 }
 
 /** Per-layer GPU time (median of LAYER_RUNS) at batch 1 and at the largest batch one call can take. */
@@ -281,6 +343,7 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
   const t0 = performance.now();
   const notes: string[] = [...(env.notes ?? [])];
   const results: BenchResult[] = [];
+  const training: TrainingResult[] = [];
   const models: ModelReport[] = [];
   const inputs = new Inputs(env.test);
   const maxBatch = Math.max(1, ...options.batches);
@@ -290,7 +353,15 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
   env.log(`[${env.environment}] roofline`);
   const roofline = await measureRoofline(env, options.roofline);
 
-  for (const name of options.models) {
+  const late = (): boolean => options.deadline != null && Date.now() > options.deadline;
+  const skippedForTime: string[] = [];
+  for (const [mi, name] of options.models.entries()) {
+    if (mi > 0 && late()) {
+      skippedForTime.push(`model ${name}`);
+      for (const precision of options.precisions) results.push(row(env.environment, 'lab', name, precision, 1, null, 'skipped', 'skipped: the run reached its time limit before this model'));
+      env.log(`[${env.environment}] ${name}: skipped (time limit)`);
+      continue;
+    }
     env.log(`[${env.environment}] ${name}`);
     let src: ModelSource;
     let model: Model;
@@ -332,14 +403,18 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
         report.load.fp32 = { parseMs, uploadMs: lt.uploadMs, pipelineMs: lt.pipelineMs, allocMs: lt.allocMs, totalMs: parseMs + createMs };
         env.log(`  lab fp32 load ${(parseMs + createMs).toFixed(0)} ms (parse ${parseMs.toFixed(1)}, upload ${lt.uploadMs.toFixed(1)}, pipelines ${lt.pipelineMs.toFixed(0)})`);
         const exr = ex;
-        results.push(...(await timeRuntime(env, options, inputs, 'lab', name, 'fp32', (x, b) => exr.run(x, b, { readback: 'logits' }), `variant ${ex.variant}, chunk ${ex.chunk}`)));
+        const timed = await timeRuntime(env, options, inputs, 'lab', name, 'fp32', (x, b) => exr.run(x, b, { readback: 'logits' }), `variant ${ex.variant}, chunk ${ex.chunk}`);
+        results.push(...timed.rows);
         // Layers at batch 1 and the smallest throughput batch: enough to see where time goes, without another minute of batch-1024 runs on a software adapter.
         const lay = await layerTimes(ex, inputs, [...new Set([1, Math.min(ex.chunk, ...options.batches)])]);
         report.layerTimingMethod = lay.method;
         report.layers = lay.layers;
-        labPred = await predictAll(agreeN, env.test, (x, n) => exr.run(x, n, { readback: 'argmax' }));
-        report.labAccuracy = accuracy(labPred, labels);
-        env.log(`  lab fp32 accuracy ${(report.labAccuracy * 100).toFixed(2)} % on ${agreeN} test images`);
+        // The reference predictions: every other runtime is compared on (a prefix of) these.
+        const a0 = performance.now();
+        labPred = await predictAll(agreeN, env.test, (x, n) => exr.run(x, n, { readback: 'argmax' }), 2 * options.agreementBudgetMs);
+        report.labAccuracy = accuracy(labPred, labels.subarray(0, labPred.length));
+        report.labAccuracyImages = labPred.length;
+        env.log(`  lab fp32 accuracy ${(report.labAccuracy * 100).toFixed(2)} % on ${labPred.length} test images (${((performance.now() - a0) / 1000).toFixed(0)} s)`);
       } catch (e) {
         env.log(`  lab fp32 failed: ${(e as Error).message}`);
         results.push(row(env.environment, 'lab', name, 'fp32', 1, null, 'error', (e as Error).message));
@@ -362,11 +437,12 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
         report.load.int8 = { parseMs, uploadMs: null, pipelineMs: null, allocMs: null, quantizeMs, totalMs: parseMs + quantizeMs + createMs };
         env.log(`  lab int8 load ${(parseMs + quantizeMs + createMs).toFixed(0)} ms (quantize ${quantizeMs.toFixed(0)} on ${cal.n} ${cal.from} images, executor ${createMs.toFixed(0)})`);
         const exr = ex;
-        results.push(
-          ...(await timeRuntime(env, options, inputs, 'lab', name, 'int8', (x, b) => exr.run(x, b, { readback: 'logits' }), `${ex.dot} dot products, calibrated (minmax) on ${cal.n} ${cal.from} images`)),
-        );
-        const pred = await predictAll(agreeN, env.test, (x, n) => exr.run(x, n, { readback: 'argmax' }));
-        if (labPred) report.agreement.push({ runtime: 'lab-int8', images: agreeN, ...agreementOf(labPred, pred), accuracy: accuracy(pred, labels) });
+        const timed = await timeRuntime(env, options, inputs, 'lab', name, 'int8', (x, b) => exr.run(x, b, { readback: 'logits' }), `${ex.dot} dot products, calibrated (minmax) on ${cal.n} ${cal.from} images`);
+        results.push(...timed.rows);
+        if (labPred) {
+          const pred = await predictAll(labPred.length, env.test, (x, n) => exr.run(x, n, { readback: 'argmax' }), options.agreementBudgetMs);
+          report.agreement.push(agreementRow('lab-int8', labPred, pred, labels, agreeN));
+        }
       } catch (e) {
         const msg = (e as Error).message;
         env.log(`  lab int8 failed: ${msg}`);
@@ -381,16 +457,31 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
     if (options.cpuReference) others.push(cpuReference());
     for (const peer of others) {
       let runner: PeerRunner | null = null;
+      if (late()) {
+        skippedForTime.push(`${name} ${peer.runtime}`);
+        results.push(row(env.environment, peer.runtime, name, 'fp32', 1, null, 'skipped', 'skipped: the run reached its time limit'));
+        continue;
+      }
       try {
         const c0 = performance.now();
         runner = await peer.create(model);
         const createMs = performance.now() - c0;
         const r = runner;
         env.log(`  ${peer.runtime} ready in ${createMs.toFixed(0)} ms`);
-        results.push(...(await timeRuntime(env, options, inputs, peer.runtime, name, 'fp32', (x, b) => r.run(x, b), [peer.note, `created in ${createMs.toFixed(0)} ms`].filter(Boolean).join('; '))));
-        if (labPred) {
-          const pred = await predictAll(agreeN, env.test, async (x, n) => argmaxRows(await r.run(x, n), CLASSES));
-          report.agreement.push({ runtime: peer.runtime, images: agreeN, ...agreementOf(labPred, pred), accuracy: accuracy(pred, labels) });
+        const timed = await timeRuntime(env, options, inputs, peer.runtime, name, 'fp32', (x, b) => r.run(x, b), [peer.note, `created in ${createMs.toFixed(0)} ms`].filter(Boolean).join('; '));
+        results.push(...timed.rows);
+        if (labPred && late()) {
+          // Recorded with 0 images, so its target reads N/A rather than disappearing.
+          skippedForTime.push(`${name} ${peer.runtime} agreement`);
+          report.agreement.push(agreementRow(peer.runtime, labPred, new Int32Array(0), labels, agreeN));
+        }
+        else if (labPred) {
+          const a0 = performance.now();
+          const chunk = agreementChunk(timed.perImageMs, options.agreementBudgetMs);
+          const pred = await predictAll(labPred.length, env.test, async (x, n) => argmaxRows(await r.run(x, n), CLASSES), options.agreementBudgetMs, chunk);
+          const a = agreementRow(peer.runtime, labPred, pred, labels, agreeN);
+          report.agreement.push(a);
+          env.log(`  ${peer.runtime} agreement ${a.agree}/${a.images} (${((performance.now() - a0) / 1000).toFixed(0)} s)`);
         }
       } catch (e) {
         const msg = (e as Error).message;
@@ -399,6 +490,19 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
       } finally {
         await runner?.dispose();
       }
+    }
+
+    // --- training throughput (issue 4 item 5): GPU trainer and CPU reference, batch 64 ---
+    if (options.training && late()) {
+      skippedForTime.push(`${name} training`);
+      for (const runtime of ['lab', 'cpu-reference'] as const) {
+        training.push({ runtime, environment: env.environment, model: name, batch: 64, optimizer: 'adam', imagesPerSecond: null, images: 0, steps: 0, seconds: 0, warmupImagesPerSecond: null, setupMs: null, status: 'not-available', note: 'skipped: the run reached its time limit' });
+      }
+    } else if (options.training) {
+      const set = env.train ?? env.test;
+      if (!env.train) notes.push('training throughput measured on MNIST test images (the training split was not loaded); the images only feed the timing');
+      training.push(await measureGpuTraining(env.gpu, env.environment, model, set, options.trainImages, env.log));
+      if (options.cpuReference) training.push(measureCpuTraining(env.environment, model, set, options.trainCpuBudgetMs, 2, 200, env.log));
     }
   }
 
@@ -412,12 +516,17 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
       break;
     }
   }
-  return finalizeRun({ environment: env.environment, startedAt, durationMs: performance.now() - t0, adapter: env.gpu.report, host: env.host, options, roofline, results, models, notes });
-}
-
-function agreementOf(a: Int32Array, b: Int32Array): Omit<Agreement, 'runtime' | 'images' | 'accuracy'> {
-  const r = agreement(a, b);
-  return { agree: r.agree, fraction: r.fraction };
+  const sampledRuns = results.filter((r) => r.sampled).map((r) => `${r.model} ${r.precision} ${r.runtime} (${r.runs} runs)`);
+  const skippedBatches = results.filter((r) => r.status === 'skipped' && r.batch > 1).map((r) => `${r.model} ${r.runtime} b${r.batch}`);
+  const short = models.flatMap((m) => m.agreement.filter((a) => a.images < a.requested).map((a) => `${m.model} ${a.runtime} ${a.images}`));
+  const parts = [
+    sampledRuns.length ? `batch-1 latency on fewer than ${options.latencyRuns} runs: ${sampledRuns.join(', ')}` : '',
+    skippedBatches.length ? `throughput batches skipped (one call over the max-call time): ${skippedBatches.join(', ')}` : '',
+    short.length ? `top-1 agreement on fewer than ${agreeN} images: ${short.join(', ')}` : '',
+    skippedForTime.length ? `skipped at the run's time limit: ${skippedForTime.join(', ')}` : '',
+  ].filter(Boolean);
+  if (parts.length) notes.push(`SAMPLED to fit the time budgets — ${parts.join('; ')}`);
+  return finalizeRun({ environment: env.environment, startedAt, durationMs: performance.now() - t0, adapter: env.gpu.report, host: env.host, options, roofline, results, training, models, notes });
 }
 
 /** The lab's float32 CPU reference (src/cpu/forward.ts) as a peer: same inputs, logits out. */
