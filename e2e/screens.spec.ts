@@ -267,6 +267,61 @@ test('keyboard: every control on every screen is reachable with Tab, labelled, a
   expect(problems).toEqual([]);
 });
 
+test('keyboard only: build, reorder and empty a pipeline, delete a variant; focus stays where the user is', async ({ page }) => {
+  await openLab(page);
+  await go(page, 'compress');
+  const addSel = page.getByTestId('add-pass-select');
+  const addBtn = page.getByTestId('add-pass');
+  for (const pass of ['prune', 'huffman']) {
+    await addSel.focus();
+    await addSel.selectOption(pass);
+    await page.keyboard.press('Tab');
+    await expect(addBtn).toBeFocused();
+    await page.keyboard.press('Enter');
+  }
+  const steps = page.getByTestId('step');
+  await expect(steps).toHaveCount(2);
+  const button = (name: string) => page.getByRole('button', { name, exact: true });
+
+  // Moving a step keeps focus on that step's arrows, so a second press moves it again.
+  await button('Move Magnitude pruning down').focus();
+  await page.keyboard.press('Enter');
+  await expect(steps.first()).toContainText('Huffman coding');
+  await expect(button('Move Magnitude pruning up')).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(steps.first()).toContainText('Magnitude pruning');
+  await expect(button('Move Magnitude pruning down')).toBeFocused();
+
+  // Removing a step hands focus to the step that took its place, then back to "Pass".
+  await button('Remove Magnitude pruning').focus();
+  await page.keyboard.press('Enter');
+  await expect(steps).toHaveCount(1);
+  await expect(button('Remove Huffman coding')).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(steps).toHaveCount(0);
+  await expect(addSel).toBeFocused();
+
+  // Two-step delete on the Models screen: focus moves to the confirm button, Keep gives it back.
+  await go(page, 'models');
+  const rows = page.getByTestId('model-row');
+  const before = await rows.count();
+  const file = serializeModel(initModel(architecture('lenet-300-100'), 5));
+  await page.getByTestId('import-model').setInputFiles({ name: 'to-delete.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(file) });
+  await expect(rows).toHaveCount(before + 1);
+  await button('Delete to-delete').focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('confirm-delete')).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(page.getByTestId('keep')).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(button('Delete to-delete')).toBeFocused();
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Enter');
+  await expect(rows).toHaveCount(before);
+  // Focus lands on the Delete button of the row now in that place, not on the page body.
+  await expect(page.locator('[data-testid="delete"]:focus')).toHaveCount(1);
+});
+
 test('the keyboard audit itself reports an unlabelled control, an unreachable one and a missing focus indicator', async ({ page }) => {
   await openLab(page);
   await go(page, 'share');

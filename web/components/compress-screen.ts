@@ -40,6 +40,31 @@ export class CompressScreen extends LitElement {
     if (p) this.#pipeline.add(p);
   }
 
+  /**
+   * The button a keyboard user pressed may be re-rendered for another step or
+   * removed: after the update, focus the first of `selectors` that can take it.
+   */
+  async #refocus(...selectors: string[]): Promise<void> {
+    await this.updateComplete;
+    for (const sel of selectors) {
+      const el = this.renderRoot.querySelector<HTMLButtonElement | HTMLSelectElement>(sel);
+      if (el && !el.disabled) return el.focus();
+    }
+  }
+
+  /** Moves step i; focus follows the step, so pressing ↓ again moves it further. */
+  #move(i: number, d: -1 | 1): void {
+    this.#pipeline.move(i, d);
+    const j = i + d;
+    void this.#refocus(`#move-${d < 0 ? 'up' : 'down'}-${j}`, `#move-${d < 0 ? 'down' : 'up'}-${j}`);
+  }
+
+  /** Removes step i; focus goes to the step that took its place, else the one before, else "Pass". */
+  #remove(i: number): void {
+    this.#pipeline.remove(i);
+    void this.#refocus(`#remove-${i}`, `#remove-${i - 1}`, '#add-pass');
+  }
+
   #set(i: number, f: OptionField, e: Event): void {
     const el = e.target as HTMLInputElement | HTMLSelectElement;
     this.#pipeline.setOption(i, f.key, f.kind === 'number' ? Number(el.value) : f.kind === 'boolean' ? (el as HTMLInputElement).checked : el.value);
@@ -109,9 +134,9 @@ export class CompressScreen extends LitElement {
             <div class="row" style="justify-content:space-between">
               <strong>${p?.label ?? step.pass}</strong>
               <span class="row" style="margin:0">
-                <button class="secondary" aria-label="Move ${p?.label} up" ?disabled=${i === 0} @click=${() => this.#pipeline.move(i, -1)}>↑</button>
-                <button class="secondary" aria-label="Move ${p?.label} down" ?disabled=${i === d.steps.length - 1} @click=${() => this.#pipeline.move(i, 1)}>↓</button>
-                <button class="danger" aria-label="Remove ${p?.label}" @click=${() => this.#pipeline.remove(i)}>Remove</button>
+                <button class="secondary" id="move-up-${i}" aria-label="Move ${p?.label} up" ?disabled=${i === 0} @click=${() => this.#move(i, -1)}>↑</button>
+                <button class="secondary" id="move-down-${i}" aria-label="Move ${p?.label} down" ?disabled=${i === d.steps.length - 1} @click=${() => this.#move(i, 1)}>↓</button>
+                <button class="danger" id="remove-${i}" aria-label="Remove ${p?.label}" @click=${() => this.#remove(i)}>Remove</button>
               </span>
             </div>
             ${p ? html`<p class="muted">${p.description}</p><div class="fields">${p.fields.map((f) => this.#field(i, step, f))}</div>` : ''}

@@ -52,10 +52,31 @@ export class ModelsScreen extends LitElement {
     download(f.fileName, f.bytes, 'application/octet-stream');
   }
 
+  /** After the DOM under the focused button changed, keep a keyboard user's place (first match that exists). */
+  async #refocus(...selectors: string[]): Promise<void> {
+    await this.updateComplete;
+    for (const sel of selectors) {
+      const el = this.renderRoot.querySelector<HTMLElement>(sel);
+      if (el) return el.focus();
+    }
+  }
+
+  /** Two-step delete: the confirm button replaces Delete and takes focus; Keep gives it back. */
+  #askDelete(id: string | undefined, keptId?: string): void {
+    this.confirmDelete = id;
+    void this.#refocus(id ? '[data-testid="confirm-delete"]' : `[data-testid="delete"][data-model="${CSS.escape(keptId ?? '')}"]`);
+  }
+
   async #delete(m: ModelSummary): Promise<void> {
+    const row = this.#state.state.models.findIndex((x) => x.id === m.id);
     this.confirmDelete = undefined;
     await lab().deleteModel(m.id);
     await Promise.all([this.#state.state.refreshModels(), this.#state.state.refreshResults()]);
+    // Focus the row that took the deleted one's place (or the last), else the import control.
+    await this.updateComplete;
+    const rows = this.renderRoot.querySelectorAll('[data-testid="model-row"]');
+    const next = rows[Math.min(row, rows.length - 1)]?.getAttribute('data-model-id');
+    void this.#refocus(next ? `[data-testid="delete"][data-model="${CSS.escape(next)}"]` : '#import', '#import');
   }
 
   async #measureModel(m: ModelSummary): Promise<void> {
@@ -141,8 +162,8 @@ export class ModelsScreen extends LitElement {
                     <button class="secondary" @click=${() => this.#export(m)} aria-label="Export ${m.name}">Export</button>
                     ${this.confirmDelete === m.id
                       ? html`<button class="danger" data-testid="confirm-delete" @click=${() => this.#delete(m)}>Delete ${m.name}?</button>
-                          <button class="secondary" @click=${() => (this.confirmDelete = undefined)}>Keep</button>`
-                      : html`<button class="danger" data-testid="delete" @click=${() => (this.confirmDelete = m.id)} aria-label="Delete ${m.name}">Delete</button>`}
+                          <button class="secondary" data-testid="keep" @click=${() => this.#askDelete(undefined, m.id)}>Keep</button>`
+                      : html`<button class="danger" data-testid="delete" data-model=${m.id} @click=${() => this.#askDelete(m.id)} aria-label="Delete ${m.name}">Delete</button>`}
                   </div>
                 </td>
               </tr>`,
