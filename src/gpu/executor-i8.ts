@@ -6,22 +6,29 @@
  *
  * A separate module rather than a branch inside executor.ts: the int8 plan
  * has its own steps (quantize/dequantize boundaries, packed tensors) and its
- * own code variant, and the float executor stays untouched by it.
+ * own code variant, and the float executor stays untouched by it. What it
+ * shares with executor.ts is the contract: `time()` per step (timestamp-query,
+ * else wall clock labelled 'wall'), and a lost device recreated and the run
+ * retried once, else a DeviceLostError.
  */
 import type { Int8Model } from '../model/int8.ts';
 import type { Gpu } from './device.ts';
+import { DeviceLostError, reacquireGpu } from './device.ts';
+import type { InferenceTiming } from './executor.ts';
 import type { AnyKernel } from './kernels/types.ts';
 import { encodeUniforms } from './kernels/types.ts';
 import type { DotVariant } from './kernels/int8-common.ts';
 import { dotVariantFor, unpackActivations } from './kernels/int8-common.ts';
 import type { I8Tiling } from './kernels/conv2d-i8.ts';
+import { defaultI8Tiling } from './kernels/conv2d-i8.ts';
 import { argmax as argmaxKernel } from './kernels/argmax.ts';
 import type { I8Plan } from './plan-i8.ts';
 import { planInt8 } from './plan-i8.ts';
 import { i8Kernel } from './registry-i8.ts';
-import { PipelineCache } from './pipelines.ts';
-import type { CompiledKernel } from './pipelines.ts';
+import { sharedPipelineCache } from './pipelines.ts';
+import type { CompiledKernel, PipelineCache } from './pipelines.ts';
 import { readStaging, stagingBuffer, storageBuffer, uniformBuffer, uploadBuffer } from './buffers.ts';
+import { PassTimer } from './timer.ts';
 
 /** 'codes': the int8 codes of the last op (natural NHWC layout, padding dropped) — for bit-exact parity checks. */
 export type I8Readback = 'logits' | 'argmax' | 'codes' | 'none';
@@ -33,103 +40,169 @@ export interface Int8ExecutorOptions {
   maxBatch?: number;
   /** Dot-product code variant; default 'dot4' when the adapter's WGSL has packed_4x8_integer_dot_product. */
   dot?: DotVariant;
+  /** Register block and MAC formulation of conv2d-i8; default per adapter (defaultI8Tiling). */
   tiling?: I8Tiling;
-  /** A pipeline cache to share (e.g. with a float executor on the same device); default a fresh one. */
+  /**
+   * A pipeline cache to share; default the device's shared cache. Used only
+   * while its device is the executor's (after a device loss the new device's
+   * shared cache takes over).
+   */
   cache?: PipelineCache;
 }
 
 export interface Int8Executor {
+  /** The device in use (replaced after a device loss). */
   readonly gpu: Gpu;
   readonly plan: I8Plan;
   readonly dot: DotVariant;
   readonly chunk: number;
   /** Run `batch` float images (NHWC); larger batches than `chunk` run in chunks. */
+  /** On device loss recreates the device and retries once. */
   run<R extends I8Readback = 'logits'>(input: Float32Array, batch: number, options?: { readback?: R }): Promise<I8ReadbackResult<R>>;
+  /**
+   * One inference of ≤ chunk images, one compute pass per plan step, with
+   * per-step GPU timestamps when the device has timestamp-query, else the
+   * wall clock around onSubmittedWorkDone (method 'wall', no per-step times).
+   */
+  time(input: Float32Array, batch: number): Promise<InferenceTiming>;
   destroy(): void;
 }
 
 interface Bound {
   kernel: AnyKernel;
   params: Record<string, unknown>;
+  layers: string[];
   compiled: CompiledKernel;
   uniforms: GPUBuffer;
   bindGroup: GPUBindGroup;
 }
 
+/** The plan bound to one device: buffers, pipelines and bind groups for `chunk` images. */
+interface Instance {
+  gpu: Gpu;
+  tensors: GPUBuffer[];
+  bound: Bound[];
+  argmax: Bound;
+  argmaxOut: GPUBuffer;
+  staging: { logits: GPUBuffer; argmax: GPUBuffer; codes: GPUBuffer };
+  owned: GPUBuffer[];
+  batch: number;
+  timer: PassTimer | null | undefined;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 /** Build an int8 executor; resolves once every pipeline is compiled and every weight uploaded. */
 export async function createInt8Executor(gpu: Gpu, model: Int8Model, options: Int8ExecutorOptions = {}): Promise<Int8Executor> {
-  const device = gpu.device;
   const maxBatch = options.maxBatch ?? 256;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`int8 executor: maxBatch must be a positive integer, got ${maxBatch}`);
   const dot = options.dot ?? dotVariantFor(gpu.report);
   if (dot === 'dot4' && !gpu.report.wgslLanguageFeatures.packed4x8IntegerDotProduct) {
     throw new Error("int8 executor: the 'dot4' variant needs the WGSL language feature packed_4x8_integer_dot_product, which this adapter lacks; use 'shift'");
   }
-  const plan = planInt8(model, { tiling: options.tiling });
-  const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  const plan = planInt8(model, { tiling: options.tiling ?? defaultI8Tiling(gpu.report) });
+  const limits = gpu.device.limits;
+  const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   const perImage = Math.max(...plan.tensorSizes) * 4;
   const chunk = Math.min(maxBatch, Math.floor(limit / perImage));
   if (chunk < 1) throw new Error(`int8 executor: one image needs a ${perImage}-byte buffer, over the device's ${limit}-byte binding limit`);
-  const cache = options.cache ?? new PipelineCache(device);
-  const owned: GPUBuffer[] = [];
-  const tensors = plan.tensorSizes.map((size, i) => {
-    const b = storageBuffer(device, i === 0 ? 'int8 input (f32)' : i === plan.output ? 'int8 logits (f32)' : `int8 activation ${i}`, size * chunk * 4);
-    owned.push(b);
-    return b;
-  });
 
-  const bind = async (kernel: AnyKernel, params: Record<string, unknown>, label: string, buffers: Record<string, GPUBuffer>): Promise<Bound> => {
-    const compiled = await cache.get(kernel, kernel.constants({ ...params, batch: chunk }));
-    const uniforms = uniformBuffer(device, `${label} params`, kernel.uniforms.length);
-    owned.push(uniforms);
-    const entries = kernel.bindings.map((b, i) => {
-      const buffer = b.kind === 'uniform' ? uniforms : buffers[b.name];
-      if (!buffer) throw new Error(`int8 executor: no buffer for binding '${b.name}' of ${label}`);
-      return { binding: i, resource: { buffer } };
+  const instantiate = async (g: Gpu): Promise<Instance> => {
+    const device = g.device;
+    const cache = options.cache && options.cache.device === device ? options.cache : sharedPipelineCache(device);
+    const owned: GPUBuffer[] = [];
+    const tensors = plan.tensorSizes.map((size, i) => {
+      const b = storageBuffer(device, i === 0 ? 'int8 input (f32)' : i === plan.output ? 'int8 logits (f32)' : `int8 activation ${i}`, size * chunk * 4);
+      owned.push(b);
+      return b;
     });
-    return { kernel, params, compiled, uniforms, bindGroup: device.createBindGroup({ label: `${label} bind group`, layout: compiled.layout, entries }) };
+    const bind = async (kernel: AnyKernel, params: Record<string, unknown>, layers: string[], buffers: Record<string, GPUBuffer>): Promise<Bound> => {
+      const label = `${kernel.name} (${layers.join('+')})`;
+      const compiled = await cache.get(kernel, kernel.constants({ ...params, batch: chunk }));
+      const uniforms = uniformBuffer(device, `${label} params`, kernel.uniforms.length);
+      owned.push(uniforms);
+      const entries = kernel.bindings.map((b, i) => {
+        const buffer = b.kind === 'uniform' ? uniforms : buffers[b.name];
+        if (!buffer) throw new Error(`int8 executor: no buffer for binding '${b.name}' of ${label}`);
+        return { binding: i, resource: { buffer } };
+      });
+      return { kernel, params, layers, compiled, uniforms, bindGroup: device.createBindGroup({ label: `${label} bind group`, layout: compiled.layout, entries }) };
+    };
+    const bound = await Promise.all(
+      plan.steps.map((s) => {
+        const kernel = i8Kernel(s.kernel, dot);
+        const buffers: Record<string, GPUBuffer> = { input: tensors[s.input], output: tensors[s.output] };
+        if (s.weight) owned.push((buffers.weight = uploadBuffer(device, `${s.layers[0]}.weight (int8 packed)`, s.weight)));
+        if (s.bias) owned.push((buffers.bias = uploadBuffer(device, `${s.layers[0]}.bias (int32 + requant)`, s.bias)));
+        return bind(kernel, s.params as unknown as Record<string, unknown>, s.layers, buffers);
+      }),
+    );
+    const argmaxOut = storageBuffer(device, 'int8 argmax output', chunk * 4);
+    owned.push(argmaxOut);
+    const argmax = await bind(argmaxKernel, { classes: plan.classes }, ['argmax'], { input: tensors[plan.output], output: argmaxOut });
+    const staging = {
+      logits: stagingBuffer(device, 'int8 logits readback', plan.classes * chunk * 4),
+      argmax: stagingBuffer(device, 'int8 argmax readback', chunk * 4),
+      codes: stagingBuffer(device, 'int8 codes readback', plan.tensorSizes[plan.codes] * chunk * 4),
+    };
+    owned.push(staging.logits, staging.argmax, staging.codes);
+    return { gpu: g, tensors, bound, argmax, argmaxOut, staging, owned, batch: -1, timer: undefined };
   };
 
-  const bound = await Promise.all(
-    plan.steps.map((s) => {
-      const kernel = i8Kernel(s.kernel, dot);
-      const label = `${kernel.name} (${s.layers.join('+')})`;
-      const buffers: Record<string, GPUBuffer> = { input: tensors[s.input], output: tensors[s.output] };
-      if (s.weight) owned.push((buffers.weight = uploadBuffer(device, `${s.layers[0]}.weight (int8 packed)`, s.weight)));
-      if (s.bias) owned.push((buffers.bias = uploadBuffer(device, `${s.layers[0]}.bias (int32 + requant)`, s.bias)));
-      return bind(kernel, s.params as unknown as Record<string, unknown>, label, buffers);
-    }),
-  );
-  const argmaxOut = storageBuffer(device, 'int8 argmax output', chunk * 4);
-  owned.push(argmaxOut);
-  const argmax = await bind(argmaxKernel, { classes: plan.classes }, 'argmax (int8 logits)', { input: tensors[plan.output], output: argmaxOut });
-  const staging = {
-    logits: stagingBuffer(device, 'int8 logits readback', plan.classes * chunk * 4),
-    argmax: stagingBuffer(device, 'int8 argmax readback', chunk * 4),
-    codes: stagingBuffer(device, 'int8 codes readback', plan.tensorSizes[plan.codes] * chunk * 4),
+  const release = (inst: Instance): void => {
+    for (const b of inst.owned) b.destroy();
+    inst.timer?.destroy();
   };
-  owned.push(staging.logits, staging.argmax, staging.codes);
 
-  let currentBatch = -1;
-  const setBatch = (batch: number): void => {
-    if (batch === currentBatch) return;
-    for (const b of [...bound, argmax]) device.queue.writeBuffer(b.uniforms, 0, encodeUniforms(b.kernel, b.kernel.uniformValues({ ...b.params, batch })));
-    currentBatch = batch;
+  let inst = await instantiate(gpu);
+  let destroyed = false;
+
+  const recover = async (why: string): Promise<void> => {
+    const info = await Promise.race([inst.gpu.lost, sleep(0).then(() => null)]);
+    const reason = info?.reason ?? 'unknown';
+    try {
+      release(inst);
+      inst = await instantiate(await reacquireGpu(inst.gpu));
+    } catch (e) {
+      throw new DeviceLostError(String(reason), `${why}; recreating the device failed: ${(e as Error).message}`);
+    }
   };
-  const encode = (pass: GPUComputePassEncoder, b: Bound, batch: number): void => {
+  /** Run `fn` on the current device; after a loss get a new device, rebuild, and retry once. */
+  const withDevice = async <T>(fn: (i: Instance) => Promise<T>): Promise<T> => {
+    if (destroyed) throw new Error('int8 executor: used after destroy()');
+    if (inst.gpu.isLost()) await recover('lost before run');
+    try {
+      return await fn(inst);
+    } catch (e) {
+      // A lost device makes mapAsync reject; give `lost` a moment to resolve before deciding.
+      await Promise.race([inst.gpu.lost, sleep(100)]);
+      if (!inst.gpu.isLost() || destroyed) throw e;
+      await recover((e as Error).message);
+      return await fn(inst);
+    }
+  };
+
+  /** Uniforms are rewritten only when the batch changes (shapes live in uniforms, one pipeline per config). */
+  const setBatch = (i: Instance, batch: number): void => {
+    if (batch === i.batch) return;
+    for (const b of [...i.bound, i.argmax]) i.gpu.device.queue.writeBuffer(b.uniforms, 0, encodeUniforms(b.kernel, b.kernel.uniformValues({ ...b.params, batch })));
+    i.batch = batch;
+  };
+  const encode = (pass: GPUComputePassEncoder, b: Bound, batch: number, device: GPUDevice): void => {
     pass.setPipeline(b.compiled.pipeline);
     pass.setBindGroup(0, b.bindGroup);
     const [x, y, z] = b.kernel.dispatch({ ...b.params, batch }, device.limits);
     pass.dispatchWorkgroups(x, y, z);
   };
 
-  const runChunk = async (input: Float32Array, batch: number, readback: I8Readback): Promise<ArrayBuffer | null> => {
-    device.queue.writeBuffer(tensors[0], 0, input.buffer, input.byteOffset, batch * plan.inputSize * 4);
-    setBatch(batch);
+  const runChunk = async (i: Instance, input: Float32Array, batch: number, readback: I8Readback): Promise<ArrayBuffer | null> => {
+    const device = i.gpu.device;
+    device.queue.writeBuffer(i.tensors[0], 0, input.buffer, input.byteOffset, batch * plan.inputSize * 4);
+    setBatch(i, batch);
     const enc = device.createCommandEncoder({ label: 'int8 inference' });
     const pass = enc.beginComputePass({ label: 'int8 inference' });
-    for (const b of bound) encode(pass, b, batch);
-    if (readback === 'argmax') encode(pass, argmax, batch);
+    for (const b of i.bound) encode(pass, b, batch, device);
+    if (readback === 'argmax') encode(pass, i.argmax, batch, device);
     pass.end();
     if (readback === 'none') {
       device.queue.submit([enc.finish()]);
@@ -138,34 +211,40 @@ export async function createInt8Executor(gpu: Gpu, model: Int8Model, options: In
     }
     const [src, dst, per] =
       readback === 'argmax'
-        ? [argmaxOut, staging.argmax, 1]
+        ? [i.argmaxOut, i.staging.argmax, 1]
         : readback === 'codes'
-          ? [tensors[plan.codes], staging.codes, plan.tensorSizes[plan.codes]]
-          : [tensors[plan.output], staging.logits, plan.classes];
+          ? [i.tensors[plan.codes], i.staging.codes, plan.tensorSizes[plan.codes]]
+          : [i.tensors[plan.output], i.staging.logits, plan.classes];
     const bytes = batch * per * 4;
     enc.copyBufferToBuffer(src, 0, dst, 0, Math.ceil(bytes / 16) * 16);
     device.queue.submit([enc.finish()]);
     return readStaging(dst, bytes);
   };
 
-  let destroyed = false;
+  const checkInput = (input: Float32Array, batch: number): void => {
+    if (!Number.isInteger(batch) || batch < 1) throw new Error(`int8 executor: batch must be a positive integer, got ${batch}`);
+    if (input.length !== batch * plan.inputSize) {
+      throw new Error(`int8 executor: input has ${input.length} floats, batch ${batch} of [${model.architecture.inputShape.join(', ')}] needs ${batch * plan.inputSize}`);
+    }
+  };
+
   return {
-    gpu,
+    get gpu() {
+      return inst.gpu;
+    },
     plan,
     dot,
     chunk,
     async run<R extends I8Readback = 'logits'>(input: Float32Array, batch: number, opts: { readback?: R } = {}): Promise<I8ReadbackResult<R>> {
       if (destroyed) throw new Error('int8 executor: used after destroy()');
       const readback: I8Readback = opts.readback ?? 'logits';
-      if (!Number.isInteger(batch) || batch < 1) throw new Error(`int8 executor: batch must be a positive integer, got ${batch}`);
-      if (input.length !== batch * plan.inputSize) {
-        throw new Error(`int8 executor: input has ${input.length} floats, batch ${batch} of [${model.architecture.inputShape.join(', ')}] needs ${batch * plan.inputSize}`);
-      }
+      checkInput(input, batch);
       const per = readback === 'argmax' ? 1 : readback === 'codes' ? plan.codesPixels * plan.codesChannels : plan.classes;
       const out = readback === 'none' ? null : readback === 'argmax' ? new Int32Array(batch) : readback === 'codes' ? new Int8Array(batch * per) : new Float32Array(batch * per);
       for (let start = 0; start < batch; start += chunk) {
         const b = Math.min(chunk, batch - start);
-        const data = await runChunk(input.subarray(start * plan.inputSize, (start + b) * plan.inputSize), b, readback);
+        const part = input.subarray(start * plan.inputSize, (start + b) * plan.inputSize);
+        const data = await withDevice((i) => runChunk(i, part, b, readback));
         if (!data || !out) continue;
         const view =
           readback === 'argmax'
@@ -177,10 +256,36 @@ export async function createInt8Executor(gpu: Gpu, model: Int8Model, options: In
       }
       return out as I8ReadbackResult<R>;
     },
+    async time(input: Float32Array, batch: number): Promise<InferenceTiming> {
+      if (destroyed) throw new Error('int8 executor: used after destroy()');
+      checkInput(input, batch);
+      if (batch > chunk) throw new Error(`int8 executor: time() takes at most ${chunk} images, got ${batch}`);
+      return withDevice(async (i) => {
+        const device = i.gpu.device;
+        device.queue.writeBuffer(i.tensors[0], 0, input.buffer, input.byteOffset, batch * plan.inputSize * 4);
+        setBatch(i, batch);
+        if (i.timer === undefined) i.timer = PassTimer.create(device, i.bound.length);
+        const timer = i.timer;
+        const enc = device.createCommandEncoder({ label: 'timed int8 inference' });
+        i.bound.forEach((b, k) => {
+          const pass = enc.beginComputePass({ label: b.compiled.key, ...(timer ? { timestampWrites: timer.timestampWrites(k) } : {}) });
+          encode(pass, b, batch, device);
+          pass.end();
+        });
+        if (timer) timer.resolve(enc, i.bound.length);
+        const t0 = performance.now();
+        device.queue.submit([enc.finish()]);
+        await device.queue.onSubmittedWorkDone();
+        const wall = performance.now() - t0;
+        if (!timer) return { method: 'wall', totalMs: wall, layers: [] };
+        const r = await timer.read(i.bound.length);
+        return { method: 'timestamp', totalMs: r.totalMs, layers: i.bound.map((b, k) => ({ layers: b.layers, kernel: b.kernel.name, ms: r.passes[k] })) };
+      });
+    },
     destroy() {
       if (destroyed) return;
       destroyed = true;
-      for (const b of owned) b.destroy();
+      release(inst);
     },
   };
 }

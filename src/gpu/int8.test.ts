@@ -24,7 +24,9 @@ import { acquireGpu } from './device.ts';
 import { PipelineCache } from './pipelines.ts';
 import { runKernel } from './kernel-runner.ts';
 import type { DotVariant } from './kernels/int8-common.ts';
-import { DOT_VARIANTS, packActivations, unpackActivations } from './kernels/int8-common.ts';
+import { DOT_VARIANTS, packActivations, packSlidingWords, unpackActivations } from './kernels/int8-common.ts';
+import type { Conv2dI8Params, I8Mac, I8Tiling } from './kernels/conv2d-i8.ts';
+import { i8Mac, i8KWords, MAX_EXACT_F32_WORDS } from './kernels/conv2d-i8.ts';
 import { planInt8 } from './plan-i8.ts';
 import { i8Kernel } from './registry-i8.ts';
 import { createInt8Executor } from './executor-i8.ts';
@@ -104,33 +106,46 @@ function randomWeightedOp(c: OpCase, seed: number): Int8WeightedOp {
   };
 }
 
-/** A one-op Int8Model so that the plan's packing and the kernel are tested together. */
-function oneOpModel(op: Int8WeightedOp | Int8PoolOp, inShape: Shape): Int8Model {
-  const pool = op.kind === 'maxPool2d' || op.kind === 'avgPool2d';
-  const q = pool ? (op as Int8PoolOp).quant : undefined;
+/** An Int8Model of one op (or a conv and the max pool fused into it) so that the plan's packing and the kernel are tested together. */
+function oneOpModel(op: Int8WeightedOp | Int8PoolOp, inShape: Shape, pool?: Int8PoolOp): Int8Model {
+  const isPool = op.kind === 'maxPool2d' || op.kind === 'avgPool2d';
+  const q = isPool ? (op as Int8PoolOp).quant : undefined;
+  const last = pool ?? op;
   return {
-    architecture: { name: 'one-op', inputShape: inShape as [number, number, number], layers: [op.layer] },
+    architecture: { name: 'one-op', inputShape: inShape as [number, number, number], layers: pool ? [op.layer, pool.layer] : [op.layer] },
     input: q ?? (op as Int8WeightedOp).input,
     inputRelu: false,
-    ops: [op],
+    ops: pool ? [op, pool] : [op],
     output: q ?? (op as Int8WeightedOp).output,
-    outputShape: op.outShape,
+    outputShape: last.outShape,
     calibration: { method: 'minmax', images: 0 },
   };
 }
 
-/** Runs the op's plan step alone through runKernel on packed random codes, returns the unpacked output. */
-async function runOpOnGpu(op: Int8WeightedOp | Int8PoolOp, x: Int8Array, batch: number, dot: DotVariant): Promise<Int8Array> {
-  const plan = planInt8(oneOpModel(op, op.inShape));
+/** Small register blocks: every formulation compiles fast and row/channel tails are hit. */
+const TEST_TILING = (mac: I8Mac): I8Tiling => ({ wg: 64, tm: 4, tn4: 2, mac });
+const MACS: readonly I8Mac[] = [0, 1, 2];
+
+/**
+ * Runs the op's plan step alone through runKernel on packed random codes
+ * (sliding words when the plan gives the conv its SLIDE layout), returns the
+ * unpacked output. With `pool` the step is the conv with that pool fused.
+ */
+async function runOpOnGpu(op: Int8WeightedOp | Int8PoolOp, x: Int8Array, batch: number, dot: DotVariant, tiling?: I8Tiling, pool?: Int8PoolOp): Promise<Int8Array> {
+  const plan = planInt8(oneOpModel(op, op.inShape, pool), { tiling });
   const step = plan.steps[1];
+  if (pool) expect(step.layers, 'the pool is fused into the conv').toEqual([...op.layers, ...pool.layers]);
   const inC = op.inShape[op.inShape.length - 1];
-  const outC = op.outShape[op.outShape.length - 1];
-  const inputs: Record<string, Uint32Array | Int32Array> = { input: packActivations(x, inC, 0x5a) };
+  const last = pool ?? op;
+  const outC = last.outShape[last.outShape.length - 1];
+  const slide = (step.params as Partial<Conv2dI8Params>).slide === true;
+  // Pad bytes hold garbage (0x5a): their weights are zero. Sliding words need the zero point past the row's end (real zero for 'same' padding).
+  const inputs: Record<string, Uint32Array | Int32Array> = { input: slide ? packSlidingWords(x, op.inShape[1], (op as Int8WeightedOp).input.zeroPoint) : packActivations(x, inC, 0x5a) };
   if (step.weight) inputs.weight = step.weight;
   if (step.bias) inputs.bias = step.bias;
   const outWords = batch * plan.tensorSizes[step.output];
   const out = (await runKernel(cache, i8Kernel(step.kernel, dot), { ...step.params, batch }, { inputs, outputLength: outWords, outputType: 'u32' })) as Uint32Array;
-  return unpackActivations(out, outC, (batch * sizeOf(op.outShape)) / outC);
+  return unpackActivations(out, outC, (batch * sizeOf(last.outShape)) / outC);
 }
 
 const conv = (filters: number, k: [number, number], stride: [number, number], padding: Padding): Conv2dLayer => ({
@@ -165,20 +180,50 @@ const WEIGHTED: OpCase[] = [
   { what: 'dense 20 → 50', layer: dense(50), inShape: [20], inZp: -128, outZp: 5, relu: true, batch: 257 },
   { what: 'dense after flatten of [3,3,5] (padded channels) → 10', layer: dense(10), inShape: [3, 3, 5], inZp: -9, outZp: -128, relu: false, batch: 3 },
   { what: 'dense 3 → 1', layer: dense(1), inShape: [3], inZp: 7, outZp: -7, relu: false, batch: 1 },
+  // c = 1 first convs take the sliding-word layout (4 taps per word): padding on every side, stride 2, odd sizes, kw = 4 and 7.
+  { what: 'conv 5×5 same stride 2, c=1, odd 9×11, oc=6 (sliding words)', layer: conv(6, [5, 5], [2, 2], 'same'), inShape: [9, 11, 1], inZp: 33, outZp: -2, relu: false, batch: 257 },
+  { what: 'conv 3×4 same, c=1, 5×6, oc=3, relu (sliding words, kw = 4)', layer: conv(3, [3, 4], [1, 1], 'same'), inShape: [5, 6, 1], inZp: -128, outZp: -50, relu: true, batch: 2 },
+  { what: 'conv 1×7 valid stride (1,3), c=1, 4×13, oc=9 (sliding words, 2 words per row)', layer: conv(9, [1, 7], [1, 3], 'valid'), inShape: [4, 13, 1], inZp: 5, outZp: 0, relu: false, batch: 3 },
+  // K = 1100 > 4·MAX_EXACT_F32_WORDS inputs: the exact-f32 formulation must fall back to the i32 outer product.
+  { what: 'dense 1100 → 5 (K past the exact-f32 bound)', layer: dense(5), inShape: [1100], inZp: -1, outZp: 2, relu: false, batch: 2 },
 ];
 
+it('the exact-f32 formulation falls back to the i32 outer product past its K bound, and takes LeNet-sized K', () => {
+  const base = { h: 1, w: 1, c: 4 * MAX_EXACT_F32_WORDS, oc: 5, kh: 1, kw: 1, sh: 1, sw: 1, padT: 0, padL: 0, oh: 1, ow: 1, batch: 1, inZp: 0, outZp: 0, relu: false, tiling: TEST_TILING(2) };
+  expect(i8KWords(base)).toBe(MAX_EXACT_F32_WORDS);
+  expect(i8Mac(base)).toBe(2);
+  expect(i8Mac({ ...base, c: base.c + 1 })).toBe(1);
+  expect(i8Mac({ ...base, tiling: TEST_TILING(0) })).toBe(0);
+});
+
 describe.each(DOT_VARIANTS.map((d) => [d]))('int8 kernels, %s variant, vs the CPU integer reference (exact)', (dot) => {
-  it.each(WEIGHTED.map((c, i) => [c.what, c, i] as const))('%s', async (_what, c, i) => {
+  it.each(WEIGHTED.flatMap((c, i) => MACS.map((mac) => [c.what, mac, c, i] as const)))('%s, mac %i', async (_what, mac, c, i) => {
     const op = randomWeightedOp(c, 100 + i);
     const x = randomCodes(c.batch * sizeOf(c.inShape), mulberry32(200 + i));
     const want = int8OpForward(op, x, c.batch);
-    const got = await runOpOnGpu(op, x, c.batch, dot);
-    expectExact(got, want, `${c.what} [${dot}]`);
+    const got = await runOpOnGpu(op, x, c.batch, dot, TEST_TILING(mac));
+    expectExact(got, want, `${c.what} [${dot}, mac ${mac}]`);
     // The case must exercise both clamps unless it is tiny.
     if (want.length >= 64) {
       expect(want.some((v) => v === 127), 'saturates at 127').toBe(true);
       expect(want.some((v) => v === (c.relu ? Math.max(c.outZp, -128) : -128)), 'hits the lower clamp').toBe(true);
     }
+  });
+
+  // conv → max pool fused into conv2d-i8's epilogue. Channel 0 shifts left (randomWeightedOp), so its word requantizes
+  // every pixel before the max; the other words take the max of the accumulators first.
+  const FUSED: { what: string; c: OpCase; win: [number, number]; stride: [number, number]; poolRelu: boolean }[] = [
+    { what: 'conv 5×5 valid c=1 oc=20 + max 2×2/2 (lenet conv1, sliding words)', c: { what: '', layer: conv(20, [5, 5], [1, 1], 'valid'), inShape: [28, 28, 1], inZp: -128, outZp: -3, relu: false, batch: 2 }, win: [2, 2], stride: [2, 2], poolRelu: false },
+    { what: 'conv 3×3 same c=20 oc=50 odd 7×9 + max 2×2/2 (floor), relu after the pool', c: { what: '', layer: conv(50, [3, 3], [1, 1], 'same'), inShape: [7, 9, 20], inZp: 10, outZp: -20, relu: false, batch: 3 }, win: [2, 2], stride: [2, 2], poolRelu: true },
+    { what: 'conv 3×3 stride 2 same c=6 oc=7 + max 2×1/(1,1), relu before the pool, batch 257', c: { what: '', layer: conv(7, [3, 3], [2, 2], 'same'), inShape: [9, 7, 6], inZp: -60, outZp: 4, relu: true, batch: 257 }, win: [2, 1], stride: [1, 1], poolRelu: false },
+  ];
+  it.each(FUSED.flatMap((f, i) => MACS.map((mac) => [f.what, mac, f, i] as const)))('fused %s, mac %i', async (_what, mac, f, i) => {
+    const op = randomWeightedOp(f.c, 500 + i);
+    const layer: Pool2dLayer = { kind: 'maxPool2d', name: 'p', window: f.win, stride: f.stride };
+    const pool: Int8PoolOp = { kind: 'maxPool2d', layer, layers: ['p'], inShape: op.outShape, outShape: layerOutputShape(layer, op.outShape), quant: op.output, relu: f.poolRelu };
+    const x = randomCodes(f.c.batch * sizeOf(f.c.inShape), mulberry32(600 + i));
+    const want = int8OpForward(pool, int8OpForward(op, x, f.c.batch), f.c.batch);
+    expectExact(await runOpOnGpu(op, x, f.c.batch, dot, TEST_TILING(mac), pool), want, `fused ${f.what} [${dot}, mac ${mac}]`);
   });
 
   const pool = (kind: 'maxPool2d' | 'avgPool2d', w: [number, number], s: [number, number]): Pool2dLayer => ({ kind, name: 'p', window: w, stride: s });
@@ -219,6 +264,11 @@ describe.each(DOT_VARIANTS.map((d) => [d]))('int8 kernels, %s variant, vs the CP
     const words = (await runKernel(cache, qk, { batch, pixels, c, invScale: inverseScaleF32(q), zeroPoint: q.zeroPoint, relu }, { inputs: { input: x }, outputLength: batch * pixels * Math.ceil(c / 4), outputType: 'u32' })) as Uint32Array;
     expectExact(unpackActivations(words, c, batch * pixels), want, `quantize [${dot}]`);
     const codes = randomCodes(batch * pixels * c, rand);
+    if (c === 1) {
+      // Sliding words (the input layout of a c = 1 first conv): rows of 3 pixels here, so every word has a tail past the row.
+      const sw = (await runKernel(cache, qk, { batch, pixels, c, invScale: inverseScaleF32(q), zeroPoint: q.zeroPoint, relu, slideW: 3 }, { inputs: { input: x }, outputLength: batch * pixels, outputType: 'u32' })) as Uint32Array;
+      expectExact(sw, packSlidingWords(want, 3, q.zeroPoint), `quantize sliding words [${dot}]`);
+    }
     const dk = i8Kernel('dequantize-i8', dot);
     const f = (await runKernel(cache, dk, { batch, pixels, c, scale: Math.fround(q.scale), zeroPoint: q.zeroPoint }, { inputs: { input: packActivations(codes, c) }, outputLength: batch * pixels * c, outputType: 'f32' })) as Float32Array;
     expectExact(new Uint32Array(f.buffer), new Uint32Array(dequantizeInt8(codes, q).buffer), `dequantize bits [${dot}]`);
@@ -283,6 +333,62 @@ describe('int8 executor: whole models, GPU int8 == CPU integer reference exactly
       } finally {
         ex.destroy();
       }
+    }
+  });
+});
+
+describe('int8 executor: per-step timing and device loss', () => {
+  it('time(): one timestamped pass per plan step, named by its layers', async () => {
+    const model = modelOf('t', [6, 6, 1], [
+      { kind: 'conv2d', name: 'c1', filters: 4, kernel: [3, 3], stride: [1, 1], padding: 'valid', bias: true },
+      { kind: 'maxPool2d', name: 'p1', window: [2, 2], stride: [2, 2] },
+      { kind: 'flatten', name: 'flat' },
+      { kind: 'dense', name: 'fc', units: 3, bias: true },
+    ]);
+    const x = randomInput(8 * 36, 9);
+    const q = quantizeInt8Model(model, { calibration: x, batch: 8, method: 'minmax' });
+    const ex = await createInt8Executor(gpu, q, { maxBatch: 8, cache });
+    try {
+      await expect(ex.time(x, 9)).rejects.toThrow(/input has/);
+      const t = await ex.time(x, 8);
+      expect(t.method).toBe('timestamp');
+      expect(t.layers.map((l) => l.layers.join('+'))).toEqual(['quantize', 'c1+p1+flat', 'fc', 'dequantize']);
+      expect(t.layers.map((l) => l.kernel)).toEqual(ex.plan.steps.map((st) => `${st.kernel}:${ex.dot}`));
+      for (const l of t.layers) expect(l.ms).toBeGreaterThanOrEqual(0);
+      expect(t.totalMs).toBeGreaterThan(0);
+      expect(t.totalMs).toBeGreaterThanOrEqual(Math.max(...t.layers.map((l) => l.ms)));
+      // Timing must not disturb the results.
+      expectExact(await ex.run(x, 8, { readback: 'codes' }), int8ModelForward(q, x, 8).tensors.at(-1)!, 'codes after time()');
+    } finally {
+      ex.destroy();
+    }
+  });
+
+  it('without timestamp-query time() is the wall clock, labelled; after device.destroy() run() recreates the device, retries, and is exact', async () => {
+    // Its own device (the file's must survive), without timestamps, and a one-dense-layer model: every pipeline compiles twice here.
+    const own = await acquireGpu({ timestamps: false });
+    const model = modelOf('tiny', [4, 4, 1], [{ kind: 'flatten', name: 'flatten' }, { kind: 'dense', name: 'fc', units: 5, bias: true }]);
+    const x = randomInput(6 * 16, 4);
+    const q = quantizeInt8Model(model, { calibration: x, batch: 6, method: 'minmax' });
+    const want = int8ModelForward(q, x, 6).logits;
+    const ex = await createInt8Executor(own, q, { maxBatch: 8 });
+    try {
+      const t = await ex.time(x, 6);
+      expect(t.method).toBe('wall');
+      expect(t.layers).toEqual([]);
+      expect(t.totalMs).toBeGreaterThan(0);
+      expectExact(await ex.run(x, 6), want, 'before loss');
+      const lostDevice = ex.gpu.device;
+      lostDevice.destroy();
+      await ex.gpu.lost;
+      const got = await ex.run(x, 6);
+      expect(ex.gpu.device).not.toBe(lostDevice);
+      expect(ex.gpu.isLost()).toBe(false);
+      expectExact(got, want, 'after loss');
+      expect((await ex.time(x, 6)).method).toBe('wall');
+    } finally {
+      ex.destroy();
+      ex.gpu.device.destroy();
     }
   });
 });

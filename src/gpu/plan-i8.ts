@@ -10,13 +10,13 @@
  * float boundary tensors).
  */
 import type { Conv2dLayer, DepthwiseConv2dLayer, Pool2dLayer } from '../model/layers.ts';
-import type { Int8Model, Int8WeightedOp } from '../model/int8.ts';
+import type { Int8Model, Int8PoolOp, Int8WeightedOp } from '../model/int8.ts';
 import { inverseScaleF32 } from '../model/int8.ts';
 import type { Shape } from '../model/shapes.ts';
 import { convGeometry, sizeOf } from '../model/shapes.ts';
 import type { I8KernelName } from './registry-i8.ts';
 import type { Conv2dI8Params, I8Tiling } from './kernels/conv2d-i8.ts';
-import { DEFAULT_I8_TILING, packConvWeightI8, packQuantI8, padDenseWeightI8 } from './kernels/conv2d-i8.ts';
+import { canFusePoolI8, DEFAULT_I8_TILING, i8Mac, packConvWeightI8, packQuantI8, padDenseWeightI8 } from './kernels/conv2d-i8.ts';
 import type { DepthwiseConv2dI8Params } from './kernels/depthwise-conv2d-i8.ts';
 import { packDepthwiseWeightI8 } from './kernels/depthwise-conv2d-i8.ts';
 import type { DequantizeI8Params } from './kernels/dequantize-i8.ts';
@@ -60,6 +60,10 @@ export interface I8Plan {
 
 export interface I8PlanOptions {
   tiling?: I8Tiling;
+  /** Fuse a max pool into the conv before it (default true). */
+  fusePool?: boolean;
+  /** Sliding-word packing of a first conv with one input channel (default true). */
+  slide?: boolean;
 }
 
 /** (pixels, channels) of a stored NHWC shape: `[H, W, C]` or flat `[n]`. */
@@ -68,7 +72,22 @@ export function pixelsAndChannels(shape: Shape): [number, number] {
   return [sizeOf(shape) / c, c];
 }
 
-function weightedStep(op: Int8WeightedOp, tiling: I8Tiling, input: number, output: number): I8PlanStep {
+/**
+ * A max pool that conv2d-i8 can take into its epilogue: directly after a
+ * conv (not dense/depthwise), a window of 1/2/4/8 pixels, and the pool keeps
+ * the conv's quantization (it always does: pooling codes needs no rescale).
+ */
+function fusablePool(op: Int8WeightedOp, next: Int8PoolOp | Int8WeightedOp | undefined): next is Int8PoolOp {
+  return (
+    op.kind === 'conv2d' &&
+    next?.kind === 'maxPool2d' &&
+    canFusePoolI8(next.layer.window[0], next.layer.window[1]) &&
+    next.quant.zeroPoint === op.output.zeroPoint &&
+    next.quant.scale === op.output.scale
+  );
+}
+
+function weightedStep(op: Int8WeightedOp, tiling: I8Tiling, input: number, output: number, pool?: Int8PoolOp, slide = false): I8PlanStep {
   const inZp = op.input.zeroPoint;
   const outZp = op.output.zeroPoint;
   if (op.kind === 'depthwiseConv2d') {
@@ -109,7 +128,7 @@ function weightedStep(op: Int8WeightedOp, tiling: I8Tiling, input: number, outpu
   if (op.kind === 'dense') {
     const { weight, c } = padDenseWeightI8(op.weight, oc, op.inShape);
     const params: Unbatched<Conv2dI8Params> = { h: 1, w: 1, c, oc, kh: 1, kw: 1, sh: 1, sw: 1, padT: 0, padL: 0, oh: 1, ow: 1, inZp, outZp, relu: op.relu, tiling };
-    return { kernel: 'conv2d-i8', params, layers: op.layers, input, output, weight: packConvWeightI8(weight, oc, 1, 1, c), bias, macs: oc * k };
+    return { kernel: 'conv2d-i8', params, layers: op.layers, input, output, weight: packConvWeightI8(weight, oc, 1, 1, c, i8Mac({ ...params, batch: 1 })), bias, macs: oc * k };
   }
   const g = convGeometry(op.layer as Conv2dLayer, op.inShape, op.outShape);
   const { c, kh, kw, oh, ow } = g;
@@ -118,10 +137,16 @@ function weightedStep(op: Int8WeightedOp, tiling: I8Tiling, input: number, outpu
     oc,
     inZp,
     outZp,
-    relu: op.relu,
+    // The pool keeps the conv's zero point, so a ReLU on either side is the same clamp.
+    relu: op.relu || (pool?.relu ?? false),
     tiling,
+    ...(pool
+      ? { pool: { winH: pool.layer.window[0], winW: pool.layer.window[1], sh: pool.layer.stride[0], sw: pool.layer.stride[1], oh: pool.outShape[0], ow: pool.outShape[1] } }
+      : {}),
+    ...(slide ? { slide: true } : {}),
   };
-  return { kernel: 'conv2d-i8', params, layers: op.layers, input, output, weight: packConvWeightI8(op.weight, oc, kh, kw, c), bias, macs: oh * ow * oc * kh * kw * c };
+  const layers = pool ? [...op.layers, ...pool.layers] : op.layers;
+  return { kernel: 'conv2d-i8', params, layers, input, output, weight: packConvWeightI8(op.weight, oc, kh, kw, c, i8Mac({ ...params, batch: 1 }), slide), bias, macs: oh * ow * oc * kh * kw * c };
 }
 
 /** Lower `model` to int8 kernel steps. */
@@ -146,9 +171,24 @@ export function planInt8(model: Int8Model, options: I8PlanOptions = {}): I8Plan 
   };
   steps.push({ kernel: 'quantize-i8', params: quantize, layers: ['quantize'], input: 0, output: cur, macs: 0 });
   let curShape = inShape;
-  for (const op of model.ops) {
+  // A first conv on a one-channel image reads 4 taps per word (see conv2d-i8.wgsl, SLIDE).
+  const first = model.ops[0];
+  if ((options.slide ?? true) && first?.kind === 'conv2d' && inC === 1 && inShape.length === 3) quantize.slideW = inShape[1];
+  for (let i = 0; i < model.ops.length; i++) {
+    const op = model.ops[i];
+    if (op.kind !== 'maxPool2d' && op.kind !== 'avgPool2d') {
+      const next = model.ops[i + 1];
+      const pool = (options.fusePool ?? true) && fusablePool(op as Int8WeightedOp, next) ? (next as Int8PoolOp) : undefined;
+      const outShape = pool ? pool.outShape : op.outShape;
+      const out = newTensor(words(outShape));
+      steps.push(weightedStep(op as Int8WeightedOp, tiling, cur, out, pool, i === 0 && quantize.slideW !== undefined));
+      if (pool) i++;
+      cur = out;
+      curShape = outShape;
+      continue;
+    }
     const out = newTensor(words(op.outShape));
-    if (op.kind === 'maxPool2d' || op.kind === 'avgPool2d') {
+    {
       const layer: Pool2dLayer = op.layer;
       const [h, w, c] = op.inShape;
       const params: Unbatched<Pool2dI8Params> = {
@@ -166,8 +206,6 @@ export function planInt8(model: Int8Model, options: I8PlanOptions = {}): I8Plan 
         relu: op.relu,
       };
       steps.push({ kernel: 'pool2d-i8', params, layers: op.layers, input: cur, output: out, macs: 0 });
-    } else {
-      steps.push(weightedStep(op as Int8WeightedOp, tiling, cur, out));
     }
     cur = out;
     curShape = op.outShape;

@@ -1,14 +1,16 @@
 import shader from '../../../shaders/conv2d-i8.wgsl?raw';
 import type { ConvGeometry } from '../../model/shapes.ts';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
-import { ceilDiv, fold1d } from './types.ts';
+import { ceilDiv, expandTemplate, fold1d } from './types.ts';
 import type { DotVariant } from './int8-common.ts';
 import { i8Source, lowerBound, packWord, perVariant, zeroPointWord } from './int8-common.ts';
 
 /**
  * One int8 convolution (also pointwise, and dense as a 1×1 conv of a 1×1
- * image with `c` = the padded flattened input). `c` is the real channel count;
- * the kernel works on c4 = ceil(c/4) packed words per pixel.
+ * image with `c` = the padded flattened input), optionally followed by a
+ * fused max pool. `c` is the real channel count; the kernel works on
+ * c4 = ceil(c/4) packed words per pixel. `oh`/`ow` are the conv output;
+ * `poh`/`pow` the pooled output (= oh/ow without a pool).
  */
 export interface Conv2dI8Params extends ConvGeometry {
   batch: number;
@@ -17,23 +19,95 @@ export interface Conv2dI8Params extends ConvGeometry {
   outZp: number;
   relu: boolean;
   tiling: I8Tiling;
+  /** Fused max pool: window, stride and pooled size; absent = no pool. */
+  pool?: { winH: number; winW: number; sh: number; sw: number; oh: number; ow: number };
+  /**
+   * c = 1 only: the input words hold 4 horizontally adjacent pixels (quantize-i8
+   * with `slide`) and the weight packs 4 taps per word (packConvWeightI8 with slide).
+   */
+  slide?: boolean;
 }
 
-/** Register block of conv2d-i8: threads per workgroup, output pixels per thread (1..8), channel words per thread (1..2). */
+/** Register block of conv2d-i8: threads per workgroup, target output rows per thread, target channel words per thread. */
 export interface I8Tiling {
   wg: number;
+  /** Target rows (output pixels) per thread: rounded to whole pool windows, capped at 16 and by MAX_I8_BLOCK_WORDS / tn4. */
   tm: number;
+  /** Target out-channel words (4 channels) per thread, 1..8: the largest that wastes at most 1/8 of the work on padding. */
   tn4: number;
+  /**
+   * How 4 input bytes meet 4 output channels: 0 = one dot4i8 per output
+   * channel (dot4I8Packed: one instruction on GPUs that have it); 1 = the
+   * bytes unpacked once per register block and multiplied as an outer
+   * product (no per-MAC unpacking: faster where dot4I8Packed is emulated,
+   * e.g. CPU adapters); 2 = that outer product in integer-valued f32, exact
+   * because |Σ| ≤ 1024·2^14 = 2^24 while K ≤ MAX_EXACT_F32_WORDS (for CPU
+   * adapters whose vector i32 multiply is slower than f32's; layers with a
+   * longer K fall back to 1). The weight layout follows (packConvWeightI8).
+   */
+  mac: I8Mac;
 }
 
-/** Measured on SwiftShader (LeNet-5 at batch 1024): see the int8 report in the commit history. */
-export const DEFAULT_I8_TILING: I8Tiling = { wg: 64, tm: 4, tn4: 2 };
+export type I8Mac = 0 | 1 | 2;
 
-function tm(s: Conv2dI8Params): number {
-  return Math.min(8, Math.max(1, Math.floor(s.tiling.tm)));
+/** Longest K (input words per output: taps × c4) the exact-f32 MAC takes: 256 words = 1024 products of |·| ≤ 2^14. */
+export const MAX_EXACT_F32_WORDS = 256;
+
+/** K words of a conv: taps × c4, or kh·ceil(kw/4) with sliding words. */
+export function i8KWords(s: Pick<Conv2dI8Params, 'kh' | 'kw' | 'c' | 'slide'>): number {
+  return s.slide ? s.kh * ceilDiv(s.kw, 4) : s.kh * s.kw * ceilDiv(s.c, 4);
 }
-function tn4(s: Conv2dI8Params): number {
-  return ceilDiv(s.oc, 4) >= 2 ? Math.min(2, Math.max(1, Math.floor(s.tiling.tn4))) : 1;
+
+/** The MAC formulation a layer runs: the tiling's, except exact f32 past its K bound (then the i32 outer product). */
+export function i8Mac(s: Conv2dI8Params): I8Mac {
+  return s.tiling.mac === 2 && i8KWords(s) > MAX_EXACT_F32_WORDS ? 1 : s.tiling.mac;
+}
+
+/** Largest register block in vec4<i32> accumulators. */
+export const MAX_I8_BLOCK_WORDS = 64;
+
+/**
+ * GPUs: dot4I8Packed (one instruction where it exists) and a small register
+ * block (a big one spills a GPU's registers).
+ */
+export const DEFAULT_I8_TILING: I8Tiling = { wg: 64, tm: 4, tn4: 2, mac: 0 };
+
+/**
+ * CPU adapters (SwiftShader): the biggest register block, exact-f32 MACs.
+ * Measured on SwiftShader, LeNet-5 batch 128 per layer (timestamps): conv2+pool2
+ * 1312 ms with exact f32 vs 3039 ms with the i32 outer product vs 3888 ms with
+ * dot4I8Packed per channel; fp32's conv2+pool2 1921 ms in the same run.
+ */
+export const SOFTWARE_I8_TILING: I8Tiling = { wg: 64, tm: 16, tn4: 8, mac: 2 };
+
+/** The register block and MAC formulation for an adapter. */
+export function defaultI8Tiling(report: { software: boolean }): I8Tiling {
+  return report.software ? SOFTWARE_I8_TILING : DEFAULT_I8_TILING;
+}
+
+function win(s: Conv2dI8Params): number {
+  return s.pool ? s.pool.winH * s.pool.winW : 1;
+}
+/** Out-channel words per thread: the largest ≤ target whose padding wastes at most 1/8 of the work. */
+export function i8ChannelWords(s: Pick<Conv2dI8Params, 'oc' | 'tiling'>): number {
+  const oc4 = ceilDiv(s.oc, 4);
+  for (let t = Math.min(8, Math.max(1, Math.floor(s.tiling.tn4)), oc4); t > 1; t--) {
+    if (ceilDiv(oc4, t) * t <= oc4 * 1.125) return t;
+  }
+  return 1;
+}
+/** Rows per thread: a whole number of pool windows, at most 16 and MAX_I8_BLOCK_WORDS / TN4. */
+export function i8RowsPerThread(s: Conv2dI8Params): number {
+  const w = win(s);
+  const cap = Math.min(Math.max(1, Math.floor(s.tiling.tm)), 16, Math.floor(MAX_I8_BLOCK_WORDS / i8ChannelWords(s)));
+  return Math.max(w, Math.floor(cap / w) * w);
+}
+/** True when conv2d-i8 can fuse a max pool with this window (a thread's rows hold whole windows). */
+export function canFusePoolI8(winH: number, winW: number): boolean {
+  return [1, 2, 4, 8].includes(winH * winW);
+}
+function rows(s: Conv2dI8Params): number {
+  return s.pool ? s.batch * s.pool.oh * s.pool.ow * win(s) : s.batch * s.oh * s.ow;
 }
 
 export const conv2dI8 = perVariant(
@@ -41,7 +115,10 @@ export const conv2dI8 = perVariant(
     ({
       name: `conv2d-i8:${variant}`,
       precision: 'i8',
-      shader: i8Source(shader, variant),
+      /** A template: see `generate`. */
+      shader,
+      codeConstants: ['TM', 'TN4', 'SLIDE', 'DOT', 'OUTER', 'EXACTF32'],
+      generate: (code: Record<string, number>) => i8Source(expandTemplate(shader, code), variant),
       bindings: [
         { name: 'params', kind: 'uniform' },
         { name: 'input', kind: 'read-only-storage' },
@@ -49,48 +126,85 @@ export const conv2dI8 = perVariant(
         { name: 'bias', kind: 'read-only-storage' },
         { name: 'output', kind: 'storage' },
       ],
-      uniforms: ['rows', 'h', 'w', 'c4', 'oc4', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'oh', 'ow', 'outZp', 'lo', 'padWord'],
+      uniforms: ['rows', 'h', 'w', 'c4', 'oc4', 'kh', 'kw', 'kg', 'sh', 'sw', 'padT', 'padL', 'poh', 'pow_', 'psh', 'psw', 'outZp', 'lo', 'padWord'],
       uniformValues: (s: Conv2dI8Params) => [
-        s.batch * s.oh * s.ow,
+        rows(s),
         s.h,
         s.w,
         ceilDiv(s.c, 4),
         ceilDiv(s.oc, 4),
         s.kh,
         s.kw,
+        s.slide ? ceilDiv(s.kw, 4) : s.kw * ceilDiv(s.c, 4),
         s.sh,
         s.sw,
         s.padT,
         s.padL,
-        s.oh,
-        s.ow,
+        s.pool ? s.pool.oh : s.oh,
+        s.pool ? s.pool.ow : s.ow,
+        s.pool ? s.pool.sh : 1,
+        s.pool ? s.pool.sw : 1,
         s.outZp,
         lowerBound(s.outZp, s.relu),
         zeroPointWord(s.inZp),
       ],
-      constants: (s: Conv2dI8Params) => ({ WG: s.tiling.wg, TM: tm(s), TN4: tn4(s) }),
+      constants: (s: Conv2dI8Params) => {
+        if (s.slide && s.c !== 1) throw new Error(`conv2d-i8: slide packing needs c = 1, got c = ${s.c}`);
+        if (s.pool && !canFusePoolI8(s.pool.winH, s.pool.winW)) throw new Error(`conv2d-i8: a fused pool window must hold 1, 2, 4 or 8 pixels, got ${s.pool.winH}×${s.pool.winW}`);
+        return {
+          WG: s.tiling.wg,
+          TM: i8RowsPerThread(s),
+          TN4: i8ChannelWords(s),
+          SLIDE: s.slide ? 1 : 0,
+          DOT: i8Mac(s) === 0 ? 1 : 0,
+          OUTER: i8Mac(s) === 1 ? 1 : 0,
+          EXACTF32: i8Mac(s) === 2 ? 1 : 0,
+          WIN_H: s.pool ? s.pool.winH : 1,
+          WIN_W: s.pool ? s.pool.winW : 1,
+        };
+      },
       dispatch: (s: Conv2dI8Params, limits: DispatchLimits) =>
-        fold1d(ceilDiv(ceilDiv(s.batch * s.oh * s.ow, tm(s)), s.tiling.wg), limits, ceilDiv(ceilDiv(s.oc, 4), tn4(s))),
+        fold1d(ceilDiv(ceilDiv(rows(s), i8RowsPerThread(s)), s.tiling.wg), limits, ceilDiv(ceilDiv(s.oc, 4), i8ChannelWords(s))),
     }) satisfies KernelDescriptor<Conv2dI8Params>,
 );
 
 /**
- * Conv weight `[oc, kh, kw, c]` int8 → the kernel's `[kh·kw·c4, oc4]` vec4<u32>
- * words (flattened to u32): word ((tap·c4 + cw)·oc4 + j)·4 + l holds input
- * channels 4cw…4cw+3 of output channel 4j+l; padding bytes are zero, so
- * whatever the padded activation bytes hold, they add nothing.
+ * Conv weight `[oc, kh, kw, c]` int8 → the kernel's `[K words, oc4]` vec4<u32>
+ * (flattened to u32), K words = kh·kw·c4 (or kh·ceil(kw/4) with `slide`).
+ * mac 0: u32 ((k·oc4 + j)·4 + l) holds the 4 input bytes of word k for output
+ * channel 4j+l; mac 1 and 2: u32 ((k·oc4 + j)·4 + q) holds input byte q of word k
+ * for output channels 4j…4j+3. A word's input bytes are channels 4cw…4cw+3 of
+ * one tap, or with `slide` (c = 1) taps kx = 4g…4g+3 of kernel row ky.
+ * Padding bytes (channels ≥ c, taps ≥ kw, outputs ≥ oc) are zero, so whatever
+ * the padded activation bytes hold, they add nothing.
  */
-export function packConvWeightI8(w: Int8Array, oc: number, kh: number, kw: number, c: number): Uint32Array {
+export function packConvWeightI8(w: Int8Array, oc: number, kh: number, kw: number, c: number, mac: I8Mac = 0, slide = false): Uint32Array {
   if (w.length !== oc * kh * kw * c) throw new Error(`packConvWeightI8: ${w.length} weights do not fit [${oc}, ${kh}, ${kw}, ${c}]`);
-  const c4 = ceilDiv(c, 4);
+  if (slide && c !== 1) throw new Error(`packConvWeightI8: slide packing needs c = 1, got ${c}`);
   const oc4 = ceilDiv(oc, 4);
-  const out = new Uint32Array(kh * kw * c4 * oc4 * 4);
-  for (let o = 0; o < oc; o++) {
-    for (let tap = 0; tap < kh * kw; tap++) {
-      const src = (o * kh * kw + tap) * c;
-      for (let cw = 0; cw < c4; cw++) {
-        const b = (l: number): number => (cw * 4 + l < c ? w[src + cw * 4 + l] : 0);
-        out[((tap * c4 + cw) * oc4 + (o >> 2)) * 4 + (o & 3)] = packWord(b(0), b(1), b(2), b(3));
+  // byteOf(o, k, l): input byte l of K word k for output channel o.
+  const words = slide ? kh * ceilDiv(kw, 4) : kh * kw * ceilDiv(c, 4);
+  const byteOf = slide
+    ? (o: number, k: number, l: number): number => {
+        const kg = ceilDiv(kw, 4);
+        const ky = Math.floor(k / kg);
+        const kx = (k % kg) * 4 + l;
+        return kx < kw ? w[(o * kh + ky) * kw + kx] : 0;
+      }
+    : (o: number, k: number, l: number): number => {
+        const c4 = ceilDiv(c, 4);
+        const tap = Math.floor(k / c4);
+        const ch = (k % c4) * 4 + l;
+        return ch < c ? w[(o * kh * kw + tap) * c + ch] : 0;
+      };
+  const out = new Uint32Array(words * oc4 * 4);
+  for (let k = 0; k < words; k++) {
+    for (let j = 0; j < oc4; j++) {
+      for (let t = 0; t < 4; t++) {
+        const b = (o: number, l: number): number => (o < oc ? byteOf(o, k, l) : 0);
+        // mac 0: component t = output channel 4j+t, bytes = input bytes; mac 1: component t = input byte t, bytes = output channels.
+        out[(k * oc4 + j) * 4 + t] =
+          mac === 0 ? packWord(b(4 * j + t, 0), b(4 * j + t, 1), b(4 * j + t, 2), b(4 * j + t, 3)) : packWord(b(4 * j, t), b(4 * j + 1, t), b(4 * j + 2, t), b(4 * j + 3, t));
       }
     }
   }

@@ -13,6 +13,8 @@ export interface QuantizeI8Params {
   invScale: number;
   zeroPoint: number;
   relu: boolean;
+  /** c = 1 only: write sliding words of 4 row-adjacent pixels for rows of this width (conv2d-i8 SLIDE); absent/0 = plain packing. */
+  slideW?: number;
 }
 
 const WG = 64;
@@ -30,8 +32,11 @@ export const quantizeI8 = perVariant(
         { name: 'input', kind: 'read-only-storage' },
         { name: 'output', kind: 'storage' },
       ],
-      uniforms: ['total', 'c', 'c4', 'zp', 'lo', 'invScaleBits'],
-      uniformValues: (s: QuantizeI8Params) => [total(s), s.c, ceilDiv(s.c, 4), s.zeroPoint, lowerBound(s.zeroPoint, s.relu), f32Bits(s.invScale)],
+      uniforms: ['total', 'c', 'c4', 'zp', 'lo', 'invScaleBits', 'slideW'],
+      uniformValues: (s: QuantizeI8Params) => {
+        if (s.slideW && s.c !== 1) throw new Error(`quantize-i8: sliding words need c = 1, got c = ${s.c}`);
+        return [total(s), s.c, ceilDiv(s.c, 4), s.zeroPoint, lowerBound(s.zeroPoint, s.relu), f32Bits(s.invScale), s.slideW ?? 0];
+      },
       constants: () => ({ WG }),
       dispatch: (s: QuantizeI8Params, limits: DispatchLimits) => fold1d(ceilDiv(total(s), WG), limits),
     }) satisfies KernelDescriptor<QuantizeI8Params>,
