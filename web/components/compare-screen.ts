@@ -40,8 +40,7 @@ export class CompareScreen extends LitElement {
   }
 
   async #delete(r: CompareRow): Promise<void> {
-    await lab().deleteResult(r.id);
-    await this.#state.state.refreshResults();
+    await this.#state.state.deleteResult(r.id);
   }
 
   #charts(rows: CompareRow[]) {

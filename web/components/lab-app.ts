@@ -123,6 +123,7 @@ export class LabApp extends LitElement {
             ${jobView(this.#startup, 'startup', 'Start-up')}
           </section>`
         : jobView(this.#startup, 'startup', 'Start-up')}
+      ${s.error ? html`<p class="error" role="alert" data-testid="lab-error">${s.error}</p>` : ''}
       ${noGpu ? html`<no-webgpu .reason=${s.device && !s.device.ok ? s.device.error : ''}></no-webgpu>` : ''}
       ${r
         ? html`<nav aria-label="Screens">

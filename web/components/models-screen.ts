@@ -5,7 +5,7 @@ import { LabStateController } from '../controllers/lab-state.ts';
 import { JobController } from '../controllers/job.ts';
 import { TrainController } from '../controllers/train.ts';
 import { bytes, int, pct, times } from '../format.ts';
-import { download } from '../download.ts';
+import { ModelActionsController } from '../controllers/models.ts';
 import { sharedStyles } from './shared-styles.ts';
 import { jobView } from './job-view.ts';
 import type { ModelSummary, ResultRecord } from '../../src/worker/types.ts';
@@ -17,10 +17,8 @@ export class ModelsScreen extends LitElement {
 
   #state = new LabStateController(this);
   #measure = new JobController<ResultRecord>(this);
-  @state() private importError: string | undefined;
-  @state() private importOk: string | undefined;
+  #actions = new ModelActionsController(this);
   @state() private confirmDelete: string | undefined;
-  @state() private busy = false;
   #train = new TrainController(this);
   @state() private trainArch = 'lenet-300-100';
   @state() private trainEpochs = 1;
@@ -31,25 +29,9 @@ export class ModelsScreen extends LitElement {
     const input = e.target as HTMLInputElement;
     const file = input.files?.[0];
     if (!file) return;
-    this.importError = undefined;
-    this.importOk = undefined;
-    this.busy = true;
-    try {
-      const bytesIn = new Uint8Array(await file.arrayBuffer());
-      const m = await lab().importModel(bytesIn, file.name);
-      this.importOk = `Imported ${m.name} (${m.architecture}, ${int(m.params)} parameters).`;
-      await this.#state.state.refreshModels();
-    } catch (err) {
-      this.importError = (err as Error).message;
-    } finally {
-      this.busy = false;
-      input.value = '';
-    }
-  }
-
-  async #export(m: ModelSummary): Promise<void> {
-    const f = await lab().exportModel(m.id);
-    download(f.fileName, f.bytes, 'application/octet-stream');
+    await this.#actions.importFile(file);
+    // The same file can be chosen again and still fire change.
+    input.value = '';
   }
 
   /** After the DOM under the focused button changed, keep a keyboard user's place (first match that exists). */
@@ -70,8 +52,7 @@ export class ModelsScreen extends LitElement {
   async #delete(m: ModelSummary): Promise<void> {
     const row = this.#state.state.models.findIndex((x) => x.id === m.id);
     this.confirmDelete = undefined;
-    await lab().deleteModel(m.id);
-    await Promise.all([this.#state.state.refreshModels(), this.#state.state.refreshResults()]);
+    await this.#actions.deleteModel(m.id);
     // Focus the row that took the deleted one's place (or the last), else the import control.
     await this.updateComplete;
     const rows = this.renderRoot.querySelectorAll('[data-testid="model-row"]');
@@ -159,7 +140,7 @@ export class ModelsScreen extends LitElement {
                   <div class="row" style="margin:0">
                     <button class="secondary" @click=${() => this.#view(m)} aria-label="View ${m.name}">View</button>
                     <button class="secondary" data-testid="measure" ?disabled=${this.#measure.running} @click=${() => this.#measureModel(m)} aria-label="Measure ${m.name}">Measure</button>
-                    <button class="secondary" @click=${() => this.#export(m)} aria-label="Export ${m.name}">Export</button>
+                    <button class="secondary" @click=${() => this.#actions.exportModel(m.id)} aria-label="Export ${m.name}">Export</button>
                     ${this.confirmDelete === m.id
                       ? html`<button class="danger" data-testid="confirm-delete" @click=${() => this.#delete(m)}>Delete ${m.name}?</button>
                           <button class="secondary" data-testid="keep" @click=${() => this.#askDelete(undefined, m.id)}>Keep</button>`
@@ -176,10 +157,10 @@ export class ModelsScreen extends LitElement {
       <h3>Import a model file</h3>
       <div class="row">
         <label for="import">Model file (.safetensors, Compression Lab format)</label>
-        <input id="import" data-testid="import-model" type="file" accept=".safetensors,application/octet-stream" ?disabled=${this.busy} @change=${this.#import} />
+        <input id="import" data-testid="import-model" type="file" accept=".safetensors,application/octet-stream" ?disabled=${this.#actions.busy} @change=${this.#import} />
       </div>
-      ${this.importError ? html`<p class="error" role="alert" data-testid="import-error">${this.importError}</p>` : ''}
-      ${this.importOk ? html`<p role="status" class="ok" data-testid="import-ok">${this.importOk}</p>` : ''}
+      ${this.#actions.error ? html`<p class="error" role="alert" data-testid="import-error">${this.#actions.error}</p>` : ''}
+      ${this.#actions.ok ? html`<p role="status" class="ok" data-testid="import-ok">${this.#actions.ok}</p>` : ''}
       ${this.#trainForm()}
     `;
   }

@@ -48,6 +48,16 @@ class LabState {
     this.notify();
   }
 
+  /** Deletes one result and refreshes the list (a failure shows as the state's error). */
+  async deleteResult(id: string): Promise<void> {
+    try {
+      await lab().deleteResult(id);
+    } catch (e) {
+      this.error = (e as Error).message;
+    }
+    await this.refreshResults();
+  }
+
   async refreshDevice(): Promise<void> {
     this.device = await lab().device();
     this.notify();

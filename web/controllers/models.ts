@@ -1,0 +1,62 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { lab } from '../lab-client.ts';
+import { download } from '../download.ts';
+import { labState } from './lab-state.ts';
+
+/**
+ * The Models screen's file and delete actions: import a model file (the
+ * worker checks it fully before storing), export one, delete one. Keeps the
+ * outcome for the screen (`ok` / `error`) and refreshes the shared lists.
+ */
+export class ModelActionsController implements ReactiveController {
+  busy = false;
+  ok: string | undefined;
+  error: string | undefined;
+
+  constructor(private host: ReactiveControllerHost) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {}
+
+  #set(next: Partial<Pick<ModelActionsController, 'busy' | 'ok' | 'error'>>): void {
+    Object.assign(this, next);
+    this.host.requestUpdate();
+  }
+
+  /** Imports `file`; on any error (bad file, storage full) nothing is stored and `error` says why. */
+  async importFile(file: File): Promise<void> {
+    this.#set({ busy: true, ok: undefined, error: undefined });
+    try {
+      const m = await lab().importModel(new Uint8Array(await file.arrayBuffer()), file.name);
+      this.#set({ ok: `Imported ${m.name} (${m.architecture}, ${m.params.toLocaleString('en-US')} parameters).` });
+      await labState.refreshModels();
+    } catch (e) {
+      this.#set({ error: (e as Error).message });
+    } finally {
+      this.#set({ busy: false });
+    }
+  }
+
+  /** Downloads the variant's model file. */
+  async exportModel(id: string): Promise<void> {
+    this.#set({ ok: undefined, error: undefined });
+    try {
+      const f = await lab().exportModel(id);
+      download(f.fileName, f.bytes, 'application/octet-stream');
+    } catch (e) {
+      this.#set({ error: `Could not export: ${(e as Error).message}` });
+    }
+  }
+
+  /** Deletes a variant and its results, then refreshes the model and result lists. */
+  async deleteModel(id: string): Promise<void> {
+    this.#set({ ok: undefined, error: undefined });
+    try {
+      await lab().deleteModel(id);
+    } catch (e) {
+      this.#set({ error: `Could not delete: ${(e as Error).message}` });
+    }
+    await Promise.all([labState.refreshModels(), labState.refreshResults()]);
+  }
+}
