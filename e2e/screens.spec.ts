@@ -180,6 +180,18 @@ test('Share: import someone’s results; they appear in Compare, readable at pho
   await page.screenshot({ path: `${SCREENS_DIR}/compare-phone-cards.png` });
   await page.locator('lab-chart').first().scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${SCREENS_DIR}/compare-phone-charts.png` });
+
+  // No other screen scrolls sideways at 375 px either (Compress with a training step and its many options).
+  for (const screen of ['device', 'models', 'model', 'compress', 'try', 'share'] as const) {
+    await go(page, screen);
+    if (screen === 'compress') {
+      await page.getByTestId('add-pass-select').selectOption('distill');
+      await page.getByTestId('add-pass').click();
+    }
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow, `${screen} is wider than a 375 px phone`).toBeLessThanOrEqual(1);
+    await shot(page, `${screen}-375`);
+  }
 });
 
 /**
