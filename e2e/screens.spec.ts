@@ -334,6 +334,35 @@ test('keyboard only: build, reorder and empty a pipeline, delete a variant; focu
   await expect(page.locator('[data-testid="delete"]:focus')).toHaveCount(1);
 });
 
+test('Try it by keyboard: find test images, pick one, see each chosen variant’s answer and the true label', async ({ page }) => {
+  test.setTimeout(180_000);
+  await openLab(page);
+  await go(page, 'try');
+  // Only the bundled LeNet-300-100 (dense: quick to compile on SwiftShader), toggled with the space bar.
+  const boxes = page.getByRole('group', { name: 'Variants to compare' }).getByRole('checkbox');
+  for (const box of await boxes.all()) {
+    const label = await page.locator(`label[for="${await box.getAttribute('id')}"]`).innerText();
+    const want = /^lenet-300-100 \(fp32\)$/.test(label.trim());
+    if ((await box.isChecked()) !== want) {
+      await box.focus();
+      await page.keyboard.press('Space');
+    }
+    await expect(box).toBeChecked({ checked: want });
+  }
+  await page.getByLabel('Show').selectOption('all');
+  await page.getByTestId('scan').focus();
+  await page.keyboard.press('Enter');
+  const first = page.getByRole('button', { name: /^Test image 0, label 7/ });
+  await expect(first).toBeVisible({ timeout: 120_000 });
+  await first.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('prediction')).toHaveCount(1, { timeout: 60_000 });
+  await expect(page.getByTestId('predictions')).toContainText('label 7');
+  // MNIST test image 0 is a clear 7: the trained net gets it right.
+  await expect(page.getByTestId('prediction').getByTestId('top')).toHaveText('7');
+  await shot(page, 'try-test-image');
+});
+
 test('the keyboard audit itself reports an unlabelled control, an unreachable one and a missing focus indicator', async ({ page }) => {
   await openLab(page);
   await go(page, 'share');

@@ -3,10 +3,11 @@ import { customElement, query, state } from 'lit/decorators.js';
 import { lab } from '../lab-client.ts';
 import { JobController } from '../controllers/job.ts';
 import { LabStateController } from '../controllers/lab-state.ts';
+import { PredictController } from '../controllers/predict.ts';
 import { pct } from '../format.ts';
 import { sharedStyles } from './shared-styles.ts';
 import { jobView } from './job-view.ts';
-import type { Prediction, TestImage } from '../../src/worker/types.ts';
+import type { TestImage } from '../../src/worker/types.ts';
 
 const SIZE = 280;
 
@@ -46,11 +47,8 @@ export class TryScreen extends LitElement {
   #state = new LabStateController(this);
   #scan = new JobController<TestImage[]>(this);
   @state() private chosen: string[] | undefined;
-  @state() private predictions: Prediction[] = [];
-  @state() private seen: number[] | undefined;
-  @state() private error: string | undefined;
+  #predict = new PredictController(this);
   @state() private filter: 'all' | 'disagree' | 'wrong' = 'disagree';
-  @state() private label: number | undefined;
   @query('canvas.draw') private canvas!: HTMLCanvasElement;
   @query('canvas.seen') private seenCanvas!: HTMLCanvasElement;
   #drawing = false;
@@ -76,10 +74,7 @@ export class TryScreen extends LitElement {
     if (!ctx) return;
     ctx.fillStyle = '#000';
     ctx.fillRect(0, 0, SIZE, SIZE);
-    this.predictions = [];
-    this.seen = undefined;
-    this.error = undefined;
-    this.label = undefined;
+    this.#predict.clear();
   }
 
   #pos(e: PointerEvent): [number, number] {
@@ -122,27 +117,11 @@ export class TryScreen extends LitElement {
 
   async #predictDrawing(): Promise<void> {
     const ctx = this.canvas.getContext('2d')!;
-    const img = ctx.getImageData(0, 0, SIZE, SIZE);
-    this.error = undefined;
-    this.label = undefined;
-    try {
-      const r = await lab().predictDrawing({ width: img.width, height: img.height, data: img.data }, this.#ids());
-      this.predictions = r.predictions;
-      this.seen = r.input;
-    } catch (e) {
-      this.error = (e as Error).message;
-    }
+    await this.#predict.drawing(ctx.getImageData(0, 0, SIZE, SIZE), this.#ids());
   }
 
   async #pickTest(t: TestImage): Promise<void> {
-    this.error = undefined;
-    try {
-      this.predictions = await lab().predictPixels(t.pixels, this.#ids());
-      this.seen = t.pixels;
-      this.label = t.label;
-    } catch (e) {
-      this.error = (e as Error).message;
-    }
+    await this.#predict.testImage(t, this.#ids());
   }
 
   async #scanTests(): Promise<void> {
@@ -158,7 +137,7 @@ export class TryScreen extends LitElement {
   }
 
   override updated(): void {
-    if (this.seen) paint(this.seenCanvas, this.seen);
+    if (this.#predict.seen) paint(this.seenCanvas, this.#predict.seen);
     this.renderRoot.querySelectorAll<HTMLCanvasElement>('canvas[data-index]').forEach((c) => {
       const t = this.#scan.value?.find((x) => String(x.index) === c.dataset.index);
       if (t) paint(c, t.pixels);
@@ -199,10 +178,10 @@ export class TryScreen extends LitElement {
           </div>
         </div>
         <div class="preds" data-testid="predictions" aria-live="polite">
-          ${this.seen
-            ? html`<div class="pred"><div class="muted">What the nets see (28×28)${this.label !== undefined ? html`, label <strong>${this.label}</strong>` : ''}</div><canvas class="small seen" width="28" height="28"></canvas></div>`
+          ${this.#predict.seen
+            ? html`<div class="pred"><div class="muted">What the nets see (28×28)${this.#predict.label !== undefined ? html`, label <strong>${this.#predict.label}</strong>` : ''}</div><canvas class="small seen" width="28" height="28"></canvas></div>`
             : ''}
-          ${this.predictions.map(
+          ${this.#predict.predictions.map(
             (p) => html`<div class="pred" data-testid="prediction">
               <div>${nameOf(p.modelId)} <span class="tag">${p.runtime}${p.ranOn === 'cpu' ? ', CPU' : ''}</span></div>
               <div class="top" data-testid="top">${p.top}</div>
@@ -214,7 +193,7 @@ export class TryScreen extends LitElement {
           )}
         </div>
       </div>
-      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : ''}
+      ${this.#predict.error ? html`<p class="error" role="alert" data-testid="try-error">${this.#predict.error}</p>` : ''}
       <h3>Test-set images</h3>
       <div class="row">
         <label for="filter">Show</label>

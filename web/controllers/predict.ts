@@ -1,0 +1,62 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { lab } from '../lab-client.ts';
+import type { Prediction, TestImage } from '../../src/worker/types.ts';
+
+/**
+ * The Try-it screen's predictions: a drawing (the worker preprocesses it the
+ * MNIST way) or a test image, run through the chosen variants. Keeps what the
+ * nets saw, their answers, the true label of a test image and any error.
+ */
+export class PredictController implements ReactiveController {
+  predictions: Prediction[] = [];
+  /** The 28×28 grey image the nets saw (0–255). */
+  seen: number[] | undefined;
+  /** The true label when the input is a test image. */
+  label: number | undefined;
+  error: string | undefined;
+  #seq = 0;
+
+  constructor(private host: ReactiveControllerHost) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {}
+
+  clear(): void {
+    this.#seq++;
+    this.predictions = [];
+    this.seen = undefined;
+    this.label = undefined;
+    this.error = undefined;
+    this.host.requestUpdate();
+  }
+
+  /** Runs `call`; a newer prediction supersedes one still in flight (fast strokes, quick clicks). */
+  async #run(call: () => Promise<{ predictions: Prediction[]; seen: number[]; label?: number }>): Promise<void> {
+    const seq = ++this.#seq;
+    this.error = undefined;
+    try {
+      const r = await call();
+      if (seq !== this.#seq) return;
+      this.predictions = r.predictions;
+      this.seen = r.seen;
+      this.label = r.label;
+    } catch (e) {
+      if (seq === this.#seq) this.error = (e as Error).message;
+    }
+    this.host.requestUpdate();
+  }
+
+  /** The RGBA drawing (white ink on black) through each variant. */
+  drawing(img: ImageData, modelIds: string[]): Promise<void> {
+    return this.#run(async () => {
+      const r = await lab().predictDrawing({ width: img.width, height: img.height, data: img.data }, modelIds);
+      return { predictions: r.predictions, seen: r.input };
+    });
+  }
+
+  /** A test image through each variant. */
+  testImage(t: TestImage, modelIds: string[]): Promise<void> {
+    return this.#run(async () => ({ predictions: await lab().predictPixels(t.pixels, modelIds), seen: t.pixels, label: t.label }));
+  }
+}
