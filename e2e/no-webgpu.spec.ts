@@ -36,6 +36,20 @@ test('without WebGPU: a clear page says what is missing, and CPU-reference accur
     await expect(row).toContainText('CPU reference (no WebGPU)');
     await expect(row).toContainText('/ 1,000');
     await shot(page, 'no-webgpu-compare');
+
+    // Training needs the GPU: a clear refusal, nothing stored.
+    await go(page, 'models');
+    const before = await page.getByTestId('model-row').count();
+    await expect(page.getByTestId('train-run')).toBeDisabled();
+    await expect(page.getByTestId('train-needs-gpu')).toHaveText('Training needs WebGPU.');
+    await go(page, 'compress');
+    await page.getByTestId('add-pass-select').selectOption('finetune');
+    await page.getByTestId('add-pass').click();
+    await page.getByTestId('run-pipeline').click();
+    await expect(page.getByTestId('compress-error')).toContainText('Fine-tuning trains on the GPU, and WebGPU is not available in this browser');
+    await go(page, 'models');
+    await expect(page.getByTestId('model-row')).toHaveCount(before);
+    await shot(page, 'no-webgpu-train');
   } finally {
     await browser.close();
   }

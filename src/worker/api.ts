@@ -311,7 +311,9 @@ export const labApi = {
       if (!(lr > 0 && Number.isFinite(lr))) throw new Error(`lr must be a positive number, got ${String(request.lr)}`);
       const schedule = request.schedule ?? 'cosine';
       const dataset = request.dataset ?? 'mnist';
-      const gpu = await getGpu();
+      const gpu = await getGpu().catch((e: Error) => {
+        throw new Error(`Training runs on the GPU, and WebGPU is not available in this browser: ${e.message}`);
+      });
       const [trainSet, testSet] = await Promise.all([trainingSplit(dataset), loadDataset(dataset, 'test')]);
       ctx.check();
       const arch = architecture(request.architecture);

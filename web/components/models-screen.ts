@@ -71,6 +71,8 @@ export class ModelsScreen extends LitElement {
     const out = job.value;
     const last = out?.epochs[out.epochs.length - 1];
     const num = (e: Event): number => Number((e.target as HTMLInputElement).value);
+    // Unknown (still probing) counts as available: the worker refuses clearly if it is not.
+    const gpu = this.#state.state.device?.ok !== false;
     return html`
       <h3 id="train-h">Train a model from scratch</h3>
       <p class="muted">On this GPU, over the MNIST training split: He initialisation (seed 1), Adam 1e-3 with a cosine schedule, batch 64; test accuracy after each epoch. A LeNet-300-100 epoch takes seconds on a real GPU and minutes on a software adapter.</p>
@@ -87,8 +89,9 @@ export class ModelsScreen extends LitElement {
         <select id="train-test" data-testid="train-test" @change=${(e: Event) => (this.trainTest = num(e))}>
           ${[1000, 10000].map((n) => html`<option value=${n} ?selected=${n === this.trainTest}>${int(n)} test images</option>`)}
         </select>
-        <button data-testid="train-run" ?disabled=${job.running || !archs.length}
+        <button data-testid="train-run" ?disabled=${job.running || !archs.length || !gpu}
           @click=${() => this.#train.train({ architecture: this.trainArch, epochs: this.trainEpochs, limit: this.trainImages, evalLimit: this.trainTest })}>Train</button>
+        ${gpu ? '' : html`<span class="muted" data-testid="train-needs-gpu">Training needs WebGPU.</span>`}
       </div>
       ${jobView(job, 'train', 'Training')}
       ${out && !job.running
