@@ -29,6 +29,8 @@
  * owns rows [t·TM, t·TM + TM); wid.y selects out-channel words
  * [wid.y·TN4, wid.y·TN4 + TN4). x·z = ceil(ceil(rows / TM) / WG) (z only when
  * x would exceed maxComputeWorkgroupsPerDimension), y = ceil(oc4 / TN4).
+ * With SPREAD (the latency path), thread t owns rows [(t / nj)·TM, …) and
+ * channel block t % nj: x·z = ceil(ceil(rows / TM)·nj / WG), y = 1.
  *
  * THIS FILE IS A TEMPLATE (expanded by expandTemplate in
  * src/gpu/kernels/types.ts): the register block TM rows × TN4 words and the
@@ -48,6 +50,8 @@ override RELU_PRE: u32 = 0u;
 override RELU_POST: u32 = 0u;
 /** 0: max (also the no-pool case, window 1×1), 1: average. */
 override POOL_AVG: u32 = 0u;
+/** 1: channel blocks spread over threads, not over dispatch y (see main). */
+override SPREAD: u32 = 0u;
 /** Fused pool window; TM is a multiple of WIN_H·WIN_W. */
 override WIN_H: u32 = 1u;
 override WIN_W: u32 = 1u;
@@ -64,6 +68,7 @@ struct Params {
   padT: u32, padL: u32,
   poh: u32, pow_: u32,   // pooled (= conv output when no pool) height/width
   psh: u32, psw: u32,    // pool stride (1 when no pool)
+  nj: u32,               // channel blocks: ceil(oc4 / TN4)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -154,11 +159,15 @@ fn store(q: u32, jj: u32, vIn: vec4<f32>) {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let row0 = ((wid.x + wid.z * nwg.x) * WG + lid) * TM;
+  let t = (wid.x + wid.z * nwg.x) * WG + lid;
+  // SPREAD: adjacent threads take adjacent channel blocks (rows = t / nj), so
+  // a layer with few rows (batch 1, a dense layer) still fills whole workgroups.
+  let spread = SPREAD == 1u;
+  let row0 = select(t, t / p.nj, spread) * TM;
   if (row0 >= p.rows) {
     return;
   }
-  let j0 = wid.y * TN4;
+  let j0 = select(wid.y, t % p.nj, spread) * TN4;
   // Weight words past oc4 (last channel block) read a valid word; their results are never stored.
   let jw$j = min(j0 + $ju, p.oc4 - 1u);
   var acc$r_$j = vec4<f32>(0.0);

@@ -37,6 +37,9 @@ export interface ExecutorOptions {
   fuse?: boolean;
   registerTiling?: GemmTiling;
   denseTiling?: DenseTiling;
+  /** Register tilings of the latency path (batch ≤ SMALL_BATCH, register variant): convolutions and dense layers. */
+  latencyTiling?: GemmTiling;
+  latencyDenseTiling?: GemmTiling;
 }
 
 /** Where load time went (ms), for the benchmark. */
@@ -70,7 +73,10 @@ export interface Executor {
    * when batch > chunk. On device loss recreates the device and retries once.
    */
   run<R extends Readback = 'logits'>(input: Float32Array, batch: number, options?: { readback?: R }): Promise<ReadbackResult<R>>;
-  /** One inference of ≤ chunk images with per-layer GPU timestamps when available, else wall clock. */
+  /**
+   * One inference of ≤ chunk images (on the instance `run` uses for that
+   * batch) with per-layer GPU timestamps when available, else wall clock.
+   */
   time(input: Float32Array, batch: number): Promise<InferenceTiming>;
   destroy(): void;
 }
@@ -112,7 +118,13 @@ interface State {
  */
 export const SMALL_BATCH = 4;
 const SMALL_TILING: GemmTiling = { wg: 16, tm: 8, tn4: 8 };
-const SMALL_DENSE_TILING: GemmTiling = { wg: 16, tm: 1, tn4: 8 };
+/**
+ * Dense layers at batch ≤ 4: one row and one channel word per thread, channel
+ * words spread over the workgroup's threads (SwiftShader, LeNet-5 fc1 at
+ * batch 1: 41 ms with 8 words per thread in dispatch-y blocks, one live thread
+ * per workgroup; 8 ms spread one word per thread).
+ */
+const SMALL_DENSE_TILING: GemmTiling = { wg: 16, tm: 1, tn4: 1, spread: true };
 
 function chunkFor(plan: Plan, gpu: Gpu, maxBatch: number): number {
   const bytes = Math.max(...plan.tensorSizes, plan.outputShape.reduce((a, b) => a * b, 1)) * 4;
@@ -267,7 +279,12 @@ export async function createExecutor(gpu: Gpu, model: Model, options: ExecutorOp
   const instanceFor = async (s: State, readback: Readback, batch: number): Promise<{ inst: Instance; tensor: number }> => {
     if (typeof readback !== 'object') {
       if (batch > SMALL_BATCH || variant !== 'register') return { inst: s.fused, tensor: s.fused.plan.output };
-      smallPlan ??= planModel(model, { ...planOpts, fuse: options.fuse ?? true, registerTiling: SMALL_TILING, denseRegisterTiling: SMALL_DENSE_TILING });
+      smallPlan ??= planModel(model, {
+        ...planOpts,
+        fuse: options.fuse ?? true,
+        registerTiling: options.latencyTiling ?? SMALL_TILING,
+        denseRegisterTiling: options.latencyDenseTiling ?? SMALL_DENSE_TILING,
+      });
       s.small ??= await instantiate(s.gpu, s.cache, smallPlan, Math.min(SMALL_BATCH, chunk), loadTime);
       return { inst: s.small, tensor: smallPlan.output };
     }
@@ -357,7 +374,8 @@ export async function createExecutor(gpu: Gpu, model: Model, options: ExecutorOp
       if (batch > chunk) throw new Error(`gpu executor: time() takes at most ${chunk} images, got ${batch}`);
       return withDevice(async (s) => {
         const device = s.gpu.device;
-        const inst = s.fused;
+        // The instance run() would use for this batch (the latency path for small batches), so the times are of what runs.
+        const { inst } = await instanceFor(s, 'logits', batch);
         device.queue.writeBuffer(inst.tensors[0], 0, input.buffer, input.byteOffset, batch * plan.inputSize * 4);
         setBatch(device, inst, batch);
         if (inst.timer === undefined) inst.timer = PassTimer.create(device, inst.bound.length);

@@ -108,3 +108,24 @@ describe.each(VARIANTS)('kernels, %s variant, vs the CPU reference', (variant) =
     });
   }
 });
+
+describe('conv2d with channel blocks spread over threads (the latency path), batch 1 and 3', () => {
+  // Dense layers at batch ≤ 4 always spread (SMALL_DENSE_TILING); convolutions only with this tiling, so it is forced
+  // here on the cases with partial channel blocks, padding, stride 2 and fused pools.
+  const spread = { wg: 16, tm: 4, tn4: 2, spread: true };
+  const picked = CASES.filter((c) => c.kernel === 'conv2d' || c.kernel === 'dense');
+  for (const c of picked) {
+    it(`${c.kernel}: ${c.what}`, async () => {
+      const model = modelOf(c.kernel, c.input, c.layers);
+      const exec = await createExecutor(gpu, model, { maxBatch: 8, variant: 'register', latencyTiling: spread });
+      try {
+        for (const batch of [1, 3]) {
+          const x = randomInput(batch * c.input[0] * c.input[1] * c.input[2], 40 + batch);
+          expectNear(await exec.run(x, batch), modelForward(model, x, batch), `${c.kernel} spread batch ${batch}`);
+        }
+      } finally {
+        exec.destroy();
+      }
+    });
+  }
+});

@@ -33,6 +33,12 @@ export interface GemmTiling {
   tm: number;
   /** Target output-channel words (4 channels) per thread, 1..8. */
   tn4: number;
+  /**
+   * conv2d only: spread channel blocks over a workgroup's threads instead of
+   * dispatch y. For few rows (batch 1): with y-blocks a dense layer at batch 1
+   * ran one live thread per workgroup.
+   */
+  spread?: boolean;
 }
 
 /**
@@ -94,7 +100,7 @@ export const conv2d = {
     { name: 'bias', kind: 'read-only-storage' },
     { name: 'output', kind: 'storage' },
   ],
-  uniforms: ['rows', 'h', 'w', 'c', 'oc', 'oc4', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'poh', 'pow_', 'psh', 'psw'],
+  uniforms: ['rows', 'h', 'w', 'c', 'oc', 'oc4', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'poh', 'pow_', 'psh', 'psw', 'nj'],
   uniformValues: (s: Conv2dParams) => [
     convRows(s),
     s.h,
@@ -112,6 +118,7 @@ export const conv2d = {
     s.pow,
     s.psh,
     s.psw,
+    ceilDiv(ceilDiv(s.oc, 4), channelWordsPerThread(s.oc, s.tiling.tn4)),
   ],
   constants: (s: Conv2dParams) => ({
     WG: s.tiling.wg,
@@ -123,11 +130,14 @@ export const conv2d = {
     POOL_AVG: s.pool === 'avg' ? 1 : 0,
     WIN_H: s.winH,
     WIN_W: s.winW,
+    SPREAD: s.tiling.spread ? 1 : 0,
   }),
   dispatch: (s: Conv2dParams, limits: DispatchLimits) => {
     const tn4 = channelWordsPerThread(s.oc, s.tiling.tn4);
     const threads = ceilDiv(convRows(s), rowsPerThread(s, s.tiling.tm, tn4));
-    return fold1d(ceilDiv(threads, s.tiling.wg), limits, ceilDiv(ceilDiv(s.oc, 4), tn4));
+    const nj = ceilDiv(ceilDiv(s.oc, 4), tn4);
+    if (s.tiling.spread) return fold1d(ceilDiv(threads * nj, s.tiling.wg), limits, 1);
+    return fold1d(ceilDiv(threads, s.tiling.wg), limits, nj);
   },
 } satisfies KernelDescriptor<Conv2dParams>;
 
