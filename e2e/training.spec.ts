@@ -77,12 +77,20 @@ test('a running fine-tune can be cancelled: the job ends as cancelled and nothin
   await page.getByTestId('run-pipeline').click();
   // Training has really started (kernels compiled, batches running on the GPU) before the cancel.
   await expect(page.getByTestId('compress-progress')).toContainText(/epoch 1\/1, batch \d+\/937/, { timeout: 240_000 });
+  // Training goes on while the user looks elsewhere; back on Compress its progress shows again, still moving.
+  const batchOf = async (): Promise<number> => Number(/batch (\d+)\/937/.exec(await page.getByTestId('compress-progress').innerText())?.[1]);
+  const seen = await batchOf();
+  await go(page, 'models');
+  await go(page, 'compress');
+  await expect(page.getByTestId('compress-progress')).toBeVisible();
+  await expect.poll(batchOf, { timeout: 120_000 }).toBeGreaterThan(seen);
   await shot(page, 'finetune-running');
   const t0 = Date.now();
   await page.getByTestId('compress-cancel').click();
   await expect(page.getByTestId('compress-cancelled')).toBeVisible({ timeout: 10_000 });
   expect(Date.now() - t0, 'cancel answers promptly').toBeLessThan(10_000);
   await expect(page.getByTestId('compress-done')).toHaveCount(0);
+  await expect(page.getByTestId('compress-progress')).toHaveCount(0);
   await shot(page, 'finetune-cancelled');
 
   await go(page, 'models');

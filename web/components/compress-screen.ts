@@ -4,7 +4,7 @@ import { lab } from '../lab-client.ts';
 import { TaskController } from '../controllers/task.ts';
 import { JobController } from '../controllers/job.ts';
 import { LabStateController } from '../controllers/lab-state.ts';
-import { PipelineController } from '../controllers/pipeline.ts';
+import { PipelineController, compressJob, measureJob } from '../controllers/pipeline.ts';
 import { sharedStyles } from './shared-styles.ts';
 import { jobView } from './job-view.ts';
 import { bytes, pct, times } from '../format.ts';
@@ -26,8 +26,8 @@ export class CompressScreen extends LitElement {
 
   #state = new LabStateController(this);
   #passes = new TaskController<PassInfo[]>(this, () => lab().passes());
-  #compress = new JobController<ModelSummary>(this);
-  #measure = new JobController<ResultRecord>(this);
+  #compress = new JobController<ModelSummary>(this, compressJob);
+  #measure = new JobController<ResultRecord>(this, measureJob);
   #pipeline = new PipelineController(this);
 
   #pass(id: string): PassInfo | undefined {
@@ -70,18 +70,8 @@ export class CompressScreen extends LitElement {
     this.#pipeline.setOption(i, f.key, f.kind === 'number' ? Number(el.value) : f.kind === 'boolean' ? (el as HTMLInputElement).checked : el.value);
   }
 
-  async #run(): Promise<void> {
-    const d = this.#pipeline.draft;
-    const source = d.sourceId ?? this.#state.state.selectedId;
-    if (!source) return;
-    const { steps, name, measureAfter, limit } = d;
-    const made = await this.#compress.run((p, id) => lab().compress(source, steps, name, p, id));
-    if (!made) return;
-    await this.#state.state.refreshModels();
-    if (measureAfter) {
-      const r = await this.#measure.run((p, id) => lab().evaluate(made.id, { limit }, p, id));
-      if (r) await this.#state.state.refreshResults();
-    }
+  #run(): void {
+    void this.#pipeline.run(this.#state.state.selectedId);
   }
 
   #field(i: number, step: PipelineStep, f: OptionField) {

@@ -6,27 +6,27 @@ import type { Progress } from '../../src/worker/types.ts';
 let seq = 0;
 
 /**
- * One long worker job for a component: progress (via a comlink proxy
- * callback), cancel (the worker's `cancel(id)`), and the outcome. A cancelled
- * job is not an error: `cancelled` is set instead.
+ * One long worker job: progress (via a comlink proxy callback), cancel (the
+ * worker's `cancel(id)`), and the outcome. A cancelled job is not an error:
+ * `cancelled` is set instead. Plain state with listeners, so it can outlive a
+ * screen (see `JobController`'s `shared`).
  */
-export class JobController<T> implements ReactiveController {
+export class Job<T> {
   running = false;
   progress: Progress | undefined;
   value: T | undefined;
   error: string | undefined;
   cancelled = false;
   #id: string | undefined;
+  #listeners = new Set<() => void>();
 
-  constructor(private host: ReactiveControllerHost) {
-    host.addController(this);
+  subscribe(l: () => void): () => void {
+    this.#listeners.add(l);
+    return () => this.#listeners.delete(l);
   }
 
-  hostConnected(): void {}
-
-  hostDisconnected(): void {
-    // A screen that goes away stops its work rather than leaving the GPU busy.
-    void this.cancel();
+  #notify(): void {
+    for (const l of this.#listeners) l();
   }
 
   /**
@@ -40,13 +40,13 @@ export class JobController<T> implements ReactiveController {
     this.cancelled = false;
     this.error = undefined;
     this.progress = undefined;
-    this.host.requestUpdate();
+    this.#notify();
     try {
       const v = await call(
         proxy((p: Progress) => {
           if (this.#id !== id) return;
           this.progress = p;
-          this.host.requestUpdate();
+          this.#notify();
         }),
         id,
       );
@@ -60,7 +60,7 @@ export class JobController<T> implements ReactiveController {
     } finally {
       if (this.#id === id) {
         this.running = false;
-        this.host.requestUpdate();
+        this.#notify();
       }
     }
   }
@@ -69,5 +69,60 @@ export class JobController<T> implements ReactiveController {
   async cancel(): Promise<void> {
     if (!this.running || !this.#id) return;
     await lab().cancel(this.#id);
+  }
+}
+
+/**
+ * A component's view of a Job. By default the job is the component's own and
+ * is cancelled when the component goes away (a screen that goes away stops
+ * its work rather than leaving the GPU busy). With a `shared` job (module
+ * state) the work goes on while the user looks at other screens, and the
+ * screen shows its progress again on return.
+ */
+export class JobController<T> implements ReactiveController {
+  readonly job: Job<T>;
+  readonly #own: boolean;
+  #off = (): void => undefined;
+
+  constructor(
+    private host: ReactiveControllerHost,
+    shared?: Job<T>,
+  ) {
+    this.job = shared ?? new Job<T>();
+    this.#own = !shared;
+    host.addController(this);
+  }
+
+  hostConnected(): void {
+    this.#off = this.job.subscribe(() => this.host.requestUpdate());
+  }
+
+  hostDisconnected(): void {
+    this.#off();
+    if (this.#own) void this.job.cancel();
+  }
+
+  get running(): boolean {
+    return this.job.running;
+  }
+  get progress(): Progress | undefined {
+    return this.job.progress;
+  }
+  get value(): T | undefined {
+    return this.job.value;
+  }
+  get error(): string | undefined {
+    return this.job.error;
+  }
+  get cancelled(): boolean {
+    return this.job.cancelled;
+  }
+
+  run(call: (onProgress: (p: Progress) => void, jobId: string) => Promise<T>): Promise<T | undefined> {
+    return this.job.run(call);
+  }
+
+  cancel(): Promise<void> {
+    return this.job.cancel();
   }
 }

@@ -1,5 +1,8 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { PassInfo, PipelineStep } from '../../src/worker/types.ts';
+import { lab } from '../lab-client.ts';
+import { Job } from './job.ts';
+import { labState } from './lab-state.ts';
+import type { ModelSummary, PassInfo, PipelineStep, ResultRecord } from '../../src/worker/types.ts';
 
 /** What the Compress screen's builder holds: the start model, the steps and what to do after. */
 export interface PipelineDraft {
@@ -20,6 +23,14 @@ export interface PipelineDraft {
  * re-created when the user navigates, and a pipeline with a teacher chosen
  * and options typed in should still be there when they come back.
  */
+/**
+ * The pipeline run and the measurement after it. Module state like the
+ * draft: a fine-tune can take minutes, and the user may look at other screens
+ * meanwhile (progress shows again on return; Cancel is on this screen).
+ */
+export const compressJob = new Job<ModelSummary>();
+export const measureJob = new Job<ResultRecord>();
+
 let draft: PipelineDraft = { steps: [], addId: '', name: '', measureAfter: true, limit: 10000, sourceId: undefined };
 const listeners = new Set<() => void>();
 
@@ -70,6 +81,20 @@ export class PipelineController implements ReactiveController {
     const s = draft.steps.slice();
     [s[i], s[j]] = [s[j], s[i]];
     update({ steps: s });
+  }
+
+  /** Runs the draft on its start model (or `fallbackSourceId`), stores the variant, then measures it if asked. */
+  async run(fallbackSourceId: string | undefined): Promise<void> {
+    const { steps, name, measureAfter, limit } = draft;
+    const source = draft.sourceId ?? fallbackSourceId;
+    if (!source || !steps.length) return;
+    const made = await compressJob.run((p, id) => lab().compress(source, steps, name, p, id));
+    if (!made) return;
+    await labState.refreshModels();
+    if (measureAfter) {
+      const r = await measureJob.run((p, id) => lab().evaluate(made.id, { limit }, p, id));
+      if (r) await labState.refreshResults();
+    }
   }
 
   setOption(i: number, key: string, value: number | string | boolean): void {

@@ -1,10 +1,13 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { lab } from '../lab-client.ts';
-import { JobController } from './job.ts';
+import { Job, JobController } from './job.ts';
 import { TaskController } from './task.ts';
 import { labState } from './lab-state.ts';
 import type { ArchitectureSummary } from '../../src/worker/api.ts';
 import type { TrainOutcome, TrainRequest } from '../../src/worker/types.ts';
+
+/** Module state: training goes on while the user looks at other screens. */
+const trainJob = new Job<TrainOutcome>();
 
 /**
  * Training a built-in architecture from scratch in the worker (its `train`
@@ -18,14 +21,14 @@ export class TrainController implements ReactiveController {
 
   constructor(host: ReactiveControllerHost) {
     host.addController(this);
-    this.job = new JobController<TrainOutcome>(host);
+    this.job = new JobController<TrainOutcome>(host, trainJob);
     this.architectures = new TaskController<ArchitectureSummary[]>(host, () => lab().architectures());
   }
 
   hostConnected(): void {}
 
   async train(request: TrainRequest, name = ''): Promise<TrainOutcome | undefined> {
-    const r = await this.job.run((p, id) => lab().train(request, name, p, id));
+    const r = await trainJob.run((p, id) => lab().train(request, name, p, id));
     if (r) await labState.refreshModels();
     return r;
   }
