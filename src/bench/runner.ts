@@ -517,7 +517,7 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
   }
 
   for (const p of ['tfjs-webgpu', 'ort-webgpu', 'ort-wasm'] as const) {
-    if (options.peers.includes(p) && !env.peers.some((f) => f.runtime === p)) notes.push(`${p}: not available in ${env.environment}`);
+    if (options.peers.includes(p) && !env.peers.some((f) => f.runtime === p) && !notes.some((n) => n.startsWith(`${p}:`))) notes.push(`${p}: not available in ${env.environment}`);
   }
   for (const m of models) {
     const l = m.load.fp32;

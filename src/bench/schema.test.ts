@@ -85,6 +85,8 @@ describe('JSON file and tables', () => {
   it('tables align numbers right and render as Markdown', () => {
     expect(table(['a', 'n'], [['x', '1'], ['yy', '10']])).toBe('a    n\n--  --\nx    1\nyy  10');
     expect(table(['a', 'b'], [['x|y', '1']], true)).toBe('| a | b |\n|---|---|\n| x\\|y | 1 |');
+    // Sampled counts (30*) and skipped cells keep a numeric column right-aligned.
+    expect(table(['n'], [['30*'], ['200'], ['skipped']])).toBe('      n\n-------\n    30*\n    200\nskipped');
     const text = formatRun(run);
     expect(text).toContain('MISS');
     expect(text).toContain('throughput = 1/latency');
