@@ -27,6 +27,7 @@
  * Node runs tfjs-webgpu (on a second Dawn instance) only when --peers names it:
  * it is far slower there than in Chromium, and Chromium runs it anyway.
  */
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -111,6 +112,17 @@ function loadNote(when: string): string {
   return `machine load average ${when}: ${a.toFixed(1)} / ${b.toFixed(1)} / ${c.toFixed(1)} (1/5/15 min) on ${cpus().length} logical CPUs — a shared machine; other jobs compete for the CPU that SwiftShader runs on`;
 }
 
+/** Which code was measured: other engineers commit kernels into the same tree while benchmarks run. */
+function revisionNote(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
+    return `code measured: git ${head}${dirty ? ` + ${dirty} uncommitted file(s) in the tree` : ''} (when this environment started)`;
+  } catch {
+    return 'code: git revision unknown';
+  }
+}
+
 function limitNote(env: string): string {
   const d = deadlineFor(env);
   return d === null ? 'no time limit (--time-limit 0)' : `time limit: whole run ${timeLimitMin} min; this environment's deadline ${new Date(d).toISOString()}`;
@@ -119,8 +131,9 @@ function limitNote(env: string): string {
 async function nodeRun(): Promise<BenchRun> {
   log('== Node (Dawn) ==');
   const before = loadNote('at the start');
+  const rev = revisionNote();
   const run = await runNodeBench({ ...nodeOptions, deadline: deadlineFor('node') }, { log });
-  run.notes.push(before, loadNote('at the end'), limitNote('node'));
+  run.notes.push(before, loadNote('at the end'), limitNote('node'), rev);
   if (nodeOptions !== options) run.notes.push('tfjs-webgpu not run in Node by default (pass --peers to include it); the chromium run has it');
   return run;
 }
@@ -171,6 +184,8 @@ function serve(): Promise<{ server: Server; origin: string }> {
 
 async function chromiumRun(): Promise<BenchRun> {
   log('== Chromium (SwiftShader WebGPU) ==');
+  // Recorded before the build: the page measures the code built now.
+  const rev = revisionNote();
   if (!values['no-build'] || !existsSync(join(SITE, 'bench.html'))) await build();
   const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => p && existsSync(p));
   if (!executablePath) throw new Error('no Chromium found (set CHROMIUM_PATH); on Debian: apt-get install chromium');
@@ -200,7 +215,7 @@ async function chromiumRun(): Promise<BenchRun> {
     await page.waitForFunction(() => window.benchReady === true, undefined, { timeout: 60_000 });
     const before = loadNote('at the start');
     const run = await page.evaluate((o) => window.runBench(o), { ...options, deadline: deadlineFor('chromium') });
-    run.notes.push(before, loadNote('at the end'), limitNote('chromium'));
+    run.notes.push(before, loadNote('at the end'), limitNote('chromium'), rev);
     run.notes.push(outside.length ? `BLOCKED outside requests: ${outside.join(', ')}` : 'no outside requests (every request was to the local origin)');
     return run;
   } finally {
