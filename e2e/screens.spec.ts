@@ -126,6 +126,9 @@ test('Share: import someone’s results; they appear in Compare, readable at pho
   await expect(rows).toHaveCount(6);
   await expect(rows.filter({ hasText: 'imported from Ada' })).toHaveCount(6);
   await expect(rows.filter({ hasText: 'Pixel 8' }).first()).toContainText('98.36');
+  // At desktop width too, a wide table scrolls inside its box: the page itself does not.
+  const desktopOverflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(desktopOverflow, 'Compare is wider than the window').toBeLessThanOrEqual(1);
   await shot(page, 'compare-imported');
 
   // A file with one bad record is refused whole: nothing of it is added.

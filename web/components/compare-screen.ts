@@ -135,7 +135,7 @@ export class CompareScreen extends LitElement {
                       <td class="n" data-label="FLOPs">${int(r.flops)}</td>
                       <td class="n" data-label="p50">${ms(r.latencyP50)}</td>
                       <td class="n" data-label="p90">${ms(r.latencyP90)}</td>
-                      <td class="n" data-label="Images/s">${r.throughput !== undefined ? html`<span>${fixed(r.throughput, 0)}<span class="muted"> (batch ${r.throughputBatch})</span></span>` : '—'}</td>
+                      <td class="n" data-label="Images/s">${r.throughput !== undefined ? html`<span>${fixed(r.throughput, 0)}<span class="muted" style="display:block">batch ${r.throughputBatch}</span></span>` : '—'}</td>
                       <td class="n" data-label="Speed-up">${times(r.speedup)}</td>
                       <td data-label="Device">${r.device}</td>
                       <td data-label=""><button class="secondary" aria-label="Delete result ${r.variant} (${r.device})" @click=${() => this.#delete(r)}>Delete</button></td>

@@ -3,7 +3,8 @@ import { css } from 'lit';
 /** Styles every screen shares: tables, buttons, progress, messages. Readable at 375 px. */
 export const sharedStyles = css`
   :host { display: block; }
-  .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; max-width: 100%; }
+  /* position: relative keeps absolutely positioned children (.visually-hidden) inside the scroll box instead of widening the page. */
+  .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; max-width: 100%; position: relative; }
   table { border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: 0.92rem; }
   caption { text-align: left; font-size: 0.85rem; opacity: 0.8; padding: 0.2rem 0; caption-side: top; }
   th, td { padding: 0.3rem 0.55rem; border-bottom: 1px solid #8884; text-align: left; vertical-align: top; }
