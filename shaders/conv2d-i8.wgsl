@@ -142,6 +142,15 @@ fn ld(o: i32, cw: u32) -> u32 {
 fn bytesF32(a: u32) -> vec4<f32> {
   return round(unpack4x8unorm(a ^ 0x80808080u) * 255.0) - 128.0;
 }
+
+/**
+ * Weights with no −128 byte (symmetric quantization, checked on the host):
+ * unpack4x8snorm is exact on [−127, 127] (b/127) and saves the sign flip and
+ * the offset of bytesF32; round() again makes the values exact integers.
+ */
+fn weightsF32(w: u32) -> vec4<f32> {
+  return round(unpack4x8snorm(w) * 127.0);
+}
 //#endif
 
 /** Requantize 4 channels' accumulators (bias already added) with the channels' (m, shift) from qb. */
@@ -193,7 +202,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       acc$r_$j += v$r.x * u$j_0 + v$r.y * u$j_1 + v$r.z * u$j_2 + v$r.w * u$j_3;
 //#endif
 //#if EXACTF32
+//#if SNORM
+      let u$j_$q = weightsF32(w$j[$q]);
+//#else
       let u$j_$q = bytesF32(w$j[$q]);
+//#endif
       let v$r = bytesF32(a$r);
       acc$r_$j += v$r.x * u$j_0 + v$r.y * u$j_1 + v$r.z * u$j_2 + v$r.w * u$j_3;
 //#endif

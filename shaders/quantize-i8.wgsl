@@ -12,10 +12,12 @@
  * the zero point past the row's end: the layout conv2d-i8's SLIDE variant
  * reads as 4 kernel taps per word (see conv2d-i8.wgsl).
  * Bindings (group 0): 0 uniform Params · 1 x (read) · 2 y (read_write)
- * Dispatch: one thread per output word, i = (wid.x + wid.z·nwg.x)·WG + lid;
- *   x·z = ceil(pixels·c4 / WG).
+ * Dispatch: PER output words per thread, grid-stride: thread t writes words
+ *   t, t + T, … (T = threads dispatched); x·z = ceil(pixels·c4 / (WG·PER)).
  */
 override WG: u32 = 64u;
+/** Words per thread (grid-stride). */
+override PER: u32 = 16u;
 
 struct Params {
   total: u32,  // pixels·c4
@@ -37,22 +39,31 @@ fn q1(pix: u32, ch: u32) -> i32 {
   return i32(clamp(v, f32(p.lo), 127.0));
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.z * nwg.x) * WG + lid;
-  if (i >= p.total) {
-    return;
-  }
+/** One output word. */
+fn word(i: u32) -> u32 {
   if (p.slideW > 0u) {
     // Pixel i and its 3 right neighbours in the row (x's row continues at i + l while ix + l < slideW).
     let ix = i % p.slideW;
     let l = vec4<u32>(0u, 1u, 2u, 3u);
     let inRow = (vec4<u32>(ix) + l) < vec4<u32>(p.slideW);
     let v = vec4<i32>(q1(i, 0u), q1(min(i + 1u, p.total - 1u), 0u), q1(min(i + 2u, p.total - 1u), 0u), q1(min(i + 3u, p.total - 1u), 0u));
-    y[i] = pack4i8(select(vec4<i32>(p.zp), v, inRow));
-    return;
+    return pack4i8(select(vec4<i32>(p.zp), v, inRow));
   }
   let pix = i / p.c4;
   let c0 = (i % p.c4) * 4u;
-  y[i] = pack4i8(vec4<i32>(q1(pix, c0), q1(pix, c0 + 1u), q1(pix, c0 + 2u), q1(pix, c0 + 3u)));
+  return pack4i8(vec4<i32>(q1(pix, c0), q1(pix, c0 + 1u), q1(pix, c0 + 2u), q1(pix, c0 + 3u)));
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  // Grid-stride loop over PER words per thread: a workgroup costs tens of µs
+  // on SwiftShader (a batch of 128 LeNet images was 1568 workgroups, ~65 ms).
+  let stride = nwg.x * nwg.z * WG;
+  var i = (wid.x + wid.z * nwg.x) * WG + lid;
+  for (var k = 0u; k < PER; k++) {
+    if (i < p.total) {
+      y[i] = word(i);
+    }
+    i += stride;
+  }
 }

@@ -125,9 +125,10 @@ function weightedStep(op: Int8WeightedOp, tiling: I8Tiling, input: number, outpu
     return s;
   };
   const bias = packQuantI8(oc, op.bias, op.multiplier, op.shift, inZp, sum);
+  const symmetricWeights = !op.weight.includes(-128);
   if (op.kind === 'dense') {
     const { weight, c } = padDenseWeightI8(op.weight, oc, op.inShape);
-    const params: Unbatched<Conv2dI8Params> = { h: 1, w: 1, c, oc, kh: 1, kw: 1, sh: 1, sw: 1, padT: 0, padL: 0, oh: 1, ow: 1, inZp, outZp, relu: op.relu, tiling };
+    const params: Unbatched<Conv2dI8Params> = { h: 1, w: 1, c, oc, kh: 1, kw: 1, sh: 1, sw: 1, padT: 0, padL: 0, oh: 1, ow: 1, inZp, outZp, relu: op.relu, tiling, symmetricWeights };
     return { kernel: 'conv2d-i8', params, layers: op.layers, input, output, weight: packConvWeightI8(weight, oc, 1, 1, c, i8Mac({ ...params, batch: 1 })), bias, macs: oc * k };
   }
   const g = convGeometry(op.layer as Conv2dLayer, op.inShape, op.outShape);
@@ -140,6 +141,7 @@ function weightedStep(op: Int8WeightedOp, tiling: I8Tiling, input: number, outpu
     // The pool keeps the conv's zero point, so a ReLU on either side is the same clamp.
     relu: op.relu || (pool?.relu ?? false),
     tiling,
+    symmetricWeights,
     ...(pool
       ? { pool: { winH: pool.layer.window[0], winW: pool.layer.window[1], sh: pool.layer.stride[0], sw: pool.layer.stride[1], oh: pool.outShape[0], ow: pool.outShape[1] } }
       : {}),

@@ -26,6 +26,8 @@ export interface Conv2dI8Params extends ConvGeometry {
    * with `slide`) and the weight packs 4 taps per word (packConvWeightI8 with slide).
    */
   slide?: boolean;
+  /** Every weight is in [−127, 127] (no −128): the exact-f32 MAC may unpack weights with unpack4x8snorm. */
+  symmetricWeights?: boolean;
 }
 
 /** Register block of conv2d-i8: threads per workgroup, target output rows per thread, target channel words per thread. */
@@ -46,6 +48,8 @@ export interface I8Tiling {
    * longer K fall back to 1). The weight layout follows (packConvWeightI8).
    */
   mac: I8Mac;
+  /** Largest register block in vec4 accumulators (TM·TN4), default MAX_I8_BLOCK_WORDS. */
+  maxWords?: number;
 }
 
 export type I8Mac = 0 | 1 | 2;
@@ -91,15 +95,15 @@ function win(s: Conv2dI8Params): number {
 /** Out-channel words per thread: the largest ≤ target whose padding wastes at most 1/8 of the work. */
 export function i8ChannelWords(s: Pick<Conv2dI8Params, 'oc' | 'tiling'>): number {
   const oc4 = ceilDiv(s.oc, 4);
-  for (let t = Math.min(8, Math.max(1, Math.floor(s.tiling.tn4)), oc4); t > 1; t--) {
+  for (let t = Math.min(16, Math.max(1, Math.floor(s.tiling.tn4)), oc4); t > 1; t--) {
     if (ceilDiv(oc4, t) * t <= oc4 * 1.125) return t;
   }
   return 1;
 }
-/** Rows per thread: a whole number of pool windows, at most 16 and MAX_I8_BLOCK_WORDS / TN4. */
+/** Rows per thread: a whole number of pool windows, at most 16 and maxWords / TN4. */
 export function i8RowsPerThread(s: Conv2dI8Params): number {
   const w = win(s);
-  const cap = Math.min(Math.max(1, Math.floor(s.tiling.tm)), 16, Math.floor(MAX_I8_BLOCK_WORDS / i8ChannelWords(s)));
+  const cap = Math.min(Math.max(1, Math.floor(s.tiling.tm)), 16, Math.floor((s.tiling.maxWords ?? MAX_I8_BLOCK_WORDS) / i8ChannelWords(s)));
   return Math.max(w, Math.floor(cap / w) * w);
 }
 /** True when conv2d-i8 can fuse a max pool with this window (a thread's rows hold whole windows). */
@@ -117,7 +121,7 @@ export const conv2dI8 = perVariant(
       precision: 'i8',
       /** A template: see `generate`. */
       shader,
-      codeConstants: ['TM', 'TN4', 'SLIDE', 'DOT', 'OUTER', 'EXACTF32'],
+      codeConstants: ['TM', 'TN4', 'SLIDE', 'DOT', 'OUTER', 'EXACTF32', 'SNORM'],
       generate: (code: Record<string, number>) => i8Source(expandTemplate(shader, code), variant),
       bindings: [
         { name: 'params', kind: 'uniform' },
@@ -159,6 +163,7 @@ export const conv2dI8 = perVariant(
           DOT: i8Mac(s) === 0 ? 1 : 0,
           OUTER: i8Mac(s) === 1 ? 1 : 0,
           EXACTF32: i8Mac(s) === 2 ? 1 : 0,
+          SNORM: i8Mac(s) === 2 && s.symmetricWeights ? 1 : 0,
           WIN_H: s.pool ? s.pool.winH : 1,
           WIN_W: s.pool ? s.pool.winW : 1,
         };

@@ -18,6 +18,8 @@ export interface QuantizeI8Params {
 }
 
 const WG = 64;
+/** Words per thread (see quantize-i8.wgsl). */
+const PER = 16;
 const f32Bits = (v: number): number => new Uint32Array(new Float32Array([v]).buffer)[0];
 const total = (s: QuantizeI8Params): number => s.batch * s.pixels * ceilDiv(s.c, 4);
 
@@ -37,8 +39,8 @@ export const quantizeI8 = perVariant(
         if (s.slideW && s.c !== 1) throw new Error(`quantize-i8: sliding words need c = 1, got c = ${s.c}`);
         return [total(s), s.c, ceilDiv(s.c, 4), s.zeroPoint, lowerBound(s.zeroPoint, s.relu), f32Bits(s.invScale), s.slideW ?? 0];
       },
-      constants: () => ({ WG }),
-      dispatch: (s: QuantizeI8Params, limits: DispatchLimits) => fold1d(ceilDiv(total(s), WG), limits),
+      constants: () => ({ WG, PER }),
+      dispatch: (s: QuantizeI8Params, limits: DispatchLimits) => fold1d(ceilDiv(total(s), WG * PER), limits),
     }) satisfies KernelDescriptor<QuantizeI8Params>,
 );
 
