@@ -64,9 +64,9 @@ export class CompareScreen extends LitElement {
     const withLayers = rows.filter((r) => r.layerMs?.length);
     const chosen = withLayers.find((r) => r.id === this.layersOf) ?? withLayers[withLayers.length - 1];
     return html`
-      <lab-chart caption="Accuracy vs stored size" xLabel="stored weights (KB, log scale)" yLabel="accuracy (%)" logX .series=${size}></lab-chart>
+      <lab-chart caption="Accuracy vs stored size" xLabel="stored weights (KB, log scale)" yLabel="accuracy (%)" yMin="0" yMax="100" logX .series=${size}></lab-chart>
       ${timed.length
-        ? html`<lab-chart caption="Accuracy vs batch-1 latency (line: Pareto front)" xLabel="latency p50 (ms)" yLabel="accuracy (%)" .series=${lat}></lab-chart>`
+        ? html`<lab-chart caption="Accuracy vs batch-1 latency (line: Pareto front)" xLabel="latency p50 (ms)" yLabel="accuracy (%)" yMin="0" yMax="100" .series=${lat}></lab-chart>`
         : ''}
       ${chosen
         ? html`<div class="row">

@@ -33,6 +33,9 @@ export class LabChart extends LitElement {
   @property() xLabel = '';
   @property() yLabel = '';
   @property({ type: Boolean }) logX = false;
+  /** Bounds the y axis never goes past (accuracy: 0–100 %), however few the points. */
+  @property({ type: Number }) yMin: number | undefined;
+  @property({ type: Number }) yMax: number | undefined;
   @property({ attribute: false }) series: ChartSeries[] = [];
   /** For 'bars': category names and values. */
   @property({ attribute: false }) categories: string[] = [];
@@ -84,7 +87,17 @@ export class LabChart extends LitElement {
       {
         width: this.#width(),
         height: this.#height(),
-        scales: { x: { time: false, distr: this.logX ? 3 : 1 } },
+        scales: {
+          x: { time: false, distr: this.logX ? 3 : 1 },
+          // uPlot pads a single point (or equal values) far beyond the data, e.g. accuracy up to 150 %.
+          y: {
+            range: (_u, min, max) => {
+              if (min == null || max == null) return [this.yMin ?? 0, this.yMax ?? 1];
+              const pad = Math.max(max - min, 1) * 0.1;
+              return [this.yMin === undefined ? min - pad : Math.max(this.yMin, min - pad), this.yMax === undefined ? max + pad : Math.min(this.yMax, max + pad)];
+            },
+          },
+        },
         axes: [{ label: this.xLabel }, { label: this.yLabel, size: 60 }],
         series: [
           { label: this.xLabel },
