@@ -104,8 +104,8 @@ export function loadTable(run: BenchRun, markdown = false): string {
 /** Per-layer GPU time (timestamp queries). */
 export function layersTable(run: BenchRun, markdown = false): string {
   const rows: string[][] = [];
-  for (const m of run.models) for (const l of m.layers) rows.push([m.model, `b${l.batch}`, l.layers.join('+'), l.kernel, fmt(l.ms)]);
-  return table(['model', 'batch', 'layers', 'kernel', 'GPU ms (p50)'], rows, markdown);
+  for (const m of run.models) for (const l of m.layers) rows.push([m.model, l.precision, `b${l.batch}`, l.layers.join('+'), l.kernel, fmt(l.ms)]);
+  return table(['model', 'precision', 'batch', 'layers', 'kernel', 'GPU ms (p50)'], rows, markdown);
 }
 
 /** Top-1 agreement with the lab fp32 engine and accuracy on the labels. */

@@ -290,7 +290,12 @@ function agreementChunk(perImageMs: number, budgetMs: number): number {
 }
 
 /** Per-layer GPU time (median of LAYER_RUNS) at batch 1 and at the largest batch one call can take. */
-async function layerTimes(ex: Executor, inputs: Inputs, batches: number[]): Promise<{ method: 'timestamp' | 'wall'; layers: LayerTime[] }> {
+async function layerTimes(
+  ex: Pick<Executor | Int8Executor, 'time'>,
+  precision: Precision,
+  inputs: Inputs,
+  batches: number[],
+): Promise<{ method: 'timestamp' | 'wall'; layers: LayerTime[] }> {
   const out: LayerTime[] = [];
   let method: 'timestamp' | 'wall' = 'timestamp';
   for (const b of batches) {
@@ -305,7 +310,7 @@ async function layerTimes(ex: Executor, inputs: Inputs, batches: number[]): Prom
       meta = t.layers;
       t.layers.forEach((l, i) => (per[i] ??= []).push(l.ms));
     }
-    meta.forEach((m, i) => out.push({ batch: b, layers: m.layers, kernel: m.kernel, ms: summarize(per[i]).p50 }));
+    meta.forEach((m, i) => out.push({ precision, batch: b, layers: m.layers, kernel: m.kernel, ms: summarize(per[i]).p50 }));
   }
   return { method, layers: out };
 }
@@ -416,7 +421,7 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
         const timed = await timeRuntime(env, options, inputs, 'lab', name, 'fp32', (x, b) => exr.run(x, b, { readback: 'logits' }), `variant ${ex.variant}, chunk ${ex.chunk}`);
         results.push(...timed.rows);
         // Layers at batch 1 and the smallest throughput batch: enough to see where time goes, without another minute of batch-1024 runs on a software adapter.
-        const lay = await layerTimes(ex, inputs, [...new Set([1, Math.min(ex.chunk, ...options.batches)])]);
+        const lay = await layerTimes(ex, 'fp32', inputs, [...new Set([1, Math.min(ex.chunk, ...options.batches)])]);
         report.layerTimingMethod = lay.method;
         report.layers = lay.layers;
         // The reference predictions: every other runtime is compared on (a prefix of) these.
@@ -449,6 +454,10 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
         const exr = ex;
         const timed = await timeRuntime(env, options, inputs, 'lab', name, 'int8', (x, b) => exr.run(x, b, { readback: 'logits' }), `${ex.dot} dot products, calibrated (minmax) on ${cal.n} ${cal.from} images`);
         results.push(...timed.rows);
+        // Same batches as fp32, so the two engines' steps can be read side by side.
+        const lay = await layerTimes(ex, 'int8', inputs, [...new Set([1, Math.min(ex.chunk, ...options.batches)])]);
+        if (report.layerTimingMethod === 'none') report.layerTimingMethod = lay.method;
+        report.layers.push(...lay.layers);
         if (labPred) {
           const pred = await predictAll(labPred.length, env.test, (x, n) => exr.run(x, n, { readback: 'argmax' }), options.agreementBudgetMs);
           report.agreement.push(agreementRow('lab-int8', labPred, pred, labels, agreeN));

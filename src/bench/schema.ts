@@ -98,6 +98,8 @@ export interface LoadBreakdown {
 
 /** GPU time of one fused step at one batch (median of repeated timestamped runs). */
 export interface LayerTime {
+  /** Which lab engine: the float executor or the integer-only int8 one. */
+  precision: Precision;
   batch: number;
   layers: string[];
   kernel: string;
