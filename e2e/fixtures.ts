@@ -3,7 +3,7 @@
  * lab ships everything it needs) and on an uncaught page error; `shot` keeps
  * a screenshot under test-results/screens/ as a test artifact.
  */
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 
 export const SCREENS_DIR = 'test-results/screens';
@@ -28,16 +28,31 @@ export async function go(page: Page, screen: 'device' | 'models' | 'model' | 'co
   await expect(page.getByTestId(`nav-${screen}`)).toHaveAttribute('aria-current', 'page');
 }
 
+/** Only the lab's own origin; data:/blob: URLs never leave the machine. */
+function isOutside(url: string): boolean {
+  return !/^http:\/\/127\.0\.0\.1(:\d+)?\//.test(url) && !/^(data|blob):/.test(url);
+}
+
+/**
+ * Records requests outside the lab's origin and uncaught page errors of a
+ * context; the fixtures below use it, and so do specs that launch their own
+ * browser (then they assert both lists are empty themselves).
+ */
+export function watchContext(context: BrowserContext): { outside: string[]; errors: string[] } {
+  const outside: string[] = [];
+  const errors: string[] = [];
+  context.on('request', (r) => {
+    if (isOutside(r.url())) outside.push(r.url());
+  });
+  context.on('weberror', (e) => errors.push(e.error().message));
+  return { outside, errors };
+}
+
 export const test = base.extend<{ outside: string[]; pageErrors: string[] }>({
   // Automatic: every test fails on a request outside 127.0.0.1 …
   outside: [
     async ({ context }, use) => {
-      const outside: string[] = [];
-      context.on('request', (r) => {
-        const url = r.url();
-        // Only the lab's own origin; data:/blob: URLs never leave the machine.
-        if (!/^http:\/\/127\.0\.0\.1(:\d+)?\//.test(url) && !/^(data|blob):/.test(url)) outside.push(url);
-      });
+      const { outside } = watchContext(context);
       await use(outside);
       expect(outside, 'requests outside 127.0.0.1').toEqual([]);
     },
@@ -46,8 +61,7 @@ export const test = base.extend<{ outside: string[]; pageErrors: string[] }>({
   // … and on an uncaught error in any page of the context.
   pageErrors: [
     async ({ context }, use) => {
-      const errors: string[] = [];
-      context.on('weberror', (e) => errors.push(e.error().message));
+      const { errors } = watchContext(context);
       await use(errors);
       expect(errors, 'uncaught page errors').toEqual([]);
     },

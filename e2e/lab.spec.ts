@@ -1,4 +1,4 @@
-import { expect, go, openLab, shot, test } from './fixtures.ts';
+import { expect, go, openLab, shot, test, watchContext } from './fixtures.ts';
 import type { Page } from '@playwright/test';
 import { initModel } from '../src/model/model.ts';
 import { serializeModel } from '../src/model/format.ts';
@@ -168,14 +168,11 @@ test('a long measurement can be cancelled at once; nothing is stored', async ({ 
   // Its own browser: the cancelled run leaves the GPU process compiling LeNet-5's
   // conv2d kernels on SwiftShader, which must not slow the tests after it.
   const browser = await playwright.chromium.launch(test.info().project.use.launchOptions);
-  const outside: string[] = [];
-  const errors: string[] = [];
+  let outside: string[] = [];
+  let errors: string[] = [];
   try {
     const context = await browser.newContext({ baseURL: test.info().project.use.baseURL });
-    context.on('request', (r) => {
-      if (!r.url().startsWith('http://127.0.0.1:') && !/^(data|blob):/.test(r.url())) outside.push(r.url());
-    });
-    context.on('weberror', (e) => errors.push(e.error().message));
+    ({ outside, errors } = watchContext(context));
     const page = await context.newPage();
     await openLab(page);
     await go(page, 'compare');

@@ -1,4 +1,4 @@
-import { expect, go, openLab, shot, test } from './fixtures.ts';
+import { expect, go, openLab, shot, test, watchContext } from './fixtures.ts';
 
 test('without WebGPU: a clear page says what is missing, and CPU-reference accuracy still works', async ({ playwright }) => {
   test.setTimeout(240_000);
@@ -6,14 +6,11 @@ test('without WebGPU: a clear page says what is missing, and CPU-reference accur
   const base = test.info().project.use.launchOptions ?? {};
   const args = (base.args ?? []).filter((a) => a !== '--enable-unsafe-webgpu').concat('--disable-blink-features=WebGPU');
   const browser = await playwright.chromium.launch({ ...base, args });
-  const outside: string[] = [];
-  const errors: string[] = [];
+  let outside: string[] = [];
+  let errors: string[] = [];
   try {
     const context = await browser.newContext({ baseURL: test.info().project.use.baseURL });
-    context.on('request', (r) => {
-      if (!r.url().startsWith('http://127.0.0.1:') && !/^(data|blob):/.test(r.url())) outside.push(r.url());
-    });
-    context.on('weberror', (e) => errors.push(e.error().message));
+    ({ outside, errors } = watchContext(context));
     const page = await context.newPage();
     await openLab(page);
     const adapter = await page.evaluate(async () => ('gpu' in navigator ? !!(await navigator.gpu.requestAdapter()) : false));
