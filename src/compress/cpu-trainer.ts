@@ -15,6 +15,7 @@ import { weightShapes } from '../model/shapes.ts';
 import { modelForward, modelForwardAll } from '../cpu/forward.ts';
 import { modelBackward } from '../cpu/backward.ts';
 import { argmax, softmax, softmaxCrossEntropy } from '../cpu/loss.ts';
+import { learningRate } from '../cpu/optim.ts';
 import { cloneModel } from './common.ts';
 import type { FineTuneRequest, FineTuner } from './pipeline.ts';
 import { projectToEncoding } from './quantize.ts';
@@ -87,11 +88,16 @@ export function fineTuneCpu(model: Model, train: Examples, req: FineTuneRequest,
   const classes = 10;
   const momentum = 0.9;
   const distill = req.distill;
+  const stepsPerEpoch = Math.floor(count / batch);
+  const totalSteps = Math.max(1, stepsPerEpoch * req.epochs);
+  const schedule = req.schedule === 'cosine' ? ({ kind: 'cosine', minLr: 0 } as const) : ({ kind: 'constant' } as const);
   for (let epoch = 0; epoch < req.epochs; epoch++) {
     const order = shuffledIndices(count, req.seed + epoch);
     let lossSum = 0;
     let steps = 0;
     for (let start = 0; start + batch <= count; start += batch) {
+      // The same per-step rate as the GPU trainer (src/gpu/trainer.ts fills its schedule buffer with learningRate too).
+      const lr = learningRate(req.lr, schedule, epoch, (epoch * stepsPerEpoch + steps) / totalSteps);
       effective();
       const idx = order.subarray(start, start + batch);
       const x = gatherFloatBatch(train as Dataset, idx);
@@ -127,7 +133,7 @@ export function fineTuneCpu(model: Model, train: Examples, req: FineTuneRequest,
         }
         for (let j = 0; j < sum.length; j++) {
           g.velocity[j] = momentum * g.velocity[j] + sum[j];
-          g.values[j] = Math.fround(g.values[j] - req.lr * g.velocity[j]);
+          g.values[j] = Math.fround(g.values[j] - lr * g.velocity[j]);
         }
         void key;
       }
@@ -144,7 +150,7 @@ export function fineTuneCpu(model: Model, train: Examples, req: FineTuneRequest,
             continue;
           }
           v[i] = momentum * v[i] + d[i];
-          w[i] -= req.lr * v[i];
+          w[i] -= lr * v[i];
         }
       }
     }

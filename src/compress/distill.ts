@@ -32,9 +32,10 @@ export interface Options {
   limit: number;
   seed: number;
   optimizer: 'sgd' | 'adam';
+  schedule: 'constant' | 'cosine';
 }
 
-export const defaultOptions: Options = { teacher: '', temperature: 4, alpha: 0.9, hint: '', teacherHint: '', hintWeight: 1, epochs: 1, lr: 0.01, batch: 64, limit: 0, seed: 1, optimizer: 'sgd' };
+export const defaultOptions: Options = { teacher: '', temperature: 4, alpha: 0.9, hint: '', teacherHint: '', hintWeight: 1, epochs: 1, lr: 0.01, batch: 64, limit: 0, seed: 1, optimizer: 'sgd', schedule: 'constant' };
 
 export const schema: readonly OptionField[] = [
   { name: 'teacher', type: 'string', description: 'teacher model file' },
@@ -49,6 +50,7 @@ export const schema: readonly OptionField[] = [
   { name: 'limit', type: 'integer', min: 0, max: 1e9, description: 'train on the first N examples only (0 = all)' },
   { name: 'seed', type: 'integer', min: 0, max: 2 ** 31, description: 'shuffle seed' },
   { name: 'optimizer', type: 'enum', values: ['sgd', 'adam'], description: 'sgd (momentum 0.9) or adam (GPU trainer only)' },
+  { name: 'schedule', type: 'enum', values: ['constant', 'cosine'], description: 'learning rate: constant, or cosine-annealed from lr to 0' },
 ];
 
 /** What a trainer needs to distill; the field names match src/gpu/trainer.ts's DistillOptions. */

@@ -10,6 +10,9 @@ import { kmeans } from './kmeans.ts';
 import { prune } from './prune.ts';
 import { distinctValues } from '../model/codecs.ts';
 import { trainerExtrasFor } from './trainer-extras.ts';
+import { trainOptionsFor } from './gpu-finetuner.ts';
+import type { Model } from '../model/model.ts';
+import type { FineTuneRequest } from './pipeline.ts';
 import { hashWeights } from './hashing.ts';
 
 const arch: Architecture = {
@@ -191,6 +194,27 @@ describe('end-to-end pipeline with an injected CPU fine-tuner', () => {
     expect(result.model.encodings!['fc1.weight'].kind).toBe('codebook');
     expect(() => parsePipeline('gradual:perLayer=fc1:1.5')).not.toThrow();
     await expect(runPipeline(initModel(arch, 4), 'gradual:perLayer=fc1:1.5', { fineTuner: tuner })).rejects.toThrow(/perLayer item 'fc1:1.5'/);
+  });
+
+  it('schedule=cosine reaches the request of finetune, gradual and distill; the CPU trainer anneals (its last steps barely move the weights)', async () => {
+    const train = toyData(256, 3);
+    const seen: (string | undefined)[] = [];
+    const tuner = cpuFineTuner(train);
+    const fineTuner = async (m: Model, req: FineTuneRequest): Promise<Model> => (seen.push(req.schedule), tuner(m, req));
+    const start = initModel(arch, 6);
+    await runPipeline(start, 'finetune:schedule=cosine,limit=64,batch=32 | gradual:stages=1,limit=64,batch=32,schedule=cosine | finetune:limit=64,batch=32', { fineTuner });
+    expect(seen).toEqual(['cosine', 'cosine', undefined]);
+    // Same data and seed: the CPU trainer really follows the schedule (the rate formula itself is tested with learningRate).
+    const req = fineTuneRequestFor(start, { ...finetuneDefaults, lr: 0.05, batch: 32, limit: 128 });
+    const constant = await tuner(start, req);
+    const cosine = await tuner(start, { ...req, schedule: 'cosine' });
+    const zero = await tuner(start, { ...req, lr: 0 });
+    const moved = (m: Model): number => Object.keys(m.weights).reduce((acc, n) => acc + m.weights[n].reduce((a, v, i) => a + Math.abs(v - start.weights[n][i]), 0), 0);
+    expect(moved(zero)).toBe(0);
+    expect(moved(cosine)).toBeGreaterThan(0);
+    expect(moved(cosine)).toBeLessThan(moved(constant));
+    expect(trainOptionsFor({ ...req, schedule: 'cosine' }).schedule).toEqual({ kind: 'cosine', minLr: 0 });
+    expect(trainOptionsFor(req).schedule).toBeUndefined();
   });
 
   it('trainerExtrasFor maps shared values, ternary/binary QAT and the optimizer to the GPU trainer options', () => {
