@@ -12,7 +12,7 @@ import type { GemmTiling } from './kernels/conv2d.ts';
 import type { DenseTiling } from './kernels/dense.ts';
 import type { AnyKernel } from './kernels/types.ts';
 import { encodeUniforms } from './kernels/types.ts';
-import type { GemmVariant, Plan, PlanStep } from './plan.ts';
+import type { GemmVariant, HostData, Plan, PlanStep } from './plan.ts';
 import { planModel } from './plan.ts';
 import { sharedPipelineCache } from './pipelines.ts';
 import type { PipelineCache } from './pipelines.ts';
@@ -157,6 +157,20 @@ async function bindStep(
   return { step, kernel, compiled, uniforms, bindGroup };
 }
 
+/** A step's host data ('weight', 'bias' and `data`) uploaded once, keyed by the binding name it is bound to. */
+function uploadHostData(device: GPUDevice, s: PlanStep, owned: GPUBuffer[]): Record<string, GPUBuffer> {
+  const name = s.layers[0];
+  const host: Record<string, HostData | undefined> = { weight: s.weight, bias: s.bias, ...s.data };
+  const out: Record<string, GPUBuffer> = {};
+  for (const [binding, data] of Object.entries(host)) {
+    if (!data) continue;
+    const b = uploadBuffer(device, `${name}.${binding} (packed)`, data);
+    owned.push(b);
+    out[binding] = b;
+  }
+  return out;
+}
+
 async function instantiate(gpu: Gpu, cache: PipelineCache, plan: Plan, chunk: number, load: LoadTime): Promise<Instance> {
   const device = gpu.device;
   const owned: GPUBuffer[] = [];
@@ -167,19 +181,12 @@ async function instantiate(gpu: Gpu, cache: PipelineCache, plan: Plan, chunk: nu
     return b;
   });
   const t1 = performance.now();
-  const weights = plan.steps.map((s) => {
-    const name = s.layers[0];
-    const w = s.weight ? uploadBuffer(device, `${name}.weight (packed)`, s.weight) : undefined;
-    const b = s.bias ? uploadBuffer(device, `${name}.bias (packed)`, s.bias) : undefined;
-    if (w) owned.push(w);
-    if (b) owned.push(b);
-    return { w, b };
-  });
+  const hostBuffers = plan.steps.map((s) => uploadHostData(device, s, owned));
   const t2 = performance.now();
   // Wall time of the compile + bind phase (pipelines compile concurrently, so the per-pipeline times overlap).
   const bound = await Promise.all(
     plan.steps.map((s, i) =>
-      bindStep(device, cache, KERNELS[s.kernel], s, { input: tensors[s.input], output: tensors[s.output], weight: weights[i].w!, bias: weights[i].b! }, chunk, owned),
+      bindStep(device, cache, KERNELS[s.kernel], s, { ...hostBuffers[i], input: tensors[s.input], output: tensors[s.output] }, chunk, owned),
     ),
   );
   const classes = plan.tensorSizes[plan.output];

@@ -45,6 +45,9 @@ export interface PlanOptions {
 /** Kernel params with the batch left to be filled per run. */
 type Unbatched<P> = Omit<P, 'batch'>;
 
+/** A typed array the executor uploads as-is into a read-only storage buffer. */
+export type HostData = Float32Array | Uint32Array | Int32Array;
+
 /** One kernel launch. `params` lacks the batch; the executor adds it per run. */
 export interface PlanStep {
   kernel: KernelName;
@@ -57,6 +60,12 @@ export interface PlanStep {
   /** Host data for 'weight' and 'bias' bindings, already in the kernel's layout. */
   weight?: Float32Array;
   bias?: Float32Array;
+  /**
+   * Host data for any other bindings, by the kernel's binding name (row
+   * pointers, column indices, codebooks…): the executor uploads each once and
+   * binds it by name, so a new kernel needs no executor change.
+   */
+  data?: Record<string, HostData>;
   /** MACs per image, for reporting. */
   macs: number;
 }
