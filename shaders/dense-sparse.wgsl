@@ -1,0 +1,78 @@
+/*
+ * dense-sparse — y = act(x · Wᵀ + b) for a pruned dense layer whose weight is
+ * stored as compressed sparse rows (CSR) over the output neurons: only the
+ * nonzeros are read and multiplied, so the work is nnz · batch instead of
+ * n · k · batch.
+ *
+ *   y[i, o] = act(b[o] + Σ_{j ∈ [rows[o], rows[o+1])} values[j] · x[i, col(j)])
+ *             i < batch, o < n
+ *
+ * Layouts: x [batch, k] row-major; rows [n + 1] u32 offsets into the
+ * nonzeros; cols the column of each nonzero — with PACK16 two u16 per u32
+ * word (nonzero j in word j / 2, low half first; k ≤ 65536), halving the
+ * index traffic, else one u32 each; values [nnz] f32 (nonzeros of a row in
+ * ascending column order, so the sum runs in the same order as the dense
+ * reference); b [≥ n] (zeros if no bias); y [batch, n] row-major.
+ * Bindings (group 0): 0 uniform Params · 1 x (read) · 2 rows (read) ·
+ *   3 cols (read) · 4 values (read) · 5 b (read) · 6 y (read_write)
+ * Dispatch: workgroup_size(WG); one thread per (output row, block of TM
+ *   images): o = wid.x·WG + lid.x, image block = wid.y + wid.z·nwg.y;
+ *   x = ceil(n / WG), y·z = ceil(batch / TM). Each loaded nonzero (column
+ *   and value) is reused for TM images — the sparse analogue of a register
+ *   block. Rows past n and images past the batch return / are not stored;
+ *   surplus images of the last block read the batch's last image (clamped) so
+ *   loads need no bounds branch.
+ * Code constants (generated, see src/gpu/kernels/dense-sparse.ts): TM
+ *   (images per thread; one accumulator each, lines with `$r` repeat) and
+ *   PACK16.
+ */
+override WG: u32 = 64u;
+override RELU: u32 = 0u;
+
+struct Params {
+  batch: u32,
+  k: u32,
+  n: u32,
+  blocks: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> rows: array<u32>;
+@group(0) @binding(3) var<storage, read> cols: array<u32>;
+@group(0) @binding(4) var<storage, read> values: array<f32>;
+@group(0) @binding(5) var<storage, read> bias: array<f32>;
+@group(0) @binding(6) var<storage, read_write> y: array<f32>;
+
+fn act(v: f32) -> f32 {
+  if (RELU == 1u) {
+    return max(v, 0.0);
+  }
+  return v;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let o = wid.x * WG + lid.x;
+  let blk = wid.y + wid.z * nwg.y;
+  if (o >= p.n || blk >= p.blocks) {
+    return;
+  }
+  let img0 = blk * $TM;
+  let last = p.batch - 1u;
+  let b = bias[o];
+  // Accumulators start at the bias: the same summation order as the CPU reference.
+  let xb$r = min(img0 + $ru, last) * p.k;
+  var acc$r = b;
+  let end = rows[o + 1u];
+  for (var j = rows[o]; j < end; j++) {
+//#if PACK16
+    let c = (cols[j >> 1u] >> ((j & 1u) * 16u)) & 0xffffu;
+//#else
+    let c = cols[j];
+//#endif
+    let v = values[j];
+    acc$r += v * x[xb$r + c];
+  }
+  if (img0 + $ru <= last) { y[(img0 + $ru) * p.n + o] = act(acc$r); }
+}

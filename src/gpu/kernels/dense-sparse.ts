@@ -1,0 +1,101 @@
+import shader from '../../../shaders/dense-sparse.wgsl?raw';
+import type { DispatchLimits, KernelDescriptor } from './types.ts';
+import { ceilDiv, expandTemplate } from './types.ts';
+
+/**
+ * A pruned dense layer y[batch, n] = act(x[batch, k] · Wᵀ + b) with W in
+ * compressed sparse rows over the output neurons (see shaders/dense-sparse.wgsl
+ * and `packCsr`).
+ */
+export interface DenseSparseParams {
+  batch: number;
+  k: number;
+  n: number;
+  relu: boolean;
+  /** Column indices packed two u16 per word (`packCsr` decides: k ≤ 65536). */
+  pack16: boolean;
+  /** Threads per workgroup (over output rows). */
+  wg: number;
+  /** Images per thread (1–16): each loaded nonzero is reused this many times. */
+  tm: number;
+}
+
+/** Host layout of a CSR weight, the kernel's 'rows', 'cols' and 'values' bindings. */
+export interface PackedCsr {
+  /** [n + 1] offsets of each output row's nonzeros. */
+  rows: Uint32Array;
+  /** Column indices: two u16 per word when `pack16`, else one u32 each. */
+  cols: Uint32Array;
+  values: Float32Array;
+  nnz: number;
+  pack16: boolean;
+}
+
+/** Largest input width whose column indices fit a u16. */
+export const PACK16_MAX_K = 65536;
+
+/**
+ * CSR of a dense weight `[n, k]` row-major (the model's dense layout),
+ * keeping entries that are not exactly zero, in ascending column order.
+ * Column indices are packed two per word whenever k allows (`pack16: false`
+ * forces one per word, for tests of that path).
+ */
+export function packCsr(weight: Float32Array, n: number, k: number, options: { pack16?: boolean } = {}): PackedCsr {
+  if (weight.length !== n * k) throw new Error(`packCsr: ${weight.length} values are not [${n}, ${k}]`);
+  let nnz = 0;
+  for (let i = 0; i < weight.length; i++) if (weight[i] !== 0) nnz++;
+  const pack16 = (options.pack16 ?? true) && k <= PACK16_MAX_K;
+  const rows = new Uint32Array(n + 1);
+  // At least one word each: WGSL runtime arrays need a non-empty binding even for a fully pruned layer.
+  const cols = new Uint32Array(Math.max(1, pack16 ? ceilDiv(nnz, 2) : nnz));
+  const values = new Float32Array(Math.max(1, nnz));
+  let j = 0;
+  for (let o = 0; o < n; o++) {
+    rows[o] = j;
+    for (let c = 0; c < k; c++) {
+      const v = weight[o * k + c];
+      if (v === 0) continue;
+      values[j] = v;
+      if (pack16) cols[j >> 1] |= c << ((j & 1) * 16);
+      else cols[j] = c;
+      j++;
+    }
+  }
+  rows[n] = j;
+  return { rows, cols, values, nnz, pack16 };
+}
+
+/** The column of nonzero `j` (the host mirror of the shader's unpacking; used by tests and accounting). */
+export function csrColumn(csr: PackedCsr, j: number): number {
+  return csr.pack16 ? (csr.cols[j >> 1] >>> ((j & 1) * 16)) & 0xffff : csr.cols[j];
+}
+
+export const denseSparse = {
+  name: 'dense-sparse',
+  precision: 'f32',
+  /** A template: see `generate`. */
+  shader,
+  bindings: [
+    { name: 'params', kind: 'uniform' },
+    { name: 'input', kind: 'read-only-storage' },
+    { name: 'rows', kind: 'read-only-storage' },
+    { name: 'cols', kind: 'read-only-storage' },
+    { name: 'values', kind: 'read-only-storage' },
+    { name: 'bias', kind: 'read-only-storage' },
+    { name: 'output', kind: 'storage' },
+  ],
+  uniforms: ['batch', 'k', 'n', 'blocks'],
+  uniformValues: (s: DenseSparseParams) => [s.batch, s.k, s.n, ceilDiv(s.batch, s.tm)],
+  constants: (s: DenseSparseParams) => {
+    if (!(s.tm >= 1 && s.tm <= 16 && Number.isInteger(s.tm))) throw new Error(`dense-sparse: images per thread must be 1..16, got ${s.tm}`);
+    if (s.pack16 && s.k > PACK16_MAX_K) throw new Error(`dense-sparse: k = ${s.k} does not fit u16 column indices`);
+    return { WG: s.wg, RELU: s.relu ? 1 : 0, TM: s.tm, PACK16: s.pack16 ? 1 : 0 };
+  },
+  codeConstants: ['TM', 'PACK16'],
+  generate: (code: Record<string, number>) => expandTemplate(shader, code),
+  dispatch: (s: DenseSparseParams, limits: DispatchLimits): [number, number, number] => {
+    const blocks = ceilDiv(s.batch, s.tm);
+    const z = ceilDiv(blocks, limits.maxComputeWorkgroupsPerDimension);
+    return [ceilDiv(s.n, s.wg), ceilDiv(blocks, z), z];
+  },
+} satisfies KernelDescriptor<DenseSparseParams>;
