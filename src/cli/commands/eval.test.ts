@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../main.ts';
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('compression-lab eval --int8', () => {
+  it('scores the integer-only model: GPU integer path = CPU integer reference, and = what compress\'s int8 step measured', async () => {
+    const file = 'models/article-net.safetensors';
+    const gpu = await run('eval', file, '--int8', '--json', '--limit', '300');
+    expect(gpu.err).toBe('');
+    expect(gpu.code).toBe(0);
+    const g = JSON.parse(gpu.out);
+    expect(g).toMatchObject({ count: 300, precision: 'int8', int8: { calibration: 256, method: 'minmax' } });
+    expect(g.device).toMatch(/int8 GPU path/);
+    const cpu = JSON.parse((await run('eval', file, '--int8', '--json', '--limit', '300', '--cpu')).out);
+    expect(cpu.device).toMatch(/integer reference/);
+    // Integer arithmetic: the two paths must agree exactly, not within a tolerance.
+    expect(cpu.errors).toBe(g.errors);
+    const fp32 = JSON.parse((await run('eval', file, '--json', '--limit', '300')).out);
+    expect(fp32.precision).toBe('fp32');
+    expect(Math.abs(g.errors - fp32.errors)).toBeLessThanOrEqual(3);
+
+    const dir = await mkdtemp(join(tmpdir(), 'eval-int8-'));
+    const c = await run('compress', file, '--pipeline', 'int8', '--out', join(dir, 'a.safetensors'), '--json', '--eval-limit', '300', '--no-baseline', '--quiet');
+    expect(c.code).toBe(0);
+    expect(JSON.parse(c.out).int8Gpu.errors).toBe(g.errors);
+    // The percentile method changes the ranges, so (for this model) the result; and the choice is reported.
+    const p = JSON.parse((await run('eval', file, '--int8', '--json', '--limit', '300', '--cpu', '--calibration-method', 'percentile', '--calibration', '64')).out);
+    expect(p.int8).toEqual({ calibration: 64, method: 'percentile' });
+  }, 300_000);
+
+  it('rejects bad int8 options clearly', async () => {
+    expect(await run('eval', 'article-net', '--int8', '--calibration', '0')).toMatchObject({ code: 2, err: expect.stringMatching(/--calibration must be an integer ≥ 1/) });
+    expect(await run('eval', 'article-net', '--int8', '--calibration-method', 'kl')).toMatchObject({ code: 2, err: expect.stringMatching(/--calibration-method must be minmax or percentile/) });
+  });
+});
