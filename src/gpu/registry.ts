@@ -9,7 +9,6 @@ import type { AnyKernel } from './kernels/types.ts';
 import { argmax } from './kernels/argmax.ts';
 import { conv2d } from './kernels/conv2d.ts';
 import { conv2dCodebook, conv2dHashed } from './kernels/conv2d-compressed.ts';
-import { conv2dCodebook, conv2dHashed } from './kernels/conv2d-compressed.ts';
 import { copy } from './kernels/copy.ts';
 import { dense } from './kernels/dense.ts';
 import { denseSparse } from './kernels/dense-sparse.ts';
@@ -21,7 +20,7 @@ import { softmax } from './kernels/softmax.ts';
 import { TRAIN_KERNELS, type TrainKernelName } from './registry-train.ts';
 
 /** Names of all GPU kernels (= shaders/<name>.wgsl = src/gpu/kernels/<name>.ts). */
-export type KernelName = 'conv2d' | 'conv2d-codebook' | 'conv2d-hashed' | 'conv2d-codebook' | 'conv2d-hashed' | 'depthwise-conv2d' | 'dense' | 'dense-sparse' | 'pool2d' | 'relu' | 'softmax' | 'argmax' | 'matmul' | 'copy' | TrainKernelName;
+export type KernelName = 'conv2d' | 'conv2d-codebook' | 'conv2d-hashed' | 'depthwise-conv2d' | 'dense' | 'dense-sparse' | 'pool2d' | 'relu' | 'softmax' | 'argmax' | 'matmul' | 'copy' | TrainKernelName;
 
 export const KERNELS = {
   conv2d,
