@@ -1,0 +1,130 @@
+/**
+ * Weights kept compressed on the GPU: which tensors of a model the
+ * compressed kernels (conv2d-codebook, conv2d-hashed) can compute from, and
+ * what is uploaded for them instead of an fp32 copy — bit-packed codebook
+ * indices plus the centroids, or the HashedNets table. Pure (no device), so
+ * plans stay inspectable without a GPU.
+ *
+ * The model holds every tensor decoded (model.ts); its `encodings` say what
+ * the file stores. A codebook tensor, bare or inside a Huffman or sparse
+ * wrapper, is recovered as (centroids, indices) from its distinct values —
+ * Huffman and the sparse gaps are a storage code, so the host has already
+ * decoded them and the GPU gets fixed-width indices. A hashed tensor's
+ * table is read back from the decoded values (every position of a bucket
+ * holds the bucket's value); tensors with the same k and seed whose buckets
+ * agree — the tensors of one network-wide table — share ONE table array, so
+ * the executor uploads it once.
+ */
+import type { HashedEncoding, Model, TensorEncoding } from '../model/model.ts';
+import { hashedIndex } from '../model/codecs.ts';
+import type { Conv2dParams } from './kernels/conv2d.ts';
+import type { CodebookTensor } from './kernels/conv2d-compressed.ts';
+import { codebookOf, MAX_CODEBOOK_BITS, packCodebookIndices } from './kernels/conv2d-compressed.ts';
+
+/**
+ * How the executor holds codebook- and hash-encoded weights. 'compressed'
+ * (the executor's default): indices + centroids / the shared table only,
+ * computed from by the compressed kernels; 'decoded': an fp32 copy in the
+ * float kernels' layout, as for any other tensor.
+ */
+export type WeightsMode = 'compressed' | 'decoded';
+
+/** What a compressed tensor uploads. */
+export type CompressedSource =
+  | ({ kind: 'codebook' } & CodebookTensor)
+  | { kind: 'hashed'; enc: HashedEncoding; table: Float32Array };
+
+/** The codebook encoding inside `enc`, if it is one (bare, Huffman-coded or sparse). */
+function codebookInside(enc: TensorEncoding | undefined): boolean {
+  if (!enc) return false;
+  if (enc.kind === 'codebook') return true;
+  if (enc.kind === 'huffman' || enc.kind === 'sparse') return enc.of.kind === 'codebook';
+  return false;
+}
+
+/** Per model: sources by tensor name (null: not computable compressed), built once and shared by every plan of the model. */
+const memo = new WeakMap<Model, Map<string, CompressedSource | null>>();
+const packed = new WeakMap<CodebookTensor, Map<number, Uint32Array>>();
+
+function buildSources(model: Model): Map<string, CompressedSource | null> {
+  const out = new Map<string, CompressedSource | null>();
+  const hashed: { name: string; enc: HashedEncoding; values: Float32Array }[] = [];
+  for (const [name, enc] of Object.entries(model.encodings ?? {})) {
+    const values = model.weights[name];
+    if (!values || !name.endsWith('.weight')) continue;
+    if (codebookInside(enc)) {
+      const cb = codebookOf(values, MAX_CODEBOOK_BITS);
+      out.set(name, cb ? { kind: 'codebook', ...cb } : null);
+    } else if (enc.kind === 'hashed') hashed.push({ name, enc, values });
+  }
+  // Tables: one per group of tensors with the same (k, seed) whose bucket values agree.
+  const tables: { k: number; seed: number; table: Float32Array; set: Uint8Array }[] = [];
+  for (const { name, enc, values } of hashed) {
+    // The tensor's own table first: values that disagree within one bucket are not a hashed tensor
+    // (edited after hashing), so it stays fp32.
+    const own = new Float32Array(enc.k);
+    const set = new Uint8Array(enc.k);
+    let consistent = true;
+    for (let i = 0; i < values.length && consistent; i++) {
+      const b = hashedIndex(enc, i);
+      if (set[b] && own[b] !== values[i]) consistent = false;
+      own[b] = values[i];
+      set[b] = 1;
+    }
+    if (!consistent) {
+      out.set(name, null);
+      continue;
+    }
+    const agrees = (t: (typeof tables)[number]): boolean => {
+      if (t.k !== enc.k || t.seed !== enc.seed) return false;
+      for (let b = 0; b < enc.k; b++) if (set[b] && t.set[b] && t.table[b] !== own[b]) return false;
+      return true;
+    };
+    let t = tables.find(agrees);
+    if (!t) {
+      t = { k: enc.k, seed: enc.seed, table: new Float32Array(enc.k), set: new Uint8Array(enc.k) };
+      tables.push(t);
+    }
+    for (let b = 0; b < enc.k; b++) {
+      if (!set[b]) continue;
+      t.table[b] = own[b];
+      t.set[b] = 1;
+    }
+    out.set(name, { kind: 'hashed', enc, table: t.table });
+  }
+  return out;
+}
+
+/** The compressed form of tensor `name`, or null when it has none the kernels take (fp32, linear, >8-bit codebook…). */
+export function compressedSource(model: Model, name: string): CompressedSource | null {
+  let m = memo.get(model);
+  if (!m) {
+    m = buildSources(model);
+    memo.set(model, m);
+  }
+  return m.get(name) ?? null;
+}
+
+/** Packed indices of a codebook source for `oc` output channels (cached per source). */
+function indicesOf(src: CodebookTensor, oc: number): Uint32Array {
+  let byOc = packed.get(src);
+  if (!byOc) packed.set(src, (byOc = new Map()));
+  let w = byOc.get(oc);
+  if (!w) byOc.set(oc, (w = packCodebookIndices(src.symbols, oc, src.bits)));
+  return w;
+}
+
+/** Kernel, params and host data of the compressed step replacing a conv2d step with `params`. */
+export function compressedKernel(
+  src: CompressedSource,
+  params: Omit<Conv2dParams, 'batch'>,
+): { kernel: 'conv2d-codebook' | 'conv2d-hashed'; params: Record<string, unknown>; data: Record<string, Uint32Array | Float32Array> } {
+  if (src.kind === 'codebook') {
+    return {
+      kernel: 'conv2d-codebook',
+      params: { ...params, bits: src.bits, k: src.codebook.length },
+      data: { indices: indicesOf(src, params.oc), codebook: src.codebook },
+    };
+  }
+  return { kernel: 'conv2d-hashed', params: { ...params, k: src.enc.k, seed: src.enc.seed >>> 0, salt: src.enc.salt >>> 0 }, data: { table: src.table } };
+}
