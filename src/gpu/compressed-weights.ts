@@ -18,7 +18,7 @@
 import type { HashedEncoding, Model, TensorEncoding } from '../model/model.ts';
 import { hashedIndex } from '../model/codecs.ts';
 import type { Conv2dParams } from './kernels/conv2d.ts';
-import type { CodebookTensor } from './kernels/conv2d-compressed.ts';
+import type { CodebookTensor, Conv2dCodebookParams, Conv2dHashedParams } from './kernels/conv2d-compressed.ts';
 import { codebookOf, MAX_CODEBOOK_BITS, packCodebookIndices } from './kernels/conv2d-compressed.ts';
 
 /**
@@ -118,7 +118,11 @@ function indicesOf(src: CodebookTensor, oc: number): Uint32Array {
 export function compressedKernel(
   src: CompressedSource,
   params: Omit<Conv2dParams, 'batch'>,
-): { kernel: 'conv2d-codebook' | 'conv2d-hashed'; params: Record<string, unknown>; data: Record<string, Uint32Array | Float32Array> } {
+): {
+  kernel: 'conv2d-codebook' | 'conv2d-hashed';
+  params: Omit<Conv2dCodebookParams, 'batch'> | Omit<Conv2dHashedParams, 'batch'>;
+  data: Record<string, Uint32Array | Float32Array>;
+} {
   if (src.kind === 'codebook') {
     return {
       kernel: 'conv2d-codebook',
@@ -127,4 +131,71 @@ export function compressedKernel(
     };
   }
   return { kernel: 'conv2d-hashed', params: { ...params, k: src.enc.k, seed: src.enc.seed >>> 0, salt: src.enc.salt >>> 0 }, data: { table: src.table } };
+}
+
+/** Weight bytes one plan step keeps on the GPU. */
+export interface StepWeightBytes {
+  layers: string[];
+  kernel: string;
+  /** Bytes of its weight buffers (all host data but the bias), shared tables included. */
+  bytes: number;
+  /** Of which fp32 weights in a float kernel's layout ('weight' bindings). */
+  fp32: number;
+}
+
+/**
+ * GPU-resident weight memory of a plan: every host array a step uploads
+ * except its bias (fp32 'weight', packed indices, centroids, hash tables,
+ * CSR arrays), each distinct array counted once (a network-wide table is one
+ * buffer), alternatives (a sparse step beside its dense one) included since
+ * both are uploaded. Host array sizes: a buffer adds at most its alignment
+ * padding.
+ */
+export interface WeightResidency {
+  /** All weight buffers. */
+  bytes: number;
+  /** fp32 weight copies ('weight' bindings). 0 means no layer holds an fp32 copy of its weights. */
+  fp32: number;
+  /** Biases (fp32, small; listed apart so `bytes` compares weights alone). */
+  bias: number;
+  steps: StepWeightBytes[];
+}
+
+type HostArray = Float32Array | Uint32Array | Int32Array;
+interface StepHost {
+  kernel: string;
+  layers: string[];
+  weight?: HostArray;
+  bias?: HostArray;
+  data?: Record<string, HostArray>;
+  alternative?: StepHost;
+}
+
+/** Resident weight bytes of `steps` (a plan's steps), each host array counted once. */
+export function weightResidency(steps: readonly StepHost[]): WeightResidency {
+  const seen = new Set<HostArray>();
+  const r: WeightResidency = { bytes: 0, fp32: 0, bias: 0, steps: [] };
+  const add = (s: StepHost, row: StepWeightBytes): void => {
+    if (s.bias && !seen.has(s.bias)) {
+      seen.add(s.bias);
+      r.bias += s.bias.byteLength;
+    }
+    const arrays: [string, HostArray | undefined][] = [['weight', s.weight], ...Object.entries(s.data ?? {})];
+    for (const [binding, a] of arrays) {
+      if (!a) continue;
+      row.bytes += a.byteLength;
+      if (binding === 'weight') row.fp32 += a.byteLength;
+      if (seen.has(a)) continue;
+      seen.add(a);
+      r.bytes += a.byteLength;
+      if (binding === 'weight') r.fp32 += a.byteLength;
+    }
+  };
+  for (const s of steps) {
+    const row: StepWeightBytes = { layers: s.layers, kernel: s.kernel, bytes: 0, fp32: 0 };
+    add(s, row);
+    if (s.alternative) add(s.alternative, row);
+    if (row.bytes) r.steps.push(row);
+  }
+  return r;
 }

@@ -14,6 +14,8 @@ import type { AnyKernel } from './kernels/types.ts';
 import { encodeUniforms } from './kernels/types.ts';
 import type { GemmVariant, HostData, Plan, PlanStep } from './plan.ts';
 import { planModel } from './plan.ts';
+import type { WeightResidency, WeightsMode } from './compressed-weights.ts';
+import { weightResidency } from './compressed-weights.ts';
 import { sharedPipelineCache } from './pipelines.ts';
 import type { PipelineCache } from './pipelines.ts';
 import type { CompiledKernel } from './pipelines.ts';
@@ -40,6 +42,13 @@ export interface ExecutorOptions {
   /** Register tilings of the latency path (batch ≤ SMALL_BATCH, register variant): convolutions and dense layers. */
   latencyTiling?: GemmTiling;
   latencyDenseTiling?: GemmTiling;
+  /**
+   * Codebook- and hash-encoded conv/dense weights: 'compressed' (default)
+   * computes from the packed indices + centroids or the HashedNets table, no
+   * fp32 copy on the GPU; 'decoded' uploads an fp32 copy and runs the float
+   * kernels. See `weightBytes`.
+   */
+  weights?: WeightsMode;
 }
 
 /** Where load time went (ms), for the benchmark. */
@@ -68,6 +77,15 @@ export interface Executor {
   /** Images per command buffer: min(maxBatch, what the storage-binding limit allows). */
   readonly chunk: number;
   readonly loadTime: LoadTime;
+  readonly weights: WeightsMode;
+  /**
+   * Weight bytes resident on the GPU for the throughput plan (each buffer
+   * once; a network-wide hash table is one buffer): `fp32` is what fp32
+   * weight copies take — 0 when every weighted layer computes from its
+   * compressed form. The latency instance, built on first small batch,
+   * holds the same again.
+   */
+  readonly weightBytes: WeightResidency;
   /**
    * Run `batch` images (NHWC, `batch · inputSize` floats). Splits into chunks
    * when batch > chunk. On device loss recreates the device and retries once.
@@ -158,14 +176,19 @@ async function bindStep(
 }
 
 /** A step's host data ('weight', 'bias' and `data`) uploaded once, keyed by the binding name it is bound to. */
-function uploadHostData(device: GPUDevice, s: PlanStep, owned: GPUBuffer[]): Record<string, GPUBuffer> {
+function uploadHostData(device: GPUDevice, s: PlanStep, owned: GPUBuffer[], shared = new Map<HostData, GPUBuffer>()): Record<string, GPUBuffer> {
   const name = s.layers[0];
   const host: Record<string, HostData | undefined> = { weight: s.weight, bias: s.bias, ...s.data };
   const out: Record<string, GPUBuffer> = {};
   for (const [binding, data] of Object.entries(host)) {
     if (!data) continue;
-    const b = uploadBuffer(device, `${name}.${binding} (packed)`, data);
-    owned.push(b);
+    // One buffer per host array: steps handed the same array (a network-wide hash table) bind one buffer.
+    let b = shared.get(data);
+    if (!b) {
+      b = uploadBuffer(device, `${name}.${binding} (packed)`, data);
+      owned.push(b);
+      shared.set(data, b);
+    }
     out[binding] = b;
   }
   return out;
@@ -181,7 +204,8 @@ async function instantiate(gpu: Gpu, cache: PipelineCache, plan: Plan, chunk: nu
     return b;
   });
   const t1 = performance.now();
-  const hostBuffers = plan.steps.map((s) => uploadHostData(device, s, owned));
+  const shared = new Map<HostData, GPUBuffer>();
+  const hostBuffers = plan.steps.map((s) => uploadHostData(device, s, owned, shared));
   const t2 = performance.now();
   // Wall time of the compile + bind phase (pipelines compile concurrently, so the per-pipeline times overlap).
   const bound = await Promise.all(
@@ -233,7 +257,8 @@ export async function createExecutor(gpu: Gpu, model: Model, options: ExecutorOp
   const maxBatch = options.maxBatch ?? 256;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`gpu executor: maxBatch must be a positive integer, got ${maxBatch}`);
   const variant: GemmVariant = options.variant ?? (gpu.report.software ? 'register' : 'tiled');
-  const planOpts = { variant, registerTiling: options.registerTiling, denseTiling: options.denseTiling };
+  const weights: WeightsMode = options.weights ?? 'compressed';
+  const planOpts = { variant, registerTiling: options.registerTiling, denseTiling: options.denseTiling, weights };
   const plan = planModel(model, { ...planOpts, fuse: options.fuse ?? true });
   let unfusedPlan: Plan | undefined;
   let smallPlan: Plan | undefined;
@@ -349,6 +374,8 @@ export async function createExecutor(gpu: Gpu, model: Model, options: ExecutorOp
     variant,
     chunk,
     loadTime,
+    weights,
+    weightBytes: weightResidency(plan.steps),
     async run<R extends Readback = 'logits'>(input: Float32Array, batch: number, options: { readback?: R } = {}): Promise<ReadbackResult<R>> {
       const readback: Readback = options.readback ?? 'logits';
       if (!Number.isInteger(batch) || batch < 1) throw new Error(`gpu executor: batch must be a positive integer, got ${batch}`);

@@ -15,6 +15,8 @@ import type { DenseParams, DenseTiling } from './kernels/dense.ts';
 import { DEFAULT_DENSE_TILING } from './kernels/dense.ts';
 import type { DepthwiseConv2dParams } from './kernels/depthwise-conv2d.ts';
 import type { Pool2dParams } from './kernels/pool2d.ts';
+import type { WeightsMode } from './compressed-weights.ts';
+import { compressedKernel, compressedSource } from './compressed-weights.ts';
 import type { ReluParams } from './kernels/relu.ts';
 import type { SoftmaxParams } from './kernels/softmax.ts';
 
@@ -40,6 +42,15 @@ export interface PlanOptions {
    */
   denseRegisterTiling?: GemmTiling;
   denseTiling?: DenseTiling;
+  /**
+   * Codebook- and hash-encoded weights of conv/dense layers (bare, or a
+   * codebook under Huffman/sparse): 'compressed' lowers them to
+   * conv2d-codebook / conv2d-hashed, which upload only indices + centroids or
+   * the table (in either GEMM variant: those kernels are register-blocked);
+   * 'decoded' (default here; the executor defaults to 'compressed') gives
+   * them an fp32 copy like any tensor. Other layers and encodings are fp32.
+   */
+  weights?: WeightsMode;
 }
 
 /** Kernel params with the batch left to be filled per run. */
@@ -152,10 +163,11 @@ export function planModel(model: Model, options: PlanOptions): Plan {
         const out = newTensor(outShape);
         const weight = weightOf(layer, 'weight')!;
         const bias = packBias(weightOf(layer, 'bias'), oc);
-        const packed = packGemmWeight(weight, oc);
+        const source = options.weights === 'compressed' ? compressedSource(model, `${layer.name}.weight`) : null;
+        const packed = source ? undefined : packGemmWeight(weight, oc);
         const macs = oh * ow * oc * kh * kw * c;
         const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1;
-        if (options.variant === 'tiled' && pointwise && pool === 'none') {
+        if (!source && options.variant === 'tiled' && pointwise && pool === 'none') {
           const params: Unbatched<DenseParams> = { rowsPerImage: h * w, k: c, n: oc, relu: reluPre, tile: denseTiling };
           steps.push({ kernel: 'dense', params, layers: covered, input: cur, output: out, weight: packed, bias, macs });
         } else {
@@ -183,7 +195,8 @@ export function planModel(model: Model, options: PlanOptions): Plan {
             reluPost,
             tiling: isDense ? (options.denseRegisterTiling ?? regTiling) : regTiling,
           };
-          steps.push({ kernel: 'conv2d', params, layers: covered, input: cur, output: out, weight: packed, bias, macs });
+          if (source) steps.push({ ...compressedKernel(source, params), layers: covered, input: cur, output: out, bias, macs });
+          else steps.push({ kernel: 'conv2d', params, layers: covered, input: cur, output: out, weight: packed, bias, macs });
         }
         layerTensor.set(covered[covered.length - 1], out);
         cur = out;
