@@ -12,7 +12,7 @@ import type { GemmTiling } from './kernels/conv2d.ts';
 import type { DenseTiling } from './kernels/dense.ts';
 import type { AnyKernel } from './kernels/types.ts';
 import { encodeUniforms } from './kernels/types.ts';
-import type { GemmVariant, HostData, Plan, PlanStep } from './plan.ts';
+import type { GemmVariant, HostData, Plan, PlanStep, SparseMode } from './plan.ts';
 import { planModel } from './plan.ts';
 import type { WeightResidency, WeightsMode } from './compressed-weights.ts';
 import { weightResidency } from './compressed-weights.ts';
@@ -49,6 +49,38 @@ export interface ExecutorOptions {
    * kernels. See `weightBytes`.
    */
   weights?: WeightsMode;
+  /**
+   * Pruned dense layers through the sparse (CSR) kernel. Default 'auto': the
+   * first run in each batch class times the dense and the sparse kernel of
+   * every dense layer that has zero weights, on this device at that batch,
+   * and keeps the faster (see `sparseDecisions`).
+   */
+  sparse?: SparseMode;
+}
+
+/** One 'auto' choice between the dense and the sparse kernel of a layer, with the times it was made on. */
+export interface SparseDecision {
+  /** Model layers of the step (the dense layer and a fused relu). */
+  layers: string[];
+  /** Which executor instance: 'throughput', 'latency' (batch ≤ SMALL_BATCH, register variant) or 'unfused' (layer readback). */
+  instance: string;
+  /** The batch measured, and the class (next power of two) the choice is kept for. */
+  batch: number;
+  batchClass: number;
+  /** Kernel of the dense step ('conv2d' register GEMM or tiled 'dense'). */
+  denseKernel: string;
+  /** Median time of one dispatch (ms). */
+  denseMs: number;
+  sparseMs: number;
+  method: TimingMethod;
+  chosen: 'dense' | 'sparse';
+  /** Nonzero weights / all weights of the layer. */
+  density: number;
+}
+
+/** Batches sharing a sparse/dense choice: the next power of two. */
+export function batchClass(batch: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(1, batch)));
 }
 
 /** Where load time went (ms), for the benchmark. */
@@ -86,6 +118,9 @@ export interface Executor {
    * holds the same again.
    */
   readonly weightBytes: WeightResidency;
+  readonly sparse: SparseMode;
+  /** Every 'auto' choice made so far, in order (empty until a run meets a layer with a sparse alternative). */
+  readonly sparseDecisions: readonly SparseDecision[];
   /**
    * Run `batch` images (NHWC, `batch · inputSize` floats). Splits into chunks
    * when batch > chunk. On device loss recreates the device and retries once.
@@ -118,6 +153,15 @@ interface Instance {
   owned: GPUBuffer[];
   batch: number;
   timer: PassTimer | null | undefined;
+  name: string;
+  /** Steps with an alternative (index into `bound`): `bound[index]` is one of the two, per the current batch class. */
+  choices: { index: number; dense: Bound; sparse: Bound }[];
+  /** Per batch class: sparse chosen, per entry of `choices`. */
+  decided: Map<number, boolean[]>;
+  /** Batch class `bound` is currently set up for (-1: none). */
+  cls: number;
+  /** One-pass timer for the choice measurements; created on the first one. */
+  choiceTimer: PassTimer | null | undefined;
 }
 
 interface State {
@@ -194,7 +238,7 @@ function uploadHostData(device: GPUDevice, s: PlanStep, owned: GPUBuffer[], shar
   return out;
 }
 
-async function instantiate(gpu: Gpu, cache: PipelineCache, plan: Plan, chunk: number, load: LoadTime): Promise<Instance> {
+async function instantiate(gpu: Gpu, cache: PipelineCache, plan: Plan, chunk: number, load: LoadTime, name: string): Promise<Instance> {
   const device = gpu.device;
   const owned: GPUBuffer[] = [];
   const t0 = performance.now();
@@ -206,13 +250,17 @@ async function instantiate(gpu: Gpu, cache: PipelineCache, plan: Plan, chunk: nu
   const t1 = performance.now();
   const shared = new Map<HostData, GPUBuffer>();
   const hostBuffers = plan.steps.map((s) => uploadHostData(device, s, owned, shared));
+  const altSteps = plan.steps.flatMap((s, index) => (s.alternative ? [{ index, step: s.alternative }] : []));
+  const altBuffers = altSteps.map((a) => uploadHostData(device, a.step, owned));
   const t2 = performance.now();
+  const bindOne = (s: PlanStep, host: Record<string, GPUBuffer>): Promise<Bound> =>
+    bindStep(device, cache, KERNELS[s.kernel], s, { ...host, input: tensors[s.input], output: tensors[s.output] }, chunk, owned);
   // Wall time of the compile + bind phase (pipelines compile concurrently, so the per-pipeline times overlap).
-  const bound = await Promise.all(
-    plan.steps.map((s, i) =>
-      bindStep(device, cache, KERNELS[s.kernel], s, { ...hostBuffers[i], input: tensors[s.input], output: tensors[s.output] }, chunk, owned),
-    ),
-  );
+  const [bound, alts] = await Promise.all([
+    Promise.all(plan.steps.map((s, i) => bindOne(s, hostBuffers[i]))),
+    Promise.all(altSteps.map((a, i) => bindOne(a.step, altBuffers[i]))),
+  ]);
+  const choices = altSteps.map((a, i) => ({ index: a.index, dense: bound[a.index], sparse: alts[i] }));
   const classes = plan.tensorSizes[plan.output];
   const staging = new Map<string, GPUBuffer>();
   const logits = stagingBuffer(device, 'logits readback', classes * chunk * 4);
@@ -228,12 +276,12 @@ async function instantiate(gpu: Gpu, cache: PipelineCache, plan: Plan, chunk: nu
   load.uploadMs += t2 - t1;
   load.pipelineMs += t3 - t2;
   load.allocMs += t1 - t0;
-  return { plan, tensors, bound, argmax, argmaxOut, staging, owned, batch: -1, timer: undefined };
+  return { plan, tensors, bound, argmax, argmaxOut, staging, owned, batch: -1, timer: undefined, name, choices, decided: new Map(), cls: -1, choiceTimer: undefined };
 }
 
 function setBatch(device: GPUDevice, inst: Instance, batch: number): void {
   if (inst.batch === batch) return;
-  for (const b of [...inst.bound, inst.argmax]) {
+  for (const b of [...inst.bound, ...inst.choices.flatMap((c) => [c.dense, c.sparse]), inst.argmax]) {
     const params = { ...b.step.params, batch };
     device.queue.writeBuffer(b.uniforms, 0, encodeUniforms(b.kernel, b.kernel.uniformValues(params)));
   }
@@ -247,6 +295,75 @@ function encodeStep(pass: GPUComputePassEncoder, b: Bound, batch: number, limits
   pass.dispatchWorkgroups(x, y, z);
 }
 
+/** Dispatches per timed pass and interleaved samples per kernel when choosing between dense and sparse. */
+const CHOICE_REPEATS = 3;
+const CHOICE_SAMPLES = 5;
+
+/** Median time (ms) of one dispatch of `b` at `batch`: a pass of CHOICE_REPEATS dispatches, timestamps or wall clock. */
+async function timeDispatch(device: GPUDevice, b: Bound, batch: number, timer: PassTimer | null): Promise<number> {
+  const enc = device.createCommandEncoder({ label: 'sparse choice' });
+  const pass = enc.beginComputePass({ label: `sparse choice ${b.compiled.key}`, ...(timer ? { timestampWrites: timer.timestampWrites(0) } : {}) });
+  for (let r = 0; r < CHOICE_REPEATS; r++) encodeStep(pass, b, batch, device.limits);
+  pass.end();
+  if (timer) timer.resolve(enc, 1);
+  const t0 = performance.now();
+  device.queue.submit([enc.finish()]);
+  await device.queue.onSubmittedWorkDone();
+  const wall = performance.now() - t0;
+  return (timer ? (await timer.read(1)).passes[0] : wall) / CHOICE_REPEATS;
+}
+
+/**
+ * Set `inst.bound` to the kernels chosen for `batch`'s class, measuring them
+ * first if this class is new: for each step with an alternative, one warm-up
+ * each, then CHOICE_SAMPLES samples alternating dense and sparse (so drift in
+ * machine load hits both), median each; the faster wins. Once per (instance,
+ * class); afterwards this is a map lookup. The timed dispatches overwrite
+ * activations the run then recomputes, and uniforms must already be set for
+ * `batch`.
+ */
+async function chooseKernels(device: GPUDevice, inst: Instance, batch: number, record: SparseDecision[]): Promise<void> {
+  if (!inst.choices.length) return;
+  const cls = batchClass(batch);
+  if (inst.cls === cls) return;
+  let picks = inst.decided.get(cls);
+  if (!picks) {
+    if (inst.choiceTimer === undefined) inst.choiceTimer = PassTimer.create(device, 1);
+    const timer = inst.choiceTimer;
+    picks = [];
+    for (const c of inst.choices) {
+      await timeDispatch(device, c.dense, batch, timer);
+      await timeDispatch(device, c.sparse, batch, timer);
+      const dense: number[] = [];
+      const sparse: number[] = [];
+      for (let i = 0; i < CHOICE_SAMPLES; i++) {
+        dense.push(await timeDispatch(device, c.dense, batch, timer));
+        sparse.push(await timeDispatch(device, c.sparse, batch, timer));
+      }
+      const median = (v: number[]): number => v.sort((a, b) => a - b)[v.length >> 1];
+      const denseMs = median(dense);
+      const sparseMs = median(sparse);
+      picks.push(sparseMs < denseMs);
+      record.push({
+        layers: c.dense.step.layers,
+        instance: inst.name,
+        batch,
+        batchClass: cls,
+        denseKernel: c.dense.kernel.name,
+        denseMs,
+        sparseMs,
+        method: timer ? 'timestamp' : 'wall',
+        chosen: sparseMs < denseMs ? 'sparse' : 'dense',
+        density: c.sparse.step.macs / c.dense.step.macs,
+      });
+    }
+    inst.decided.set(cls, picks);
+  }
+  const chosen = picks;
+  inst.choices.forEach((c, i) => (inst.bound[c.index] = chosen[i] ? c.sparse : c.dense));
+  inst.cls = cls;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -257,8 +374,10 @@ export async function createExecutor(gpu: Gpu, model: Model, options: ExecutorOp
   const maxBatch = options.maxBatch ?? 256;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`gpu executor: maxBatch must be a positive integer, got ${maxBatch}`);
   const variant: GemmVariant = options.variant ?? (gpu.report.software ? 'register' : 'tiled');
+  const sparse: SparseMode = options.sparse ?? 'auto';
+  const sparseDecisions: SparseDecision[] = [];
   const weights: WeightsMode = options.weights ?? 'compressed';
-  const planOpts = { variant, registerTiling: options.registerTiling, denseTiling: options.denseTiling, weights };
+  const planOpts = { variant, registerTiling: options.registerTiling, denseTiling: options.denseTiling, sparse, weights };
   const plan = planModel(model, { ...planOpts, fuse: options.fuse ?? true });
   let unfusedPlan: Plan | undefined;
   let smallPlan: Plan | undefined;
@@ -268,7 +387,7 @@ export async function createExecutor(gpu: Gpu, model: Model, options: ExecutorOp
 
   const build = async (g: Gpu): Promise<State> => {
     const cache = sharedPipelineCache(g.device);
-    return { gpu: g, cache, fused: await instantiate(g, cache, plan, chunk, loadTime) };
+    return { gpu: g, cache, fused: await instantiate(g, cache, plan, chunk, loadTime, 'throughput') };
   };
   const t0 = performance.now();
   let state = await build(gpu);
@@ -280,6 +399,7 @@ export async function createExecutor(gpu: Gpu, model: Model, options: ExecutorOp
       for (const b of inst.owned) b.destroy();
       for (const b of inst.staging.values()) b.destroy();
       inst.timer?.destroy();
+      inst.choiceTimer?.destroy();
     }
   };
 
@@ -317,7 +437,7 @@ export async function createExecutor(gpu: Gpu, model: Model, options: ExecutorOp
         registerTiling: options.latencyTiling ?? SMALL_TILING,
         denseRegisterTiling: options.latencyDenseTiling ?? SMALL_DENSE_TILING,
       });
-      s.small ??= await instantiate(s.gpu, s.cache, smallPlan, Math.min(SMALL_BATCH, chunk), loadTime);
+      s.small ??= await instantiate(s.gpu, s.cache, smallPlan, Math.min(SMALL_BATCH, chunk), loadTime, 'latency');
       return { inst: s.small, tensor: smallPlan.output };
     }
     const t = s.fused.plan.layerTensor.get(readback.layer);
@@ -327,7 +447,7 @@ export async function createExecutor(gpu: Gpu, model: Model, options: ExecutorOp
     }
     // The layer was fused away: an unfused plan (built once, on demand) materialises every layer.
     unfusedPlan ??= planModel(model, { ...planOpts, fuse: false });
-    s.unfused ??= await instantiate(s.gpu, s.cache, unfusedPlan, chunk, loadTime);
+    s.unfused ??= await instantiate(s.gpu, s.cache, unfusedPlan, chunk, loadTime, 'unfused');
     return { inst: s.unfused, tensor: unfusedPlan.layerTensor.get(readback.layer)! };
   };
 
@@ -336,6 +456,7 @@ export async function createExecutor(gpu: Gpu, model: Model, options: ExecutorOp
     const { inst, tensor } = await instanceFor(s, readback, batch);
     device.queue.writeBuffer(inst.tensors[0], 0, input.buffer, input.byteOffset, batch * plan.inputSize * 4);
     setBatch(device, inst, batch);
+    await chooseKernels(device, inst, batch, sparseDecisions);
     const enc = device.createCommandEncoder({ label: 'inference' });
     const pass = enc.beginComputePass({ label: 'inference' });
     for (const b of inst.bound) encodeStep(pass, b, batch, device.limits);
@@ -376,6 +497,8 @@ export async function createExecutor(gpu: Gpu, model: Model, options: ExecutorOp
     loadTime,
     weights,
     weightBytes: weightResidency(plan.steps),
+    sparse,
+    sparseDecisions,
     async run<R extends Readback = 'logits'>(input: Float32Array, batch: number, options: { readback?: R } = {}): Promise<ReadbackResult<R>> {
       const readback: Readback = options.readback ?? 'logits';
       if (!Number.isInteger(batch) || batch < 1) throw new Error(`gpu executor: batch must be a positive integer, got ${batch}`);
@@ -412,6 +535,7 @@ export async function createExecutor(gpu: Gpu, model: Model, options: ExecutorOp
         const { inst } = await instanceFor(s, 'logits', batch);
         device.queue.writeBuffer(inst.tensors[0], 0, input.buffer, input.byteOffset, batch * plan.inputSize * 4);
         setBatch(device, inst, batch);
+        await chooseKernels(device, inst, batch, sparseDecisions);
         if (inst.timer === undefined) inst.timer = PassTimer.create(device, inst.bound.length);
         const timer = inst.timer;
         const enc = device.createCommandEncoder({ label: 'timed inference' });

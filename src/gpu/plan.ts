@@ -13,6 +13,8 @@ import type { Conv2dParams, ConvShape, GemmTiling } from './kernels/conv2d.ts';
 import { canFusePool, DEFAULT_REGISTER_TILING, packBias, packGemmWeight } from './kernels/conv2d.ts';
 import type { DenseParams, DenseTiling } from './kernels/dense.ts';
 import { DEFAULT_DENSE_TILING } from './kernels/dense.ts';
+import type { DenseSparseParams } from './kernels/dense-sparse.ts';
+import { packCsr } from './kernels/dense-sparse.ts';
 import type { DepthwiseConv2dParams } from './kernels/depthwise-conv2d.ts';
 import type { Pool2dParams } from './kernels/pool2d.ts';
 import type { WeightsMode } from './compressed-weights.ts';
@@ -28,6 +30,14 @@ import type { SoftmaxParams } from './kernels/softmax.ts';
  * written yet).
  */
 export type GemmVariant = 'register' | 'tiled';
+
+/**
+ * Dense layers through the sparse (CSR) kernel: 'never'; 'always' (every
+ * dense layer); 'auto' — a dense layer with at least one zero weight gets the
+ * sparse step as its `alternative`, and the executor keeps whichever it
+ * measures faster on the device at the batch size in use.
+ */
+export type SparseMode = 'auto' | 'always' | 'never';
 
 export interface PlanOptions {
   variant: GemmVariant;
@@ -51,6 +61,8 @@ export interface PlanOptions {
    * them an fp32 copy like any tensor. Other layers and encodings are fp32.
    */
   weights?: WeightsMode;
+  /** Default 'never' here; the executor defaults to 'auto'. */
+  sparse?: SparseMode;
 }
 
 /** Kernel params with the batch left to be filled per run. */
@@ -62,7 +74,7 @@ export type HostData = Float32Array | Uint32Array | Int32Array;
 /** One kernel launch. `params` lacks the batch; the executor adds it per run. */
 export interface PlanStep {
   kernel: KernelName;
-  params: Unbatched<Conv2dParams> | Unbatched<DenseParams> | Unbatched<DepthwiseConv2dParams> | Unbatched<Pool2dParams> | Unbatched<ReluParams> | Unbatched<SoftmaxParams>;
+  params: Unbatched<Conv2dParams> | Unbatched<DenseParams> | Unbatched<DepthwiseConv2dParams> | Unbatched<Pool2dParams> | Unbatched<ReluParams> | Unbatched<SoftmaxParams> | Unbatched<DenseSparseParams>;
   /** The model layers this step computes (fusion makes it several). */
   layers: string[];
   /** Tensor ids: 0 is the model input. */
@@ -77,8 +89,14 @@ export interface PlanStep {
    * binds it by name, so a new kernel needs no executor change.
    */
   data?: Record<string, HostData>;
-  /** MACs per image, for reporting. */
+  /** MACs per image, for reporting (for a sparse step, the nonzeros). */
   macs: number;
+  /**
+   * Another step computing the same layers from the same input into the same
+   * output (the sparse kernel for a pruned dense layer): the executor times
+   * both on the device and runs the faster one.
+   */
+  alternative?: PlanStep;
 }
 
 export interface Plan {
@@ -95,6 +113,18 @@ export interface Plan {
 
 function same(shape: Shape): [number, number, number] {
   return shape as [number, number, number];
+}
+
+/**
+ * The sparse (CSR) step for a dense layer, same layers, input and output as
+ * `denseStep`. Threads and images per thread follow the dense register
+ * tiling of the plan, so the latency plan gets one image per thread.
+ */
+function sparseStep(denseStep: PlanStep, weight: Float32Array, n: number, k: number, relu: boolean, bias: Float32Array, tiling: GemmTiling): PlanStep {
+  const csr = packCsr(weight, n, k);
+  const params: Unbatched<DenseSparseParams> = { k, n, relu, pack16: csr.pack16, wg: tiling.wg, tm: Math.min(16, Math.max(1, tiling.tm)) };
+  const { input, output, layers } = denseStep;
+  return { kernel: 'dense-sparse', params, layers, input, output, data: { rows: csr.rows, cols: csr.cols, values: csr.values }, bias, macs: csr.nnz };
 }
 
 /** Lower `model` to kernel steps. Throws naming the layer when a weight is missing. */
@@ -197,6 +227,14 @@ export function planModel(model: Model, options: PlanOptions): Plan {
           };
           if (source) steps.push({ ...compressedKernel(source, params), layers: covered, input: cur, output: out, bias, macs });
           else steps.push({ kernel: 'conv2d', params, layers: covered, input: cur, output: out, weight: packed, bias, macs });
+        }
+        const sparse = options.sparse ?? 'never';
+        // A compressed step keeps no fp32 weights, so it gets no CSR alternative (that would upload fp32 values).
+        if (!source && isDense && (sparse === 'always' || (sparse === 'auto' && weight.includes(0)))) {
+          const denseStep = steps[steps.length - 1];
+          const alt = sparseStep(denseStep, weight, oc, c, reluPre, bias, options.denseRegisterTiling ?? regTiling);
+          if (sparse === 'always') steps[steps.length - 1] = alt;
+          else denseStep.alternative = alt;
         }
         layerTensor.set(covered[covered.length - 1], out);
         cur = out;
