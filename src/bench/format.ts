@@ -162,6 +162,26 @@ export function trainingTable(run: BenchRun, markdown = false): string {
   return table(['model', 'trainer', 'batch', 'train img/s', 'timed images', '60k-image epoch', 'GPU÷CPU', 'set-up ms', 'note'], rows, markdown);
 }
 
+/** Executing from compressed weights vs an fp32 copy: resident weight bytes, b1 p50, images/s, compressed ÷ decoded. */
+export function compressedWeightsTable(run: BenchRun, markdown = false): string {
+  const rows = (run.compressedWeights ?? []).map((r) => [
+    r.model,
+    r.compression,
+    r.weights,
+    r.kernels.join(', '),
+    r.residentWeightBytes === null ? r.status : `${fmt(r.residentWeightBytes / 1024)} KiB`,
+    r.fp32WeightBytes === null ? '' : `${fmt(r.fp32WeightBytes / 1024)} KiB`,
+    r.latencyP50Ms === null ? '' : fmt(r.latencyP50Ms),
+    r.imagesPerSecond === null ? '' : fmt(r.imagesPerSecond),
+    r.bytesRatio === undefined ? '' : ratio(r.bytesRatio),
+    r.latencySpeedup === undefined ? '' : ratio(r.latencySpeedup),
+    r.throughputRatio === undefined ? '' : ratio(r.throughputRatio),
+    r.agreement === undefined ? '' : `${fmt(r.agreement * 100)} %`,
+  ]);
+  const b = run.compressedWeights?.[0]?.batch ?? 256;
+  return table(['model', 'sharing', 'weights', 'kernels', 'GPU weight bytes', 'of which fp32', 'b1 p50 ms', `b${b} img/s`, 'bytes ×', 'b1 speedup', 'img/s ×', 'top-1 = decoded'], rows, markdown);
+}
+
 /** The whole readable report of one environment's run. */
 export function formatRun(run: BenchRun, markdown = false): string {
   const a = run.adapter;
@@ -184,6 +204,7 @@ export function formatRun(run: BenchRun, markdown = false): string {
     layersTable(run, markdown),
     h('top-1 agreement with the lab fp32 engine'),
     agreementTable(run, markdown),
+    ...(run.compressedWeights?.length ? [h('executing from compressed weights (indices + codebook / hash table) vs an fp32 copy'), compressedWeightsTable(run, markdown)] : []),
     h('training throughput (forward + backward + Adam update, batch 64)'),
     trainingTable(run, markdown),
     h("the article's relations on measured numbers"),

@@ -26,10 +26,11 @@ import { toFloatBatch } from '../data/dataset.ts';
 import { accountModel } from '../model/accounting.ts';
 import { parseModel } from '../model/format.ts';
 import type { Model } from '../model/model.ts';
-import type { Agreement, BenchOptions, BenchResult, BenchRun, Environment, LayerTime, ModelReport, Precision, Roofline, Runtime, TrainingResult } from './schema.ts';
+import type { Agreement, BenchOptions, BenchResult, BenchRun, CompressedWeightsResult, Environment, LayerTime, ModelReport, Precision, Roofline, Runtime, TrainingResult } from './schema.ts';
 import { finalizeRun } from './schema.ts';
 import { agreement, argmaxRows, imagesPerSecond, runsForBudget, summarize } from './stats.ts';
 import { measureCpuTraining, measureGpuTraining } from './training.ts';
+import { measureCompressedWeights } from './compressed-weights.ts';
 
 /** A peer (or the CPU reference) behind one call shape: float NHWC in, logits out. */
 export interface PeerRunner {
@@ -360,6 +361,7 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
   const results: BenchResult[] = [];
   const training: TrainingResult[] = [];
   const models: ModelReport[] = [];
+  const compressedWeights: CompressedWeightsResult[] = [];
   const inputs = new Inputs(env.test);
   const maxBatch = Math.max(1, ...options.batches);
   const agreeN = Math.min(options.agreementImages, env.test.count);
@@ -511,6 +513,15 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
       }
     }
 
+    // --- executing from compressed weights vs an fp32 copy (issue 5 item 3): k-means 5-bit and hashed 1/8 ---
+    if (options.compressedWeights !== false && options.precisions.includes('fp32')) {
+      if (late()) skippedForTime.push(`${name} compressed weights`);
+      else {
+        const cwEnv = { gpu: env.gpu, environment: env.environment, one: (i: number) => inputs.one(i), batch: (n: number) => inputs.batch(n), log: env.log };
+        compressedWeights.push(...(await measureCompressedWeights(cwEnv, model, options)));
+      }
+    }
+
     // --- training throughput (issue 4 item 5): GPU trainer and CPU reference, batch 64 ---
     if (options.training && late()) {
       skippedForTime.push(`${name} training`);
@@ -545,7 +556,7 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
     skippedForTime.length ? `skipped at the run's time limit: ${skippedForTime.join(', ')}` : '',
   ].filter(Boolean);
   if (parts.length) notes.push(`SAMPLED to fit the time budgets — ${parts.join('; ')}`);
-  return finalizeRun({ environment: env.environment, startedAt, durationMs: performance.now() - t0, adapter: env.gpu.report, host: env.host, options, roofline, results, training, models, notes });
+  return finalizeRun({ environment: env.environment, startedAt, durationMs: performance.now() - t0, adapter: env.gpu.report, host: env.host, options, roofline, results, training, models, notes, ...(compressedWeights.length ? { compressedWeights } : {}) });
 }
 
 /** The lab's float32 CPU reference (src/cpu/forward.ts) as a peer: same inputs, logits out. */

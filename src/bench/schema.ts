@@ -194,6 +194,57 @@ export interface TargetCheck {
   sampled?: string;
 }
 
+/**
+ * One model run from an fp32 copy of its shared weights or from the
+ * compressed form itself (src/bench/compressed-weights.ts). Compressed rows
+ * carry their ratios to the decoded row of the same compression (same run).
+ */
+export interface CompressedWeightsResult {
+  environment: Environment;
+  model: string;
+  /** e.g. 'k-means 5-bit', 'hashed 1/8 (per layer)'. */
+  compression: string;
+  /** The executor's `weights` option. */
+  weights: 'decoded' | 'compressed';
+  /** Weight bytes resident on the GPU (executor.weightBytes: biases excluded). */
+  residentWeightBytes: number | null;
+  /** Of which fp32 weight copies (0: none). */
+  fp32WeightBytes: number | null;
+  /** Kernels of the weighted steps. */
+  kernels: string[];
+  /** Batch-1 round trip p50, ms. */
+  latencyP50Ms: number | null;
+  latencyRuns: number;
+  /** Throughput batch and images/s there. */
+  batch: number;
+  imagesPerSecond: number | null;
+  throughputRuns: number;
+  /** Compressed rows: resident bytes ÷ the decoded row's. */
+  bytesRatio?: number;
+  /** Compressed rows: decoded p50 ÷ compressed p50 (>1: compressed faster). */
+  latencySpeedup?: number;
+  /** Compressed rows: compressed images/s ÷ decoded. */
+  throughputRatio?: number;
+  /** Compressed rows: top-1 agreement with the decoded path on the throughput batch (0..1). */
+  agreement?: number;
+  status: 'ok' | 'error' | 'skipped';
+  note?: string;
+}
+
+/** Fill each compressed row's ratios against the decoded row of the same model and compression (rows without a figure get none). */
+export function compressedWeightRatios(rows: readonly CompressedWeightsResult[]): CompressedWeightsResult[] {
+  return rows.map((r) => {
+    if (r.weights !== 'compressed' || r.status !== 'ok') return r;
+    const d = rows.find((x) => x.weights === 'decoded' && x.status === 'ok' && x.model === r.model && x.compression === r.compression && x.environment === r.environment);
+    if (!d) return r;
+    const out = { ...r };
+    if (r.residentWeightBytes !== null && d.residentWeightBytes) out.bytesRatio = r.residentWeightBytes / d.residentWeightBytes;
+    if (r.latencyP50Ms && d.latencyP50Ms) out.latencySpeedup = d.latencyP50Ms / r.latencyP50Ms;
+    if (r.imagesPerSecond !== null && d.imagesPerSecond) out.throughputRatio = r.imagesPerSecond / d.imagesPerSecond;
+    return out;
+  });
+}
+
 /** Everything one environment's bench produced. */
 export interface BenchRun {
   environment: Environment;
@@ -212,6 +263,8 @@ export interface BenchRun {
   ratios: RatioRow[];
   rooflineRows: RooflineRow[];
   targets: TargetCheck[];
+  /** Executing from compressed weights vs an fp32 copy (absent in runs made before it existed or with it off). */
+  compressedWeights?: CompressedWeightsResult[];
   /** Honest remarks: what was unavailable, thread counts, shared machine… */
   notes: string[];
 }
@@ -259,6 +312,8 @@ export interface BenchOptions {
    * further models) are skipped and reported as skipped, never left out silently.
    */
   deadline?: number | null;
+  /** Compare executing from compressed weights with an fp32 copy (src/bench/compressed-weights.ts); default on. */
+  compressedWeights?: boolean;
 }
 
 /** The full-size defaults (the issue's figures); `quickOptions` shrinks them. */
