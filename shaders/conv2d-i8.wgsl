@@ -1,24 +1,29 @@
 /*
  * conv2d-i8 — integer-only int8 convolution as an implicit GEMM,
  * register-blocked, no workgroup memory (the shape that is fastest on CPU
- * adapters; see conv2d.wgsl), with a following max pool fused into the
- * epilogue. Also computes pointwise (1×1) convolutions and dense layers (a
+ * adapters; see conv2d.wgsl), with a following max or average pool fused
+ * into the epilogue. Also computes pointwise (1×1) convolutions and dense layers (a
  * 1×1 convolution of a 1×1 image whose channels are the flattened input).
  *
  *   acc[m, o] = qb[o].x + Σ_{ky,kx,cw} dot4i8(x[n, iy, ix, word cw], w[o, ky, kx, word cw])
  *   c[m, o]   = clamp(outZp + MultiplyByQuantizedMultiplier(acc, qb[o].y, qb[o].z), lo, 127)
- *   y[n, py, px, o] = max_{wy,wx} c[n, py·psh + wy, px·psw + wx, o]   (no pool: the window is 1×1)
+ *   y[n, py, px, o] = clamp(pool_{wy,wx} c[n, py·psh + wy, px·psw + wx, o], lo2, 127)   (no pool: the window is 1×1)
+ *   pool = max, or the mean of the window's codes rounded half away from
+ *   zero, (Σ ± ⌊win/2⌋) / win truncated (as pool2d-i8 and TFLite).
  *   with iy = oy·sh − padT + ky, ix = ox·sw − padL + kx; a tap outside the
  *   image reads `padWord` (the input zero point ×4: real zero).
  *
  * The input zero point is folded into the bias on the host:
  * qb[o].x = bias[o] − inZp · Σ w[o, …], so the inner loop is a plain dot of
- * codes. lo = outZp under a fused ReLU (before or after the pool: the pool
- * keeps the conv's quantization, so both clamp at the same code), else −128.
+ * codes. lo = outZp under a fused ReLU, else −128. A max pool commutes with
+ * that clamp, so a ReLU after a max pool is folded into lo (lo2 = lo); an
+ * average does not, so under an average pool lo is the conv's ReLU and lo2
+ * the pool's (the pool keeps the conv's quantization: both clamp at outZp).
  * The requantization is monotonic in acc unless `acc << left` wraps, so the
  * pool takes the max of the accumulators and requantizes once per window
  * when no channel of the word shifts left; otherwise it requantizes every
- * pixel (bit-exact with the CPU reference either way).
+ * pixel (bit-exact with the CPU reference either way). An average pool
+ * always requantizes every pixel: the mean is taken of the codes.
  *
  * GEMM view: M = rows (one per conv output pixel, batch folded in; with a
  * fused pool the WIN_H·WIN_W rows of one pooled pixel's window are adjacent,
@@ -27,10 +32,13 @@
  *
  * Layouts: x NHWC int8 packed 4 per u32 along channels, c4 = ceil(c/4) words
  * per pixel (the tail bytes of the last word are don't-care: their weights
- * are zero). SLIDE (c = 1 only): the input word of pixel (iy, ix) holds the 4
- * pixels (iy, ix…ix+3) of the row instead (quantize-i8 writes it so, zero
- * point past the row's end), and w packs 4 taps kx…kx+3 per word: a 5×5
- * kernel is 10 words instead of 25, each a full dot4 rather than 1 of 4 bytes.
+ * are zero). SLIDE (c = 1 only): the image is packed along its rows instead,
+ * 4 pixels per word, c4 = ceil(w/4) words per row, the zero point past the
+ * row's end (quantize-i8 of an [h, w] image with the row as the "pixel"), and
+ * w packs 4 taps kx…kx+3 per word: a 5×5 kernel is 10 words instead of 25,
+ * each a full dot4 rather than 1 of 4 bytes. The 4 pixels (iy, ix…ix+3) a
+ * row needs straddle two row words unless ix % 4 = 0: a funnel shift of the
+ * pair (ldSlide). So the input tensor is 1 word per 4 pixels, not 1 per pixel.
  * w packed by the host as [K words, oc4] vec4<u32> (packConvWeightI8):
  * MAC 0 (dot4 per output channel): component l of word (k, j) holds the 4
  * input bytes of output channel 4j+l; MAC 1 (outer product of unpacked bytes):
@@ -56,6 +64,8 @@ override WG: u32 = 64u;
 /** Fused max-pool window; TM is a multiple of WIN_H·WIN_W. */
 override WIN_H: u32 = 1u;
 override WIN_W: u32 = 1u;
+/** 1: the fused pool averages (0: max, also the no-pool case). */
+override POOL_AVG: u32 = 0u;
 const TM: u32 = $TMu;
 const TN4: u32 = $TN4u;
 
@@ -71,6 +81,8 @@ struct Params {
   psh: u32, psw: u32,    // pool stride (1 without a pool)
   outZp: i32, lo: i32,
   padWord: u32,
+  imgStride: u32,  // per image: pixels (h·w), or words (h·c4) with SLIDE
+  lo2: i32,    // clamp after the pool (= lo except under an average pool)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -79,7 +91,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> qb: array<vec4<i32>>;
 @group(0) @binding(4) var<storage, read_write> y: array<u32>;
 
-/** A row's image base pixel and its top-left input tap (negative inside the padding). */
+/** A row's image base (pixel, or word with SLIDE) and its top-left input tap (negative inside the padding). */
 struct Row {
   pix: u32,
   iy: i32,
@@ -96,25 +108,31 @@ fn decodeRow(mIn: u32) -> Row {
   let rem = q % perImage;
   let oy = (rem / p.pow_) * p.psh + wi / WIN_W;
   let ox = (rem % p.pow_) * p.psw + wi % WIN_W;
-  return Row(n * p.h * p.w, i32(oy * p.sh) - i32(p.padT), i32(ox * p.sw) - i32(p.padL));
+  return Row(n * p.imgStride, i32(oy * p.sh) - i32(p.padT), i32(ox * p.sw) - i32(p.padL));
 }
 
 //#if SLIDE
 /**
- * Input word of taps (ky, 4g…4g+3) for the row: the pixel word at (iy, ix+4g)
- * holds those 4 pixels. Left of the image (same padding) the word at ix = 0
- * is shifted up by the missing taps and the zero point fills the low bytes.
+ * Input word of taps (ky, 4g…4g+3) for the row: pixels ix…ix+3 of image row
+ * iy, ix = d.ix + 4g, i.e. bytes ix % 4… of row word ⌊ix/4⌋ followed by the
+ * low bytes of the next word (a funnel shift). Words outside the image (the
+ * 'same' padding, left, right, above and below) read as the zero point.
  * `&`, not `&&`: short-circuit operators become branches, which SwiftShader's
  * JIT compiles very slowly when unrolled per row.
  */
 fn ldSlide(d: Row, ky: u32, g: u32) -> u32 {
   let iy = d.iy + i32(ky);
   let ix = d.ix + i32(g * 4u);
-  let ok = (iy >= 0) & (iy < i32(p.h)) & (ix > -4) & (ix < i32(p.w));
-  let ixc = max(ix, 0);
-  let word = x[select(0u, d.pix + u32(iy) * p.w + u32(ixc), ok)];
-  let t = u32(ixc - ix) * 8u;
-  return select(p.padWord, (word << t) | (p.padWord & ((1u << t) - 1u)), ok);
+  let rowOk = (iy >= 0) & (iy < i32(p.h));
+  let wi = ix >> 2u;  // arithmetic: ⌊ix/4⌋ also left of the image
+  let s = u32(ix & 3) * 8u;
+  let base = d.pix + u32(max(iy, 0)) * p.c4;
+  let loOk = rowOk & (wi >= 0) & (wi < i32(p.c4));
+  let hiOk = rowOk & (wi >= -1) & (wi + 1 < i32(p.c4));
+  let lo = select(p.padWord, x[select(0u, base + u32(wi), loOk)], loOk);
+  let hi = select(p.padWord, x[select(0u, base + u32(wi + 1), hiOk)], hiOk);
+  // s = 0: the word itself (a shift by 32 would be taken mod 32, so it is selected away).
+  return select((lo >> s) | (hi << (32u - s)), lo, s == 0u);
 }
 //#else
 /** Word offset of the row's input pixel for tap (ky, kx), or −1 inside the padding. */
@@ -238,7 +256,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let maxFirst = (win == 1u) | ((q0.z <= 0) & (q1.z <= 0) & (q2.z <= 0) & (q3.z <= 0));
     for (var q = 0u; q < TM / win; q++) {
       var v: vec4<i32>;
-      if (maxFirst) {
+      if (POOL_AVG == 1u) {
+        var s = rq4(res[q * win * TN4 + j] + bias, q0, q1, q2, q3);
+        for (var i = 1u; i < win; i++) {
+          s += rq4(res[(q * win + i) * TN4 + j] + bias, q0, q1, q2, q3);
+        }
+        let n = i32(win);
+        let half = vec4<i32>(n / 2);
+        v = clamp(select((s - half) / n, (s + half) / n, s > vec4<i32>(0)), vec4<i32>(p.lo2), vec4<i32>(127));
+      } else if (maxFirst) {
         var m = res[q * win * TN4 + j];
         for (var i = 1u; i < win; i++) {
           m = max(m, res[(q * win + i) * TN4 + j]);

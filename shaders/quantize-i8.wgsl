@@ -7,10 +7,9 @@
  * model's first layer, else −128. Tail channels of the last word get zp.
  *
  * Layouts: x NHWC float32 [pixels, c]; y NHWC int8 packed 4 per u32,
- * c4 = ceil(c/4) words per pixel. With `slideW` > 0 (c = 1, rows of slideW
- * pixels) the word of pixel (iy, ix) holds the pixels (iy, ix…ix+3) instead,
- * the zero point past the row's end: the layout conv2d-i8's SLIDE variant
- * reads as 4 kernel taps per word (see conv2d-i8.wgsl).
+ * c4 = ceil(c/4) words per pixel. The plan also calls a flat input one
+ * "pixel" of all its values (a dense first layer) and a one-channel image's
+ * row a "pixel" of w values (conv2d-i8's SLIDE layout): the same packing.
  * Bindings (group 0): 0 uniform Params · 1 x (read) · 2 y (read_write)
  * Dispatch: PER output words per thread, grid-stride: thread t writes words
  *   t, t + T, … (T = threads dispatched); x·z = ceil(pixels·c4 / (WG·PER)).
@@ -24,7 +23,6 @@ struct Params {
   c: u32, c4: u32,
   zp: i32, lo: i32,
   invScaleBits: u32,  // f32 bits (uniforms are u32 words)
-  slideW: u32,        // 0, or the row width of a c = 1 image in sliding words
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -41,14 +39,6 @@ fn q1(pix: u32, ch: u32) -> i32 {
 
 /** One output word. */
 fn word(i: u32) -> u32 {
-  if (p.slideW > 0u) {
-    // Pixel i and its 3 right neighbours in the row (x's row continues at i + l while ix + l < slideW).
-    let ix = i % p.slideW;
-    let l = vec4<u32>(0u, 1u, 2u, 3u);
-    let inRow = (vec4<u32>(ix) + l) < vec4<u32>(p.slideW);
-    let v = vec4<i32>(q1(i, 0u), q1(min(i + 1u, p.total - 1u), 0u), q1(min(i + 2u, p.total - 1u), 0u), q1(min(i + 3u, p.total - 1u), 0u));
-    return pack4i8(select(vec4<i32>(p.zp), v, inRow));
-  }
   let pix = i / p.c4;
   let c0 = (i % p.c4) * 4u;
   return pack4i8(vec4<i32>(q1(pix, c0), q1(pix, c0 + 1u), q1(pix, c0 + 2u), q1(pix, c0 + 3u)));

@@ -24,7 +24,7 @@ import { defaultI8Tiling } from './kernels/conv2d-i8.ts';
 import { argmax as argmaxKernel } from './kernels/argmax.ts';
 import type { I8Plan } from './plan-i8.ts';
 import { planInt8 } from './plan-i8.ts';
-import { i8Kernel } from './registry-i8.ts';
+import { i8Kernel, i8StepLabel } from './registry-i8.ts';
 import { sharedPipelineCache } from './pipelines.ts';
 import type { CompiledKernel, PipelineCache } from './pipelines.ts';
 import { readStaging, stagingBuffer, storageBuffer, uniformBuffer, uploadBuffer } from './buffers.ts';
@@ -55,6 +55,8 @@ export interface Int8Executor {
   readonly gpu: Gpu;
   readonly plan: I8Plan;
   readonly dot: DotVariant;
+  /** Per plan step, the kernel as it runs: conv2d-i8 named by its MAC formulation (see i8StepLabel). */
+  readonly stepLabels: string[];
   readonly chunk: number;
   /** Run `batch` float images (NHWC); larger batches than `chunk` run in chunks. */
   /** On device loss recreates the device and retries once. */
@@ -154,6 +156,7 @@ export async function createInt8Executor(gpu: Gpu, model: Int8Model, options: In
     inst.timer?.destroy();
   };
 
+  const stepLabels = plan.steps.map((s) => i8StepLabel(s.kernel, dot, s.params as unknown as Record<string, unknown>));
   let inst = await instantiate(gpu);
   let destroyed = false;
 
@@ -234,6 +237,7 @@ export async function createInt8Executor(gpu: Gpu, model: Int8Model, options: In
     },
     plan,
     dot,
+    stepLabels,
     chunk,
     async run<R extends I8Readback = 'logits'>(input: Float32Array, batch: number, opts: { readback?: R } = {}): Promise<I8ReadbackResult<R>> {
       if (destroyed) throw new Error('int8 executor: used after destroy()');
@@ -279,7 +283,7 @@ export async function createInt8Executor(gpu: Gpu, model: Int8Model, options: In
         const wall = performance.now() - t0;
         if (!timer) return { method: 'wall', totalMs: wall, layers: [] };
         const r = await timer.read(i.bound.length);
-        return { method: 'timestamp', totalMs: r.totalMs, layers: i.bound.map((b, k) => ({ layers: b.layers, kernel: b.kernel.name, ms: r.passes[k] })) };
+        return { method: 'timestamp', totalMs: r.totalMs, layers: i.bound.map((b, k) => ({ layers: b.layers, kernel: stepLabels[k], ms: r.passes[k] })) };
       });
     },
     destroy() {

@@ -24,11 +24,11 @@ import { acquireGpu } from './device.ts';
 import { PipelineCache } from './pipelines.ts';
 import { runKernel } from './kernel-runner.ts';
 import type { DotVariant } from './kernels/int8-common.ts';
-import { DOT_VARIANTS, packActivations, packSlidingWords, unpackActivations } from './kernels/int8-common.ts';
+import { DOT_VARIANTS, packActivations, unpackActivations } from './kernels/int8-common.ts';
 import type { Conv2dI8Params, I8Mac, I8Tiling } from './kernels/conv2d-i8.ts';
 import { i8Mac, i8KWords, MAX_EXACT_F32_WORDS } from './kernels/conv2d-i8.ts';
 import { planInt8 } from './plan-i8.ts';
-import { i8Kernel } from './registry-i8.ts';
+import { i8Kernel, i8StepLabel } from './registry-i8.ts';
 import { createInt8Executor } from './executor-i8.ts';
 import { modelOf, randomInput } from './test-helpers.ts';
 
@@ -129,20 +129,22 @@ const TEST_TILING = (mac: I8Mac): I8Tiling => ({ wg: 64, tm: 4, tn4: 2, mac });
 const MACS: readonly I8Mac[] = [0, 1, 2];
 
 /**
- * Runs the op's plan step alone through runKernel on packed random codes
- * (sliding words when the plan gives the conv its SLIDE layout), returns the
- * unpacked output. With `pool` the step is the conv with that pool fused.
+ * Runs the op's plan step alone through runKernel on random codes packed as
+ * the plan's quantize step packs the input (flat for a dense layer, along
+ * rows for a SLIDE conv), returns the unpacked output. With `pool` the step
+ * is the conv with that pool fused.
  */
 async function runOpOnGpu(op: Int8WeightedOp | Int8PoolOp, x: Int8Array, batch: number, dot: DotVariant, tiling?: I8Tiling, pool?: Int8PoolOp): Promise<Int8Array> {
   const plan = planInt8(oneOpModel(op, op.inShape, pool), { tiling });
   const step = plan.steps[1];
   if (pool) expect(step.layers, 'the pool is fused into the conv').toEqual([...op.layers, ...pool.layers]);
-  const inC = op.inShape[op.inShape.length - 1];
+  // The plan's own input layout: its quantize step's "pixel" (a flat input is one pixel, a SLIDE image row is one).
+  const inC = (plan.steps[0].params as { c: number }).c;
   const last = pool ?? op;
   const outC = last.outShape[last.outShape.length - 1];
   const slide = (step.params as Partial<Conv2dI8Params>).slide === true;
-  // Pad bytes hold garbage (0x5a): their weights are zero. Sliding words need the zero point past the row's end (real zero for 'same' padding).
-  const inputs: Record<string, Uint32Array | Int32Array> = { input: slide ? packSlidingWords(x, op.inShape[1], (op as Int8WeightedOp).input.zeroPoint) : packActivations(x, inC, 0x5a) };
+  // Pad bytes hold garbage (0x5a): their weights are zero. Rows packed for SLIDE need the zero point past the row's end (real zero for 'same' padding).
+  const inputs: Record<string, Uint32Array | Int32Array> = { input: packActivations(x, inC, slide ? (op as Int8WeightedOp).input.zeroPoint : 0x5a) };
   if (step.weight) inputs.weight = step.weight;
   if (step.bias) inputs.bias = step.bias;
   const outWords = batch * plan.tensorSizes[step.output];
@@ -198,6 +200,18 @@ it('the exact-f32 formulation falls back to the i32 outer product past its K bou
   expect(i8Mac({ ...base, tiling: TEST_TILING(0) })).toBe(0);
 });
 
+it('step labels name the MAC formulation that runs (K past the exact-f32 bound runs the i32 outer product), and the unpack variant', () => {
+  const conv = { h: 1, w: 1, c: 8, oc: 5, kh: 1, kw: 1, sh: 1, sw: 1, padT: 0, padL: 0, oh: 1, ow: 1, inZp: 0, outZp: 0, relu: false };
+  expect(i8StepLabel('conv2d-i8', 'dot4', { ...conv, tiling: TEST_TILING(0) })).toBe('conv2d-i8:dot4I8Packed');
+  expect(i8StepLabel('conv2d-i8', 'shift', { ...conv, tiling: TEST_TILING(0) })).toBe('conv2d-i8:dot4-shift');
+  expect(i8StepLabel('conv2d-i8', 'dot4', { ...conv, tiling: TEST_TILING(1) })).toBe('conv2d-i8:outer-i32');
+  expect(i8StepLabel('conv2d-i8', 'dot4', { ...conv, tiling: TEST_TILING(2) })).toBe('conv2d-i8:outer-f32');
+  expect(i8StepLabel('conv2d-i8', 'shift', { ...conv, c: 4 * MAX_EXACT_F32_WORDS + 4, tiling: TEST_TILING(2) })).toBe('conv2d-i8:outer-i32');
+  expect(i8StepLabel('pool2d-i8', 'dot4', {})).toBe('pool2d-i8:unpack4xI8');
+  expect(i8StepLabel('depthwise-conv2d-i8', 'shift', {})).toBe('depthwise-conv2d-i8:unpack-shift');
+  expect(i8StepLabel('quantize-i8', 'shift', {})).toBe('quantize-i8');
+});
+
 describe.each(DOT_VARIANTS.map((d) => [d]))('int8 kernels, %s variant, vs the CPU integer reference (exact)', (dot) => {
   it.each(WEIGHTED.flatMap((c, i) => MACS.map((mac) => [c.what, mac, c, i] as const)))('%s, mac %i', async (_what, mac, c, i) => {
     const op = randomWeightedOp(c, 100 + i);
@@ -213,16 +227,21 @@ describe.each(DOT_VARIANTS.map((d) => [d]))('int8 kernels, %s variant, vs the CP
   });
 
   // conv → max pool fused into conv2d-i8's epilogue. Channel 0 shifts left (randomWeightedOp), so its word requantizes
-  // every pixel before the max; the other words take the max of the accumulators first.
-  const FUSED: { what: string; c: OpCase; win: [number, number]; stride: [number, number]; poolRelu: boolean }[] = [
+  // every pixel before the max; the other words take the max of the accumulators first. An average pool requantizes
+  // every pixel and averages the codes; a ReLU after it clamps after the mean, one before it (the conv's) before.
+  const FUSED: { what: string; c: OpCase; win: [number, number]; stride: [number, number]; poolRelu: boolean; avg?: boolean }[] = [
     { what: 'conv 5×5 valid c=1 oc=20 + max 2×2/2 (lenet conv1, sliding words)', c: { what: '', layer: conv(20, [5, 5], [1, 1], 'valid'), inShape: [28, 28, 1], inZp: -128, outZp: -3, relu: false, batch: 2 }, win: [2, 2], stride: [2, 2], poolRelu: false },
     { what: 'conv 3×3 same c=20 oc=50 odd 7×9 + max 2×2/2 (floor), relu after the pool', c: { what: '', layer: conv(50, [3, 3], [1, 1], 'same'), inShape: [7, 9, 20], inZp: 10, outZp: -20, relu: false, batch: 3 }, win: [2, 2], stride: [2, 2], poolRelu: true },
     { what: 'conv 3×3 stride 2 same c=6 oc=7 + max 2×1/(1,1), relu before the pool, batch 257', c: { what: '', layer: conv(7, [3, 3], [2, 2], 'same'), inShape: [9, 7, 6], inZp: -60, outZp: 4, relu: true, batch: 257 }, win: [2, 1], stride: [1, 1], poolRelu: false },
+    { what: 'conv 3×3 same c=1 oc=5 odd 9×11, relu + avg 2×2/2 (article-net conv1, sliding words), batch 257', c: { what: '', layer: conv(5, [3, 3], [1, 1], 'same'), inShape: [9, 11, 1], inZp: -128, outZp: -40, relu: true, batch: 257 }, win: [2, 2], stride: [2, 2], poolRelu: false, avg: true },
+    { what: 'conv 3×3 valid c=6 oc=7 + avg 2×1/(2,1), relu after the pool only', c: { what: '', layer: conv(7, [3, 3], [1, 1], 'valid'), inShape: [8, 7, 6], inZp: 25, outZp: 9, relu: false, batch: 3 }, win: [2, 1], stride: [2, 1], poolRelu: true, avg: true },
+    { what: 'conv 2×2 same stride 2 c=5 oc=9 + avg 2×4/(1,2) (8 pixels, negative sums round away from zero), batch 1', c: { what: '', layer: conv(9, [2, 2], [2, 2], 'same'), inShape: [7, 13, 5], inZp: -3, outZp: -100, relu: false, batch: 1 }, win: [2, 4], stride: [1, 2], poolRelu: false, avg: true },
   ];
   it.each(FUSED.flatMap((f, i) => MACS.map((mac) => [f.what, mac, f, i] as const)))('fused %s, mac %i', async (_what, mac, f, i) => {
     const op = randomWeightedOp(f.c, 500 + i);
-    const layer: Pool2dLayer = { kind: 'maxPool2d', name: 'p', window: f.win, stride: f.stride };
-    const pool: Int8PoolOp = { kind: 'maxPool2d', layer, layers: ['p'], inShape: op.outShape, outShape: layerOutputShape(layer, op.outShape), quant: op.output, relu: f.poolRelu };
+    const kind = f.avg ? 'avgPool2d' : 'maxPool2d';
+    const layer: Pool2dLayer = { kind, name: 'p', window: f.win, stride: f.stride };
+    const pool: Int8PoolOp = { kind, layer, layers: ['p'], inShape: op.outShape, outShape: layerOutputShape(layer, op.outShape), quant: op.output, relu: f.poolRelu };
     const x = randomCodes(f.c.batch * sizeOf(f.c.inShape), mulberry32(600 + i));
     const want = int8OpForward(pool, int8OpForward(op, x, f.c.batch), f.c.batch);
     expectExact(await runOpOnGpu(op, x, f.c.batch, dot, TEST_TILING(mac), pool), want, `fused ${f.what} [${dot}, mac ${mac}]`);
@@ -253,6 +272,7 @@ describe.each(DOT_VARIANTS.map((d) => [d]))('int8 kernels, %s variant, vs the CP
     ['c=1, zp −128, relu', 1, { scale: 1 / 255, zeroPoint: -128 }, true],
     ['c=5, negative zp, ties and saturation', 5, { scale: 0.05, zeroPoint: -37 }, false],
     ['c=20, zp 100', 20, { scale: 0.3, zeroPoint: 100 }, false],
+    ['c=30 (an image row of 30 pixels packed along the row: SLIDE input), zp 3', 30, { scale: 0.02, zeroPoint: 3 }, true],
   ] as const)('quantize + dequantize %s', async (_what, c, q, relu) => {
     const rand = mulberry32(400 + c);
     const batch = 257;
@@ -266,11 +286,8 @@ describe.each(DOT_VARIANTS.map((d) => [d]))('int8 kernels, %s variant, vs the CP
     const words = (await runKernel(cache, qk, { batch, pixels, c, invScale: inverseScaleF32(q), zeroPoint: q.zeroPoint, relu }, { inputs: { input: x }, outputLength: batch * pixels * Math.ceil(c / 4), outputType: 'u32' })) as Uint32Array;
     expectExact(unpackActivations(words, c, batch * pixels), want, `quantize [${dot}]`);
     const codes = randomCodes(batch * pixels * c, rand);
-    if (c === 1) {
-      // Sliding words (the input layout of a c = 1 first conv): rows of 3 pixels here, so every word has a tail past the row.
-      const sw = (await runKernel(cache, qk, { batch, pixels, c, invScale: inverseScaleF32(q), zeroPoint: q.zeroPoint, relu, slideW: 3 }, { inputs: { input: x }, outputLength: batch * pixels, outputType: 'u32' })) as Uint32Array;
-      expectExact(sw, packSlidingWords(want, 3, q.zeroPoint), `quantize sliding words [${dot}]`);
-    }
+    // Tail bytes of a pixel's last word hold the zero point (a SLIDE conv reads them as real zero past the row's end).
+    expectExact(words, packActivations(want, c, q.zeroPoint), `quantize words with tails [${dot}]`);
     const dk = i8Kernel('dequantize-i8', dot);
     const f = (await runKernel(cache, dk, { batch, pixels, c, scale: Math.fround(q.scale), zeroPoint: q.zeroPoint }, { inputs: { input: packActivations(codes, c) }, outputLength: batch * pixels * c, outputType: 'f32' })) as Float32Array;
     expectExact(new Uint32Array(f.buffer), new Uint32Array(dequantizeInt8(codes, q).buffer), `dequantize bits [${dot}]`);
@@ -356,7 +373,10 @@ describe('int8 executor: per-step timing and device loss', () => {
       const t = await ex.time(x, 8);
       expect(t.method).toBe('timestamp');
       expect(t.layers.map((l) => l.layers.join('+'))).toEqual(['quantize', 'c1+p1+flat', 'fc', 'dequantize']);
-      expect(t.layers.map((l) => l.kernel)).toEqual(ex.plan.steps.map((st) => `${st.kernel}:${ex.dot}`));
+      // Labelled by what ran: on this CPU adapter the default tiling's exact-f32 outer product, not dot4I8Packed.
+      expect(gpu.report.software).toBe(true);
+      expect(t.layers.map((l) => l.kernel)).toEqual(['quantize-i8', 'conv2d-i8:outer-f32', 'conv2d-i8:outer-f32', 'dequantize-i8:unpack4xI8']);
+      expect(ex.stepLabels).toEqual(t.layers.map((l) => l.kernel));
       for (const l of t.layers) expect(l.ms).toBeGreaterThanOrEqual(0);
       expect(t.totalMs).toBeGreaterThan(0);
       expect(t.totalMs).toBeGreaterThanOrEqual(Math.max(...t.layers.map((l) => l.ms)));

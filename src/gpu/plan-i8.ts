@@ -60,7 +60,7 @@ export interface I8Plan {
 
 export interface I8PlanOptions {
   tiling?: I8Tiling;
-  /** Fuse a max pool into the conv before it (default true). */
+  /** Fuse a max or average pool into the conv before it (default true). */
   fusePool?: boolean;
   /** Sliding-word packing of a first conv with one input channel (default true). */
   slide?: boolean;
@@ -73,21 +73,22 @@ export function pixelsAndChannels(shape: Shape): [number, number] {
 }
 
 /**
- * A max pool that conv2d-i8 can take into its epilogue: directly after a
- * conv (not dense/depthwise), a window of 1/2/4/8 pixels, and the pool keeps
- * the conv's quantization (it always does: pooling codes needs no rescale).
+ * A max or average pool that conv2d-i8 can take into its epilogue: directly
+ * after a conv (not dense/depthwise), a window of 1/2/4/8 pixels, and the
+ * pool keeps the conv's quantization (it always does: pooling codes needs no
+ * rescale).
  */
 function fusablePool(op: Int8WeightedOp, next: Int8PoolOp | Int8WeightedOp | undefined): next is Int8PoolOp {
   return (
     op.kind === 'conv2d' &&
-    next?.kind === 'maxPool2d' &&
+    (next?.kind === 'maxPool2d' || next?.kind === 'avgPool2d') &&
     canFusePoolI8(next.layer.window[0], next.layer.window[1]) &&
     next.quant.zeroPoint === op.output.zeroPoint &&
     next.quant.scale === op.output.scale
   );
 }
 
-function weightedStep(op: Int8WeightedOp, tiling: I8Tiling, input: number, output: number, pool?: Int8PoolOp, slide = false): I8PlanStep {
+function weightedStep(op: Int8WeightedOp, tiling: I8Tiling, input: number, output: number, pool?: Int8PoolOp, slide = false, inShape: Shape = op.inShape): I8PlanStep {
   const inZp = op.input.zeroPoint;
   const outZp = op.output.zeroPoint;
   if (op.kind === 'depthwiseConv2d') {
@@ -127,7 +128,7 @@ function weightedStep(op: Int8WeightedOp, tiling: I8Tiling, input: number, outpu
   const bias = packQuantI8(oc, op.bias, op.multiplier, op.shift, inZp, sum);
   const symmetricWeights = !op.weight.includes(-128);
   if (op.kind === 'dense') {
-    const { weight, c } = padDenseWeightI8(op.weight, oc, op.inShape);
+    const { weight, c } = padDenseWeightI8(op.weight, oc, inShape);
     const params: Unbatched<Conv2dI8Params> = { h: 1, w: 1, c, oc, kh: 1, kw: 1, sh: 1, sw: 1, padT: 0, padL: 0, oh: 1, ow: 1, inZp, outZp, relu: op.relu, tiling, symmetricWeights };
     return { kernel: 'conv2d-i8', params, layers: op.layers, input, output, weight: packConvWeightI8(weight, oc, 1, 1, c, i8Mac({ ...params, batch: 1 })), bias, macs: oc * k };
   }
@@ -138,12 +139,22 @@ function weightedStep(op: Int8WeightedOp, tiling: I8Tiling, input: number, outpu
     oc,
     inZp,
     outZp,
-    // The pool keeps the conv's zero point, so a ReLU on either side is the same clamp.
-    relu: op.relu || (pool?.relu ?? false),
+    // The pool keeps the conv's zero point, so a ReLU on either side of a max pool is the same clamp (not so for an average).
+    relu: op.relu || (pool?.kind === 'maxPool2d' && pool.relu),
     tiling,
     symmetricWeights,
     ...(pool
-      ? { pool: { winH: pool.layer.window[0], winW: pool.layer.window[1], sh: pool.layer.stride[0], sw: pool.layer.stride[1], oh: pool.outShape[0], ow: pool.outShape[1] } }
+      ? {
+          pool: {
+            winH: pool.layer.window[0],
+            winW: pool.layer.window[1],
+            sh: pool.layer.stride[0],
+            sw: pool.layer.stride[1],
+            oh: pool.outShape[0],
+            ow: pool.outShape[1],
+            ...(pool.kind === 'avgPool2d' ? { avg: true, relu: pool.relu } : {}),
+          },
+        }
       : {}),
     ...(slide ? { slide: true } : {}),
   };
@@ -162,8 +173,17 @@ export function planInt8(model: Int8Model, options: I8PlanOptions = {}): I8Plan 
   };
   const newTensor = (size: number): number => tensorSizes.push(size) - 1;
   const steps: I8PlanStep[] = [];
-  const [inPixels, inC] = pixelsAndChannels(inShape);
-  let cur = newTensor(words(inShape));
+  // A dense first layer reads the image as one flat vector: packed 4 values per
+  // word in NHWC flatten order (= the dense weight's column order), not one
+  // word per pixel, which for a 1-channel image would be 3/4 padding (4× the K).
+  // A first conv on a one-channel image reads it packed along rows, 4 pixels
+  // per word (conv2d-i8.wgsl, SLIDE), so it gets 4 taps per word.
+  const first = model.ops[0];
+  const flatInput = first?.kind === 'dense';
+  const slide = (options.slide ?? true) && first?.kind === 'conv2d' && inShape.length === 3 && inShape[2] === 1;
+  const storedIn: Shape = flatInput ? [sizeOf(inShape)] : inShape;
+  const [inPixels, inC] = slide ? [inShape[0], inShape[1]] : pixelsAndChannels(storedIn);
+  let cur = newTensor(inPixels * Math.ceil(inC / 4));
   const quantize: Unbatched<QuantizeI8Params> = {
     pixels: inPixels,
     c: inC,
@@ -172,10 +192,7 @@ export function planInt8(model: Int8Model, options: I8PlanOptions = {}): I8Plan 
     relu: model.inputRelu,
   };
   steps.push({ kernel: 'quantize-i8', params: quantize, layers: ['quantize'], input: 0, output: cur, macs: 0 });
-  let curShape = inShape;
-  // A first conv on a one-channel image reads 4 taps per word (see conv2d-i8.wgsl, SLIDE).
-  const first = model.ops[0];
-  if ((options.slide ?? true) && first?.kind === 'conv2d' && inC === 1 && inShape.length === 3) quantize.slideW = inShape[1];
+  let curShape = storedIn;
   for (let i = 0; i < model.ops.length; i++) {
     const op = model.ops[i];
     if (op.kind !== 'maxPool2d' && op.kind !== 'avgPool2d') {
@@ -183,7 +200,7 @@ export function planInt8(model: Int8Model, options: I8PlanOptions = {}): I8Plan 
       const pool = (options.fusePool ?? true) && fusablePool(op as Int8WeightedOp, next) ? (next as Int8PoolOp) : undefined;
       const outShape = pool ? pool.outShape : op.outShape;
       const out = newTensor(words(outShape));
-      steps.push(weightedStep(op as Int8WeightedOp, tiling, cur, out, pool, i === 0 && quantize.slideW !== undefined));
+      steps.push(weightedStep(op as Int8WeightedOp, tiling, cur, out, pool, i === 0 && slide, i === 0 && flatInput ? storedIn : (op as Int8WeightedOp).inShape));
       if (pool) i++;
       cur = out;
       curShape = outShape;

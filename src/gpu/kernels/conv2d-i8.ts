@@ -19,11 +19,16 @@ export interface Conv2dI8Params extends ConvGeometry {
   outZp: number;
   relu: boolean;
   tiling: I8Tiling;
-  /** Fused max pool: window, stride and pooled size; absent = no pool. */
-  pool?: { winH: number; winW: number; sh: number; sw: number; oh: number; ow: number };
   /**
-   * c = 1 only: the input words hold 4 horizontally adjacent pixels (quantize-i8
-   * with `slide`) and the weight packs 4 taps per word (packConvWeightI8 with slide).
+   * Fused pool: window, stride and pooled size; absent = no pool. `avg`: an
+   * average pool (default max); `relu`: a ReLU after an average pool (one
+   * after a max pool is the same clamp as before it: fold it into `relu`).
+   */
+  pool?: { winH: number; winW: number; sh: number; sw: number; oh: number; ow: number; avg?: boolean; relu?: boolean };
+  /**
+   * c = 1 only: the input is packed along rows, 4 pixels per word, ceil(w/4)
+   * words per row (quantize-i8 of the image as h "pixels" of w channels), and
+   * the weight packs 4 taps per word (packConvWeightI8 with slide).
    */
   slide?: boolean;
   /** Every weight is in [−127, 127] (no −128): the exact-f32 MAC may unpack weights with unpack4x8snorm. */
@@ -130,12 +135,13 @@ export const conv2dI8 = perVariant(
         { name: 'bias', kind: 'read-only-storage' },
         { name: 'output', kind: 'storage' },
       ],
-      uniforms: ['rows', 'h', 'w', 'c4', 'oc4', 'kh', 'kw', 'kg', 'sh', 'sw', 'padT', 'padL', 'poh', 'pow_', 'psh', 'psw', 'outZp', 'lo', 'padWord'],
+      uniforms: ['rows', 'h', 'w', 'c4', 'oc4', 'kh', 'kw', 'kg', 'sh', 'sw', 'padT', 'padL', 'poh', 'pow_', 'psh', 'psw', 'outZp', 'lo', 'padWord', 'imgStride', 'lo2'],
       uniformValues: (s: Conv2dI8Params) => [
         rows(s),
         s.h,
         s.w,
-        ceilDiv(s.c, 4),
+        // With slide, c4 is the words per image row.
+        s.slide ? ceilDiv(s.w, 4) : ceilDiv(s.c, 4),
         ceilDiv(s.oc, 4),
         s.kh,
         s.kw,
@@ -151,10 +157,13 @@ export const conv2dI8 = perVariant(
         s.outZp,
         lowerBound(s.outZp, s.relu),
         zeroPointWord(s.inZp),
+        s.slide ? s.h * ceilDiv(s.w, 4) : s.h * s.w,
+        lowerBound(s.outZp, s.relu || (s.pool?.relu ?? false)),
       ],
       constants: (s: Conv2dI8Params) => {
         if (s.slide && s.c !== 1) throw new Error(`conv2d-i8: slide packing needs c = 1, got c = ${s.c}`);
         if (s.pool && !canFusePoolI8(s.pool.winH, s.pool.winW)) throw new Error(`conv2d-i8: a fused pool window must hold 1, 2, 4 or 8 pixels, got ${s.pool.winH}×${s.pool.winW}`);
+        if (s.pool?.relu && !s.pool.avg) throw new Error('conv2d-i8: a ReLU after a fused max pool is the conv\'s own clamp; set `relu`, not `pool.relu`');
         return {
           WG: s.tiling.wg,
           TM: i8RowsPerThread(s),
@@ -166,6 +175,7 @@ export const conv2dI8 = perVariant(
           SNORM: i8Mac(s) === 2 && s.symmetricWeights ? 1 : 0,
           WIN_H: s.pool ? s.pool.winH : 1,
           WIN_W: s.pool ? s.pool.winW : 1,
+          POOL_AVG: s.pool?.avg ? 1 : 0,
         };
       },
       dispatch: (s: Conv2dI8Params, limits: DispatchLimits) =>

@@ -76,16 +76,3 @@ export function unpackActivations(words: Uint32Array, c: number, pixels: number)
   return out;
 }
 
-/**
- * A one-channel image `[pixels]` (rows of `w` pixels) as sliding words: word i
- * holds pixels i…i+3 of its row, `fill` past the row's end — the input layout
- * of conv2d-i8's SLIDE variant (quantize-i8 with `slideW` writes the same).
- */
-export function packSlidingWords(q: Int8Array, w: number, fill: number): Uint32Array {
-  const out = new Uint32Array(q.length);
-  for (let i = 0; i < q.length; i++) {
-    const b = (l: number): number => ((i % w) + l < w ? q[i + l] : fill);
-    out[i] = packWord(b(0), b(1), b(2), b(3));
-  }
-  return out;
-}

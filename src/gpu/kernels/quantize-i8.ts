@@ -7,14 +7,12 @@ import { i8Source, lowerBound, perVariant } from './int8-common.ts';
 /** f32 NHWC `[batch·pixels, c]` → packed int8. `invScale` must already be a float32 (see inverseScaleF32). */
 export interface QuantizeI8Params {
   batch: number;
-  /** Pixels per image (H·W; 1 for a flat input of c values). */
+  /** Pixels per image (H·W; 1 for a flat input of c values; H for rows of c = W values). */
   pixels: number;
   c: number;
   invScale: number;
   zeroPoint: number;
   relu: boolean;
-  /** c = 1 only: write sliding words of 4 row-adjacent pixels for rows of this width (conv2d-i8 SLIDE); absent/0 = plain packing. */
-  slideW?: number;
 }
 
 const WG = 64;
@@ -34,11 +32,8 @@ export const quantizeI8 = perVariant(
         { name: 'input', kind: 'read-only-storage' },
         { name: 'output', kind: 'storage' },
       ],
-      uniforms: ['total', 'c', 'c4', 'zp', 'lo', 'invScaleBits', 'slideW'],
-      uniformValues: (s: QuantizeI8Params) => {
-        if (s.slideW && s.c !== 1) throw new Error(`quantize-i8: sliding words need c = 1, got c = ${s.c}`);
-        return [total(s), s.c, ceilDiv(s.c, 4), s.zeroPoint, lowerBound(s.zeroPoint, s.relu), f32Bits(s.invScale), s.slideW ?? 0];
-      },
+      uniforms: ['total', 'c', 'c4', 'zp', 'lo', 'invScaleBits'],
+      uniformValues: (s: QuantizeI8Params) => [total(s), s.c, ceilDiv(s.c, 4), s.zeroPoint, lowerBound(s.zeroPoint, s.relu), f32Bits(s.invScale)],
       constants: () => ({ WG, PER }),
       dispatch: (s: QuantizeI8Params, limits: DispatchLimits) => fold1d(ceilDiv(total(s), WG * PER), limits),
     }) satisfies KernelDescriptor<QuantizeI8Params>,
