@@ -31,16 +31,15 @@ import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
-import { dirname, extname, join, normalize, resolve } from 'node:path';
+import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { AddressInfo } from 'node:net';
-import { BENCH_FLAGS, MODELS_DIR, optionsFromFlags, runNodeBench } from '../src/cli/commands/bench.ts';
+import { BENCH_FLAGS, MODELS_DIR, optionsFromFlags, runNodeBench, timeLimitFromFlags, writeBenchResults } from '../src/cli/commands/bench.ts';
 import { formatRun } from '../src/bench/format.ts';
 import type { BenchOptions, BenchRun } from '../src/bench/schema.ts';
-import { benchFile, validateBenchFile } from '../src/bench/schema.ts';
+import { UsageError } from '../src/cli/common.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SITE = join(ROOT, 'bench-results', 'site');
@@ -48,17 +47,10 @@ const SITE = join(ROOT, 'bench-results', 'site');
 const { values } = parseArgs({
   args: process.argv.slice(2),
   options: {
+    // The measuring flags are shared with `compression-lab bench` (BENCH_FLAGS, optionsFromFlags).
     ...BENCH_FLAGS,
     env: { type: 'string' },
     'no-build': { type: 'boolean' },
-    out: { type: 'string' },
-    'latency-budget': { type: 'string' },
-    'max-call': { type: 'string' },
-    'agreement-budget': { type: 'string' },
-    'train-images': { type: 'string' },
-    'train-cpu-budget': { type: 'string' },
-    'no-train': { type: 'boolean' },
-    'time-limit': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
   allowPositionals: false,
@@ -71,27 +63,15 @@ if (values.help) {
 }
 const envs = (values.env ?? 'both') === 'both' ? ['node', 'chromium'] : [values.env!];
 for (const e of envs) if (e !== 'node' && e !== 'chromium') throw new Error(`--env must be node, chromium or both; got '${e}'`);
-const options: BenchOptions = optionsFromFlags(values as Record<string, string | boolean | undefined>);
-function intFlag(name: keyof typeof values, set: (n: number) => void): void {
-  const v = values[name];
-  if (v === undefined) return;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`--${String(name)} must be a positive integer, got '${String(v)}'`);
-    process.exit(2);
-  }
-  set(n);
-}
-intFlag('latency-budget', (n) => (options.latencyBudgetMs = n));
-intFlag('max-call', (n) => (options.maxCallMs = n));
-intFlag('agreement-budget', (n) => (options.agreementBudgetMs = n));
-intFlag('train-images', (n) => (options.trainImages = n));
-intFlag('train-cpu-budget', (n) => (options.trainCpuBudgetMs = n));
-if (values['no-train']) options.training = false;
 const RUN_START = Date.now();
-const timeLimitMin = values['time-limit'] === undefined ? 25 : Number(values['time-limit']);
-if (!(timeLimitMin >= 0)) {
-  console.error(`--time-limit must be minutes ≥ 0, got '${values['time-limit']}'`);
+let options: BenchOptions;
+let timeLimitMin: number;
+try {
+  options = optionsFromFlags(values as Record<string, string | boolean | undefined>);
+  timeLimitMin = timeLimitFromFlags(values as Record<string, string | boolean | undefined>);
+} catch (e) {
+  if (!(e instanceof UsageError)) throw e;
+  console.error(e.message);
   process.exit(2);
 }
 /** This environment's deadline: Node's share of the limit when Chromium follows, else the whole limit. */
@@ -237,14 +217,7 @@ for (const e of envs) {
 }
 
 async function save(): Promise<void> {
-  const file = benchFile(runs, `node scripts/run-ts.mjs scripts/bench.ts ${process.argv.slice(2).join(' ')}`.trim());
-  const problems = validateBenchFile(file);
-  if (problems.length) log(`WARNING: results do not match the schema: ${problems.join('; ')}`);
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, JSON.stringify(file, null, 2));
-  const text = runs.map((r) => formatRun(r)).join('\n\n');
-  await writeFile(out.replace(/\.json$/, '') + '.txt', text + '\n');
-  await writeFile(out.replace(/\.json$/, '') + '.md', runs.map((r) => formatRun(r, true)).join('\n\n') + '\n');
+  await writeBenchResults(out, runs, `node scripts/run-ts.mjs scripts/bench.ts ${process.argv.slice(2).join(' ')}`.trim(), log);
 }
 
 if (runs.length) {

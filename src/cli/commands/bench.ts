@@ -6,9 +6,9 @@
  * TF.js's WebGPU backend on a second Dawn instance.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acquireGpu } from '../../gpu/device.ts';
 import type { Gpu } from '../../gpu/device.ts';
@@ -28,7 +28,7 @@ import type { RooflineModule } from '../../bench/probes.ts';
 import type { BenchEnv, ModelSource, PeerFactory } from '../../bench/runner.ts';
 import { runBench } from '../../bench/runner.ts';
 import type { BenchOptions, BenchRun, Precision, Runtime } from '../../bench/schema.ts';
-import { benchFile, defaultOptions, quickOptions } from '../../bench/schema.ts';
+import { benchFile, defaultOptions, quickOptions, validateBenchFile } from '../../bench/schema.ts';
 import type { Command } from '../common.ts';
 import { UsageError } from '../common.ts';
 
@@ -180,9 +180,45 @@ export function optionsFromFlags(values: Record<string, string | boolean | undef
   int('budget', (n) => (o.throughputBudgetMs = n));
   int('seed', (n) => (o.seed = n));
   int('min-runs', (n) => (o.minThroughputRuns = n));
+  int('latency-budget', (n) => (o.latencyBudgetMs = n));
+  int('max-call', (n) => (o.maxCallMs = n));
+  int('agreement-budget', (n) => (o.agreementBudgetMs = n));
+  int('train-images', (n) => (o.trainImages = n));
+  int('train-cpu-budget', (n) => (o.trainCpuBudgetMs = n));
   if (values['no-cpu']) o.cpuReference = false;
   if (values['no-roofline']) o.roofline = false;
+  if (values['no-train']) o.training = false;
   return o;
+}
+
+/** Default whole-run wall-clock limit of `--time-limit`, in minutes. */
+export const DEFAULT_TIME_LIMIT_MIN = 25;
+
+/** `--time-limit` in minutes (default 25; 0 = no limit). */
+export function timeLimitFromFlags(values: Record<string, string | boolean | undefined>): number {
+  const v = values['time-limit'];
+  if (v === undefined) return DEFAULT_TIME_LIMIT_MIN;
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!(n >= 0)) throw new UsageError(`--time-limit must be minutes ≥ 0 (0 = none), got '${String(v)}'`);
+  return n;
+}
+
+/**
+ * Write a bench file (`runs` measured by `command`) to `out` as JSON, plus
+ * the readable .txt and Markdown .md beside it; warns through `log` when the
+ * results do not match the schema. Returns the absolute JSON path.
+ */
+export async function writeBenchResults(out: string, runs: BenchRun[], command: string, log: (s: string) => void): Promise<string> {
+  const path = resolve(out);
+  const file = benchFile(runs, command);
+  const problems = validateBenchFile(file);
+  if (problems.length) log(`WARNING: results do not match the schema: ${problems.join('; ')}`);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, JSON.stringify(file, null, 2));
+  const stem = path.replace(/\.json$/, '');
+  await writeFile(stem + '.txt', runs.map((r) => formatRun(r)).join('\n\n') + '\n');
+  await writeFile(stem + '.md', runs.map((r) => formatRun(r, true)).join('\n\n') + '\n');
+  return path;
 }
 
 /** Flags shared with scripts/bench.ts. */
@@ -200,20 +236,35 @@ export const BENCH_FLAGS = {
   'min-runs': { type: 'string' },
   'no-cpu': { type: 'boolean' },
   'no-roofline': { type: 'boolean' },
+  'latency-budget': { type: 'string' },
+  'max-call': { type: 'string' },
+  'agreement-budget': { type: 'string' },
+  'train-images': { type: 'string' },
+  'train-cpu-budget': { type: 'string' },
+  'no-train': { type: 'boolean' },
+  'time-limit': { type: 'string' },
+  out: { type: 'string' },
 } as const;
 
 /** The `bench` CLI command (Node only; `npm run bench` also runs Chromium). */
 export const benchCommand: Command = {
   summary: 'benchmark a model on this GPU (Node/Dawn): latency, throughput, roofline, peers, top-1 agreement',
   usage:
-    'compression-lab bench <architecture|model-file> [--batch 1,64,256,1024] [--json] [--quick] [--precision fp32,int8] [--peers tfjs-webgpu,ort-wasm|none] [--runs N] [--images N] [--budget ms] [--min-runs N] [--no-cpu] [--no-roofline]',
+    'compression-lab bench <architecture|model-file> [--batch 1,64,256,1024] [--json] [--quick] [--precision fp32,int8] [--peers tfjs-webgpu,ort-wasm|none] [--runs N] [--images N] [--budget ms] [--min-runs N] [--no-cpu] [--no-roofline] [--latency-budget ms] [--max-call ms] [--agreement-budget ms] [--train-images N] [--train-cpu-budget ms] [--no-train] [--time-limit min] [--out file.json]',
   options: BENCH_FLAGS,
   async run([arg], values, io) {
+    const start = Date.now();
     if (!arg) throw new UsageError('missing <model>: a built-in architecture name or a model file');
+    if (values.models !== undefined) throw new UsageError('--models is for npm run bench; compression-lab bench takes one <model> argument');
     const options = optionsFromFlags(values, [arg]);
-    const run = await runNodeBench(options, { log: values.json ? (s) => io.err(s) : (s) => io.err(s) });
+    const limit = timeLimitFromFlags(values);
+    const run = await runNodeBench({ ...options, deadline: limit ? start + limit * 60_000 : null }, { log: (s) => io.err(s) });
     if (!isArchitectureName(arg)) run.notes.push(`model file: ${basename(arg)}`);
-    if (values.json) io.out(JSON.stringify(benchFile([run], `compression-lab bench ${arg}`), null, 2));
+    run.notes.push(limit ? `time limit ${limit} min (deadline ${new Date(start + limit * 60_000).toISOString()})` : 'no time limit (--time-limit 0)');
+    const flags = Object.entries(values).flatMap(([k, v]) => (v === undefined || v === false ? [] : v === true ? [`--${k}`] : [`--${k}`, String(v)]));
+    const command = ['compression-lab bench', arg, ...flags].join(' ');
+    if (typeof values.out === 'string') io.err(`wrote ${await writeBenchResults(values.out, [run], command, (s) => io.err(s))} (and .txt, .md beside it)`);
+    if (values.json) io.out(JSON.stringify(benchFile([run], command), null, 2));
     else io.out(formatRun(run));
   },
 };
