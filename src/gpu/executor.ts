@@ -69,13 +69,15 @@ export interface SparseDecision {
   batchClass: number;
   /** Kernel of the dense step ('conv2d' register GEMM or tiled 'dense'). */
   denseKernel: string;
-  /** Median time of one dispatch (ms). */
+  /** Fastest of the timed samples of one dispatch (ms): what the choice compares. */
   denseMs: number;
   sparseMs: number;
   method: TimingMethod;
   chosen: 'dense' | 'sparse';
   /** Nonzero weights / all weights of the layer. */
   density: number;
+  /** Wall time the measurement took (what 'auto' costs the first run of a batch class). */
+  costMs: number;
 }
 
 /** Batches sharing a sparse/dense choice: the next power of two. */
@@ -295,30 +297,36 @@ function encodeStep(pass: GPUComputePassEncoder, b: Bound, batch: number, limits
   pass.dispatchWorkgroups(x, y, z);
 }
 
-/** Dispatches per timed pass and interleaved samples per kernel when choosing between dense and sparse. */
-const CHOICE_REPEATS = 3;
+/** Interleaved samples per kernel when choosing between dense and sparse. */
 const CHOICE_SAMPLES = 5;
+/** A timed pass repeats the dispatch until it lasts about this long (ms, by the warm-up), at most CHOICE_MAX_REPEATS times. */
+const CHOICE_PASS_MS = 1;
+const CHOICE_MAX_REPEATS = 8;
 
-/** Median time (ms) of one dispatch of `b` at `batch`: a pass of CHOICE_REPEATS dispatches, timestamps or wall clock. */
-async function timeDispatch(device: GPUDevice, b: Bound, batch: number, timer: PassTimer | null): Promise<number> {
+/** Time (ms) of one dispatch of `b` at `batch`: a pass of `repeats` dispatches, timestamps or wall clock, divided by `repeats`. */
+async function timeDispatch(device: GPUDevice, b: Bound, batch: number, timer: PassTimer | null, repeats: number): Promise<number> {
   const enc = device.createCommandEncoder({ label: 'sparse choice' });
   const pass = enc.beginComputePass({ label: `sparse choice ${b.compiled.key}`, ...(timer ? { timestampWrites: timer.timestampWrites(0) } : {}) });
-  for (let r = 0; r < CHOICE_REPEATS; r++) encodeStep(pass, b, batch, device.limits);
+  for (let r = 0; r < repeats; r++) encodeStep(pass, b, batch, device.limits);
   pass.end();
   if (timer) timer.resolve(enc, 1);
   const t0 = performance.now();
   device.queue.submit([enc.finish()]);
   await device.queue.onSubmittedWorkDone();
   const wall = performance.now() - t0;
-  return (timer ? (await timer.read(1)).passes[0] : wall) / CHOICE_REPEATS;
+  return (timer ? (await timer.read(1)).passes[0] : wall) / repeats;
 }
 
 /**
  * Set `inst.bound` to the kernels chosen for `batch`'s class, measuring them
  * first if this class is new: for each step with an alternative, one warm-up
- * each, then CHOICE_SAMPLES samples alternating dense and sparse (so drift in
- * machine load hits both), median each; the faster wins. Once per (instance,
- * class); afterwards this is a map lookup. The timed dispatches overwrite
+ * dispatch each (which also sizes the timed passes: tiny layers repeat the
+ * dispatch so a pass outlasts the timer's resolution), then CHOICE_SAMPLES
+ * samples alternating dense and sparse (so drift in machine load hits both);
+ * the lower minimum wins — other work on the machine only ever adds time, so
+ * the least-disturbed sample is the best estimate of a kernel's own cost, and
+ * a tie keeps the dense kernel. Once per (instance, class); afterwards this
+ * is a map lookup. The timed dispatches overwrite
  * activations the run then recomputes, and uniforms must already be set for
  * `batch`.
  */
@@ -332,17 +340,17 @@ async function chooseKernels(device: GPUDevice, inst: Instance, batch: number, r
     const timer = inst.choiceTimer;
     picks = [];
     for (const c of inst.choices) {
-      await timeDispatch(device, c.dense, batch, timer);
-      await timeDispatch(device, c.sparse, batch, timer);
+      const t0 = performance.now();
+      const warm = Math.max(await timeDispatch(device, c.dense, batch, timer, 1), await timeDispatch(device, c.sparse, batch, timer, 1));
+      const repeats = Math.min(CHOICE_MAX_REPEATS, Math.max(1, Math.ceil(CHOICE_PASS_MS / Math.max(warm, 1e-3))));
       const dense: number[] = [];
       const sparse: number[] = [];
       for (let i = 0; i < CHOICE_SAMPLES; i++) {
-        dense.push(await timeDispatch(device, c.dense, batch, timer));
-        sparse.push(await timeDispatch(device, c.sparse, batch, timer));
+        dense.push(await timeDispatch(device, c.dense, batch, timer, repeats));
+        sparse.push(await timeDispatch(device, c.sparse, batch, timer, repeats));
       }
-      const median = (v: number[]): number => v.sort((a, b) => a - b)[v.length >> 1];
-      const denseMs = median(dense);
-      const sparseMs = median(sparse);
+      const denseMs = Math.min(...dense);
+      const sparseMs = Math.min(...sparse);
       picks.push(sparseMs < denseMs);
       record.push({
         layers: c.dense.step.layers,
@@ -355,6 +363,7 @@ async function chooseKernels(device: GPUDevice, inst: Instance, batch: number, r
         method: timer ? 'timestamp' : 'wall',
         chosen: sparseMs < denseMs ? 'sparse' : 'dense',
         density: c.sparse.step.macs / c.dense.step.macs,
+        costMs: performance.now() - t0,
       });
     }
     inst.decided.set(cls, picks);
