@@ -182,6 +182,45 @@ export function compressedWeightsTable(run: BenchRun, markdown = false): string 
   return table(['model', 'sharing', 'weights', 'kernels', 'GPU weight bytes', 'of which fp32', 'b1 p50 ms', `b${b} img/s`, 'bytes ×', 'b1 speedup', 'img/s ×', 'top-1 = decoded'], rows, markdown);
 }
 
+/** Does sparsity pay? One row per pruning level: batch-1 p50 and images/s through the dense kernel, the sparse kernel and 'auto', with sparse ÷ dense. */
+export function sparsityTable(run: BenchRun, markdown = false): string {
+  const rows = (run.sparsity ?? []).map((r) => [
+    r.model,
+    `${fmt(r.sparsity * 100)} %`,
+    fmt(r.dense.latencyP50Ms),
+    fmt(r.sparse.latencyP50Ms),
+    fmt(r.auto.latencyP50Ms),
+    ratio(r.latencySpeedup),
+    fmt(r.dense.imagesPerSecond),
+    fmt(r.sparse.imagesPerSecond),
+    fmt(r.auto.imagesPerSecond),
+    ratio(r.throughputRatio),
+    pct(r.agreement),
+    r.status === 'ok' ? '' : `${r.status}: ${r.note ?? ''}`,
+  ]);
+  const b = run.sparsity?.[0]?.batch ?? 256;
+  return table(['model', 'pruned', 'b1 dense ms', 'b1 sparse ms', 'b1 auto ms', 'b1 dense÷sparse', `b${b} dense img/s`, `b${b} sparse img/s`, `b${b} auto img/s`, 'sparse÷dense img/s', 'top-1 same', 'note'], rows, markdown);
+}
+
+/** Per dense layer and batch: GPU time through each kernel (timestamps), dense ÷ sparse, and what 'auto' picked (with the times it measured). */
+export function sparsityLayersTable(run: BenchRun, markdown = false): string {
+  const rows = (run.sparsity ?? []).flatMap((r) =>
+    r.layers.map((l) => [
+      r.model,
+      `${fmt(r.sparsity * 100)} %`,
+      l.layers,
+      String(l.batch),
+      pct(l.density),
+      fmt(l.denseMs),
+      fmt(l.sparseMs),
+      ratio(l.denseMs && l.sparseMs ? l.denseMs / l.sparseMs : null),
+      l.autoDenseMs === undefined ? `${l.autoPick} (no zeros)` : `${l.autoPick} (${fmt(l.autoDenseMs)} vs ${fmt(l.autoSparseMs)} ms)`,
+      l.autoCostMs === undefined ? '' : fmt(l.autoCostMs),
+    ]),
+  );
+  return table(['model', 'pruned', 'layer', 'batch', 'density', 'dense ms', 'sparse ms', 'dense÷sparse', 'auto picked (dense vs sparse)', 'auto cost ms'], rows, markdown);
+}
+
 /** The whole readable report of one environment's run. */
 export function formatRun(run: BenchRun, markdown = false): string {
   const a = run.adapter;
@@ -205,6 +244,9 @@ export function formatRun(run: BenchRun, markdown = false): string {
     h('top-1 agreement with the lab fp32 engine'),
     agreementTable(run, markdown),
     ...(run.compressedWeights?.length ? [h('executing from compressed weights (indices + codebook / hash table) vs an fp32 copy'), compressedWeightsTable(run, markdown)] : []),
+    ...(run.sparsity?.length
+      ? [h('does sparsity pay? pruned dense layers through the dense and the sparse (CSR) kernel'), sparsityTable(run, markdown), h('per dense layer: GPU time by kernel, and what auto picked'), sparsityLayersTable(run, markdown)]
+      : []),
     h('training throughput (forward + backward + Adam update, batch 64)'),
     trainingTable(run, markdown),
     h("the article's relations on measured numbers"),

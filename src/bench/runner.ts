@@ -30,6 +30,8 @@ import type { Agreement, BenchOptions, BenchResult, BenchRun, CompressedWeightsR
 import { finalizeRun } from './schema.ts';
 import { agreement, argmaxRows, imagesPerSecond, runsForBudget, summarize } from './stats.ts';
 import { measureCpuTraining, measureGpuTraining } from './training.ts';
+import { measureSparsity, SPARSITY_LEVELS } from './sparsity.ts';
+import type { SparsityResult } from './schema.ts';
 import { measureCompressedWeights } from './compressed-weights.ts';
 
 /** A peer (or the CPU reference) behind one call shape: float NHWC in, logits out. */
@@ -361,6 +363,7 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
   const results: BenchResult[] = [];
   const training: TrainingResult[] = [];
   const models: ModelReport[] = [];
+  const sparsity: SparsityResult[] = [];
   const compressedWeights: CompressedWeightsResult[] = [];
   const inputs = new Inputs(env.test);
   const maxBatch = Math.max(1, ...options.batches);
@@ -522,6 +525,15 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
       }
     }
 
+    // --- does sparsity pay? dense vs sparse (CSR) kernel on pruned dense layers (issue 5 item 8) ---
+    if (options.sparsity !== false && options.precisions.includes('fp32') && model.architecture.layers.some((l) => l.kind === 'dense')) {
+      if (late()) skippedForTime.push(`${name} sparsity`);
+      else {
+        env.log(`  ${name}: dense vs sparse kernel at ${SPARSITY_LEVELS.map((s) => `${s * 100} %`).join(', ')} sparsity`);
+        sparsity.push(...(await measureSparsity({ gpu: env.gpu, environment: env.environment, one: (i) => inputs.one(i), batch: (n) => inputs.batch(n), log: env.log }, model, options)));
+      }
+    }
+
     // --- training throughput (issue 4 item 5): GPU trainer and CPU reference, batch 64 ---
     if (options.training && late()) {
       skippedForTime.push(`${name} training`);
@@ -556,7 +568,7 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
     skippedForTime.length ? `skipped at the run's time limit: ${skippedForTime.join(', ')}` : '',
   ].filter(Boolean);
   if (parts.length) notes.push(`SAMPLED to fit the time budgets — ${parts.join('; ')}`);
-  return finalizeRun({ environment: env.environment, startedAt, durationMs: performance.now() - t0, adapter: env.gpu.report, host: env.host, options, roofline, results, training, models, notes, ...(compressedWeights.length ? { compressedWeights } : {}) });
+  return finalizeRun({ environment: env.environment, startedAt, durationMs: performance.now() - t0, adapter: env.gpu.report, host: env.host, options, roofline, results, training, models, notes, ...(sparsity.length ? { sparsity } : {}), ...(compressedWeights.length ? { compressedWeights } : {}) });
 }
 
 /** The lab's float32 CPU reference (src/cpu/forward.ts) as a peer: same inputs, logits out. */

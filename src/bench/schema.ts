@@ -245,6 +245,68 @@ export function compressedWeightRatios(rows: readonly CompressedWeightsResult[])
   });
 }
 
+/** Whole-model figures of one kernel choice in the sparsity comparison. */
+export interface SparsityModeTiming {
+  /** Batch-1 round trip p50, ms. */
+  latencyP50Ms: number | null;
+  latencyRuns: number;
+  /** Images/s at the row's throughput batch. */
+  imagesPerSecond: number | null;
+  throughputRuns: number;
+}
+
+/** One dense layer at one batch: GPU time through each kernel and what 'auto' picked there. */
+export interface SparsityLayerTime {
+  /** The step's layers joined with '+' (the dense layer and a fused relu). */
+  layers: string;
+  batch: number;
+  /** Nonzero weights ÷ all weights of the layer. */
+  density: number;
+  /** Kernel of the dense step ('conv2d' register GEMM or tiled 'dense'). */
+  denseKernel: string;
+  /** Median GPU time (timestamps) of the step through each kernel; null with wall-clock timing. */
+  denseMs: number | null;
+  sparseMs: number | null;
+  /** 'auto''s choice for this batch's class ('dense' without a measurement when the layer has no zero weight). */
+  autoPick: 'dense' | 'sparse';
+  /** The times 'auto' decided on (its own short measurement at start-up of the batch class). */
+  autoDenseMs?: number;
+  autoSparseMs?: number;
+  autoMethod?: 'timestamp' | 'wall';
+  /** Wall time 'auto''s measurement of this layer took (paid once, by the first run of the batch class). */
+  autoCostMs?: number;
+}
+
+/**
+ * "Does sparsity pay?" (src/bench/sparsity.ts): one model with its dense
+ * layers magnitude-pruned to `sparsity`, run with every dense layer through
+ * the dense kernel, through the sparse (CSR) kernel, and as 'auto' picks.
+ */
+export interface SparsityResult {
+  environment: Environment;
+  model: string;
+  /** Fraction of each dense layer's weights pruned (per layer). */
+  sparsity: number;
+  /** Zero weights ÷ all dense-layer weights of the pruned model (measured). */
+  zeroFraction: number;
+  /** Throughput batch. */
+  batch: number;
+  /** sparse: 'never', 'always' and 'auto'. */
+  dense: SparsityModeTiming;
+  sparse: SparsityModeTiming;
+  auto: SparsityModeTiming;
+  /** Dense b1 p50 ÷ sparse b1 p50 (>1: sparse faster). */
+  latencySpeedup: number | null;
+  /** Sparse images/s ÷ dense. */
+  throughputRatio: number | null;
+  /** Top-1 agreement of the sparse and the dense kernel on the throughput batch (0..1). */
+  agreement: number | null;
+  layerTimingMethod: 'timestamp' | 'wall';
+  layers: SparsityLayerTime[];
+  status: 'ok' | 'error' | 'skipped';
+  note?: string;
+}
+
 /** Everything one environment's bench produced. */
 export interface BenchRun {
   environment: Environment;
@@ -263,6 +325,8 @@ export interface BenchRun {
   ratios: RatioRow[];
   rooflineRows: RooflineRow[];
   targets: TargetCheck[];
+  /** Dense vs sparse (CSR) kernel on pruned dense layers (absent in runs made before it existed or with it off). */
+  sparsity?: SparsityResult[];
   /** Executing from compressed weights vs an fp32 copy (absent in runs made before it existed or with it off). */
   compressedWeights?: CompressedWeightsResult[];
   /** Honest remarks: what was unavailable, thread counts, shared machine… */
@@ -312,6 +376,8 @@ export interface BenchOptions {
    * further models) are skipped and reported as skipped, never left out silently.
    */
   deadline?: number | null;
+  /** Dense vs sparse kernel on pruned copies of each model with dense layers (src/bench/sparsity.ts); default on. */
+  sparsity?: boolean;
   /** Compare executing from compressed weights with an fp32 copy (src/bench/compressed-weights.ts); default on. */
   compressedWeights?: boolean;
 }
@@ -669,6 +735,16 @@ export function validateBenchFile(x: unknown): string[] {
       if (!(v === null || typeof v === 'number')) errs.push(`runs[${i}].roofline.${k} must be a number or null`);
     }
     if (!Array.isArray(run.results)) errs.push(`runs[${i}].results must be an array`);
+    for (const [j, s] of (run.sparsity ?? []).entries()) {
+      if (!(s.sparsity >= 0 && s.sparsity < 1)) errs.push(`runs[${i}].sparsity[${j}].sparsity must be in [0, 1)`);
+      for (const m of ['dense', 'sparse', 'auto'] as const) {
+        const v = s[m]?.latencyP50Ms;
+        if (!(v === null || (typeof v === 'number' && Number.isFinite(v) && v > 0))) errs.push(`runs[${i}].sparsity[${j}].${m}.latencyP50Ms must be a positive number or null`);
+        if (s.status === 'ok' && v === null) errs.push(`runs[${i}].sparsity[${j}].${m}.latencyP50Ms is null on an 'ok' row`);
+      }
+      if (!Array.isArray(s.layers)) errs.push(`runs[${i}].sparsity[${j}].layers must be an array`);
+      for (const [k, l] of (s.layers ?? []).entries()) if (l.autoPick !== 'dense' && l.autoPick !== 'sparse') errs.push(`runs[${i}].sparsity[${j}].layers[${k}].autoPick must be dense|sparse`);
+    }
   }
   for (const [i, r] of (o.results ?? []).entries()) {
     if (!RUNTIMES.includes(r.runtime)) errs.push(`results[${i}].runtime '${String(r.runtime)}' unknown`);
