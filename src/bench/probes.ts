@@ -75,18 +75,21 @@ async function p50(fn: () => Promise<unknown>, warmup: number, runs: number): Pr
 }
 
 /**
- * Peak int8 rate: the lab's int8 dense kernel (packed 4×i8 words,
- * `dot4I8Packed` where the adapter has it) as an n×n×n int8 matmul, in G
- * int8-ops/s (1 MAC = 2 ops). Includes the kernel's quantize/dequantize of
- * the n×n activations (n² work against n³): the rate of the best int8 GEMM
- * this lab has, the int8 counterpart of "the best tiled f32 matmul".
+ * Peak int8 rate: the lab's int8 dense kernel (packed 4×i8 words, with the
+ * MAC formulation the executor picks for this adapter: `dot4I8Packed` on
+ * GPUs, the exact-f32 outer product on CPU adapters) as an n×n×n int8
+ * matmul, in G int8-ops/s (1 MAC = 2 ops). Includes the kernel's
+ * quantize/dequantize of the n×n activations (n² work against n³): the rate
+ * of the best int8 GEMM this lab has, the int8 counterpart of "the best tiled
+ * f32 matmul". `onLabel` receives the conv2d-i8 step's label (its MAC).
  */
-export async function measureInt8Gops(gpu: Gpu, n = MATMUL_N): Promise<number> {
+export async function measureInt8Gops(gpu: Gpu, n = MATMUL_N, onLabel?: (label: string) => void): Promise<number> {
   const model = initModel(matmulArchitecture(n), 7);
   const cal = randomInput(64 * n, 8);
   const i8 = quantizeInt8Model(model, { calibration: cal, batch: 64, method: 'minmax' });
   const ex = await createInt8Executor(gpu, i8, { maxBatch: n });
   try {
+    onLabel?.(ex.stepLabels.filter((l) => l.startsWith('conv2d-i8')).join(', '));
     const x = randomInput(n * n, 9);
     const ms = await p50(() => ex.run(x, n, { readback: 'none' }), 2, 7);
     return (2 * n ** 3) / (ms / 1000) / 1e9;
@@ -196,7 +199,8 @@ export function rooflineProbes(mod: RooflineModule | null, why = 'src/gpu/roofli
     probes.int8Gops = async (gpu) => asNumber(await f(gpu, 1024), ['gops', 'Gops', 'value'], 'measureInt8Gops');
     d.int8Gops = 'int8 dot-product rate (src/gpu/roofline.ts)';
   } else {
-    probes.int8Gops = (gpu) => measureInt8Gops(gpu);
+    probes.int8Gops = (gpu) =>
+      measureInt8Gops(gpu, MATMUL_N, (label) => (d.int8Gops = `the lab's int8 dense kernel (${label}) as a ${MATMUL_N}³ int8 matmul (src/bench/probes.ts), p50 of 7`));
     d.int8Gops = `the lab's int8 dense kernel as a ${MATMUL_N}³ int8 matmul (src/bench/probes.ts), p50 of 7`;
   }
   return probes;
