@@ -41,3 +41,33 @@ export function denseSparseForward(batch: number, k: number, n: number, x: Float
     }
   }
 }
+
+/** A CSR matrix whose values are indices into a codebook (the dense-sparse-codebook kernel's meaning). */
+export interface CsrCodebook {
+  rows: ArrayLike<number>;
+  cols: ArrayLike<number>;
+  codes: ArrayLike<number>;
+}
+
+/** CSR of a `[n, k]` weight given as centroid indices `symbols` into `codebook`; entries whose centroid is exactly zero are left out. */
+export function csrCodebookOf(symbols: ArrayLike<number>, codebook: ArrayLike<number>, n: number, k: number): CsrCodebook {
+  const rows = [0];
+  const cols: number[] = [];
+  const codes: number[] = [];
+  for (let o = 0; o < n; o++) {
+    for (let c = 0; c < k; c++) {
+      const s = symbols[o * k + c];
+      if (codebook[s] !== 0) {
+        cols.push(c);
+        codes.push(s);
+      }
+    }
+    rows.push(cols.length);
+  }
+  return { rows, cols, codes };
+}
+
+export function denseSparseCodebookForward(batch: number, k: number, n: number, x: FloatArray, w: CsrCodebook, codebook: ArrayLike<number>, b: FloatArray | undefined, relu: boolean, y: FloatArray): void {
+  const values = Array.from(w.codes, (s) => codebook[s]);
+  denseSparseForward(batch, k, n, x, { rows: w.rows, cols: w.cols, values }, b, relu, y);
+}

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { csrOf, denseSparseForward } from '../cpu/dense-sparse.ts';
+import { csrCodebookOf, csrOf, denseSparseCodebookForward, denseSparseForward } from '../cpu/dense-sparse.ts';
 import { denseForward } from '../cpu/dense.ts';
 import { mulberry32 } from '../model/model.ts';
 import type { Gpu } from './device.ts';
@@ -15,6 +15,8 @@ import { acquireGpu } from './device.ts';
 import { runKernel } from './kernel-runner.ts';
 import type { DenseSparseParams } from './kernels/dense-sparse.ts';
 import { csrColumn, denseSparse, packCsr } from './kernels/dense-sparse.ts';
+import type { DenseSparseCodebookParams } from './kernels/dense-sparse-codebook.ts';
+import { denseSparseCodebook, packCsrCodebook } from './kernels/dense-sparse-codebook.ts';
 import type { PipelineCache } from './pipelines.ts';
 import { sharedPipelineCache } from './pipelines.ts';
 import { expectNear, randomInput } from './test-helpers.ts';
@@ -150,6 +152,64 @@ describe('dense-sparse kernel vs the CPU references', () => {
         // And the layer's meaning: the dense reference on the unpruned-layout weight.
         const dense = new Float32Array(batch * c.n);
         denseForward(batch, c.k, c.n, x, w, bias.subarray(0, c.n), dense);
+        if (c.relu) for (let i = 0; i < dense.length; i++) dense[i] = Math.max(dense[i], 0);
+        expectNear(got, dense, `${c.what}, batch ${batch} vs the dense reference`);
+      }
+    });
+  }
+});
+
+/** A [n, k] weight drawn from a `centroids`-entry codebook whose entry 0 is 0.0, about `sparsity` of it pruned to that entry. */
+function sharedWeight(n: number, k: number, centroids: number, sparsity: number, seed: number): { weight: Float32Array; symbols: Int32Array; codebook: Float32Array } {
+  const rand = mulberry32(seed);
+  const codebook = new Float32Array(centroids).map((_, i) => (i === 0 ? 0 : rand() * 2 - 1));
+  const symbols = new Int32Array(n * k).map(() => (rand() < sparsity ? 0 : 1 + Math.floor(rand() * (centroids - 1))));
+  return { weight: Float32Array.from(symbols, (s) => codebook[s]), symbols, codebook };
+}
+
+describe('dense-sparse-codebook kernel vs the CPU references', () => {
+  it('CPU reference: hand-computed (codebook [0, 2, -1], an empty row)', () => {
+    // W = [[0, 2, 0], [0, 0, 0], [-1, 0, 2]] as indices [[0, 1, 0], [0, 0, 0], [2, 0, 1]]
+    const csr = csrCodebookOf([0, 1, 0, 0, 0, 0, 2, 0, 1], [0, 2, -1], 3, 3);
+    expect(Array.from(csr.rows)).toEqual([0, 1, 1, 3]);
+    expect(Array.from(csr.codes)).toEqual([1, 2, 1]);
+    const y = new Float32Array(3);
+    denseSparseCodebookForward(1, 3, 3, new Float32Array([1, 2, 3]), csr, [0, 2, -1], new Float32Array([0.5, -1, 0]), false, y);
+    expect(Array.from(y)).toEqual([4.5, -1, 5]);
+  });
+
+  it('packs codes four per word, the CSR of the nonzeros', () => {
+    const { weight, symbols } = sharedWeight(5, 11, 32, 0.6, 4);
+    const csr = packCsrCodebook(weight, symbols, 5, 11);
+    const ref = csrCodebookOf(symbols, Float32Array.from({ length: 32 }, (_, i) => (i === 0 ? 0 : 1)), 5, 11);
+    expect(Array.from(csr.rows)).toEqual(Array.from(ref.rows));
+    for (let j = 0; j < csr.nnz; j++) expect((csr.codes[j >> 2] >>> ((j & 3) * 8)) & 0xff).toBe(ref.codes[j]);
+    expect(() => packCsrCodebook(weight, symbols.map((s) => s + 250), 5, 11)).toThrow(/does not fit 8 bits/);
+  });
+
+  const cases = [
+    { what: '784 → 300, 32 centroids (5-bit), 92 % pruned, 16 images per thread', n: 300, k: 784, centroids: 32, sparsity: 0.92, tm: 16, wg: 64, relu: true, pack16: true },
+    { what: 'odd 37 → 13, 256 centroids, 50 % pruned, one image per thread, u32 columns', n: 13, k: 37, centroids: 256, sparsity: 0.5, tm: 1, wg: 16, relu: false, pack16: false },
+    { what: '19 → 7 fully pruned, 4 centroids', n: 7, k: 19, centroids: 4, sparsity: 1, tm: 4, wg: 64, relu: true, pack16: true },
+  ];
+  for (const c of cases) {
+    it(c.what, async () => {
+      const { weight, symbols, codebook } = sharedWeight(c.n, c.k, c.centroids, c.sparsity, c.n + c.k);
+      const csr = packCsrCodebook(weight, symbols, c.n, c.k, { pack16: c.pack16 });
+      const rand = mulberry32(c.n);
+      const bias = new Float32Array(Math.ceil(c.n / 4) * 4).map((_, i) => (i < c.n ? rand() - 0.5 : 0));
+      for (const batch of [1, 257]) {
+        const x = randomInput(batch * c.k, batch + 1);
+        const shape: DenseSparseCodebookParams = { batch, k: c.k, n: c.n, relu: c.relu, pack16: csr.pack16, wg: c.wg, tm: c.tm, centroids: c.centroids };
+        const got = await runKernel(cache, denseSparseCodebook, shape, {
+          inputs: { input: x, rows: csr.rows, cols: csr.cols, codes: csr.codes, codebook, bias },
+          outputLength: batch * c.n,
+        });
+        const want = new Float32Array(batch * c.n);
+        denseSparseCodebookForward(batch, c.k, c.n, x, csrCodebookOf(symbols, codebook, c.n, c.k), codebook, bias.subarray(0, c.n), c.relu, want);
+        expectNear(got, want, `${c.what}, batch ${batch} vs the codebook reference`);
+        const dense = new Float32Array(batch * c.n);
+        denseForward(batch, c.k, c.n, x, weight, bias.subarray(0, c.n), dense);
         if (c.relu) for (let i = 0; i < dense.length; i++) dense[i] = Math.max(dense[i], 0);
         expectNear(got, dense, `${c.what}, batch ${batch} vs the dense reference`);
       }

@@ -12,6 +12,7 @@ import { conv2dCodebook, conv2dHashed } from './kernels/conv2d-compressed.ts';
 import { copy } from './kernels/copy.ts';
 import { dense } from './kernels/dense.ts';
 import { denseSparse } from './kernels/dense-sparse.ts';
+import { denseSparseCodebook } from './kernels/dense-sparse-codebook.ts';
 import { matmul } from './kernels/matmul.ts';
 import { depthwiseConv2d } from './kernels/depthwise-conv2d.ts';
 import { pool2d } from './kernels/pool2d.ts';
@@ -20,7 +21,7 @@ import { softmax } from './kernels/softmax.ts';
 import { TRAIN_KERNELS, type TrainKernelName } from './registry-train.ts';
 
 /** Names of all GPU kernels (= shaders/<name>.wgsl = src/gpu/kernels/<name>.ts). */
-export type KernelName = 'conv2d' | 'conv2d-codebook' | 'conv2d-hashed' | 'depthwise-conv2d' | 'dense' | 'dense-sparse' | 'pool2d' | 'relu' | 'softmax' | 'argmax' | 'matmul' | 'copy' | TrainKernelName;
+export type KernelName = 'conv2d' | 'conv2d-codebook' | 'conv2d-hashed' | 'depthwise-conv2d' | 'dense' | 'dense-sparse' | 'dense-sparse-codebook' | 'pool2d' | 'relu' | 'softmax' | 'argmax' | 'matmul' | 'copy' | TrainKernelName;
 
 export const KERNELS = {
   conv2d,
@@ -29,6 +30,7 @@ export const KERNELS = {
   'depthwise-conv2d': depthwiseConv2d,
   dense,
   'dense-sparse': denseSparse,
+  'dense-sparse-codebook': denseSparseCodebook,
   pool2d,
   relu,
   softmax,

@@ -1,0 +1,62 @@
+import shader from '../../../shaders/dense-sparse-codebook.wgsl?raw';
+import type { DispatchLimits, KernelDescriptor } from './types.ts';
+import { ceilDiv, expandTemplate } from './types.ts';
+import type { DenseSparseParams, PackedCsr } from './dense-sparse.ts';
+import { denseSparse, packCsr } from './dense-sparse.ts';
+
+/** dense-sparse with codebook indices for values (see shaders/dense-sparse-codebook.wgsl). */
+export interface DenseSparseCodebookParams extends DenseSparseParams {
+  /** Centroids in the codebook (1…256). */
+  centroids: number;
+}
+
+/** A CSR weight whose values are u8 codebook indices, four per word. */
+export interface PackedCsrCodebook extends Omit<PackedCsr, 'values'> {
+  codes: Uint32Array;
+}
+
+/**
+ * CSR of a `[n, k]` weight whose entries are `codebook[symbols[i]]`: the
+ * nonzero entries' column indices (as `packCsr`) and their centroid indices
+ * packed four per word. Throws when a centroid index needs more than 8 bits.
+ */
+export function packCsrCodebook(weight: Float32Array, symbols: Int32Array, n: number, k: number, options: { pack16?: boolean } = {}): PackedCsrCodebook {
+  if (symbols.length !== weight.length) throw new Error(`packCsrCodebook: ${symbols.length} indices for ${weight.length} weights`);
+  const { rows, cols, nnz, pack16 } = packCsr(weight, n, k, options);
+  const codes = new Uint32Array(Math.max(1, ceilDiv(nnz, 4)));
+  let j = 0;
+  for (let i = 0; i < weight.length; i++) {
+    if (weight[i] === 0) continue;
+    const s = symbols[i];
+    if (!(s >= 0 && s < 256)) throw new Error(`packCsrCodebook: centroid index ${s} at ${i} does not fit 8 bits`);
+    codes[j >> 2] |= s << ((j & 3) * 8);
+    j++;
+  }
+  return { rows, cols, codes, nnz, pack16 };
+}
+
+export const denseSparseCodebook = {
+  name: 'dense-sparse-codebook',
+  precision: 'f32',
+  /** A template: see `generate`. */
+  shader,
+  bindings: [
+    { name: 'params', kind: 'uniform' },
+    { name: 'input', kind: 'read-only-storage' },
+    { name: 'rows', kind: 'read-only-storage' },
+    { name: 'cols', kind: 'read-only-storage' },
+    { name: 'codes', kind: 'read-only-storage' },
+    { name: 'codebook', kind: 'read-only-storage' },
+    { name: 'bias', kind: 'read-only-storage' },
+    { name: 'output', kind: 'storage' },
+  ],
+  uniforms: ['batch', 'k', 'n', 'blocks', 'centroids'],
+  uniformValues: (s: DenseSparseCodebookParams) => {
+    if (!(s.centroids >= 1 && s.centroids <= 256)) throw new Error(`dense-sparse-codebook: 1..256 centroids, got ${s.centroids}`);
+    return [...denseSparse.uniformValues(s), s.centroids];
+  },
+  constants: (s: DenseSparseCodebookParams) => denseSparse.constants(s),
+  codeConstants: ['TM', 'PACK16'],
+  generate: (code: Record<string, number>) => expandTemplate(shader, code),
+  dispatch: (s: DenseSparseCodebookParams, limits: DispatchLimits): [number, number, number] => denseSparse.dispatch(s, limits),
+} satisfies KernelDescriptor<DenseSparseCodebookParams>;
