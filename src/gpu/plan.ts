@@ -15,6 +15,9 @@ import type { DenseParams, DenseTiling } from './kernels/dense.ts';
 import { DEFAULT_DENSE_TILING } from './kernels/dense.ts';
 import type { DenseSparseParams } from './kernels/dense-sparse.ts';
 import { packCsr } from './kernels/dense-sparse.ts';
+import type { DenseSparseCodebookParams } from './kernels/dense-sparse-codebook.ts';
+import { packCsrCodebook } from './kernels/dense-sparse-codebook.ts';
+import type { CodebookTensor } from './kernels/conv2d-compressed.ts';
 import type { DepthwiseConv2dParams } from './kernels/depthwise-conv2d.ts';
 import type { Pool2dParams } from './kernels/pool2d.ts';
 import type { WeightsMode } from './compressed-weights.ts';
@@ -118,12 +121,21 @@ function same(shape: Shape): [number, number, number] {
 /**
  * The sparse (CSR) step for a dense layer, same layers, input and output as
  * `denseStep`. Threads and images per thread follow the dense register
- * tiling of the plan, so the latency plan gets one image per thread.
+ * tiling of the plan, so the latency plan gets one image per thread. With a
+ * codebook (a pruned + k-means layer held compressed) the nonzeros are
+ * centroid indices and the codebook is the dense step's own array.
  */
-function sparseStep(denseStep: PlanStep, weight: Float32Array, n: number, k: number, relu: boolean, bias: Float32Array, tiling: GemmTiling): PlanStep {
-  const csr = packCsr(weight, n, k);
-  const params: Unbatched<DenseSparseParams> = { k, n, relu, pack16: csr.pack16, wg: tiling.wg, tm: Math.min(16, Math.max(1, tiling.tm)) };
+function sparseStep(denseStep: PlanStep, weight: Float32Array, n: number, k: number, relu: boolean, bias: Float32Array, tiling: GemmTiling, codebook: CodebookTensor | null): PlanStep {
   const { input, output, layers } = denseStep;
+  const shape = { k, n, relu, wg: tiling.wg, tm: Math.min(16, Math.max(1, tiling.tm)) };
+  if (codebook) {
+    const csr = packCsrCodebook(weight, codebook.symbols, n, k);
+    const params: Unbatched<DenseSparseCodebookParams> = { ...shape, pack16: csr.pack16, centroids: codebook.codebook.length };
+    const data = { rows: csr.rows, cols: csr.cols, codes: csr.codes, codebook: codebook.codebook };
+    return { kernel: 'dense-sparse-codebook', params, layers, input, output, data, bias, macs: csr.nnz };
+  }
+  const csr = packCsr(weight, n, k);
+  const params: Unbatched<DenseSparseParams> = { ...shape, pack16: csr.pack16 };
   return { kernel: 'dense-sparse', params, layers, input, output, data: { rows: csr.rows, cols: csr.cols, values: csr.values }, bias, macs: csr.nnz };
 }
 
@@ -229,10 +241,12 @@ export function planModel(model: Model, options: PlanOptions): Plan {
           else steps.push({ kernel: 'conv2d', params, layers: covered, input: cur, output: out, weight: packed, bias, macs });
         }
         const sparse = options.sparse ?? 'never';
-        // A compressed step keeps no fp32 weights, so it gets no CSR alternative (that would upload fp32 values).
-        if (!source && isDense && (sparse === 'always' || (sparse === 'auto' && weight.includes(0)))) {
+        // A compressed step keeps no fp32 weights, so neither may its CSR alternative: a codebook layer's keeps centroid
+        // indices (dense-sparse-codebook); a hashed layer gets none (its zeros are not stored apart from its table).
+        const codebook = source?.kind === 'codebook' ? source : null;
+        if ((!source || codebook) && isDense && (sparse === 'always' || (sparse === 'auto' && weight.includes(0)))) {
           const denseStep = steps[steps.length - 1];
-          const alt = sparseStep(denseStep, weight, oc, c, reluPre, bias, options.denseRegisterTiling ?? regTiling);
+          const alt = sparseStep(denseStep, weight, oc, c, reluPre, bias, options.denseRegisterTiling ?? regTiling, codebook);
           if (sparse === 'always') steps[steps.length - 1] = alt;
           else denseStep.alternative = alt;
         }

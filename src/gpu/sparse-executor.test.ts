@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kmeans } from '../compress/kmeans.ts';
 import { prune } from '../compress/prune.ts';
 import { modelForward } from '../cpu/forward.ts';
 import { parseModel } from '../model/format.ts';
@@ -91,6 +92,42 @@ describe('pruned LeNet-300-100 through the executor', () => {
         if (t.method === 'timestamp') {
           expect(t.layers.map((l) => l.kernel)).toEqual(d.slice(3).map((x) => (x.chosen === 'sparse' ? 'dense-sparse' : x.denseKernel)));
         }
+      } finally {
+        exec.destroy();
+      }
+    });
+  }
+});
+
+describe('pruned + k-means LeNet-300-100 (Deep Compression) held compressed', () => {
+  let dc: Model;
+  beforeAll(() => {
+    dc = kmeans(pruned, { bits: 5 });
+  });
+
+  it("plans conv2d-codebook with a dense-sparse-codebook alternative sharing its codebook; 'always' keeps no fp32 weight", () => {
+    const auto = planModel(dc, { variant: 'register', fuse: true, sparse: 'auto', weights: 'compressed' });
+    expect(auto.steps.map((s) => [s.kernel, s.alternative?.kernel])).toEqual([
+      ['conv2d-codebook', 'dense-sparse-codebook'],
+      ['conv2d-codebook', 'dense-sparse-codebook'],
+      ['conv2d-codebook', 'dense-sparse-codebook'],
+    ]);
+    for (const s of auto.steps) expect(s.alternative!.data!.codebook).toBe(s.data!.codebook);
+    const always = planModel(dc, { variant: 'register', fuse: true, sparse: 'always', weights: 'compressed' });
+    expect(always.steps.every((s) => s.kernel === 'dense-sparse-codebook' && !s.weight && !s.data!.values)).toBe(true);
+  });
+
+  for (const sparse of ['always', 'auto'] as const) {
+    it(`sparse '${sparse}': logits and argmax of the CPU reference at batch 1 and 257`, async () => {
+      const exec = await createExecutor(gpu, dc, { maxBatch: 257, sparse, weights: 'compressed' });
+      try {
+        for (const batch of [1, 257]) {
+          const x = images(batch, batch + 29);
+          const want = modelForward(dc, x, batch);
+          expectNear(await exec.run(x, batch, { readback: 'logits' }), want, `${sparse} batch ${batch} logits`, 1e-3, 1e-3);
+          expectSameClasses(await exec.run(x, batch, { readback: 'argmax' }), want, 10, `${sparse} batch ${batch} argmax`);
+        }
+        if (sparse === 'auto') expect(exec.sparseDecisions.length).toBe(6);
       } finally {
         exec.destroy();
       }
