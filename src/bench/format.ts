@@ -182,11 +182,15 @@ export function compressedWeightsTable(run: BenchRun, markdown = false): string 
   return table(['model', 'sharing', 'weights', 'kernels', 'GPU weight bytes', 'of which fp32', 'b1 p50 ms', `b${b} img/s`, 'bytes ×', 'b1 speedup', 'img/s ×', 'top-1 = decoded'], rows, markdown);
 }
 
+function pruned(r: { sparsity: number; kmeansBits?: number }): string {
+  return `${fmt(r.sparsity * 100)} %${r.kmeansBits ? ` + ${r.kmeansBits}-bit k-means` : ''}`;
+}
+
 /** Does sparsity pay? One row per pruning level: batch-1 p50 and images/s through the dense kernel, the sparse kernel and 'auto', with sparse ÷ dense. */
 export function sparsityTable(run: BenchRun, markdown = false): string {
   const rows = (run.sparsity ?? []).map((r) => [
     r.model,
-    `${fmt(r.sparsity * 100)} %`,
+    pruned(r),
     fmt(r.dense.latencyP50Ms),
     fmt(r.sparse.latencyP50Ms),
     fmt(r.auto.latencyP50Ms),
@@ -207,7 +211,7 @@ export function sparsityLayersTable(run: BenchRun, markdown = false): string {
   const rows = (run.sparsity ?? []).flatMap((r) =>
     r.layers.map((l) => [
       r.model,
-      `${fmt(r.sparsity * 100)} %`,
+      pruned(r),
       l.layers,
       String(l.batch),
       pct(l.density),

@@ -287,6 +287,8 @@ export interface SparsityResult {
   model: string;
   /** Fraction of each dense layer's weights pruned (per layer). */
   sparsity: number;
+  /** Then k-means shared at this many bits and held compressed (Deep Compression): codebook kernels on both sides. */
+  kmeansBits?: number;
   /** Zero weights ÷ all dense-layer weights of the pruned model (measured). */
   zeroFraction: number;
   /** Throughput batch. */

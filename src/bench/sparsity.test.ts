@@ -71,7 +71,7 @@ describe('measureSparsity on the GPU', () => {
   });
   afterAll(() => gpu?.device.destroy());
 
-  it('one ok row per level, both batches per dense layer, auto measured only where there are zeros', async () => {
+  it('one ok row per level (and per pruned + k-means level), both batches per dense layer, auto measured only where there are zeros', async () => {
     const model = modelOf('tiny-mlp', [6, 6, 1], [
       { kind: 'flatten', name: 'flatten' },
       { kind: 'dense', name: 'fc1', units: 24, bias: true },
@@ -81,11 +81,15 @@ describe('measureSparsity on the GPU', () => {
     const images = randomInput(256 * 36, 5).map((v) => (v + 1) / 2);
     const env = { gpu, environment: 'node' as const, one: (i: number) => images.subarray((i % 256) * 36, ((i % 256) + 1) * 36), batch: (n: number) => images.subarray(0, n * 36), log: () => {} };
     const options = { ...quickOptions(), latencyRuns: 3, warmup: 1, throughputBudgetMs: 1, minThroughputRuns: 1 };
-    const rows = await measureSparsity(env, model, options, [0, 0.9]);
-    expect(rows.map((r) => [r.sparsity, r.status, r.batch])).toEqual([
-      [0, 'ok', 256],
-      [0.9, 'ok', 256],
+    const rows = await measureSparsity(env, model, options, [0, 0.9], [{ sparsity: 0.9, bits: 4 }]);
+    expect(rows.map((r) => [r.sparsity, r.kmeansBits, r.status, r.batch])).toEqual([
+      [0, undefined, 'ok', 256],
+      [0.9, undefined, 'ok', 256],
+      [0.9, 4, 'ok', 256],
     ]);
+    // Held compressed, the dense side of the shared level is the codebook kernel.
+    expect(rows[2].layers.every((l) => l.denseKernel === 'conv2d-codebook')).toBe(true);
+    expect(rows[2].zeroFraction).toBe(rows[1].zeroFraction);
     expect(rows[0].zeroFraction).toBe(0);
     // round(0.9 · 36·24) and round(0.9 · 24·10) zeros.
     expect(rows[1].zeroFraction).toBeCloseTo((778 + 216) / (864 + 240), 6);
@@ -105,7 +109,7 @@ describe('measureSparsity on the GPU', () => {
     }
     // No zero weight: auto has nothing to choose between.
     expect(rows[0].layers.every((l) => l.autoPick === 'dense' && l.autoDenseMs === undefined)).toBe(true);
-    for (const l of rows[1].layers) {
+    for (const l of [...rows[1].layers, ...rows[2].layers]) {
       expect(l.autoDenseMs).toBeGreaterThanOrEqual(0);
       expect(l.autoPick).toBe(l.autoSparseMs! < l.autoDenseMs! ? 'sparse' : 'dense');
     }

@@ -15,6 +15,7 @@ import type { Gpu } from '../gpu/device.ts';
 import type { Executor } from '../gpu/executor.ts';
 import { batchClass, createExecutor } from '../gpu/executor.ts';
 import type { SparseMode } from '../gpu/plan.ts';
+import { kmeans } from '../compress/kmeans.ts';
 import { prune } from '../compress/prune.ts';
 import type { Model } from '../model/model.ts';
 import type { BenchOptions, Environment, SparsityLayerTime, SparsityModeTiming, SparsityResult } from './schema.ts';
@@ -22,6 +23,12 @@ import { argmaxRows, imagesPerSecond, runsForBudget, summarize } from './stats.t
 
 /** Fractions of each dense layer's weights set to zero. */
 export const SPARSITY_LEVELS: readonly number[] = [0, 0.5, 0.9, 0.95, 0.98];
+/**
+ * Deep Compression levels measured after SPARSITY_LEVELS: pruned, then k-means
+ * shared (dense layers). Held compressed (the executor's default), the dense
+ * side is conv2d-codebook and the sparse side dense-sparse-codebook.
+ */
+export const SPARSITY_SHARED: readonly { sparsity: number; bits: number }[] = [{ sparsity: 0.9, bits: 5 }];
 /** The throughput batch of this comparison. */
 export const SPARSITY_BATCH = 256;
 const CLASSES = 10;
@@ -107,13 +114,23 @@ async function runMode(env: SparsityEnv, model: Model, sparse: SparseMode, optio
 
 const NOT_RUN: SparsityModeTiming = { latencyP50Ms: null, latencyRuns: 0, imagesPerSecond: null, throughputRuns: 0 };
 
-/** One row per sparsity level: dense vs sparse kernel vs auto on `model` pruned to that level. */
-export async function measureSparsity(env: SparsityEnv, model: Model, options: BenchOptions, levels: readonly number[] = SPARSITY_LEVELS): Promise<SparsityResult[]> {
+/**
+ * One row per level: dense vs sparse kernel vs auto on `model` pruned to
+ * that level (then k-means shared for the `shared` levels).
+ */
+export async function measureSparsity(
+  env: SparsityEnv,
+  model: Model,
+  options: BenchOptions,
+  levels: readonly number[] = SPARSITY_LEVELS,
+  shared: readonly { sparsity: number; bits: number }[] = SPARSITY_SHARED,
+): Promise<SparsityResult[]> {
   const dense = denseLayers(model);
   const rows: SparsityResult[] = [];
   if (!dense.length) return rows;
-  for (const sparsity of levels) {
-    const pruned = sparsity > 0 ? prune(model, { sparsity, scope: 'layer', layers: dense }) : model;
+  for (const { sparsity, bits } of [...levels.map((l) => ({ sparsity: l, bits: undefined })), ...shared]) {
+    const cut = sparsity > 0 ? prune(model, { sparsity, scope: 'layer', layers: dense }) : model;
+    const pruned = bits ? kmeans(cut, { bits, layers: dense }) : cut;
     let zeros = 0;
     let total = 0;
     const density = new Map<string, number>();
@@ -125,7 +142,8 @@ export async function measureSparsity(env: SparsityEnv, model: Model, options: B
       total += w.length;
       density.set(l, 1 - z / w.length);
     }
-    const base = { environment: env.environment, model: model.architecture.name, sparsity, zeroFraction: zeros / total, batch: SPARSITY_BATCH };
+    const base = { environment: env.environment, model: model.architecture.name, sparsity, ...(bits ? { kmeansBits: bits } : {}), zeroFraction: zeros / total, batch: SPARSITY_BATCH };
+    const label = `${(sparsity * 100).toFixed(0)} %${bits ? ` + k-means ${bits}-bit` : ''}`;
     const live: Executor[] = [];
     try {
       const d = await runMode(env, pruned, 'never', options, dense, true);
@@ -170,13 +188,13 @@ export async function measureSparsity(env: SparsityEnv, model: Model, options: B
       };
       const picks = layers.map((x) => `${x.layers.split('+')[0]}@b${x.batch}:${x.autoPick}`).join(' ');
       env.log(
-        `  sparsity ${(sparsity * 100).toFixed(0)} %: b1 p50 dense ${d.timing.latencyP50Ms!.toFixed(2)} / sparse ${s.timing.latencyP50Ms!.toFixed(2)} / auto ${a.timing.latencyP50Ms!.toFixed(2)} ms; ` +
+        `  sparsity ${label}: b1 p50 dense ${d.timing.latencyP50Ms!.toFixed(2)} / sparse ${s.timing.latencyP50Ms!.toFixed(2)} / auto ${a.timing.latencyP50Ms!.toFixed(2)} ms; ` +
           `b${batch} dense ${d.timing.imagesPerSecond!.toFixed(0)} / sparse ${s.timing.imagesPerSecond!.toFixed(0)} / auto ${a.timing.imagesPerSecond!.toFixed(0)} img/s; auto ${picks}`,
       );
       rows.push(row);
     } catch (e) {
       const msg = (e as Error).message;
-      env.log(`  sparsity ${(sparsity * 100).toFixed(0)} % failed: ${msg}`);
+      env.log(`  sparsity ${label} failed: ${msg}`);
       rows.push({ ...base, dense: NOT_RUN, sparse: NOT_RUN, auto: NOT_RUN, latencySpeedup: null, throughputRatio: null, agreement: null, layerTimingMethod: 'wall', layers: [], status: 'error', note: msg });
     } finally {
       for (const ex of live) ex.destroy();
