@@ -47,6 +47,14 @@
  * vec4<i32> (folded bias, multiplier, shift, 0); y NHWC int8 packed, oc4 words
  * per pixel (padded channels hold outZp).
  *
+ * FLOATIN (a model's first layer, c % 4 = 0, not SLIDE): x is the float
+ * input itself, NHWC f32 read as vec4 along channels, and each word of codes
+ * is quantized on the fly exactly as quantize-i8 does,
+ * q = clamp(round(x · inScale) + inZp, inLo, 127) in f32 (round half to
+ * even; a multiply, no divide, so the CPU reference forms the same float):
+ * no separate quantize pass over the batch, and in the exact-f32 MAC the
+ * codes never get packed and unpacked at all.
+ *
  * Bindings (group 0): 0 uniform Params · 1 x (read) · 2 w (read) · 3 qb (read) · 4 y (read_write)
  *
  * Dispatch: workgroup_size(WG); thread t = (wid.x + wid.z·nwg.x)·WG + lid owns
@@ -54,7 +62,7 @@
  * x·z = ceil(ceil(rows / TM) / WG), y = ceil(oc4 / TN4).
  *
  * THIS FILE IS A TEMPLATE (expandTemplate in src/gpu/kernels/types.ts, as
- * conv2d.wgsl): TM, TN4, SLIDE and the MAC flags (DOT / OUTER / EXACTF32) are fixed per generated variant; a line
+ * conv2d.wgsl): TM, TN4, SLIDE, FLOATIN and the MAC flags (DOT / OUTER / EXACTF32) are fixed per generated variant; a line
  * holding $-r / $-j / $-q (written without the dash) is repeated per row /
  * channel word / byte. Generated, not override-guarded: SwiftShader compiles
  * dead branches too, and the accumulators must be named registers.
@@ -83,10 +91,16 @@ struct Params {
   padWord: u32,
   imgStride: u32,  // per image: pixels (h·w), or words (h·c4) with SLIDE
   lo2: i32,    // clamp after the pool (= lo except under an average pool)
+  inScaleBits: u32,  // FLOATIN: f32 bits of 1/input scale (fround on the host)
+  inLo: i32,         // FLOATIN: lower clamp of the input codes (inZp under a leading ReLU, else −128)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
+//#if FLOATIN
+@group(0) @binding(1) var<storage, read> xf: array<vec4<f32>>;
+//#else
 @group(0) @binding(1) var<storage, read> x: array<u32>;
+//#endif
 @group(0) @binding(2) var<storage, read> wt: array<vec4<u32>>;
 @group(0) @binding(3) var<storage, read> qb: array<vec4<i32>>;
 @group(0) @binding(4) var<storage, read_write> y: array<u32>;
@@ -143,9 +157,22 @@ fn tapOffset(d: Row, ky: u32, kx: u32) -> i32 {
   return select(-1, i32((d.pix + u32(iy) * p.w + u32(ix)) * p.c4), inside);
 }
 
+//#if FLOATIN
+/**
+ * Codes of input word cw at offset o (−1: padding, the zero point) as
+ * integer-valued floats, quantized from the float input as quantize-i8 does.
+ */
+fn ldQ(o: i32, cw: u32) -> vec4<f32> {
+  let f = xf[u32(max(o, 0)) + cw];
+  let zp = f32(i32(p.padWord << 24u) >> 24u);
+  let q = clamp(round(f * bitcast<f32>(p.inScaleBits)) + zp, vec4<f32>(f32(p.inLo)), vec4<f32>(127.0));
+  return select(vec4<f32>(zp), q, o >= 0);
+}
+//#else
 fn ld(o: i32, cw: u32) -> u32 {
   return select(p.padWord, x[u32(max(o, 0)) + cw], o >= 0);
 }
+//#endif
 //#endif
 
 //#if EXACTF32
@@ -208,15 +235,26 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let kb = (ky * p.kw + kx) * p.c4;
       for (var cw = 0u; cw < p.c4; cw++) {
       let wb = (kb + cw) * p.oc4;
+//#if FLOATIN
+      let q$r = ldQ(o$r, cw);
+//#else
       let a$r = ld(o$r, cw);
+//#endif
 //#endif
       let w$j = wt[wb + jw$j];
 //#if DOT
+//#if FLOATIN
+      let a$r = pack4i8(vec4<i32>(q$r));
+//#endif
       acc$r_$j += vec4<i32>(dot4i8(a$r, w$j.x), dot4i8(a$r, w$j.y), dot4i8(a$r, w$j.z), dot4i8(a$r, w$j.w));
 //#endif
 //#if OUTER
       let u$j_$q = unpack4i8(w$j[$q]);
+//#if FLOATIN
+      let v$r = vec4<i32>(q$r);
+//#else
       let v$r = unpack4i8(a$r);
+//#endif
       acc$r_$j += v$r.x * u$j_0 + v$r.y * u$j_1 + v$r.z * u$j_2 + v$r.w * u$j_3;
 //#endif
 //#if EXACTF32
@@ -225,7 +263,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 //#else
       let u$j_$q = bytesF32(w$j[$q]);
 //#endif
+//#if FLOATIN
+      let v$r = q$r;
+//#else
       let v$r = bytesF32(a$r);
+//#endif
       acc$r_$j += v$r.x * u$j_0 + v$r.y * u$j_1 + v$r.z * u$j_2 + v$r.w * u$j_3;
 //#endif
 //#if SLIDE

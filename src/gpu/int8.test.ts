@@ -135,7 +135,8 @@ const MACS: readonly I8Mac[] = [0, 1, 2];
  * is the conv with that pool fused.
  */
 async function runOpOnGpu(op: Int8WeightedOp | Int8PoolOp, x: Int8Array, batch: number, dot: DotVariant, tiling?: I8Tiling, pool?: Int8PoolOp): Promise<Int8Array> {
-  const plan = planInt8(oneOpModel(op, op.inShape, pool), { tiling });
+  // The step reads codes here (the float-input fold has its own test below).
+  const plan = planInt8(oneOpModel(op, op.inShape, pool), { tiling, foldQuantize: false });
   const step = plan.steps[1];
   if (pool) expect(step.layers, 'the pool is fused into the conv').toEqual([...op.layers, ...pool.layers]);
   // The plan's own input layout: its quantize step's "pixel" (a flat input is one pixel, a SLIDE image row is one).
@@ -245,6 +246,35 @@ describe.each(DOT_VARIANTS.map((d) => [d]))('int8 kernels, %s variant, vs the CP
     const x = randomCodes(f.c.batch * sizeOf(f.c.inShape), mulberry32(600 + i));
     const want = int8OpForward(pool, int8OpForward(op, x, f.c.batch), f.c.batch);
     expectExact(await runOpOnGpu(op, x, f.c.batch, dot, TEST_TILING(mac), pool), want, `fused ${f.what} [${dot}, mac ${mac}]`);
+  });
+
+  // A dense first layer quantizes the float input itself (conv2d-i8 FLOATIN): the same codes as quantize-i8 + the layer.
+  const FLOAT_IN: { what: string; c: OpCase; inputRelu: boolean }[] = [
+    { what: 'dense [28,28,1] → 37 (lenet-300-100 fc1 shape), batch 257', c: { what: '', layer: dense(37), inShape: [28, 28, 1], inZp: -128, outZp: 3, relu: true, batch: 257 }, inputRelu: false },
+    { what: 'dense [20] → 6, a ReLU before it (input clamp at zp 9), batch 1', c: { what: '', layer: dense(6), inShape: [20], inZp: 9, outZp: -128, relu: false, batch: 1 }, inputRelu: true },
+    { what: 'dense [2,2,3] → 11, negative zp, batch 5', c: { what: '', layer: dense(11), inShape: [2, 2, 3], inZp: -40, outZp: 0, relu: false, batch: 5 }, inputRelu: false },
+  ];
+  it.each(FLOAT_IN.flatMap((f, i) => MACS.map((mac) => [f.what, mac, f, i] as const)))('float input folded into %s, mac %i', async (_what, mac, f, i) => {
+    const op = randomWeightedOp(f.c, 700 + i);
+    op.input = { scale: 0.0375, zeroPoint: f.c.inZp };
+    const model = { ...oneOpModel(op, f.c.inShape), inputRelu: f.inputRelu };
+    const plan = planInt8(model, { tiling: TEST_TILING(mac) });
+    const step = plan.steps[0];
+    expect(step.kernel, 'no quantize pass: the dense step reads the floats').toBe('conv2d-i8');
+    expect((step.params as Partial<Conv2dI8Params>).floatInput).toEqual({ invScale: inverseScaleF32(op.input), relu: f.inputRelu });
+    const n = f.c.batch * sizeOf(f.c.inShape);
+    const rand = mulberry32(800 + i);
+    // Plain values, exact ties (k + 0.5)·scale, far out of range.
+    const x = Float32Array.from({ length: n }, (_, k) =>
+      k % 3 === 0 ? (Math.floor(rand() * 300) - 150 + 0.5) / inverseScaleF32(op.input) : k % 3 === 1 ? (rand() - 0.5) * 300 * op.input.scale : (rand() - 0.5) * 1e3,
+    );
+    const want = int8OpForward(op, quantizeInt8(x, op.input, f.inputRelu), f.c.batch);
+    const out = (await runKernel(cache, i8Kernel('conv2d-i8', dot), { ...step.params, batch: f.c.batch }, {
+      inputs: { input: x, weight: step.weight!, bias: step.bias! },
+      outputLength: f.c.batch * plan.tensorSizes[step.output],
+      outputType: 'u32',
+    })) as Uint32Array;
+    expectExact(unpackActivations(out, op.outShape[0], f.c.batch), want, `float-input ${f.what} [${dot}, mac ${mac}]`);
   });
 
   const pool = (kind: 'maxPool2d' | 'avgPool2d', w: [number, number], s: [number, number]): Pool2dLayer => ({ kind, name: 'p', window: w, stride: s });
@@ -399,6 +429,8 @@ describe('int8 executor: per-step timing and device loss', () => {
       const t = await ex.time(x, 6);
       expect(t.method).toBe('wall');
       expect(t.layers).toEqual([]);
+      // A dense first layer over 16 floats quantizes its input itself: no quantize pass.
+      expect(ex.plan.steps.map((st) => st.layers.join('+'))).toEqual(['fc', 'dequantize']);
       expect(t.totalMs).toBeGreaterThan(0);
       expectExact(await ex.run(x, 6), want, 'before loss');
       const lostDevice = ex.gpu.device;

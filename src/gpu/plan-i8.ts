@@ -1,6 +1,7 @@
 /**
  * Lowering of an `Int8Model` to int8 GPU kernel steps: quantize the float
- * input, one kernel per int8 op (dense and pointwise layers run through
+ * input (folded into the first layer when that is a dense layer over a
+ * multiple of 4 values), one kernel per int8 op (dense and pointwise layers run through
  * conv2d-i8; ReLUs are already fused into the ops as clamps, flatten is
  * free), dequantize the logits. Pure: host-side weight packing and plan
  * data, no device, so it can be inspected and tested without a GPU.
@@ -62,8 +63,10 @@ export interface I8PlanOptions {
   tiling?: I8Tiling;
   /** Fuse a max or average pool into the conv before it (default true). */
   fusePool?: boolean;
-  /** Sliding-word packing of a first conv with one input channel (default true). */
+  /** Row packing (4 taps per word) of a first conv with one input channel (default true). */
   slide?: boolean;
+  /** Quantize the float input inside a dense first layer instead of a quantize-i8 pass (default true). */
+  foldQuantize?: boolean;
 }
 
 /** (pixels, channels) of a stored NHWC shape: `[H, W, C]` or flat `[n]`. */
@@ -88,7 +91,16 @@ function fusablePool(op: Int8WeightedOp, next: Int8PoolOp | Int8WeightedOp | und
   );
 }
 
-function weightedStep(op: Int8WeightedOp, tiling: I8Tiling, input: number, output: number, pool?: Int8PoolOp, slide = false, inShape: Shape = op.inShape): I8PlanStep {
+function weightedStep(
+  op: Int8WeightedOp,
+  tiling: I8Tiling,
+  input: number,
+  output: number,
+  pool?: Int8PoolOp,
+  slide = false,
+  inShape: Shape = op.inShape,
+  floatInput?: Conv2dI8Params['floatInput'],
+): I8PlanStep {
   const inZp = op.input.zeroPoint;
   const outZp = op.output.zeroPoint;
   if (op.kind === 'depthwiseConv2d') {
@@ -129,7 +141,11 @@ function weightedStep(op: Int8WeightedOp, tiling: I8Tiling, input: number, outpu
   const symmetricWeights = !op.weight.includes(-128);
   if (op.kind === 'dense') {
     const { weight, c } = padDenseWeightI8(op.weight, oc, inShape);
-    const params: Unbatched<Conv2dI8Params> = { h: 1, w: 1, c, oc, kh: 1, kw: 1, sh: 1, sw: 1, padT: 0, padL: 0, oh: 1, ow: 1, inZp, outZp, relu: op.relu, tiling, symmetricWeights };
+    const params: Unbatched<Conv2dI8Params> = {
+      ...{ h: 1, w: 1, c, oc, kh: 1, kw: 1, sh: 1, sw: 1, padT: 0, padL: 0, oh: 1, ow: 1 },
+      ...{ inZp, outZp, relu: op.relu, tiling, symmetricWeights },
+      ...(floatInput ? { floatInput } : {}),
+    };
     return { kernel: 'conv2d-i8', params, layers: op.layers, input, output, weight: packConvWeightI8(weight, oc, 1, 1, c, i8Mac({ ...params, batch: 1 })), bias, macs: oc * k };
   }
   const g = convGeometry(op.layer as Conv2dLayer, op.inShape, op.outShape);
@@ -183,15 +199,25 @@ export function planInt8(model: Int8Model, options: I8PlanOptions = {}): I8Plan 
   const slide = (options.slide ?? true) && first?.kind === 'conv2d' && inShape.length === 3 && inShape[2] === 1;
   const storedIn: Shape = flatInput ? [sizeOf(inShape)] : inShape;
   const [inPixels, inC] = slide ? [inShape[0], inShape[1]] : pixelsAndChannels(storedIn);
-  let cur = newTensor(inPixels * Math.ceil(inC / 4));
-  const quantize: Unbatched<QuantizeI8Params> = {
-    pixels: inPixels,
-    c: inC,
-    invScale: inverseScaleF32(model.input),
-    zeroPoint: model.input.zeroPoint,
-    relu: model.inputRelu,
-  };
-  steps.push({ kernel: 'quantize-i8', params: quantize, layers: ['quantize'], input: 0, output: cur, macs: 0 });
+  // A dense first layer over whole vec4s of floats quantizes its own input
+  // (conv2d-i8 FLOATIN): one pass over the batch fewer, and the codes are
+  // formed where they are used.
+  const firstQuant = (first as Int8WeightedOp | undefined)?.input;
+  const fold =
+    (options.foldQuantize ?? true) && flatInput && inC % 4 === 0 && firstQuant?.scale === model.input.scale && firstQuant?.zeroPoint === model.input.zeroPoint;
+  const floatInput = fold ? { invScale: inverseScaleF32(model.input), relu: model.inputRelu } : undefined;
+  let cur = 0;
+  if (!fold) {
+    cur = newTensor(inPixels * Math.ceil(inC / 4));
+    const quantize: Unbatched<QuantizeI8Params> = {
+      pixels: inPixels,
+      c: inC,
+      invScale: inverseScaleF32(model.input),
+      zeroPoint: model.input.zeroPoint,
+      relu: model.inputRelu,
+    };
+    steps.push({ kernel: 'quantize-i8', params: quantize, layers: ['quantize'], input: 0, output: cur, macs: 0 });
+  }
   let curShape = storedIn;
   for (let i = 0; i < model.ops.length; i++) {
     const op = model.ops[i];
@@ -200,7 +226,8 @@ export function planInt8(model: Int8Model, options: I8PlanOptions = {}): I8Plan 
       const pool = (options.fusePool ?? true) && fusablePool(op as Int8WeightedOp, next) ? (next as Int8PoolOp) : undefined;
       const outShape = pool ? pool.outShape : op.outShape;
       const out = newTensor(words(outShape));
-      steps.push(weightedStep(op as Int8WeightedOp, tiling, cur, out, pool, i === 0 && slide, i === 0 && flatInput ? storedIn : (op as Int8WeightedOp).inShape));
+      const firstOp = i === 0;
+      steps.push(weightedStep(op as Int8WeightedOp, tiling, cur, out, pool, firstOp && slide, firstOp && flatInput ? storedIn : (op as Int8WeightedOp).inShape, firstOp ? floatInput : undefined));
       if (pool) i++;
       cur = out;
       curShape = outShape;

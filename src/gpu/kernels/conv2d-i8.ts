@@ -4,6 +4,7 @@ import type { DispatchLimits, KernelDescriptor } from './types.ts';
 import { ceilDiv, expandTemplate, fold1d } from './types.ts';
 import type { DotVariant } from './int8-common.ts';
 import { i8Source, lowerBound, packWord, perVariant, zeroPointWord } from './int8-common.ts';
+import { f32Bits } from './quantize-i8.ts';
 
 /**
  * One int8 convolution (also pointwise, and dense as a 1×1 conv of a 1×1
@@ -33,6 +34,12 @@ export interface Conv2dI8Params extends ConvGeometry {
   slide?: boolean;
   /** Every weight is in [−127, 127] (no −128): the exact-f32 MAC may unpack weights with unpack4x8snorm. */
   symmetricWeights?: boolean;
+  /**
+   * The input is the model's float input (c % 4 = 0, no slide), quantized on
+   * the fly with `invScale` (fround(1/scale), see inverseScaleF32), the zero
+   * point `inZp`, and a lower clamp at inZp when the model starts with a ReLU.
+   */
+  floatInput?: { invScale: number; relu: boolean };
 }
 
 /** Register block of conv2d-i8: threads per workgroup, target output rows per thread, target channel words per thread. */
@@ -133,7 +140,7 @@ export const conv2dI8 = perVariant(
       precision: 'i8',
       /** A template: see `generate`. */
       shader,
-      codeConstants: ['TM', 'TN4', 'SLIDE', 'DOT', 'OUTER', 'EXACTF32', 'SNORM'],
+      codeConstants: ['TM', 'TN4', 'SLIDE', 'FLOATIN', 'DOT', 'OUTER', 'EXACTF32', 'SNORM'],
       generate: (code: Record<string, number>) => i8Source(expandTemplate(shader, code), variant),
       bindings: [
         { name: 'params', kind: 'uniform' },
@@ -142,7 +149,7 @@ export const conv2dI8 = perVariant(
         { name: 'bias', kind: 'read-only-storage' },
         { name: 'output', kind: 'storage' },
       ],
-      uniforms: ['rows', 'h', 'w', 'c4', 'oc4', 'kh', 'kw', 'kg', 'sh', 'sw', 'padT', 'padL', 'poh', 'pow_', 'psh', 'psw', 'outZp', 'lo', 'padWord', 'imgStride', 'lo2'],
+      uniforms: ['rows', 'h', 'w', 'c4', 'oc4', 'kh', 'kw', 'kg', 'sh', 'sw', 'padT', 'padL', 'poh', 'pow_', 'psh', 'psw', 'outZp', 'lo', 'padWord', 'imgStride', 'lo2', 'inScaleBits', 'inLo'],
       uniformValues: (s: Conv2dI8Params) => [
         rows(s),
         s.h,
@@ -166,9 +173,12 @@ export const conv2dI8 = perVariant(
         zeroPointWord(s.inZp),
         s.slide ? s.h * ceilDiv(s.w, 4) : s.h * s.w,
         lowerBound(s.outZp, s.relu || (s.pool?.relu ?? false)),
+        s.floatInput ? f32Bits(s.floatInput.invScale) : 0,
+        s.floatInput ? lowerBound(s.inZp, s.floatInput.relu) : -128,
       ],
       constants: (s: Conv2dI8Params) => {
         if (s.slide && s.c !== 1) throw new Error(`conv2d-i8: slide packing needs c = 1, got c = ${s.c}`);
+        if (s.floatInput && (s.slide || s.c % 4 !== 0)) throw new Error(`conv2d-i8: a float input needs c % 4 = 0 and no slide packing, got c = ${s.c}${s.slide ? ' with slide' : ''}`);
         if (s.pool && !canFusePoolI8(s.pool.winH, s.pool.winW)) throw new Error(`conv2d-i8: a fused pool window must hold 1, 2, 4 or 8 pixels, got ${s.pool.winH}×${s.pool.winW}`);
         if (s.pool?.relu && !s.pool.avg) throw new Error('conv2d-i8: a ReLU after a fused max pool is the conv\'s own clamp; set `relu`, not `pool.relu`');
         return {
@@ -176,6 +186,7 @@ export const conv2dI8 = perVariant(
           TM: i8RowsPerThread(s),
           TN4: i8ChannelWords(s),
           SLIDE: s.slide ? 1 : 0,
+          FLOATIN: s.floatInput ? 1 : 0,
           DOT: i8Mac(s) === 0 ? 1 : 0,
           OUTER: i8Mac(s) === 1 ? 1 : 0,
           EXACTF32: i8Mac(s) === 2 ? 1 : 0,
