@@ -170,6 +170,21 @@ describe('conv2d-hashed vs the CPU reference on the decoded weights', () => {
     await checkHashed(CASES[5], 8, [1, 3], { wg: 16, tm: 1, tn4: 1, spread: true });
   });
 
+  it('table sizes 1 … 4,000,000 and an all-ones salt: every position of a 64 × 50 layer in its TS bucket', async () => {
+    const model = modelOf('dense 64 → 50', [64, 1, 1], [flatten, dense('fc', 50, false)]);
+    const step = onlyStep(model);
+    const x = new Float32Array(64 * 64);
+    for (let i = 0; i < 64; i++) x[i * 64 + i] = 1;
+    for (const k of [1, 2, 3, 5, 97, 3200, 65537, 1048575, 1048576, 1048577, 4_000_000]) {
+      const enc = { k, seed: 0x9747b28c, salt: 0xffffffff };
+      const table = Float32Array.from({ length: k }, (_, j) => j);
+      const got = await runKernel(cache, conv2dHashed, { ...step.params, batch: 64, ...enc }, { inputs: { input: x, table, bias: step.bias! }, outputLength: 64 * 50 });
+      let bad = 0;
+      for (let o = 0; o < 50; o++) for (let i = 0; i < 64; i++) if (got[i * 50 + o] !== hashedIndex(enc, o * 64 + i)) bad++;
+      expect(bad, `k = ${k}`).toBe(0);
+    }
+  });
+
   it('hashes every position of LeNet-300-100 fc1 (784 × 300) to the same bucket as bucketsOf, exactly', async () => {
     // One-hot inputs (batch 784 = the identity) and a table holding each bucket's own number: output
     // [i, o] is then exactly table[bucket(o·784 + i)] = the bucket (integers < 2^24 are exact in f32).

@@ -74,7 +74,10 @@ export const conv2dHashed = {
   ],
   uniforms,
   uniformValues: (s: Conv2dHashedParams) => [...conv2d.uniformValues(s), gemmK(s), s.k, s.seed >>> 0, s.salt >>> 0],
-  constants: (s: Conv2dHashedParams) => ({ ...conv2d.constants(s), HASHED: 1 }),
+  constants: (s: Conv2dHashedParams) => {
+    if (!Number.isInteger(s.k) || s.k < 1) throw new Error(`conv2d-hashed: the table size must be a positive integer, got ${s.k}`);
+    return { ...conv2d.constants(s), HASHED: 1 };
+  },
   dispatch: conv2d.dispatch,
 } satisfies KernelDescriptor<Conv2dHashedParams>;
 
