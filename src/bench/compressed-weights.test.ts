@@ -1,7 +1,7 @@
 /** The compressed-weights rows of the bench schema: ratios against the matching decoded row, and their table. No GPU. */
 import { describe, expect, it } from 'vitest';
 import type { BenchRun, CompressedWeightsResult } from './schema.ts';
-import { compressedWeightRatios } from './schema.ts';
+import { benchFile, compressedWeightRatios, finalizeRun, quickOptions, validateBenchFile } from './schema.ts';
 import { compressedWeightsTable } from './format.ts';
 
 const row = (compression: string, weights: 'decoded' | 'compressed', bytes: number, p50: number, ips: number, extra: Partial<CompressedWeightsResult> = {}): CompressedWeightsResult => ({
@@ -52,5 +52,17 @@ describe('compressedWeightRatios', () => {
     expect(lines.length).toBe(2);
     expect(lines[1]).toContain('conv2d-codebook');
     expect(lines[1]).toContain('100 %');
+  });
+
+  it('validates in a bench file; a broken row is named', () => {
+    const rows = compressedWeightRatios([row('k-means 5-bit', 'decoded', 1000, 4, 200), row('k-means 5-bit', 'compressed', 160, 5, 150)]);
+    const roofline = { matmulGflops: null, int8Gops: null, copyGBps: null, roundTripMs: null, notes: [] };
+    const run = finalizeRun({ environment: 'node', startedAt: 't', durationMs: 1, adapter: null, host: 'h', options: quickOptions(), roofline, results: [], models: [], notes: [], compressedWeights: rows });
+    const file = benchFile([run], 'cmd', 'now');
+    expect(validateBenchFile(file)).toEqual([]);
+    const bad = JSON.parse(JSON.stringify(file));
+    bad.runs[0].compressedWeights[1].residentWeightBytes = null;
+    bad.runs[0].compressedWeights[0].weights = 'fp16';
+    expect(validateBenchFile(bad)).toEqual([expect.stringMatching(/compressedWeights\[0\].weights/), expect.stringMatching(/compressedWeights\[1\].residentWeightBytes is null/)]);
   });
 });

@@ -747,6 +747,14 @@ export function validateBenchFile(x: unknown): string[] {
       if (!Array.isArray(s.layers)) errs.push(`runs[${i}].sparsity[${j}].layers must be an array`);
       for (const [k, l] of (s.layers ?? []).entries()) if (l.autoPick !== 'dense' && l.autoPick !== 'sparse') errs.push(`runs[${i}].sparsity[${j}].layers[${k}].autoPick must be dense|sparse`);
     }
+    for (const [j, c] of (run.compressedWeights ?? []).entries()) {
+      if (c.weights !== 'decoded' && c.weights !== 'compressed') errs.push(`runs[${i}].compressedWeights[${j}].weights must be decoded|compressed`);
+      for (const k of ['residentWeightBytes', 'fp32WeightBytes', 'latencyP50Ms', 'imagesPerSecond'] as const) {
+        const v = c[k];
+        if (!(v === null || (typeof v === 'number' && Number.isFinite(v) && v >= 0))) errs.push(`runs[${i}].compressedWeights[${j}].${k} must be a non-negative number or null`);
+        if (c.status === 'ok' && v === null) errs.push(`runs[${i}].compressedWeights[${j}].${k} is null on an 'ok' row`);
+      }
+    }
   }
   for (const [i, r] of (o.results ?? []).entries()) {
     if (!RUNTIMES.includes(r.runtime)) errs.push(`results[${i}].runtime '${String(r.runtime)}' unknown`);
