@@ -190,7 +190,7 @@ function pruned(r: { sparsity: number; kmeansBits?: number }): string {
 export function sparsityTable(run: BenchRun, markdown = false): string {
   const rows = (run.sparsity ?? []).map((r) => [
     r.model,
-    pruned(r),
+    r.status === 'skipped' ? '—' : pruned(r),
     fmt(r.dense.latencyP50Ms),
     fmt(r.sparse.latencyP50Ms),
     fmt(r.auto.latencyP50Ms),

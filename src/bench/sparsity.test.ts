@@ -13,7 +13,9 @@ import { formatRun } from './format.ts';
 import { sparsityLayersTable, sparsityTable } from './format.ts';
 import type { Roofline, SparsityResult } from './schema.ts';
 import { benchFile, finalizeRun, quickOptions, validateBenchFile } from './schema.ts';
-import { measureSparsity } from './sparsity.ts';
+import { denseMacShare, measureSparsity } from './sparsity.ts';
+import { architecture } from '../model/architectures.ts';
+import { initModel } from '../model/model.ts';
 
 const roofline: Roofline = { matmulGflops: null, int8Gops: null, copyGBps: null, roundTripMs: null, notes: [] };
 const timing = (p50: number, ips: number) => ({ latencyP50Ms: p50, latencyRuns: 50, imagesPerSecond: ips, throughputRuns: 3 });
@@ -65,6 +67,20 @@ describe('sparsity rows in the bench file', () => {
 });
 
 describe('measureSparsity on the GPU', () => {
+  it('skips a model whose dense layers hold under half the MACs, with a row saying so', async () => {
+    const lenet5 = initModel(architecture('lenet5'), 1);
+    expect(denseMacShare(lenet5)).toBeLessThan(0.5);
+    expect(denseMacShare(initModel(architecture('lenet-300-100'), 1))).toBe(1);
+    const env = { gpu, environment: 'node' as const, one: () => new Float32Array(784), batch: (n: number) => new Float32Array(n * 784), log: () => {} };
+    const rows = await measureSparsity(env, lenet5, quickOptions());
+    expect(rows).toHaveLength(1);
+    expect(rows[0].status).toBe('skipped');
+    expect(rows[0].note).toMatch(/dense layers hold \d+ % of the MACs \(< 50 %\)/);
+    const run = finalizeRun({ environment: 'node', startedAt: 't', durationMs: 1, adapter: null, host: 'h', options: quickOptions(), roofline, results: [], models: [], notes: [], sparsity: rows });
+    expect(validateBenchFile(benchFile([run], 'cmd', 'now'))).toEqual([]);
+    expect(sparsityTable(run)).toMatch(/lenet5\s+—.*skipped: dense layers hold/);
+  });
+
   let gpu: Gpu;
   beforeAll(async () => {
     gpu = await acquireGpu();

@@ -17,6 +17,7 @@ import { batchClass, createExecutor } from '../gpu/executor.ts';
 import type { SparseMode } from '../gpu/plan.ts';
 import { kmeans } from '../compress/kmeans.ts';
 import { prune } from '../compress/prune.ts';
+import { accountModel } from '../model/accounting.ts';
 import type { Model } from '../model/model.ts';
 import type { BenchOptions, Environment, SparsityLayerTime, SparsityModeTiming, SparsityResult } from './schema.ts';
 import { argmaxRows, imagesPerSecond, runsForBudget, summarize } from './stats.ts';
@@ -29,6 +30,13 @@ export const SPARSITY_LEVELS: readonly number[] = [0, 0.5, 0.9, 0.95, 0.98];
  * side is conv2d-codebook and the sparse side dense-sparse-codebook.
  */
 export const SPARSITY_SHARED: readonly { sparsity: number; bits: number }[] = [{ sparsity: 0.9, bits: 5 }];
+/**
+ * Models whose dense layers hold less of the MACs than this are skipped (a
+ * 'skipped' row says so): there the dense layers cannot move the whole model,
+ * the per-layer answer is LeNet-300-100's, and the 18 executor runs would
+ * cost minutes of convolutions on a software adapter (LeNet-5: ~20 %).
+ */
+export const SPARSITY_MIN_DENSE_SHARE = 0.5;
 /** The throughput batch of this comparison. */
 export const SPARSITY_BATCH = 256;
 const CLASSES = 10;
@@ -45,6 +53,13 @@ export interface SparsityEnv {
   /** The first n test images as one batch. */
   batch(n: number): Float32Array;
   log(message: string): void;
+}
+
+/** Fraction of the model's MACs in its dense layers. */
+export function denseMacShare(model: Model): number {
+  const a = accountModel(model.architecture);
+  const dense = a.layers.filter((l) => l.kind === 'dense').reduce((s, l) => s + l.macs, 0);
+  return a.total.macs ? dense / a.total.macs : 0;
 }
 
 /** Names of the model's dense layers (what the sparse kernel can run). */
@@ -128,6 +143,14 @@ export async function measureSparsity(
   const dense = denseLayers(model);
   const rows: SparsityResult[] = [];
   if (!dense.length) return rows;
+  const share = denseMacShare(model);
+  if (share < SPARSITY_MIN_DENSE_SHARE) {
+    const note = `dense layers hold ${(share * 100).toFixed(0)} % of the MACs (< ${SPARSITY_MIN_DENSE_SHARE * 100} %): not measured`;
+    env.log(`  sparsity skipped: ${note}`);
+    return [
+      { environment: env.environment, model: model.architecture.name, sparsity: 0, zeroFraction: 0, batch: SPARSITY_BATCH, dense: NOT_RUN, sparse: NOT_RUN, auto: NOT_RUN, latencySpeedup: null, throughputRatio: null, agreement: null, layerTimingMethod: 'wall', layers: [], status: 'skipped', note },
+    ];
+  }
   for (const { sparsity, bits } of [...levels.map((l) => ({ sparsity: l, bits: undefined })), ...shared]) {
     const cut = sparsity > 0 ? prune(model, { sparsity, scope: 'layer', layers: dense }) : model;
     const pruned = bits ? kmeans(cut, { bits, layers: dense }) : cut;
