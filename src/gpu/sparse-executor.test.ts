@@ -99,6 +99,35 @@ describe('pruned LeNet-300-100 through the executor', () => {
   }
 });
 
+describe('pruned LeNet-300-100, tiled variant (the real-GPU plan)', () => {
+  it("'auto' chooses between the workgroup-tiled dense kernel and dense-sparse, same logits as the CPU at batch 1 and 257", async () => {
+    const exec = await createExecutor(gpu, pruned, { maxBatch: 257, sparse: 'auto', variant: 'tiled' });
+    try {
+      for (const batch of [1, 257]) {
+        const x = images(batch, batch + 41);
+        const want = modelForward(pruned, x, batch);
+        expectNear(await exec.run(x, batch, { readback: 'logits' }), want, `tiled batch ${batch} logits`, 1e-3, 1e-3);
+      }
+      // No latency instance in the tiled variant: every batch runs the one plan, classes 1 and 512.
+      expect(exec.sparseDecisions.map((d) => [d.instance, d.batchClass, d.denseKernel])).toEqual([
+        ['throughput', 1, 'dense'],
+        ['throughput', 1, 'dense'],
+        ['throughput', 1, 'dense'],
+        ['throughput', 512, 'dense'],
+        ['throughput', 512, 'dense'],
+        ['throughput', 512, 'dense'],
+      ]);
+      // Back to batch 1: the class is decided, nothing is measured again.
+      const x = images(1, 99);
+      expectNear(await exec.run(x, 1, { readback: 'logits' }), modelForward(pruned, x, 1), 'tiled batch 1 again', 1e-3, 1e-3);
+      expect(exec.sparseDecisions.length).toBe(6);
+    } finally {
+      exec.destroy();
+    }
+    // About a minute alone on SwiftShader (the workgroup-tiled kernel is its slowest: barriers); room for a loaded machine.
+  }, 300_000);
+});
+
 describe('pruned + k-means LeNet-300-100 (Deep Compression) held compressed', () => {
   let dc: Model;
   beforeAll(() => {
