@@ -60,6 +60,9 @@ async function checkModel(model: Model, kernel: string): Promise<void> {
   }
 }
 
+// Whole-model runs at batch 257 on a software adapter: up to two minutes each on a loaded 2-core machine.
+const SLOW = 400_000;
+
 describe('executor on compressed weights', () => {
   it('k-means 5-bit LeNet-5: conv2d-codebook everywhere, 5-bit indices resident', async () => {
     const model = kmeans(initModel(architecture('lenet5'), 3), { bits: 5 });
@@ -72,14 +75,14 @@ describe('executor on compressed weights', () => {
     expect(centroidBytes).toBeGreaterThanOrEqual(4 * 4 * 2);
     expect(centroidBytes).toBeLessThanOrEqual(4 * 4 * 32);
     expect(r.fp32).toBe(0);
-  });
+  }, SLOW);
 
   it('hashed LeNet-300-100, 1/8 per layer: conv2d-hashed, one table per layer', async () => {
     const model = hashWeights(initModel(architecture('lenet-300-100'), 4), { ratio: 8, scope: 'layer' });
     await checkModel(model, 'conv2d-hashed');
     const r = weightResidency(planModel(model, { variant: 'register', fuse: true, weights: 'compressed' }).steps);
     expect(r.bytes).toBe(4 * [784 * 300, 300 * 100, 100 * 10].reduce((a, n) => a + Math.ceil(n / 8), 0));
-  });
+  }, SLOW);
 
   it('hashed LeNet-300-100, 1/8 network-wide: the three layers bind ONE table buffer', async () => {
     const model = hashWeights(initModel(architecture('lenet-300-100'), 5), { ratio: 8, scope: 'network' });
@@ -90,7 +93,7 @@ describe('executor on compressed weights', () => {
     expect(steps[2].data!.table).toBe(steps[0].data!.table);
     const k = Math.ceil((784 * 300 + 300 * 100 + 100 * 10) / 8);
     expect(weightResidency(steps).bytes).toBe(4 * k);
-  });
+  }, SLOW);
 
   it('Deep Compression LeNet-300-100 (pruned 90 %, k-means 5 bits, Huffman; then sparse): indices decoded on the host, conv2d-codebook', async () => {
     const shared = kmeans(prune(initModel(architecture('lenet-300-100'), 6), { sparsity: 0.9 }), { bits: 5 });
@@ -100,7 +103,7 @@ describe('executor on compressed weights', () => {
     const sparse = sparsify(shared, { when: 'always' });
     expect(Object.values(sparse.encodings!).filter((e) => e.kind === 'sparse').length).toBeGreaterThanOrEqual(3);
     await checkModel(sparse, 'conv2d-codebook');
-  });
+  }, SLOW);
 
   it("weights: 'decoded' keeps the fp32 path; an fp32 model has nothing to compress", async () => {
     const model = initModel(architecture('lenet-300-100'), 7);
@@ -112,5 +115,5 @@ describe('executor on compressed weights', () => {
     } finally {
       exec.destroy();
     }
-  });
+  }, SLOW);
 });

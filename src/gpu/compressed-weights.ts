@@ -45,6 +45,8 @@ function codebookInside(enc: TensorEncoding | undefined): boolean {
 /** Per model: sources by tensor name (null: not computable compressed), built once and shared by every plan of the model. */
 const memo = new WeakMap<Model, Map<string, CompressedSource | null>>();
 const packed = new WeakMap<CodebookTensor, Map<number, Uint32Array>>();
+/** The weight arrays each memo entry was built from. */
+const built = new WeakMap<Map<string, CompressedSource | null>, Map<string, Float32Array>>();
 
 function buildSources(model: Model): Map<string, CompressedSource | null> {
   const out = new Map<string, CompressedSource | null>();
@@ -98,9 +100,11 @@ function buildSources(model: Model): Map<string, CompressedSource | null> {
 /** The compressed form of tensor `name`, or null when it has none the kernels take (fp32, linear, >8-bit codebook…). */
 export function compressedSource(model: Model, name: string): CompressedSource | null {
   let m = memo.get(model);
-  if (!m) {
+  // Rebuilt when a tensor array was replaced since (a model edited in place after a plan was made).
+  if (!m || [...m.keys()].some((n) => model.weights[n] !== built.get(m!)?.get(n))) {
     m = buildSources(model);
     memo.set(model, m);
+    built.set(m, new Map([...m.keys()].map((n) => [n, model.weights[n]])));
   }
   return m.get(name) ?? null;
 }
