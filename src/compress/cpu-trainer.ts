@@ -90,6 +90,7 @@ export function fineTuneCpu(model: Model, train: Examples, req: FineTuneRequest,
   const distill = req.distill;
   const stepsPerEpoch = Math.floor(count / batch);
   const totalSteps = Math.max(1, stepsPerEpoch * req.epochs);
+  const wd = req.weightDecay ?? 0;
   const schedule = req.schedule === 'cosine' ? ({ kind: 'cosine', minLr: 0 } as const) : ({ kind: 'constant' } as const);
   for (let epoch = 0; epoch < req.epochs; epoch++) {
     const order = shuffledIndices(count, req.seed + epoch);
@@ -149,7 +150,8 @@ export function fineTuneCpu(model: Model, train: Examples, req: FineTuneRequest,
             v[i] = 0;
             continue;
           }
-          v[i] = momentum * v[i] + d[i];
+          // L2 weight decay added to the gradient, as the GPU trainer's SGD does.
+          v[i] = momentum * v[i] + d[i] + wd * w[i];
           w[i] -= lr * v[i];
         }
       }

@@ -33,9 +33,10 @@ export interface Options {
   seed: number;
   optimizer: 'sgd' | 'adam';
   schedule: 'constant' | 'cosine';
+  weightDecay: number;
 }
 
-export const defaultOptions: Options = { teacher: '', temperature: 4, alpha: 0.9, hint: '', teacherHint: '', hintWeight: 1, epochs: 1, lr: 0.01, batch: 64, limit: 0, seed: 1, optimizer: 'sgd', schedule: 'constant' };
+export const defaultOptions: Options = { teacher: '', temperature: 4, alpha: 0.9, hint: '', teacherHint: '', hintWeight: 1, epochs: 1, lr: 0.01, batch: 64, limit: 0, seed: 1, optimizer: 'sgd', schedule: 'constant', weightDecay: 0 };
 
 export const schema: readonly OptionField[] = [
   { name: 'teacher', type: 'string', description: 'teacher model file' },
@@ -51,6 +52,7 @@ export const schema: readonly OptionField[] = [
   { name: 'seed', type: 'integer', min: 0, max: 2 ** 31, description: 'shuffle seed' },
   { name: 'optimizer', type: 'enum', values: ['sgd', 'adam'], description: 'sgd (momentum 0.9) or adam (GPU trainer only)' },
   { name: 'schedule', type: 'enum', values: ['constant', 'cosine'], description: 'learning rate: constant, or cosine-annealed from lr to 0' },
+  { name: 'weightDecay', type: 'number', min: 0, max: 1, description: 'L2 weight decay (SGD: added to the gradient; Adam: decoupled, AdamW)' },
 ];
 
 /** What a trainer needs to distill; the field names match src/gpu/trainer.ts's DistillOptions. */

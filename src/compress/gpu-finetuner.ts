@@ -44,6 +44,7 @@ export function trainOptionsFor(req: FineTuneRequest): TrainOptions {
   };
   if (req.limit > 0) opts.limit = req.limit;
   if (req.schedule === 'cosine') opts.schedule = { kind: 'cosine', minLr: 0 };
+  if (req.weightDecay) opts.weightDecay = req.weightDecay;
   if (req.distill) opts.distill = req.distill;
   const qat = Object.entries(req.qat ?? {});
   const linear = qat.filter(([, e]) => e.kind === 'linear' && e.signed);

@@ -196,7 +196,7 @@ describe('end-to-end pipeline with an injected CPU fine-tuner', () => {
     await expect(runPipeline(initModel(arch, 4), 'gradual:perLayer=fc1:1.5', { fineTuner: tuner })).rejects.toThrow(/perLayer item 'fc1:1.5'/);
   });
 
-  it('schedule=cosine reaches the request of finetune, gradual and distill; the CPU trainer anneals (its last steps barely move the weights)', async () => {
+  it('schedule=cosine and weightDecay reach the requests of finetune, gradual and distill and both trainers', async () => {
     const train = toyData(256, 3);
     const seen: (string | undefined)[] = [];
     const tuner = cpuFineTuner(train);
@@ -215,6 +215,16 @@ describe('end-to-end pipeline with an injected CPU fine-tuner', () => {
     expect(moved(cosine)).toBeLessThan(moved(constant));
     expect(trainOptionsFor({ ...req, schedule: 'cosine' }).schedule).toEqual({ kind: 'cosine', minLr: 0 });
     expect(trainOptionsFor(req).schedule).toBeUndefined();
+    // weightDecay: parsed, carried to both trainers; L2 pulls the weights towards 0.
+    const wdSeen: (number | undefined)[] = [];
+    await runPipeline(start, 'finetune:weightDecay=0.01,limit=64,batch=32 | distill:teacher=t,weightDecay=0.001,limit=64,batch=32', {
+      fineTuner: async (m, r) => (wdSeen.push(r.weightDecay), tuner(m, r)),
+      loadModel: async () => start,
+    });
+    expect(wdSeen).toEqual([0.01, 0.001]);
+    expect(trainOptionsFor({ ...req, weightDecay: 0.01 }).weightDecay).toBe(0.01);
+    const norm = (m: Model): number => Object.keys(m.weights).filter((n) => n.endsWith('.weight')).reduce((acc, n) => acc + m.weights[n].reduce((a, v) => a + v * v, 0), 0);
+    expect(norm(await tuner(start, { ...req, weightDecay: 0.5 }))).toBeLessThan(norm(constant));
   });
 
   it('trainerExtrasFor maps shared values, ternary/binary QAT and the optimizer to the GPU trainer options', () => {

@@ -46,6 +46,8 @@ export interface FineTuneRequest {
   optimizer?: 'sgd' | 'adam';
   /** Learning rate over the request's steps: constant (the default) or cosine-annealed from `lr` to 0. */
   schedule?: 'constant' | 'cosine';
+  /** L2 weight decay (SGD: added to the gradient; Adam: decoupled, AdamW). Default 0. */
+  weightDecay?: number;
   /** 0/1 per weight: masked weights stay exactly 0. */
   masks: Record<string, Uint8Array>;
   /** Quantization-aware training: forward with `projectToEncoding(shadow, shape, qat[name])`, update the float shadow (STE). */
@@ -123,13 +125,16 @@ export interface FinetuneOptions {
   qat: boolean;
   optimizer: 'sgd' | 'adam';
   schedule: 'constant' | 'cosine';
+  weightDecay: number;
 }
 
-export const finetuneDefaults: FinetuneOptions = { epochs: 1, lr: 0.01, batch: 64, limit: 0, seed: 1, keepZeros: true, qat: true, optimizer: 'sgd', schedule: 'constant' };
+export const finetuneDefaults: FinetuneOptions = { epochs: 1, lr: 0.01, batch: 64, limit: 0, seed: 1, keepZeros: true, qat: true, optimizer: 'sgd', schedule: 'constant', weightDecay: 0 };
 
 const optimizerField: OptionField = { name: 'optimizer', type: 'enum', values: ['sgd', 'adam'], description: 'sgd (momentum 0.9) or adam (GPU trainer only; use lr ≈ 1e-4…1e-3)' };
 /** Shared by finetune, gradual and distill: annealing to 0 ends training in a flatter, better minimum than a constant rate. */
 export const scheduleField: OptionField = { name: 'schedule', type: 'enum', values: ['constant', 'cosine'], description: 'learning rate: constant, or cosine-annealed from lr to 0 over the step (per stage for gradual)' };
+/** L2 regularisation while (re)training: Han et al. 2015 found it gives the best accuracy after pruning and retraining (small weights are the ones pruned next). */
+export const weightDecayField: OptionField = { name: 'weightDecay', type: 'number', min: 0, max: 1, description: 'L2 weight decay (SGD: added to the gradient; Adam: decoupled, AdamW)' };
 
 const finetuneSchema: OptionField[] = [
   { name: 'epochs', type: 'integer', min: 1, max: 1000, description: 'training epochs' },
@@ -141,6 +146,7 @@ const finetuneSchema: OptionField[] = [
   { name: 'qat', type: 'boolean', description: 'keep quantized / shared tensors on their grid (QAT, centroid fine-tuning)' },
   optimizerField,
   scheduleField,
+  weightDecayField,
 ];
 
 function tableKey(t: Float64Array, other: Float64Array): boolean {
@@ -164,6 +170,7 @@ export function fineTuneRequestFor(model: Model, o: FinetuneOptions): FineTuneRe
   const req: FineTuneRequest = { epochs: o.epochs, lr: o.lr, batch: o.batch, limit: o.limit, seed: o.seed, masks };
   if (o.optimizer && o.optimizer !== 'sgd') req.optimizer = o.optimizer;
   if (o.schedule && o.schedule !== 'constant') req.schedule = o.schedule;
+  if (o.weightDecay) req.weightDecay = o.weightDecay;
   if (!o.qat) return req;
   const shapes = weightShapes(model.architecture);
   const qat: Record<string, TensorEncoding> = {};
@@ -275,6 +282,7 @@ export interface GradualOptions {
   power: number;
   optimizer: 'sgd' | 'adam';
   schedule: 'constant' | 'cosine';
+  weightDecay: number;
   /** Layers to prune (default: all weighted layers). */
   layers: string[];
   /** Per-layer final sparsities `layer:sparsity` (overrides `sparsity` and `layers`), e.g. fc1:0.92+fc2:0.91+fc3:0.74. */
@@ -291,7 +299,7 @@ export function parsePerLayer(items: string[]): { layer: string; sparsity: numbe
   });
 }
 
-const gradualDefaults: GradualOptions = { sparsity: 0.9, initial: 0, stages: 4, epochsPerStage: 1, scope: 'layer', lr: 0.01, batch: 64, limit: 0, power: 3, optimizer: 'sgd', schedule: 'constant', layers: [], perLayer: [] };
+const gradualDefaults: GradualOptions = { sparsity: 0.9, initial: 0, stages: 4, epochsPerStage: 1, scope: 'layer', lr: 0.01, batch: 64, limit: 0, power: 3, optimizer: 'sgd', schedule: 'constant', weightDecay: 0, layers: [], perLayer: [] };
 
 // -- the registry ----------------------------------------------------------
 
@@ -322,6 +330,7 @@ export const STEPS: Record<string, StepDef> = {
       { name: 'power', type: 'number', min: 1, max: 10, description: 'exponent of the polynomial decay (3 in the paper)' },
       optimizerField,
       scheduleField,
+      weightDecayField,
       { name: 'layers', type: 'list', description: 'layers to prune (default: all weighted layers)' },
       { name: 'perLayer', type: 'list', description: 'per-layer final sparsities layer:sparsity (e.g. fc1:0.92+fc2:0.91); overrides sparsity and layers' },
     ],
@@ -335,7 +344,7 @@ export const STEPS: Record<string, StepDef> = {
           ctx.log?.(`  gradual stage ${i}/${o.stages}: ${t.layer || 'sparsity'} ${s.toFixed(4)}`);
           cur = prunePass.prune(cur, { sparsity: s, scope: o.scope, layers: t.layer ? [t.layer] : o.layers });
         }
-        cur = await finetune(cur, { ...finetuneDefaults, epochs: o.epochsPerStage, lr: o.lr, batch: o.batch, limit: o.limit, seed: i, optimizer: o.optimizer, schedule: o.schedule }, ctx);
+        cur = await finetune(cur, { ...finetuneDefaults, epochs: o.epochsPerStage, lr: o.lr, batch: o.batch, limit: o.limit, seed: i, optimizer: o.optimizer, schedule: o.schedule, weightDecay: o.weightDecay }, ctx);
       }
       return cur;
     },
@@ -355,7 +364,7 @@ export const STEPS: Record<string, StepDef> = {
     if (!o.teacher) throw new Error('distill: give teacher=<model file>');
     if (!ctx.loadModel) throw new Error('distill: the caller gave no way to load the teacher model');
     const spec = distillPass.distillSpec(await ctx.loadModel(o.teacher), o);
-    return finetune(m, { ...finetuneDefaults, epochs: o.epochs, lr: o.lr, batch: o.batch, limit: o.limit, seed: o.seed, optimizer: o.optimizer, schedule: o.schedule }, ctx, spec);
+    return finetune(m, { ...finetuneDefaults, epochs: o.epochs, lr: o.lr, batch: o.batch, limit: o.limit, seed: o.seed, optimizer: o.optimizer, schedule: o.schedule, weightDecay: o.weightDecay }, ctx, spec);
   }),
   downsample: asStep(downsamplePass.label, downsamplePass.schema, downsamplePass.defaultOptions, (m, o) => downsamplePass.downsample(m, o)),
   separable: asStep(separablePass.label, separablePass.schema, separablePass.defaultOptions, (m, o) => separablePass.separable(m, o)),
