@@ -19,7 +19,7 @@ import type { AnyKernel } from './kernels/types.ts';
 import { encodeUniforms } from './kernels/types.ts';
 import type { DotVariant } from './kernels/int8-common.ts';
 import { dotVariantFor, unpackActivations } from './kernels/int8-common.ts';
-import type { I8Tiling } from './kernels/conv2d-i8.ts';
+import type { Conv2dI8Params, I8Tiling } from './kernels/conv2d-i8.ts';
 import { defaultI8Tiling } from './kernels/conv2d-i8.ts';
 import { argmax as argmaxKernel } from './kernels/argmax.ts';
 import type { I8Plan } from './plan-i8.ts';
@@ -57,6 +57,8 @@ export interface Int8Executor {
   readonly dot: DotVariant;
   /** Per plan step, the kernel as it runs: conv2d-i8 named by its MAC formulation (see i8StepLabel). */
   readonly stepLabels: string[];
+  /** Plan steps that run their own one-image-per-thread pipeline at batches ≤ SMALL_BATCH_I8 (the dense steps). */
+  readonly smallBatchSteps: number;
   readonly chunk: number;
   /** Run `batch` float images (NHWC); larger batches than `chunk` run in chunks. */
   /** On device loss recreates the device and retries once. */
@@ -77,7 +79,19 @@ interface Bound {
   compiled: CompiledKernel;
   uniforms: GPUBuffer;
   bindGroup: GPUBindGroup;
+  /** Dense steps: the pipeline and params for batch ≤ SMALL_BATCH_I8 (same bindings and uniforms, one row per thread). */
+  small?: { compiled: CompiledKernel; params: Record<string, unknown> };
 }
+
+/**
+ * Batches up to this size run dense steps with SMALL_DENSE_I8_TILING: a dense
+ * step's rows are images, and a 16-row register block at batch 1 computes the
+ * one image 16 times in one thread per channel block (LeNet-300-100's fc1
+ * took 70 ms at batch 1 vs fp32's 0.7 ms). As executor.ts's latency path.
+ */
+export const SMALL_BATCH_I8 = 4;
+/** One image per thread, one channel word per thread: oc/4 workgroups of a few live threads each. */
+const SMALL_DENSE_I8_TILING = { wg: 16, tm: 1, tn4: 1 };
 
 /** The plan bound to one device: buffers, pipelines and bind groups for `chunk` images. */
 interface Instance {
@@ -131,12 +145,21 @@ export async function createInt8Executor(gpu: Gpu, model: Int8Model, options: In
       return { kernel, params, layers, compiled, uniforms, bindGroup: device.createBindGroup({ label: `${label} bind group`, layout: compiled.layout, entries }) };
     };
     const bound = await Promise.all(
-      plan.steps.map((s) => {
+      plan.steps.map(async (s) => {
         const kernel = i8Kernel(s.kernel, dot);
         const buffers: Record<string, GPUBuffer> = { input: tensors[s.input], output: tensors[s.output] };
         if (s.weight) owned.push((buffers.weight = uploadBuffer(device, `${s.layers[0]}.weight (int8 packed)`, s.weight)));
         if (s.bias) owned.push((buffers.bias = uploadBuffer(device, `${s.layers[0]}.bias (int32 + requant)`, s.bias)));
-        return bind(kernel, s.params as unknown as Record<string, unknown>, s.layers, buffers);
+        const params = s.params as unknown as Record<string, unknown>;
+        const b = await bind(kernel, params, s.layers, buffers);
+        const conv = s.params as Partial<Conv2dI8Params>;
+        // A dense step (a 1×1 conv of a 1×1 image): rows are images. The tiling changes the code and the dispatch only, not the bindings or uniforms.
+        if (s.kernel === 'conv2d-i8' && conv.h === 1 && conv.w === 1 && conv.tiling && chunk > 1) {
+          const smallParams = { ...params, tiling: { ...conv.tiling, ...SMALL_DENSE_I8_TILING } };
+          const cache = options.cache && options.cache.device === device ? options.cache : sharedPipelineCache(device);
+          b.small = { compiled: await cache.get(kernel, kernel.constants({ ...smallParams, batch: SMALL_BATCH_I8 })), params: smallParams };
+        }
+        return b;
       }),
     );
     const argmaxOut = storageBuffer(device, 'int8 argmax output', chunk * 4);
@@ -192,9 +215,10 @@ export async function createInt8Executor(gpu: Gpu, model: Int8Model, options: In
     i.batch = batch;
   };
   const encode = (pass: GPUComputePassEncoder, b: Bound, batch: number, device: GPUDevice): void => {
-    pass.setPipeline(b.compiled.pipeline);
+    const v = b.small && batch <= SMALL_BATCH_I8 ? b.small : b;
+    pass.setPipeline(v.compiled.pipeline);
     pass.setBindGroup(0, b.bindGroup);
-    const [x, y, z] = b.kernel.dispatch({ ...b.params, batch }, device.limits);
+    const [x, y, z] = b.kernel.dispatch({ ...v.params, batch }, device.limits);
     pass.dispatchWorkgroups(x, y, z);
   };
 
@@ -238,6 +262,9 @@ export async function createInt8Executor(gpu: Gpu, model: Int8Model, options: In
     plan,
     dot,
     stepLabels,
+    get smallBatchSteps() {
+      return inst.bound.filter((b) => b.small).length;
+    },
     chunk,
     async run<R extends I8Readback = 'logits'>(input: Float32Array, batch: number, opts: { readback?: R } = {}): Promise<I8ReadbackResult<R>> {
       if (destroyed) throw new Error('int8 executor: used after destroy()');

@@ -417,6 +417,30 @@ describe('int8 executor: per-step timing and device loss', () => {
     }
   });
 
+  it('batches of 1–4 run dense steps one image per thread (their own pipeline), exact at every batch size around the switch', async () => {
+    const model = modelOf('dense-net', [5, 5, 1], [
+      { kind: 'flatten', name: 'flatten' },
+      { kind: 'dense', name: 'fc1', units: 37, bias: true },
+      { kind: 'relu', name: 'r1' },
+      { kind: 'dense', name: 'fc2', units: 10, bias: true },
+    ]);
+    const x = randomInput(6 * 25, 12);
+    const q = quantizeInt8Model(model, { calibration: x, batch: 6, method: 'minmax' });
+    const ex = await createInt8Executor(gpu, q, { maxBatch: 8, cache });
+    try {
+      expect(ex.smallBatchSteps, 'fc1 and fc2 have a batch ≤ 4 pipeline').toBe(2);
+      for (let b = 1; b <= 6; b++) {
+        const xb = x.subarray(0, b * 25);
+        expectExact(await ex.run(xb, b, { readback: 'codes' }), int8ModelForward(q, xb, b).tensors.at(-1)!, `codes at batch ${b}`);
+      }
+      const t = await ex.time(x.subarray(0, 25), 1);
+      // 25 floats are not whole vec4s: the input is quantized by its own pass (flat, the last word's tail at the zero point).
+      expect(t.layers.map((l) => l.layers.join('+'))).toEqual(['quantize', 'fc1+r1', 'fc2', 'dequantize']);
+    } finally {
+      ex.destroy();
+    }
+  });
+
   it('without timestamp-query time() is the wall clock, labelled; after device.destroy() run() recreates the device, retries, and is exact', async () => {
     // Its own device (the file's must survive), without timestamps, and a one-dense-layer model: every pipeline compiles twice here.
     const own = await acquireGpu({ timestamps: false });
