@@ -35,3 +35,18 @@ export function decodeHashedWeights(table: Float32Array, enc: { k: number; seed:
   for (let i = 0; i < out.length; i++) out[i] = table[hashedIndex(enc, i)];
   return out;
 }
+
+/** Weights in their own order (depthwise `[kh, kw, c]`) from a `bits`-bit index stream and the centroids. */
+export function decodeCodebookStream(words: Uint32Array, bits: number, codebook: Float32Array, n: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let j = 0; j < n; j++) {
+    let index = 0;
+    for (let b = 0; b < bits; b++) {
+      const p = j * bits + b;
+      index |= ((words[p >>> 5] >>> (p & 31)) & 1) << b;
+    }
+    if (index >= codebook.length) throw new Error(`decodeCodebookStream: index ${index} at ${j} is past the ${codebook.length}-entry codebook`);
+    out[j] = codebook[index];
+  }
+  return out;
+}

@@ -19,7 +19,9 @@ import type { HashedEncoding, Model, TensorEncoding } from '../model/model.ts';
 import { hashedIndex } from '../model/codecs.ts';
 import type { Conv2dParams } from './kernels/conv2d.ts';
 import type { CodebookTensor, Conv2dCodebookParams, Conv2dHashedParams } from './kernels/conv2d-compressed.ts';
-import { codebookOf, MAX_CODEBOOK_BITS, packCodebookIndices } from './kernels/conv2d-compressed.ts';
+import { codebookOf, MAX_CODEBOOK_BITS, packCodebookIndices, packIndices } from './kernels/conv2d-compressed.ts';
+import type { DepthwiseConv2dParams } from './kernels/depthwise-conv2d.ts';
+import type { DepthwiseConv2dCodebookParams, DepthwiseConv2dHashedParams } from './kernels/depthwise-conv2d-compressed.ts';
 
 /**
  * How the executor holds codebook- and hash-encoded weights. 'compressed'
@@ -109,12 +111,12 @@ export function compressedSource(model: Model, name: string): CompressedSource |
   return m.get(name) ?? null;
 }
 
-/** Packed indices of a codebook source for `oc` output channels (cached per source). */
+/** Packed indices of a codebook source: GEMM order for `oc` output channels, or the tensor's own order (oc 0; depthwise). Cached per source. */
 function indicesOf(src: CodebookTensor, oc: number): Uint32Array {
   let byOc = packed.get(src);
   if (!byOc) packed.set(src, (byOc = new Map()));
   let w = byOc.get(oc);
-  if (!w) byOc.set(oc, (w = packCodebookIndices(src.symbols, oc, src.bits)));
+  if (!w) byOc.set(oc, (w = oc ? packCodebookIndices(src.symbols, oc, src.bits) : packIndices(src.symbols, src.bits)));
   return w;
 }
 
@@ -202,4 +204,19 @@ export function weightResidency(steps: readonly StepHost[]): WeightResidency {
     if (row.bytes) r.steps.push(row);
   }
   return r;
+}
+
+/** Kernel, params and host data of the compressed step replacing a depthwise-conv2d step with `params`. */
+export function compressedDepthwiseKernel(
+  src: CompressedSource,
+  params: Omit<DepthwiseConv2dParams, 'batch'>,
+): {
+  kernel: 'depthwise-conv2d-codebook' | 'depthwise-conv2d-hashed';
+  params: Omit<DepthwiseConv2dCodebookParams, 'batch'> | Omit<DepthwiseConv2dHashedParams, 'batch'>;
+  data: Record<string, Uint32Array | Float32Array>;
+} {
+  if (src.kind === 'codebook') {
+    return { kernel: 'depthwise-conv2d-codebook', params: { ...params, bits: src.bits, k: src.codebook.length }, data: { indices: indicesOf(src, 0), codebook: src.codebook } };
+  }
+  return { kernel: 'depthwise-conv2d-hashed', params: { ...params, k: src.enc.k, seed: src.enc.seed >>> 0, salt: src.enc.salt >>> 0 }, data: { table: src.table } };
 }

@@ -21,7 +21,7 @@ import type { CodebookTensor } from './kernels/conv2d-compressed.ts';
 import type { DepthwiseConv2dParams } from './kernels/depthwise-conv2d.ts';
 import type { Pool2dParams } from './kernels/pool2d.ts';
 import type { WeightsMode } from './compressed-weights.ts';
-import { compressedKernel, compressedSource } from './compressed-weights.ts';
+import { compressedDepthwiseKernel, compressedKernel, compressedSource } from './compressed-weights.ts';
 import type { ReluParams } from './kernels/relu.ts';
 import type { SoftmaxParams } from './kernels/softmax.ts';
 
@@ -56,9 +56,9 @@ export interface PlanOptions {
   denseRegisterTiling?: GemmTiling;
   denseTiling?: DenseTiling;
   /**
-   * Codebook- and hash-encoded weights of conv/dense layers (bare, or a
-   * codebook under Huffman/sparse): 'compressed' lowers them to
-   * conv2d-codebook / conv2d-hashed, which upload only indices + centroids or
+   * Codebook- and hash-encoded weights of conv/dense/depthwise layers (bare,
+   * or a codebook under Huffman/sparse): 'compressed' lowers them to
+   * conv2d-/depthwise-conv2d-codebook / -hashed, which upload only indices + centroids or
    * the table (in either GEMM variant: those kernels are register-blocked);
    * 'decoded' (default here; the executor defaults to 'compressed') gives
    * them an fp32 copy like any tensor. Other layers and encodings are fp32.
@@ -265,7 +265,9 @@ export function planModel(model: Model, options: PlanOptions): Plan {
         const params: Unbatched<DepthwiseConv2dParams> = { ...convGeometry(layer, ls.input, ls.output), relu };
         const bias = weightOf(layer, 'bias') ?? new Float32Array(c);
         const macs = ls.output[0] * ls.output[1] * c * layer.kernel[0] * layer.kernel[1];
-        steps.push({ kernel: 'depthwise-conv2d', params, layers: covered, input: cur, output: out, weight: weightOf(layer, 'weight'), bias, macs });
+        const source = options.weights === 'compressed' ? compressedSource(model, `${layer.name}.weight`) : null;
+        if (source) steps.push({ ...compressedDepthwiseKernel(source, params), layers: covered, input: cur, output: out, bias, macs });
+        else steps.push({ kernel: 'depthwise-conv2d', params, layers: covered, input: cur, output: out, weight: weightOf(layer, 'weight'), bias, macs });
         layerTensor.set(covered[covered.length - 1], out);
         cur = out;
         i = j;

@@ -120,7 +120,12 @@ export function packCodebookIndices(symbols: Int32Array, oc: number, bits: numbe
   const ocp = ceilDiv(oc, 4) * 4;
   const gemm = new Int32Array(k * ocp);
   for (let o = 0; o < oc; o++) for (let i = 0; i < k; i++) gemm[i * ocp + o] = symbols[o * k + i];
-  const bytes = packBits(gemm, bits);
+  return packIndices(gemm, bits);
+}
+
+/** Indices in their own order as a little-endian `bits`-bit stream of u32 words, plus one spare word (read beside the last). */
+export function packIndices(symbols: Int32Array, bits: number): Uint32Array {
+  const bytes = packBits(symbols, bits);
   const words = new Uint32Array(ceilDiv(bytes.length, 4) + 1);
   new Uint8Array(words.buffer).set(bytes);
   return words;
