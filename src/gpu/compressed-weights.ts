@@ -1,9 +1,9 @@
 /**
  * Weights kept compressed on the GPU: which tensors of a model the
- * compressed kernels (conv2d-codebook, conv2d-hashed) can compute from, and
- * what is uploaded for them instead of an fp32 copy — bit-packed codebook
- * indices plus the centroids, or the HashedNets table. Pure (no device), so
- * plans stay inspectable without a GPU.
+ * compressed kernels (conv2d- and depthwise-conv2d-codebook / -hashed) can
+ * compute from, and what is uploaded for them instead of an fp32 copy —
+ * bit-packed codebook indices plus the centroids, or the HashedNets table.
+ * Pure (no device), so plans stay inspectable without a GPU.
  *
  * The model holds every tensor decoded (model.ts); its `encodings` say what
  * the file stores. A codebook tensor, bare or inside a Huffman or sparse
