@@ -26,7 +26,7 @@ import { runKernel } from './kernel-runner.ts';
 import type { DotVariant } from './kernels/int8-common.ts';
 import { DOT_VARIANTS, packActivations, unpackActivations } from './kernels/int8-common.ts';
 import type { Conv2dI8Params, I8Mac, I8Tiling } from './kernels/conv2d-i8.ts';
-import { i8Mac, i8KWords, MAX_EXACT_F32_WORDS } from './kernels/conv2d-i8.ts';
+import { i8ChannelWords, i8Mac, i8KWords, i8RowsPerThread, MAX_EXACT_F32_WORDS, SOFTWARE_I8_TILING } from './kernels/conv2d-i8.ts';
 import { planInt8 } from './plan-i8.ts';
 import { i8Kernel, i8StepLabel } from './registry-i8.ts';
 import { createInt8Executor } from './executor-i8.ts';
@@ -199,6 +199,14 @@ it('the exact-f32 formulation falls back to the i32 outer product past its K bou
   expect(i8Mac(base)).toBe(2);
   expect(i8Mac({ ...base, c: base.c + 1 })).toBe(1);
   expect(i8Mac({ ...base, tiling: TEST_TILING(0) })).toBe(0);
+});
+
+it('CPU adapters: dense steps take a 128-accumulator block (16 images × 8 words), convolutions 64', () => {
+  const dense = { h: 1, w: 1, c: 784, oc: 300, kh: 1, kw: 1, sh: 1, sw: 1, padT: 0, padL: 0, oh: 1, ow: 1, batch: 1024, inZp: 0, outZp: 0, relu: false, tiling: SOFTWARE_I8_TILING };
+  expect([i8RowsPerThread(dense), i8ChannelWords(dense)]).toEqual([16, 8]);
+  const conv = { ...dense, h: 28, w: 28, c: 1, oc: 20, kh: 5, kw: 5, oh: 24, ow: 24, pool: { winH: 2, winW: 2, sh: 2, sw: 2, oh: 12, ow: 12 } };
+  // oc 20 = 5 words; 64 / 5 = 12 rows = 3 whole pool windows.
+  expect([i8RowsPerThread(conv), i8ChannelWords(conv)]).toEqual([12, 5]);
 });
 
 it('step labels name the MAC formulation that runs (K past the exact-f32 bound runs the i32 outer product), and the unpack variant', () => {

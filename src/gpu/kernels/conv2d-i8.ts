@@ -62,6 +62,8 @@ export interface I8Tiling {
   mac: I8Mac;
   /** Largest register block in vec4 accumulators (TM·TN4), default MAX_I8_BLOCK_WORDS. */
   maxWords?: number;
+  /** The same for dense steps (a 1×1 conv of a 1×1 image: rows are images), default maxWords. */
+  denseMaxWords?: number;
 }
 
 export type I8Mac = 0 | 1 | 2;
@@ -93,15 +95,18 @@ export const DEFAULT_I8_TILING: I8Tiling = { wg: 64, tm: 4, tn4: 2, mac: 0 };
  * Measured on SwiftShader, LeNet-5 batch 128 per layer (timestamps): conv2+pool2
  * 1312 ms with exact f32 vs 3039 ms with the i32 outer product vs 3888 ms with
  * dot4I8Packed per channel; fp32's conv2+pool2 1921 ms in the same run.
- * Up to 128 accumulators (16 rows × 8 words), twice fp32's block: each
- * K word's bytes are unpacked once per thread (TM activation words, 4·TN4
- * weight words) and feed 4·TM·TN4 vec4 FMAs, so a bigger block amortizes the
- * unpacking that fp32 does not have. Interleaved against the 64-word block
- * (Node, SwiftShader, a loaded machine, median of 5 pairs per layer):
- * LeNet-5 b128 conv1 1.01–1.12×, conv2 1.10–1.17×, fc1 1.04–1.33× faster;
- * article-net b256 conv1 1.08×, conv2 1.10×.
+ * Dense steps get up to 128 accumulators (16 images × 8 words), twice
+ * fp32's block: each K word's bytes are unpacked once per thread (TM
+ * activation words, 4·TN4 weight words) and feed 4·TM·TN4 vec4 FMAs, so a
+ * bigger block amortizes the unpacking that fp32 does not have. Convolutions
+ * keep 64: Chromium's SwiftShader ran them much slower with 128 (LeNet-5
+ * b64 conv1+pool1 168 ms vs 109 ms with 64, article-net conv1 83 vs 47 ms;
+ * int8 ÷ fp32 at b1024 0.72× vs 1.08×), while its LeNet-300-100 needed 128
+ * (int8 ÷ fp32 1.56× vs 0.82×; separate quick bench runs 12:25–12:50 UTC,
+ * load 9–16). Node's SwiftShader (Subzero) ran convs ~1.1× faster with 128
+ * in interleaved runs, within its noise.
  */
-export const SOFTWARE_I8_TILING: I8Tiling = { wg: 64, tm: 16, tn4: 8, mac: 2, maxWords: 128 };
+export const SOFTWARE_I8_TILING: I8Tiling = { wg: 64, tm: 16, tn4: 8, mac: 2, denseMaxWords: 128 };
 
 /** The register block and MAC formulation for an adapter. */
 export function defaultI8Tiling(report: { software: boolean }): I8Tiling {
@@ -119,10 +124,12 @@ export function i8ChannelWords(s: Pick<Conv2dI8Params, 'oc' | 'tiling'>): number
   }
   return 1;
 }
-/** Rows per thread: a whole number of pool windows, at most 16 and maxWords / TN4. */
+/** Rows per thread: a whole number of pool windows, at most 16 and maxWords (denseMaxWords for a dense step) / TN4. */
 export function i8RowsPerThread(s: Conv2dI8Params): number {
   const w = win(s);
-  const cap = Math.min(Math.max(1, Math.floor(s.tiling.tm)), 16, Math.floor((s.tiling.maxWords ?? MAX_I8_BLOCK_WORDS) / i8ChannelWords(s)));
+  const maxWords = s.tiling.maxWords ?? MAX_I8_BLOCK_WORDS;
+  const dense = s.h === 1 && s.w === 1 && s.kh === 1 && s.kw === 1;
+  const cap = Math.min(Math.max(1, Math.floor(s.tiling.tm)), 16, Math.floor((dense ? (s.tiling.denseMaxWords ?? maxWords) : maxWords) / i8ChannelWords(s)));
   return Math.max(w, Math.floor(cap / w) * w);
 }
 /** True when conv2d-i8 can fuse a max pool with this window (a thread's rows hold whole windows). */
