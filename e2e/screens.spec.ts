@@ -14,7 +14,7 @@ function sharedResults(sharedBy: string, devices: string[]): string {
   const results = devices.flatMap((device, d) =>
     [
       { variant: 'lenet-300-100', runtime: 'fp32', accuracy: 0.9836, errors: 164, bytes: 1_066_560, ratio: 1, latencyP50: 0.9 + d, latencyP90: 1.4 + d, throughput: 52_000 },
-      { variant: 'lenet-300-100 → prune+kmeans+huffman (a long name that needs room)', runtime: 'fp32', accuracy: 0.9766, errors: 234, bytes: 32_300, ratio: 33.02, latencyP50: 0.8 + d, latencyP90: 1.2 + d, throughput: 55_000 },
+      { variant: 'lenet-300-100 → prune+kmeans+huffman (a long name that needs room)', runtime: 'fp32', accuracy: 0.9766, errors: 234, bytes: 32_300, ratio: 33.02, latencyP50: 0.8 + d, latencyP90: 1.2 + d, throughput: 55_000, gpuWeightBytes: 35_120, gpuWeightFp32: 0, sparseLayers: ['fc1', 'fc2'] },
       { variant: 'lenet-300-100 → int8', runtime: 'int8', accuracy: 0.9831, errors: 169, bytes: 267_000, ratio: 3.99, latencyP50: 0.6 + d, latencyP90: 0.9 + d, throughput: 80_000 },
     ].map((r) => ({
       ...r,
@@ -126,6 +126,10 @@ test('Share: import someone’s results; they appear in Compare, readable at pho
   await expect(rows).toHaveCount(6);
   await expect(rows.filter({ hasText: 'imported from Ada' })).toHaveCount(6);
   await expect(rows.filter({ hasText: 'Pixel 8' }).first()).toContainText('98.36');
+  // GPU weight memory and the layers the sparse kernel ran travel with a shared result.
+  const dc = rows.filter({ hasText: 'Pixel 8' }).filter({ hasText: 'prune+kmeans' });
+  await expect(dc).toContainText('GPU ');
+  await expect(dc).toContainText('sparse fc1, fc2');
   // At desktop width too, a wide table scrolls inside its box: the page itself does not.
   const desktopOverflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(desktopOverflow, 'Compare is wider than the window').toBeLessThanOrEqual(1);

@@ -129,6 +129,8 @@ export async function evaluateVariant(loaded: LoadedModel, options: EvaluateOpti
   let latency: { p50: number; p90: number; method: 'timestamp' | 'wall' } | undefined;
   let throughput: { ips: number; batch: number } | undefined;
   let layerMs: { layers: string; ms: number }[] | undefined;
+  let gpuWeights: { bytes: number; fp32: number } | undefined;
+  let sparseLayers: string[] | undefined;
   if (gpu) {
     const exec = runner(await executorFor(loaded));
     ctx.progress({ phase: 'Latency (batch 1, end to end)', done: 0, total: runs });
@@ -155,6 +157,12 @@ export async function evaluateVariant(loaded: LoadedModel, options: EvaluateOpti
       { warmup: 1, runs: 5 },
     );
     throughput = { ips: b / (thr.p50 / 1000), batch: b };
+    // What the float executor holds and chose (the int8 executor has its own int8 buffers and no sparse kernel).
+    const fexec = (await executorFor(loaded)) as Partial<Executor>;
+    if (fexec.weightBytes) {
+      gpuWeights = { bytes: fexec.weightBytes.bytes, fp32: fexec.weightBytes.fp32 };
+      sparseLayers = [...new Set((fexec.sparseDecisions ?? []).filter((d) => d.chosen === 'sparse').map((d) => d.layers[0]))];
+    }
     const prof = await profileLayers(loaded, 10, ctx);
     if (prof) layerMs = prof.steps.map((s) => ({ layers: s.layers.join('+'), ms: s.ms }));
   } else {
@@ -186,6 +194,8 @@ export async function evaluateVariant(loaded: LoadedModel, options: EvaluateOpti
     throughput: throughput?.ips,
     throughputBatch: throughput?.batch,
     layerMs,
+    ...(gpuWeights ? { gpuWeightBytes: gpuWeights.bytes, gpuWeightFp32: gpuWeights.fp32 } : {}),
+    ...(sparseLayers?.length ? { sparseLayers } : {}),
     device: gpu ? describeAdapter(gpu.report) : 'CPU reference (no WebGPU)',
     source: 'measured',
     createdAt: now,

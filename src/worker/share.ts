@@ -58,6 +58,8 @@ const COLUMNS: (keyof ResultRecord)[] = [
   'runs',
   'throughput',
   'throughputBatch',
+  'gpuWeightBytes',
+  'gpuWeightFp32',
   'untrained',
   'device',
   'source',
@@ -136,6 +138,9 @@ export function parseResultsJson(text: string, source: string): ResultRecord[] {
       runs: num(r, 'runs', i, true),
       throughput: num(r, 'throughput', i, true),
       throughputBatch: num(r, 'throughputBatch', i, true),
+      gpuWeightBytes: num(r, 'gpuWeightBytes', i, true),
+      gpuWeightFp32: num(r, 'gpuWeightFp32', i, true),
+      sparseLayers: Array.isArray(r.sparseLayers) ? (r.sparseLayers as unknown[]).filter((x): x is string => typeof x === 'string').slice(0, 64) : undefined,
       layerMs: Array.isArray(r.layerMs)
         ? (r.layerMs as unknown[]).filter((x): x is { layers: string; ms: number } => !!x && typeof (x as { layers?: unknown }).layers === 'string' && Number.isFinite((x as { ms?: unknown }).ms))
         : undefined,

@@ -128,6 +128,16 @@ export interface ResultRecord {
   throughputBatch?: number;
   /** Per GPU step (fused layers joined with '+'), ms, at batch 1. */
   layerMs?: { layers: string; ms: number }[];
+  /**
+   * Weight bytes resident on the GPU while it ran (float engine): codebook
+   * and hashed tensors are held as packed indices + centroids / the table, so
+   * this can be far below 4 bytes per weight; `gpuWeightFp32` is the part held
+   * as fp32 copies (0 = no fp32 copy of any weight).
+   */
+  gpuWeightBytes?: number;
+  gpuWeightFp32?: number;
+  /** Layers the executor ran through the sparse (CSR) kernel because it measured faster on this device. */
+  sparseLayers?: string[];
   /** The adapter it was measured on ("CPU reference" without WebGPU). */
   device: string;
   /** Where it came from: measured here or imported from a shared file. */

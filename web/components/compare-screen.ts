@@ -116,7 +116,7 @@ export class CompareScreen extends LitElement {
             ${rows.some((r) => r.untrained) ? html`<p class="note">Rows marked <em>untrained</em> have random weights: their accuracy is chance, not a property of the technique.</p>` : ''}
             <div class="scroll">
               <table class="cards" data-testid="results-table">
-                <caption>Accuracy on the test split; latency = batch 1, end to end (upload, kernels, readback), wall clock; throughput at the batch shown.</caption>
+                <caption>Accuracy on the test split; latency = batch 1, end to end (upload, kernels, readback), wall clock; throughput at the batch shown. Stored = file bytes; GPU = weight bytes held on the GPU while it ran.</caption>
                 <thead>
                   <tr>
                     <th>Variant</th><th>Runs as</th><th class="n">Accuracy</th><th class="n">Errors</th><th class="n">Stored</th><th class="n">× smaller</th><th class="n">FLOPs</th>
@@ -127,10 +127,10 @@ export class CompareScreen extends LitElement {
                   ${rows.map(
                     (r) => html`<tr data-testid="result-row" data-variant=${r.variant}>
                       <td class="name">${r.variant}${r.untrained ? html`<span class="tag warn">untrained</span>` : ''}${r.pareto ? html`<span class="tag" title="on the accuracy/latency Pareto front">Pareto</span>` : ''}${r.baseline ? html`<span class="tag">baseline</span>` : ''}${r.source === 'imported' ? html`<span class="tag">imported${r.sharedBy ? ` from ${r.sharedBy}` : ''}</span>` : ''}</td>
-                      <td data-label="Runs as">${r.runtime}</td>
+                      <td data-label="Runs as">${r.runtime}${r.sparseLayers?.length ? html`<span class="muted" style="display:block" title="layers run by the sparse kernel: it measured faster than the dense one on this device">sparse ${r.sparseLayers.join(', ')}</span>` : ''}</td>
                       <td class="n" data-label="Accuracy">${pct(r.accuracy)}</td>
                       <td class="n" data-label="Errors">${int(r.errors)} / ${int(r.count)}</td>
-                      <td class="n" data-label="Stored">${bytes(r.bytes)}</td>
+                      <td class="n" data-label="Stored">${bytes(r.bytes)}${r.gpuWeightBytes !== undefined ? html`<span class="muted" style="display:block" title="weight bytes held on the GPU while it ran${r.gpuWeightFp32 === 0 ? ': no fp32 copy' : ''}">GPU ${bytes(r.gpuWeightBytes)}</span>` : ''}</td>
                       <td class="n" data-label="× smaller">${times(r.ratio)}</td>
                       <td class="n" data-label="FLOPs">${int(r.flops)}</td>
                       <td class="n" data-label="p50">${ms(r.latencyP50)}</td>
