@@ -51,7 +51,7 @@ export function evaluateInt8(model: Int8Model, test: Dataset, limit = test.count
 }
 
 /** Accuracy of the integer-only model through the int8 GPU path (executor-i8: integer kernels, argmax read back). */
-export async function evaluateInt8Gpu(gpu: Gpu, model: Int8Model, test: Dataset, limit = test.count, batch = 250): Promise<{ accuracy: number; errors: number; count: number; dot: string }> {
+export async function evaluateInt8Gpu(gpu: Gpu, model: Int8Model, test: Dataset, limit = test.count, batch = 250): Promise<{ accuracy: number; errors: number; count: number; dot: string; mac: string }> {
   const count = Math.min(limit, test.count);
   const ex = await createInt8Executor(gpu, model, { maxBatch: batch });
   try {
@@ -61,7 +61,9 @@ export async function evaluateInt8Gpu(gpu: Gpu, model: Int8Model, test: Dataset,
       const pred = await ex.run(toFloatBatch(test, start, n), n, { readback: 'argmax' });
       for (let i = 0; i < n; i++) if (pred[i] !== test.labels[start + i]) errors++;
     }
-    return { accuracy: (count - errors) / count, errors, count, dot: ex.dot };
+    // The multiply-accumulate that really ran (e.g. outer-f32 on CPU adapters), as the step labels name it.
+    const mac = [...new Set(ex.stepLabels.filter((l) => l.includes(':')).map((l) => l.slice(l.indexOf(':') + 1)))].join(', ') || ex.dot;
+    return { accuracy: (count - errors) / count, errors, count, dot: ex.dot, mac };
   } finally {
     ex.destroy();
   }
@@ -140,7 +142,7 @@ export const compressCommand: Command = {
       errors: evaluation.errors,
       count: evaluation.count,
       ...(int8 ? { int8: { evaluator: 'cpu-integer-reference', ...int8 } } : {}),
-      ...(int8Gpu ? { int8Gpu: { evaluator: `int8 GPU path (executor-i8, ${int8Gpu.dot} dot products)`, ...int8Gpu } } : {}),
+      ...(int8Gpu ? { int8Gpu: { evaluator: `int8 GPU path (executor-i8, ${int8Gpu.mac} MACs, ${int8Gpu.dot} code variant)`, ...int8Gpu } } : {}),
       bytes: size.total,
       fp32Bytes: size.fp32Bytes,
       ratio: size.ratio,
@@ -176,6 +178,6 @@ export const compressCommand: Command = {
     const acc = (e: { accuracy: number; errors: number; count: number }): string => `${(e.accuracy * 100).toFixed(2)}% (${e.errors} errors of ${e.count})`;
     io.out(`accuracy (${evaluator}, MNIST test): ${acc(evaluation)}${baseline ? `; before: ${acc(baseline)}` : ''}`);
     if (int8) io.out(`int8 integer-only accuracy (CPU integer reference): ${acc(int8)}`);
-    if (int8Gpu) io.out(`int8 integer-only accuracy (GPU integer path, ${int8Gpu.dot}): ${acc(int8Gpu)}`);
+    if (int8Gpu) io.out(`int8 integer-only accuracy (GPU integer path, ${int8Gpu.mac} MACs): ${acc(int8Gpu)}`);
   },
 };

@@ -98,7 +98,7 @@ export const evalCommand: Command = {
         try {
           const r = await evaluateInt8Gpu(gpu, int8, test, count);
           result = { accuracy: r.accuracy, errors: r.errors, count: r.count };
-          device = `${describeAdapter(gpu.report)}, int8 GPU path (${r.dot} dot products)`;
+          device = `${describeAdapter(gpu.report)}, int8 GPU path (${r.mac} MACs, ${r.dot} code variant)`;
         } finally {
           gpu.device.destroy();
         }
