@@ -30,6 +30,8 @@ import { STEPS, parsePipeline, runPipeline } from '../../compress/pipeline.ts';
 import { gpuFineTuner } from '../../compress/gpu-finetuner.ts';
 import type { Gpu } from '../../gpu/device.ts';
 import { createInt8Executor } from '../../gpu/executor-i8.ts';
+import { createExecutor } from '../../gpu/executor.ts';
+import { measure } from '../../gpu/timer.ts';
 import { describeAdapter } from '../../gpu/device.ts';
 import { evaluateModel } from '../../gpu/trainer.ts';
 import { acquireBackend } from './gpu-options.ts';
@@ -69,6 +71,45 @@ export async function evaluateInt8Gpu(gpu: Gpu, model: Int8Model, test: Dataset,
   }
 }
 
+/** What a user waits for, measured on this GPU: batch-1 round trip (upload, kernels, class readback) and batched throughput. */
+export interface GpuTiming {
+  latencyP50Ms: number;
+  latencyP90Ms: number;
+  runs: number;
+  imagesPerSecond: number;
+  batch: number;
+  /** Float engine: weight bytes resident on the GPU (compressed tensors as held) and the layers 'auto' ran sparse. */
+  gpuWeightBytes?: number;
+  sparseLayers?: string[];
+}
+
+/**
+ * Times a model on the GPU the way the lab's Compare screen does: `runs`
+ * batch-1 round trips after warm-up (p50/p90, wall clock), then images/s at
+ * `batch` (median of 3). Float models run on the float executor (compressed
+ * weights, sparse 'auto'), integer-only ones on the int8 executor.
+ */
+export async function timeOnGpu(gpu: Gpu, model: Model | Int8Model, test: Dataset, runs = 50, batch = 256): Promise<GpuTiming> {
+  const ex = 'weights' in model ? await createExecutor(gpu, model, { maxBatch: batch }) : await createInt8Executor(gpu, model, { maxBatch: batch });
+  // Both executors take (input, batch, { readback: 'argmax' }); their generic signatures differ only in the readback kinds.
+  const classify = (x: Float32Array, n: number): Promise<unknown> => (ex as { run(x: Float32Array, n: number, o: { readback: 'argmax' }): Promise<Int32Array> }).run(x, n, { readback: 'argmax' });
+  try {
+    const x1 = toFloatBatch(test, 0, 1);
+    const lat = await measure(() => classify(x1, 1), { warmup: 5, runs });
+    const xb = toFloatBatch(test, 0, batch);
+    const thr = await measure(() => classify(xb, batch), { warmup: 1, runs: 3 });
+    const out: GpuTiming = { latencyP50Ms: lat.p50, latencyP90Ms: lat.p90, runs, imagesPerSecond: batch / (thr.p50 / 1000), batch };
+    if ('weightBytes' in ex) {
+      out.gpuWeightBytes = ex.weightBytes.bytes;
+      const sparse = [...new Set(ex.sparseDecisions.filter((d) => d.chosen === 'sparse').map((d) => d.layers[0]))];
+      if (sparse.length) out.sparseLayers = sparse;
+    }
+    return out;
+  } finally {
+    ex.destroy();
+  }
+}
+
 const TRAINING_STEPS = new Set(['finetune', 'gradual', 'distill']);
 
 /** Loads a model argument: a file, or a built-in architecture name (He-initialised, seed 1). */
@@ -79,7 +120,7 @@ export async function loadModelArg(arg: string | undefined): Promise<Model> {
 
 export const compressCommand: Command = {
   summary: 'run a compression pipeline on a model; report accuracy (MNIST test) and exact size',
-  usage: 'compression-lab compress <model> --pipeline "<steps>" --out <file> [--json] [--trainer gpu|cpu] [--backend vulkan|opengl] [--eval-limit N] [--no-baseline] [--calibration N] [--quiet]',
+  usage: 'compression-lab compress <model> --pipeline "<steps>" --out <file> [--json] [--trainer gpu|cpu] [--backend vulkan|opengl] [--eval-limit N] [--no-baseline] [--calibration N] [--no-timing] [--quiet]',
   options: {
     pipeline: { type: 'string' },
     out: { type: 'string' },
@@ -88,6 +129,7 @@ export const compressCommand: Command = {
     'no-baseline': { type: 'boolean' },
     calibration: { type: 'string' },
     quiet: { type: 'boolean' },
+    'no-timing': { type: 'boolean' },
     trainer: { type: 'string' },
     backend: { type: 'string' },
   },
@@ -130,6 +172,16 @@ export const compressCommand: Command = {
     const after = accountModel(result.model.architecture).total;
     const evaluation = await evaluate(result.model);
     const int8Gpu = result.int8 && gpu ? await evaluateInt8Gpu(gpu, result.int8, test, limit) : undefined;
+    // Input and result timed in the same run on the same device, so their ratio means something.
+    const timing =
+      gpu && !values['no-timing']
+        ? {
+            device: describeAdapter(gpu.report),
+            input: await timeOnGpu(gpu, model, test),
+            output: await timeOnGpu(gpu, result.model, test),
+            ...(result.int8 ? { int8: await timeOnGpu(gpu, result.int8, test) } : {}),
+          }
+        : undefined;
     gpu?.device.destroy();
     const int8 = result.int8 ? evaluateInt8(result.int8, test, limit) : undefined;
     const report = {
@@ -155,6 +207,7 @@ export const compressCommand: Command = {
       params: { before: before.params, after: after.params },
       flops: { before: before.flops, after: after.flops },
       ...(baseline ? { baseline } : {}),
+      ...(timing ? { timing } : {}),
       steps: result.reports,
       seconds,
     };
@@ -179,5 +232,9 @@ export const compressCommand: Command = {
     io.out(`accuracy (${evaluator}, MNIST test): ${acc(evaluation)}${baseline ? `; before: ${acc(baseline)}` : ''}`);
     if (int8) io.out(`int8 integer-only accuracy (CPU integer reference): ${acc(int8)}`);
     if (int8Gpu) io.out(`int8 integer-only accuracy (GPU integer path, ${int8Gpu.mac} MACs): ${acc(int8Gpu)}`);
+    if (timing) {
+      const t = (g: GpuTiming): string => `batch-1 p50 ${g.latencyP50Ms.toFixed(2)} ms (p90 ${g.latencyP90Ms.toFixed(2)}), ${Math.round(g.imagesPerSecond).toLocaleString('en-US')} images/s at batch ${g.batch}${g.gpuWeightBytes !== undefined ? `, ${formatBytes(g.gpuWeightBytes)} of weights on the GPU` : ''}${g.sparseLayers ? `, sparse kernel: ${g.sparseLayers.join(', ')}` : ''}`;
+      io.out(`GPU timing on ${timing.device}: input ${t(timing.input)}; result ${t(timing.output)}${timing.int8 ? `; int8 ${t(timing.int8)}` : ''}`);
+    }
   },
 };

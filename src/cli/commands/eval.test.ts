@@ -31,7 +31,22 @@ describe('compression-lab eval --int8', () => {
     const dir = await mkdtemp(join(tmpdir(), 'eval-int8-'));
     const c = await run('compress', file, '--pipeline', 'int8', '--out', join(dir, 'a.safetensors'), '--json', '--eval-limit', '300', '--no-baseline', '--quiet');
     expect(c.code).toBe(0);
-    expect(JSON.parse(c.out).int8Gpu.errors).toBe(g.errors);
+    const cj = JSON.parse(c.out);
+    expect(cj.int8Gpu.errors).toBe(g.errors);
+    // compress also times input, result and the int8 model on the GPU in the same run.
+    for (const k of ['input', 'output', 'int8']) {
+      const t = cj.timing[k];
+      expect(t.latencyP50Ms, k).toBeGreaterThan(0);
+      expect(t.latencyP90Ms, k).toBeGreaterThanOrEqual(t.latencyP50Ms);
+      expect(t.imagesPerSecond, k).toBeGreaterThan(0);
+      expect(t.batch).toBe(256);
+    }
+    // fp32 weights as the kernels lay them out (GEMM blocks padded): at least 4 bytes per weight, not much more.
+    expect(cj.timing.input.gpuWeightBytes).toBeGreaterThanOrEqual(4 * (17_698 - 10 - 5 - 5 - 128));
+    expect(cj.timing.input.gpuWeightBytes).toBeLessThan(1.1 * 4 * 17_698);
+    expect(cj.timing.int8.gpuWeightBytes).toBeUndefined();
+    const quick = await run('compress', file, '--pipeline', 'fp16', '--out', join(dir, 'b.safetensors'), '--json', '--eval-limit', '50', '--no-baseline', '--quiet', '--no-timing');
+    expect(JSON.parse(quick.out).timing).toBeUndefined();
     // The percentile method changes the ranges, so (for this model) the result; and the choice is reported.
     const p = JSON.parse((await run('eval', file, '--int8', '--json', '--limit', '300', '--cpu', '--calibration-method', 'percentile', '--calibration', '64')).out);
     expect(p.int8).toEqual({ calibration: 64, method: 'percentile' });
