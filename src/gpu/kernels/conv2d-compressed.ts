@@ -33,6 +33,29 @@ export interface Conv2dHashedParams extends Conv2dParams {
 
 const gemmK = (s: Conv2dParams): number => s.kh * s.kw * s.c;
 
+/**
+ * Bindings of every compressed-weight kernel (conv2d and depthwise): the float
+ * kernel's, with the weight buffer replaced by packed indices + centroids, or
+ * by the HashedNets table.
+ */
+export const COMPRESSED_BINDINGS = {
+  codebook: [
+    { name: 'params', kind: 'uniform' },
+    { name: 'input', kind: 'read-only-storage' },
+    { name: 'indices', kind: 'read-only-storage' },
+    { name: 'codebook', kind: 'read-only-storage' },
+    { name: 'bias', kind: 'read-only-storage' },
+    { name: 'output', kind: 'storage' },
+  ],
+  hashed: [
+    { name: 'params', kind: 'uniform' },
+    { name: 'input', kind: 'read-only-storage' },
+    { name: 'table', kind: 'read-only-storage' },
+    { name: 'bias', kind: 'read-only-storage' },
+    { name: 'output', kind: 'storage' },
+  ],
+} satisfies Record<'codebook' | 'hashed', KernelDescriptor<never>['bindings']>;
+
 /** conv2d's uniforms followed by the compressed-weight fields (kk, tk, seed, salt). */
 const uniforms = [...conv2d.uniforms, 'kk', 'tk', 'seed', 'salt'];
 
@@ -42,14 +65,7 @@ export const conv2dCodebook = {
   shader,
   codeConstants: ['TM', 'TN4', 'VEC4', 'HASHED'],
   generate: (code: Record<string, number>) => expandTemplate(shader, code),
-  bindings: [
-    { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage' },
-    { name: 'indices', kind: 'read-only-storage' },
-    { name: 'codebook', kind: 'read-only-storage' },
-    { name: 'bias', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
-  ],
+  bindings: COMPRESSED_BINDINGS.codebook,
   uniforms,
   uniformValues: (s: Conv2dCodebookParams) => [...conv2d.uniformValues(s), gemmK(s), s.k, 0, 0],
   constants: (s: Conv2dCodebookParams) => {
@@ -65,13 +81,7 @@ export const conv2dHashed = {
   shader,
   codeConstants: ['TM', 'TN4', 'VEC4', 'HASHED'],
   generate: (code: Record<string, number>) => expandTemplate(shader, code),
-  bindings: [
-    { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage' },
-    { name: 'table', kind: 'read-only-storage' },
-    { name: 'bias', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
-  ],
+  bindings: COMPRESSED_BINDINGS.hashed,
   uniforms,
   uniformValues: (s: Conv2dHashedParams) => [...conv2d.uniformValues(s), gemmK(s), s.k, s.seed >>> 0, s.salt >>> 0],
   constants: (s: Conv2dHashedParams) => {

@@ -1,7 +1,7 @@
 import shader from '../../../shaders/depthwise-conv2d-compressed.wgsl?raw';
 import type { DepthwiseConv2dParams } from './depthwise-conv2d.ts';
 import { depthwiseConv2d } from './depthwise-conv2d.ts';
-import { MAX_CODEBOOK_BITS } from './conv2d-compressed.ts';
+import { COMPRESSED_BINDINGS, MAX_CODEBOOK_BITS } from './conv2d-compressed.ts';
 import type { KernelDescriptor } from './types.ts';
 import { expandTemplate } from './types.ts';
 
@@ -32,14 +32,7 @@ export const depthwiseConv2dCodebook = {
   shader,
   codeConstants: ['HASHED'],
   generate: (code: Record<string, number>) => expandTemplate(shader, code),
-  bindings: [
-    { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage' },
-    { name: 'indices', kind: 'read-only-storage' },
-    { name: 'codebook', kind: 'read-only-storage' },
-    { name: 'bias', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
-  ],
+  bindings: COMPRESSED_BINDINGS.codebook,
   uniforms,
   uniformValues: (s: DepthwiseConv2dCodebookParams) => [...depthwiseConv2d.uniformValues(s), s.k, 0, 0],
   constants: (s: DepthwiseConv2dCodebookParams) => {
@@ -55,13 +48,7 @@ export const depthwiseConv2dHashed = {
   shader,
   codeConstants: ['HASHED'],
   generate: (code: Record<string, number>) => expandTemplate(shader, code),
-  bindings: [
-    { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage' },
-    { name: 'table', kind: 'read-only-storage' },
-    { name: 'bias', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
-  ],
+  bindings: COMPRESSED_BINDINGS.hashed,
   uniforms,
   uniformValues: (s: DepthwiseConv2dHashedParams) => [...depthwiseConv2d.uniformValues(s), s.k, s.seed >>> 0, s.salt >>> 0],
   constants: (s: DepthwiseConv2dHashedParams) => {
