@@ -42,6 +42,20 @@
  * pipeline. The accumulators are named vec4 variables (registers); the
  * epilogue, run once per thread, uses an indexed array and plain loops to keep
  * the code small. On real GPUs the unrolled block costs nothing either.
+ *
+ * COMPRESSED variants (kernels 'conv2d-codebook' and 'conv2d-hashed',
+ * src/gpu/kernels/conv2d-compressed.ts): the same GEMM computed straight from
+ * a compressed weight tensor, with shaders/weight-source.wgsl appended — no
+ * fp32 copy of the weights in GPU memory. `weightWord` replaces the fp32
+ * load, and Params gains kk (K), tk, seed and salt.
+ *   CODEBOOK: the indices are in GEMM order [K, ocp] (ocp = oc4·4, padding
+ *     index 0); the four indices of one vec4 weight word (4·BITS ≤ 32 bits)
+ *     come from one funnel shift, so decoding costs one shift per 4 weights,
+ *     and a weight decoded once serves the thread's TM rows.
+ *   HASHED: weight (o, k) is position o·K + k of the model's [oc, kh, kw, c]
+ *     order.
+ *   Bindings, CODEBOOK: 0 Params · 1 x · 2 idx · 3 codebook · 4 b · 5 y;
+ *   HASHED: 0 Params · 1 x · 2 table · 3 b · 4 y.
  */
 
 override WG: u32 = 64u;
@@ -69,6 +83,12 @@ struct Params {
   poh: u32, pow_: u32,   // pooled (= conv output when no pool) height/width
   psh: u32, psw: u32,    // pool stride (1 when no pool)
   nj: u32,               // channel blocks: ceil(oc4 / TN4)
+//#if COMPRESSED
+  kk: u32,     // K = kh·kw·c: weights per out channel
+  tk: u32,     // HASHED: table size (shared values); CODEBOOK: centroids
+  seed: u32,   // HASHED: hash seed
+  salt: u32,   // HASHED: the tensor's salt
+//#endif
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -79,9 +99,29 @@ struct Params {
 //#else
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 //#endif
+//#if CODEBOOK
+@group(0) @binding(4) var<storage, read> bias: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;
+
+/** Weights of out channels 4·jw … 4·jw+3 at GEMM row k: four BITS-bit indices from one funnel shift, then the codebook. */
+fn weightWord(k: u32, jw: u32) -> vec4<f32> {
+  let v = indexBits((k * p.oc4 + jw) * 4u * BITS);
+  let m = (1u << BITS) - 1u;
+  return vec4<f32>(cb[v & m], cb[(v >> BITS) & m], cb[(v >> (2u * BITS)) & m], cb[(v >> (3u * BITS)) & m]);
+}
+//#else
+//#if HASHED
+/** Weights of out channels 4·jw … 4·jw+3 at GEMM row k (positions o·K + k). */
+fn weightWord(k: u32, jw: u32) -> vec4<f32> {
+  let i = jw * 4u * p.kk + k;
+  return vec4<f32>(table[hashSlot(i)], table[hashSlot(i + p.kk)], table[hashSlot(i + 2u * p.kk)], table[hashSlot(i + 3u * p.kk)]);
+}
+//#else
 @group(0) @binding(2) var<storage, read> wt: array<vec4<f32>>;
+//#endif
 @group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
+//#endif
 
 /** A row's image base pixel and its top-left input tap (may be negative: padding). */
 struct Row {
@@ -159,6 +199,9 @@ fn store(q: u32, jj: u32, vIn: vec4<f32>) {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+//#if COMPRESSED
+  weightSourceInit(lid);
+//#endif
   let t = (wid.x + wid.z * nwg.x) * WG + lid;
   // SPREAD: adjacent threads take adjacent channel blocks (rows = t / nj), so
   // a layer with few rows (batch 1, a dense layer) still fills whole workgroups.
@@ -180,13 +223,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 //#if VEC4
       for (var c4 = 0u; c4 < p.c / 4u; c4++) {
         let k = kbase + c4 * 4u;
+//#if COMPRESSED
+        let w$j_$q = weightWord(k + $qu, jw$j);
+//#else
         let w$j_$q = wt[(k + $qu) * p.oc4 + jw$j];
+//#endif
         let a$r = loadVec4(o$r, c4);
         acc$r_$j += a$r.x * w$j_0 + a$r.y * w$j_1 + a$r.z * w$j_2 + a$r.w * w$j_3;
       }
 //#else
       for (var ch = 0u; ch < p.c; ch++) {
+//#if COMPRESSED
+        let w$j = weightWord(kbase + ch, jw$j);
+//#else
         let w$j = wt[(kbase + ch) * p.oc4 + jw$j];
+//#endif
         let a$r = loadScalar(o$r, ch);
         acc$r_$j += a$r * w$j;
       }

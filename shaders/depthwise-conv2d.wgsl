@@ -10,6 +10,17 @@
  *   x·z = ceil(n·oh·ow·c / WG).
  * Memory-bound (kh·kw MACs per output), so no register blocking: consecutive
  * threads take consecutive channels, which keeps loads coalesced on real GPUs.
+ *
+ * THIS FILE IS A TEMPLATE (expandTemplate in src/gpu/kernels/types.ts). Its
+ * COMPRESSED variants (kernels 'depthwise-conv2d-codebook' and
+ * 'depthwise-conv2d-hashed', src/gpu/kernels/depthwise-conv2d-compressed.ts)
+ * compute from a compressed weight tensor with shaders/weight-source.wgsl
+ * appended: weight j = (ky·kw + kx)·c + ch of the [kh, kw, c] order is
+ * decoded per MAC by `weightAt` (each weight feeds one MAC per output, so
+ * there is nothing to reuse a decode over; depthwise layers hold few
+ * weights, which is also why the saving is small). Params gains tk, seed and
+ * salt. Bindings, CODEBOOK: 0 Params · 1 x · 2 idx · 3 codebook · 4 b · 5 y;
+ * HASHED: 0 Params · 1 x · 2 table · 3 b · 4 y.
  */
 override WG: u32 = 64u;
 override RELU: u32 = 0u;
@@ -21,16 +32,39 @@ struct Params {
   kh: u32, kw: u32,
   sh: u32, sw: u32,
   padT: u32, padL: u32,
+//#if COMPRESSED
+  tk: u32,     // HASHED: table size; CODEBOOK: centroids
+  seed: u32,   // HASHED
+  salt: u32,   // HASHED
+//#endif
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
+//#if CODEBOOK
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;
+
+fn weightAt(j: u32) -> f32 {
+  return cb[indexBits(j * BITS) & ((1u << BITS) - 1u)];
+}
+//#else
+//#if HASHED
+fn weightAt(j: u32) -> f32 {
+  return table[hashSlot(j)];
+}
+//#else
 @group(0) @binding(2) var<storage, read> wt: array<f32>;
+//#endif
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
+//#endif
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+//#if COMPRESSED
+  weightSourceInit(lid);
+//#endif
   let i = (wid.x + wid.z * nwg.x) * WG + lid;
   if (i >= p.total) {
     return;
@@ -53,7 +87,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       if ((ix < 0) | (ix >= i32(p.w))) {
         continue;
       }
+//#if COMPRESSED
+      acc += x[((n * p.h + u32(iy)) * p.w + u32(ix)) * p.c + ch] * weightAt((ky * p.kw + kx) * p.c + ch);
+//#else
       acc += x[((n * p.h + u32(iy)) * p.w + u32(ix)) * p.c + ch] * wt[(ky * p.kw + kx) * p.c + ch];
+//#endif
     }
   }
   if (RELU == 1u) {

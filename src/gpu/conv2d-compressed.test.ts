@@ -1,5 +1,5 @@
 /**
- * conv2d-codebook and conv2d-hashed (shaders/conv2d-compressed.wgsl) against
+ * conv2d-codebook and conv2d-hashed (shaders/conv2d.wgsl + weight-source.wgsl) against
  * the CPU reference on the weights they decode (src/cpu/conv2d-compressed.ts):
  * each case's single plan step run alone through runKernel with the packed
  * indices + centroids or the hash table, never an fp32 weight. Odd sizes,

@@ -1,13 +1,15 @@
-import shader from '../../../shaders/conv2d-compressed.wgsl?raw';
+import shader from '../../../shaders/conv2d.wgsl?raw';
 import type { HashedEncoding } from '../../model/model.ts';
 import { distinctValues, indexBitsFor, packBits } from '../../model/codecs.ts';
 import type { Conv2dParams } from './conv2d.ts';
 import { conv2d } from './conv2d.ts';
 import type { KernelDescriptor } from './types.ts';
-import { ceilDiv, expandTemplate } from './types.ts';
+import { ceilDiv } from './types.ts';
+import { expandWithWeightSource } from './weight-source.ts';
 
 /**
- * conv2d computed from compressed weights (shaders/conv2d-compressed.wgsl):
+ * conv2d computed from compressed weights (the COMPRESSED variants of
+ * shaders/conv2d.wgsl, with shaders/weight-source.wgsl):
  * 'conv2d-codebook' reads bit-packed codebook indices and the centroids,
  * 'conv2d-hashed' hashes each weight's position into a HashedNets table.
  * Geometry, tiling, fusion and dispatch are conv2d's (same descriptor
@@ -64,7 +66,7 @@ export const conv2dCodebook = {
   precision: 'f32',
   shader,
   codeConstants: ['TM', 'TN4', 'VEC4', 'HASHED'],
-  generate: (code: Record<string, number>) => expandTemplate(shader, code),
+  generate: (code: Record<string, number>) => expandWithWeightSource(shader, code, true),
   bindings: COMPRESSED_BINDINGS.codebook,
   uniforms,
   uniformValues: (s: Conv2dCodebookParams) => [...conv2d.uniformValues(s), gemmK(s), s.k, 0, 0],
@@ -80,7 +82,7 @@ export const conv2dHashed = {
   precision: 'f32',
   shader,
   codeConstants: ['TM', 'TN4', 'VEC4', 'HASHED'],
-  generate: (code: Record<string, number>) => expandTemplate(shader, code),
+  generate: (code: Record<string, number>) => expandWithWeightSource(shader, code, true),
   bindings: COMPRESSED_BINDINGS.hashed,
   uniforms,
   uniformValues: (s: Conv2dHashedParams) => [...conv2d.uniformValues(s), gemmK(s), s.k, s.seed >>> 0, s.salt >>> 0],

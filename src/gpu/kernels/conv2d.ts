@@ -1,7 +1,8 @@
 import shader from '../../../shaders/conv2d.wgsl?raw';
 import type { ConvGeometry } from '../../model/shapes.ts';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
-import { ceilDiv, expandTemplate, fold1d } from './types.ts';
+import { ceilDiv, fold1d } from './types.ts';
+import { expandWithWeightSource } from './weight-source.ts';
 
 /**
  * Shape and epilogue of one fused convolution (also used for pointwise and
@@ -92,7 +93,7 @@ export const conv2d = {
   /** A template: see `generate`. */
   shader,
   codeConstants: ['TM', 'TN4', 'VEC4'],
-  generate: (code: Record<string, number>) => expandTemplate(shader, code),
+  generate: (code: Record<string, number>) => expandWithWeightSource(shader, code, false),
   bindings: [
     { name: 'params', kind: 'uniform' },
     { name: 'input', kind: 'read-only-storage' },

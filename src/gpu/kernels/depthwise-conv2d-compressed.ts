@@ -1,12 +1,13 @@
-import shader from '../../../shaders/depthwise-conv2d-compressed.wgsl?raw';
+import shader from '../../../shaders/depthwise-conv2d.wgsl?raw';
 import type { DepthwiseConv2dParams } from './depthwise-conv2d.ts';
 import { depthwiseConv2d } from './depthwise-conv2d.ts';
 import { COMPRESSED_BINDINGS, MAX_CODEBOOK_BITS } from './conv2d-compressed.ts';
 import type { KernelDescriptor } from './types.ts';
-import { expandTemplate } from './types.ts';
+import { expandWithWeightSource } from './weight-source.ts';
 
 /**
- * depthwise-conv2d from compressed weights (shaders/depthwise-conv2d-compressed.wgsl):
+ * depthwise-conv2d from compressed weights (the COMPRESSED variants of
+ * shaders/depthwise-conv2d.wgsl, with shaders/weight-source.wgsl):
  * 'depthwise-conv2d-codebook' (bit-packed indices in the tensor's own
  * [kh, kw, c] order, see `packIndices` in conv2d-compressed.ts, plus the
  * centroids) and 'depthwise-conv2d-hashed' (the HashedNets table).
@@ -31,7 +32,7 @@ export const depthwiseConv2dCodebook = {
   precision: 'f32',
   shader,
   codeConstants: ['HASHED'],
-  generate: (code: Record<string, number>) => expandTemplate(shader, code),
+  generate: (code: Record<string, number>) => expandWithWeightSource(shader, code, true),
   bindings: COMPRESSED_BINDINGS.codebook,
   uniforms,
   uniformValues: (s: DepthwiseConv2dCodebookParams) => [...depthwiseConv2d.uniformValues(s), s.k, 0, 0],
@@ -47,7 +48,7 @@ export const depthwiseConv2dHashed = {
   precision: 'f32',
   shader,
   codeConstants: ['HASHED'],
-  generate: (code: Record<string, number>) => expandTemplate(shader, code),
+  generate: (code: Record<string, number>) => expandWithWeightSource(shader, code, true),
   bindings: COMPRESSED_BINDINGS.hashed,
   uniforms,
   uniformValues: (s: DepthwiseConv2dHashedParams) => [...depthwiseConv2d.uniformValues(s), s.k, s.seed >>> 0, s.salt >>> 0],

@@ -1,7 +1,8 @@
-import shader from '../../../shaders/depthwise-conv2d.wgsl?raw';
+import template from '../../../shaders/depthwise-conv2d.wgsl?raw';
 import type { ConvGeometry } from '../../model/shapes.ts';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
 import { ceilDiv, fold1d } from './types.ts';
+import { expandWithWeightSource } from './weight-source.ts';
 
 /** Shape of a depthwise convolution (weights stay in the model's `[kh, kw, c]` layout). */
 export interface DepthwiseConv2dParams extends ConvGeometry {
@@ -14,7 +15,8 @@ const WG = 64;
 export const depthwiseConv2d = {
   name: 'depthwise-conv2d',
   precision: 'f32',
-  shader,
+  /** The template's fp32 form (its compressed forms are depthwise-conv2d-compressed.ts's kernels). */
+  shader: expandWithWeightSource(template, {}, false),
   bindings: [
     { name: 'params', kind: 'uniform' },
     { name: 'input', kind: 'read-only-storage' },
