@@ -23,8 +23,18 @@
  *   surplus images of the last block read the batch's last image (clamped) so
  *   loads need no bounds branch.
  * Code constants (generated, see src/gpu/kernels/dense-sparse.ts): TM
- *   (images per thread; one accumulator each, lines with `$r` repeat) and
- *   PACK16.
+ *   (images per thread; one accumulator each, lines with `$r` repeat),
+ *   PACK16 and CODEBOOK.
+ *
+ * CODEBOOK (kernel 'dense-sparse-codebook'): the nonzero values are codebook
+ * indices — a pruned and weight-shared layer (Deep Compression: prune, then
+ * k-means) computed from its compressed form, with neither the zeros nor an
+ * fp32 copy of the values on the GPU: values[j] = codebook[code(j)], one u8
+ * centroid index per nonzero, four per u32 word (nonzero j in word j / 4,
+ * lowest byte first), codebook [≤ 256] f32, copied into workgroup memory once
+ * per workgroup (every thread looks up every nonzero there; a thread past n
+ * still helps copy it, then returns). Params gains `centroids`. Bindings:
+ * 0 Params · 1 x · 2 rows · 3 cols · 4 codes · 5 codebook · 6 b · 7 y.
  */
 override WG: u32 = 64u;
 override RELU: u32 = 0u;
@@ -34,15 +44,27 @@ struct Params {
   k: u32,
   n: u32,
   blocks: u32,
+//#if CODEBOOK
+  centroids: u32,
+//#endif
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> rows: array<u32>;
 @group(0) @binding(3) var<storage, read> cols: array<u32>;
+//#if CODEBOOK
+@group(0) @binding(4) var<storage, read> codes: array<u32>;
+@group(0) @binding(5) var<storage, read> codebook: array<f32>;
+@group(0) @binding(6) var<storage, read> bias: array<f32>;
+@group(0) @binding(7) var<storage, read_write> y: array<f32>;
+
+var<workgroup> book: array<f32, 256>;
+//#else
 @group(0) @binding(4) var<storage, read> values: array<f32>;
 @group(0) @binding(5) var<storage, read> bias: array<f32>;
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
+//#endif
 
 fn act(v: f32) -> f32 {
   if (RELU == 1u) {
@@ -55,6 +77,13 @@ fn act(v: f32) -> f32 {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let o = wid.x * WG + lid.x;
   let blk = wid.y + wid.z * nwg.y;
+//#if CODEBOOK
+  // Every thread helps copy the codebook on chip before any may return (the barrier needs the whole workgroup).
+  for (var i = lid.x; i < p.centroids; i += WG) {
+    book[i] = codebook[i];
+  }
+  workgroupBarrier();
+//#endif
   if (o >= p.n || blk >= p.blocks) {
     return;
   }
@@ -71,7 +100,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 //#else
     let c = cols[j];
 //#endif
+//#if CODEBOOK
+    let v = book[(codes[j >> 2u] >> ((j & 3u) * 8u)) & 0xffu];
+//#else
     let v = values[j];
+//#endif
     acc$r += v * x[xb$r + c];
   }
   if (img0 + $ru <= last) { y[(img0 + $ru) * p.n + o] = act(acc$r); }

@@ -1,10 +1,10 @@
-import shader from '../../../shaders/dense-sparse-codebook.wgsl?raw';
+import shader from '../../../shaders/dense-sparse.wgsl?raw';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
 import { ceilDiv, expandTemplate } from './types.ts';
 import type { DenseSparseParams, PackedCsr } from './dense-sparse.ts';
 import { denseSparse, packCsr } from './dense-sparse.ts';
 
-/** dense-sparse with codebook indices for values (see shaders/dense-sparse-codebook.wgsl). */
+/** dense-sparse with codebook indices for values (the CODEBOOK variant of shaders/dense-sparse.wgsl). */
 export interface DenseSparseCodebookParams extends DenseSparseParams {
   /** Centroids in the codebook (1…256). */
   centroids: number;
@@ -57,6 +57,6 @@ export const denseSparseCodebook = {
   },
   constants: (s: DenseSparseCodebookParams) => denseSparse.constants(s),
   codeConstants: ['TM', 'PACK16'],
-  generate: (code: Record<string, number>) => expandTemplate(shader, code),
+  generate: (code: Record<string, number>) => expandTemplate(shader, { ...code, CODEBOOK: 1 }),
   dispatch: (s: DenseSparseCodebookParams, limits: DispatchLimits): [number, number, number] => denseSparse.dispatch(s, limits),
 } satisfies KernelDescriptor<DenseSparseCodebookParams>;

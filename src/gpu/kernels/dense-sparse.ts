@@ -92,7 +92,7 @@ export const denseSparse = {
     return { WG: s.wg, RELU: s.relu ? 1 : 0, TM: s.tm, PACK16: s.pack16 ? 1 : 0 };
   },
   codeConstants: ['TM', 'PACK16'],
-  generate: (code: Record<string, number>) => expandTemplate(shader, code),
+  generate: (code: Record<string, number>) => expandTemplate(shader, { ...code, CODEBOOK: 0 }),
   dispatch: (s: DenseSparseParams, limits: DispatchLimits): [number, number, number] => {
     const blocks = ceilDiv(s.batch, s.tm);
     const z = ceilDiv(blocks, limits.maxComputeWorkgroupsPerDimension);
