@@ -74,6 +74,20 @@ describe('pipeline syntax', () => {
   });
 });
 
+describe('provenance', () => {
+  it('a model made by an earlier pipeline keeps that history: the file records both stages, in order', async () => {
+    const first = await runPipeline(initModel(arch, 5), 'prune:sparsity=0.5');
+    const stage1 = parseModel(serializeModel(first.model));
+    expect(stage1.provenance?.pipeline).toBe('prune:sparsity=0.5');
+    const second = await runPipeline(stage1, 'kmeans:bits=4 | huffman');
+    const back = parseModel(serializeModel(second.model));
+    expect(back.provenance?.pipeline).toBe('prune:sparsity=0.5 | kmeans:bits=4 | huffman');
+    expect(parsePipeline(String(back.provenance?.pipeline)).map((s) => s.pass)).toEqual(['prune', 'kmeans', 'huffman']);
+    // A model with no pipeline behind it records only its own.
+    expect((await runPipeline(initModel(arch, 5), 'fp16')).model.provenance?.pipeline).toBe('fp16');
+  });
+});
+
 describe('fine-tuning requests', () => {
   it('carry masks from zeros and codebook assignments', () => {
     const m = kmeans(prune(initModel(arch, 1), { sparsity: 0.5 }), { bits: 2 });

@@ -455,6 +455,8 @@ export function formatPipeline(steps: StepSpec[]): string {
 /** Runs the steps in order; measures size, FLOPs and sparsity after each. Never mutates `model`. */
 export async function runPipeline(model: Model, steps: StepSpec[] | string, ctx: PipelineContext = {}): Promise<PipelineResult> {
   const list = typeof steps === 'string' ? parsePipeline(steps) : steps;
+  // A model made by an earlier pipeline keeps that history: the file then says how it was made from the trained model, not only its last stage.
+  const prior = typeof model.provenance?.pipeline === 'string' && model.provenance.pipeline ? model.provenance.pipeline : undefined;
   let cur = cloneModel(model);
   const result: PipelineResult = { model: cur, reports: [] };
   for (const step of list) {
@@ -478,7 +480,7 @@ export async function runPipeline(model: Model, steps: StepSpec[] | string, ctx:
     result.reports.push(report);
     ctx.log?.(`  → ${report.bytes.toLocaleString('en-US')} bytes (${report.ratio.toFixed(2)}× smaller than fp32), ${report.flops.toLocaleString('en-US')} FLOPs, sparsity ${(report.sparsity * 100).toFixed(1)}%`);
   }
-  if (cur.provenance) cur.provenance.pipeline = formatPipeline(list);
+  if (cur.provenance) cur.provenance.pipeline = prior ? `${prior} | ${formatPipeline(list)}` : formatPipeline(list);
   result.model = cur;
   return result;
 }

@@ -3,6 +3,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../main.ts';
+import { recordedInt8Method } from './eval.ts';
+import { initModel } from '../../model/model.ts';
+import { architecture } from '../../model/architectures.ts';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -10,6 +13,22 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
   const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
+
+describe('eval --int8: the calibration method a file recorded', () => {
+  it('is read from the pipeline text compress writes, and from in-memory step lists', () => {
+    const m = initModel(architecture('lenet-300-100'), 1);
+    m.provenance = { pipeline: 'prune:sparsity=0.5 | int8:method=percentile,percentile=99.9 | fp16' };
+    expect(recordedInt8Method(m)).toEqual({ method: 'percentile', percentile: 99.9 });
+    m.provenance = { pipeline: 'int8:method=minmax' };
+    expect(recordedInt8Method(m)).toEqual({ method: 'minmax' });
+    m.provenance = { pipeline: [{ step: 'int8', options: { method: 'percentile', percentile: 99 } }] };
+    expect(recordedInt8Method(m)).toEqual({ method: 'percentile', percentile: 99 });
+    m.provenance = { pipeline: 'prune:sparsity=0.5' };
+    expect(recordedInt8Method(m)).toBeUndefined();
+    m.provenance = { pipeline: 'no-such-step:x=1' };
+    expect(recordedInt8Method(m)).toBeUndefined();
+  });
+});
 
 describe('compression-lab eval --int8', () => {
   it('scores the integer-only model: GPU integer path = CPU integer reference, and = what compress\'s int8 step measured', async () => {

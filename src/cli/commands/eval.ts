@@ -26,12 +26,25 @@ import { acquireBackend, datasetOption, intOption } from './gpu-options.ts';
 import { UsageError } from '../common.ts';
 import type { CalibrationMethod } from '../../compress/int8.ts';
 import { quantizeInt8Model } from '../../compress/int8.ts';
+import { parsePipeline } from '../../compress/pipeline.ts';
 import { evaluateInt8, evaluateInt8Gpu } from './compress.ts';
 
-/** The calibration method the file's pipeline `int8` step recorded, if any. */
-function recordedInt8Method(model: Model): { method: CalibrationMethod; percentile?: number } | undefined {
-  const steps = model.provenance?.pipeline;
-  if (!Array.isArray(steps)) return undefined;
+/**
+ * The calibration method the file's pipeline `int8` step recorded, if any:
+ * files keep the pipeline as its text (`compress`), in-memory models as the
+ * list of recorded steps.
+ */
+export function recordedInt8Method(model: Model): { method: CalibrationMethod; percentile?: number } | undefined {
+  const recorded = model.provenance?.pipeline;
+  let steps: unknown[];
+  if (typeof recorded === 'string') {
+    try {
+      steps = parsePipeline(recorded).map((s) => ({ step: s.pass, options: s.options }));
+    } catch {
+      return undefined; // a pipeline this version cannot read records no int8 step it knows
+    }
+  } else if (Array.isArray(recorded)) steps = recorded;
+  else return undefined;
   for (let i = steps.length - 1; i >= 0; i--) {
     const s = steps[i] as { step?: unknown; options?: { method?: unknown; percentile?: unknown } };
     if (s?.step !== 'int8') continue;
