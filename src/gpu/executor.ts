@@ -80,11 +80,6 @@ export interface SparseDecision {
   costMs: number;
 }
 
-/** The layers some instance ran through the sparse kernel (a dense step's first layer, once each), for reports. */
-export function sparseLayersOf(decisions: readonly SparseDecision[]): string[] {
-  return [...new Set(decisions.filter((d) => d.chosen === 'sparse').map((d) => d.layers[0]))];
-}
-
 /** Batches sharing a sparse/dense choice: the next power of two. */
 export function batchClass(batch: number): number {
   return 2 ** Math.ceil(Math.log2(Math.max(1, batch)));

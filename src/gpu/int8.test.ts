@@ -28,7 +28,7 @@ import { DOT_VARIANTS, packActivations, unpackActivations } from './kernels/int8
 import type { Conv2dI8Params, I8Mac, I8Tiling } from './kernels/conv2d-i8.ts';
 import { i8ChannelWords, i8Mac, i8KWords, i8RowsPerThread, MAX_EXACT_F32_WORDS, SOFTWARE_I8_TILING } from './kernels/conv2d-i8.ts';
 import { planInt8 } from './plan-i8.ts';
-import { i8Kernel, i8MacsOf, i8StepLabel } from './registry-i8.ts';
+import { i8Kernel, i8StepLabel } from './registry-i8.ts';
 import { createInt8Executor } from './executor-i8.ts';
 import { modelOf, randomInput } from './test-helpers.ts';
 
@@ -219,9 +219,6 @@ it('step labels name the MAC formulation that runs (K past the exact-f32 bound r
   expect(i8StepLabel('pool2d-i8', 'dot4', {})).toBe('pool2d-i8:unpack4xI8');
   expect(i8StepLabel('depthwise-conv2d-i8', 'shift', {})).toBe('depthwise-conv2d-i8:unpack-shift');
   expect(i8StepLabel('quantize-i8', 'shift', {})).toBe('quantize-i8');
-  // Reports name the MACs that ran: the conv2d-i8 steps' formulations, once each, not the unpack variants.
-  expect(i8MacsOf(['quantize-i8', 'conv2d-i8:outer-f32', 'pool2d-i8:unpack4xI8', 'conv2d-i8:outer-i32', 'conv2d-i8:outer-f32', 'dequantize-i8:unpack4xI8'])).toEqual(['outer-f32', 'outer-i32']);
-  expect(i8MacsOf(['quantize-i8', 'dequantize-i8:unpack-shift'])).toEqual([]);
 });
 
 describe.each(DOT_VARIANTS.map((d) => [d]))('int8 kernels, %s variant, vs the CPU integer reference (exact)', (dot) => {

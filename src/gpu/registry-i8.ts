@@ -52,9 +52,3 @@ export function i8StepLabel(name: I8KernelName, variant: DotVariant, params: Rec
   if (name === 'quantize-i8') return name;
   return `${name}:${variant === 'dot4' ? 'unpack4xI8' : 'unpack-shift'}`;
 }
-
-/** The MAC formulations an executor's conv2d-i8 steps run (distinct, in step order), from its step labels. */
-export function i8MacsOf(stepLabels: readonly string[]): string[] {
-  const prefix = 'conv2d-i8:';
-  return [...new Set(stepLabels.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length)))];
-}

@@ -6,7 +6,6 @@
  */
 import { measure } from '../gpu/timer.ts';
 import type { Executor } from '../gpu/executor.ts';
-import { sparseLayersOf } from '../gpu/executor.ts';
 import { describeAdapter } from '../gpu/device.ts';
 import { modelForward } from '../cpu/forward.ts';
 import { int8ModelForward } from '../cpu/quantized.ts';
@@ -162,7 +161,7 @@ export async function evaluateVariant(loaded: LoadedModel, options: EvaluateOpti
     const fexec = (await executorFor(loaded)) as Partial<Executor>;
     if (fexec.weightBytes) {
       gpuWeights = { bytes: fexec.weightBytes.bytes, fp32: fexec.weightBytes.fp32 };
-      sparseLayers = sparseLayersOf(fexec.sparseDecisions ?? []);
+      sparseLayers = [...new Set((fexec.sparseDecisions ?? []).filter((d) => d.chosen === 'sparse').map((d) => d.layers[0]))];
     }
     const prof = await profileLayers(loaded, 10, ctx);
     if (prof) layerMs = prof.steps.map((s) => ({ layers: s.layers.join('+'), ms: s.ms }));

@@ -30,8 +30,7 @@ import { STEPS, parsePipeline, runPipeline } from '../../compress/pipeline.ts';
 import { gpuFineTuner } from '../../compress/gpu-finetuner.ts';
 import type { Gpu } from '../../gpu/device.ts';
 import { createInt8Executor } from '../../gpu/executor-i8.ts';
-import { createExecutor, sparseLayersOf } from '../../gpu/executor.ts';
-import { i8MacsOf } from '../../gpu/registry-i8.ts';
+import { createExecutor } from '../../gpu/executor.ts';
 import { measure } from '../../gpu/timer.ts';
 import { describeAdapter } from '../../gpu/device.ts';
 import { evaluateModel } from '../../gpu/trainer.ts';
@@ -65,7 +64,7 @@ export async function evaluateInt8Gpu(gpu: Gpu, model: Int8Model, test: Dataset,
       for (let i = 0; i < n; i++) if (pred[i] !== test.labels[start + i]) errors++;
     }
     // The multiply-accumulate that really ran (e.g. outer-f32 on CPU adapters), as the step labels name it.
-    const mac = i8MacsOf(ex.stepLabels).join(', ') || ex.dot;
+    const mac = [...new Set(ex.stepLabels.filter((l) => l.includes(':')).map((l) => l.slice(l.indexOf(':') + 1)))].join(', ') || ex.dot;
     return { accuracy: (count - errors) / count, errors, count, dot: ex.dot, mac };
   } finally {
     ex.destroy();
@@ -102,7 +101,7 @@ export async function timeOnGpu(gpu: Gpu, model: Model | Int8Model, test: Datase
     const out: GpuTiming = { latencyP50Ms: lat.p50, latencyP90Ms: lat.p90, runs, imagesPerSecond: batch / (thr.p50 / 1000), batch };
     if ('weightBytes' in ex) {
       out.gpuWeightBytes = ex.weightBytes.bytes;
-      const sparse = sparseLayersOf(ex.sparseDecisions);
+      const sparse = [...new Set(ex.sparseDecisions.filter((d) => d.chosen === 'sparse').map((d) => d.layers[0]))];
       if (sparse.length) out.sparseLayers = sparse;
     }
     return out;
