@@ -28,6 +28,7 @@ import { i8Kernel, i8StepLabel } from './registry-i8.ts';
 import { sharedPipelineCache } from './pipelines.ts';
 import type { CompiledKernel, PipelineCache } from './pipelines.ts';
 import { readStaging, stagingBuffer, storageBuffer, uniformBuffer, uploadBuffer } from './buffers.ts';
+import { bindKernel } from './bind.ts';
 import { PassTimer } from './timer.ts';
 
 /** 'codes': the int8 codes of the last op (natural NHWC layout, padding dropped) — for bit-exact parity checks. */
@@ -137,12 +138,8 @@ export async function createInt8Executor(gpu: Gpu, model: Int8Model, options: In
       const compiled = await cache.get(kernel, kernel.constants({ ...params, batch: chunk }));
       const uniforms = uniformBuffer(device, `${label} params`, kernel.uniforms.length);
       owned.push(uniforms);
-      const entries = kernel.bindings.map((b, i) => {
-        const buffer = b.kind === 'uniform' ? uniforms : buffers[b.name];
-        if (!buffer) throw new Error(`int8 executor: no buffer for binding '${b.name}' of ${label}`);
-        return { binding: i, resource: { buffer } };
-      });
-      return { kernel, params, layers, compiled, uniforms, bindGroup: device.createBindGroup({ label: `${label} bind group`, layout: compiled.layout, entries }) };
+      const bindGroup = bindKernel(device, kernel, compiled.layout, buffers, uniforms, `int8 executor: ${label}`);
+      return { kernel, params, layers, compiled, uniforms, bindGroup };
     };
     const bound = await Promise.all(
       plan.steps.map(async (s) => {

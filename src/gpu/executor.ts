@@ -21,6 +21,7 @@ import type { PipelineCache } from './pipelines.ts';
 import type { CompiledKernel } from './pipelines.ts';
 import { KERNELS } from './registry.ts';
 import { readStaging, stagingBuffer, storageBuffer, uniformBuffer, uploadBuffer } from './buffers.ts';
+import { bindKernel } from './bind.ts';
 import type { TimingMethod } from './timer.ts';
 import { PassTimer } from './timer.ts';
 
@@ -212,12 +213,7 @@ async function bindStep(
   const label = `${kernel.name} (${step.layers.join('+')})`;
   const uniforms = uniformBuffer(device, `${label} params`, kernel.uniforms.length);
   owned.push(uniforms);
-  const entries = kernel.bindings.map((b, i) => {
-    const buffer = b.kind === 'uniform' ? uniforms : buffers[b.name];
-    if (!buffer) throw new Error(`gpu executor: no buffer for binding '${b.name}' of ${label}`);
-    return { binding: i, resource: { buffer } };
-  });
-  const bindGroup = device.createBindGroup({ label: `${label} bind group`, layout: compiled.layout, entries });
+  const bindGroup = bindKernel(device, kernel, compiled.layout, buffers, uniforms, `gpu executor: ${label}`);
   return { step, kernel, compiled, uniforms, bindGroup };
 }
 

@@ -6,6 +6,7 @@
 import type { AnyKernel } from './kernels/types.ts';
 import { encodeUniforms } from './kernels/types.ts';
 import type { PipelineCache } from './pipelines.ts';
+import { bindKernel } from './bind.ts';
 import { readStaging, stagingBuffer, storageBuffer, uniformBuffer, uploadBuffer } from './buffers.ts';
 
 export interface KernelRun {
@@ -29,14 +30,16 @@ export async function runKernel<S>(
   const device = cache.device;
   const compiled = await cache.get(kernel, kernel.constants(shape));
   const owned: GPUBuffer[] = [];
-  const entries: GPUBindGroupEntry[] = [];
+  const buffers: Record<string, GPUBuffer> = {};
+  let uniforms: GPUBuffer | undefined;
   let output: GPUBuffer | null = null;
-  kernel.bindings.forEach((b, i) => {
+  for (const b of kernel.bindings) {
     let buf: GPUBuffer;
     if (b.kind === 'uniform') {
       const values = kernel.uniformValues(shape);
       buf = uniformBuffer(device, `${kernel.name} ${b.name}`, values.length);
       device.queue.writeBuffer(buf, 0, encodeUniforms(kernel, values));
+      uniforms = buf;
     } else if (b.name === 'output') {
       buf = storageBuffer(device, `${kernel.name} output`, run.outputLength * 4);
       output = buf;
@@ -46,10 +49,10 @@ export async function runKernel<S>(
       buf = uploadBuffer(device, `${kernel.name} ${b.name}`, data);
     }
     owned.push(buf);
-    entries.push({ binding: i, resource: { buffer: buf } });
-  });
+    buffers[b.name] = buf;
+  }
   if (!output) throw new Error(`runKernel ${kernel.name}: kernel has no 'output' binding`);
-  const bindGroup = device.createBindGroup({ label: `${kernel.name} bind group`, layout: compiled.layout, entries });
+  const bindGroup = bindKernel(device, kernel, compiled.layout, buffers, uniforms, `runKernel ${kernel.name}`);
   const bytes = run.outputLength * 4;
   const staging = stagingBuffer(device, `${kernel.name} readback`, bytes);
   owned.push(staging);

@@ -17,6 +17,7 @@ import type { GemmVariant } from './plan.ts';
 import { sharedPipelineCache } from './pipelines.ts';
 import { KERNELS } from './registry.ts';
 import { readStaging, stagingBuffer, storageBuffer, uniformBuffer } from './buffers.ts';
+import { bindKernel } from './bind.ts';
 import type { TimingSummary } from './timer.ts';
 import { measure, PassTimer } from './timer.ts';
 
@@ -74,12 +75,7 @@ async function timeKernel(gpu: Gpu, kernel: AnyKernel, shape: object, buffers: R
   const compileMs = performance.now() - t0;
   const uniforms = uniformBuffer(device, `${kernel.name} probe params`, kernel.uniforms.length);
   device.queue.writeBuffer(uniforms, 0, encodeUniforms(kernel, kernel.uniformValues(shape)));
-  const entries = kernel.bindings.map((b, i) => {
-    const buffer = b.kind === 'uniform' ? uniforms : buffers[b.name];
-    if (!buffer) throw new Error(`roofline: no buffer for binding '${b.name}' of ${kernel.name}`);
-    return { binding: i, resource: { buffer } };
-  });
-  const bindGroup = device.createBindGroup({ label: `${kernel.name} probe bind group`, layout: compiled.layout, entries });
+  const bindGroup = bindKernel(device, kernel, compiled.layout, buffers, uniforms, `roofline: ${kernel.name} probe`);
   const [x, y, z] = kernel.dispatch(shape, device.limits);
   const timer = PassTimer.create(device, 1);
   const n = options.dispatches ?? 1;

@@ -24,6 +24,7 @@ import { colGradShape, colGradSize, useCol2im } from './kernels/conv2d-col2im.ts
 import { PipelineCache } from './pipelines.ts';
 import type { KernelName } from './registry.ts';
 import { KERNELS } from './registry.ts';
+import { bindKernel } from './bind.ts';
 import { readStaging, stagingBuffer, storageBuffer, uniformBuffer, uploadBuffer } from './buffers.ts';
 import { expectNear, modelOf, randomInput } from './test-helpers.ts';
 
@@ -47,11 +48,13 @@ async function run(name: KernelName, params: object, data: Record<string, Host>,
   const compiled = await cache.get(kernel, kernel.constants(params));
   const owned: GPUBuffer[] = [];
   const byName: Record<string, GPUBuffer> = {};
-  const entries = kernel.bindings.map((b, i) => {
+  let uniforms: GPUBuffer | undefined;
+  for (const b of kernel.bindings) {
     let buf: GPUBuffer;
     if (b.kind === 'uniform') {
       buf = uniformBuffer(device, `${name} params`, kernel.uniforms.length);
       device.queue.writeBuffer(buf, 0, encodeUniforms(kernel, kernel.uniformValues(params)));
+      uniforms = buf;
     } else if (data[b.name]) {
       buf = uploadBuffer(device, `${name} ${b.name}`, data[b.name]);
     } else {
@@ -59,12 +62,11 @@ async function run(name: KernelName, params: object, data: Record<string, Host>,
     }
     owned.push(buf);
     byName[b.name] = buf;
-    return { binding: i, resource: { buffer: buf } };
-  });
+  }
   const enc = device.createCommandEncoder();
   const pass = enc.beginComputePass();
   pass.setPipeline(compiled.pipeline);
-  pass.setBindGroup(0, device.createBindGroup({ layout: compiled.layout, entries }));
+  pass.setBindGroup(0, bindKernel(device, kernel, compiled.layout, byName, uniforms, `test ${name}`));
   const [x, y, z] = kernel.dispatch(params, device.limits);
   pass.dispatchWorkgroups(x, y, z);
   pass.end();

@@ -40,6 +40,7 @@ import { PipelineCache } from './pipelines.ts';
 import type { KernelName } from './registry.ts';
 import { KERNELS } from './registry.ts';
 import { readStaging, stagingBuffer, storageBuffer, uniformBuffer, uploadBuffer } from './buffers.ts';
+import { bindKernel } from './bind.ts';
 
 export type { LrSchedule } from '../cpu/optim.ts';
 
@@ -197,12 +198,7 @@ class Graph {
     const uniforms = uniformBuffer(this.device, `${label} params`, kernel.uniforms.length);
     this.owned.push(uniforms);
     this.device.queue.writeBuffer(uniforms, 0, encodeUniforms(kernel, kernel.uniformValues(params)));
-    const entries = kernel.bindings.map((b, i) => {
-      const buffer = b.kind === 'uniform' ? uniforms : buffers[b.name];
-      if (!buffer) throw new Error(`trainer: no buffer for binding '${b.name}' of ${label}`);
-      return { binding: i, resource: { buffer } };
-    });
-    const bindGroup = this.device.createBindGroup({ label: `${label} bind group`, layout: compiled.layout, entries });
+    const bindGroup = bindKernel(this.device, kernel, compiled.layout, buffers, uniforms, `trainer: ${label}`);
     return { label, pipeline: compiled.pipeline, bindGroup, xyz: kernel.dispatch(params, this.device.limits) };
   }
   destroy(): void {
