@@ -86,6 +86,19 @@ describe('provenance', () => {
     // A model with no pipeline behind it records only its own.
     expect((await runPipeline(initModel(arch, 5), 'fp16')).model.provenance?.pipeline).toBe('fp16');
   });
+
+  it("every step's reported bytes are the bytes of the file that step's model would write", async () => {
+    const steps = 'prune:sparsity=0.8 | kmeans:bits=4 | sparse:gapBits=3 | huffman';
+    const stage1 = parseModel(serializeModel((await runPipeline(initModel(arch, 5), 'prune:sparsity=0.5')).model));
+    const result = await runPipeline(stage1, steps);
+    expect(result.reports.at(-1)!.bytes).toBe(serializeModel(result.model).byteLength);
+    // And at every step: rerun the prefix and write its file.
+    const list = parsePipeline(steps);
+    for (let i = 0; i < list.length; i++) {
+      const prefix = await runPipeline(stage1, list.slice(0, i + 1));
+      expect(result.reports[i].bytes, list[i].pass).toBe(serializeModel(prefix.model).byteLength);
+    }
+  });
 });
 
 describe('fine-tuning requests', () => {

@@ -459,12 +459,16 @@ export async function runPipeline(model: Model, steps: StepSpec[] | string, ctx:
   const prior = typeof model.provenance?.pipeline === 'string' && model.provenance.pipeline ? model.provenance.pipeline : undefined;
   let cur = cloneModel(model);
   const result: PipelineResult = { model: cur, reports: [] };
+  const done: StepSpec[] = [];
   for (const step of list) {
     const def = STEPS[step.pass];
     if (!def) throw new Error(`pipeline: unknown step '${step.pass}'`);
     const t0 = performance.now();
     ctx.log?.(`${step.pass} ${JSON.stringify(step.options)}`);
     cur = refitEncodings(await def.run(cur, step.options, ctx, result));
+    // The provenance is written as the file will hold it before sizing, so each step's bytes are the bytes its file would have.
+    done.push(step);
+    if (cur.provenance) cur.provenance.pipeline = prior ? `${prior} | ${formatPipeline(done)}` : formatPipeline(done);
     const size = sizeBreakdown(cur);
     const acc = accountModel(cur.architecture).total;
     const report: StepReport = {
@@ -480,7 +484,6 @@ export async function runPipeline(model: Model, steps: StepSpec[] | string, ctx:
     result.reports.push(report);
     ctx.log?.(`  → ${report.bytes.toLocaleString('en-US')} bytes (${report.ratio.toFixed(2)}× smaller than fp32), ${report.flops.toLocaleString('en-US')} FLOPs, sparsity ${(report.sparsity * 100).toFixed(1)}%`);
   }
-  if (cur.provenance) cur.provenance.pipeline = prior ? `${prior} | ${formatPipeline(list)}` : formatPipeline(list);
   result.model = cur;
   return result;
 }
