@@ -1,8 +1,7 @@
 /** What every CLI command shares: its shape, argument parsing helpers and formatting. */
 import type { ParseArgsConfig } from 'node:util';
-import { readFile } from 'node:fs/promises';
-import { ARCHITECTURES, architecture, isArchitectureName } from '../model/architectures.ts';
-import { parseModel } from '../model/format.ts';
+import { architecture, isArchitectureName } from '../model/architectures.ts';
+import { readModelFile } from '../engine/node.ts';
 import type { Architecture } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
 
@@ -21,23 +20,17 @@ export interface Command {
   run(positionals: string[], values: Record<string, string | boolean | undefined>, io: Io): Promise<void>;
 }
 
-/** A built-in architecture name or a model file path → what the command needs. */
+/**
+ * A built-in architecture name or a model file path → its architecture (and
+ * the file's model): for commands about an architecture (`flops`, `info`,
+ * `train` from He init). Commands that score or compress a model resolve it
+ * by the engine's naming rule instead (engine/node.ts `resolveModel`).
+ */
 export async function loadArchitectureOrModel(arg: string | undefined): Promise<{ architecture: Architecture; model?: Model; fileBytes?: number }> {
   if (!arg) throw new UsageError('missing <model>: a built-in architecture name or a model file');
   if (isArchitectureName(arg)) return { architecture: architecture(arg) };
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(arg);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(
-      code === 'ENOENT'
-        ? `'${arg}' is neither a built-in architecture (${Object.keys(ARCHITECTURES).join(', ')}) nor an existing file`
-        : `cannot read '${arg}': ${(e as Error).message}`,
-    );
-  }
-  const model = parseModel(bytes, arg);
-  return { architecture: model.architecture, model, fileBytes: bytes.byteLength };
+  const { model, fileBytes } = await readModelFile(arg);
+  return { architecture: model.architecture, model, fileBytes };
 }
 
 export function fmtShape(s: number[]): string {

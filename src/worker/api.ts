@@ -4,6 +4,7 @@
  * never leave the worker. Long calls take a progress callback (a
  * comlink.proxy) and a job id that `cancel(id)` aborts.
  */
+import { DEFAULTS, defaultLearningRate } from '../engine/defaults.ts';
 import { accountModel, type ModelAccount } from '../model/accounting.ts';
 import { ARCHITECTURES, architecture, isArchitectureName } from '../model/architectures.ts';
 import { denseSizeTable, type SizeRow } from '../model/size.ts';
@@ -14,11 +15,11 @@ import { DATASET_INFO } from '../data/manifest.ts';
 import { isQuotaError, deleteModel as storeDeleteModel, deleteResult as storeDeleteResult, getMeta, listModels, listResults, putMeta, putModels, putResults, StoreError, type StoredModel } from '../store/store.ts';
 import { cancelJob, runJob, yieldToEvents } from './jobs.ts';
 import { startup } from './bundle.ts';
-import { forgetModel, getGpu, gpuFailure, loadDataset, loadModel, rememberInt8, trainingSplit } from './session.ts';
+import { datasetOf, forgetModel, getGpu, gpuFailure, loadDataset, loadModel, rememberInt8, trainingSplit } from './session.ts';
 import { trainModel } from '../gpu/trainer.ts';
 import { isUntrained, modelDetail, summarize } from './describe.ts';
 import { applyPipeline, passById, passInfos, pipelineTrains } from './passes.ts';
-import { classify, datasetOf, evaluateVariant, predictOne, profileLayers, type EvaluateOptions } from './measure.ts';
+import { classify, evaluateVariant, predictOne, profileLayers, type EvaluateOptions } from './measure.ts';
 import { drawingToMnist, pixelsToInput, type RgbaImage } from './digits.ts';
 import { compareRows, parseResultsJson, resultsCsv, resultsJson } from './share.ts';
 import type {
@@ -301,15 +302,15 @@ export const labApi = {
         return x;
       };
       const epochs = int(request.epochs, 'epochs', 1, 1);
-      const batch = int(request.batch, 'batch', 1, 64);
+      const batch = int(request.batch, 'batch', 1, DEFAULTS.trainBatch);
       const seed = int(request.seed, 'seed', 0, 1);
       const limit = int(request.limit, 'limit', 0, 0);
       const evalLimit = int(request.evalLimit, 'evalLimit', 1, 10_000);
-      const optimizer = request.optimizer ?? 'adam';
+      const optimizer = request.optimizer ?? DEFAULTS.trainOptimizer;
       if (optimizer !== 'adam' && optimizer !== 'sgd') throw new Error(`optimizer must be adam or sgd, got '${String(optimizer)}'`);
-      const lr = request.lr ?? (optimizer === 'adam' ? 1e-3 : 0.01);
+      const lr = request.lr ?? defaultLearningRate(optimizer);
       if (!(lr > 0 && Number.isFinite(lr))) throw new Error(`lr must be a positive number, got ${String(request.lr)}`);
-      const schedule = request.schedule ?? 'cosine';
+      const schedule = request.schedule ?? DEFAULTS.trainSchedule;
       const dataset = request.dataset ?? 'mnist';
       const gpu = await getGpu().catch((e: Error) => {
         throw new Error(`Training runs on the GPU, and WebGPU is not available in this browser: ${e.message}`);

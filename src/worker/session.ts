@@ -4,8 +4,9 @@
  * holds GPU buffers). Everything persistent lives in src/store.
  */
 import { acquireGpu, type Gpu } from '../gpu/device.ts';
-import { createExecutor, type Executor } from '../gpu/executor.ts';
-import { createInt8Executor, type Int8Executor } from '../gpu/executor-i8.ts';
+import { createRunner, type Runner } from '../engine/runner.ts';
+import { DEFAULTS } from '../engine/defaults.ts';
+import { recordedDataset } from '../engine/models.ts';
 import { parseDatasetFile, type Dataset, type DatasetName, type DatasetSplit } from '../data/dataset.ts';
 import { DatasetError } from '../data/errors.ts';
 import { parseModel } from '../model/format.ts';
@@ -79,6 +80,16 @@ export interface LoadedModel {
   model: Model;
 }
 
+/**
+ * The dataset a variant is evaluated, calibrated and fine-tuned on: the one
+ * its model records (engine/models.ts), else the one its stored options
+ * name, else MNIST.
+ */
+export function datasetOf(loaded: LoadedModel): DatasetName {
+  const d = recordedDataset(loaded.model) ?? loaded.stored.runtimeOptions?.dataset;
+  return d === 'fashion-mnist' ? 'fashion-mnist' : 'mnist';
+}
+
 const models = new Map<string, LoadedModel>();
 
 /** The stored variant `id`, parsed once. Throws when it is gone. */
@@ -135,8 +146,8 @@ export async function int8ModelOf(loaded: LoadedModel): Promise<Int8Model> {
   const hit = int8Models.get(loaded.stored.id);
   if (hit) return hit;
   const o = loaded.stored.runtimeOptions ?? {};
-  const dataset = (typeof o.dataset === 'string' ? o.dataset : 'mnist') as DatasetName;
-  const cal = await calibrationImages(dataset, Number(o.calibrationImages ?? 256));
+  const dataset = datasetOf(loaded);
+  const cal = await calibrationImages(dataset, Number(o.calibrationImages ?? DEFAULTS.calibrationImages));
   const q = quantizeInt8Model(loaded.model, {
     calibration: cal.images,
     batch: cal.count,
@@ -147,15 +158,12 @@ export async function int8ModelOf(loaded: LoadedModel): Promise<Int8Model> {
   return q;
 }
 
-/** Either executor: both run float images and read back logits or class indices. */
-export type AnyExecutor = Executor | Int8Executor;
-
-const executors = new Map<string, Promise<AnyExecutor>>();
+const executors = new Map<string, Promise<Runner>>();
 /** GPU memory is finite (a phone!): keep few executors alive. */
 const MAX_EXECUTORS = 4;
 
-/** A compiled executor for the variant on the worker's GPU (int8 variants get the integer executor). */
-export async function executorFor(loaded: LoadedModel): Promise<AnyExecutor> {
+/** A compiled GPU runner for the variant on the worker's GPU (int8 variants run the integer executor). */
+export async function runnerFor(loaded: LoadedModel): Promise<Runner> {
   const id = loaded.stored.id;
   let p = executors.get(id);
   if (p) {
@@ -166,13 +174,12 @@ export async function executorFor(loaded: LoadedModel): Promise<AnyExecutor> {
   }
   p = (async () => {
     const g = await getGpu();
-    if (loaded.stored.runtime === 'int8') return createInt8Executor(g, await int8ModelOf(loaded));
-    return createExecutor(g, loaded.model);
+    return createRunner(g, loaded.stored.runtime === 'int8' ? await int8ModelOf(loaded) : loaded.model);
   })();
   executors.set(id, p);
   p.catch(() => executors.delete(id));
   while (executors.size > MAX_EXECUTORS) {
-    const [oldId, old] = executors.entries().next().value as [string, Promise<AnyExecutor>];
+    const [oldId, old] = executors.entries().next().value as [string, Promise<Runner>];
     executors.delete(oldId);
     void old.then((x) => x.destroy()).catch(() => undefined);
   }

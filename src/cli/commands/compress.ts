@@ -1,7 +1,10 @@
 /**
  * `compression-lab compress`: runs a compression pipeline (docs/compression.md)
- * on a model file or a built-in architecture, writes the result and reports
- * accuracy on the full MNIST test set with the exact size breakdown.
+ * on a model file or a built-in model (its bundled trained weights;
+ * `--untrained` for seeded random ones), writes the result and reports
+ * accuracy on the full test set of the dataset the model records (MNIST
+ * unless it says otherwise), with the exact size breakdown. Calibration and
+ * fine-tuning use the same dataset's training split.
  *
  * Training steps use the GPU trainer (src/gpu/trainer.ts, `--trainer gpu`,
  * the default) or the CPU reference fine-tuner (`--trainer cpu`). The GPU
@@ -12,116 +15,45 @@
  * else on the float CPU reference (the JSON's `evaluator` says which); an
  * int8 step is also evaluated with the CPU integer reference.
  */
-import { writeFile } from 'node:fs/promises';
-import { readFile } from 'node:fs/promises';
-import type { Dataset } from '../../data/dataset.ts';
+import { readFile, writeFile } from 'node:fs/promises';
 import { toFloatBatch } from '../../data/dataset.ts';
 import { loadDataset } from '../../data/node-loader.ts';
 import { accountModel } from '../../model/accounting.ts';
 import { parseModel } from '../../model/format.ts';
-import type { Model } from '../../model/model.ts';
-import { initModel } from '../../model/model.ts';
-import type { Int8Model } from '../../model/int8.ts';
-import { int8ModelForward } from '../../cpu/quantized.ts';
-import { argmax } from '../../cpu/loss.ts';
 import { sizeBreakdown } from '../../compress/breakdown.ts';
-import { cpuFineTuner, evaluateCpu } from '../../compress/cpu-trainer.ts';
+import { cpuFineTuner } from '../../compress/cpu-trainer.ts';
 import { STEPS, parsePipeline, runPipeline } from '../../compress/pipeline.ts';
 import { gpuFineTuner } from '../../compress/gpu-finetuner.ts';
-import type { Gpu } from '../../gpu/device.ts';
-import { createInt8Executor } from '../../gpu/executor-i8.ts';
-import { createExecutor } from '../../gpu/executor.ts';
-import { measure } from '../../gpu/timer.ts';
 import { describeAdapter } from '../../gpu/device.ts';
-import { evaluateModel } from '../../gpu/trainer.ts';
-import { acquireBackend } from './gpu-options.ts';
 import { sparsityOf } from '../../compress/prune.ts';
+import { DEFAULTS, createRunner, datasetFor, originLabel, evaluate, timeRunner, type AnyModel, type RunnerTiming } from '../../engine/index.ts';
+import { resolveModel } from '../../engine/node.ts';
+import type { Dataset } from '../../data/dataset.ts';
+import type { Gpu } from '../../gpu/device.ts';
+import { acquireBackend, datasetFlag } from './gpu-options.ts';
 import { formatBytes, formatTable } from '../table.ts';
 import type { Command } from '../common.ts';
-import { UsageError, loadArchitectureOrModel } from '../common.ts';
+import { UsageError } from '../common.ts';
 
-/** Accuracy of the integer-only model on the test set (CPU integer reference). */
-export function evaluateInt8(model: Int8Model, test: Dataset, limit = test.count, batch = 250): { accuracy: number; errors: number; count: number } {
-  const count = Math.min(limit, test.count);
-  let errors = 0;
-  for (let start = 0; start < count; start += batch) {
-    const n = Math.min(batch, count - start);
-    const pred = argmax(int8ModelForward(model, toFloatBatch(test, start, n), n).logits, n, 10);
-    for (let i = 0; i < n; i++) if (pred[i] !== test.labels[start + i]) errors++;
-  }
-  return { accuracy: (count - errors) / count, errors, count };
-}
-
-/** Accuracy of the integer-only model through the int8 GPU path (executor-i8: integer kernels, argmax read back). */
-export async function evaluateInt8Gpu(gpu: Gpu, model: Int8Model, test: Dataset, limit = test.count, batch = 250): Promise<{ accuracy: number; errors: number; count: number; dot: string; mac: string }> {
-  const count = Math.min(limit, test.count);
-  const ex = await createInt8Executor(gpu, model, { maxBatch: batch });
+/** Times a model on the GPU through the engine (batch-1 p50/p90, images/s at 256). */
+async function timeOnGpu(gpu: Gpu, model: AnyModel, test: Dataset): Promise<RunnerTiming> {
+  const runner = await createRunner(gpu, model, { maxBatch: DEFAULTS.throughputBatch });
   try {
-    let errors = 0;
-    for (let start = 0; start < count; start += batch) {
-      const n = Math.min(batch, count - start);
-      const pred = await ex.run(toFloatBatch(test, start, n), n, { readback: 'argmax' });
-      for (let i = 0; i < n; i++) if (pred[i] !== test.labels[start + i]) errors++;
-    }
-    // The multiply-accumulate that really ran (e.g. outer-f32 on CPU adapters), as the step labels name it.
-    const mac = [...new Set(ex.stepLabels.filter((l) => l.includes(':')).map((l) => l.slice(l.indexOf(':') + 1)))].join(', ') || ex.dot;
-    return { accuracy: (count - errors) / count, errors, count, dot: ex.dot, mac };
+    return await timeRunner(runner, test);
   } finally {
-    ex.destroy();
-  }
-}
-
-/** What a user waits for, measured on this GPU: batch-1 round trip (upload, kernels, class readback) and batched throughput. */
-export interface GpuTiming {
-  latencyP50Ms: number;
-  latencyP90Ms: number;
-  runs: number;
-  imagesPerSecond: number;
-  batch: number;
-  /** Float engine: weight bytes resident on the GPU (compressed tensors as held) and the layers 'auto' ran sparse. */
-  gpuWeightBytes?: number;
-  sparseLayers?: string[];
-}
-
-/**
- * Times a model on the GPU the way the lab's Compare screen does: `runs`
- * batch-1 round trips after warm-up (p50/p90, wall clock), then images/s at
- * `batch` (median of 3). Float models run on the float executor (compressed
- * weights, sparse 'auto'), integer-only ones on the int8 executor.
- */
-export async function timeOnGpu(gpu: Gpu, model: Model | Int8Model, test: Dataset, runs = 50, batch = 256): Promise<GpuTiming> {
-  const ex = 'weights' in model ? await createExecutor(gpu, model, { maxBatch: batch }) : await createInt8Executor(gpu, model, { maxBatch: batch });
-  // Both executors take (input, batch, { readback: 'argmax' }); their generic signatures differ only in the readback kinds.
-  const classify = (x: Float32Array, n: number): Promise<unknown> => (ex as { run(x: Float32Array, n: number, o: { readback: 'argmax' }): Promise<Int32Array> }).run(x, n, { readback: 'argmax' });
-  try {
-    const x1 = toFloatBatch(test, 0, 1);
-    const lat = await measure(() => classify(x1, 1), { warmup: 5, runs });
-    const xb = toFloatBatch(test, 0, batch);
-    const thr = await measure(() => classify(xb, batch), { warmup: 1, runs: 3 });
-    const out: GpuTiming = { latencyP50Ms: lat.p50, latencyP90Ms: lat.p90, runs, imagesPerSecond: batch / (thr.p50 / 1000), batch };
-    if ('weightBytes' in ex) {
-      out.gpuWeightBytes = ex.weightBytes.bytes;
-      const sparse = [...new Set(ex.sparseDecisions.filter((d) => d.chosen === 'sparse').map((d) => d.layers[0]))];
-      if (sparse.length) out.sparseLayers = sparse;
-    }
-    return out;
-  } finally {
-    ex.destroy();
+    runner.destroy();
   }
 }
 
 const TRAINING_STEPS = new Set(['finetune', 'gradual', 'distill']);
 
-/** Loads a model argument: a file, or a built-in architecture name (He-initialised, seed 1). */
-export async function loadModelArg(arg: string | undefined): Promise<Model> {
-  const { architecture, model } = await loadArchitectureOrModel(arg);
-  return model ?? initModel(architecture, 1);
-}
-
 export const compressCommand: Command = {
-  summary: 'run a compression pipeline on a model; report accuracy (MNIST test) and exact size',
-  usage: 'compression-lab compress <model> --pipeline "<steps>" --out <file> [--json] [--trainer gpu|cpu] [--backend vulkan|opengl] [--eval-limit N] [--no-baseline] [--calibration N] [--no-timing] [--quiet]',
+  summary: "run a compression pipeline on a model; report accuracy (the model's dataset, test split) and exact size",
+  usage:
+    'compression-lab compress <model> --pipeline "<steps>" --out <file> [--untrained] [--dataset mnist|fashion-mnist] [--json] [--trainer gpu|cpu] [--backend vulkan|opengl] [--eval-limit N] [--no-baseline] [--calibration N] [--no-timing] [--quiet]',
   options: {
+    untrained: { type: 'boolean' },
+    dataset: { type: 'string' },
     pipeline: { type: 'string' },
     out: { type: 'string' },
     json: { type: 'boolean' },
@@ -139,24 +71,29 @@ export const compressCommand: Command = {
     const steps = parsePipeline(values.pipeline);
     const evalLimit = values['eval-limit'] === undefined ? Infinity : Number(values['eval-limit']);
     if (!(evalLimit > 0)) throw new UsageError(`--eval-limit must be a positive integer, got '${String(values['eval-limit'])}'`);
-    const calibrationCount = values.calibration === undefined ? 256 : Number(values.calibration);
+    const calibrationCount = values.calibration === undefined ? DEFAULTS.calibrationImages : Number(values.calibration);
     if (!Number.isInteger(calibrationCount) || calibrationCount < 1) throw new UsageError(`--calibration must be a positive integer, got '${String(values.calibration)}'`);
-    const model = await loadModelArg(arg);
+    const resolved = await resolveModel(arg, { untrained: values.untrained === true });
+    const model = resolved.model;
     const log = (s: string): void => {
       if (!values.quiet) io.err(s);
     };
+    const { dataset, warning } = datasetFor(model, datasetFlag(values.dataset));
+    if (warning) io.err(warning);
     const needsTrain = steps.some((s) => TRAINING_STEPS.has(s.pass) || s.pass === 'int8');
-    const train = needsTrain ? await loadDataset('mnist', 'train') : undefined;
-    const test = await loadDataset('mnist', 'test');
+    const train = needsTrain ? await loadDataset(dataset, 'train') : undefined;
+    const test = await loadDataset(dataset, 'test');
     const limit = Math.min(evalLimit, test.count);
 
     const trainer = values.trainer === undefined ? 'gpu' : String(values.trainer);
     if (trainer !== 'gpu' && trainer !== 'cpu') throw new UsageError(`--trainer must be gpu or cpu, got '${trainer}'`);
     const gpu = trainer === 'gpu' ? await acquireBackend(values.backend) : undefined;
-    const evaluate = async (m: Model): Promise<{ accuracy: number; errors: number; count: number }> =>
-      gpu ? evaluateModel(gpu, m, test, { limit }) : evaluateCpu(m, test, limit);
+    const score = async (m: AnyModel, on: Gpu | 'cpu' = gpu ?? 'cpu'): Promise<{ accuracy: number; errors: number; count: number }> => {
+      const { description: _, ...r } = await evaluate(on, m, test, { limit });
+      return r;
+    };
     const evaluator = gpu ? `gpu (${describeAdapter(gpu.report)})` : 'cpu-reference (float32)';
-    const baseline = values['no-baseline'] ? undefined : { ...(await evaluate(model)), bytes: sizeBreakdown(model).total };
+    const baseline = values['no-baseline'] ? undefined : { ...(await score(model)), bytes: sizeBreakdown(model).total };
     if (baseline) log(`baseline: accuracy ${(baseline.accuracy * 100).toFixed(2)}% (${baseline.errors} errors of ${baseline.count}), ${baseline.bytes.toLocaleString('en-US')} bytes`);
     const t0 = performance.now();
     const result = await runPipeline(model, steps, {
@@ -170,8 +107,8 @@ export const compressCommand: Command = {
     await writeFile(values.out, size.bytes);
     const before = accountModel(model.architecture).total;
     const after = accountModel(result.model.architecture).total;
-    const evaluation = await evaluate(result.model);
-    const int8Gpu = result.int8 && gpu ? await evaluateInt8Gpu(gpu, result.int8, test, limit) : undefined;
+    const evaluation = await score(result.model);
+    const int8Gpu = result.int8 && gpu ? await evaluate(gpu, result.int8, test, { limit }) : undefined;
     // Input and result timed in the same run on the same device, so their ratio means something.
     const timing =
       gpu && !values['no-timing']
@@ -183,9 +120,13 @@ export const compressCommand: Command = {
           }
         : undefined;
     gpu?.device.destroy();
-    const int8 = result.int8 ? evaluateInt8(result.int8, test, limit) : undefined;
+    const int8 = result.int8 ? await score(result.int8, 'cpu') : undefined;
     const report = {
       model: arg,
+      weights: resolved.origin,
+      source: resolved.source,
+      ...(resolved.origin === 'untrained' ? { untrained: true } : {}),
+      dataset,
       out: values.out,
       pipeline: values.pipeline,
       trainer: train ? (gpu ? 'gpu (src/gpu/trainer.ts)' : 'cpu-reference (src/compress/cpu-trainer.ts)') : 'none',
@@ -194,7 +135,7 @@ export const compressCommand: Command = {
       errors: evaluation.errors,
       count: evaluation.count,
       ...(int8 ? { int8: { evaluator: 'cpu-integer-reference', ...int8 } } : {}),
-      ...(int8Gpu ? { int8Gpu: { evaluator: `int8 GPU path (executor-i8, ${int8Gpu.mac} MACs, ${int8Gpu.dot} code variant)`, ...int8Gpu } } : {}),
+      ...(int8Gpu ? { int8Gpu: { evaluator: int8Gpu.description, accuracy: int8Gpu.accuracy, errors: int8Gpu.errors, count: int8Gpu.count } } : {}),
       bytes: size.total,
       fp32Bytes: size.fp32Bytes,
       ratio: size.ratio,
@@ -215,7 +156,7 @@ export const compressCommand: Command = {
       io.out(JSON.stringify(report, null, 2));
       return;
     }
-    io.out(`${arg} → ${values.out}: ${values.pipeline}\n`);
+    io.out(`${arg}${resolved.origin === 'untrained' ? ` [${originLabel('untrained')}]` : ''} → ${values.out}: ${values.pipeline}\n`);
     io.out(
       formatTable(
         ['step', 'bytes', '× smaller', 'params', 'FLOPs', 'sparsity', 'seconds'],
@@ -229,11 +170,11 @@ export const compressCommand: Command = {
     );
     io.out(`FLOPs per image ${before.flops.toLocaleString('en-US')} → ${after.flops.toLocaleString('en-US')}; parameters ${before.params.toLocaleString('en-US')} → ${after.params.toLocaleString('en-US')}`);
     const acc = (e: { accuracy: number; errors: number; count: number }): string => `${(e.accuracy * 100).toFixed(2)}% (${e.errors} errors of ${e.count})`;
-    io.out(`accuracy (${evaluator}, MNIST test): ${acc(evaluation)}${baseline ? `; before: ${acc(baseline)}` : ''}`);
+    io.out(`accuracy (${evaluator}, ${dataset} test): ${acc(evaluation)}${baseline ? `; before: ${acc(baseline)}` : ''}`);
     if (int8) io.out(`int8 integer-only accuracy (CPU integer reference): ${acc(int8)}`);
-    if (int8Gpu) io.out(`int8 integer-only accuracy (GPU integer path, ${int8Gpu.mac} MACs): ${acc(int8Gpu)}`);
+    if (int8Gpu) io.out(`int8 integer-only accuracy (${int8Gpu.description}): ${acc(int8Gpu)}`);
     if (timing) {
-      const t = (g: GpuTiming): string => `batch-1 p50 ${g.latencyP50Ms.toFixed(2)} ms (p90 ${g.latencyP90Ms.toFixed(2)}), ${Math.round(g.imagesPerSecond).toLocaleString('en-US')} images/s at batch ${g.batch}${g.gpuWeightBytes !== undefined ? `, ${formatBytes(g.gpuWeightBytes)} of weights on the GPU` : ''}${g.sparseLayers ? `, sparse kernel: ${g.sparseLayers.join(', ')}` : ''}`;
+      const t = (g: RunnerTiming): string => `batch-1 p50 ${g.latencyP50Ms.toFixed(2)} ms (p90 ${g.latencyP90Ms.toFixed(2)}), ${Math.round(g.imagesPerSecond).toLocaleString('en-US')} images/s at batch ${g.batch}${g.gpuWeightBytes !== undefined ? `, ${formatBytes(g.gpuWeightBytes)} of weights on the GPU` : ''}${g.sparseLayers ? `, sparse kernel: ${g.sparseLayers.join(', ')}` : ''}`;
       io.out(`GPU timing on ${timing.device}: input ${t(timing.input)}; result ${t(timing.output)}${timing.int8 ? `; int8 ${t(timing.int8)}` : ''}`);
     }
   },

@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../main.ts';
-import { recordedInt8Method } from './eval.ts';
+import { recordedInt8Method } from '../../engine/int8.ts';
 import { initModel } from '../../model/model.ts';
 import { architecture } from '../../model/architectures.ts';
 
@@ -74,5 +74,40 @@ describe('compression-lab eval --int8', () => {
   it('rejects bad int8 options clearly', async () => {
     expect(await run('eval', 'article-net', '--int8', '--calibration', '0')).toMatchObject({ code: 2, err: expect.stringMatching(/--calibration must be an integer ≥ 1/) });
     expect(await run('eval', 'article-net', '--int8', '--calibration-method', 'kl')).toMatchObject({ code: 2, err: expect.stringMatching(/--calibration-method must be minmax or percentile/) });
+  });
+});
+
+describe('one rule for naming a model and its data', () => {
+  it('a built-in name is its bundled trained model; --untrained asks for seeded random weights and every output says so', async () => {
+    const bundled = JSON.parse((await run('eval', 'lenet5', '--json', '--limit', '200', '--cpu')).out);
+    expect(bundled).toMatchObject({ weights: 'bundled', source: 'models/lenet5.safetensors', dataset: 'mnist', count: 200 });
+    expect(bundled.untrained).toBeUndefined();
+    expect(bundled.accuracy).toBeGreaterThan(0.95);
+    const untrained = JSON.parse((await run('eval', 'lenet5', '--untrained', '--json', '--limit', '200', '--cpu')).out);
+    expect(untrained).toMatchObject({ weights: 'untrained', untrained: true, count: 200 });
+    expect(untrained.accuracy).toBeLessThan(0.5);
+    const text = await run('eval', 'lenet5', '--untrained', '--limit', '50', '--cpu');
+    expect(text.out).toMatch(/UNTRAINED/);
+    expect(await run('eval', 'models/lenet5.safetensors', '--untrained')).toMatchObject({ code: 1, err: expect.stringMatching(/--untrained takes a built-in architecture name/) });
+  });
+
+  it("a model's recorded dataset is the default; a contradicting --dataset is honoured with a warning", async () => {
+    const file = 'models/lenet5-fashion.safetensors';
+    const own = await run('eval', file, '--json', '--limit', '200', '--cpu');
+    expect(own.err).toBe('');
+    const j = JSON.parse(own.out);
+    expect(j.dataset).toBe('fashion-mnist');
+    expect(j.accuracy).toBeGreaterThan(0.8);
+    const other = await run('eval', file, '--dataset', 'mnist', '--json', '--limit', '50', '--cpu');
+    expect(other.code).toBe(0);
+    expect(JSON.parse(other.out).dataset).toBe('mnist');
+    expect(other.err).toMatch(/records that it was trained on fashion-mnist; using mnist as asked/);
+    // compress calibrates and evaluates on the same recorded dataset.
+    const dir = await mkdtemp(join(tmpdir(), 'eval-dataset-'));
+    const c = await run('compress', file, '--pipeline', 'prune:sparsity=0.5', '--out', join(dir, 'f.safetensors'), '--json', '--trainer', 'cpu', '--eval-limit', '200', '--no-baseline', '--quiet');
+    expect(c.code).toBe(0);
+    const cj = JSON.parse(c.out);
+    expect(cj.dataset).toBe('fashion-mnist');
+    expect(cj.accuracy).toBeGreaterThan(0.8);
   });
 });

@@ -14,7 +14,12 @@ export async function acquireBackend(value: string | boolean | undefined): Promi
   throw new UsageError(`--backend must be vulkan or opengl, got '${backend}'`);
 }
 
-/** `--dataset`, default mnist. */
+/** `--dataset` when given (the model's recorded dataset is the default: engine/models.ts `datasetFor`). */
+export function datasetFlag(value: string | boolean | undefined): DatasetName | undefined {
+  return value === undefined ? undefined : datasetOption(value);
+}
+
+/** `--dataset`, default mnist (training from scratch, where no model records one). */
 export function datasetOption(value: string | boolean | undefined): DatasetName {
   const name = value === undefined ? 'mnist' : String(value);
   if (!isDatasetName(name)) throw new UsageError(`--dataset must be mnist or fashion-mnist, got '${name}'`);

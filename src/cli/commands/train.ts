@@ -15,10 +15,11 @@ import { initModel } from '../../model/model.ts';
 import type { LrSchedule } from '../../cpu/optim.ts';
 import type { Command } from '../common.ts';
 import { UsageError, loadArchitectureOrModel, number } from '../common.ts';
-import { acquireBackend, datasetOption, intOption } from './gpu-options.ts';
+import { DEFAULTS, datasetFor, defaultLearningRate } from '../../engine/index.ts';
+import { acquireBackend, datasetFlag, datasetOption, intOption } from './gpu-options.ts';
 
 function scheduleOption(v: string | boolean | undefined, epochs: number): LrSchedule {
-  const s = v === undefined ? 'cosine' : String(v);
+  const s = v === undefined ? DEFAULTS.trainSchedule : String(v);
   if (s === 'constant') return { kind: 'constant' };
   if (s === 'cosine') return { kind: 'cosine', minLr: 0 };
   if (s === 'step') return { kind: 'step', everyEpochs: Math.max(1, Math.ceil(epochs / 3)), gamma: 0.1 };
@@ -58,13 +59,15 @@ export const train: Command = {
     const epochs = intOption(values, 'epochs', undefined, 0);
     if (epochs === undefined) throw new UsageError('missing --epochs N');
     const seed = intOption(values, 'seed', 1, 0)!;
-    const optimizer = values.optimizer === undefined ? 'adam' : String(values.optimizer);
+    const optimizer = values.optimizer === undefined ? DEFAULTS.trainOptimizer : String(values.optimizer);
     if (optimizer !== 'adam' && optimizer !== 'sgd') throw new UsageError(`--optimizer must be sgd or adam, got '${optimizer}'`);
-    const lr = number(values, 'lr', optimizer === 'adam' ? 1e-3 : 0.01);
-    const batch = intOption(values, 'batch', 64)!;
+    const lr = number(values, 'lr', defaultLearningRate(optimizer));
+    const batch = intOption(values, 'batch', DEFAULTS.trainBatch)!;
     const weightDecay = values['weight-decay'] === undefined ? 0 : number(values, 'weight-decay', 0);
     const schedule = scheduleOption(values.schedule, epochs);
-    const datasetName = datasetOption(values.dataset);
+    // Training from He init takes --dataset (MNIST by default); continuing a file defaults to the dataset it records.
+    const { dataset: datasetName, warning } = fileModel ? datasetFor(fileModel, datasetFlag(values.dataset)) : { dataset: datasetOption(values.dataset), warning: undefined };
+    if (warning) io.err(warning);
     const dir = typeof values['data-dir'] === 'string' ? values['data-dir'] : undefined;
     const trainSet = await loadDataset(datasetName, 'train', dir);
     const testSet = await loadDataset(datasetName, 'test', dir);

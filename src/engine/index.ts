@@ -1,0 +1,12 @@
+/**
+ * The one orchestration layer: load a model by one naming rule, get a runner
+ * (GPU executor or CPU reference), evaluate, time, calibrate int8. The CLI,
+ * the worker and the benchmark call this; front ends never import each
+ * other. Node-only file access is in ./node.ts.
+ */
+export * from './defaults.ts';
+export * from './models.ts';
+export * from './runner.ts';
+export * from './evaluate.ts';
+export * from './timing.ts';
+export * from './int8.ts';
