@@ -168,8 +168,8 @@ test('a long measurement can be cancelled at once; nothing is stored', async ({ 
   // Its own browser: the cancelled run leaves the GPU process compiling LeNet-5's
   // conv2d kernels on SwiftShader, which must not slow the tests after it.
   const browser = await playwright.chromium.launch(test.info().project.use.launchOptions);
-  let outside: string[] = [];
-  let errors: string[] = [];
+  let outside: string[];
+  let errors: string[];
   try {
     const context = await browser.newContext({ baseURL: test.info().project.use.baseURL });
     ({ outside, errors } = watchContext(context));

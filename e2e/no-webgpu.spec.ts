@@ -6,8 +6,8 @@ test('without WebGPU: a clear page says what is missing, and CPU-reference accur
   const base = test.info().project.use.launchOptions ?? {};
   const args = (base.args ?? []).filter((a) => a !== '--enable-unsafe-webgpu').concat('--disable-blink-features=WebGPU');
   const browser = await playwright.chromium.launch({ ...base, args });
-  let outside: string[] = [];
-  let errors: string[] = [];
+  let outside: string[];
+  let errors: string[];
   try {
     const context = await browser.newContext({ baseURL: test.info().project.use.baseURL });
     ({ outside, errors } = watchContext(context));

@@ -486,7 +486,7 @@ function checkArchitectureForWriting(arch: Architecture): Architecture {
     return normalizeArchitecture(JSON.parse(JSON.stringify(arch)), failer('serializeModel'));
   } catch (e) {
     // The file must be readable by parseModel; say why this one would not be.
-    throw new Error(`cannot serialize model '${arch.name}': ${e instanceof ModelFileError ? e.detail : String(e)}`);
+    throw new Error(`cannot serialize model '${arch.name}': ${e instanceof ModelFileError ? e.detail : String(e)}`, { cause: e });
   }
 }
 
@@ -495,7 +495,7 @@ function provenanceJson(model: Model): string {
   try {
     json = JSON.stringify(model.provenance ?? {});
   } catch (e) {
-    throw new Error(`cannot serialize model '${model.architecture.name}': provenance is not JSON (${e instanceof Error ? e.message : String(e)})`);
+    throw new Error(`cannot serialize model '${model.architecture.name}': provenance is not JSON (${e instanceof Error ? e.message : String(e)})`, { cause: e });
   }
   if (json === undefined || !isPlainObject(JSON.parse(json))) {
     throw new Error(`cannot serialize model '${model.architecture.name}': provenance must be a plain object`);
@@ -530,7 +530,7 @@ export function serializeModel(model: Model): Uint8Array {
       encodings[name] = encoding;
       tensors.push({ name, dtype: layout.dtype, shape: layout.shape, data: encodeTensor(model.weights[name], shape, encoding) });
     } catch (e) {
-      if (e instanceof CodecError) throw new Error(`cannot serialize model '${modelName}': tensor '${name}': ${e.message}`);
+      if (e instanceof CodecError) throw new Error(`cannot serialize model '${modelName}': tensor '${name}': ${e.message}`, { cause: e });
       throw e;
     }
   }

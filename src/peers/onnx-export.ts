@@ -237,7 +237,7 @@ export function exportOnnx(model: Model, opts: OnnxExportOptions = {}): Uint8Arr
 
   const outShape = shapes[shapes.length - 1].output;
   // A model that ends spatially hands back NHWC, like the lab's own executors.
-  if (layout === 'nchw') cur = add('Transpose', 'output_to_nhwc', [cur], [intsAttr('perm', [0, 2, 3, 1])]);
+  if (layout === 'nchw') add('Transpose', 'output_to_nhwc', [cur], [intsAttr('perm', [0, 2, 3, 1])]);
   // Name the last value "logits" by renaming the producing node's output (no extra Identity node).
   const last = nodes[nodes.length - 1];
   last.output = [ONNX_OUTPUT_NAME];

@@ -13,7 +13,7 @@ import { initModel, validateModel, type Model } from '../model/model.ts';
 import { describeAdapter, type AdapterReport } from '../gpu/device.ts';
 import { DATASET_INFO } from '../data/manifest.ts';
 import { isQuotaError, deleteModel as storeDeleteModel, deleteResult as storeDeleteResult, getMeta, listModels, listResults, putMeta, putModels, putResults, StoreError, type StoredModel } from '../store/store.ts';
-import { cancelJob, runJob, yieldToEvents } from './jobs.ts';
+import { cancelJob, runJob } from './jobs.ts';
 import { startup } from './bundle.ts';
 import { datasetOf, forgetModel, getGpu, gpuFailure, loadDataset, loadModel, rememberInt8, trainingSplit } from './session.ts';
 import { trainModel } from '../gpu/trainer.ts';
@@ -199,7 +199,7 @@ export const labApi = {
       model = parseModel(bytes, fileName);
       ensureMnistShaped(model, fileName);
     } catch (e) {
-      throw new Error(`Could not import ${fileName}: ${(e as Error).message.replace(`${fileName}: `, '')}. Nothing was stored.`);
+      throw new Error(`Could not import ${fileName}: ${(e as Error).message.replace(`${fileName}: `, '')}. Nothing was stored.`, { cause: e });
     }
     const stored: StoredModel = {
       id: `user:${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`,

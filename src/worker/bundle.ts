@@ -85,13 +85,14 @@ export async function startup(ctx: JobContext): Promise<StartupReport> {
     if (!stored) {
       throw new Error(
         `First start needs the lab's own server once, to copy its datasets into this browser (${(e as Error).message}). Reload while the server is reachable; after that the lab works offline.`,
+        { cause: e },
       );
     }
     manifest = parseManifest(stored, 'stored manifest');
     offline = true;
   }
 
-  let index: BundledIndex = { models: [] };
+  let index: BundledIndex;
   if (!offline) {
     try {
       index = (await fetchJson(`${root}models/index.json`, ctx.signal)) as BundledIndex;

@@ -138,7 +138,7 @@ async function fineTunerFor(
     gpu = await getGpu();
   } catch (e) {
     // The CPU reference trainer would block the worker (and its cancel) for minutes: not offered here.
-    throw new Error(`${stepLabel} trains on the GPU, and WebGPU is not available in this browser: ${(e as Error).message}`);
+    throw new Error(`${stepLabel} trains on the GPU, and WebGPU is not available in this browser: ${(e as Error).message}`, { cause: e });
   }
   const train = await trainingSplit(ctx.dataset);
   return gpuFineTuner(gpu, train, {
@@ -198,8 +198,10 @@ export async function applyPipeline(
     loadModel: async (id) => (await loadModel(id)).model,
     // The pipeline logs "<pass> {options}" as each step starts, and indented lines after it.
     log: (line) => {
-      if (!line.startsWith(' ') && n < specs.length) ctx.onStep(n, STEPS[specs[n].pass].label), n++;
-      else if (line.startsWith(' ')) ctx.onDetail?.(line.trim());
+      if (!line.startsWith(' ') && n < specs.length) {
+        ctx.onStep(n, STEPS[specs[n].pass].label);
+        n++;
+      } else if (line.startsWith(' ')) ctx.onDetail?.(line.trim());
     },
   });
   if (result.int8) {

@@ -89,7 +89,7 @@ export function parseResultsJson(text: string, source: string): ResultRecord[] {
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${source}: not JSON (${(e as Error).message})`);
+    throw new Error(`${source}: not JSON (${(e as Error).message})`, { cause: e });
   }
   const d = doc as { format?: unknown; version?: unknown; results?: unknown; sharedBy?: unknown };
   if (!d || typeof d !== 'object' || d.format !== RESULTS_FORMAT) throw new Error(`${source}: not a Compression Lab results file (format should be "${RESULTS_FORMAT}")`);

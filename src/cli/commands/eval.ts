@@ -10,7 +10,7 @@
  * or, with --cpu, the CPU integer reference scores the test set.
  */
 import { loadDataset } from '../../data/node-loader.ts';
-import { DEFAULTS, calibrateInt8, datasetFor, evaluate, originLabel, type Calibration } from '../../engine/index.ts';
+import { DEFAULTS, calibrateInt8, datasetFor, evaluate, originLabel, type AnyModel, type Calibration } from '../../engine/index.ts';
 import { resolveModel } from '../../engine/node.ts';
 import type { Command } from '../common.ts';
 import { UsageError } from '../common.ts';
@@ -51,14 +51,13 @@ export const evalCommand: Command = {
       int8Options = { images: intOption(values, 'calibration', DEFAULTS.calibrationImages)!, ...(m !== undefined ? { calibration: { method: m } } : {}) };
     }
     const t0 = performance.now();
-    let target;
-    let subject;
+    let subject: AnyModel = model;
     if (int8Options) {
       const q = calibrateInt8(model, await loadDataset(dataset, 'train', dataDir), int8Options);
       int8Info = { calibration: q.images, ...q.calibration };
       subject = q.int8;
-    } else subject = model;
-    target = values.cpu ? ('cpu' as const) : await acquireBackend(values.backend);
+    }
+    const target = values.cpu ? ('cpu' as const) : await acquireBackend(values.backend);
     let result;
     try {
       result = await evaluate(target, subject, test, { limit: count, batch: intOption(values, 'batch', undefined) });
