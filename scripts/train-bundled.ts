@@ -1,5 +1,5 @@
 /**
- * Trains the bundled models (seeded, on the GPU through the same trainModel
+ * Trains the bundled models (seeded, on the GPU through the same engine `train`
  * call as `compression-lab train`) and writes models/<name>.safetensors with
  * provenance. Skips a model whose file exists unless --force.
  *
@@ -22,7 +22,9 @@ import { loadDataset, loadManifest } from '../src/data/node-loader.ts';
 import type { DatasetName } from '../src/data/dataset.ts';
 import type { Gpu } from '../src/gpu/device.ts';
 import { acquireGpu, describeAdapter } from '../src/gpu/device.ts';
-import { type EpochReport, evaluateModel, trainModel } from '../src/gpu/trainer.ts';
+import type { EpochReport } from '../src/engine/train.ts';
+import { train as trainOnGpu } from '../src/engine/train.ts';
+import { evaluate } from '../src/engine/evaluate.ts';
 import { architecture } from '../src/model/architectures.ts';
 import { parseModel, serializeModel } from '../src/model/format.ts';
 import type { Model } from '../src/model/model.ts';
@@ -110,7 +112,7 @@ for (const job of JOBS) {
     console.log(`${job.file}: resuming from its from-scratch stage (${(stage1Eval.accuracy * 100).toFixed(2)}%)`);
   } else {
     console.log(`${job.file}: training ${job.arch} on ${job.dataset}, ${job.epochs} epochs, seed ${job.seed}, Adam lr ${job.lr} cosine, batch ${job.batch}`);
-    const result = await trainModel(gpu, initModel(arch, job.seed), train, test, {
+    const result = await trainOnGpu(gpu, initModel(arch, job.seed), train, test, {
       epochs: job.epochs,
       seed: job.seed,
       optimizer: 'adam',
@@ -120,7 +122,7 @@ for (const job of JOBS) {
       onEpoch,
     });
     model = result.model;
-    stage1Eval = await evaluateModel(gpu, model, test);
+    stage1Eval = await evaluate(gpu, model, test);
   }
   let distillNote: Record<string, unknown> | undefined;
   if (job.distill) {
@@ -129,7 +131,7 @@ for (const job of JOBS) {
     console.log(
       `${job.file}: from scratch ${(stage1Eval.accuracy * 100).toFixed(2)}% (${stage1Eval.errors} errors); distilling from ${d.teacher} (T ${d.temperature}, alpha ${d.alpha}), ${d.epochs} epochs, Adam lr ${d.lr} cosine`,
     );
-    const result = await trainModel(gpu, model, train, test, {
+    const result = await trainOnGpu(gpu, model, train, test, {
       epochs: d.epochs,
       seed: job.seed + 1,
       optimizer: 'adam',
@@ -143,7 +145,7 @@ for (const job of JOBS) {
     distillNote = { ...d, seed: job.seed + 1, teacherAccuracy: teacher.provenance?.testAccuracy, fromScratchAccuracy: stage1Eval.accuracy, fromScratchErrors: stage1Eval.errors };
   }
   const result = { model };
-  const ev = await evaluateModel(gpu, result.model, test);
+  const ev = await evaluate(gpu, result.model, test);
   result.model.provenance = {
     source: 'trained',
     architecture: job.arch,

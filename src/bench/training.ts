@@ -1,12 +1,12 @@
 /**
  * Training throughput for the benchmark (issue 4, item 5): images/s of
  * forward + backward + optimizer update at batch 64, on the GPU trainer
- * (`trainModel`, src/gpu/trainer.ts — exactly what `compression-lab train`
+ * (`train`, src/engine/train.ts — exactly what `compression-lab train`
  * and the worker run) and on the float32 CPU reference (src/cpu forward,
  * backward and Adam), in the same run, on the same MNIST training images.
  * No Node or DOM APIs: the Node run and the bench page share it.
  *
- * GPU: one `trainModel` call of two short "epochs" over the first `images`
+ * GPU: one `train` call of two short "epochs" over the first `images`
  * training images. The first epoch pays the first-dispatch costs (shader
  * JIT on a software adapter) and is the warm-up; the second epoch's
  * images/s is the figure — the trainer's own epoch timing, which covers
@@ -19,7 +19,7 @@
  * `minSteps`), images/s over their total wall time.
  */
 import type { Gpu } from '../gpu/device.ts';
-import { trainModel } from '../gpu/trainer.ts';
+import { train as trainOnGpu } from '../engine/train.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { gatherFloatBatch, gatherLabels, shuffledIndices } from '../data/dataset.ts';
 import { modelForwardAll } from '../cpu/forward.ts';
@@ -47,7 +47,7 @@ export async function measureGpuTraining(gpu: Gpu, environment: Environment, mod
   const limit = trainingImages(images, train.count);
   const t0 = performance.now();
   try {
-    const r = await trainModel(gpu, model, train, null, { epochs: 2, batch: TRAIN_BATCH, limit, seed: 1, optimizer: 'adam', lr: TRAIN_ADAM.lr });
+    const r = await trainOnGpu(gpu, model, train, null, { epochs: 2, batch: TRAIN_BATCH, limit, seed: 1, optimizer: 'adam', lr: TRAIN_ADAM.lr });
     const total = performance.now() - t0;
     const [warm, timed] = r.epochs;
     const steps = Math.floor(limit / TRAIN_BATCH);
@@ -67,7 +67,7 @@ export async function measureGpuTraining(gpu: Gpu, environment: Environment, mod
       warmupImagesPerSecond: warm.imagesPerSecond,
       setupMs,
       status: 'ok',
-      note: `trainModel (src/gpu/trainer.ts), 2 epochs over the first ${limit} MNIST training images, the second timed; mean loss ${timed.trainLoss.toFixed(3)}`,
+      note: `train (src/engine/train.ts), 2 epochs over the first ${limit} MNIST training images, the second timed; mean loss ${timed.trainLoss.toFixed(3)}`,
     };
   } catch (e) {
     const msg = (e as Error).message;

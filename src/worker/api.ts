@@ -16,7 +16,7 @@ import { isQuotaError, deleteModel as storeDeleteModel, deleteResult as storeDel
 import { cancelJob, runJob } from './jobs.ts';
 import { startup } from './bundle.ts';
 import { datasetOf, forgetModel, getGpu, gpuFailure, loadDataset, loadModel, rememberInt8, trainingSplit } from './session.ts';
-import { trainModel } from '../gpu/trainer.ts';
+import { train as trainOnGpu } from '../engine/train.ts';
 import { isUntrained, modelDetail, summarize } from './describe.ts';
 import { applyPipeline, passById, passInfos, pipelineTrains } from './passes.ts';
 import { classify, evaluateVariant, predictOne, profileLayers, type EvaluateOptions } from './measure.ts';
@@ -48,6 +48,15 @@ export interface ArchitectureSummary {
   params: number;
   flops: number;
   layers: number;
+}
+
+/** The training settings a request falls back to. */
+export interface TrainDefaults {
+  optimizer: 'sgd' | 'adam';
+  lr: number;
+  schedule: string;
+  batch: number;
+  seed: number;
 }
 
 /** Per-variant GPU layer timings measured in this worker's life (re-measured after a reload). */
@@ -90,6 +99,11 @@ export const labApi = {
       const acc = accountModel(architecture(name));
       return { name, params: acc.total.params, flops: acc.total.flops, layers: acc.layers.length };
     });
+  },
+
+  /** What training from scratch uses when a request leaves it out (the engine's defaults, shared with the CLI). */
+  trainDefaults(): TrainDefaults {
+    return { optimizer: DEFAULTS.trainOptimizer, lr: defaultLearningRate(DEFAULTS.trainOptimizer), schedule: DEFAULTS.trainSchedule, batch: DEFAULTS.trainBatch, seed: 1 };
   },
 
   /** Per-layer accounting and stored sizes of a built-in architecture. */
@@ -319,7 +333,7 @@ export const labApi = {
       ctx.check();
       const arch = architecture(request.architecture);
       let detail: string | undefined;
-      const result = await trainModel(gpu, initModel(arch, seed), trainSet, testSet, {
+      const result = await trainOnGpu(gpu, initModel(arch, seed), trainSet, testSet, {
         epochs,
         batch,
         seed,

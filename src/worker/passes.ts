@@ -12,7 +12,7 @@ import type { Int8Model } from '../model/int8.ts';
 import type { OptionField as SchemaField } from '../compress/common.ts';
 import type { FineTuner, FineTuneRequest } from '../compress/pipeline.ts';
 import { STEPS, runPipeline } from '../compress/pipeline.ts';
-import { gpuFineTuner } from '../compress/gpu-finetuner.ts';
+import { gpuFineTuner } from '../engine/finetune.ts';
 import type { TrainProgress } from '../gpu/trainer.ts';
 import type { Runtime } from '../store/store.ts';
 import type { DatasetName } from '../data/dataset.ts';

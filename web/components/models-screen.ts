@@ -67,6 +67,7 @@ export class ModelsScreen extends LitElement {
 
   #trainForm() {
     const archs = this.#train.architectures.value ?? [];
+    const d = this.#train.defaults.value;
     const job = this.#train.job;
     const out = job.value;
     const last = out?.epochs[out.epochs.length - 1];
@@ -75,7 +76,7 @@ export class ModelsScreen extends LitElement {
     const gpu = this.#state.state.device?.ok !== false;
     return html`
       <h3 id="train-h">Train a model from scratch</h3>
-      <p class="muted">On this GPU, over the MNIST training split: He initialisation (seed 1), Adam 1e-3 with a cosine schedule, batch 64; test accuracy after each epoch. A LeNet-300-100 epoch takes seconds on a real GPU and minutes on a software adapter.</p>
+      <p class="muted">On this GPU, over the MNIST training split: He initialisation${d ? ` (seed ${d.seed}), ${d.optimizer === 'adam' ? 'Adam' : 'SGD'} ${d.lr} with a ${d.schedule} schedule, batch ${d.batch}` : ''}; test accuracy after each epoch. A LeNet-300-100 epoch takes seconds on a real GPU and minutes on a software adapter.</p>
       <div class="row" role="group" aria-labelledby="train-h">
         <label for="train-arch">Architecture</label>
         <select id="train-arch" data-testid="train-arch" @change=${(e: Event) => (this.trainArch = (e.target as HTMLSelectElement).value)}>

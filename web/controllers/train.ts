@@ -3,7 +3,7 @@ import { lab } from '../lab-client.ts';
 import { Job, JobController } from './job.ts';
 import { TaskController } from './task.ts';
 import { labState } from './lab-state.ts';
-import type { ArchitectureSummary } from '../../src/worker/api.ts';
+import type { ArchitectureSummary, TrainDefaults } from '../../src/worker/api.ts';
 import type { TrainOutcome, TrainRequest } from '../../src/worker/types.ts';
 
 /** Module state: training goes on while the user looks at other screens. */
@@ -18,11 +18,14 @@ const trainJob = new Job<TrainOutcome>();
 export class TrainController implements ReactiveController {
   readonly job: JobController<TrainOutcome>;
   readonly architectures: TaskController<ArchitectureSummary[]>;
+  /** The worker's defaults, so the form says what a run will use. */
+  readonly defaults: TaskController<TrainDefaults>;
 
   constructor(host: ReactiveControllerHost) {
     host.addController(this);
     this.job = new JobController<TrainOutcome>(host, trainJob);
     this.architectures = new TaskController<ArchitectureSummary[]>(host, () => lab().architectures());
+    this.defaults = new TaskController<TrainDefaults>(host, () => lab().trainDefaults());
   }
 
   hostConnected(): void {}

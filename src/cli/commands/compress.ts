@@ -21,9 +21,8 @@ import { loadDataset } from '../../data/node-loader.ts';
 import { accountModel } from '../../model/accounting.ts';
 import { parseModel } from '../../model/format.ts';
 import { sizeBreakdown } from '../../compress/breakdown.ts';
-import { cpuFineTuner } from '../../compress/cpu-trainer.ts';
 import { STEPS, parsePipeline, runPipeline } from '../../compress/pipeline.ts';
-import { gpuFineTuner } from '../../compress/gpu-finetuner.ts';
+import { fineTunerFor } from '../../engine/finetune.ts';
 import { describeAdapter } from '../../gpu/device.ts';
 import { sparsityOf } from '../../compress/prune.ts';
 import { DEFAULTS, createRunner, datasetFor, originLabel, evaluate, timeRunner, type AnyModel, type RunnerTiming } from '../../engine/index.ts';
@@ -97,7 +96,7 @@ export const compressCommand: Command = {
     if (baseline) log(`baseline: accuracy ${(baseline.accuracy * 100).toFixed(2)}% (${baseline.errors} errors of ${baseline.count}), ${baseline.bytes.toLocaleString('en-US')} bytes`);
     const t0 = performance.now();
     const result = await runPipeline(model, steps, {
-      fineTuner: train ? (gpu ? gpuFineTuner(gpu, train, log) : cpuFineTuner(train, log)) : undefined,
+      fineTuner: train ? fineTunerFor(gpu ?? 'cpu', train, log) : undefined,
       loadModel: async (path) => parseModel(await readFile(path), path),
       calibration: train ? { images: toFloatBatch(train, 0, calibrationCount), batch: calibrationCount } : undefined,
       log,

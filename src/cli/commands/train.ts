@@ -1,14 +1,14 @@
 /**
  * `compression-lab train`: train a built-in architecture (seeded He init) or
  * continue training a model file, on the GPU, and write the result with its
- * provenance. The engine call is `trainModel` (src/gpu/trainer.ts), the same
+ * provenance. The engine call is `train` (src/engine/train.ts), the same
  * the browser worker makes.
  */
 import { writeFile } from 'node:fs/promises';
 import { loadDataset } from '../../data/node-loader.ts';
 import { describeAdapter } from '../../gpu/device.ts';
 import type { EpochReport, TrainOptions } from '../../gpu/trainer.ts';
-import { trainModel } from '../../gpu/trainer.ts';
+import { train as trainOnGpu } from '../../engine/train.ts';
 import { serializeModel } from '../../model/format.ts';
 import type { Model } from '../../model/model.ts';
 import { initModel } from '../../model/model.ts';
@@ -89,7 +89,7 @@ export const train: Command = {
         },
       };
       const started = performance.now();
-      const result = await trainModel(gpu, model, trainSet, testSet, options);
+      const result = await trainOnGpu(gpu, model, trainSet, testSet, options);
       const last = result.epochs[result.epochs.length - 1];
       const adapter = describeAdapter(gpu.report);
       result.model.provenance = {

@@ -12,10 +12,10 @@ import { initModel } from '../model/model.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { acquireGpu } from '../gpu/device.ts';
 import type { TrainProgress } from '../gpu/trainer.ts';
-import { gpuFineTuner, trainOptionsFor } from './gpu-finetuner.ts';
-import { fineTuneRequestFor, finetuneDefaults, runPipeline } from './pipeline.ts';
-import { prune } from './prune.ts';
-import { quantize } from './quantize.ts';
+import { gpuFineTuner, trainOptionsFor } from './finetune.ts';
+import { fineTuneRequestFor, finetuneDefaults, runPipeline } from '../compress/pipeline.ts';
+import { prune } from '../compress/prune.ts';
+import { quantize } from '../compress/quantize.ts';
 
 describe('trainOptionsFor', () => {
   it('maps limit 0 to the whole set and symmetric 8-bit per-channel QAT to fake quantization', () => {

@@ -10,7 +10,7 @@
  */
 import type { TrainOptions } from '../gpu/trainer.ts';
 import type { TensorEncoding } from '../model/model.ts';
-import type { FineTuneRequest } from './pipeline.ts';
+import type { FineTuneRequest } from '../compress/pipeline.ts';
 
 const base = (e: TensorEncoding): TensorEncoding => (e.kind === 'huffman' || e.kind === 'sparse' ? e.of : e);
 

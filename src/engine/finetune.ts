@@ -1,9 +1,10 @@
 /**
  * The GPU trainer (src/gpu/trainer.ts) as the pipeline's `FineTuner`, shared
  * by the two front ends: the CLI (`compression-lab compress`) and the browser
- * worker (src/worker/passes.ts). It lives here, not in src/gpu, because it
- * speaks the pipeline's FineTuneRequest (src/gpu knows no pass), and not in
- * src/cli, because the worker cannot import Node code.
+ * worker (src/worker/passes.ts). It lives in the engine, the one layer that
+ * runs the trainer: not in src/gpu, because it speaks the pipeline's
+ * FineTuneRequest (src/gpu knows no pass), and not in src/compress, whose
+ * passes are pure functions that know no GPU.
  *
  * SGD with momentum 0.9 like the CPU fine-tuner (or the request's optimizer);
  * symmetric linear QAT of one bit width maps to the trainer's fake
@@ -15,9 +16,11 @@
 import type { Gpu } from '../gpu/device.ts';
 import type { EpochReport, ImageSet, TrainOptions, TrainProgress } from '../gpu/trainer.ts';
 import { trainModel } from '../gpu/trainer.ts';
-import type { FineTuner, FineTuneRequest } from './pipeline.ts';
-import { projectOntoRequest } from './pipeline.ts';
+import type { FineTuner, FineTuneRequest } from '../compress/pipeline.ts';
+import { projectOntoRequest } from '../compress/pipeline.ts';
 import { trainerExtrasFor } from './trainer-extras.ts';
+import { cpuFineTuner } from '../compress/cpu-trainer.ts';
+import type { Dataset } from '../data/dataset.ts';
 
 /** What a front end can follow and stop while the trainer runs. */
 export interface GpuFineTunerHooks {
@@ -75,4 +78,9 @@ export function gpuFineTuner(gpu: Gpu, train: ImageSet, hooks: GpuFineTunerHooks
     const r = await trainModel(gpu, model, train, null, opts);
     return projectOntoRequest(r.model, req);
   };
+}
+
+/** The pipeline's fine-tuner on `target`: the GPU trainer, or the CPU reference fine-tuner (slow; for tests and machines without WebGPU). */
+export function fineTunerFor(target: Gpu | 'cpu', train: ImageSet, log?: (line: string) => void): FineTuner {
+  return target === 'cpu' ? cpuFineTuner(train as Dataset, log) : gpuFineTuner(target, train, log ?? {});
 }
