@@ -3,7 +3,7 @@
  * lab ships everything it needs) and on an uncaught page error; `shot` keeps
  * a screenshot under test-results/screens/ as a test artifact.
  */
-import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
+import { test as base, expect, type BrowserContext, type BrowserType, type LaunchOptions, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 
 export const SCREENS_DIR = 'test-results/screens';
@@ -46,6 +46,29 @@ export function watchContext(context: BrowserContext): { outside: string[]; erro
   });
   context.on('weberror', (e) => errors.push(e.error().message));
   return { outside, errors };
+}
+
+/**
+ * Runs `body` on a page of a browser of its own (for tests that must not
+ * share the GPU process, or that switch WebGPU off), with the same checks
+ * the fixtures make: no request outside 127.0.0.1 and no uncaught page error.
+ */
+export async function inOwnBrowser(
+  playwright: { chromium: BrowserType },
+  launch: LaunchOptions | undefined,
+  body: (page: Page) => Promise<void>,
+): Promise<void> {
+  const browser = await playwright.chromium.launch(launch);
+  let watched: { outside: string[]; errors: string[] };
+  try {
+    const context = await browser.newContext({ baseURL: test.info().project.use.baseURL });
+    watched = watchContext(context);
+    await body(await context.newPage());
+  } finally {
+    await browser.close();
+  }
+  expect(watched.outside, 'requests outside 127.0.0.1').toEqual([]);
+  expect(watched.errors, 'uncaught page errors').toEqual([]);
 }
 
 export const test = base.extend<{ outside: string[]; pageErrors: string[] }>({

@@ -3,6 +3,7 @@
  * (optionsFromFlags, timeLimitFromFlags — parsed once for both), and one real
  * small run in Node on Dawn through the CLI's main(), written with --out.
  */
+import { runCli } from '../test-helpers.ts';
 import { describe, expect, it } from 'vitest';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,12 +13,7 @@ import { defaultOptions, quickOptions, validateBenchFile } from '../../bench/sch
 import type { BenchFile } from '../../bench/schema.ts';
 import { BENCH_FLAGS, DEFAULT_TIME_LIMIT_MIN, optionsFromFlags, timeLimitFromFlags } from './bench.ts';
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = runCli;
 
 describe('bench flags shared by compression-lab bench and npm run bench', () => {
   it('--quick starts from the quick options; budgets, --no-train, precision and peers override them', () => {

@@ -2,17 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../main.ts';
+import { runCli } from '../test-helpers.ts';
 import { recordedInt8Method } from '../../engine/int8.ts';
 import { initModel } from '../../model/model.ts';
 import { architecture } from '../../model/architectures.ts';
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = runCli;
 
 describe('eval --int8: the calibration method a file recorded', () => {
   it('is read from the pipeline text compress writes, and from in-memory step lists', () => {
