@@ -8,6 +8,7 @@
  * trainer, or the CPU fine-tuner in tests) executes it as a fine-tuning
  * step; see `FineTuneRequest.distill` in pipeline.ts.
  */
+import { DEFAULTS, defaultLearningRate } from '../model/defaults.ts';
 import type { Model } from '../model/model.ts';
 import type { OptionField } from './common.ts';
 
@@ -36,7 +37,7 @@ export interface Options {
   weightDecay: number;
 }
 
-export const defaultOptions: Options = { teacher: '', temperature: 4, alpha: 0.9, hint: '', teacherHint: '', hintWeight: 1, epochs: 1, lr: 0.01, batch: 64, limit: 0, seed: 1, optimizer: 'sgd', schedule: 'constant', weightDecay: 0 };
+export const defaultOptions: Options = { teacher: '', temperature: 4, alpha: 0.9, hint: '', teacherHint: '', hintWeight: 1, epochs: 1, lr: defaultLearningRate(DEFAULTS.fineTuneOptimizer), batch: DEFAULTS.trainBatch, limit: 0, seed: 1, optimizer: DEFAULTS.fineTuneOptimizer, schedule: 'constant', weightDecay: 0 };
 
 export const schema: readonly OptionField[] = [
   { name: 'teacher', type: 'string', description: 'teacher model file' },

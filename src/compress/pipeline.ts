@@ -11,6 +11,7 @@
  * `FineTuner` the caller injects — the GPU trainer in the app, the CPU
  * reference in tests — so the pipeline itself holds no device and no data.
  */
+import { DEFAULTS, defaultLearningRate } from '../model/defaults.ts';
 import type { Int8Model } from '../model/int8.ts';
 import type { HashedEncoding, Model, TensorEncoding } from '../model/model.ts';
 import { accountModel } from '../model/accounting.ts';
@@ -128,7 +129,7 @@ export interface FinetuneOptions {
   weightDecay: number;
 }
 
-export const finetuneDefaults: FinetuneOptions = { epochs: 1, lr: 0.01, batch: 64, limit: 0, seed: 1, keepZeros: true, qat: true, optimizer: 'sgd', schedule: 'constant', weightDecay: 0 };
+export const finetuneDefaults: FinetuneOptions = { epochs: 1, lr: defaultLearningRate(DEFAULTS.fineTuneOptimizer), batch: DEFAULTS.trainBatch, limit: 0, seed: 1, keepZeros: true, qat: true, optimizer: DEFAULTS.fineTuneOptimizer, schedule: 'constant', weightDecay: 0 };
 
 const optimizerField: OptionField = { name: 'optimizer', type: 'enum', values: ['sgd', 'adam'], description: 'sgd (momentum 0.9) or adam (GPU trainer only; use lr ≈ 1e-4…1e-3)' };
 /** Shared by finetune, gradual and distill: annealing to 0 ends training in a flatter, better minimum than a constant rate. */
@@ -299,7 +300,7 @@ export function parsePerLayer(items: string[]): { layer: string; sparsity: numbe
   });
 }
 
-const gradualDefaults: GradualOptions = { sparsity: 0.9, initial: 0, stages: 4, epochsPerStage: 1, scope: 'layer', lr: 0.01, batch: 64, limit: 0, power: 3, optimizer: 'sgd', schedule: 'constant', weightDecay: 0, layers: [], perLayer: [] };
+const gradualDefaults: GradualOptions = { sparsity: 0.9, initial: 0, stages: 4, epochsPerStage: 1, scope: 'layer', lr: finetuneDefaults.lr, batch: finetuneDefaults.batch, limit: 0, power: 3, optimizer: finetuneDefaults.optimizer, schedule: 'constant', weightDecay: 0, layers: [], perLayer: [] };
 
 // -- the registry ----------------------------------------------------------
 

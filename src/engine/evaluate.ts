@@ -9,7 +9,7 @@ import { describeAdapter } from '../gpu/device.ts';
 import { evaluateModel } from '../gpu/trainer.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { toFloatBatch } from '../data/dataset.ts';
-import { DEFAULTS } from './defaults.ts';
+import { DEFAULTS } from '../model/defaults.ts';
 import type { AnyModel, Runner, RunTarget } from './runner.ts';
 import { createRunner, isInt8Model } from './runner.ts';
 

@@ -4,7 +4,7 @@
  * the worker and the benchmark call this; front ends never import each
  * other. Node-only file access is in ./node.ts.
  */
-export * from './defaults.ts';
+export * from '../model/defaults.ts';
 export * from './models.ts';
 export * from './runner.ts';
 export * from './evaluate.ts';

@@ -12,7 +12,7 @@ import { quantizeInt8Model } from '../compress/int8.ts';
 import { parsePipeline } from '../compress/pipeline.ts';
 import type { Int8Model } from '../model/int8.ts';
 import type { Model } from '../model/model.ts';
-import { DEFAULTS } from './defaults.ts';
+import { DEFAULTS } from '../model/defaults.ts';
 
 /** A calibration method and its percentile. */
 export interface Calibration {

@@ -8,7 +8,7 @@
 import { measure, type TimingMethod } from '../gpu/timer.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { toFloatBatch } from '../data/dataset.ts';
-import { DEFAULTS } from './defaults.ts';
+import { DEFAULTS } from '../model/defaults.ts';
 import type { Runner } from './runner.ts';
 
 /** Batch-1 latency and throughput of a runner. */

@@ -7,7 +7,7 @@ import type { Gpu } from '../gpu/device.ts';
 import type { ImageSet, TrainOptions, TrainResult } from '../gpu/trainer.ts';
 import { trainModel } from '../gpu/trainer.ts';
 import type { Model } from '../model/model.ts';
-import { DEFAULTS, defaultLearningRate } from './defaults.ts';
+import { DEFAULTS, defaultLearningRate } from '../model/defaults.ts';
 
 export type { EpochReport, ImageSet, TrainOptions, TrainProgress, TrainResult } from '../gpu/trainer.ts';
 

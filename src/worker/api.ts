@@ -4,7 +4,7 @@
  * never leave the worker. Long calls take a progress callback (a
  * comlink.proxy) and a job id that `cancel(id)` aborts.
  */
-import { DEFAULTS, defaultLearningRate } from '../engine/defaults.ts';
+import { DEFAULTS, defaultLearningRate } from '../model/defaults.ts';
 import { accountModel, type ModelAccount } from '../model/accounting.ts';
 import { ARCHITECTURES, architecture, isArchitectureName } from '../model/architectures.ts';
 import { denseSizeTable, type SizeRow } from '../model/size.ts';

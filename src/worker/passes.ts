@@ -7,6 +7,7 @@
  * injects), stored variants as distillation teachers, progress and
  * cancellation.
  */
+import { DEFAULTS } from '../model/defaults.ts';
 import type { Model } from '../model/model.ts';
 import type { Int8Model } from '../model/int8.ts';
 import type { OptionField as SchemaField } from '../compress/common.ts';
@@ -106,9 +107,6 @@ function optionsFor(schema: readonly SchemaField[], values: Record<string, numbe
   return out;
 }
 
-/** Calibration images used by the int8 step (the first N training images). */
-export const CALIBRATION_IMAGES = 256;
-
 /** Metadata of every pass the worker can run, for the pipeline builder. */
 export function passInfos(): PassInfo[] {
   return Object.entries(STEPS).map(([id, d]) => ({
@@ -191,7 +189,7 @@ export async function applyPipeline(
         onDetail: (line) => ctx.onDetail?.(line.trim()),
       })
     : undefined;
-  const calibration = i8 >= 0 ? await calibrationImages(ctx.dataset, CALIBRATION_IMAGES) : undefined;
+  const calibration = i8 >= 0 ? await calibrationImages(ctx.dataset, DEFAULTS.calibrationImages) : undefined;
   const result = await runPipeline(input.model, specs, {
     calibration: calibration ? { images: calibration.images, batch: calibration.count } : undefined,
     fineTuner,

@@ -5,7 +5,7 @@
  */
 import { acquireGpu, type Gpu } from '../gpu/device.ts';
 import { createRunner, type Runner } from '../engine/runner.ts';
-import { DEFAULTS } from '../engine/defaults.ts';
+import { DEFAULTS } from '../model/defaults.ts';
 import { recordedDataset } from '../engine/models.ts';
 import { parseDatasetFile, type Dataset, type DatasetName, type DatasetSplit } from '../data/dataset.ts';
 import { DatasetError } from '../data/errors.ts';

@@ -1,7 +1,9 @@
 /**
- * The lab's defaults, in one place: the CLI's option fallbacks, the worker's
- * request fallbacks and the UI's labels all read these, so a default changed
- * here changes everywhere and no two front ends can disagree.
+ * The lab's defaults, in one place. Pure data, so every layer can read it:
+ * the trainer, the passes' option defaults, the engine, the CLI's option
+ * fallbacks, the worker's request fallbacks and (through the worker) the
+ * UI's forms. A default changed here changes everywhere, and no two front
+ * ends can disagree.
  */
 
 /** Optimizers the trainer implements. */
@@ -15,6 +17,8 @@ export function defaultLearningRate(optimizer: OptimizerName): number {
 export const DEFAULTS = {
   /** Mini-batch of training and fine-tuning. */
   trainBatch: 64,
+  /** Fine-tuning a trained model (the passes' finetune, gradual, distill): plain SGD at a constant rate. */
+  fineTuneOptimizer: 'sgd' as OptimizerName,
   /** Training from scratch: Adam on a cosine schedule. */
   trainOptimizer: 'adam' as OptimizerName,
   trainSchedule: 'cosine' as const,
