@@ -3,12 +3,14 @@
  * data so that it crosses `page.evaluate` and JSON unchanged.
  */
 import type { AdapterReport } from '../gpu/device.ts';
+import type { Precision } from '../model/precision.ts';
 
 /** Who produced a figure. Peers run the same float weights as the lab. */
 export type Runtime = 'lab' | 'tfjs-webgpu' | 'ort-webgpu' | 'ort-wasm' | 'cpu-reference';
 /** Where a run happened. */
 export type Environment = 'node' | 'chromium';
-export type Precision = 'fp32' | 'int8';
+/** Number precision of a row: see src/model/precision.ts. */
+export type { Precision } from '../model/precision.ts';
 
 /** The WebGPU peers (the targets compare against the faster of them). */
 export const WEBGPU_PEERS: readonly Runtime[] = ['tfjs-webgpu', 'ort-webgpu'];
