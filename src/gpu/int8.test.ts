@@ -364,7 +364,7 @@ describe('int8 executor: whole models, GPU int8 == CPU integer reference exactly
         ex.destroy();
       }
     }
-    // Both variants compile every big register block of the model (~20 s each on SwiftShader when the machine is shared).
+    // Both variants compile every big register block of the model: slow on a software adapter, slower on a shared machine.
   }, 400_000);
 
   it('a synthetic net with every op kind: same padding, depthwise, avg pool, relu after pool, channels 3/5, chunked batch', async () => {

@@ -83,9 +83,10 @@ export interface TrainOptions {
   /** GEMM variant of the forward kernels; default 'register' on software adapters. */
   variant?: GemmVariant;
   /**
-   * Register tiling of the forward conv2d kernel. Default TRAIN_REGISTER_TILING:
-   * SwiftShader needs ~100 s to compile each configuration of the full 8×4
-   * block (per distinct layer shape), against < 1 s for 4×2.
+   * Register tiling of the forward conv2d kernel. Default TRAIN_REGISTER_TILING,
+   * a small 4×2 block: a software adapter compiles the full 8×4 block far too
+   * slowly, once per distinct layer shape (figures in docs/benchmark.md,
+   * "Measurements behind design choices").
    */
   registerTiling?: GemmTiling;
   signal?: AbortSignal;
