@@ -285,6 +285,9 @@ describe.each(DOT_VARIANTS.map((d) => [d]))('int8 kernels, %s variant, vs the CP
     expectExact(unpackActivations(out, op.outShape[0], f.c.batch), want, `float-input ${f.what} [${dot}, mac ${mac}]`);
   });
 
+});
+
+describe.each(DOT_VARIANTS.map((d) => [d]))('int8 pool and quantize kernels, %s variant, vs the CPU integer reference (exact)', (dot) => {
   const pool = (kind: 'maxPool2d' | 'avgPool2d', w: [number, number], s: [number, number]): Pool2dLayer => ({ kind, name: 'p', window: w, stride: s });
   const POOLS: { what: string; layer: Pool2dLayer; inShape: Shape; zp: number; relu: boolean; batch: number }[] = [
     { what: 'max 2×2/2, c=20', layer: pool('maxPool2d', [2, 2], [2, 2]), inShape: [8, 8, 20], zp: -128, relu: false, batch: 3 },
