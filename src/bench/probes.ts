@@ -167,7 +167,7 @@ export function rooflineProbes(mod: RooflineModule | null, why = 'src/gpu/roofli
   if (mod?.measureMatmulGflops) {
     const f = mod.measureMatmulGflops;
     probes.matmulGflops = async (gpu) => {
-      // p50 of 3 per blocking: the probe tries several blockings, and on a software adapter each 512³ run takes about a second.
+      // p50 of 3 per blocking: the probe tries several blockings, and a 512³ run is slow on a software adapter.
       const r = await f(gpu, MATMUL_N, { warmup: 1, runs: 3 });
       const best = (r as { best?: { label?: string } } | null)?.best?.label;
       d.matmulGflops = `best f32 matmul over roofline.ts's blockings, ${MATMUL_N}³, p50 of 3 each${best ? ` (best: ${best})` : ''} (src/gpu/roofline.ts)`;

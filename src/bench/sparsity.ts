@@ -34,7 +34,7 @@ export const SPARSITY_SHARED: readonly { sparsity: number; bits: number }[] = [{
  * Models whose dense layers hold less of the MACs than this are skipped (a
  * 'skipped' row says so): there the dense layers cannot move the whole model,
  * the per-layer answer is LeNet-300-100's, and the 18 executor runs would
- * cost minutes of convolutions on a software adapter (LeNet-5: ~20 %).
+ * cost minutes of convolutions on a software adapter.
  */
 export const SPARSITY_MIN_DENSE_SHARE = 0.5;
 /** The throughput batch of this comparison. */

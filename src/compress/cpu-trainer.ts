@@ -97,7 +97,7 @@ export function fineTuneCpu(model: Model, train: Examples, req: FineTuneRequest,
     let lossSum = 0;
     let steps = 0;
     for (let start = 0; start + batch <= count; start += batch) {
-      // The same per-step rate as the GPU trainer (src/gpu/trainer.ts fills its schedule buffer with learningRate too).
+      // The same per-step rate as the GPU trainer (src/gpu/train/optimizers.ts fills its schedule buffer with learningRate too).
       const lr = learningRate(req.lr, schedule, epoch, (epoch * stepsPerEpoch + steps) / totalSteps);
       effective();
       const idx = order.subarray(start, start + batch);

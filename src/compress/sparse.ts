@@ -4,7 +4,7 @@
  * in `gapBits` bits (relative indexing); a gap longer than 2^gapBits is
  * bridged by filler entries of value 0. The stored values keep the tensor's
  * encoding (fp32, fp16, per-tensor linear or codebook indices). The bytes
- * are exact: see the 'sparse' codec in src/model/codecs.ts.
+ * are exact: see the 'sparse' codec in src/model/codecs/sparse.ts.
  */
 import type { Model, SparseEncoding, TensorEncoding } from '../model/model.ts';
 import { encodedByteLength, fitEncoding } from '../model/codecs.ts';

@@ -60,7 +60,7 @@ async function checkModel(model: Model, kernel: string): Promise<void> {
   }
 }
 
-// Whole-model runs at batch 257 on a software adapter: up to two minutes each on a loaded 2-core machine.
+// Whole-model runs at batch 257 are slow on a software adapter, slower on a loaded machine.
 const SLOW = 400_000;
 
 describe('executor on compressed weights', () => {

@@ -285,6 +285,9 @@ describe.each(DOT_VARIANTS.map((d) => [d]))('int8 kernels, %s variant, vs the CP
     expectExact(unpackActivations(out, op.outShape[0], f.c.batch), want, `float-input ${f.what} [${dot}, mac ${mac}]`);
   });
 
+});
+
+describe.each(DOT_VARIANTS.map((d) => [d]))('int8 pool and quantize kernels, %s variant, vs the CPU integer reference (exact)', (dot) => {
   const pool = (kind: 'maxPool2d' | 'avgPool2d', w: [number, number], s: [number, number]): Pool2dLayer => ({ kind, name: 'p', window: w, stride: s });
   const POOLS: { what: string; layer: Pool2dLayer; inShape: Shape; zp: number; relu: boolean; batch: number }[] = [
     { what: 'max 2×2/2, c=20', layer: pool('maxPool2d', [2, 2], [2, 2]), inShape: [8, 8, 20], zp: -128, relu: false, batch: 3 },
@@ -364,7 +367,7 @@ describe('int8 executor: whole models, GPU int8 == CPU integer reference exactly
         ex.destroy();
       }
     }
-    // Both variants compile every big register block of the model (~20 s each on SwiftShader when the machine is shared).
+    // Both variants compile every big register block of the model: slow on a software adapter, slower on a shared machine.
   }, 400_000);
 
   it('a synthetic net with every op kind: same padding, depthwise, avg pool, relu after pool, channels 3/5, chunked batch', async () => {

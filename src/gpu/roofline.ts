@@ -116,8 +116,9 @@ function filled(device: GPUDevice, label: string, floats: number): GPUBuffer {
 
 /**
  * f32 matmul GFLOP/s of an n×n×n product for each candidate blocking, and
- * the best. n must be a multiple of 64. 512 takes a second or two per
- * candidate on SwiftShader; the design notes' figures are for 1024.
+ * the best. n must be a multiple of 64. The default 512 keeps the probe
+ * short on a software adapter (docs/benchmark.md, "Measurements behind
+ * design choices"); the design notes' figures are for 1024.
  */
 export async function measureMatmulGflops(gpu: Gpu, n = 512, options: ProbeOptions & { candidates?: readonly MatmulCandidate[] } = {}): Promise<MatmulRoofline> {
   if (!Number.isInteger(n) || n < 64 || n % 64) throw new Error(`measureMatmulGflops: n must be a positive multiple of 64, got ${n}`);
@@ -200,9 +201,9 @@ export interface TuneStore {
 
 /**
  * Pick the GEMM variant for this adapter by timing each matmul candidate
- * briefly (256³, a couple of runs: ~1–3 s on SwiftShader, milliseconds on a
- * GPU); remembered in `store` by adapter description, so later sessions
- * skip the probe. The register candidate's block becomes the conv2d register
+ * briefly (256³, a couple of runs: short even on a software adapter);
+ * remembered in `store` by adapter description, so later sessions skip the
+ * probe. The register candidate's block becomes the conv2d register
  * tiling (rows per thread; channel words); the tiled one the dense tile.
  */
 export async function autotune(gpu: Gpu, store?: TuneStore, options: { n?: number; candidates?: readonly MatmulCandidate[] } = {}): Promise<TuneResult> {

@@ -82,7 +82,7 @@ describe('pruned LeNet-300-100 through the executor', () => {
           ['fc3', 512],
         ]);
         for (const x of d) {
-          // Timestamps tick in coarse steps on some adapters (65.5 µs in Node/Dawn on SwiftShader): a tiny layer can read 0; a tie keeps dense.
+          // Timestamps tick in coarse steps on some adapters (docs/benchmark.md): a tiny layer can read 0; a tie keeps dense.
           expect(Number.isFinite(x.denseMs) && x.denseMs >= 0).toBe(true);
           expect(Number.isFinite(x.sparseMs) && x.sparseMs >= 0).toBe(true);
           expect(x.chosen).toBe(x.sparseMs < x.denseMs ? 'sparse' : 'dense');
@@ -125,7 +125,7 @@ describe('pruned LeNet-300-100, tiled variant (the real-GPU plan)', () => {
     } finally {
       exec.destroy();
     }
-    // About a minute alone on SwiftShader (the workgroup-tiled kernel is its slowest: barriers); room for a loaded machine.
+    // The workgroup-tiled kernel is a software adapter's slowest (barriers); room for a loaded machine.
   }, 300_000);
 });
 

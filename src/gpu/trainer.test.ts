@@ -104,7 +104,9 @@ describe('GPU trainer', () => {
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
     expect(performance.now() - abortedAt).toBeLessThan(5000);
   });
+});
 
+describe('GPU trainer: QAT, distillation, shared values, profile mode, bad options', () => {
   it('quantization-aware training, distillation and a hint loss run and keep the loss finite', async () => {
     const teacher = initModel(architecture('article-net'), 9);
     const r = await trainModel(gpu, initModel(architecture('article-net'), 4), train, null, {

@@ -9,6 +9,7 @@
  */
 import type { ModelAccount } from './accounting.ts';
 import { sizeOf } from './shapes.ts';
+import type { Precision } from './precision.ts';
 
 /** Energy per operation in picojoules (Horowitz, ISSCC 2014, 45 nm). */
 export const HOROWITZ_45NM_PJ = {
@@ -26,7 +27,8 @@ export const HOROWITZ_45NM_PJ = {
   dram32: 640,
 } as const;
 
-export type ComputePrecision = 'fp32' | 'fp16' | 'int8';
+/** The arithmetic the energy table prices: the lab's precisions, and fp16. */
+export type ComputePrecision = Precision | 'fp16';
 
 export interface EnergyEstimate {
   /** Always true: these are estimates from a published table, not measurements. */

@@ -9,6 +9,7 @@
  * no DOM. Runs in the worker (IndexedDB exists there) and in the page.
  */
 import { createStore, del, delMany, get, getMany, keys, setMany, type UseStore } from 'idb-keyval';
+import type { Precision } from '../model/precision.ts';
 
 /** Name of the IndexedDB database (tests and the e2e suite look for it). */
 export const DB_NAME = 'compression-lab';
@@ -17,8 +18,8 @@ const STORE_NAME = 'kv';
 /** Where a variant came from. */
 export type ModelOrigin = 'bundled' | 'untrained' | 'user' | 'imported';
 
-/** How a variant runs: float executor, or the integer-only int8 executor. */
-export type Runtime = 'fp32' | 'int8';
+/** How a variant runs: float executor ('fp32'), or the integer-only int8 executor ('int8'). */
+export type Runtime = Precision;
 
 /**
  * One model variant as stored: its model file bytes (the lab's safetensors

@@ -16,7 +16,7 @@ const WG = 64;
 
 export const adam = {
   name: 'adam',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },

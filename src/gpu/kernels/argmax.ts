@@ -12,7 +12,7 @@ const WG = 64;
 
 export const argmax = {
   name: 'argmax',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },

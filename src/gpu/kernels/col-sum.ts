@@ -12,7 +12,7 @@ const WG = 64;
 
 export const colSum = {
   name: 'col-sum',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },

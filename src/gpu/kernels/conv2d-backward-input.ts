@@ -26,7 +26,7 @@ const pixelsOf = (s: ConvBackwardShape): number => s.batch * s.h * s.w;
 
 export const conv2dBackwardInput = {
   name: 'conv2d-backward-input',
-  precision: 'f32',
+  precision: 'fp32',
   /** A template: see `generate`. */
   shader,
   codeConstants: ['TM', 'TN4'],

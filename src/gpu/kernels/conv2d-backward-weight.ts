@@ -57,7 +57,7 @@ const total = (s: Conv2dBackwardWeightParams): number => {
 
 export const conv2dBackwardWeight = {
   name: 'conv2d-backward-weight',
-  precision: 'f32',
+  precision: 'fp32',
   /** A template: see `generate`. */
   shader,
   codeConstants: ['TM', 'TN4', 'PADDED', 'VEC4'],

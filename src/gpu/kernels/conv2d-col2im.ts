@@ -31,7 +31,7 @@ export function useCol2im(s: ConvBackwardShape): boolean {
 
 export const conv2dCol2im = {
   name: 'conv2d-col2im',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },

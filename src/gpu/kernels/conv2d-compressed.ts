@@ -63,7 +63,7 @@ const uniforms = [...conv2d.uniforms, 'kk', 'tk', 'seed', 'salt'];
 
 export const conv2dCodebook = {
   name: 'conv2d-codebook',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   codeConstants: ['TM', 'TN4', 'VEC4', 'HASHED'],
   generate: (code: Record<string, number>) => expandWithWeightSource(shader, code, true),
@@ -79,7 +79,7 @@ export const conv2dCodebook = {
 
 export const conv2dHashed = {
   name: 'conv2d-hashed',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   codeConstants: ['TM', 'TN4', 'VEC4', 'HASHED'],
   generate: (code: Record<string, number>) => expandWithWeightSource(shader, code, true),

@@ -144,7 +144,7 @@ export const conv2dI8 = perVariant(
   (variant: DotVariant) =>
     ({
       name: `conv2d-i8:${variant}`,
-      precision: 'i8',
+      precision: 'int8',
       /** A template: see `generate`. */
       shader,
       codeConstants: ['TM', 'TN4', 'SLIDE', 'FLOATIN', 'DOT', 'OUTER', 'EXACTF32', 'SNORM'],

@@ -89,7 +89,7 @@ export function convRows(s: ConvShape): number {
 
 export const conv2d = {
   name: 'conv2d',
-  precision: 'f32',
+  precision: 'fp32',
   /** A template: see `generate`. */
   shader,
   codeConstants: ['TM', 'TN4', 'VEC4'],

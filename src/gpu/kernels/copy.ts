@@ -11,7 +11,7 @@ const WG = 64;
 
 export const copy = {
   name: 'copy',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },

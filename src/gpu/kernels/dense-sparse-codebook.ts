@@ -37,7 +37,7 @@ export function packCsrCodebook(weight: Float32Array, symbols: Int32Array, n: nu
 
 export const denseSparseCodebook = {
   name: 'dense-sparse-codebook',
-  precision: 'f32',
+  precision: 'fp32',
   /** A template: see `generate`. */
   shader,
   bindings: [

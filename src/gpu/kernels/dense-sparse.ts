@@ -72,7 +72,7 @@ export function csrColumn(csr: PackedCsr, j: number): number {
 
 export const denseSparse = {
   name: 'dense-sparse',
-  precision: 'f32',
+  precision: 'fp32',
   /** A template: see `generate`. */
   shader,
   bindings: [

@@ -29,7 +29,7 @@ export const DEFAULT_DENSE_TILING: DenseTiling = { m: 64, n: 64, k: 16 };
 
 export const dense = {
   name: 'dense',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },

@@ -11,7 +11,7 @@ const total = (s: DepthwiseBackwardShape): number => s.batch * s.h * s.w * s.c;
 
 export const depthwiseConv2dBackwardInput = {
   name: 'depthwise-conv2d-backward-input',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },

@@ -14,7 +14,7 @@ const total = (s: DepthwiseBackwardWeightParams): number => splitsOf(s) * s.kh *
 
 export const depthwiseConv2dBackwardWeight = {
   name: 'depthwise-conv2d-backward-weight',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },

@@ -29,7 +29,7 @@ const uniforms = [...depthwiseConv2d.uniforms, 'tk', 'seed', 'salt'];
 
 export const depthwiseConv2dCodebook = {
   name: 'depthwise-conv2d-codebook',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   codeConstants: ['HASHED'],
   generate: (code: Record<string, number>) => expandWithWeightSource(shader, code, true),
@@ -45,7 +45,7 @@ export const depthwiseConv2dCodebook = {
 
 export const depthwiseConv2dHashed = {
   name: 'depthwise-conv2d-hashed',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   codeConstants: ['HASHED'],
   generate: (code: Record<string, number>) => expandWithWeightSource(shader, code, true),

@@ -20,7 +20,7 @@ export const depthwiseConv2dI8 = perVariant(
   (variant: DotVariant) =>
     ({
       name: `depthwise-conv2d-i8:${variant}`,
-      precision: 'i8',
+      precision: 'int8',
       shader: i8Source(shader, variant),
       bindings: [
         { name: 'params', kind: 'uniform' },

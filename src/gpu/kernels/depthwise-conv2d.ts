@@ -14,7 +14,7 @@ const WG = 64;
 
 export const depthwiseConv2d = {
   name: 'depthwise-conv2d',
-  precision: 'f32',
+  precision: 'fp32',
   /** The template's fp32 form (its compressed forms are depthwise-conv2d-compressed.ts's kernels). */
   shader: expandWithWeightSource(template, {}, false),
   bindings: [

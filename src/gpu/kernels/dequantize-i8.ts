@@ -21,7 +21,7 @@ export const dequantizeI8 = perVariant(
   (variant: DotVariant) =>
     ({
       name: `dequantize-i8:${variant}`,
-      precision: 'i8',
+      precision: 'int8',
       shader: i8Source(shader, variant),
       bindings: [
         { name: 'params', kind: 'uniform' },

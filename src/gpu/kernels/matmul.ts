@@ -16,7 +16,7 @@ export interface MatmulParams {
 
 export const matmul = {
   name: 'matmul',
-  precision: 'f32',
+  precision: 'fp32',
   /** A template: see `generate`. */
   shader,
   bindings: [

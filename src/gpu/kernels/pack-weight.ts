@@ -25,7 +25,7 @@ export const qmaxOf = (bits: number): number => (bits > 0 ? 2 ** (bits - 1) - 1 
 
 export const packWeight = {
   name: 'pack-weight',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },

@@ -13,7 +13,7 @@ const total = (s: Pool2dBackwardParams): number => (disjointPool(s) ? s.batch * 
 
 export const pool2dBackward = {
   name: 'pool2d-backward',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },

@@ -28,7 +28,7 @@ export const pool2dI8 = perVariant(
   (variant: DotVariant) =>
     ({
       name: `pool2d-i8:${variant}`,
-      precision: 'i8',
+      precision: 'int8',
       shader: i8Source(shader, variant),
       bindings: [
         { name: 'params', kind: 'uniform' },

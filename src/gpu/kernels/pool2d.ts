@@ -22,7 +22,7 @@ const WG = 64;
 
 export const pool2d = {
   name: 'pool2d',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },

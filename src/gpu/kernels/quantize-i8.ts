@@ -25,7 +25,7 @@ export const quantizeI8 = perVariant(
   (variant: DotVariant) =>
     ({
       name: `quantize-i8:${variant}`,
-      precision: 'i8',
+      precision: 'int8',
       shader: i8Source(shader, variant),
       bindings: [
         { name: 'params', kind: 'uniform' },

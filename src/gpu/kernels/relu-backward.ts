@@ -13,7 +13,7 @@ const words = (s: ReluBackwardParams): number => ceilDiv(s.batch * s.size, 4);
 
 export const reluBackward = {
   name: 'relu-backward',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },

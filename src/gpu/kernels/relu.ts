@@ -14,7 +14,7 @@ const words = (s: ReluParams): number => ceilDiv(s.batch * s.size, 4);
 
 export const relu = {
   name: 'relu',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },

@@ -14,7 +14,7 @@ const WG = 64;
 
 export const sgd = {
   name: 'sgd',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },

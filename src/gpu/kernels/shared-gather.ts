@@ -14,7 +14,7 @@ export const PRUNED = 0xffffffff;
 
 export const sharedGather = {
   name: 'shared-gather',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },

@@ -13,7 +13,7 @@ const WG = 64;
 
 export const sharedGrad = {
   name: 'shared-grad',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },

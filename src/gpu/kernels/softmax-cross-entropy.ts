@@ -15,7 +15,7 @@ const WG = 64;
 
 export const softmaxCrossEntropy = {
   name: 'softmax-cross-entropy',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },

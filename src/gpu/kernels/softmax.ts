@@ -13,7 +13,7 @@ const WG = 64;
 
 export const softmax = {
   name: 'softmax',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },

@@ -6,7 +6,7 @@ export type StepAdvanceParams = Record<string, never>;
 
 export const stepAdvance = {
   name: 'step-advance',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },

@@ -5,8 +5,10 @@
  * one, say) is adding a descriptor to the registry.
  */
 
-/** Number precision a kernel computes in; the int8 path adds its kernels under 'i8'. */
-export type Precision = 'f32' | 'i8';
+import type { Precision } from '../../model/precision.ts';
+
+/** Number precision a kernel computes in; the int8 path adds its kernels under 'int8'. */
+export type { Precision };
 
 /** How a binding is declared in the WGSL (group 0, binding = index in `bindings`). */
 export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';

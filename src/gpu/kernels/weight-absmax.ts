@@ -15,7 +15,7 @@ const WG = 64;
 
 export const weightAbsmax = {
   name: 'weight-absmax',
-  precision: 'f32',
+  precision: 'fp32',
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },
