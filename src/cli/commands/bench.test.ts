@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../main.ts';
 import { defaultOptions, quickOptions, validateBenchFile } from '../../bench/schema.ts';
 import type { BenchFile } from '../../bench/schema.ts';
 import { BENCH_FLAGS, DEFAULT_TIME_LIMIT_MIN, optionsFromFlags, timeLimitFromFlags } from './bench.ts';

@@ -4,6 +4,7 @@
  * per trained tensor, and the per-step schedule the kernels read — the
  * learning rate and Adam's two bias corrections, written once per epoch.
  */
+import { DEFAULTS, defaultLearningRate } from '../../model/defaults.ts';
 import type { LrSchedule } from '../../cpu/optim.ts';
 import { learningRate } from '../../cpu/optim.ts';
 import type { Dispatch, Graph } from './graph.ts';
@@ -22,10 +23,10 @@ export interface Hyper {
 }
 
 export function hyperOf(o: TrainOptions): Hyper {
-  const optimizer = o.optimizer ?? 'adam';
+  const optimizer = o.optimizer ?? DEFAULTS.trainOptimizer;
   return {
     optimizer,
-    baseLr: o.lr ?? (optimizer === 'adam' ? 1e-3 : 0.01),
+    baseLr: o.lr ?? defaultLearningRate(optimizer),
     schedule: o.schedule ?? { kind: 'constant' },
     momentum: o.momentum ?? 0.9,
     beta1: o.beta1 ?? 0.9,

@@ -2,6 +2,7 @@
  * What a training run can be told and what it reports, and the check of
  * those options against the model before anything touches the GPU.
  */
+import { DEFAULTS } from '../../model/defaults.ts';
 import type { Dataset } from '../../data/dataset.ts';
 import type { Model } from '../../model/model.ts';
 import type { LrSchedule } from '../../cpu/optim.ts';
@@ -48,7 +49,7 @@ export interface TrainOptions {
   /** Seeds the per-epoch shuffles (the model's initial weights are the caller's). Default 1. */
   seed?: number;
   optimizer?: 'sgd' | 'adam';
-  /** Base learning rate (default 1e-3 for Adam, 0.01 for SGD). */
+  /** Base learning rate (default: model/defaults.ts `defaultLearningRate`). */
   lr?: number;
   /** SGD momentum (default 0.9). */
   momentum?: number;
@@ -137,7 +138,7 @@ export interface EvalResult {
 export function checkOptions(model: Model, o: TrainOptions): void {
   const arch = model.architecture;
   if (!Number.isInteger(o.epochs) || o.epochs < 0) throw new Error(`trainer: epochs must be a non-negative integer, got ${o.epochs}`);
-  const b = o.batch ?? 64;
+  const b = o.batch ?? DEFAULTS.trainBatch;
   if (!Number.isInteger(b) || b < 1) throw new Error(`trainer: batch must be a positive integer, got ${b}`);
   const names = new Set(arch.layers.map((l) => l.name));
   for (const f of o.freeze ?? []) if (!names.has(f)) throw new Error(`trainer: cannot freeze '${f}': model '${arch.name}' has no such layer`);

@@ -5,6 +5,7 @@
  * One training step — gather, forward, loss, backward, updates, advance the
  * step counter — is a list of dispatches encoded with nothing from the host.
  */
+import { DEFAULTS } from '../../model/defaults.ts';
 import type { Model } from '../../model/model.ts';
 import type { LayerShapes } from '../../model/shapes.ts';
 import { inferShapes, sizeOf } from '../../model/shapes.ts';
@@ -44,7 +45,7 @@ export interface TrainSetup {
 export function setupOf(gpu: Gpu, model: Model, train: ImageSet, options: TrainOptions): TrainSetup {
   const arch = model.architecture;
   const trainCount = Math.min(options.limit ?? train.count, train.count);
-  const batch = Math.min(options.batch ?? 64, trainCount);
+  const batch = Math.min(options.batch ?? DEFAULTS.trainBatch, trainCount);
   const variant = defaultVariant(gpu, options.variant);
   if (train.rows * train.cols !== sizeOf(arch.inputShape)) {
     throw new Error(`trainer: images are ${train.rows}×${train.cols}, model '${arch.name}' takes [${arch.inputShape.join(', ')}]`);
