@@ -15,11 +15,7 @@
  *   the article's relations are a real check.
  */
 import type { Gpu } from '../gpu/device.ts';
-import type { Executor } from '../gpu/executor.ts';
-import { createExecutor } from '../gpu/executor.ts';
-import type { Int8Executor } from '../gpu/executor-i8.ts';
-import { createInt8Executor } from '../gpu/executor-i8.ts';
-import { quantizeInt8Model } from '../compress/int8.ts';
+import { calibrateInt8, createRunner, type Runner } from '../engine/index.ts';
 import { modelForward } from '../cpu/forward.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { toFloatBatch } from '../data/dataset.ts';
@@ -294,7 +290,7 @@ function agreementChunk(perImageMs: number, budgetMs: number): number {
 
 /** Per-layer GPU time (median of LAYER_RUNS) at batch 1 and at the largest batch one call can take. */
 async function layerTimes(
-  ex: Pick<Executor | Int8Executor, 'time'>,
+  ex: Pick<Runner, 'time'>,
   precision: Precision,
   inputs: Inputs,
   batches: number[],
@@ -303,11 +299,12 @@ async function layerTimes(
   let method: 'timestamp' | 'wall' = 'timestamp';
   for (const b of batches) {
     const x = b === 1 ? inputs.one(0) : inputs.batch(b);
-    await ex.time(x, b);
+    if (!(await ex.time(x, b))) return { method: 'wall', layers: out }; // no GPU timing at all
     const per: number[][] = [];
     let meta: { layers: string[]; kernel: string }[] = [];
     for (let r = 0; r < (b === 1 ? LAYER_RUNS : 5); r++) {
       const t = await ex.time(x, b);
+      if (!t) break;
       method = t.method;
       if (t.method === 'wall') break;
       meta = t.layers;
@@ -316,13 +313,6 @@ async function layerTimes(
     meta.forEach((m, i) => out.push({ precision, batch: b, layers: m.layers, kernel: m.kernel, ms: summarize(per[i]).p50 }));
   }
   return { method, layers: out };
-}
-
-/** Calibration images for int8: the first `n` training images (test images if no training split is loaded). */
-function calibrationSet(env: BenchEnv, n: number): { data: Float32Array; n: number; from: string } {
-  const ds = env.train ?? env.test;
-  const count = Math.min(n, ds.count);
-  return { data: toFloatBatch(ds, 0, count), n: count, from: `${ds.name}/${ds.split}` };
 }
 
 async function measureRoofline(env: BenchEnv, enabled: boolean): Promise<Roofline> {
@@ -350,6 +340,94 @@ async function measureRoofline(env: BenchEnv, enabled: boolean): Promise<Rooflin
     }
   }
   return r;
+}
+
+/** What the lab's own rows of one model need. */
+interface LabContext {
+  env: BenchEnv;
+  options: BenchOptions;
+  inputs: Inputs;
+  name: string;
+  model: Model;
+  parseMs: number;
+  report: ModelReport;
+  results: BenchResult[];
+  maxBatch: number;
+  agreeN: number;
+  labels: Uint8Array;
+}
+
+/**
+ * The lab's fp32 rows of one model: load time, latency and throughput, layer
+ * times, and the reference predictions every other runtime is compared on
+ * (null when the fp32 path failed).
+ */
+async function benchLabFp32(c: LabContext): Promise<Int32Array | null> {
+  const { env, options, inputs, name, report } = c;
+  let ex: Runner | null = null;
+  try {
+    const c0 = performance.now();
+    ex = await createRunner(env.gpu, c.model, { maxBatch: c.maxBatch });
+    const createMs = performance.now() - c0;
+    const lt = ex.loadTime!;
+    report.load.fp32 = { parseMs: c.parseMs, uploadMs: lt.uploadMs, pipelineMs: lt.pipelineMs, allocMs: lt.allocMs, totalMs: c.parseMs + createMs };
+    env.log(`  lab fp32 load ${(c.parseMs + createMs).toFixed(0)} ms (parse ${c.parseMs.toFixed(1)}, upload ${lt.uploadMs.toFixed(1)}, pipelines ${lt.pipelineMs.toFixed(0)})`);
+    const exr = ex;
+    const timed = await timeRuntime(env, options, inputs, 'lab', name, 'fp32', (x, b) => exr.logits(x, b), ex.codePath);
+    c.results.push(...timed.rows);
+    // Layers at batch 1 and the smallest throughput batch: enough to see where time goes, without another minute of batch-1024 runs on a software adapter.
+    const lay = await layerTimes(ex, 'fp32', inputs, [...new Set([1, Math.min(ex.chunk, ...options.batches)])]);
+    report.layerTimingMethod = lay.method;
+    report.layers = lay.layers;
+    // The reference predictions: every other runtime is compared on (a prefix of) these.
+    const a0 = performance.now();
+    const labPred = await predictAll(c.agreeN, env.test, (x, n) => exr.classify(x, n), 2 * options.agreementBudgetMs);
+    report.labAccuracy = accuracy(labPred, c.labels.subarray(0, labPred.length));
+    report.labAccuracyImages = labPred.length;
+    env.log(`  lab fp32 accuracy ${(report.labAccuracy * 100).toFixed(2)} % on ${labPred.length} test images (${((performance.now() - a0) / 1000).toFixed(0)} s)`);
+    return labPred;
+  } catch (e) {
+    env.log(`  lab fp32 failed: ${(e as Error).message}`);
+    c.results.push(row(env.environment, 'lab', name, 'fp32', 1, null, 'error', (e as Error).message));
+    return null;
+  } finally {
+    ex?.destroy();
+  }
+}
+
+/** The lab's int8 rows of one model: calibration and load time, latency and throughput, layer times, agreement with fp32. */
+async function benchLabInt8(c: LabContext, labPred: Int32Array | null): Promise<void> {
+  const { env, options, inputs, name, report } = c;
+  let ex: Runner | null = null;
+  try {
+    const q0 = performance.now();
+    // The first N training images (test images when no training split is loaded).
+    const set = env.train ?? env.test;
+    const q = calibrateInt8(c.model, set, { images: options.calibrationImages, calibration: { method: 'minmax' } });
+    const quantizeMs = performance.now() - q0;
+    const c0 = performance.now();
+    ex = await createRunner(env.gpu, q.int8, { maxBatch: c.maxBatch });
+    const createMs = performance.now() - c0;
+    report.load.int8 = { parseMs: c.parseMs, uploadMs: null, pipelineMs: null, allocMs: null, quantizeMs, totalMs: c.parseMs + quantizeMs + createMs };
+    env.log(`  lab int8 load ${(c.parseMs + quantizeMs + createMs).toFixed(0)} ms (quantize ${quantizeMs.toFixed(0)} on ${q.images} ${set.name}/${set.split} images, executor ${createMs.toFixed(0)})`);
+    const exr = ex;
+    const timed = await timeRuntime(env, options, inputs, 'lab', name, 'int8', (x, b) => exr.logits(x, b), `${ex.codePath}, calibrated (minmax) on ${q.images} ${set.name}/${set.split} images`);
+    c.results.push(...timed.rows);
+    // Same batches as fp32, so the two engines' steps can be read side by side.
+    const lay = await layerTimes(ex, 'int8', inputs, [...new Set([1, Math.min(ex.chunk, ...options.batches)])]);
+    if (report.layerTimingMethod === 'none') report.layerTimingMethod = lay.method;
+    report.layers.push(...lay.layers);
+    if (labPred) {
+      const pred = await predictAll(labPred.length, env.test, (x, n) => exr.classify(x, n), options.agreementBudgetMs);
+      report.agreement.push(agreementRow('lab-int8', labPred, pred, c.labels, c.agreeN));
+    }
+  } catch (e) {
+    const msg = (e as Error).message;
+    env.log(`  lab int8 failed: ${msg}`);
+    c.results.push(row(env.environment, 'lab', name, 'int8', 1, null, 'not-available', `int8 path not runnable: ${msg}`));
+  } finally {
+    ex?.destroy();
+  }
 }
 
 /**
@@ -410,71 +488,10 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
       labAccuracy: null,
     };
     models.push(report);
-    let labPred: Int32Array | null = null;
 
-    // --- lab fp32 ---
-    if (options.precisions.includes('fp32')) {
-      let ex: Executor | null = null;
-      try {
-        const c0 = performance.now();
-        ex = await createExecutor(env.gpu, model, { maxBatch });
-        const createMs = performance.now() - c0;
-        const lt = ex.loadTime;
-        report.load.fp32 = { parseMs, uploadMs: lt.uploadMs, pipelineMs: lt.pipelineMs, allocMs: lt.allocMs, totalMs: parseMs + createMs };
-        env.log(`  lab fp32 load ${(parseMs + createMs).toFixed(0)} ms (parse ${parseMs.toFixed(1)}, upload ${lt.uploadMs.toFixed(1)}, pipelines ${lt.pipelineMs.toFixed(0)})`);
-        const exr = ex;
-        const timed = await timeRuntime(env, options, inputs, 'lab', name, 'fp32', (x, b) => exr.run(x, b, { readback: 'logits' }), `variant ${ex.variant}, chunk ${ex.chunk}`);
-        results.push(...timed.rows);
-        // Layers at batch 1 and the smallest throughput batch: enough to see where time goes, without another minute of batch-1024 runs on a software adapter.
-        const lay = await layerTimes(ex, 'fp32', inputs, [...new Set([1, Math.min(ex.chunk, ...options.batches)])]);
-        report.layerTimingMethod = lay.method;
-        report.layers = lay.layers;
-        // The reference predictions: every other runtime is compared on (a prefix of) these.
-        const a0 = performance.now();
-        labPred = await predictAll(agreeN, env.test, (x, n) => exr.run(x, n, { readback: 'argmax' }), 2 * options.agreementBudgetMs);
-        report.labAccuracy = accuracy(labPred, labels.subarray(0, labPred.length));
-        report.labAccuracyImages = labPred.length;
-        env.log(`  lab fp32 accuracy ${(report.labAccuracy * 100).toFixed(2)} % on ${labPred.length} test images (${((performance.now() - a0) / 1000).toFixed(0)} s)`);
-      } catch (e) {
-        env.log(`  lab fp32 failed: ${(e as Error).message}`);
-        results.push(row(env.environment, 'lab', name, 'fp32', 1, null, 'error', (e as Error).message));
-      } finally {
-        ex?.destroy();
-      }
-    }
-
-    // --- lab int8 ---
-    if (options.precisions.includes('int8')) {
-      let ex: Int8Executor | null = null;
-      try {
-        const cal = calibrationSet(env, options.calibrationImages);
-        const q0 = performance.now();
-        const i8 = quantizeInt8Model(model, { calibration: cal.data, batch: cal.n, method: 'minmax' });
-        const quantizeMs = performance.now() - q0;
-        const c0 = performance.now();
-        ex = await createInt8Executor(env.gpu, i8, { maxBatch });
-        const createMs = performance.now() - c0;
-        report.load.int8 = { parseMs, uploadMs: null, pipelineMs: null, allocMs: null, quantizeMs, totalMs: parseMs + quantizeMs + createMs };
-        env.log(`  lab int8 load ${(parseMs + quantizeMs + createMs).toFixed(0)} ms (quantize ${quantizeMs.toFixed(0)} on ${cal.n} ${cal.from} images, executor ${createMs.toFixed(0)})`);
-        const exr = ex;
-        const timed = await timeRuntime(env, options, inputs, 'lab', name, 'int8', (x, b) => exr.run(x, b, { readback: 'logits' }), `MACs ${[...new Set(ex.stepLabels.filter((l) => l.startsWith('conv2d-i8:')).map((l) => l.slice('conv2d-i8:'.length)))].join(' + ') || 'none'} (${ex.dot} code variant), calibrated (minmax) on ${cal.n} ${cal.from} images`);
-        results.push(...timed.rows);
-        // Same batches as fp32, so the two engines' steps can be read side by side.
-        const lay = await layerTimes(ex, 'int8', inputs, [...new Set([1, Math.min(ex.chunk, ...options.batches)])]);
-        if (report.layerTimingMethod === 'none') report.layerTimingMethod = lay.method;
-        report.layers.push(...lay.layers);
-        if (labPred) {
-          const pred = await predictAll(labPred.length, env.test, (x, n) => exr.run(x, n, { readback: 'argmax' }), options.agreementBudgetMs);
-          report.agreement.push(agreementRow('lab-int8', labPred, pred, labels, agreeN));
-        }
-      } catch (e) {
-        const msg = (e as Error).message;
-        env.log(`  lab int8 failed: ${msg}`);
-        results.push(row(env.environment, 'lab', name, 'int8', 1, null, 'not-available', `int8 path not runnable: ${msg}`));
-      } finally {
-        ex?.destroy();
-      }
-    }
+    const lab: LabContext = { env, options, inputs, name, model, parseMs, report, results, maxBatch, agreeN, labels };
+    const labPred = options.precisions.includes('fp32') ? await benchLabFp32(lab) : null;
+    if (options.precisions.includes('int8')) await benchLabInt8(lab, labPred);
 
     // --- peers and the CPU reference (fp32 weights) ---
     const others: PeerFactory[] = [...env.peers.filter((p) => options.peers.includes(p.runtime))];

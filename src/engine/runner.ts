@@ -6,7 +6,7 @@
  */
 import type { Gpu } from '../gpu/device.ts';
 import { describeAdapter } from '../gpu/device.ts';
-import { createExecutor, type Executor, type ExecutorOptions, type InferenceTiming } from '../gpu/executor.ts';
+import { createExecutor, type Executor, type ExecutorOptions, type InferenceTiming, type LoadTime } from '../gpu/executor.ts';
 import { createInt8Executor, type Int8Executor } from '../gpu/executor-i8.ts';
 import { modelForward } from '../cpu/forward.ts';
 import { int8ModelForward } from '../cpu/quantized.ts';
@@ -28,6 +28,10 @@ export interface Runner {
   readonly chunk: number;
   /** Human label: the adapter and the code path, e.g. "…, int8 GPU path (outer-f32 MACs, dot4 code variant)". */
   readonly description: string;
+  /** The code path alone, for tables that name the device elsewhere (e.g. "variant register, chunk 256"). */
+  readonly codePath: string;
+  /** GPU runners: where creating the executor spent its time. */
+  readonly loadTime?: LoadTime;
   /** Class index of each of `n` NHWC float images. */
   classify(x: Float32Array, n: number): Promise<Int32Array>;
   logits(x: Float32Array, n: number): Promise<Float32Array>;
@@ -68,6 +72,7 @@ function cpuRunner(model: AnyModel, chunk: number): Runner {
     precision: int8 ? 'int8' : 'fp32',
     chunk,
     description: int8 ? 'cpu (integer reference)' : 'cpu (float32 reference)',
+    codePath: int8 ? 'CPU integer reference' : 'CPU float32 reference',
     classify: async (x, n) => {
       const logits = forward(x, n);
       return argmaxRows(logits, logits.length / n);
@@ -92,6 +97,8 @@ function floatGpuRunner(gpu: Gpu, ex: Executor): Runner {
     precision: 'fp32',
     chunk: ex.chunk,
     description: describeAdapter(gpu.report),
+    codePath: `variant ${ex.variant}, chunk ${ex.chunk}`,
+    loadTime: ex.loadTime,
     classify: (x, n) => ex.run(x, n, { readback: 'argmax' }),
     logits: (x, n) => ex.run(x, n, { readback: 'logits' }),
     run: async (x, n) => void (await ex.run(x, n, { readback: 'none' })),
@@ -108,6 +115,7 @@ function int8GpuRunner(gpu: Gpu, ex: Int8Executor): Runner {
     precision: 'int8',
     chunk: ex.chunk,
     description: `${describeAdapter(gpu.report)}, int8 GPU path (${int8Macs(ex)} MACs, ${ex.dot} code variant)`,
+    codePath: `MACs ${int8Macs(ex)} (${ex.dot} code variant)`,
     classify: (x, n) => ex.run(x, n, { readback: 'argmax' }),
     logits: (x, n) => ex.run(x, n, { readback: 'logits' }),
     run: async (x, n) => void (await ex.run(x, n, { readback: 'none' })),
