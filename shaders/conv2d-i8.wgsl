@@ -77,34 +77,6 @@ override POOL_AVG: u32 = 0u;
 const TM: u32 = $TMu;
 const TN4: u32 = $TN4u;
 
-struct Params {
-  rows: u32,   // virtual rows: n·poh·pow·WIN_H·WIN_W
-  h: u32, w: u32, c4: u32,
-  oc4: u32,
-  kh: u32, kw: u32,
-  kg: u32,     // input words per kernel row: kw·c4, or ceil(kw/4) with SLIDE
-  sh: u32, sw: u32,
-  padT: u32, padL: u32,
-  poh: u32, pow_: u32,   // pooled (= conv output without a pool) height/width
-  psh: u32, psw: u32,    // pool stride (1 without a pool)
-  outZp: i32, lo: i32,
-  padWord: u32,
-  imgStride: u32,  // per image: pixels (h·w), or words (h·c4) with SLIDE
-  lo2: i32,    // clamp after the pool (= lo except under an average pool)
-  inScaleBits: u32,  // FLOATIN: f32 bits of 1/input scale (fround on the host)
-  inLo: i32,         // FLOATIN: lower clamp of the input codes (inZp under a leading ReLU, else −128)
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-//#if FLOATIN
-@group(0) @binding(1) var<storage, read> xf: array<vec4<f32>>;
-//#else
-@group(0) @binding(1) var<storage, read> x: array<u32>;
-//#endif
-@group(0) @binding(2) var<storage, read> wt: array<vec4<u32>>;
-@group(0) @binding(3) var<storage, read> qb: array<vec4<i32>>;
-@group(0) @binding(4) var<storage, read_write> y: array<u32>;
-
 /** A row's image base (pixel, or word with SLIDE) and its top-left input tap (negative inside the padding). */
 struct Row {
   pix: u32,

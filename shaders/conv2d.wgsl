@@ -43,9 +43,9 @@
  * epilogue, run once per thread, uses an indexed array and plain loops to keep
  * the code small. On real GPUs the unrolled block costs nothing either.
  *
- * COMPRESSED variants (kernels 'conv2d-codebook' and 'conv2d-hashed',
- * src/gpu/kernels/conv2d-compressed.ts): the same GEMM computed straight from
- * a compressed weight tensor, with shaders/weight-source.wgsl appended — no
+ * COMPRESSED variants (code constant WEIGHTS, src/gpu/kernels/weight-source.ts):
+ * the same GEMM computed straight from a compressed weight tensor, with
+ * shaders/lib/weight-source.wgsl included — no
  * fp32 copy of the weights in GPU memory. `weightWord` replaces the fp32
  * load, and Params gains kk (K), tk, seed and salt.
  *   CODEBOOK: the indices are in GEMM order [K, ocp] (ocp = oc4·4, padding
@@ -73,54 +73,20 @@ override WIN_W: u32 = 1u;
 const TM: u32 = $TMu;
 const TN4: u32 = $TN4u;
 
-struct Params {
-  rows: u32,   // virtual rows: n·poh·pow·WIN_H·WIN_W
-  h: u32, w: u32, c: u32,
-  oc: u32, oc4: u32,
-  kh: u32, kw: u32,
-  sh: u32, sw: u32,
-  padT: u32, padL: u32,
-  poh: u32, pow_: u32,   // pooled (= conv output when no pool) height/width
-  psh: u32, psw: u32,    // pool stride (1 when no pool)
-  nj: u32,               // channel blocks: ceil(oc4 / TN4)
-//#if COMPRESSED
-  kk: u32,     // K = kh·kw·c: weights per out channel
-  tk: u32,     // HASHED: table size (shared values); CODEBOOK: centroids
-  seed: u32,   // HASHED: hash seed
-  salt: u32,   // HASHED: the tensor's salt
-//#endif
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-// The scalar variant reads x as plain floats: picking a component out of a
-// vec4 word by a dynamic index costs a whole-word gather per lane on SwiftShader.
-//#if VEC4
-@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
-//#else
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-//#endif
 //#if CODEBOOK
-@group(0) @binding(4) var<storage, read> bias: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
-
 /** Weights of out channels 4·jw … 4·jw+3 at GEMM row k: four BITS-bit indices from one funnel shift, then the codebook. */
 fn weightWord(k: u32, jw: u32) -> vec4<f32> {
   let v = indexBits((k * p.oc4 + jw) * 4u * BITS);
   let m = (1u << BITS) - 1u;
   return vec4<f32>(cb[v & m], cb[(v >> BITS) & m], cb[(v >> (2u * BITS)) & m], cb[(v >> (3u * BITS)) & m]);
 }
-//#else
+//#endif
 //#if HASHED
 /** Weights of out channels 4·jw … 4·jw+3 at GEMM row k (positions o·K + k). */
 fn weightWord(k: u32, jw: u32) -> vec4<f32> {
   let i = jw * 4u * p.kk + k;
   return vec4<f32>(table[hashSlot(i)], table[hashSlot(i + p.kk)], table[hashSlot(i + 2u * p.kk)], table[hashSlot(i + 3u * p.kk)]);
 }
-//#else
-@group(0) @binding(2) var<storage, read> wt: array<vec4<f32>>;
-//#endif
-@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
 //#endif
 
 /** A row's image base pixel and its top-left input tap (may be negative: padding). */

@@ -18,31 +18,8 @@
  * Dispatch: one thread per output word, i = (wid.x + wid.z·nwg.x)·WG + lid;
  *   x·z = ceil(n·oh·ow·c4 / WG).
  */
-override WG: u32 = 64u;
 
-struct Params {
-  total: u32,  // n·oh·ow·c4
-  h: u32, w: u32, c4: u32,
-  oh: u32, ow: u32,
-  kh: u32, kw: u32,
-  sh: u32, sw: u32,
-  padT: u32, padL: u32,
-  outZp: i32, lo: i32,
-  padWord: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<u32>;
-@group(0) @binding(2) var<storage, read> wt: array<u32>;
-@group(0) @binding(3) var<storage, read> qb: array<vec4<i32>>;
-@group(0) @binding(4) var<storage, read_write> y: array<u32>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.z * nwg.x) * WG + lid;
-  if (i >= p.total) {
-    return;
-  }
+fn body(i: u32) {
   let cw = i % p.c4;
   let pix = i / p.c4;
   let ox = pix % p.ow;

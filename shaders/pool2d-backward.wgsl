@@ -21,24 +21,10 @@
  * once and writes all winH·winW inputs of the window — the same values as the
  * gather (the one sum has one term), without recomputing the argmax per input.
  */
-override WG: u32 = 64u;
 /** 0: max, 1: average. */
 override AVG: u32 = 0u;
 /** 1: non-overlapping windows that tile the input; the dispatch covers dy, not dx. */
 override DISJOINT: u32 = 0u;
-
-struct Params {
-  total: u32,
-  h: u32, w: u32, c: u32,
-  oh: u32, ow: u32,
-  winH: u32, winW: u32,
-  sh: u32, sw: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> dy: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
 /** First output index whose window (size win, stride s) reaches i: ceil((i − win + 1) / s), at least 0. */
 fn firstWindow(i: u32, win: u32, s: u32) -> u32 {
@@ -87,12 +73,7 @@ fn disjointWindow(i: u32) {
   }
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.z * nwg.x) * WG + lid;
-  if (i >= p.total) {
-    return;
-  }
+fn body(i: u32) {
   if (DISJOINT == 1u) {
     disjointWindow(i);
     return;

@@ -18,17 +18,6 @@ override WG: u32 = 64u;
 /** Words per thread (grid-stride). */
 override PER: u32 = 16u;
 
-struct Params {
-  total: u32,  // pixels·c4
-  c: u32, c4: u32,
-  zp: i32, lo: i32,
-  invScaleBits: u32,  // f32 bits (uniforms are u32 words)
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<u32>;
-
 fn q1(pix: u32, ch: u32) -> i32 {
   if (ch >= p.c) {
     return p.zp;

@@ -213,7 +213,7 @@ async function bindStep(
   const label = `${kernel.name} (${step.layers.join('+')})`;
   const uniforms = uniformBuffer(device, `${label} params`, kernel.uniforms.length);
   owned.push(uniforms);
-  const bindGroup = bindKernel(device, kernel, compiled.layout, buffers, uniforms, `gpu executor: ${label}`);
+  const bindGroup = bindKernel(device, kernel, compiled.layout, buffers, uniforms, `gpu executor: ${label}`, compiled.constants);
   return { step, kernel, compiled, uniforms, bindGroup };
 }
 

@@ -33,10 +33,11 @@ export const conv2dCol2im = {
   name: 'conv2d-col2im',
   precision: 'f32',
   shader,
+  flat: { count: 'p.total' },
   bindings: [
     { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
+    { name: 'input', kind: 'read-only-storage', wgsl: 'dcol', type: 'f32' },
+    { name: 'output', kind: 'storage', wgsl: 'dx', type: 'f32' },
   ],
   uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL'],
   uniformValues: (s: ConvBackwardShape) => [total(s), s.h, s.w, s.c, s.oh, s.ow, s.kh, s.kw, s.sh, s.sw, s.padT, s.padL],

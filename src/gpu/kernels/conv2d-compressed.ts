@@ -1,11 +1,10 @@
-import shader from '../../../shaders/conv2d.wgsl?raw';
 import type { HashedEncoding } from '../../model/model.ts';
 import { distinctValues, indexBitsFor, packBits } from '../../model/codecs.ts';
 import type { Conv2dParams } from './conv2d.ts';
-import { conv2d } from './conv2d.ts';
+import { conv2d, conv2dBaseUniformValues } from './conv2d.ts';
 import type { KernelDescriptor } from './types.ts';
 import { ceilDiv } from './types.ts';
-import { expandWithWeightSource } from './weight-source.ts';
+import { WEIGHT_SOURCES } from './weight-source.ts';
 
 /**
  * conv2d computed from compressed weights (the COMPRESSED variants of
@@ -35,44 +34,19 @@ export interface Conv2dHashedParams extends Conv2dParams {
 
 const gemmK = (s: Conv2dParams): number => s.kh * s.kw * s.c;
 
-/**
- * Bindings of every compressed-weight kernel (conv2d and depthwise): the float
- * kernel's, with the weight buffer replaced by packed indices + centroids, or
- * by the HashedNets table.
- */
-export const COMPRESSED_BINDINGS = {
-  codebook: [
-    { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage' },
-    { name: 'indices', kind: 'read-only-storage' },
-    { name: 'codebook', kind: 'read-only-storage' },
-    { name: 'bias', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
-  ],
-  hashed: [
-    { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage' },
-    { name: 'table', kind: 'read-only-storage' },
-    { name: 'bias', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
-  ],
-} satisfies Record<'codebook' | 'hashed', KernelDescriptor<never>['bindings']>;
-
-/** conv2d's uniforms followed by the compressed-weight fields (kk, tk, seed, salt). */
-const uniforms = [...conv2d.uniforms, 'kk', 'tk', 'seed', 'salt'];
-
 export const conv2dCodebook = {
   name: 'conv2d-codebook',
   precision: 'f32',
-  shader,
-  codeConstants: ['TM', 'TN4', 'VEC4', 'HASHED'],
-  generate: (code: Record<string, number>) => expandWithWeightSource(shader, code, true),
-  bindings: COMPRESSED_BINDINGS.codebook,
-  uniforms,
-  uniformValues: (s: Conv2dCodebookParams) => [...conv2d.uniformValues(s), gemmK(s), s.k, 0, 0],
+  shader: conv2d.shader,
+  codeConstants: conv2d.codeConstants,
+  templateFlags: conv2d.templateFlags,
+  lib: conv2d.lib,
+  bindings: conv2d.bindings,
+  uniforms: conv2d.uniforms,
+  uniformValues: (s: Conv2dCodebookParams) => [...conv2dBaseUniformValues(s), gemmK(s), s.k, 0, 0],
   constants: (s: Conv2dCodebookParams) => {
     if (!Number.isInteger(s.bits) || s.bits < 1 || s.bits > MAX_CODEBOOK_BITS) throw new Error(`conv2d-codebook: index bits must be 1…${MAX_CODEBOOK_BITS}, got ${s.bits}`);
-    return { ...conv2d.constants(s), HASHED: 0, BITS: s.bits };
+    return { ...conv2d.constants(s), WEIGHTS: WEIGHT_SOURCES.codebook, BITS: s.bits };
   },
   dispatch: conv2d.dispatch,
 } satisfies KernelDescriptor<Conv2dCodebookParams>;
@@ -80,15 +54,16 @@ export const conv2dCodebook = {
 export const conv2dHashed = {
   name: 'conv2d-hashed',
   precision: 'f32',
-  shader,
-  codeConstants: ['TM', 'TN4', 'VEC4', 'HASHED'],
-  generate: (code: Record<string, number>) => expandWithWeightSource(shader, code, true),
-  bindings: COMPRESSED_BINDINGS.hashed,
-  uniforms,
-  uniformValues: (s: Conv2dHashedParams) => [...conv2d.uniformValues(s), gemmK(s), s.k, s.seed >>> 0, s.salt >>> 0],
+  shader: conv2d.shader,
+  codeConstants: conv2d.codeConstants,
+  templateFlags: conv2d.templateFlags,
+  lib: conv2d.lib,
+  bindings: conv2d.bindings,
+  uniforms: conv2d.uniforms,
+  uniformValues: (s: Conv2dHashedParams) => [...conv2dBaseUniformValues(s), gemmK(s), s.k, s.seed >>> 0, s.salt >>> 0],
   constants: (s: Conv2dHashedParams) => {
     if (!Number.isInteger(s.k) || s.k < 1) throw new Error(`conv2d-hashed: the table size must be a positive integer, got ${s.k}`);
-    return { ...conv2d.constants(s), HASHED: 1 };
+    return { ...conv2d.constants(s), WEIGHTS: WEIGHT_SOURCES.hashed };
   },
   dispatch: conv2d.dispatch,
 } satisfies KernelDescriptor<Conv2dHashedParams>;

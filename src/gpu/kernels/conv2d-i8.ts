@@ -1,9 +1,9 @@
 import shader from '../../../shaders/conv2d-i8.wgsl?raw';
 import type { ConvGeometry } from '../../model/shapes.ts';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
-import { ceilDiv, expandTemplate, fold1d } from './types.ts';
+import { ceilDiv, fold1d } from './types.ts';
 import type { DotVariant } from './int8-common.ts';
-import { i8Source, lowerBound, packWord, perVariant, zeroPointWord } from './int8-common.ts';
+import { i8Lib, lowerBound, packWord, perVariant, zeroPointWord } from './int8-common.ts';
 import { f32Bits } from './quantize-i8.ts';
 
 /**
@@ -145,18 +145,28 @@ export const conv2dI8 = perVariant(
     ({
       name: `conv2d-i8:${variant}`,
       precision: 'i8',
-      /** A template: see `generate`. */
+      /** A template: see `codeConstants`. */
       shader,
+      lib: i8Lib(variant),
       codeConstants: ['TM', 'TN4', 'SLIDE', 'FLOATIN', 'DOT', 'OUTER', 'EXACTF32', 'SNORM'],
-      generate: (code: Record<string, number>) => i8Source(expandTemplate(shader, code), variant),
       bindings: [
         { name: 'params', kind: 'uniform' },
-        { name: 'input', kind: 'read-only-storage' },
-        { name: 'weight', kind: 'read-only-storage' },
-        { name: 'bias', kind: 'read-only-storage' },
-        { name: 'output', kind: 'storage' },
+        { name: 'input', kind: 'read-only-storage', wgsl: (code) => (code.FLOATIN ? 'xf' : 'x'), type: (code) => (code.FLOATIN ? 'vec4<f32>' : 'u32') },
+        { name: 'weight', kind: 'read-only-storage', wgsl: 'wt', type: 'vec4<u32>' },
+        { name: 'bias', kind: 'read-only-storage', wgsl: 'qb', type: 'vec4<i32>' },
+        { name: 'output', kind: 'storage', wgsl: 'y', type: 'u32' },
       ],
+      /**
+       * rows: virtual rows n·poh·pow·WIN_H·WIN_W; kg: input words per kernel
+       * row (kw·c4, or ceil(kw/4) with SLIDE); poh, pow_: pooled (= conv
+       * output without a pool) height and width; psh, psw: pool stride (1
+       * without a pool); imgStride: per image, pixels (h·w) or words (h·c4)
+       * with SLIDE; lo2: the clamp after the pool (= lo except under an
+       * average pool); FLOATIN only: inScaleBits, the f32 bits of 1/input
+       * scale, and inLo, the lower clamp of the input codes.
+       */
       uniforms: ['rows', 'h', 'w', 'c4', 'oc4', 'kh', 'kw', 'kg', 'sh', 'sw', 'padT', 'padL', 'poh', 'pow_', 'psh', 'psw', 'outZp', 'lo', 'padWord', 'imgStride', 'lo2', 'inScaleBits', 'inLo'],
+      intUniforms: ['outZp', 'lo', 'lo2', 'inLo'],
       uniformValues: (s: Conv2dI8Params) => [
         rows(s),
         s.h,

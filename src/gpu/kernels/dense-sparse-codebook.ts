@@ -1,8 +1,7 @@
-import shader from '../../../shaders/dense-sparse.wgsl?raw';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
-import { ceilDiv, expandTemplate } from './types.ts';
+import { ceilDiv } from './types.ts';
 import type { DenseSparseParams, PackedCsr } from './dense-sparse.ts';
-import { denseSparse, packCsr } from './dense-sparse.ts';
+import { denseSparse, denseSparseBaseUniformValues, packCsr } from './dense-sparse.ts';
 
 /** dense-sparse with codebook indices for values (the CODEBOOK variant of shaders/dense-sparse.wgsl). */
 export interface DenseSparseCodebookParams extends DenseSparseParams {
@@ -38,25 +37,14 @@ export function packCsrCodebook(weight: Float32Array, symbols: Int32Array, n: nu
 export const denseSparseCodebook = {
   name: 'dense-sparse-codebook',
   precision: 'f32',
-  /** A template: see `generate`. */
-  shader,
-  bindings: [
-    { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage' },
-    { name: 'rows', kind: 'read-only-storage' },
-    { name: 'cols', kind: 'read-only-storage' },
-    { name: 'codes', kind: 'read-only-storage' },
-    { name: 'codebook', kind: 'read-only-storage' },
-    { name: 'bias', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
-  ],
-  uniforms: ['batch', 'k', 'n', 'blocks', 'centroids'],
+  shader: denseSparse.shader,
+  bindings: denseSparse.bindings,
+  uniforms: denseSparse.uniforms,
   uniformValues: (s: DenseSparseCodebookParams) => {
     if (!(s.centroids >= 1 && s.centroids <= 256)) throw new Error(`dense-sparse-codebook: 1..256 centroids, got ${s.centroids}`);
-    return [...denseSparse.uniformValues(s), s.centroids];
+    return [...denseSparseBaseUniformValues(s), s.centroids];
   },
-  constants: (s: DenseSparseCodebookParams) => denseSparse.constants(s),
-  codeConstants: ['TM', 'PACK16'],
-  generate: (code: Record<string, number>) => expandTemplate(shader, { ...code, CODEBOOK: 1 }),
+  constants: (s: DenseSparseCodebookParams) => ({ ...denseSparse.constants(s), CODEBOOK: 1 }),
+  codeConstants: denseSparse.codeConstants,
   dispatch: (s: DenseSparseCodebookParams, limits: DispatchLimits): [number, number, number] => denseSparse.dispatch(s, limits),
 } satisfies KernelDescriptor<DenseSparseCodebookParams>;

@@ -1,6 +1,6 @@
 import shader from '../../../shaders/dense-sparse.wgsl?raw';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
-import { ceilDiv, expandTemplate } from './types.ts';
+import { ceilDiv } from './types.ts';
 
 /**
  * A pruned dense layer y[batch, n] = act(x[batch, k] · Wᵀ + b) with W in
@@ -70,29 +70,37 @@ export function csrColumn(csr: PackedCsr, j: number): number {
   return csr.pack16 ? (csr.cols[j >> 1] >>> ((j & 1) * 16)) & 0xffff : csr.cols[j];
 }
 
+/** dense-sparse's uniforms without the codebook's `centroids`. */
+export function denseSparseBaseUniformValues(s: DenseSparseParams): number[] {
+  return [s.batch, s.k, s.n, ceilDiv(s.batch, s.tm)];
+}
+
 export const denseSparse = {
   name: 'dense-sparse',
   precision: 'f32',
-  /** A template: see `generate`. */
+  /** A template: see `codeConstants`. */
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage' },
-    { name: 'rows', kind: 'read-only-storage' },
-    { name: 'cols', kind: 'read-only-storage' },
-    { name: 'values', kind: 'read-only-storage' },
-    { name: 'bias', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
+    { name: 'input', kind: 'read-only-storage', wgsl: 'x', type: 'f32' },
+    { name: 'rows', kind: 'read-only-storage', wgsl: 'rows', type: 'u32' },
+    { name: 'cols', kind: 'read-only-storage', wgsl: 'cols', type: 'u32' },
+    { name: 'values', kind: 'read-only-storage', wgsl: 'values', type: 'f32', when: (code) => !code.CODEBOOK },
+    { name: 'codes', kind: 'read-only-storage', wgsl: 'codes', type: 'u32', when: (code) => !!code.CODEBOOK },
+    { name: 'codebook', kind: 'read-only-storage', wgsl: 'codebook', type: 'f32', when: (code) => !!code.CODEBOOK },
+    { name: 'bias', kind: 'read-only-storage', wgsl: 'bias', type: 'f32' },
+    { name: 'output', kind: 'storage', wgsl: 'y', type: 'f32' },
   ],
-  uniforms: ['batch', 'k', 'n', 'blocks'],
-  uniformValues: (s: DenseSparseParams) => [s.batch, s.k, s.n, ceilDiv(s.batch, s.tm)],
+  /** centroids: the codebook's size (CODEBOOK only). */
+  uniforms: ['batch', 'k', 'n', 'blocks', 'centroids'],
+  uniformValues: (s: DenseSparseParams) => [...denseSparseBaseUniformValues(s), 0],
   constants: (s: DenseSparseParams) => {
     if (!(s.tm >= 1 && s.tm <= 16 && Number.isInteger(s.tm))) throw new Error(`dense-sparse: images per thread must be 1..16, got ${s.tm}`);
     if (s.pack16 && s.k > PACK16_MAX_K) throw new Error(`dense-sparse: k = ${s.k} does not fit u16 column indices`);
-    return { WG: s.wg, RELU: s.relu ? 1 : 0, TM: s.tm, PACK16: s.pack16 ? 1 : 0 };
+    return { WG: s.wg, RELU: s.relu ? 1 : 0, TM: s.tm, PACK16: s.pack16 ? 1 : 0, CODEBOOK: 0 };
   },
-  codeConstants: ['TM', 'PACK16'],
-  generate: (code: Record<string, number>) => expandTemplate(shader, { ...code, CODEBOOK: 0 }),
+  /** CODEBOOK: values are u8 codebook indices (codes + codebook) instead of f32. */
+  codeConstants: ['TM', 'PACK16', 'CODEBOOK'],
   dispatch: (s: DenseSparseParams, limits: DispatchLimits): [number, number, number] => {
     const blocks = ceilDiv(s.batch, s.tm);
     const z = ceilDiv(blocks, limits.maxComputeWorkgroupsPerDimension);

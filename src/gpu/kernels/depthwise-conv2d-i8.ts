@@ -3,7 +3,7 @@ import type { ConvGeometry } from '../../model/shapes.ts';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
 import { ceilDiv, fold1d } from './types.ts';
 import type { DotVariant } from './int8-common.ts';
-import { i8Source, lowerBound, packWord, perVariant, zeroPointWord } from './int8-common.ts';
+import { i8Lib, lowerBound, packWord, perVariant, zeroPointWord } from './int8-common.ts';
 
 /** One int8 depthwise convolution (channel multiplier 1). */
 export interface DepthwiseConv2dI8Params extends ConvGeometry {
@@ -21,15 +21,18 @@ export const depthwiseConv2dI8 = perVariant(
     ({
       name: `depthwise-conv2d-i8:${variant}`,
       precision: 'i8',
-      shader: i8Source(shader, variant),
+      shader,
+      lib: i8Lib(variant),
+      flat: { count: 'p.total' },
       bindings: [
         { name: 'params', kind: 'uniform' },
-        { name: 'input', kind: 'read-only-storage' },
-        { name: 'weight', kind: 'read-only-storage' },
-        { name: 'bias', kind: 'read-only-storage' },
-        { name: 'output', kind: 'storage' },
+        { name: 'input', kind: 'read-only-storage', wgsl: 'x', type: 'u32' },
+        { name: 'weight', kind: 'read-only-storage', wgsl: 'wt', type: 'u32' },
+        { name: 'bias', kind: 'read-only-storage', wgsl: 'qb', type: 'vec4<i32>' },
+        { name: 'output', kind: 'storage', wgsl: 'y', type: 'u32' },
       ],
       uniforms: ['total', 'h', 'w', 'c4', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'outZp', 'lo', 'padWord'],
+      intUniforms: ['outZp', 'lo'],
       uniformValues: (s: DepthwiseConv2dI8Params) => [
         total(s),
         s.h,

@@ -1,8 +1,8 @@
-import template from '../../../shaders/depthwise-conv2d.wgsl?raw';
+import shader from '../../../shaders/depthwise-conv2d.wgsl?raw';
 import type { ConvGeometry } from '../../model/shapes.ts';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
 import { ceilDiv, fold1d } from './types.ts';
-import { expandWithWeightSource } from './weight-source.ts';
+import { weightSourceBindings, weightSourceFlags, weightSourceLib } from './weight-source.ts';
 
 /** Shape of a depthwise convolution (weights stay in the model's `[kh, kw, c]` layout). */
 export interface DepthwiseConv2dParams extends ConvGeometry {
@@ -12,20 +12,29 @@ export interface DepthwiseConv2dParams extends ConvGeometry {
 
 const WG = 64;
 
+/** depthwise-conv2d's uniforms without the compressed-weight fields. */
+export function depthwiseBaseUniformValues(s: DepthwiseConv2dParams): number[] {
+  return [s.batch * s.oh * s.ow * s.c, s.h, s.w, s.c, s.oh, s.ow, s.kh, s.kw, s.sh, s.sw, s.padT, s.padL];
+}
+
 export const depthwiseConv2d = {
   name: 'depthwise-conv2d',
   precision: 'f32',
-  /** The template's fp32 form (its compressed forms are depthwise-conv2d-compressed.ts's kernels). */
-  shader: expandWithWeightSource(template, {}, false),
+  /** A template: WEIGHTS (weight-source.ts) picks where weights come from. */
+  shader,
+  codeConstants: ['WEIGHTS'],
+  templateFlags: weightSourceFlags,
+  lib: weightSourceLib,
   bindings: [
     { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage' },
-    { name: 'weight', kind: 'read-only-storage' },
-    { name: 'bias', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
+    { name: 'input', kind: 'read-only-storage', wgsl: 'x', type: 'f32' },
+    ...weightSourceBindings('f32'),
+    { name: 'bias', kind: 'read-only-storage', wgsl: 'bias', type: 'f32' },
+    { name: 'output', kind: 'storage', wgsl: 'y', type: 'f32' },
   ],
-  uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL'],
-  uniformValues: (s: DepthwiseConv2dParams) => [s.batch * s.oh * s.ow * s.c, s.h, s.w, s.c, s.oh, s.ow, s.kh, s.kw, s.sh, s.sw, s.padT, s.padL],
-  constants: (s: DepthwiseConv2dParams) => ({ WG, RELU: s.relu ? 1 : 0 }),
+  /** tk, seed, salt: compressed weights only — hashed: table size, seed, salt; codebook: centroids in tk. */
+  uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'tk', 'seed', 'salt'],
+  uniformValues: (s: DepthwiseConv2dParams) => [...depthwiseBaseUniformValues(s), 0, 0, 0],
+  constants: (s: DepthwiseConv2dParams) => ({ WG, RELU: s.relu ? 1 : 0, WEIGHTS: 0 }),
   dispatch: (s: DepthwiseConv2dParams, limits: DispatchLimits) => fold1d(ceilDiv(s.batch * s.oh * s.ow * s.c, WG), limits),
 } satisfies KernelDescriptor<DepthwiseConv2dParams>;

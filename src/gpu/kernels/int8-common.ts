@@ -8,9 +8,6 @@
  * the pipeline cache keys shader modules and pipelines by name, which makes
  * the variant part of the cache key.
  */
-import dot4Wgsl from '../../../shaders/int8-dot-dot4.wgsl?raw';
-import shiftWgsl from '../../../shaders/int8-dot-shift.wgsl?raw';
-import commonWgsl from '../../../shaders/int8-common.wgsl?raw';
 import type { AdapterReport } from '../device.ts';
 import type { KernelDescriptor } from './types.ts';
 
@@ -24,10 +21,9 @@ export function dotVariantFor(report: AdapterReport): DotVariant {
   return report.wgslLanguageFeatures.packed4x8IntegerDotProduct ? 'dot4' : 'shift';
 }
 
-/** Full WGSL of an int8 kernel: [requires directive] + the variant's unpack4i8/dot4i8 + common fixed-point functions + the kernel. */
-export function i8Source(kernelWgsl: string, variant: DotVariant): string {
-  const head = variant === 'dot4' ? 'requires packed_4x8_integer_dot_product;\n\n' + dot4Wgsl : shiftWgsl;
-  return `${head}\n${commonWgsl}\n${kernelWgsl}`;
+/** Library helpers of an int8 kernel: the variant's unpack4i8/dot4i8 (shaders/lib/int8-dot-*.wgsl), then the common fixed-point functions. */
+export function i8Lib(variant: DotVariant): readonly string[] {
+  return [variant === 'dot4' ? 'int8-dot-dot4' : 'int8-dot-shift', 'int8-common'];
 }
 
 /** One descriptor per variant, made once (so the pipeline cache sees a stable object and name per variant). */

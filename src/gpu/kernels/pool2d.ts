@@ -24,10 +24,11 @@ export const pool2d = {
   name: 'pool2d',
   precision: 'f32',
   shader,
+  flat: { count: 'p.total' },
   bindings: [
     { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
+    { name: 'input', kind: 'read-only-storage', wgsl: 'x', type: 'f32' },
+    { name: 'output', kind: 'storage', wgsl: 'y', type: 'f32' },
   ],
   uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'winH', 'winW', 'sh', 'sw'],
   uniformValues: (s: Pool2dParams) => [s.batch * s.oh * s.ow * s.c, s.h, s.w, s.c, s.oh, s.ow, s.winH, s.winW, s.sh, s.sw],

@@ -2,7 +2,7 @@ import shader from '../../../shaders/quantize-i8.wgsl?raw';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
 import { ceilDiv, fold1d } from './types.ts';
 import type { DotVariant } from './int8-common.ts';
-import { i8Source, lowerBound, perVariant } from './int8-common.ts';
+import { i8Lib, lowerBound, perVariant } from './int8-common.ts';
 
 /** f32 NHWC `[batch·pixels, c]` → packed int8. `invScale` must already be a float32 (see inverseScaleF32). */
 export interface QuantizeI8Params {
@@ -26,13 +26,15 @@ export const quantizeI8 = perVariant(
     ({
       name: `quantize-i8:${variant}`,
       precision: 'i8',
-      shader: i8Source(shader, variant),
+      shader,
+      lib: i8Lib(variant),
       bindings: [
         { name: 'params', kind: 'uniform' },
-        { name: 'input', kind: 'read-only-storage' },
-        { name: 'output', kind: 'storage' },
+        { name: 'input', kind: 'read-only-storage', wgsl: 'x', type: 'f32' },
+        { name: 'output', kind: 'storage', wgsl: 'y', type: 'u32' },
       ],
       uniforms: ['total', 'c', 'c4', 'zp', 'lo', 'invScaleBits'],
+      intUniforms: ['zp', 'lo'],
       uniformValues: (s: QuantizeI8Params) => [total(s), s.c, ceilDiv(s.c, 4), s.zeroPoint, lowerBound(s.zeroPoint, s.relu), f32Bits(s.invScale)],
       constants: () => ({ WG, PER }),
       dispatch: (s: QuantizeI8Params, limits: DispatchLimits) => fold1d(ceilDiv(total(s), WG * PER), limits),
