@@ -2,7 +2,8 @@ import shader from '../../../shaders/conv2d.wgsl?raw';
 import type { ConvGeometry } from '../../model/shapes.ts';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
 import { ceilDiv, fold1d } from './types.ts';
-import { weightSourceBindings, weightSourceFlags, weightSourceLib } from './weight-source.ts';
+import type { WeightSourceParams } from './weight-source.ts';
+import { weightSourceBindings, weightSourceConstants, weightSourceFlags, weightSourceLib, weightSourceUniforms, weightSourceVariant } from './weight-source.ts';
 
 /**
  * Shape and epilogue of one fused convolution (also used for pointwise and
@@ -56,6 +57,8 @@ export const MAX_BLOCK_WORDS = 64;
 /** Shape plus tiling: what the conv2d descriptor is parameterised by. */
 export interface Conv2dParams extends ConvShape {
   tiling: GemmTiling;
+  /** Compressed weights the kernel reads instead of an fp32 buffer (code constant WEIGHTS); absent: fp32. */
+  weights?: WeightSourceParams;
 }
 
 /** True when conv2d can fuse a pool with this window (a thread's rows hold whole windows; 8 keeps blocks of 8 and 16 rows possible). */
@@ -87,8 +90,7 @@ export function convRows(s: ConvShape): number {
   return s.batch * s.poh * s.pow * s.winH * s.winW;
 }
 
-/** conv2d's uniforms without the compressed-weight fields (which its compressed forms fill in). */
-export function conv2dBaseUniformValues(s: Conv2dParams): number[] {
+function uniformValues(s: Conv2dParams): number[] {
   return [
     convRows(s),
     s.h,
@@ -107,6 +109,8 @@ export function conv2dBaseUniformValues(s: Conv2dParams): number[] {
     s.psh,
     s.psw,
     ceilDiv(ceilDiv(s.oc, 4), channelWordsPerThread(s.oc, s.tiling.tn4)),
+    s.kh * s.kw * s.c,
+    ...weightSourceUniforms(s.weights),
   ];
 }
 
@@ -119,6 +123,7 @@ export const conv2d = {
   codeConstants: ['TM', 'TN4', 'VEC4', 'WEIGHTS'],
   templateFlags: weightSourceFlags,
   lib: weightSourceLib,
+  variant: weightSourceVariant,
   bindings: [
     { name: 'params', kind: 'uniform' },
     // The scalar variant reads x as plain floats: picking a component out of a
@@ -136,7 +141,7 @@ export const conv2d = {
    * (hashed) or centroids (codebook); seed, salt: the hash's.
    */
   uniforms: ['rows', 'h', 'w', 'c', 'oc', 'oc4', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'poh', 'pow_', 'psh', 'psw', 'nj', 'kk', 'tk', 'seed', 'salt'],
-  uniformValues: (s: Conv2dParams) => [...conv2dBaseUniformValues(s), 0, 0, 0, 0],
+  uniformValues,
   constants: (s: Conv2dParams) => ({
     WG: s.tiling.wg,
     TM: rowsPerThread(s, s.tiling.tm, channelWordsPerThread(s.oc, s.tiling.tn4)),
@@ -148,7 +153,7 @@ export const conv2d = {
     WIN_H: s.winH,
     WIN_W: s.winW,
     SPREAD: s.tiling.spread ? 1 : 0,
-    WEIGHTS: 0,
+    ...weightSourceConstants('conv2d', s.weights),
   }),
   dispatch: (s: Conv2dParams, limits: DispatchLimits) => {
     const tn4 = channelWordsPerThread(s.oc, s.tiling.tn4);

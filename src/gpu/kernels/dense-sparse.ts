@@ -18,6 +18,12 @@ export interface DenseSparseParams {
   wg: number;
   /** Images per thread (1–16): each loaded nonzero is reused this many times. */
   tm: number;
+  /**
+   * Present: the nonzeros are u8 indices into a codebook of this many
+   * centroids (1…256; bindings 'codes' + 'codebook' instead of 'values',
+   * code constant CODEBOOK).
+   */
+  centroids?: number;
 }
 
 /** Host layout of a CSR weight, the kernel's 'rows', 'cols' and 'values' bindings. */
@@ -70,9 +76,29 @@ export function csrColumn(csr: PackedCsr, j: number): number {
   return csr.pack16 ? (csr.cols[j >> 1] >>> ((j & 1) * 16)) & 0xffff : csr.cols[j];
 }
 
-/** dense-sparse's uniforms without the codebook's `centroids`. */
-export function denseSparseBaseUniformValues(s: DenseSparseParams): number[] {
-  return [s.batch, s.k, s.n, ceilDiv(s.batch, s.tm)];
+/** A CSR weight whose values are u8 codebook indices, four per word. */
+export interface PackedCsrCodebook extends Omit<PackedCsr, 'values'> {
+  codes: Uint32Array;
+}
+
+/**
+ * CSR of a `[n, k]` weight whose entries are `codebook[symbols[i]]`: the
+ * nonzero entries' column indices (as `packCsr`) and their centroid indices
+ * packed four per word. Throws when a centroid index needs more than 8 bits.
+ */
+export function packCsrCodebook(weight: Float32Array, symbols: Int32Array, n: number, k: number, options: { pack16?: boolean } = {}): PackedCsrCodebook {
+  if (symbols.length !== weight.length) throw new Error(`packCsrCodebook: ${symbols.length} indices for ${weight.length} weights`);
+  const { rows, cols, nnz, pack16 } = packCsr(weight, n, k, options);
+  const codes = new Uint32Array(Math.max(1, ceilDiv(nnz, 4)));
+  let j = 0;
+  for (let i = 0; i < weight.length; i++) {
+    if (weight[i] === 0) continue;
+    const s = symbols[i];
+    if (!(s >= 0 && s < 256)) throw new Error(`packCsrCodebook: centroid index ${s} at ${i} does not fit 8 bits`);
+    codes[j >> 2] |= s << ((j & 3) * 8);
+    j++;
+  }
+  return { rows, cols, codes, nnz, pack16 };
 }
 
 export const denseSparse = {
@@ -93,14 +119,18 @@ export const denseSparse = {
   ],
   /** centroids: the codebook's size (CODEBOOK only). */
   uniforms: ['batch', 'k', 'n', 'blocks', 'centroids'],
-  uniformValues: (s: DenseSparseParams) => [...denseSparseBaseUniformValues(s), 0],
+  uniformValues: (s: DenseSparseParams) => {
+    if (s.centroids !== undefined && !(s.centroids >= 1 && s.centroids <= 256)) throw new Error(`dense-sparse: 1..256 codebook centroids, got ${s.centroids}`);
+    return [s.batch, s.k, s.n, ceilDiv(s.batch, s.tm), s.centroids ?? 0];
+  },
   constants: (s: DenseSparseParams) => {
     if (!(s.tm >= 1 && s.tm <= 16 && Number.isInteger(s.tm))) throw new Error(`dense-sparse: images per thread must be 1..16, got ${s.tm}`);
     if (s.pack16 && s.k > PACK16_MAX_K) throw new Error(`dense-sparse: k = ${s.k} does not fit u16 column indices`);
-    return { WG: s.wg, RELU: s.relu ? 1 : 0, TM: s.tm, PACK16: s.pack16 ? 1 : 0, CODEBOOK: 0 };
+    return { WG: s.wg, RELU: s.relu ? 1 : 0, TM: s.tm, PACK16: s.pack16 ? 1 : 0, CODEBOOK: s.centroids === undefined ? 0 : 1 };
   },
   /** CODEBOOK: values are u8 codebook indices (codes + codebook) instead of f32. */
   codeConstants: ['TM', 'PACK16', 'CODEBOOK'],
+  variant: (c: Record<string, number>) => (c.CODEBOOK ? 'codebook' : undefined),
   dispatch: (s: DenseSparseParams, limits: DispatchLimits): [number, number, number] => {
     const blocks = ceilDiv(s.batch, s.tm);
     const z = ceilDiv(blocks, limits.maxComputeWorkgroupsPerDimension);

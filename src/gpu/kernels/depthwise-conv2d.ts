@@ -2,20 +2,19 @@ import shader from '../../../shaders/depthwise-conv2d.wgsl?raw';
 import type { ConvGeometry } from '../../model/shapes.ts';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
 import { ceilDiv, fold1d } from './types.ts';
-import { weightSourceBindings, weightSourceFlags, weightSourceLib } from './weight-source.ts';
+import type { WeightSourceParams } from './weight-source.ts';
+import { weightSourceBindings, weightSourceConstants, weightSourceFlags, weightSourceLib, weightSourceUniforms, weightSourceVariant } from './weight-source.ts';
 
 /** Shape of a depthwise convolution (weights stay in the model's `[kh, kw, c]` layout). */
 export interface DepthwiseConv2dParams extends ConvGeometry {
   batch: number;
   relu: boolean;
+  /** Compressed weights (code constant WEIGHTS), read in the tensor's own [kh, kw, c] order; absent: fp32. */
+  weights?: WeightSourceParams;
 }
 
 const WG = 64;
 
-/** depthwise-conv2d's uniforms without the compressed-weight fields. */
-export function depthwiseBaseUniformValues(s: DepthwiseConv2dParams): number[] {
-  return [s.batch * s.oh * s.ow * s.c, s.h, s.w, s.c, s.oh, s.ow, s.kh, s.kw, s.sh, s.sw, s.padT, s.padL];
-}
 
 export const depthwiseConv2d = {
   name: 'depthwise-conv2d',
@@ -25,6 +24,7 @@ export const depthwiseConv2d = {
   codeConstants: ['WEIGHTS'],
   templateFlags: weightSourceFlags,
   lib: weightSourceLib,
+  variant: weightSourceVariant,
   bindings: [
     { name: 'params', kind: 'uniform' },
     { name: 'input', kind: 'read-only-storage', wgsl: 'x', type: 'f32' },
@@ -34,7 +34,7 @@ export const depthwiseConv2d = {
   ],
   /** tk, seed, salt: compressed weights only — hashed: table size, seed, salt; codebook: centroids in tk. */
   uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'tk', 'seed', 'salt'],
-  uniformValues: (s: DepthwiseConv2dParams) => [...depthwiseBaseUniformValues(s), 0, 0, 0],
-  constants: (s: DepthwiseConv2dParams) => ({ WG, RELU: s.relu ? 1 : 0, WEIGHTS: 0 }),
+  uniformValues: (s: DepthwiseConv2dParams) => [s.batch * s.oh * s.ow * s.c, s.h, s.w, s.c, s.oh, s.ow, s.kh, s.kw, s.sh, s.sw, s.padT, s.padL, ...weightSourceUniforms(s.weights)],
+  constants: (s: DepthwiseConv2dParams) => ({ WG, RELU: s.relu ? 1 : 0, ...weightSourceConstants('depthwise-conv2d', s.weights) }),
   dispatch: (s: DepthwiseConv2dParams, limits: DispatchLimits) => fold1d(ceilDiv(s.batch * s.oh * s.ow * s.c, WG), limits),
 } satisfies KernelDescriptor<DepthwiseConv2dParams>;

@@ -91,6 +91,12 @@ export interface KernelDescriptor<S> {
    * template values.
    */
   templateFlags?(code: CodeValues): CodeValues;
+  /**
+   * The variant the constants select, as timings and logs name it (e.g.
+   * 'codebook', 'dot4I8Packed'); undefined for the kernel's plain form. See
+   * `variantLabel`.
+   */
+  variant?(constants: Record<string, number>): string | undefined;
 }
 
 /** The type of uniform field `name` of `kernel` (u32 unless listed as f32 or i32). */
@@ -98,6 +104,12 @@ export function uniformType(kernel: AnyKernel, name: string): UniformType {
   if (kernel.floatUniforms?.includes(name)) return 'f32';
   if (kernel.intUniforms?.includes(name)) return 'i32';
   return 'u32';
+}
+
+/** How timings and logs name `kernel` run with `constants`: `name`, or `name:variant` (KernelDescriptor.variant). */
+export function variantLabel(kernel: AnyKernel, constants: Record<string, number>): string {
+  const v = kernel.variant?.(constants);
+  return v ? `${kernel.name}:${v}` : kernel.name;
 }
 
 /** The code-constant part of `constants` (what selects the generated module). */
