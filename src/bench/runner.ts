@@ -457,7 +457,7 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
         report.load.int8 = { parseMs, uploadMs: null, pipelineMs: null, allocMs: null, quantizeMs, totalMs: parseMs + quantizeMs + createMs };
         env.log(`  lab int8 load ${(parseMs + quantizeMs + createMs).toFixed(0)} ms (quantize ${quantizeMs.toFixed(0)} on ${cal.n} ${cal.from} images, executor ${createMs.toFixed(0)})`);
         const exr = ex;
-        const timed = await timeRuntime(env, options, inputs, 'lab', name, 'int8', (x, b) => exr.run(x, b, { readback: 'logits' }), `MACs ${[...new Set(ex.stepLabels.filter((l) => l.startsWith('conv2d-i8:')).map((l) => l.slice('conv2d-i8:'.length)))].join(' + ') || 'none'} (${ex.dot} code variant), calibrated (minmax) on ${cal.n} ${cal.from} images`);
+        const timed = await timeRuntime(env, options, inputs, 'lab', name, 'int8', (x, b) => exr.run(x, b, { readback: 'logits' }), `MACs ${[...new Set(exr.plan.steps.flatMap((s, i) => (s.kernel === 'conv2d-i8' ? [exr.stepVariants[i]] : [])))].join(' + ') || 'none'} (${ex.dot} code variant), calibrated (minmax) on ${cal.n} ${cal.from} images`);
         results.push(...timed.rows);
         // Same batches as fp32, so the two engines' steps can be read side by side.
         const lay = await layerTimes(ex, 'int8', inputs, [...new Set([1, Math.min(ex.chunk, ...options.batches)])]);

@@ -64,7 +64,7 @@ export async function evaluateInt8Gpu(gpu: Gpu, model: Int8Model, test: Dataset,
       for (let i = 0; i < n; i++) if (pred[i] !== test.labels[start + i]) errors++;
     }
     // The multiply-accumulate that really ran (e.g. outer-f32 on CPU adapters), as the step labels name it.
-    const mac = [...new Set(ex.stepLabels.filter((l) => l.includes(':')).map((l) => l.slice(l.indexOf(':') + 1)))].join(', ') || ex.dot;
+    const mac = [...new Set(ex.stepVariants.filter((v) => v !== undefined))].join(', ') || ex.dot;
     return { accuracy: (count - errors) / count, errors, count, dot: ex.dot, mac };
   } finally {
     ex.destroy();
