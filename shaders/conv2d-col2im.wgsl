@@ -16,14 +16,10 @@
  */
 
 fn body(i: u32) {
-  let ch = i % p.c;
-  let pix = i / p.c;
-  let ix = pix % p.w;
-  let iy = (pix / p.w) % p.h;
-  let n = pix / (p.w * p.h);
+  let at = nhwc(i, p.h, p.w, p.c);
   let k = p.kh * p.kw * p.c;
-  let yy = iy + p.padT;
-  let xx = ix + p.padL;
+  let yy = at.y + p.padT;
+  let xx = at.x + p.padL;
   // Only the taps that reach an output pixel: ky ∈ [yy − (oh−1)·sh, yy].
   let ky0 = u32(max(i32(yy) - i32((p.oh - 1u) * p.sh), 0));
   let ky1 = min(p.kh, yy + 1u);
@@ -35,13 +31,13 @@ fn body(i: u32) {
     if (ty % p.sh != 0u) {
       continue;
     }
-    let rowBase = (n * p.oh + ty / p.sh) * p.ow;
+    let rowBase = (at.n * p.oh + ty / p.sh) * p.ow;
     for (var kx = kx0; kx < kx1; kx++) {
       let tx = xx - kx;
       if (tx % p.sw != 0u) {
         continue;
       }
-      acc += dcol[(rowBase + tx / p.sw) * k + (ky * p.kw + kx) * p.c + ch];
+      acc += dcol[(rowBase + tx / p.sw) * k + (ky * p.kw + kx) * p.c + at.c];
     }
   }
   dx[i] = acc;

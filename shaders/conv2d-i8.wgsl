@@ -77,26 +77,6 @@ override POOL_AVG: u32 = 0u;
 const TM: u32 = $TMu;
 const TN4: u32 = $TN4u;
 
-/** A row's image base (pixel, or word with SLIDE) and its top-left input tap (negative inside the padding). */
-struct Row {
-  pix: u32,
-  iy: i32,
-  ix: i32,
-}
-
-fn decodeRow(mIn: u32) -> Row {
-  let win = WIN_H * WIN_W;
-  let m = min(mIn, p.rows - 1u);  // tail rows recompute the last row; never stored
-  let q = m / win;
-  let wi = m % win;
-  let perImage = p.poh * p.pow_;
-  let n = q / perImage;
-  let rem = q % perImage;
-  let oy = (rem / p.pow_) * p.psh + wi / WIN_W;
-  let ox = (rem % p.pow_) * p.psw + wi % WIN_W;
-  return Row(n * p.imgStride, i32(oy * p.sh) - i32(p.padT), i32(ox * p.sw) - i32(p.padL));
-}
-
 //#if SLIDE
 /**
  * Input word of taps (ky, 4g…4g+3) for the row: pixels ix…ix+3 of image row
@@ -194,7 +174,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 //#else
   var acc$r_$j = vec4<i32>(0);
 //#endif
-  let d$r = decodeRow(row0 + $ru);
+  let d$r = decodeRow(row0 + $ru, p.imgStride);
 
   for (var ky = 0u; ky < p.kh; ky++) {
 //#if SLIDE

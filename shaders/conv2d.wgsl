@@ -89,26 +89,6 @@ fn weightWord(k: u32, jw: u32) -> vec4<f32> {
 }
 //#endif
 
-/** A row's image base pixel and its top-left input tap (may be negative: padding). */
-struct Row {
-  pix: u32,
-  iy: i32,
-  ix: i32,
-}
-
-fn decodeRow(mIn: u32) -> Row {
-  let win = WIN_H * WIN_W;
-  let m = min(mIn, p.rows - 1u);  // tail rows recompute the last row; never stored
-  let q = m / win;
-  let wi = m % win;
-  let perImage = p.poh * p.pow_;
-  let n = q / perImage;
-  let rem = q % perImage;
-  let oy = (rem / p.pow_) * p.psh + wi / WIN_W;
-  let ox = (rem % p.pow_) * p.psw + wi % WIN_W;
-  return Row(n * p.h * p.w, i32(oy * p.sh) - i32(p.padT), i32(ox * p.sw) - i32(p.padL));
-}
-
 /** Element offset of the row's input pixel for tap (ky, kx), or -1 inside the padding. */
 fn tapOffset(d: Row, ky: u32, kx: u32) -> i32 {
   let iy = d.iy + i32(ky);
@@ -180,7 +160,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   // Weight words past oc4 (last channel block) read a valid word; their results are never stored.
   let jw$j = min(j0 + $ju, p.oc4 - 1u);
   var acc$r_$j = vec4<f32>(0.0);
-  let d$r = decodeRow(row0 + $ru);
+  let d$r = decodeRow(row0 + $ru, p.h * p.w);
 
   for (var ky = 0u; ky < p.kh; ky++) {
     for (var kx = 0u; kx < p.kw; kx++) {

@@ -12,13 +12,9 @@
  */
 
 fn body(i: u32) {
-  let ch = i % p.c;
-  let pix = i / p.c;
-  let ix = pix % p.w;
-  let iy = (pix / p.w) % p.h;
-  let n = pix / (p.w * p.h);
-  let yy = iy + p.padT;
-  let xx = ix + p.padL;
+  let el = nhwc(i, p.h, p.w, p.c);
+  let yy = el.y + p.padT;
+  let xx = el.x + p.padL;
   // Only the taps that reach an output pixel, ky ∈ [yy − (oh−1)·sh, yy] (the
   // border taps of a valid conv are ~half of all taps at LeNet's sizes), in
   // ascending (ky, kx) order as before.
@@ -32,13 +28,13 @@ fn body(i: u32) {
     if (ty % p.sh != 0u) {
       continue;
     }
-    let rowBase = (n * p.oh + ty / p.sh) * p.ow;
+    let rowBase = (el.n * p.oh + ty / p.sh) * p.ow;
     for (var kx = kx0; kx < kx1; kx++) {
       let tx = xx - kx;
       if (tx % p.sw != 0u) {
         continue;
       }
-      acc += dy[(rowBase + tx / p.sw) * p.c + ch] * wt[(ky * p.kw + kx) * p.c + ch];
+      acc += dy[(rowBase + tx / p.sw) * p.c + el.c] * wt[(ky * p.kw + kx) * p.c + el.c];
     }
   }
   dx[i] = acc;

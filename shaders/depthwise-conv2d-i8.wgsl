@@ -20,26 +20,22 @@
  */
 
 fn body(i: u32) {
-  let cw = i % p.c4;
-  let pix = i / p.c4;
-  let ox = pix % p.ow;
-  let oy = (pix / p.ow) % p.oh;
-  let n = pix / (p.ow * p.oh);
-  let iy0 = i32(oy * p.sh) - i32(p.padT);
-  let ix0 = i32(ox * p.sw) - i32(p.padL);
-  let q0 = qb[cw * 4u];
-  let q1 = qb[cw * 4u + 1u];
-  let q2 = qb[cw * 4u + 2u];
-  let q3 = qb[cw * 4u + 3u];
+  let el = nhwc(i, p.oh, p.ow, p.c4);
+  let iy0 = i32(el.y * p.sh) - i32(p.padT);
+  let ix0 = i32(el.x * p.sw) - i32(p.padL);
+  let q0 = qb[el.c * 4u];
+  let q1 = qb[el.c * 4u + 1u];
+  let q2 = qb[el.c * 4u + 2u];
+  let q3 = qb[el.c * 4u + 3u];
   var acc = vec4<i32>(q0.x, q1.x, q2.x, q3.x);
   for (var ky = 0u; ky < p.kh; ky++) {
     let iy = iy0 + i32(ky);
     for (var kx = 0u; kx < p.kw; kx++) {
       let ix = ix0 + i32(kx);
       let inside = iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
-      let at = ((n * p.h + u32(max(iy, 0))) * p.w + u32(max(ix, 0))) * p.c4 + cw;
+      let at = ((el.n * p.h + u32(max(iy, 0))) * p.w + u32(max(ix, 0))) * p.c4 + el.c;
       let xv = select(p.padWord, x[min(at, arrayLength(&x) - 1u)], inside);
-      acc += unpack4i8(xv) * unpack4i8(wt[(ky * p.kw + kx) * p.c4 + cw]);
+      acc += unpack4i8(xv) * unpack4i8(wt[(ky * p.kw + kx) * p.c4 + el.c]);
     }
   }
   let v = vec4<i32>(

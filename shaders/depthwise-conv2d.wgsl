@@ -44,14 +44,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i >= p.total) {
     return;
   }
-  let ch = i % p.c;
-  let pix = i / p.c;
-  let ox = pix % p.ow;
-  let oy = (pix / p.ow) % p.oh;
-  let n = pix / (p.ow * p.oh);
-  let iy0 = i32(oy * p.sh) - i32(p.padT);
-  let ix0 = i32(ox * p.sw) - i32(p.padL);
-  var acc = bias[ch];
+  let at = nhwc(i, p.oh, p.ow, p.c);
+  let iy0 = i32(at.y * p.sh) - i32(p.padT);
+  let ix0 = i32(at.x * p.sw) - i32(p.padL);
+  var acc = bias[at.c];
   for (var ky = 0u; ky < p.kh; ky++) {
     let iy = iy0 + i32(ky);
     if ((iy < 0) | (iy >= i32(p.h))) {
@@ -63,9 +59,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         continue;
       }
 //#if COMPRESSED
-      acc += x[((n * p.h + u32(iy)) * p.w + u32(ix)) * p.c + ch] * weightAt((ky * p.kw + kx) * p.c + ch);
+      acc += x[((at.n * p.h + u32(iy)) * p.w + u32(ix)) * p.c + at.c] * weightAt((ky * p.kw + kx) * p.c + at.c);
 //#else
-      acc += x[((n * p.h + u32(iy)) * p.w + u32(ix)) * p.c + ch] * wt[(ky * p.kw + kx) * p.c + ch];
+      acc += x[((at.n * p.h + u32(iy)) * p.w + u32(ix)) * p.c + at.c] * wt[(ky * p.kw + kx) * p.c + at.c];
 //#endif
     }
   }

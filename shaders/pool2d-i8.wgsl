@@ -17,17 +17,13 @@
 override AVG: u32 = 0u;
 
 fn body(i: u32) {
-  let cw = i % p.c4;
-  let pix = i / p.c4;
-  let ox = pix % p.ow;
-  let oy = (pix / p.ow) % p.oh;
-  let n = pix / (p.ow * p.oh);
+  let at = nhwc(i, p.oh, p.ow, p.c4);
   var m = vec4<i32>(-128);
   var s = vec4<i32>(0);
   for (var wy = 0u; wy < p.winH; wy++) {
-    let rowBase = (n * p.h + oy * p.sh + wy) * p.w + ox * p.sw;
+    let rowBase = (at.n * p.h + at.y * p.sh + wy) * p.w + at.x * p.sw;
     for (var wx = 0u; wx < p.winW; wx++) {
-      let v = unpack4i8(x[(rowBase + wx) * p.c4 + cw]);
+      let v = unpack4i8(x[(rowBase + wx) * p.c4 + at.c]);
       m = max(m, v);
       s += v;
     }

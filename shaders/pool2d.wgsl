@@ -17,15 +17,11 @@ override AVG: u32 = 0u;
 override RELU: u32 = 0u;
 
 fn body(i: u32) {
-  let ch = i % p.c;
-  let pix = i / p.c;
-  let ox = pix % p.ow;
-  let oy = (pix / p.ow) % p.oh;
-  let n = pix / (p.ow * p.oh);
+  let at = nhwc(i, p.oh, p.ow, p.c);
   var acc = select(-3.402823e38, 0.0, AVG == 1u);
   for (var wy = 0u; wy < p.winH; wy++) {
     for (var wx = 0u; wx < p.winW; wx++) {
-      let v = x[((n * p.h + oy * p.sh + wy) * p.w + ox * p.sw + wx) * p.c + ch];
+      let v = x[((at.n * p.h + at.y * p.sh + wy) * p.w + at.x * p.sw + wx) * p.c + at.c];
       if (AVG == 1u) {
         acc += v;
       } else {

@@ -33,6 +33,7 @@ export const conv2dCol2im = {
   name: 'conv2d-col2im',
   precision: 'f32',
   shader,
+  lib: ['nhwc'],
   flat: { count: 'p.total' },
   bindings: [
     { name: 'params', kind: 'uniform' },

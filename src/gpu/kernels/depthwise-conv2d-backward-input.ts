@@ -13,6 +13,7 @@ export const depthwiseConv2dBackwardInput = {
   name: 'depthwise-conv2d-backward-input',
   precision: 'f32',
   shader,
+  lib: ['nhwc'],
   flat: { count: 'p.total' },
   bindings: [
     { name: 'params', kind: 'uniform' },

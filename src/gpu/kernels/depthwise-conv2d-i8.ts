@@ -20,7 +20,7 @@ export const depthwiseConv2dI8 = {
   name: 'depthwise-conv2d-i8',
   precision: 'i8',
   shader,
-  lib: i8Lib,
+  lib: (code) => [...i8Lib(code), 'nhwc'],
   flat: { count: 'p.total' },
   bindings: [
     { name: 'params', kind: 'uniform' },

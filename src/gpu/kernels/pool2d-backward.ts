@@ -15,6 +15,7 @@ export const pool2dBackward = {
   name: 'pool2d-backward',
   precision: 'f32',
   shader,
+  lib: ['nhwc'],
   flat: { count: 'p.total' },
   bindings: [
     { name: 'params', kind: 'uniform' },

@@ -28,7 +28,7 @@ export const pool2dI8 = {
   name: 'pool2d-i8',
   precision: 'i8',
   shader,
-  lib: i8Lib,
+  lib: (code) => [...i8Lib(code), 'nhwc'],
   flat: { count: 'p.total' },
   bindings: [
     { name: 'params', kind: 'uniform' },

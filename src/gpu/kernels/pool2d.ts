@@ -24,6 +24,7 @@ export const pool2d = {
   name: 'pool2d',
   precision: 'f32',
   shader,
+  lib: ['nhwc'],
   flat: { count: 'p.total' },
   bindings: [
     { name: 'params', kind: 'uniform' },
