@@ -81,7 +81,7 @@ fn storePixel(m: u32, c0: u32, v: vec4<f32>) {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let m0 = ((wid.x + wid.z * nwg.x) * WG + lid) * TM;
+  let m0 = flatIndex(wid, nwg, lid, WG) * TM;
   if (m0 >= p.pixels) {
     return;
   }

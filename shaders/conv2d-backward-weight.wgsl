@@ -78,7 +78,7 @@ fn storeColumn(base: u32, kk: u32, o0: u32, v: vec4<f32>) {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let t = (wid.x + wid.z * nwg.x) * WG + lid;
+  let t = flatIndex(wid, nwg, lid, WG);
   if (t >= p.total) {
     return;
   }

@@ -101,14 +101,6 @@ fn ldSlide(d: Row, ky: u32, g: u32) -> u32 {
   return select((lo >> s) | (hi << (32u - s)), lo, s == 0u);
 }
 //#else
-/** Word offset of the row's input pixel for tap (ky, kx), or −1 inside the padding. */
-fn tapOffset(d: Row, ky: u32, kx: u32) -> i32 {
-  let iy = d.iy + i32(ky);
-  let ix = d.ix + i32(kx);
-  let inside = (iy >= 0) & (iy < i32(p.h)) & (ix >= 0) & (ix < i32(p.w));
-  return select(-1, i32((d.pix + u32(iy) * p.w + u32(ix)) * p.c4), inside);
-}
-
 //#if FLOATIN
 /**
  * Codes of input word cw at offset o (−1: padding, the zero point) as
@@ -162,7 +154,7 @@ fn rq4(acc: vec4<i32>, q0: vec4<i32>, q1: vec4<i32>, q2: vec4<i32>, q3: vec4<i32
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let row0 = ((wid.x + wid.z * nwg.x) * WG + lid) * TM;
+  let row0 = flatIndex(wid, nwg, lid, WG) * TM;
   if (row0 >= p.rows) {
     return;
   }
@@ -183,7 +175,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let a$r = ldSlide(d$r, ky, g);
 //#else
     for (var kx = 0u; kx < p.kw; kx++) {
-      let o$r = tapOffset(d$r, ky, kx);
+      let o$r = tapOffset(d$r, ky, kx, p.c4);
       let kb = (ky * p.kw + kx) * p.c4;
       for (var cw = 0u; cw < p.c4; cw++) {
       let wb = (kb + cw) * p.oc4;

@@ -89,16 +89,6 @@ fn weightWord(k: u32, jw: u32) -> vec4<f32> {
 }
 //#endif
 
-/** Element offset of the row's input pixel for tap (ky, kx), or -1 inside the padding. */
-fn tapOffset(d: Row, ky: u32, kx: u32) -> i32 {
-  let iy = d.iy + i32(ky);
-  let ix = d.ix + i32(kx);
-  // `&`, not `&&`: short-circuit operators become branches, and with one per row
-  // per tap SwiftShader's JIT took minutes (2 s → 160 s at 8 rows) to compile them.
-  let inside = (iy >= 0) & (iy < i32(p.h)) & (ix >= 0) & (ix < i32(p.w));
-  return select(-1, i32((d.pix + u32(iy) * p.w + u32(ix)) * p.c), inside);
-}
-
 //#if VEC4
 fn loadVec4(o: i32, c4: u32) -> vec4<f32> {
   return select(vec4<f32>(0.0), x[(u32(max(o, 0)) >> 2u) + c4], o >= 0);
@@ -148,7 +138,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 //#if COMPRESSED
   weightSourceInit(lid);
 //#endif
-  let t = (wid.x + wid.z * nwg.x) * WG + lid;
+  let t = flatIndex(wid, nwg, lid, WG);
   // SPREAD: adjacent threads take adjacent channel blocks (rows = t / nj), so
   // a layer with few rows (batch 1, a dense layer) still fills whole workgroups.
   let spread = SPREAD == 1u;
@@ -165,7 +155,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var ky = 0u; ky < p.kh; ky++) {
     for (var kx = 0u; kx < p.kw; kx++) {
       let kbase = (ky * p.kw + kx) * p.c;
-      let o$r = tapOffset(d$r, ky, kx);
+      let o$r = tapOffset(d$r, ky, kx, p.c);
 //#if VEC4
       for (var c4 = 0u; c4 < p.c / 4u; c4++) {
         let k = kbase + c4 * 4u;

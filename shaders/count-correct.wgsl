@@ -13,7 +13,7 @@ override WG: u32 = 64u;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let r = (wid.x + wid.z * nwg.x) * WG + lid;
+  let r = flatIndex(wid, nwg, lid, WG);
   if (r >= p.rows || state[0] * p.rows + r >= p.valid) {
     return;
   }

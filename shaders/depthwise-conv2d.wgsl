@@ -40,7 +40,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 //#if COMPRESSED
   weightSourceInit(lid);
 //#endif
-  let i = (wid.x + wid.z * nwg.x) * WG + lid;
+  let i = flatIndex(wid, nwg, lid, WG);
   if (i >= p.total) {
     return;
   }

@@ -26,7 +26,7 @@ const TN4: u32 = $TN4u;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let row0 = ((wid.x + wid.z * nwg.x) * WG + lid) * TM;
+  let row0 = flatIndex(wid, nwg, lid, WG) * TM;
   if (row0 >= p.m) {
     return;
   }

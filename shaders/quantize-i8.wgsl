@@ -38,7 +38,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   // Grid-stride loop over PER words per thread: a workgroup costs tens of µs
   // on SwiftShader (a batch of 128 LeNet images was 1568 workgroups, ~65 ms).
   let stride = nwg.x * nwg.z * WG;
-  var i = (wid.x + wid.z * nwg.x) * WG + lid;
+  var i = flatIndex(wid, nwg, lid, WG);
   for (var k = 0u; k < PER; k++) {
     if (i < p.total) {
       y[i] = word(i);

@@ -29,6 +29,7 @@ export const conv2dBackwardInput = {
   precision: 'f32',
   /** A template: see `codeConstants`. */
   shader,
+  lib: ['flat-index'],
   codeConstants: ['TM', 'TN4'],
   bindings: [
     { name: 'params', kind: 'uniform' },

@@ -60,6 +60,7 @@ export const conv2dBackwardWeight = {
   precision: 'f32',
   /** A template: see `codeConstants`. */
   shader,
+  lib: ['flat-index'],
   codeConstants: ['TM', 'TN4', 'PADDED', 'VEC4'],
   bindings: [
     { name: 'params', kind: 'uniform' },

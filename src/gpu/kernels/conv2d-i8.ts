@@ -157,7 +157,7 @@ export const conv2dI8 = {
   precision: 'i8',
   /** A template: see `codeConstants`. */
   shader,
-  lib: (code) => [...i8Lib(code), 'gemm-row'],
+  lib: (code) => [...i8Lib(code), 'flat-index', 'gemm-row'],
   codeConstants: ['TM', 'TN4', 'SLIDE', 'FLOATIN', 'DOT', 'OUTER', 'EXACTF32', 'SNORM', 'DOT4'],
   variant: i8MacVariant,
   bindings: [

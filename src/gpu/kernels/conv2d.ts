@@ -122,7 +122,7 @@ export const conv2d = {
   /** WEIGHTS: where weights come from (weight-source.ts: 0 fp32, 1 codebook, 2 hashed). */
   codeConstants: ['TM', 'TN4', 'VEC4', 'WEIGHTS'],
   templateFlags: weightSourceFlags,
-  lib: (code) => ['gemm-row', ...weightSourceLib(code)],
+  lib: (code) => ['flat-index', 'gemm-row', ...weightSourceLib(code)],
   variant: weightSourceVariant,
   bindings: [
     { name: 'params', kind: 'uniform' },

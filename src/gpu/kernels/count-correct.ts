@@ -15,6 +15,7 @@ export const countCorrect = {
   name: 'count-correct',
   precision: 'f32',
   shader,
+  lib: ['flat-index'],
   bindings: [
     { name: 'params', kind: 'uniform' },
     { name: 'input', kind: 'read-only-storage', wgsl: 'logits', type: 'f32' },

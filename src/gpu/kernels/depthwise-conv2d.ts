@@ -23,7 +23,7 @@ export const depthwiseConv2d = {
   shader,
   codeConstants: ['WEIGHTS'],
   templateFlags: weightSourceFlags,
-  lib: (code) => ['nhwc', ...weightSourceLib(code)],
+  lib: (code) => ['flat-index', 'nhwc', ...weightSourceLib(code)],
   variant: weightSourceVariant,
   bindings: [
     { name: 'params', kind: 'uniform' },

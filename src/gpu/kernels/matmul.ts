@@ -19,6 +19,7 @@ export const matmul = {
   precision: 'f32',
   /** A template: see `codeConstants`. */
   shader,
+  lib: ['flat-index'],
   bindings: [
     { name: 'params', kind: 'uniform' },
     { name: 'input', kind: 'read-only-storage', wgsl: 'a', type: 'vec4<f32>' },

@@ -25,7 +25,7 @@ export const quantizeI8 = {
   name: 'quantize-i8',
   precision: 'i8',
   shader,
-  lib: i8Lib,
+  lib: (code) => [...i8Lib(code), 'flat-index'],
   bindings: [
     { name: 'params', kind: 'uniform' },
     { name: 'input', kind: 'read-only-storage', wgsl: 'x', type: 'f32' },
