@@ -8,23 +8,8 @@
  * Dispatch: one thread per row, r = (wid.x + wid.z·nwg.x)·WG + lid;
  *   x·z = ceil(rows / WG).
  */
-override WG: u32 = 64u;
 
-struct Params {
-  rows: u32,
-  classes: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<u32>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let r = (wid.x + wid.z * nwg.x) * WG + lid;
-  if (r >= p.rows) {
-    return;
-  }
+fn body(r: u32) {
   let base = r * p.classes;
   var best = 0u;
   var bestV = x[base];

@@ -9,23 +9,8 @@
  * Bindings (group 0): 0 uniform Params · 1 x (read) · 2 y (read_write)
  * Dispatch: one thread per column, j = (wid.x + wid.z·nwg.x)·WG + lid.
  */
-override WG: u32 = 64u;
 
-struct Params {
-  rows: u32,
-  n: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let j = (wid.x + wid.z * nwg.x) * WG + lid;
-  if (j >= p.n) {
-    return;
-  }
+fn body(j: u32) {
   var acc = 0.0;
   for (var r = 0u; r < p.rows; r++) {
     acc += x[r * p.n + j];

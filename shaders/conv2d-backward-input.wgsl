@@ -33,20 +33,6 @@ override WG: u32 = 64u;
 const TM: u32 = $TMu;
 const TN4: u32 = $TN4u;
 
-struct Params {
-  pixels: u32,
-  h: u32, w: u32, c: u32, c4: u32,
-  oh: u32, ow: u32, oc: u32, ocp: u32,
-  kh: u32, kw: u32,
-  sh: u32, sw: u32,
-  padT: u32, padL: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read> wt: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
-
 /** A pixel's image and its position shifted by the padding: (n, iy + padT, ix + padL). */
 fn decodePixel(m: u32) -> vec3<u32> {
   let ix = m % p.w;
@@ -95,7 +81,7 @@ fn storePixel(m: u32, c0: u32, v: vec4<f32>) {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let m0 = ((wid.x + wid.z * nwg.x) * WG + lid) * TM;
+  let m0 = flatIndex(wid, nwg, lid, WG) * TM;
   if (m0 >= p.pixels) {
     return;
   }

@@ -37,26 +37,6 @@ override WG: u32 = 64u;
 const TM: u32 = $TMu;
 const TN4: u32 = $TN4u;
 
-struct Params {
-  total: u32,
-  h: u32, w: u32, c: u32,
-  oh: u32, ow: u32, oc: u32, ob: u32,
-  kh: u32, kw: u32,
-  sh: u32, sw: u32,
-  padT: u32, padL: u32,
-  k: u32, kb: u32,
-  batch: u32, ips: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-//#if VEC4
-@group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;
-//#else
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-//#endif
-@group(0) @binding(2) var<storage, read> dy: array<f32>;
-@group(0) @binding(3) var<storage, read_write> partial: array<f32>;
-
 /** The input-tap coordinates of weight element kk (clamped to K − 1): (ky, kx, ch). */
 fn tap(kkIn: u32) -> vec3<u32> {
   let kk = min(kkIn, p.k - 1u);
@@ -98,7 +78,7 @@ fn storeColumn(base: u32, kk: u32, o0: u32, v: vec4<f32>) {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let t = (wid.x + wid.z * nwg.x) * WG + lid;
+  let t = flatIndex(wid, nwg, lid, WG);
   if (t >= p.total) {
     return;
   }

@@ -77,54 +77,6 @@ override POOL_AVG: u32 = 0u;
 const TM: u32 = $TMu;
 const TN4: u32 = $TN4u;
 
-struct Params {
-  rows: u32,   // virtual rows: n·poh·pow·WIN_H·WIN_W
-  h: u32, w: u32, c4: u32,
-  oc4: u32,
-  kh: u32, kw: u32,
-  kg: u32,     // input words per kernel row: kw·c4, or ceil(kw/4) with SLIDE
-  sh: u32, sw: u32,
-  padT: u32, padL: u32,
-  poh: u32, pow_: u32,   // pooled (= conv output without a pool) height/width
-  psh: u32, psw: u32,    // pool stride (1 without a pool)
-  outZp: i32, lo: i32,
-  padWord: u32,
-  imgStride: u32,  // per image: pixels (h·w), or words (h·c4) with SLIDE
-  lo2: i32,    // clamp after the pool (= lo except under an average pool)
-  inScaleBits: u32,  // FLOATIN: f32 bits of 1/input scale (fround on the host)
-  inLo: i32,         // FLOATIN: lower clamp of the input codes (inZp under a leading ReLU, else −128)
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-//#if FLOATIN
-@group(0) @binding(1) var<storage, read> xf: array<vec4<f32>>;
-//#else
-@group(0) @binding(1) var<storage, read> x: array<u32>;
-//#endif
-@group(0) @binding(2) var<storage, read> wt: array<vec4<u32>>;
-@group(0) @binding(3) var<storage, read> qb: array<vec4<i32>>;
-@group(0) @binding(4) var<storage, read_write> y: array<u32>;
-
-/** A row's image base (pixel, or word with SLIDE) and its top-left input tap (negative inside the padding). */
-struct Row {
-  pix: u32,
-  iy: i32,
-  ix: i32,
-}
-
-fn decodeRow(mIn: u32) -> Row {
-  let win = WIN_H * WIN_W;
-  let m = min(mIn, p.rows - 1u);  // tail rows recompute the last row; never stored
-  let q = m / win;
-  let wi = m % win;
-  let perImage = p.poh * p.pow_;
-  let n = q / perImage;
-  let rem = q % perImage;
-  let oy = (rem / p.pow_) * p.psh + wi / WIN_W;
-  let ox = (rem % p.pow_) * p.psw + wi % WIN_W;
-  return Row(n * p.imgStride, i32(oy * p.sh) - i32(p.padT), i32(ox * p.sw) - i32(p.padL));
-}
-
 //#if SLIDE
 /**
  * Input word of taps (ky, 4g…4g+3) for the row: pixels ix…ix+3 of image row
@@ -149,14 +101,6 @@ fn ldSlide(d: Row, ky: u32, g: u32) -> u32 {
   return select((lo >> s) | (hi << (32u - s)), lo, s == 0u);
 }
 //#else
-/** Word offset of the row's input pixel for tap (ky, kx), or −1 inside the padding. */
-fn tapOffset(d: Row, ky: u32, kx: u32) -> i32 {
-  let iy = d.iy + i32(ky);
-  let ix = d.ix + i32(kx);
-  let inside = (iy >= 0) & (iy < i32(p.h)) & (ix >= 0) & (ix < i32(p.w));
-  return select(-1, i32((d.pix + u32(iy) * p.w + u32(ix)) * p.c4), inside);
-}
-
 //#if FLOATIN
 /**
  * Codes of input word cw at offset o (−1: padding, the zero point) as
@@ -210,7 +154,7 @@ fn rq4(acc: vec4<i32>, q0: vec4<i32>, q1: vec4<i32>, q2: vec4<i32>, q3: vec4<i32
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let row0 = ((wid.x + wid.z * nwg.x) * WG + lid) * TM;
+  let row0 = flatIndex(wid, nwg, lid, WG) * TM;
   if (row0 >= p.rows) {
     return;
   }
@@ -222,7 +166,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 //#else
   var acc$r_$j = vec4<i32>(0);
 //#endif
-  let d$r = decodeRow(row0 + $ru);
+  let d$r = decodeRow(row0 + $ru, p.imgStride);
 
   for (var ky = 0u; ky < p.kh; ky++) {
 //#if SLIDE
@@ -231,7 +175,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let a$r = ldSlide(d$r, ky, g);
 //#else
     for (var kx = 0u; kx < p.kw; kx++) {
-      let o$r = tapOffset(d$r, ky, kx);
+      let o$r = tapOffset(d$r, ky, kx, p.c4);
       let kb = (ky * p.kw + kx) * p.c4;
       for (var cw = 0u; cw < p.c4; cw++) {
       let wb = (kb + cw) * p.oc4;

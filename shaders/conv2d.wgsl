@@ -43,9 +43,9 @@
  * epilogue, run once per thread, uses an indexed array and plain loops to keep
  * the code small. On real GPUs the unrolled block costs nothing either.
  *
- * COMPRESSED variants (kernels 'conv2d-codebook' and 'conv2d-hashed',
- * src/gpu/kernels/conv2d-compressed.ts): the same GEMM computed straight from
- * a compressed weight tensor, with shaders/weight-source.wgsl appended — no
+ * COMPRESSED variants (code constant WEIGHTS, src/gpu/kernels/weight-source.ts):
+ * the same GEMM computed straight from a compressed weight tensor, with
+ * shaders/lib/weight-source.wgsl included — no
  * fp32 copy of the weights in GPU memory. `weightWord` replaces the fp32
  * load, and Params gains kk (K), tk, seed and salt.
  *   CODEBOOK: the indices are in GEMM order [K, ocp] (ocp = oc4·4, padding
@@ -73,85 +73,21 @@ override WIN_W: u32 = 1u;
 const TM: u32 = $TMu;
 const TN4: u32 = $TN4u;
 
-struct Params {
-  rows: u32,   // virtual rows: n·poh·pow·WIN_H·WIN_W
-  h: u32, w: u32, c: u32,
-  oc: u32, oc4: u32,
-  kh: u32, kw: u32,
-  sh: u32, sw: u32,
-  padT: u32, padL: u32,
-  poh: u32, pow_: u32,   // pooled (= conv output when no pool) height/width
-  psh: u32, psw: u32,    // pool stride (1 when no pool)
-  nj: u32,               // channel blocks: ceil(oc4 / TN4)
-//#if COMPRESSED
-  kk: u32,     // K = kh·kw·c: weights per out channel
-  tk: u32,     // HASHED: table size (shared values); CODEBOOK: centroids
-  seed: u32,   // HASHED: hash seed
-  salt: u32,   // HASHED: the tensor's salt
-//#endif
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-// The scalar variant reads x as plain floats: picking a component out of a
-// vec4 word by a dynamic index costs a whole-word gather per lane on SwiftShader.
-//#if VEC4
-@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
-//#else
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-//#endif
 //#if CODEBOOK
-@group(0) @binding(4) var<storage, read> bias: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
-
 /** Weights of out channels 4·jw … 4·jw+3 at GEMM row k: four BITS-bit indices from one funnel shift, then the codebook. */
 fn weightWord(k: u32, jw: u32) -> vec4<f32> {
   let v = indexBits((k * p.oc4 + jw) * 4u * BITS);
   let m = (1u << BITS) - 1u;
   return vec4<f32>(cb[v & m], cb[(v >> BITS) & m], cb[(v >> (2u * BITS)) & m], cb[(v >> (3u * BITS)) & m]);
 }
-//#else
+//#endif
 //#if HASHED
 /** Weights of out channels 4·jw … 4·jw+3 at GEMM row k (positions o·K + k). */
 fn weightWord(k: u32, jw: u32) -> vec4<f32> {
   let i = jw * 4u * p.kk + k;
   return vec4<f32>(table[hashSlot(i)], table[hashSlot(i + p.kk)], table[hashSlot(i + 2u * p.kk)], table[hashSlot(i + 3u * p.kk)]);
 }
-//#else
-@group(0) @binding(2) var<storage, read> wt: array<vec4<f32>>;
 //#endif
-@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
-//#endif
-
-/** A row's image base pixel and its top-left input tap (may be negative: padding). */
-struct Row {
-  pix: u32,
-  iy: i32,
-  ix: i32,
-}
-
-fn decodeRow(mIn: u32) -> Row {
-  let win = WIN_H * WIN_W;
-  let m = min(mIn, p.rows - 1u);  // tail rows recompute the last row; never stored
-  let q = m / win;
-  let wi = m % win;
-  let perImage = p.poh * p.pow_;
-  let n = q / perImage;
-  let rem = q % perImage;
-  let oy = (rem / p.pow_) * p.psh + wi / WIN_W;
-  let ox = (rem % p.pow_) * p.psw + wi % WIN_W;
-  return Row(n * p.h * p.w, i32(oy * p.sh) - i32(p.padT), i32(ox * p.sw) - i32(p.padL));
-}
-
-/** Element offset of the row's input pixel for tap (ky, kx), or -1 inside the padding. */
-fn tapOffset(d: Row, ky: u32, kx: u32) -> i32 {
-  let iy = d.iy + i32(ky);
-  let ix = d.ix + i32(kx);
-  // `&`, not `&&`: short-circuit operators become branches, and with one per row
-  // per tap SwiftShader's JIT took minutes (2 s → 160 s at 8 rows) to compile them.
-  let inside = (iy >= 0) & (iy < i32(p.h)) & (ix >= 0) & (ix < i32(p.w));
-  return select(-1, i32((d.pix + u32(iy) * p.w + u32(ix)) * p.c), inside);
-}
 
 //#if VEC4
 fn loadVec4(o: i32, c4: u32) -> vec4<f32> {
@@ -202,7 +138,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 //#if COMPRESSED
   weightSourceInit(lid);
 //#endif
-  let t = (wid.x + wid.z * nwg.x) * WG + lid;
+  let t = flatIndex(wid, nwg, lid, WG);
   // SPREAD: adjacent threads take adjacent channel blocks (rows = t / nj), so
   // a layer with few rows (batch 1, a dense layer) still fills whole workgroups.
   let spread = SPREAD == 1u;
@@ -214,12 +150,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   // Weight words past oc4 (last channel block) read a valid word; their results are never stored.
   let jw$j = min(j0 + $ju, p.oc4 - 1u);
   var acc$r_$j = vec4<f32>(0.0);
-  let d$r = decodeRow(row0 + $ru);
+  let d$r = decodeRow(row0 + $ru, p.h * p.w);
 
   for (var ky = 0u; ky < p.kh; ky++) {
     for (var kx = 0u; kx < p.kw; kx++) {
       let kbase = (ky * p.kw + kx) * p.c;
-      let o$r = tapOffset(d$r, ky, kx);
+      let o$r = tapOffset(d$r, ky, kx, p.c);
 //#if VEC4
       for (var c4 = 0u; c4 < p.c / 4u; c4++) {
         let k = kbase + c4 * 4u;

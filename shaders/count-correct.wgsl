@@ -11,21 +11,9 @@
  */
 override WG: u32 = 64u;
 
-struct Params {
-  rows: u32,
-  classes: u32,
-  valid: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> logits: array<f32>;
-@group(0) @binding(2) var<storage, read> labels: array<u32>;
-@group(0) @binding(3) var<storage, read> state: array<u32>;
-@group(0) @binding(4) var<storage, read_write> correct: array<u32>;
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let r = (wid.x + wid.z * nwg.x) * WG + lid;
+  let r = flatIndex(wid, nwg, lid, WG);
   if (r >= p.rows || state[0] * p.rows + r >= p.valid) {
     return;
   }

@@ -39,31 +39,8 @@
 override WG: u32 = 64u;
 override RELU: u32 = 0u;
 
-struct Params {
-  batch: u32,
-  k: u32,
-  n: u32,
-  blocks: u32,
 //#if CODEBOOK
-  centroids: u32,
-//#endif
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> rows: array<u32>;
-@group(0) @binding(3) var<storage, read> cols: array<u32>;
-//#if CODEBOOK
-@group(0) @binding(4) var<storage, read> codes: array<u32>;
-@group(0) @binding(5) var<storage, read> codebook: array<f32>;
-@group(0) @binding(6) var<storage, read> bias: array<f32>;
-@group(0) @binding(7) var<storage, read_write> y: array<f32>;
-
 var<workgroup> book: array<f32, 256>;
-//#else
-@group(0) @binding(4) var<storage, read> values: array<f32>;
-@group(0) @binding(5) var<storage, read> bias: array<f32>;
-@group(0) @binding(6) var<storage, read_write> y: array<f32>;
 //#endif
 
 fn act(v: f32) -> f32 {

@@ -24,19 +24,6 @@ override RELU: u32 = 0u;
 const RM: u32 = 4u;
 const RN: u32 = 4u;
 
-struct Params {
-  m: u32,
-  n: u32,
-  k: u32,
-  ocp: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> wt: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
-
 var<workgroup> tileX: array<f32, TILE_M * TILE_K>;
 var<workgroup> tileW: array<f32, TILE_K * TILE_N>;
 

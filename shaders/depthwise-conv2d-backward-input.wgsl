@@ -10,35 +10,11 @@
  * Bindings (group 0): 0 uniform Params · 1 dy (read) · 2 w (read) · 3 dx (read_write)
  * Dispatch: one thread per input element, i = (wid.x + wid.z·nwg.x)·WG + lid.
  */
-override WG: u32 = 64u;
 
-struct Params {
-  total: u32,
-  h: u32, w: u32, c: u32,
-  oh: u32, ow: u32,
-  kh: u32, kw: u32,
-  sh: u32, sw: u32,
-  padT: u32, padL: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read> wt: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.z * nwg.x) * WG + lid;
-  if (i >= p.total) {
-    return;
-  }
-  let ch = i % p.c;
-  let pix = i / p.c;
-  let ix = pix % p.w;
-  let iy = (pix / p.w) % p.h;
-  let n = pix / (p.w * p.h);
-  let yy = iy + p.padT;
-  let xx = ix + p.padL;
+fn body(i: u32) {
+  let el = nhwc(i, p.h, p.w, p.c);
+  let yy = el.y + p.padT;
+  let xx = el.x + p.padL;
   // Only the taps that reach an output pixel, ky ∈ [yy − (oh−1)·sh, yy] (the
   // border taps of a valid conv are ~half of all taps at LeNet's sizes), in
   // ascending (ky, kx) order as before.
@@ -52,13 +28,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (ty % p.sh != 0u) {
       continue;
     }
-    let rowBase = (n * p.oh + ty / p.sh) * p.ow;
+    let rowBase = (el.n * p.oh + ty / p.sh) * p.ow;
     for (var kx = kx0; kx < kx1; kx++) {
       let tx = xx - kx;
       if (tx % p.sw != 0u) {
         continue;
       }
-      acc += dy[(rowBase + tx / p.sw) * p.c + ch] * wt[(ky * p.kw + kx) * p.c + ch];
+      acc += dy[(rowBase + tx / p.sw) * p.c + el.c] * wt[(ky * p.kw + kx) * p.c + el.c];
     }
   }
   dx[i] = acc;

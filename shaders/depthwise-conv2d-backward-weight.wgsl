@@ -10,29 +10,8 @@
  * Bindings (group 0): 0 uniform Params · 1 x (read) · 2 dy (read) · 3 partial (read_write)
  * Dispatch: one thread per (split, weight element), i = (wid.x + wid.z·nwg.x)·WG + lid.
  */
-override WG: u32 = 64u;
 
-struct Params {
-  total: u32,
-  h: u32, w: u32, c: u32,
-  oh: u32, ow: u32,
-  kh: u32, kw: u32,
-  sh: u32, sw: u32,
-  padT: u32, padL: u32,
-  batch: u32, ips: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> dy: array<f32>;
-@group(0) @binding(3) var<storage, read_write> partial: array<f32>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.z * nwg.x) * WG + lid;
-  if (i >= p.total) {
-    return;
-  }
+fn body(i: u32) {
   let per = p.kh * p.kw * p.c;
   let e = i % per;
   let s = i / per;

@@ -18,51 +18,24 @@
  * Dispatch: one thread per output word, i = (wid.x + wid.z·nwg.x)·WG + lid;
  *   x·z = ceil(n·oh·ow·c4 / WG).
  */
-override WG: u32 = 64u;
 
-struct Params {
-  total: u32,  // n·oh·ow·c4
-  h: u32, w: u32, c4: u32,
-  oh: u32, ow: u32,
-  kh: u32, kw: u32,
-  sh: u32, sw: u32,
-  padT: u32, padL: u32,
-  outZp: i32, lo: i32,
-  padWord: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<u32>;
-@group(0) @binding(2) var<storage, read> wt: array<u32>;
-@group(0) @binding(3) var<storage, read> qb: array<vec4<i32>>;
-@group(0) @binding(4) var<storage, read_write> y: array<u32>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.z * nwg.x) * WG + lid;
-  if (i >= p.total) {
-    return;
-  }
-  let cw = i % p.c4;
-  let pix = i / p.c4;
-  let ox = pix % p.ow;
-  let oy = (pix / p.ow) % p.oh;
-  let n = pix / (p.ow * p.oh);
-  let iy0 = i32(oy * p.sh) - i32(p.padT);
-  let ix0 = i32(ox * p.sw) - i32(p.padL);
-  let q0 = qb[cw * 4u];
-  let q1 = qb[cw * 4u + 1u];
-  let q2 = qb[cw * 4u + 2u];
-  let q3 = qb[cw * 4u + 3u];
+fn body(i: u32) {
+  let el = nhwc(i, p.oh, p.ow, p.c4);
+  let iy0 = i32(el.y * p.sh) - i32(p.padT);
+  let ix0 = i32(el.x * p.sw) - i32(p.padL);
+  let q0 = qb[el.c * 4u];
+  let q1 = qb[el.c * 4u + 1u];
+  let q2 = qb[el.c * 4u + 2u];
+  let q3 = qb[el.c * 4u + 3u];
   var acc = vec4<i32>(q0.x, q1.x, q2.x, q3.x);
   for (var ky = 0u; ky < p.kh; ky++) {
     let iy = iy0 + i32(ky);
     for (var kx = 0u; kx < p.kw; kx++) {
       let ix = ix0 + i32(kx);
       let inside = iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
-      let at = ((n * p.h + u32(max(iy, 0))) * p.w + u32(max(ix, 0))) * p.c4 + cw;
+      let at = ((el.n * p.h + u32(max(iy, 0))) * p.w + u32(max(ix, 0))) * p.c4 + el.c;
       let xv = select(p.padWord, x[min(at, arrayLength(&x) - 1u)], inside);
-      acc += unpack4i8(xv) * unpack4i8(wt[(ky * p.kw + kx) * p.c4 + cw]);
+      acc += unpack4i8(xv) * unpack4i8(wt[(ky * p.kw + kx) * p.c4 + el.c]);
     }
   }
   let v = vec4<i32>(

@@ -12,10 +12,9 @@
  * threads take consecutive channels, which keeps loads coalesced on real GPUs.
  *
  * THIS FILE IS A TEMPLATE (expandTemplate in src/gpu/kernels/types.ts). Its
- * COMPRESSED variants (kernels 'depthwise-conv2d-codebook' and
- * 'depthwise-conv2d-hashed', src/gpu/kernels/depthwise-conv2d-compressed.ts)
- * compute from a compressed weight tensor with shaders/weight-source.wgsl
- * appended: weight j = (ky·kw + kx)·c + ch of the [kh, kw, c] order is
+ * COMPRESSED variants (code constant WEIGHTS, src/gpu/kernels/weight-source.ts)
+ * compute from a compressed weight tensor with shaders/lib/weight-source.wgsl
+ * included: weight j = (ky·kw + kx)·c + ch of the [kh, kw, c] order is
  * decoded per MAC by `weightAt` (each weight feeds one MAC per output, so
  * there is nothing to reuse a decode over; depthwise layers hold few
  * weights, which is also why the saving is small). Params gains tk, seed and
@@ -25,39 +24,15 @@
 override WG: u32 = 64u;
 override RELU: u32 = 0u;
 
-struct Params {
-  total: u32,
-  h: u32, w: u32, c: u32,
-  oh: u32, ow: u32,
-  kh: u32, kw: u32,
-  sh: u32, sw: u32,
-  padT: u32, padL: u32,
-//#if COMPRESSED
-  tk: u32,     // HASHED: table size; CODEBOOK: centroids
-  seed: u32,   // HASHED
-  salt: u32,   // HASHED
-//#endif
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
 //#if CODEBOOK
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
-
 fn weightAt(j: u32) -> f32 {
   return cb[indexBits(j * BITS) & ((1u << BITS) - 1u)];
 }
-//#else
+//#endif
 //#if HASHED
 fn weightAt(j: u32) -> f32 {
   return table[hashSlot(j)];
 }
-//#else
-@group(0) @binding(2) var<storage, read> wt: array<f32>;
-//#endif
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
 //#endif
 
 @compute @workgroup_size(WG)
@@ -65,18 +40,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 //#if COMPRESSED
   weightSourceInit(lid);
 //#endif
-  let i = (wid.x + wid.z * nwg.x) * WG + lid;
+  let i = flatIndex(wid, nwg, lid, WG);
   if (i >= p.total) {
     return;
   }
-  let ch = i % p.c;
-  let pix = i / p.c;
-  let ox = pix % p.ow;
-  let oy = (pix / p.ow) % p.oh;
-  let n = pix / (p.ow * p.oh);
-  let iy0 = i32(oy * p.sh) - i32(p.padT);
-  let ix0 = i32(ox * p.sw) - i32(p.padL);
-  var acc = bias[ch];
+  let at = nhwc(i, p.oh, p.ow, p.c);
+  let iy0 = i32(at.y * p.sh) - i32(p.padT);
+  let ix0 = i32(at.x * p.sw) - i32(p.padL);
+  var acc = bias[at.c];
   for (var ky = 0u; ky < p.kh; ky++) {
     let iy = iy0 + i32(ky);
     if ((iy < 0) | (iy >= i32(p.h))) {
@@ -88,9 +59,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         continue;
       }
 //#if COMPRESSED
-      acc += x[((n * p.h + u32(iy)) * p.w + u32(ix)) * p.c + ch] * weightAt((ky * p.kw + kx) * p.c + ch);
+      acc += x[((at.n * p.h + u32(iy)) * p.w + u32(ix)) * p.c + at.c] * weightAt((ky * p.kw + kx) * p.c + at.c);
 //#else
-      acc += x[((n * p.h + u32(iy)) * p.w + u32(ix)) * p.c + ch] * wt[(ky * p.kw + kx) * p.c + ch];
+      acc += x[((at.n * p.h + u32(iy)) * p.w + u32(ix)) * p.c + at.c] * wt[(ky * p.kw + kx) * p.c + at.c];
 //#endif
     }
   }

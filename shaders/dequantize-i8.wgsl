@@ -8,25 +8,8 @@
  * Dispatch: one thread per output float, i = (wid.x + wid.z·nwg.x)·WG + lid;
  *   x·z = ceil(pixels·c / WG).
  */
-override WG: u32 = 64u;
 
-struct Params {
-  total: u32,  // pixels·c
-  c: u32, c4: u32,
-  zp: i32,
-  scaleBits: u32,  // f32 bits
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<u32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.z * nwg.x) * WG + lid;
-  if (i >= p.total) {
-    return;
-  }
+fn body(i: u32) {
   let pix = i / p.c;
   let ch = i % p.c;
   let v = unpack4i8(x[pix * p.c4 + ch / 4u]);

@@ -15,27 +15,8 @@
  * Dispatch: one thread per output pixel, i = (wid.x + wid.z·nwg.x)·WG + lid;
  *   x·z = ceil(batch·pixels / WG).
  */
-override WG: u32 = 64u;
 
-struct Params {
-  batch: u32,
-  pixels: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> images: array<u32>;
-@group(0) @binding(2) var<storage, read> labels: array<u32>;
-@group(0) @binding(3) var<storage, read> order: array<u32>;
-@group(0) @binding(4) var<storage, read> state: array<u32>;
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
-@group(0) @binding(6) var<storage, read_write> labelsOut: array<u32>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.z * nwg.x) * WG + lid;
-  if (i >= p.batch * p.pixels) {
-    return;
-  }
+fn body(i: u32) {
   let b = i / p.pixels;
   let px = i % p.pixels;
   let idx = order[state[0] * p.batch + b];

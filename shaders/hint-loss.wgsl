@@ -12,27 +12,8 @@
  * Bindings (group 0): 0 uniform Params · 1 s (read) · 2 t (read) · 3 ds (read_write) · 4 lossAcc (read_write)
  * Dispatch: one thread per row, r = (wid.x + wid.z·nwg.x)·WG + lid.
  */
-override WG: u32 = 64u;
 
-struct Params {
-  rows: u32,
-  size: u32,
-  beta: f32,
-  invBatch: f32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> s: array<f32>;
-@group(0) @binding(2) var<storage, read> t: array<f32>;
-@group(0) @binding(3) var<storage, read_write> ds: array<f32>;
-@group(0) @binding(4) var<storage, read_write> lossAcc: array<f32>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let r = (wid.x + wid.z * nwg.x) * WG + lid;
-  if (r >= p.rows) {
-    return;
-  }
+fn body(r: u32) {
   var acc = 0.0;
   for (var i = r * p.size; i < (r + 1u) * p.size; i++) {
     let d = s[i] - t[i];

@@ -24,20 +24,9 @@ override WG: u32 = 64u;
 const TM: u32 = $TMu;
 const TN4: u32 = $TN4u;
 
-struct Params {
-  m: u32,
-  n4: u32,
-  k4: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> c: array<vec4<f32>>;
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let row0 = ((wid.x + wid.z * nwg.x) * WG + lid) * TM;
+  let row0 = flatIndex(wid, nwg, lid, WG) * TM;
   if (row0 >= p.m) {
     return;
   }

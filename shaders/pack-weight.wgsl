@@ -19,29 +19,11 @@
  * Dispatch: one thread per master element, i = (wid.x + wid.z·nwg.x)·WG + lid;
  *   x·z = ceil(oc·K / WG).
  */
-override WG: u32 = 64u;
 override TRANSPOSE: u32 = 1u;
 override QUANT: u32 = 0u;
 override PER_CHANNEL: u32 = 0u;
 
-struct Params {
-  oc: u32,
-  k: u32,
-  ocp: u32,
-  qmax: f32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> master: array<f32>;
-@group(0) @binding(2) var<storage, read> scales: array<f32>;
-@group(0) @binding(3) var<storage, read_write> packed: array<f32>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.z * nwg.x) * WG + lid;
-  if (i >= p.oc * p.k) {
-    return;
-  }
+fn body(i: u32) {
   var o = i % p.oc;
   var dst = i;
   if (TRANSPOSE == 1u) {

@@ -21,24 +21,10 @@
  * once and writes all winH·winW inputs of the window — the same values as the
  * gather (the one sum has one term), without recomputing the argmax per input.
  */
-override WG: u32 = 64u;
 /** 0: max, 1: average. */
 override AVG: u32 = 0u;
 /** 1: non-overlapping windows that tile the input; the dispatch covers dy, not dx. */
 override DISJOINT: u32 = 0u;
-
-struct Params {
-  total: u32,
-  h: u32, w: u32, c: u32,
-  oh: u32, ow: u32,
-  winH: u32, winW: u32,
-  sh: u32, sw: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> dy: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
 /** First output index whose window (size win, stride s) reaches i: ceil((i − win + 1) / s), at least 0. */
 fn firstWindow(i: u32, win: u32, s: u32) -> u32 {
@@ -50,13 +36,9 @@ fn firstWindow(i: u32, win: u32, s: u32) -> u32 {
 
 /** DISJOINT: output element i = ((n·oh + oy)·ow + ox)·c + ch writes its whole window of dx. */
 fn disjointWindow(i: u32) {
-  let ch = i % p.c;
-  let q = i / p.c;
-  let ox = q % p.ow;
-  let oy = (q / p.ow) % p.oh;
-  let n = q / (p.ow * p.oh);
+  let el = nhwc(i, p.oh, p.ow, p.c);
   let g = dy[i];
-  let base = ((n * p.h + oy * p.sh) * p.w + ox * p.sw) * p.c + ch;
+  let base = ((el.n * p.h + el.y * p.sh) * p.w + el.x * p.sw) * p.c + el.c;
   if (AVG == 1u) {
     let v = g / f32(p.winH * p.winW);
     for (var wy = 0u; wy < p.winH; wy++) {
@@ -87,27 +69,18 @@ fn disjointWindow(i: u32) {
   }
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.z * nwg.x) * WG + lid;
-  if (i >= p.total) {
-    return;
-  }
+fn body(i: u32) {
   if (DISJOINT == 1u) {
     disjointWindow(i);
     return;
   }
-  let ch = i % p.c;
-  let pix = i / p.c;
-  let ix = pix % p.w;
-  let iy = (pix / p.w) % p.h;
-  let n = pix / (p.w * p.h);
-  let oy1 = min(iy / p.sh + 1u, p.oh);
-  let ox1 = min(ix / p.sw + 1u, p.ow);
+  let el = nhwc(i, p.h, p.w, p.c);
+  let oy1 = min(el.y / p.sh + 1u, p.oh);
+  let ox1 = min(el.x / p.sw + 1u, p.ow);
   var acc = 0.0;
-  for (var oy = firstWindow(iy, p.winH, p.sh); oy < oy1; oy++) {
-    for (var ox = firstWindow(ix, p.winW, p.sw); ox < ox1; ox++) {
-      let g = dy[((n * p.oh + oy) * p.ow + ox) * p.c + ch];
+  for (var oy = firstWindow(el.y, p.winH, p.sh); oy < oy1; oy++) {
+    for (var ox = firstWindow(el.x, p.winW, p.sw); ox < ox1; ox++) {
+      let g = dy[((el.n * p.oh + oy) * p.ow + ox) * p.c + el.c];
       if (AVG == 1u) {
         acc += g / f32(p.winH * p.winW);
       } else {
@@ -116,7 +89,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         var at = 0xffffffffu;
         for (var wy = 0u; wy < p.winH; wy++) {
           for (var wx = 0u; wx < p.winW; wx++) {
-            let j = ((n * p.h + oy * p.sh + wy) * p.w + ox * p.sw + wx) * p.c + ch;
+            let j = ((el.n * p.h + oy * p.sh + wy) * p.w + ox * p.sw + wx) * p.c + el.c;
             let v = x[j];
             if (at == 0xffffffffu || v > best || (v != v && best == best)) {
               best = v;

@@ -13,40 +13,17 @@
  * Dispatch: one thread per output word (4 channels), i = (wid.x + wid.z·nwg.x)·WG + lid;
  *   x·z = ceil(n·oh·ow·c4 / WG).
  */
-override WG: u32 = 64u;
 /** 0: max, 1: average. */
 override AVG: u32 = 0u;
 
-struct Params {
-  total: u32,  // n·oh·ow·c4
-  h: u32, w: u32, c4: u32,
-  oh: u32, ow: u32,
-  winH: u32, winW: u32,
-  sh: u32, sw: u32,
-  lo: i32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<u32>;
-@group(0) @binding(2) var<storage, read_write> y: array<u32>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.z * nwg.x) * WG + lid;
-  if (i >= p.total) {
-    return;
-  }
-  let cw = i % p.c4;
-  let pix = i / p.c4;
-  let ox = pix % p.ow;
-  let oy = (pix / p.ow) % p.oh;
-  let n = pix / (p.ow * p.oh);
+fn body(i: u32) {
+  let at = nhwc(i, p.oh, p.ow, p.c4);
   var m = vec4<i32>(-128);
   var s = vec4<i32>(0);
   for (var wy = 0u; wy < p.winH; wy++) {
-    let rowBase = (n * p.h + oy * p.sh + wy) * p.w + ox * p.sw;
+    let rowBase = (at.n * p.h + at.y * p.sh + wy) * p.w + at.x * p.sw;
     for (var wx = 0u; wx < p.winW; wx++) {
-      let v = unpack4i8(x[(rowBase + wx) * p.c4 + cw]);
+      let v = unpack4i8(x[(rowBase + wx) * p.c4 + at.c]);
       m = max(m, v);
       s += v;
     }

@@ -12,38 +12,16 @@
  * Dispatch: one thread per output element, i = (wid.x + wid.z·nwg.x)·WG + lid;
  *   x·z = ceil(n·oh·ow·c / WG).
  */
-override WG: u32 = 64u;
 /** 0: max, 1: average. */
 override AVG: u32 = 0u;
 override RELU: u32 = 0u;
 
-struct Params {
-  total: u32,
-  h: u32, w: u32, c: u32,
-  oh: u32, ow: u32,
-  winH: u32, winW: u32,
-  sh: u32, sw: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.z * nwg.x) * WG + lid;
-  if (i >= p.total) {
-    return;
-  }
-  let ch = i % p.c;
-  let pix = i / p.c;
-  let ox = pix % p.ow;
-  let oy = (pix / p.ow) % p.oh;
-  let n = pix / (p.ow * p.oh);
+fn body(i: u32) {
+  let at = nhwc(i, p.oh, p.ow, p.c);
   var acc = select(-3.402823e38, 0.0, AVG == 1u);
   for (var wy = 0u; wy < p.winH; wy++) {
     for (var wx = 0u; wx < p.winW; wx++) {
-      let v = x[((n * p.h + oy * p.sh + wy) * p.w + ox * p.sw + wx) * p.c + ch];
+      let v = x[((at.n * p.h + at.y * p.sh + wy) * p.w + at.x * p.sw + wx) * p.c + at.c];
       if (AVG == 1u) {
         acc += v;
       } else {

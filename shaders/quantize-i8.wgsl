@@ -18,17 +18,6 @@ override WG: u32 = 64u;
 /** Words per thread (grid-stride). */
 override PER: u32 = 16u;
 
-struct Params {
-  total: u32,  // pixels·c4
-  c: u32, c4: u32,
-  zp: i32, lo: i32,
-  invScaleBits: u32,  // f32 bits (uniforms are u32 words)
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<u32>;
-
 fn q1(pix: u32, ch: u32) -> i32 {
   if (ch >= p.c) {
     return p.zp;
@@ -49,7 +38,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   // Grid-stride loop over PER words per thread: a workgroup costs tens of µs
   // on SwiftShader (a batch of 128 LeNet images was 1568 workgroups, ~65 ms).
   let stride = nwg.x * nwg.z * WG;
-  var i = (wid.x + wid.z * nwg.x) * WG + lid;
+  var i = flatIndex(wid, nwg, lid, WG);
   for (var k = 0u; k < PER; k++) {
     if (i < p.total) {
       y[i] = word(i);

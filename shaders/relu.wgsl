@@ -8,21 +8,7 @@
  * Dispatch: one thread per vec4 word, i = (wid.x + wid.z·nwg.x)·WG + lid;
  *   x·z = ceil(ceil(total / 4) / WG).
  */
-override WG: u32 = 64u;
 
-struct Params {
-  words: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> y: array<vec4<f32>>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.z * nwg.x) * WG + lid;
-  if (i >= p.words) {
-    return;
-  }
+fn body(i: u32) {
   y[i] = max(x[i], vec4<f32>(0.0));
 }

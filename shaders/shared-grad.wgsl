@@ -14,25 +14,9 @@
  *   3 members (read) · 4 out (read_write)
  * Dispatch: one thread per value, j = (wid.x + wid.z·nwg.x)·WG + lid.
  */
-override WG: u32 = 64u;
 override ACCUMULATE: u32 = 0u;
 
-struct Params {
-  k: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> grad: array<f32>;
-@group(0) @binding(2) var<storage, read> offsets: array<u32>;
-@group(0) @binding(3) var<storage, read> members: array<u32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let j = (wid.x + wid.z * nwg.x) * WG + lid;
-  if (j >= p.k) {
-    return;
-  }
+fn body(j: u32) {
   var s = 0.0;
   for (var m = offsets[j]; m < offsets[j + 1u]; m++) {
     s += grad[members[m]];

@@ -16,30 +16,9 @@
  *   3 teacher (read; a dummy without DISTILL) · 4 dz (read_write) · 5 lossAcc (read_write)
  * Dispatch: one thread per row, r = (wid.x + wid.z·nwg.x)·WG + lid.
  */
-override WG: u32 = 64u;
 override DISTILL: u32 = 0u;
 
-struct Params {
-  rows: u32,
-  classes: u32,
-  invT: f32,
-  alpha: f32,
-  invBatch: f32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> z: array<f32>;
-@group(0) @binding(2) var<storage, read> labels: array<u32>;
-@group(0) @binding(3) var<storage, read> teacher: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dz: array<f32>;
-@group(0) @binding(5) var<storage, read_write> lossAcc: array<f32>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let r = (wid.x + wid.z * nwg.x) * WG + lid;
-  if (r >= p.rows) {
-    return;
-  }
+fn body(r: u32) {
   let base = r * p.classes;
   let label = labels[r];
   let hardW = 1.0 - p.alpha;

@@ -9,24 +9,8 @@
  *   x·z = ceil(rows / WG). Rows are short (10 classes), so a thread per row
  *   beats a workgroup reduction.
  */
-override WG: u32 = 64u;
 
-struct Params {
-  rows: u32,
-  classes: u32,
-  invT: f32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let r = (wid.x + wid.z * nwg.x) * WG + lid;
-  if (r >= p.rows) {
-    return;
-  }
+fn body(r: u32) {
   let base = r * p.classes;
   var m = -3.402823e38;
   for (var j = 0u; j < p.classes; j++) {

@@ -8,12 +8,6 @@
  * Bindings (group 0): 0 uniform Params (unused, keeps the descriptor shape) · 1 state (read_write)
  * Dispatch: one workgroup of one thread.
  */
-struct Params {
-  unused: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> state: array<u32>;
 
 @compute @workgroup_size(1)
 fn main() {

@@ -12,26 +12,9 @@
  * Bindings (group 0): 0 uniform Params · 1 w (read) · 2 out (read_write)
  * Dispatch: one thread per channel, o = (wid.x + wid.z·nwg.x)·WG + lid.
  */
-override WG: u32 = 64u;
 override TERNARY: u32 = 1u;
 
-struct Params {
-  channels: u32,
-  k: u32,
-  strideO: u32,
-  strideK: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let o = (wid.x + wid.z * nwg.x) * WG + lid;
-  if (o >= p.channels) {
-    return;
-  }
+fn body(o: u32) {
   var sum = 0.0;
   for (var k = 0u; k < p.k; k++) {
     sum += abs(w[o * p.strideO + k * p.strideK]);

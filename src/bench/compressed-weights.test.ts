@@ -11,7 +11,7 @@ const row = (compression: string, weights: 'decoded' | 'compressed', bytes: numb
   weights,
   residentWeightBytes: bytes,
   fp32WeightBytes: weights === 'decoded' ? bytes : 0,
-  kernels: [weights === 'decoded' ? 'conv2d' : 'conv2d-codebook'],
+  kernels: [weights === 'decoded' ? 'conv2d' : 'conv2d:codebook'],
   latencyP50Ms: p50,
   latencyRuns: 50,
   batch: 256,
@@ -50,7 +50,7 @@ describe('compressedWeightRatios', () => {
     const t = compressedWeightsTable(run, true);
     const lines = t.split('\n').filter((l) => l.includes('k-means 5-bit'));
     expect(lines.length).toBe(2);
-    expect(lines[1]).toContain('conv2d-codebook');
+    expect(lines[1]).toContain('conv2d:codebook');
     expect(lines[1]).toContain('100 %');
   });
 

@@ -17,6 +17,7 @@ import type { Gpu } from '../gpu/device.ts';
 import type { Executor } from '../gpu/executor.ts';
 import { createExecutor } from '../gpu/executor.ts';
 import type { WeightsMode } from '../gpu/compressed-weights.ts';
+import { stepLabel } from '../gpu/plan.ts';
 import { kmeans } from '../compress/kmeans.ts';
 import { hashWeights } from '../compress/hashing.ts';
 import type { Model } from '../model/model.ts';
@@ -92,7 +93,7 @@ async function measurePair(env: CompressedWeightsEnv, model: Model, compression:
         ...base(modes[j]),
         residentWeightBytes: ex.weightBytes.bytes,
         fp32WeightBytes: ex.weightBytes.fp32,
-        kernels: [...new Set(ex.plan.steps.filter((s) => s.macs > 0).map((s) => s.kernel))],
+        kernels: [...new Set(ex.plan.steps.filter((s) => s.macs > 0).map(stepLabel))],
         latencyP50Ms: summarize(lat[j]).p50,
         latencyRuns: lat[j].length,
         imagesPerSecond: imagesPerSecond(COMPRESSED_BATCH * runs, total[j]),

@@ -104,7 +104,7 @@ describe('measureSparsity on the GPU', () => {
       [0.9, 4, 'ok', 256],
     ]);
     // Held compressed, the dense side of the shared level is the codebook kernel.
-    expect(rows[2].layers.every((l) => l.denseKernel === 'conv2d-codebook')).toBe(true);
+    expect(rows[2].layers.every((l) => l.denseKernel === 'conv2d:codebook')).toBe(true);
     expect(rows[2].zeroFraction).toBe(rows[1].zeroFraction);
     expect(rows[0].zeroFraction).toBe(0);
     // round(0.9 · 36·24) and round(0.9 · 24·10) zeros.

@@ -27,7 +27,7 @@ export const SPARSITY_LEVELS: readonly number[] = [0, 0.5, 0.9, 0.95, 0.98];
 /**
  * Deep Compression levels measured after SPARSITY_LEVELS: pruned, then k-means
  * shared (dense layers). Held compressed (the executor's default), the dense
- * side is conv2d-codebook and the sparse side dense-sparse-codebook.
+ * side is conv2d:codebook and the sparse side dense-sparse:codebook.
  */
 export const SPARSITY_SHARED: readonly { sparsity: number; bits: number }[] = [{ sparsity: 0.9, bits: 5 }];
 /**

@@ -1,6 +1,6 @@
 /**
- * Reference for the compressed-weight GPU kernels (conv2d-codebook,
- * conv2d-hashed): the `[oc, K]` weight tensor those kernels compute from,
+ * Reference for the compressed-weight GPU kernels (conv2d:codebook,
+ * conv2d:hashed): the `[oc, K]` weight tensor those kernels compute from,
  * rebuilt on the CPU from exactly what the GPU is given — the packed index
  * words and centroids, or the hash table and the hash fields. A GPU result
  * must then equal the plain conv2d/dense reference on these weights.

@@ -42,7 +42,7 @@ export function denseSparseForward(batch: number, k: number, n: number, x: Float
   }
 }
 
-/** A CSR matrix whose values are indices into a codebook (the dense-sparse-codebook kernel's meaning). */
+/** A CSR matrix whose values are indices into a codebook (the dense-sparse:codebook kernel's meaning). */
 export interface CsrCodebook {
   rows: ArrayLike<number>;
   cols: ArrayLike<number>;

@@ -1,7 +1,7 @@
 /**
- * Weights kept compressed on the GPU: which tensors of a model the
- * compressed kernels (conv2d- and depthwise-conv2d-codebook / -hashed) can
- * compute from, and what is uploaded for them instead of an fp32 copy —
+ * Weights kept compressed on the GPU: which tensors of a model conv2d and
+ * depthwise-conv2d can compute from in their compressed weight sources
+ * (code constant WEIGHTS, kernels/weight-source.ts), and what is uploaded for them instead of an fp32 copy —
  * bit-packed codebook indices plus the centroids, or the HashedNets table.
  * Pure (no device), so plans stay inspectable without a GPU.
  *
@@ -18,10 +18,9 @@
 import type { HashedEncoding, Model, TensorEncoding } from '../model/model.ts';
 import { hashedIndex } from '../model/codecs.ts';
 import type { Conv2dParams } from './kernels/conv2d.ts';
-import type { CodebookTensor, Conv2dCodebookParams, Conv2dHashedParams } from './kernels/conv2d-compressed.ts';
-import { codebookOf, MAX_CODEBOOK_BITS, packCodebookIndices, packIndices } from './kernels/conv2d-compressed.ts';
+import type { CodebookTensor, WeightSourceParams } from './kernels/weight-source.ts';
+import { codebookOf, MAX_CODEBOOK_BITS, packCodebookIndices, packIndices } from './kernels/weight-source.ts';
 import type { DepthwiseConv2dParams } from './kernels/depthwise-conv2d.ts';
-import type { DepthwiseConv2dCodebookParams, DepthwiseConv2dHashedParams } from './kernels/depthwise-conv2d-compressed.ts';
 
 /**
  * How the executor holds codebook- and hash-encoded weights. 'compressed'
@@ -120,23 +119,21 @@ function indicesOf(src: CodebookTensor, oc: number): Uint32Array {
   return w;
 }
 
-/** Kernel, params and host data of the compressed step replacing a conv2d step with `params`. */
+/** The kernel's weight source (its code constant WEIGHTS) and host data for a compressed tensor; `oc` orders codebook indices for conv2d ([K, ocp]), 0 keeps the tensor's own order (depthwise). */
+function weightSourceOf(src: CompressedSource, oc: number): { weights: WeightSourceParams; data: Record<string, Uint32Array | Float32Array> } {
+  if (src.kind === 'codebook') {
+    return { weights: { kind: 'codebook', bits: src.bits, k: src.codebook.length }, data: { indices: indicesOf(src, oc), codebook: src.codebook } };
+  }
+  return { weights: { kind: 'hashed', k: src.enc.k, seed: src.enc.seed >>> 0, salt: src.enc.salt >>> 0 }, data: { table: src.table } };
+}
+
+/** Kernel, params and host data of the compressed step replacing a conv2d step with `params`: conv2d reading `src`. */
 export function compressedKernel(
   src: CompressedSource,
   params: Omit<Conv2dParams, 'batch'>,
-): {
-  kernel: 'conv2d-codebook' | 'conv2d-hashed';
-  params: Omit<Conv2dCodebookParams, 'batch'> | Omit<Conv2dHashedParams, 'batch'>;
-  data: Record<string, Uint32Array | Float32Array>;
-} {
-  if (src.kind === 'codebook') {
-    return {
-      kernel: 'conv2d-codebook',
-      params: { ...params, bits: src.bits, k: src.codebook.length },
-      data: { indices: indicesOf(src, params.oc), codebook: src.codebook },
-    };
-  }
-  return { kernel: 'conv2d-hashed', params: { ...params, k: src.enc.k, seed: src.enc.seed >>> 0, salt: src.enc.salt >>> 0 }, data: { table: src.table } };
+): { kernel: 'conv2d'; params: Omit<Conv2dParams, 'batch'>; data: Record<string, Uint32Array | Float32Array> } {
+  const { weights, data } = weightSourceOf(src, params.oc);
+  return { kernel: 'conv2d', params: { ...params, weights }, data };
 }
 
 /** Weight bytes one plan step keeps on the GPU. */
@@ -206,17 +203,11 @@ export function weightResidency(steps: readonly StepHost[]): WeightResidency {
   return r;
 }
 
-/** Kernel, params and host data of the compressed step replacing a depthwise-conv2d step with `params`. */
+/** Kernel, params and host data of the compressed step replacing a depthwise-conv2d step with `params`: depthwise-conv2d reading `src`. */
 export function compressedDepthwiseKernel(
   src: CompressedSource,
   params: Omit<DepthwiseConv2dParams, 'batch'>,
-): {
-  kernel: 'depthwise-conv2d-codebook' | 'depthwise-conv2d-hashed';
-  params: Omit<DepthwiseConv2dCodebookParams, 'batch'> | Omit<DepthwiseConv2dHashedParams, 'batch'>;
-  data: Record<string, Uint32Array | Float32Array>;
-} {
-  if (src.kind === 'codebook') {
-    return { kernel: 'depthwise-conv2d-codebook', params: { ...params, bits: src.bits, k: src.codebook.length }, data: { indices: indicesOf(src, 0), codebook: src.codebook } };
-  }
-  return { kernel: 'depthwise-conv2d-hashed', params: { ...params, k: src.enc.k, seed: src.enc.seed >>> 0, salt: src.enc.salt >>> 0 }, data: { table: src.table } };
+): { kernel: 'depthwise-conv2d'; params: Omit<DepthwiseConv2dParams, 'batch'>; data: Record<string, Uint32Array | Float32Array> } {
+  const { weights, data } = weightSourceOf(src, 0);
+  return { kernel: 'depthwise-conv2d', params: { ...params, weights }, data };
 }

@@ -1,5 +1,5 @@
 /**
- * conv2d-codebook and conv2d-hashed (shaders/conv2d.wgsl + weight-source.wgsl) against
+ * conv2d:codebook and conv2d:hashed (shaders/conv2d.wgsl + lib/weight-source.wgsl) against
  * the CPU reference on the weights they decode (src/cpu/conv2d-compressed.ts):
  * each case's single plan step run alone through runKernel with the packed
  * indices + centroids or the hash table, never an fp32 weight. Odd sizes,
@@ -25,7 +25,8 @@ import { runKernel } from './kernel-runner.ts';
 import type { PlanStep } from './plan.ts';
 import { planModel } from './plan.ts';
 import type { GemmTiling } from './kernels/conv2d.ts';
-import { codebookOf, conv2dCodebook, conv2dHashed, packCodebookIndices } from './kernels/conv2d-compressed.ts';
+import { codebookOf, packCodebookIndices } from './kernels/weight-source.ts';
+import { conv2d } from './kernels/conv2d.ts';
 import { expectNear, modelOf, randomInput } from './test-helpers.ts';
 
 let gpu: Gpu;
@@ -102,7 +103,7 @@ async function checkCodebook(c: Case, k: number, batches: number[], tiling?: Gem
   for (const batch of batches) {
     const x = randomInput(batch * planModel(model, { variant: 'register', fuse: true }).inputSize, batch + seed);
     const want = modelForward(ref, x, batch);
-    const got = await runKernel(cache, conv2dCodebook, { ...step.params, batch, bits: cb.bits, k }, {
+    const got = await runKernel(cache, conv2d, { ...step.params, batch, weights: { kind: 'codebook', bits: cb.bits, k } }, {
       inputs: { input: x, indices: words, codebook: cb.codebook, bias: step.bias! },
       outputLength: batch * outSize(model),
     });
@@ -124,7 +125,7 @@ async function checkHashed(c: Case, ratio: number, batches: number[], tiling?: G
   for (const batch of batches) {
     const x = randomInput(batch * planModel(model, { variant: 'register', fuse: true }).inputSize, batch + seed);
     const want = modelForward(ref, x, batch);
-    const got = await runKernel(cache, conv2dHashed, { ...step.params, batch, k: enc.k, seed: enc.seed, salt: enc.salt }, {
+    const got = await runKernel(cache, conv2d, { ...step.params, batch, weights: { kind: 'hashed', k: enc.k, seed: enc.seed, salt: enc.salt } }, {
       inputs: { input: x, table, bias: step.bias! },
       outputLength: batch * outSize(model),
     });
@@ -132,7 +133,7 @@ async function checkHashed(c: Case, ratio: number, batches: number[], tiling?: G
   }
 }
 
-describe('conv2d-codebook vs the CPU reference on the decoded weights', () => {
+describe('conv2d:codebook vs the CPU reference on the decoded weights', () => {
   for (const c of CASES) {
     it(`${c.what}, k=5 (3 bits), batch 1 and 257`, async () => {
       await checkCodebook(c, 5, [1, 257]);
@@ -151,12 +152,12 @@ describe('conv2d-codebook vs the CPU reference on the decoded weights', () => {
     await checkCodebook(CASES[3], 7, [1, 3], { wg: 16, tm: 4, tn4: 2, spread: true });
   });
   it('rejects index widths the kernel cannot hold on chip', () => {
-    expect(() => conv2dCodebook.constants({ ...onlyStep(sharedModel(CASES[5], 2, 1).model).params, batch: 1, bits: 9, k: 300 } as never)).toThrow(/1…8/);
+    expect(() => conv2d.constants({ ...onlyStep(sharedModel(CASES[5], 2, 1).model).params, batch: 1, weights: { kind: 'codebook', bits: 9, k: 300 } } as never)).toThrow(/1…8/);
     expect(codebookOf(Float32Array.from({ length: 300 }, (_, i) => i))).toBeNull();
   });
 });
 
-describe('conv2d-hashed vs the CPU reference on the decoded weights', () => {
+describe('conv2d:hashed vs the CPU reference on the decoded weights', () => {
   for (const c of CASES) {
     it(`${c.what}, 1/8 of the weights, batch 1 and 257`, async () => {
       await checkHashed(c, 8, [1, 257]);
@@ -178,7 +179,7 @@ describe('conv2d-hashed vs the CPU reference on the decoded weights', () => {
     for (const k of [1, 2, 3, 5, 97, 3200, 65537, 1048575, 1048576, 1048577, 4_000_000]) {
       const enc = { k, seed: 0x9747b28c, salt: 0xffffffff };
       const table = Float32Array.from({ length: k }, (_, j) => j);
-      const got = await runKernel(cache, conv2dHashed, { ...step.params, batch: 64, ...enc }, { inputs: { input: x, table, bias: step.bias! }, outputLength: 64 * 50 });
+      const got = await runKernel(cache, conv2d, { ...step.params, batch: 64, weights: { kind: 'hashed', ...enc } }, { inputs: { input: x, table, bias: step.bias! }, outputLength: 64 * 50 });
       let bad = 0;
       for (let o = 0; o < 50; o++) for (let i = 0; i < 64; i++) if (got[i * 50 + o] !== hashedIndex(enc, o * 64 + i)) bad++;
       expect(bad, `k = ${k}`).toBe(0);
@@ -195,7 +196,7 @@ describe('conv2d-hashed vs the CPU reference on the decoded weights', () => {
     const x = new Float32Array(784 * 784);
     for (let i = 0; i < 784; i++) x[i * 784 + i] = 1;
     const table = Float32Array.from({ length: enc.k }, (_, j) => j);
-    const got = await runKernel(cache, conv2dHashed, { ...step.params, batch: 784, k: enc.k, seed: enc.seed, salt: enc.salt }, {
+    const got = await runKernel(cache, conv2d, { ...step.params, batch: 784, weights: { kind: 'hashed', k: enc.k, seed: enc.seed, salt: enc.salt } }, {
       inputs: { input: x, table, bias: step.bias! },
       outputLength: 784 * 300,
     });
@@ -213,7 +214,7 @@ describe('conv2d-hashed vs the CPU reference on the decoded weights', () => {
     expect(mismatches, `first mismatch at position ${first}: GPU ${first >= 0 ? got[(first % 784) * 300 + Math.floor(first / 784)] : ''}, TS ${first >= 0 ? want[first] : ''}`).toBe(0);
     // A non-zero seed and a different salt change the buckets (the uniforms reach the hash).
     const other = { k: enc.k, seed: 0xdeadbeef, salt: 12345 };
-    const got2 = await runKernel(cache, conv2dHashed, { ...step.params, batch: 784, ...other }, {
+    const got2 = await runKernel(cache, conv2d, { ...step.params, batch: 784, weights: { kind: 'hashed', ...other } }, {
       inputs: { input: x, table, bias: step.bias! },
       outputLength: 784 * 300,
     });

@@ -14,9 +14,8 @@ import type { Gpu } from './device.ts';
 import { acquireGpu } from './device.ts';
 import { runKernel } from './kernel-runner.ts';
 import type { DenseSparseParams } from './kernels/dense-sparse.ts';
-import { csrColumn, denseSparse, packCsr } from './kernels/dense-sparse.ts';
-import type { DenseSparseCodebookParams } from './kernels/dense-sparse-codebook.ts';
-import { denseSparseCodebook, packCsrCodebook } from './kernels/dense-sparse-codebook.ts';
+import { csrColumn, denseSparse, packCsr, packCsrCodebook } from './kernels/dense-sparse.ts';
+
 import type { PipelineCache } from './pipelines.ts';
 import { sharedPipelineCache } from './pipelines.ts';
 import { expectNear, randomInput } from './test-helpers.ts';
@@ -167,7 +166,7 @@ function sharedWeight(n: number, k: number, centroids: number, sparsity: number,
   return { weight: Float32Array.from(symbols, (s) => codebook[s]), symbols, codebook };
 }
 
-describe('dense-sparse-codebook kernel vs the CPU references', () => {
+describe('dense-sparse:codebook kernel vs the CPU references', () => {
   it('CPU reference: hand-computed (codebook [0, 2, -1], an empty row)', () => {
     // W = [[0, 2, 0], [0, 0, 0], [-1, 0, 2]] as indices [[0, 1, 0], [0, 0, 0], [2, 0, 1]]
     const csr = csrCodebookOf([0, 1, 0, 0, 0, 0, 2, 0, 1], [0, 2, -1], 3, 3);
@@ -200,8 +199,8 @@ describe('dense-sparse-codebook kernel vs the CPU references', () => {
       const bias = new Float32Array(Math.ceil(c.n / 4) * 4).map((_, i) => (i < c.n ? rand() - 0.5 : 0));
       for (const batch of [1, 257]) {
         const x = randomInput(batch * c.k, batch + 1);
-        const shape: DenseSparseCodebookParams = { batch, k: c.k, n: c.n, relu: c.relu, pack16: csr.pack16, wg: c.wg, tm: c.tm, centroids: c.centroids };
-        const got = await runKernel(cache, denseSparseCodebook, shape, {
+        const shape: DenseSparseParams = { batch, k: c.k, n: c.n, relu: c.relu, pack16: csr.pack16, wg: c.wg, tm: c.tm, centroids: c.centroids };
+        const got = await runKernel(cache, denseSparse, shape, {
           inputs: { input: x, rows: csr.rows, cols: csr.cols, codes: csr.codes, codebook, bias },
           outputLength: batch * c.n,
         });

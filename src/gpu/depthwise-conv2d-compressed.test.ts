@@ -1,5 +1,5 @@
 /**
- * depthwise-conv2d-codebook / -hashed against the CPU reference on the
+ * depthwise-conv2d:codebook / -hashed against the CPU reference on the
  * weights they decode (src/cpu/conv2d-compressed.ts), each case's single
  * plan step run alone with the packed indices + centroids or the table:
  * stride 2, same padding, c = 1 and odd c, fused relu, batch 1 and 257,
@@ -21,10 +21,10 @@ import type { PipelineCache } from './pipelines.ts';
 import { sharedPipelineCache } from './pipelines.ts';
 import { runKernel } from './kernel-runner.ts';
 import type { PlanStep } from './plan.ts';
-import { planModel } from './plan.ts';
+import { planModel, stepLabel } from './plan.ts';
 import { createExecutor } from './executor.ts';
-import { codebookOf, packIndices } from './kernels/conv2d-compressed.ts';
-import { depthwiseConv2dCodebook, depthwiseConv2dHashed } from './kernels/depthwise-conv2d-compressed.ts';
+import { codebookOf, packIndices } from './kernels/weight-source.ts';
+import { depthwiseConv2d } from './kernels/depthwise-conv2d.ts';
 import { expectNear, modelOf, randomInput } from './test-helpers.ts';
 
 let gpu: Gpu;
@@ -77,7 +77,7 @@ async function checkCodebook(c: Case, k: number, batches: number[], seed = 3): P
   for (const batch of batches) {
     const x = randomInput(batch * input, batch + seed);
     const want = modelForward({ ...model, weights: { ...model.weights, 'd.weight': decoded } }, x, batch);
-    const got = await runKernel(cache, depthwiseConv2dCodebook, { ...step.params, batch, bits: cb.bits, k: cb.codebook.length }, {
+    const got = await runKernel(cache, depthwiseConv2d, { ...step.params, batch, weights: { kind: 'codebook', bits: cb.bits, k: cb.codebook.length } }, {
       inputs: { input: x, indices: words, codebook: cb.codebook, bias: step.bias! },
       outputLength: batch * output,
     });
@@ -97,7 +97,7 @@ async function checkHashed(c: Case, ratio: number, batches: number[], seed = 4):
   for (const batch of batches) {
     const x = randomInput(batch * input, batch + seed);
     const want = modelForward({ ...model, weights: { ...model.weights, 'd.weight': decoded } }, x, batch);
-    const got = await runKernel(cache, depthwiseConv2dHashed, { ...step.params, batch, k: enc.k, seed: enc.seed, salt: enc.salt }, {
+    const got = await runKernel(cache, depthwiseConv2d, { ...step.params, batch, weights: { kind: 'hashed', k: enc.k, seed: enc.seed, salt: enc.salt } }, {
       inputs: { input: x, table, bias: step.bias! },
       outputLength: batch * output,
     });
@@ -105,7 +105,7 @@ async function checkHashed(c: Case, ratio: number, batches: number[], seed = 4):
   }
 }
 
-describe('depthwise-conv2d-codebook / -hashed vs the CPU reference on the decoded weights', () => {
+describe('depthwise-conv2d:codebook / -hashed vs the CPU reference on the decoded weights', () => {
   for (const c of CASES) {
     it(`${c.what}: codebook k=5, hashed 1/8, batch 1 and 257`, async () => {
       await checkCodebook(c, 5, [1, 257]);
@@ -123,12 +123,12 @@ describe('executor: a separable model with depthwise, pointwise and dense layers
   const layers: Layer[] = [dw('d', [3, 3], [1, 1], 'same'), relu('r1'), { kind: 'conv2d', name: 'pw', filters: 12, kernel: [1, 1], stride: [1, 1], padding: 'valid', bias: true }, relu('r2'), { kind: 'flatten', name: 'f' }, { kind: 'dense', name: 'fc', units: 10, bias: true }];
   const base = modelOf('separable', [6, 6, 8], layers, 11);
   const variants: [string, Model, string[]][] = [
-    ['k-means 4-bit', kmeans(base, { bits: 4 }), ['depthwise-conv2d-codebook', 'conv2d-codebook', 'conv2d-codebook']],
-    ['hashed 1/4, network-wide', hashWeights(base, { ratio: 4, scope: 'network' }), ['depthwise-conv2d-hashed', 'conv2d-hashed', 'conv2d-hashed']],
+    ['k-means 4-bit', kmeans(base, { bits: 4 }), ['depthwise-conv2d:codebook', 'conv2d:codebook', 'conv2d:codebook']],
+    ['hashed 1/4, network-wide', hashWeights(base, { ratio: 4, scope: 'network' }), ['depthwise-conv2d:hashed', 'conv2d:hashed', 'conv2d:hashed']],
   ];
   for (const [what, model, kernels] of variants) {
     it(`${what}: same logits as the decoded path and the CPU, no fp32 weight copy`, async () => {
-      expect(planModel(model, { variant: 'register', fuse: true, weights: 'compressed' }).steps.map((s) => s.kernel)).toEqual(kernels);
+      expect(planModel(model, { variant: 'register', fuse: true, weights: 'compressed' }).steps.map(stepLabel)).toEqual(kernels);
       const comp = await createExecutor(gpu, model, { maxBatch: 257, weights: 'compressed' });
       const dec = await createExecutor(gpu, model, { maxBatch: 257, weights: 'decoded' });
       try {

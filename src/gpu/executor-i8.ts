@@ -16,7 +16,7 @@ import type { Gpu } from './device.ts';
 import { DeviceLostError, reacquireGpu } from './device.ts';
 import type { InferenceTiming } from './executor.ts';
 import type { AnyKernel } from './kernels/types.ts';
-import { encodeUniforms } from './kernels/types.ts';
+import { encodeUniforms, variantLabel } from './kernels/types.ts';
 import type { DotVariant } from './kernels/int8-common.ts';
 import { dotVariantFor, unpackActivations } from './kernels/int8-common.ts';
 import type { Conv2dI8Params, I8Tiling } from './kernels/conv2d-i8.ts';
@@ -24,7 +24,7 @@ import { defaultI8Tiling } from './kernels/conv2d-i8.ts';
 import { argmax as argmaxKernel } from './kernels/argmax.ts';
 import type { I8Plan } from './plan-i8.ts';
 import { planInt8 } from './plan-i8.ts';
-import { i8Kernel, i8StepLabel } from './registry-i8.ts';
+import { i8Kernel } from './registry-i8.ts';
 import { sharedPipelineCache } from './pipelines.ts';
 import type { CompiledKernel, PipelineCache } from './pipelines.ts';
 import { readStaging, stagingBuffer, storageBuffer, uniformBuffer, uploadBuffer } from './buffers.ts';
@@ -56,8 +56,10 @@ export interface Int8Executor {
   readonly gpu: Gpu;
   readonly plan: I8Plan;
   readonly dot: DotVariant;
-  /** Per plan step, the kernel as it runs: conv2d-i8 named by its MAC formulation (see i8StepLabel). */
+  /** Per plan step, the kernel as it runs (variantLabel): conv2d-i8 named by its MAC formulation (i8MacVariant), byte unpackers by their unpack. */
   readonly stepLabels: string[];
+  /** Per plan step, the variant alone (KernelDescriptor.variant: 'outer-f32', 'unpack4xI8'…; undefined for quantize-i8). */
+  readonly stepVariants: (string | undefined)[];
   /** Plan steps that run their own one-image-per-thread pipeline at batches ≤ SMALL_BATCH_I8 (the dense steps). */
   readonly smallBatchSteps: number;
   readonly chunk: number;
@@ -143,11 +145,11 @@ export async function createInt8Executor(gpu: Gpu, model: Int8Model, options: In
     };
     const bound = await Promise.all(
       plan.steps.map(async (s) => {
-        const kernel = i8Kernel(s.kernel, dot);
+        const kernel = i8Kernel(s.kernel);
         const buffers: Record<string, GPUBuffer> = { input: tensors[s.input], output: tensors[s.output] };
         if (s.weight) owned.push((buffers.weight = uploadBuffer(device, `${s.layers[0]}.weight (int8 packed)`, s.weight)));
         if (s.bias) owned.push((buffers.bias = uploadBuffer(device, `${s.layers[0]}.bias (int32 + requant)`, s.bias)));
-        const params = s.params as unknown as Record<string, unknown>;
+        const params = { ...s.params, dot } as Record<string, unknown>;
         const b = await bind(kernel, params, s.layers, buffers);
         const conv = s.params as Partial<Conv2dI8Params>;
         // A dense step (a 1×1 conv of a 1×1 image): rows are images. The tiling changes the code and the dispatch only, not the bindings or uniforms.
@@ -176,7 +178,9 @@ export async function createInt8Executor(gpu: Gpu, model: Int8Model, options: In
     inst.timer?.destroy();
   };
 
-  const stepLabels = plan.steps.map((s) => i8StepLabel(s.kernel, dot, s.params as unknown as Record<string, unknown>));
+  const stepConstants = plan.steps.map((s) => i8Kernel(s.kernel).constants({ ...s.params, batch: 1, dot }));
+  const stepLabels = plan.steps.map((s, k) => variantLabel(i8Kernel(s.kernel), stepConstants[k]));
+  const stepVariants = plan.steps.map((s, k) => i8Kernel(s.kernel).variant?.(stepConstants[k]));
   let inst = await instantiate(gpu);
   let destroyed = false;
 
@@ -259,6 +263,7 @@ export async function createInt8Executor(gpu: Gpu, model: Int8Model, options: In
     plan,
     dot,
     stepLabels,
+    stepVariants,
     get smallBatchSteps() {
       return inst.bound.filter((b) => b.small).length;
     },

@@ -11,7 +11,7 @@ import { DeviceLostError, reacquireGpu } from './device.ts';
 import type { GemmTiling } from './kernels/conv2d.ts';
 import type { DenseTiling } from './kernels/dense.ts';
 import type { AnyKernel } from './kernels/types.ts';
-import { encodeUniforms } from './kernels/types.ts';
+import { encodeUniforms, variantLabel } from './kernels/types.ts';
 import type { GemmVariant, HostData, Plan, PlanStep, SparseMode } from './plan.ts';
 import { planModel } from './plan.ts';
 import type { WeightResidency, WeightsMode } from './compressed-weights.ts';
@@ -213,7 +213,7 @@ async function bindStep(
   const label = `${kernel.name} (${step.layers.join('+')})`;
   const uniforms = uniformBuffer(device, `${label} params`, kernel.uniforms.length);
   owned.push(uniforms);
-  const bindGroup = bindKernel(device, kernel, compiled.layout, buffers, uniforms, `gpu executor: ${label}`);
+  const bindGroup = bindKernel(device, kernel, compiled.layout, buffers, uniforms, `gpu executor: ${label}`, compiled.constants);
   return { step, kernel, compiled, uniforms, bindGroup };
 }
 
@@ -353,7 +353,7 @@ async function chooseKernels(device: GPUDevice, inst: Instance, batch: number, r
         instance: inst.name,
         batch,
         batchClass: cls,
-        denseKernel: c.dense.kernel.name,
+        denseKernel: variantLabel(c.dense.kernel, c.dense.compiled.constants),
         denseMs,
         sparseMs,
         method: timer ? 'timestamp' : 'wall',
@@ -559,7 +559,7 @@ export async function createExecutor(gpu: Gpu, model: Model, options: ExecutorOp
         return {
           method: 'timestamp',
           totalMs: r.totalMs,
-          layers: inst.bound.map((b, i) => ({ layers: b.step.layers, kernel: b.kernel.name, ms: r.passes[i] })),
+          layers: inst.bound.map((b, i) => ({ layers: b.step.layers, kernel: variantLabel(b.kernel, b.compiled.constants), ms: r.passes[i] })),
         };
       });
     },

@@ -28,7 +28,9 @@ import { DOT_VARIANTS, packActivations, unpackActivations } from './kernels/int8
 import type { Conv2dI8Params, I8Mac, I8Tiling } from './kernels/conv2d-i8.ts';
 import { i8ChannelWords, i8Mac, i8KWords, i8RowsPerThread, MAX_EXACT_F32_WORDS, SOFTWARE_I8_TILING } from './kernels/conv2d-i8.ts';
 import { planInt8 } from './plan-i8.ts';
-import { i8Kernel, i8StepLabel } from './registry-i8.ts';
+import type { I8KernelName } from './registry-i8.ts';
+import { i8Kernel } from './registry-i8.ts';
+import { variantLabel } from './kernels/types.ts';
 import { createInt8Executor } from './executor-i8.ts';
 import { modelOf, randomInput } from './test-helpers.ts';
 
@@ -149,7 +151,7 @@ async function runOpOnGpu(op: Int8WeightedOp | Int8PoolOp, x: Int8Array, batch: 
   if (step.weight) inputs.weight = step.weight;
   if (step.bias) inputs.bias = step.bias;
   const outWords = batch * plan.tensorSizes[step.output];
-  const out = (await runKernel(cache, i8Kernel(step.kernel, dot), { ...step.params, batch }, { inputs, outputLength: outWords, outputType: 'u32' })) as Uint32Array;
+  const out = (await runKernel(cache, i8Kernel(step.kernel), { ...step.params, batch, dot }, { inputs, outputLength: outWords, outputType: 'u32' })) as Uint32Array;
   return unpackActivations(out, outC, (batch * sizeOf(last.outShape)) / outC);
 }
 
@@ -208,6 +210,12 @@ it('CPU adapters: dense steps take a 128-accumulator block (16 images × 8 words
   // oc 20 = 5 words; 64 / 5 = 12 rows = 3 whole pool windows.
   expect([i8RowsPerThread(conv), i8ChannelWords(conv)]).toEqual([12, 5]);
 });
+
+/** The label timings give a step of kernel `name` in the form `dot` (variantLabel of its constants). */
+function i8StepLabel(name: I8KernelName, dot: DotVariant, params: Record<string, unknown>): string {
+  const k = i8Kernel(name);
+  return variantLabel(k, k.constants({ ...params, batch: 1, dot }));
+}
 
 it('step labels name the MAC formulation that runs (K past the exact-f32 bound runs the i32 outer product), and the unpack variant', () => {
   const conv = { h: 1, w: 1, c: 8, oc: 5, kh: 1, kw: 1, sh: 1, sw: 1, padT: 0, padL: 0, oh: 1, ow: 1, inZp: 0, outZp: 0, relu: false };
@@ -277,7 +285,7 @@ describe.each(DOT_VARIANTS.map((d) => [d]))('int8 kernels, %s variant, vs the CP
       k % 3 === 0 ? (Math.floor(rand() * 300) - 150 + 0.5) / inverseScaleF32(op.input) : k % 3 === 1 ? (rand() - 0.5) * 300 * op.input.scale : (rand() - 0.5) * 1e3,
     );
     const want = int8OpForward(op, quantizeInt8(x, op.input, f.inputRelu), f.c.batch);
-    const out = (await runKernel(cache, i8Kernel('conv2d-i8', dot), { ...step.params, batch: f.c.batch }, {
+    const out = (await runKernel(cache, i8Kernel('conv2d-i8'), { ...step.params, batch: f.c.batch, dot }, {
       inputs: { input: x, weight: step.weight!, bias: step.bias! },
       outputLength: f.c.batch * plan.tensorSizes[step.output],
       outputType: 'u32',
@@ -323,14 +331,14 @@ describe.each(DOT_VARIANTS.map((d) => [d]))('int8 pool and quantize kernels, %s 
       i % 3 === 0 ? (Math.floor(rand() * 300) - 150 + 0.5) / inverseScaleF32(q) : i % 3 === 1 ? (rand() - 0.5) * 400 * q.scale : (rand() - 0.5) * 1e4,
     );
     const want = quantizeInt8(x, q, relu);
-    const qk = i8Kernel('quantize-i8', dot);
-    const words = (await runKernel(cache, qk, { batch, pixels, c, invScale: inverseScaleF32(q), zeroPoint: q.zeroPoint, relu }, { inputs: { input: x }, outputLength: batch * pixels * Math.ceil(c / 4), outputType: 'u32' })) as Uint32Array;
+    const qk = i8Kernel('quantize-i8');
+    const words = (await runKernel(cache, qk, { batch, pixels, c, invScale: inverseScaleF32(q), zeroPoint: q.zeroPoint, relu, dot }, { inputs: { input: x }, outputLength: batch * pixels * Math.ceil(c / 4), outputType: 'u32' })) as Uint32Array;
     expectExact(unpackActivations(words, c, batch * pixels), want, `quantize [${dot}]`);
     const codes = randomCodes(batch * pixels * c, rand);
     // Tail bytes of a pixel's last word hold the zero point (a SLIDE conv reads them as real zero past the row's end).
     expectExact(words, packActivations(want, c, q.zeroPoint), `quantize words with tails [${dot}]`);
-    const dk = i8Kernel('dequantize-i8', dot);
-    const f = (await runKernel(cache, dk, { batch, pixels, c, scale: Math.fround(q.scale), zeroPoint: q.zeroPoint }, { inputs: { input: packActivations(codes, c) }, outputLength: batch * pixels * c, outputType: 'f32' })) as Float32Array;
+    const dk = i8Kernel('dequantize-i8');
+    const f = (await runKernel(cache, dk, { batch, pixels, c, scale: Math.fround(q.scale), zeroPoint: q.zeroPoint, dot }, { inputs: { input: packActivations(codes, c) }, outputLength: batch * pixels * c, outputType: 'f32' })) as Float32Array;
     expectExact(new Uint32Array(f.buffer), new Uint32Array(dequantizeInt8(codes, q).buffer), `dequantize bits [${dot}]`);
   });
 });

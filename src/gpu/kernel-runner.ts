@@ -4,7 +4,7 @@
  * executor is.
  */
 import type { AnyKernel } from './kernels/types.ts';
-import { encodeUniforms } from './kernels/types.ts';
+import { activeBindings, encodeUniforms } from './kernels/types.ts';
 import type { PipelineCache } from './pipelines.ts';
 import { bindKernel } from './bind.ts';
 import { readStaging, stagingBuffer, storageBuffer, uniformBuffer, uploadBuffer } from './buffers.ts';
@@ -33,7 +33,7 @@ export async function runKernel<S>(
   const buffers: Record<string, GPUBuffer> = {};
   let uniforms: GPUBuffer | undefined;
   let output: GPUBuffer | null = null;
-  for (const b of kernel.bindings) {
+  for (const b of activeBindings(kernel, compiled.constants)) {
     let buf: GPUBuffer;
     if (b.kind === 'uniform') {
       const values = kernel.uniformValues(shape);
@@ -52,7 +52,7 @@ export async function runKernel<S>(
     buffers[b.name] = buf;
   }
   if (!output) throw new Error(`runKernel ${kernel.name}: kernel has no 'output' binding`);
-  const bindGroup = bindKernel(device, kernel, compiled.layout, buffers, uniforms, `runKernel ${kernel.name}`);
+  const bindGroup = bindKernel(device, kernel, compiled.layout, buffers, uniforms, `runKernel ${kernel.name}`, compiled.constants);
   const bytes = run.outputLength * 4;
   const staging = stagingBuffer(device, `${kernel.name} readback`, bytes);
   owned.push(staging);

@@ -4,6 +4,8 @@
  * whatever the batch.
  */
 import type { AnyKernel, BindingKind } from './kernels/types.ts';
+import { activeBindings, codeValues } from './kernels/types.ts';
+import { kernelSource } from './kernels/source.ts';
 
 const LAYOUT_TYPE: Record<BindingKind, GPUBufferBindingType> = {
   uniform: 'uniform',
@@ -23,6 +25,8 @@ export function pipelineKey(kernel: AnyKernel, constants: Record<string, number>
 /** A compiled pipeline plus the explicit bind-group layout its bind groups are made from. */
 export interface CompiledKernel {
   key: string;
+  /** The constants it was compiled with (code constants pick its bindings, see `activeBindings`). */
+  constants: Record<string, number>;
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
 }
@@ -46,35 +50,33 @@ export class PipelineCache {
   /** The module for `kernel` (its generated code variant when it has one) and the constants left as overrides. */
   private module(kernel: AnyKernel, constants: Record<string, number>): { module: GPUShaderModule; overrides: Record<string, number> } {
     const codeNames = kernel.codeConstants ?? [];
-    const code: Record<string, number> = {};
+    const code = codeValues(kernel, constants);
     const overrides: Record<string, number> = {};
-    for (const [k, v] of Object.entries(constants)) {
-      if (codeNames.includes(k)) code[k] = v;
-      else overrides[k] = v;
-    }
-    const variant = codeNames.length ? pipelineKey(kernel, code) : kernel.name;
+    for (const [k, v] of Object.entries(constants)) if (!codeNames.includes(k)) overrides[k] = v;
+    const variant = pipelineKey(kernel, code);
     let m = this.modules.get(variant);
     if (!m) {
-      if (codeNames.length && !kernel.generate) throw new Error(`kernel ${kernel.name}: codeConstants without generate()`);
-      const source = codeNames.length ? kernel.generate!(code) : kernel.shader;
-      m = this.device.createShaderModule({ label: `${kernel.name}.wgsl ${variant}`, code: source });
+      m = this.device.createShaderModule({ label: `${kernel.name}.wgsl ${variant}`, code: kernelSource(kernel, code) });
       this.modules.set(variant, m);
     }
     return { module: m, overrides };
   }
 
-  private bindGroupLayout(kernel: AnyKernel): GPUBindGroupLayout {
-    let l = this.layouts.get(kernel.name);
+  /** The layout of the bindings present in the variant `constants` selects (one per kernel and set of bindings). */
+  private bindGroupLayout(kernel: AnyKernel, constants: Record<string, number>): GPUBindGroupLayout {
+    const bindings = activeBindings(kernel, constants);
+    const key = `${kernel.name}(${bindings.map((b) => b.name).join(',')})`;
+    let l = this.layouts.get(key);
     if (!l) {
       l = this.device.createBindGroupLayout({
-        label: `${kernel.name} bind group layout`,
-        entries: kernel.bindings.map((b, i) => ({
+        label: `${key} bind group layout`,
+        entries: bindings.map((b, i) => ({
           binding: i,
           visibility: GPUShaderStage.COMPUTE,
           buffer: { type: LAYOUT_TYPE[b.kind] },
         })),
       });
-      this.layouts.set(kernel.name, l);
+      this.layouts.set(key, l);
     }
     return l;
   }
@@ -86,7 +88,7 @@ export class PipelineCache {
     if (!p) {
       p = (async () => {
         const t0 = performance.now();
-        const layout = this.bindGroupLayout(kernel);
+        const layout = this.bindGroupLayout(kernel, constants);
         const { module, overrides } = this.module(kernel, constants);
         this.device.pushErrorScope('validation');
         const pipeline = await this.device.createComputePipelineAsync({
@@ -99,7 +101,7 @@ export class PipelineCache {
         const ms = performance.now() - t0;
         this.creationMs += ms;
         this.timings.push({ key, ms });
-        return { key, pipeline, layout };
+        return { key, constants, pipeline, layout };
       })();
       p.catch(() => this.pipelines.delete(key));
       this.pipelines.set(key, p);

@@ -9,15 +9,16 @@ import type { Model } from '../model/model.ts';
 import type { Shape } from '../model/shapes.ts';
 import { inferShapes, convGeometry, padBefore, sizeOf } from '../model/shapes.ts';
 import type { KernelName } from './registry.ts';
+import { KERNELS } from './registry.ts';
+import type { AnyKernel } from './kernels/types.ts';
+import { variantLabel } from './kernels/types.ts';
 import type { Conv2dParams, ConvShape, GemmTiling } from './kernels/conv2d.ts';
 import { canFusePool, DEFAULT_REGISTER_TILING, packBias, packGemmWeight } from './kernels/conv2d.ts';
 import type { DenseParams, DenseTiling } from './kernels/dense.ts';
 import { DEFAULT_DENSE_TILING } from './kernels/dense.ts';
 import type { DenseSparseParams } from './kernels/dense-sparse.ts';
-import { packCsr } from './kernels/dense-sparse.ts';
-import type { DenseSparseCodebookParams } from './kernels/dense-sparse-codebook.ts';
-import { packCsrCodebook } from './kernels/dense-sparse-codebook.ts';
-import type { CodebookTensor } from './kernels/conv2d-compressed.ts';
+import { packCsr, packCsrCodebook } from './kernels/dense-sparse.ts';
+import type { CodebookTensor } from './kernels/weight-source.ts';
 import type { DepthwiseConv2dParams } from './kernels/depthwise-conv2d.ts';
 import type { Pool2dParams } from './kernels/pool2d.ts';
 import type { WeightsMode } from './compressed-weights.ts';
@@ -57,9 +58,10 @@ export interface PlanOptions {
   denseTiling?: DenseTiling;
   /**
    * Codebook- and hash-encoded weights of conv/dense/depthwise layers (bare,
-   * or a codebook under Huffman/sparse): 'compressed' lowers them to
-   * conv2d-/depthwise-conv2d-codebook / -hashed, which upload only indices + centroids or
-   * the table (in either GEMM variant: those kernels are register-blocked);
+   * or a codebook under Huffman/sparse): 'compressed' lowers them to conv2d
+   * and depthwise-conv2d reading a compressed weight source (their code
+   * constant WEIGHTS), which upload only indices + centroids or the table
+   * (in either GEMM variant: those kernels are register-blocked);
    * 'decoded' (default here; the executor defaults to 'compressed') gives
    * them an fp32 copy like any tensor. Other layers and encodings are fp32.
    */
@@ -114,6 +116,12 @@ export interface Plan {
   inputSize: number;
 }
 
+/** How timings name a step: its kernel and the variant its constants select (variantLabel), e.g. 'conv2d:codebook'. */
+export function stepLabel(s: Pick<PlanStep, 'kernel' | 'params'>): string {
+  const k: AnyKernel = KERNELS[s.kernel];
+  return variantLabel(k, k.constants({ ...s.params, batch: 1 }));
+}
+
 function same(shape: Shape): [number, number, number] {
   return shape as [number, number, number];
 }
@@ -130,9 +138,9 @@ function sparseStep(denseStep: PlanStep, weight: Float32Array, n: number, k: num
   const shape = { k, n, relu, wg: tiling.wg, tm: Math.min(16, Math.max(1, tiling.tm)) };
   if (codebook) {
     const csr = packCsrCodebook(weight, codebook.symbols, n, k);
-    const params: Unbatched<DenseSparseCodebookParams> = { ...shape, pack16: csr.pack16, centroids: codebook.codebook.length };
+    const params: Unbatched<DenseSparseParams> = { ...shape, pack16: csr.pack16, centroids: codebook.codebook.length };
     const data = { rows: csr.rows, cols: csr.cols, codes: csr.codes, codebook: codebook.codebook };
-    return { kernel: 'dense-sparse-codebook', params, layers, input, output, data, bias, macs: csr.nnz };
+    return { kernel: 'dense-sparse', params, layers, input, output, data, bias, macs: csr.nnz };
   }
   const csr = packCsr(weight, n, k);
   const params: Unbatched<DenseSparseParams> = { ...shape, pack16: csr.pack16 };
@@ -242,7 +250,7 @@ export function planModel(model: Model, options: PlanOptions): Plan {
         }
         const sparse = options.sparse ?? 'never';
         // A compressed step keeps no fp32 weights, so neither may its CSR alternative: a codebook layer's keeps centroid
-        // indices (dense-sparse-codebook); a hashed layer gets none (its zeros are not stored apart from its table).
+        // indices (dense-sparse with a codebook); a hashed layer gets none (its zeros are not stored apart from its table).
         const codebook = source?.kind === 'codebook' ? source : null;
         if ((!source || codebook) && isDense && (sparse === 'always' || (sparse === 'auto' && weight.includes(0)))) {
           const denseStep = steps[steps.length - 1];

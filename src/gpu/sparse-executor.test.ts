@@ -16,7 +16,7 @@ import type { Model } from '../model/model.ts';
 import type { Gpu } from './device.ts';
 import { acquireGpu } from './device.ts';
 import type { SparseMode } from './plan.ts';
-import { planModel } from './plan.ts';
+import { planModel, stepLabel } from './plan.ts';
 import { batchClass, createExecutor } from './executor.ts';
 import { expectNear, expectSameClasses, randomInput } from './test-helpers.ts';
 
@@ -135,16 +135,16 @@ describe('pruned + k-means LeNet-300-100 (Deep Compression) held compressed', ()
     dc = kmeans(pruned, { bits: 5 });
   });
 
-  it("plans conv2d-codebook with a dense-sparse-codebook alternative sharing its codebook; 'always' keeps no fp32 weight", () => {
+  it("plans conv2d:codebook with a dense-sparse:codebook alternative sharing its codebook; 'always' keeps no fp32 weight", () => {
     const auto = planModel(dc, { variant: 'register', fuse: true, sparse: 'auto', weights: 'compressed' });
-    expect(auto.steps.map((s) => [s.kernel, s.alternative?.kernel])).toEqual([
-      ['conv2d-codebook', 'dense-sparse-codebook'],
-      ['conv2d-codebook', 'dense-sparse-codebook'],
-      ['conv2d-codebook', 'dense-sparse-codebook'],
+    expect(auto.steps.map((s) => [stepLabel(s), s.alternative && stepLabel(s.alternative)])).toEqual([
+      ['conv2d:codebook', 'dense-sparse:codebook'],
+      ['conv2d:codebook', 'dense-sparse:codebook'],
+      ['conv2d:codebook', 'dense-sparse:codebook'],
     ]);
     for (const s of auto.steps) expect(s.alternative!.data!.codebook).toBe(s.data!.codebook);
     const always = planModel(dc, { variant: 'register', fuse: true, sparse: 'always', weights: 'compressed' });
-    expect(always.steps.every((s) => s.kernel === 'dense-sparse-codebook' && !s.weight && !s.data!.values)).toBe(true);
+    expect(always.steps.every((s) => stepLabel(s) === 'dense-sparse:codebook' && !s.weight && !s.data!.values)).toBe(true);
   });
 
   for (const sparse of ['always', 'auto'] as const) {

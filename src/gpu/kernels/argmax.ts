@@ -14,10 +14,11 @@ export const argmax = {
   name: 'argmax',
   precision: 'fp32',
   shader,
+  flat: { count: 'p.rows' },
   bindings: [
     { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
+    { name: 'input', kind: 'read-only-storage', wgsl: 'x', type: 'f32' },
+    { name: 'output', kind: 'storage', wgsl: 'y', type: 'u32' },
   ],
   uniforms: ['rows', 'classes'],
   uniformValues: (s: ArgmaxParams) => [s.batch, s.classes],

@@ -14,10 +14,11 @@ export const colSum = {
   name: 'col-sum',
   precision: 'fp32',
   shader,
+  flat: { count: 'p.n' },
   bindings: [
     { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
+    { name: 'input', kind: 'read-only-storage', wgsl: 'x', type: 'f32' },
+    { name: 'output', kind: 'storage', wgsl: 'y', type: 'f32' },
   ],
   uniforms: ['rows', 'n'],
   uniformValues: (s: ColSumParams) => [s.rows, s.n],

@@ -1,7 +1,7 @@
 import shader from '../../../shaders/conv2d-backward-input.wgsl?raw';
 import type { ConvGeometry } from '../../model/shapes.ts';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
-import { ceilDiv, expandTemplate, fold1d } from './types.ts';
+import { ceilDiv, fold1d } from './types.ts';
 
 /** A convolution's shape (dense: h = w = kh = kw = 1, c = inputs, oc = units). */
 export interface ConvBackwardShape extends ConvGeometry {
@@ -27,15 +27,15 @@ const pixelsOf = (s: ConvBackwardShape): number => s.batch * s.h * s.w;
 export const conv2dBackwardInput = {
   name: 'conv2d-backward-input',
   precision: 'fp32',
-  /** A template: see `generate`. */
+  /** A template: see `codeConstants`. */
   shader,
+  lib: ['flat-index'],
   codeConstants: ['TM', 'TN4'],
-  generate: (code: Record<string, number>) => expandTemplate(shader, code),
   bindings: [
     { name: 'params', kind: 'uniform' },
-    { name: 'dOutput', kind: 'read-only-storage' },
-    { name: 'weight', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
+    { name: 'dOutput', kind: 'read-only-storage', wgsl: 'dy', type: 'f32' },
+    { name: 'weight', kind: 'read-only-storage', wgsl: 'wt', type: 'vec4<f32>' },
+    { name: 'output', kind: 'storage', wgsl: 'dx', type: 'f32' },
   ],
   uniforms: ['pixels', 'h', 'w', 'c', 'c4', 'oh', 'ow', 'oc', 'ocp', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL'],
   uniformValues: (s: ConvBackwardShape) => [

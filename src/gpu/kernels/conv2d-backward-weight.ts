@@ -1,7 +1,7 @@
 import shader from '../../../shaders/conv2d-backward-weight.wgsl?raw';
 import type { ConvBackwardShape } from './conv2d-backward-input.ts';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
-import { ceilDiv, expandTemplate, fold1d } from './types.ts';
+import { ceilDiv, fold1d } from './types.ts';
 
 /** Shape plus the split of the batch reduction (see `weightGradSplits`). */
 export interface Conv2dBackwardWeightParams extends ConvBackwardShape {
@@ -58,15 +58,15 @@ const total = (s: Conv2dBackwardWeightParams): number => {
 export const conv2dBackwardWeight = {
   name: 'conv2d-backward-weight',
   precision: 'fp32',
-  /** A template: see `generate`. */
+  /** A template: see `codeConstants`. */
   shader,
+  lib: ['flat-index'],
   codeConstants: ['TM', 'TN4', 'PADDED', 'VEC4'],
-  generate: (code: Record<string, number>) => expandTemplate(shader, code),
   bindings: [
     { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage' },
-    { name: 'dOutput', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
+    { name: 'input', kind: 'read-only-storage', wgsl: (code) => (code.VEC4 ? 'x4' : 'x'), type: (code) => (code.VEC4 ? 'vec4<f32>' : 'f32') },
+    { name: 'dOutput', kind: 'read-only-storage', wgsl: 'dy', type: 'f32' },
+    { name: 'output', kind: 'storage', wgsl: 'partial', type: 'f32' },
   ],
   uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'oc', 'ob', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'k', 'kb', 'batch', 'ips'],
   uniformValues: (s: Conv2dBackwardWeightParams) => {

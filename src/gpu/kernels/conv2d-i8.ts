@@ -1,9 +1,9 @@
 import shader from '../../../shaders/conv2d-i8.wgsl?raw';
 import type { ConvGeometry } from '../../model/shapes.ts';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
-import { ceilDiv, expandTemplate, fold1d } from './types.ts';
-import type { DotVariant } from './int8-common.ts';
-import { i8Source, lowerBound, packWord, perVariant, zeroPointWord } from './int8-common.ts';
+import { ceilDiv, fold1d } from './types.ts';
+import type { I8DotParams } from './int8-common.ts';
+import { dotConstant, i8Lib, lowerBound, packWord, zeroPointWord } from './int8-common.ts';
 import { f32Bits } from './quantize-i8.ts';
 
 /**
@@ -13,7 +13,7 @@ import { f32Bits } from './quantize-i8.ts';
  * c4 = ceil(c/4) packed words per pixel. `oh`/`ow` are the conv output;
  * `poh`/`pow` the pooled output (= oh/ow without a pool).
  */
-export interface Conv2dI8Params extends ConvGeometry {
+export interface Conv2dI8Params extends I8DotParams, ConvGeometry {
   batch: number;
   oc: number;
   inZp: number;
@@ -140,73 +140,94 @@ function rows(s: Conv2dI8Params): number {
   return s.pool ? s.batch * s.pool.oh * s.pool.ow * win(s) : s.batch * s.oh * s.ow;
 }
 
-export const conv2dI8 = perVariant(
-  (variant: DotVariant) =>
-    ({
-      name: `conv2d-i8:${variant}`,
-      precision: 'int8',
-      /** A template: see `generate`. */
-      shader,
-      codeConstants: ['TM', 'TN4', 'SLIDE', 'FLOATIN', 'DOT', 'OUTER', 'EXACTF32', 'SNORM'],
-      generate: (code: Record<string, number>) => i8Source(expandTemplate(shader, code), variant),
-      bindings: [
-        { name: 'params', kind: 'uniform' },
-        { name: 'input', kind: 'read-only-storage' },
-        { name: 'weight', kind: 'read-only-storage' },
-        { name: 'bias', kind: 'read-only-storage' },
-        { name: 'output', kind: 'storage' },
-      ],
-      uniforms: ['rows', 'h', 'w', 'c4', 'oc4', 'kh', 'kw', 'kg', 'sh', 'sw', 'padT', 'padL', 'poh', 'pow_', 'psh', 'psw', 'outZp', 'lo', 'padWord', 'imgStride', 'lo2', 'inScaleBits', 'inLo'],
-      uniformValues: (s: Conv2dI8Params) => [
-        rows(s),
-        s.h,
-        s.w,
-        // With slide, c4 is the words per image row.
-        s.slide ? ceilDiv(s.w, 4) : ceilDiv(s.c, 4),
-        ceilDiv(s.oc, 4),
-        s.kh,
-        s.kw,
-        s.slide ? ceilDiv(s.kw, 4) : s.kw * ceilDiv(s.c, 4),
-        s.sh,
-        s.sw,
-        s.padT,
-        s.padL,
-        s.pool ? s.pool.oh : s.oh,
-        s.pool ? s.pool.ow : s.ow,
-        s.pool ? s.pool.sh : 1,
-        s.pool ? s.pool.sw : 1,
-        s.outZp,
-        lowerBound(s.outZp, s.relu),
-        zeroPointWord(s.inZp),
-        s.slide ? s.h * ceilDiv(s.w, 4) : s.h * s.w,
-        lowerBound(s.outZp, s.relu || (s.pool?.relu ?? false)),
-        s.floatInput ? f32Bits(s.floatInput.invScale) : 0,
-        s.floatInput ? lowerBound(s.inZp, s.floatInput.relu) : -128,
-      ],
-      constants: (s: Conv2dI8Params) => {
-        if (s.slide && s.c !== 1) throw new Error(`conv2d-i8: slide packing needs c = 1, got c = ${s.c}`);
-        if (s.floatInput && (s.slide || s.c % 4 !== 0)) throw new Error(`conv2d-i8: a float input needs c % 4 = 0 and no slide packing, got c = ${s.c}${s.slide ? ' with slide' : ''}`);
-        if (s.pool && !canFusePoolI8(s.pool.winH, s.pool.winW)) throw new Error(`conv2d-i8: a fused pool window must hold 1, 2, 4 or 8 pixels, got ${s.pool.winH}×${s.pool.winW}`);
-        if (s.pool?.relu && !s.pool.avg) throw new Error('conv2d-i8: a ReLU after a fused max pool is the conv\'s own clamp; set `relu`, not `pool.relu`');
-        return {
-          WG: s.tiling.wg,
-          TM: i8RowsPerThread(s),
-          TN4: i8ChannelWords(s),
-          SLIDE: s.slide ? 1 : 0,
-          FLOATIN: s.floatInput ? 1 : 0,
-          DOT: i8Mac(s) === 0 ? 1 : 0,
-          OUTER: i8Mac(s) === 1 ? 1 : 0,
-          EXACTF32: i8Mac(s) === 2 ? 1 : 0,
-          SNORM: i8Mac(s) === 2 && s.symmetricWeights ? 1 : 0,
-          WIN_H: s.pool ? s.pool.winH : 1,
-          WIN_W: s.pool ? s.pool.winW : 1,
-          POOL_AVG: s.pool?.avg ? 1 : 0,
-        };
-      },
-      dispatch: (s: Conv2dI8Params, limits: DispatchLimits) =>
-        fold1d(ceilDiv(ceilDiv(rows(s), i8RowsPerThread(s)), s.tiling.wg), limits, ceilDiv(ceilDiv(s.oc, 4), i8ChannelWords(s))),
-    }) satisfies KernelDescriptor<Conv2dI8Params>,
-);
+/**
+ * How conv2d-i8 multiplies, as timings name it: the MAC formulation its
+ * constants picked (i8Mac), not only the dot-product form — on CPU adapters
+ * the dot4 form mostly runs the exact-f32 outer product and never calls
+ * dot4I8Packed.
+ */
+export function i8MacVariant(c: Record<string, number>): string {
+  if (c.EXACTF32) return 'outer-f32';
+  if (c.OUTER) return 'outer-i32';
+  return c.DOT4 ? 'dot4I8Packed' : 'dot4-shift';
+}
+
+export const conv2dI8 = {
+  name: 'conv2d-i8',
+  precision: 'int8',
+  /** A template: see `codeConstants`. */
+  shader,
+  lib: (code) => [...i8Lib(code), 'flat-index', 'gemm-row'],
+  codeConstants: ['TM', 'TN4', 'SLIDE', 'FLOATIN', 'DOT', 'OUTER', 'EXACTF32', 'SNORM', 'DOT4'],
+  variant: i8MacVariant,
+  bindings: [
+    { name: 'params', kind: 'uniform' },
+    { name: 'input', kind: 'read-only-storage', wgsl: (code) => (code.FLOATIN ? 'xf' : 'x'), type: (code) => (code.FLOATIN ? 'vec4<f32>' : 'u32') },
+    { name: 'weight', kind: 'read-only-storage', wgsl: 'wt', type: 'vec4<u32>' },
+    { name: 'bias', kind: 'read-only-storage', wgsl: 'qb', type: 'vec4<i32>' },
+    { name: 'output', kind: 'storage', wgsl: 'y', type: 'u32' },
+  ],
+  /**
+   * rows: virtual rows n·poh·pow·WIN_H·WIN_W; kg: input words per kernel
+   * row (kw·c4, or ceil(kw/4) with SLIDE); poh, pow_: pooled (= conv
+   * output without a pool) height and width; psh, psw: pool stride (1
+   * without a pool); imgStride: per image, pixels (h·w) or words (h·c4)
+   * with SLIDE; lo2: the clamp after the pool (= lo except under an
+   * average pool); FLOATIN only: inScaleBits, the f32 bits of 1/input
+   * scale, and inLo, the lower clamp of the input codes.
+   */
+  uniforms: ['rows', 'h', 'w', 'c4', 'oc4', 'kh', 'kw', 'kg', 'sh', 'sw', 'padT', 'padL', 'poh', 'pow_', 'psh', 'psw', 'outZp', 'lo', 'padWord', 'imgStride', 'lo2', 'inScaleBits', 'inLo'],
+  intUniforms: ['outZp', 'lo', 'lo2', 'inLo'],
+  uniformValues: (s: Conv2dI8Params) => [
+    rows(s),
+    s.h,
+    s.w,
+    // With slide, c4 is the words per image row.
+    s.slide ? ceilDiv(s.w, 4) : ceilDiv(s.c, 4),
+    ceilDiv(s.oc, 4),
+    s.kh,
+    s.kw,
+    s.slide ? ceilDiv(s.kw, 4) : s.kw * ceilDiv(s.c, 4),
+    s.sh,
+    s.sw,
+    s.padT,
+    s.padL,
+    s.pool ? s.pool.oh : s.oh,
+    s.pool ? s.pool.ow : s.ow,
+    s.pool ? s.pool.sh : 1,
+    s.pool ? s.pool.sw : 1,
+    s.outZp,
+    lowerBound(s.outZp, s.relu),
+    zeroPointWord(s.inZp),
+    s.slide ? s.h * ceilDiv(s.w, 4) : s.h * s.w,
+    lowerBound(s.outZp, s.relu || (s.pool?.relu ?? false)),
+    s.floatInput ? f32Bits(s.floatInput.invScale) : 0,
+    s.floatInput ? lowerBound(s.inZp, s.floatInput.relu) : -128,
+  ],
+  constants: (s: Conv2dI8Params) => {
+    if (s.slide && s.c !== 1) throw new Error(`conv2d-i8: slide packing needs c = 1, got c = ${s.c}`);
+    if (s.floatInput && (s.slide || s.c % 4 !== 0)) throw new Error(`conv2d-i8: a float input needs c % 4 = 0 and no slide packing, got c = ${s.c}${s.slide ? ' with slide' : ''}`);
+    if (s.pool && !canFusePoolI8(s.pool.winH, s.pool.winW)) throw new Error(`conv2d-i8: a fused pool window must hold 1, 2, 4 or 8 pixels, got ${s.pool.winH}×${s.pool.winW}`);
+    if (s.pool?.relu && !s.pool.avg) throw new Error('conv2d-i8: a ReLU after a fused max pool is the conv\'s own clamp; set `relu`, not `pool.relu`');
+    return {
+      WG: s.tiling.wg,
+      TM: i8RowsPerThread(s),
+      TN4: i8ChannelWords(s),
+      SLIDE: s.slide ? 1 : 0,
+      FLOATIN: s.floatInput ? 1 : 0,
+      DOT: i8Mac(s) === 0 ? 1 : 0,
+      OUTER: i8Mac(s) === 1 ? 1 : 0,
+      EXACTF32: i8Mac(s) === 2 ? 1 : 0,
+      SNORM: i8Mac(s) === 2 && s.symmetricWeights ? 1 : 0,
+      WIN_H: s.pool ? s.pool.winH : 1,
+      WIN_W: s.pool ? s.pool.winW : 1,
+      POOL_AVG: s.pool?.avg ? 1 : 0,
+      ...dotConstant(s),
+    };
+  },
+  dispatch: (s: Conv2dI8Params, limits: DispatchLimits) =>
+    fold1d(ceilDiv(ceilDiv(rows(s), i8RowsPerThread(s)), s.tiling.wg), limits, ceilDiv(ceilDiv(s.oc, 4), i8ChannelWords(s))),
+} satisfies KernelDescriptor<Conv2dI8Params>;
 
 /**
  * Conv weight `[oc, kh, kw, c]` int8 → the kernel's `[K words, oc4]` vec4<u32>

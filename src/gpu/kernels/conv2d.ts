@@ -2,7 +2,8 @@ import shader from '../../../shaders/conv2d.wgsl?raw';
 import type { ConvGeometry } from '../../model/shapes.ts';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
 import { ceilDiv, fold1d } from './types.ts';
-import { expandWithWeightSource } from './weight-source.ts';
+import type { WeightSourceParams } from './weight-source.ts';
+import { weightSourceBindings, weightSourceConstants, weightSourceFlags, weightSourceLib, weightSourceUniforms, weightSourceVariant } from './weight-source.ts';
 
 /**
  * Shape and epilogue of one fused convolution (also used for pointwise and
@@ -56,6 +57,8 @@ export const MAX_BLOCK_WORDS = 64;
 /** Shape plus tiling: what the conv2d descriptor is parameterised by. */
 export interface Conv2dParams extends ConvShape {
   tiling: GemmTiling;
+  /** Compressed weights the kernel reads instead of an fp32 buffer (code constant WEIGHTS); absent: fp32. */
+  weights?: WeightSourceParams;
 }
 
 /** True when conv2d can fuse a pool with this window (a thread's rows hold whole windows; 8 keeps blocks of 8 and 16 rows possible). */
@@ -87,22 +90,8 @@ export function convRows(s: ConvShape): number {
   return s.batch * s.poh * s.pow * s.winH * s.winW;
 }
 
-export const conv2d = {
-  name: 'conv2d',
-  precision: 'fp32',
-  /** A template: see `generate`. */
-  shader,
-  codeConstants: ['TM', 'TN4', 'VEC4'],
-  generate: (code: Record<string, number>) => expandWithWeightSource(shader, code, false),
-  bindings: [
-    { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage' },
-    { name: 'weight', kind: 'read-only-storage' },
-    { name: 'bias', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
-  ],
-  uniforms: ['rows', 'h', 'w', 'c', 'oc', 'oc4', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'poh', 'pow_', 'psh', 'psw', 'nj'],
-  uniformValues: (s: Conv2dParams) => [
+function uniformValues(s: Conv2dParams): number[] {
+  return [
     convRows(s),
     s.h,
     s.w,
@@ -120,7 +109,39 @@ export const conv2d = {
     s.psh,
     s.psw,
     ceilDiv(ceilDiv(s.oc, 4), channelWordsPerThread(s.oc, s.tiling.tn4)),
+    s.kh * s.kw * s.c,
+    ...weightSourceUniforms(s.weights),
+  ];
+}
+
+export const conv2d = {
+  name: 'conv2d',
+  precision: 'fp32',
+  /** A template: see `codeConstants`. */
+  shader,
+  /** WEIGHTS: where weights come from (weight-source.ts: 0 fp32, 1 codebook, 2 hashed). */
+  codeConstants: ['TM', 'TN4', 'VEC4', 'WEIGHTS'],
+  templateFlags: weightSourceFlags,
+  lib: (code) => ['flat-index', 'gemm-row', ...weightSourceLib(code)],
+  variant: weightSourceVariant,
+  bindings: [
+    { name: 'params', kind: 'uniform' },
+    // The scalar variant reads x as plain floats: picking a component out of a
+    // vec4 word by a dynamic index costs a whole-word gather per lane on SwiftShader.
+    { name: 'input', kind: 'read-only-storage', wgsl: 'x', type: (code) => (code.VEC4 ? 'vec4<f32>' : 'f32') },
+    ...weightSourceBindings('vec4<f32>'),
+    { name: 'bias', kind: 'read-only-storage', wgsl: 'bias', type: 'vec4<f32>' },
+    { name: 'output', kind: 'storage', wgsl: 'y', type: 'f32' },
   ],
+  /**
+   * rows: virtual rows n·poh·pow·WIN_H·WIN_W; poh, pow_: pooled (= conv
+   * output without a pool) height and width; psh, psw: pool stride (1
+   * without a pool); nj: channel blocks ceil(oc4 / TN4). Compressed weights
+   * only: kk = K = kh·kw·c (weights per out channel); tk: table size
+   * (hashed) or centroids (codebook); seed, salt: the hash's.
+   */
+  uniforms: ['rows', 'h', 'w', 'c', 'oc', 'oc4', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'poh', 'pow_', 'psh', 'psw', 'nj', 'kk', 'tk', 'seed', 'salt'],
+  uniformValues,
   constants: (s: Conv2dParams) => ({
     WG: s.tiling.wg,
     TM: rowsPerThread(s, s.tiling.tm, channelWordsPerThread(s.oc, s.tiling.tn4)),
@@ -132,6 +153,7 @@ export const conv2d = {
     WIN_H: s.winH,
     WIN_W: s.winW,
     SPREAD: s.tiling.spread ? 1 : 0,
+    ...weightSourceConstants('conv2d', s.weights),
   }),
   dispatch: (s: Conv2dParams, limits: DispatchLimits) => {
     const tn4 = channelWordsPerThread(s.oc, s.tiling.tn4);

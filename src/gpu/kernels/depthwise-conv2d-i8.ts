@@ -2,11 +2,11 @@ import shader from '../../../shaders/depthwise-conv2d-i8.wgsl?raw';
 import type { ConvGeometry } from '../../model/shapes.ts';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
 import { ceilDiv, fold1d } from './types.ts';
-import type { DotVariant } from './int8-common.ts';
-import { i8Source, lowerBound, packWord, perVariant, zeroPointWord } from './int8-common.ts';
+import type { I8DotParams } from './int8-common.ts';
+import { dotConstant, i8Lib, lowerBound, packWord, unpackVariant, zeroPointWord } from './int8-common.ts';
 
 /** One int8 depthwise convolution (channel multiplier 1). */
-export interface DepthwiseConv2dI8Params extends ConvGeometry {
+export interface DepthwiseConv2dI8Params extends I8DotParams, ConvGeometry {
   batch: number;
   inZp: number;
   outZp: number;
@@ -16,41 +16,43 @@ export interface DepthwiseConv2dI8Params extends ConvGeometry {
 const WG = 64;
 const total = (s: DepthwiseConv2dI8Params): number => s.batch * s.oh * s.ow * ceilDiv(s.c, 4);
 
-export const depthwiseConv2dI8 = perVariant(
-  (variant: DotVariant) =>
-    ({
-      name: `depthwise-conv2d-i8:${variant}`,
-      precision: 'int8',
-      shader: i8Source(shader, variant),
-      bindings: [
-        { name: 'params', kind: 'uniform' },
-        { name: 'input', kind: 'read-only-storage' },
-        { name: 'weight', kind: 'read-only-storage' },
-        { name: 'bias', kind: 'read-only-storage' },
-        { name: 'output', kind: 'storage' },
-      ],
-      uniforms: ['total', 'h', 'w', 'c4', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'outZp', 'lo', 'padWord'],
-      uniformValues: (s: DepthwiseConv2dI8Params) => [
-        total(s),
-        s.h,
-        s.w,
-        ceilDiv(s.c, 4),
-        s.oh,
-        s.ow,
-        s.kh,
-        s.kw,
-        s.sh,
-        s.sw,
-        s.padT,
-        s.padL,
-        s.outZp,
-        lowerBound(s.outZp, s.relu),
-        zeroPointWord(s.inZp),
-      ],
-      constants: () => ({ WG }),
-      dispatch: (s: DepthwiseConv2dI8Params, limits: DispatchLimits) => fold1d(ceilDiv(total(s), WG), limits),
-    }) satisfies KernelDescriptor<DepthwiseConv2dI8Params>,
-);
+export const depthwiseConv2dI8 = {
+  name: 'depthwise-conv2d-i8',
+  precision: 'int8',
+  shader,
+  lib: (code) => [...i8Lib(code), 'nhwc'],
+  flat: { count: 'p.total' },
+  bindings: [
+    { name: 'params', kind: 'uniform' },
+    { name: 'input', kind: 'read-only-storage', wgsl: 'x', type: 'u32' },
+    { name: 'weight', kind: 'read-only-storage', wgsl: 'wt', type: 'u32' },
+    { name: 'bias', kind: 'read-only-storage', wgsl: 'qb', type: 'vec4<i32>' },
+    { name: 'output', kind: 'storage', wgsl: 'y', type: 'u32' },
+  ],
+  uniforms: ['total', 'h', 'w', 'c4', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'outZp', 'lo', 'padWord'],
+  intUniforms: ['outZp', 'lo'],
+  uniformValues: (s: DepthwiseConv2dI8Params) => [
+    total(s),
+    s.h,
+    s.w,
+    ceilDiv(s.c, 4),
+    s.oh,
+    s.ow,
+    s.kh,
+    s.kw,
+    s.sh,
+    s.sw,
+    s.padT,
+    s.padL,
+    s.outZp,
+    lowerBound(s.outZp, s.relu),
+    zeroPointWord(s.inZp),
+  ],
+  codeConstants: ['DOT4'],
+  variant: unpackVariant,
+  constants: (s: DepthwiseConv2dI8Params) => ({ WG, ...dotConstant(s) }),
+  dispatch: (s: DepthwiseConv2dI8Params, limits: DispatchLimits) => fold1d(ceilDiv(total(s), WG), limits),
+} satisfies KernelDescriptor<DepthwiseConv2dI8Params>;
 
 /** Depthwise weight `[kh, kw, C]` int8 → `[kh·kw, c4]` packed words (tail channels zero). */
 export function packDepthwiseWeightI8(w: Int8Array, taps: number, c: number): Uint32Array {

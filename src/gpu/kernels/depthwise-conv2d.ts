@@ -1,31 +1,40 @@
-import template from '../../../shaders/depthwise-conv2d.wgsl?raw';
+import shader from '../../../shaders/depthwise-conv2d.wgsl?raw';
 import type { ConvGeometry } from '../../model/shapes.ts';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
 import { ceilDiv, fold1d } from './types.ts';
-import { expandWithWeightSource } from './weight-source.ts';
+import type { WeightSourceParams } from './weight-source.ts';
+import { weightSourceBindings, weightSourceConstants, weightSourceFlags, weightSourceLib, weightSourceUniforms, weightSourceVariant } from './weight-source.ts';
 
 /** Shape of a depthwise convolution (weights stay in the model's `[kh, kw, c]` layout). */
 export interface DepthwiseConv2dParams extends ConvGeometry {
   batch: number;
   relu: boolean;
+  /** Compressed weights (code constant WEIGHTS), read in the tensor's own [kh, kw, c] order; absent: fp32. */
+  weights?: WeightSourceParams;
 }
 
 const WG = 64;
 
+
 export const depthwiseConv2d = {
   name: 'depthwise-conv2d',
   precision: 'fp32',
-  /** The template's fp32 form (its compressed forms are depthwise-conv2d-compressed.ts's kernels). */
-  shader: expandWithWeightSource(template, {}, false),
+  /** A template: WEIGHTS (weight-source.ts) picks where weights come from. */
+  shader,
+  codeConstants: ['WEIGHTS'],
+  templateFlags: weightSourceFlags,
+  lib: (code) => ['flat-index', 'nhwc', ...weightSourceLib(code)],
+  variant: weightSourceVariant,
   bindings: [
     { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage' },
-    { name: 'weight', kind: 'read-only-storage' },
-    { name: 'bias', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
+    { name: 'input', kind: 'read-only-storage', wgsl: 'x', type: 'f32' },
+    ...weightSourceBindings('f32'),
+    { name: 'bias', kind: 'read-only-storage', wgsl: 'bias', type: 'f32' },
+    { name: 'output', kind: 'storage', wgsl: 'y', type: 'f32' },
   ],
-  uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL'],
-  uniformValues: (s: DepthwiseConv2dParams) => [s.batch * s.oh * s.ow * s.c, s.h, s.w, s.c, s.oh, s.ow, s.kh, s.kw, s.sh, s.sw, s.padT, s.padL],
-  constants: (s: DepthwiseConv2dParams) => ({ WG, RELU: s.relu ? 1 : 0 }),
+  /** tk, seed, salt: compressed weights only — hashed: table size, seed, salt; codebook: centroids in tk. */
+  uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'tk', 'seed', 'salt'],
+  uniformValues: (s: DepthwiseConv2dParams) => [s.batch * s.oh * s.ow * s.c, s.h, s.w, s.c, s.oh, s.ow, s.kh, s.kw, s.sh, s.sw, s.padT, s.padL, ...weightSourceUniforms(s.weights)],
+  constants: (s: DepthwiseConv2dParams) => ({ WG, RELU: s.relu ? 1 : 0, ...weightSourceConstants('depthwise-conv2d', s.weights) }),
   dispatch: (s: DepthwiseConv2dParams, limits: DispatchLimits) => fold1d(ceilDiv(s.batch * s.oh * s.ow * s.c, WG), limits),
 } satisfies KernelDescriptor<DepthwiseConv2dParams>;

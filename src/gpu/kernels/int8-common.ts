@@ -2,17 +2,14 @@
  * What every int8 kernel shares: the shader-source builder that picks the
  * dot-product code variant, and host-side packing of 4 × i8 per u32.
  *
- * The variant is code, not an override: a module that calls dot4I8Packed
- * does not compile where the language feature is missing. So each int8
- * kernel exists as two descriptors whose names end in `:dot4` / `:shift`;
- * the pipeline cache keys shader modules and pipelines by name, which makes
- * the variant part of the cache key.
+ * The form is code, not an override: a module that calls dot4I8Packed does
+ * not compile where the language feature is missing. So it is the code
+ * constant DOT4 of every int8 kernel, set from the params' `dot`: it picks
+ * the library helper (shaders/lib/int8-dot-dot4.wgsl or int8-dot-shift.wgsl)
+ * and, like every constant, is part of the pipeline cache key.
  */
-import dot4Wgsl from '../../../shaders/int8-dot-dot4.wgsl?raw';
-import shiftWgsl from '../../../shaders/int8-dot-shift.wgsl?raw';
-import commonWgsl from '../../../shaders/int8-common.wgsl?raw';
 import type { AdapterReport } from '../device.ts';
-import type { KernelDescriptor } from './types.ts';
+import type { CodeValues } from './types.ts';
 
 /** 'dot4': `dot4I8Packed` / `unpack4xI8` (WGSL `packed_4x8_integer_dot_product`); 'shift': shift-and-mask, runs anywhere. */
 export type DotVariant = 'dot4' | 'shift';
@@ -24,15 +21,25 @@ export function dotVariantFor(report: AdapterReport): DotVariant {
   return report.wgslLanguageFeatures.packed4x8IntegerDotProduct ? 'dot4' : 'shift';
 }
 
-/** Full WGSL of an int8 kernel: [requires directive] + the variant's unpack4i8/dot4i8 + common fixed-point functions + the kernel. */
-export function i8Source(kernelWgsl: string, variant: DotVariant): string {
-  const head = variant === 'dot4' ? 'requires packed_4x8_integer_dot_product;\n\n' + dot4Wgsl : shiftWgsl;
-  return `${head}\n${commonWgsl}\n${kernelWgsl}`;
+/** What the params of every int8 kernel carry besides the shape. */
+export interface I8DotParams {
+  /** Dot-product form the kernel is compiled in (code constant DOT4); default 'shift', which runs anywhere. */
+  dot?: DotVariant;
 }
 
-/** One descriptor per variant, made once (so the pipeline cache sees a stable object and name per variant). */
-export function perVariant<S>(make: (variant: DotVariant) => KernelDescriptor<S>): Record<DotVariant, KernelDescriptor<S>> {
-  return { dot4: make('dot4'), shift: make('shift') };
+/** The code constant DOT4 of `s.dot`. */
+export function dotConstant(s: I8DotParams): { DOT4: number } {
+  return { DOT4: s.dot === 'dot4' ? 1 : 0 };
+}
+
+/** Library helpers of an int8 kernel: the form's unpack4i8/dot4i8 (shaders/lib/int8-dot-*.wgsl), then the common fixed-point functions. */
+export function i8Lib(code: CodeValues): readonly string[] {
+  return [code.DOT4 ? 'int8-dot-dot4' : 'int8-dot-shift', 'int8-common'];
+}
+
+/** The variant of a kernel that unpacks bytes, as timings name it: WGSL's unpack4xI8, or shifts. */
+export function unpackVariant(c: Record<string, number>): string {
+  return c.DOT4 ? 'unpack4xI8' : 'unpack-shift';
 }
 
 /** Four int8 values as one little-endian u32 word (element l → byte l). */

@@ -1,6 +1,6 @@
 import shader from '../../../shaders/matmul.wgsl?raw';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
-import { ceilDiv, expandTemplate, fold1d } from './types.ts';
+import { ceilDiv, fold1d } from './types.ts';
 
 /** C[m, n] = A[m, k] · B[k, n]; k and n multiples of 4. */
 export interface MatmulParams {
@@ -17,13 +17,14 @@ export interface MatmulParams {
 export const matmul = {
   name: 'matmul',
   precision: 'fp32',
-  /** A template: see `generate`. */
+  /** A template: see `codeConstants`. */
   shader,
+  lib: ['flat-index'],
   bindings: [
     { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage' },
-    { name: 'weight', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
+    { name: 'input', kind: 'read-only-storage', wgsl: 'a', type: 'vec4<f32>' },
+    { name: 'weight', kind: 'read-only-storage', wgsl: 'b', type: 'vec4<f32>' },
+    { name: 'output', kind: 'storage', wgsl: 'c', type: 'vec4<f32>' },
   ],
   uniforms: ['m', 'n4', 'k4'],
   uniformValues: (s: MatmulParams) => {
@@ -32,6 +33,5 @@ export const matmul = {
   },
   constants: (s: MatmulParams) => ({ WG: s.wg, TM: s.tm, TN4: s.tn4 }),
   codeConstants: ['TM', 'TN4'],
-  generate: (code: Record<string, number>) => expandTemplate(shader, code),
   dispatch: (s: MatmulParams, limits: DispatchLimits) => fold1d(ceilDiv(ceilDiv(s.m, s.tm), s.wg), limits, ceilDiv(s.n / 4, s.tn4)),
 } satisfies KernelDescriptor<MatmulParams>;

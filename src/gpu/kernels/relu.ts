@@ -16,10 +16,11 @@ export const relu = {
   name: 'relu',
   precision: 'fp32',
   shader,
+  flat: { count: 'p.words' },
   bindings: [
     { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
+    { name: 'input', kind: 'read-only-storage', wgsl: 'x', type: 'vec4<f32>' },
+    { name: 'output', kind: 'storage', wgsl: 'y', type: 'vec4<f32>' },
   ],
   uniforms: ['words'],
   uniformValues: (s: ReluParams) => [words(s)],

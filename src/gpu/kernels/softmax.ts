@@ -15,10 +15,11 @@ export const softmax = {
   name: 'softmax',
   precision: 'fp32',
   shader,
+  flat: { count: 'p.rows' },
   bindings: [
     { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
+    { name: 'input', kind: 'read-only-storage', wgsl: 'x', type: 'f32' },
+    { name: 'output', kind: 'storage', wgsl: 'y', type: 'f32' },
   ],
   uniforms: ['rows', 'classes', 'invT'],
   floatUniforms: ['invT'],

@@ -10,7 +10,7 @@ export const stepAdvance = {
   shader,
   bindings: [
     { name: 'params', kind: 'uniform' },
-    { name: 'state', kind: 'storage' },
+    { name: 'state', kind: 'storage', wgsl: 'state', type: 'u32' },
   ],
   uniforms: ['unused'],
   uniformValues: () => [0],

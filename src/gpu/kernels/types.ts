@@ -13,11 +13,27 @@ export type { Precision };
 /** How a binding is declared in the WGSL (group 0, binding = index in `bindings`). */
 export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
 
+/** Values of a kernel's code constants (see `KernelDescriptor.codeConstants`). */
+export type CodeValues = Record<string, number>;
+
 export interface BindingSpec {
   /** Role, used by the executor to wire buffers and in labels: 'params', 'input', 'weight', 'bias', 'output'… */
   name: string;
   kind: BindingKind;
+  /**
+   * WGSL variable name of a storage binding (the uniform binding is always
+   * `p: Params`); the source builder declares it `array<type>`. A function
+   * when a code constant picks it (a vec4 view named apart from the scalar one).
+   */
+  wgsl?: string | ((code: CodeValues) => string);
+  /** Element type of the WGSL array; a function when a code constant picks it (vec4 or scalar loads). */
+  type?: string | ((code: CodeValues) => string);
+  /** Present only in the code variants where this holds (a codebook's index buffer, say); binding numbers count present bindings only. */
+  when?: (code: CodeValues) => boolean;
 }
+
+/** A WGSL scalar type of a `Params` field. */
+export type UniformType = 'u32' | 'i32' | 'f32';
 
 /** Limits a dispatch computation needs. */
 export interface DispatchLimits {
@@ -34,13 +50,28 @@ export interface KernelDescriptor<S> {
   /** Same name as shaders/<name>.wgsl and src/gpu/kernels/<name>.ts. */
   name: string;
   precision: Precision;
-  /** WGSL source; entry point `main`. */
+  /**
+   * The kernel's WGSL body (shaders/<name>.wgsl): everything but the `Params`
+   * struct and the binding declarations, which `kernelSource` generates from
+   * `uniforms` and `bindings`; entry point `main`, or `body` with `flat`.
+   */
   shader: string;
+  /** Library helpers (shaders/lib/<name>.wgsl) the body calls; a function when a code constant picks them. */
+  lib?: readonly string[] | ((code: CodeValues) => readonly string[]);
+  /**
+   * Opt-in generated entry point of a 1-D (`fold1d`) kernel: `main` declares
+   * `override WG`, computes the flat thread index, returns when it is not
+   * below `count` (a WGSL expression) and else calls the body's
+   * `fn body(i: u32)`.
+   */
+  flat?: { count: string };
   bindings: readonly BindingSpec[];
   /** Field names of the `Params` uniform struct, in order; u32 unless listed in `floatUniforms`. */
   uniforms: readonly string[];
   /** Names of `uniforms` that are f32. */
   floatUniforms?: readonly string[];
+  /** Names of `uniforms` that are i32. */
+  intUniforms?: readonly string[];
   /** Values for `uniforms`, in the same order. */
   uniformValues(s: S): number[];
   /** Pipeline-overridable constants; values must be numbers (booleans as 0/1). */
@@ -56,8 +87,45 @@ export interface KernelDescriptor<S> {
    * `constants` so the pipeline cache key (and every caller) is unchanged.
    */
   codeConstants?: readonly string[];
-  /** WGSL for the given values of `codeConstants` (required when they are declared). */
-  generate?(code: Record<string, number>): string;
+  /**
+   * Template flags derived from the code constants (e.g. CODEBOOK from
+   * WEIGHTS), for `//#if` lines; the code constants themselves are always
+   * template values.
+   */
+  templateFlags?(code: CodeValues): CodeValues;
+  /**
+   * The variant the constants select, as timings and logs name it (e.g.
+   * 'codebook', 'dot4I8Packed'); undefined for the kernel's plain form. See
+   * `variantLabel`.
+   */
+  variant?(constants: Record<string, number>): string | undefined;
+}
+
+/** The type of uniform field `name` of `kernel` (u32 unless listed as f32 or i32). */
+export function uniformType(kernel: AnyKernel, name: string): UniformType {
+  if (kernel.floatUniforms?.includes(name)) return 'f32';
+  if (kernel.intUniforms?.includes(name)) return 'i32';
+  return 'u32';
+}
+
+/** How timings and logs name `kernel` run with `constants`: `name`, or `name:variant` (KernelDescriptor.variant). */
+export function variantLabel(kernel: AnyKernel, constants: Record<string, number>): string {
+  const v = kernel.variant?.(constants);
+  return v ? `${kernel.name}:${v}` : kernel.name;
+}
+
+/** The code-constant part of `constants` (what selects the generated module). */
+export function codeValues(kernel: AnyKernel, constants: Record<string, number>): CodeValues {
+  const code: CodeValues = {};
+  for (const k of kernel.codeConstants ?? []) if (k in constants) code[k] = constants[k];
+  return code;
+}
+
+/** The bindings present in the variant `constants` selects, in binding-number order. */
+export function activeBindings(kernel: AnyKernel, constants: Record<string, number> = {}): readonly BindingSpec[] {
+  if (!kernel.bindings.some((b) => b.when)) return kernel.bindings;
+  const code = codeValues(kernel, constants);
+  return kernel.bindings.filter((b) => !b.when || b.when(code));
 }
 
 /** Any descriptor, for the registry's `satisfies` check. Method parameters are bivariant, so any S fits. */

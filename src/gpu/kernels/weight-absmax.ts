@@ -17,10 +17,11 @@ export const weightAbsmax = {
   name: 'weight-absmax',
   precision: 'fp32',
   shader,
+  flat: { count: 'p.channels' },
   bindings: [
     { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
+    { name: 'input', kind: 'read-only-storage', wgsl: 'w', type: 'f32' },
+    { name: 'output', kind: 'storage', wgsl: 'scales', type: 'f32' },
   ],
   uniforms: ['channels', 'k', 'strideO', 'strideK', 'qmax'],
   floatUniforms: ['qmax'],

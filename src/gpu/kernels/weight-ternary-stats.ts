@@ -18,10 +18,11 @@ export const weightTernaryStats = {
   name: 'weight-ternary-stats',
   precision: 'fp32',
   shader,
+  flat: { count: 'p.channels' },
   bindings: [
     { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage' },
-    { name: 'output', kind: 'storage' },
+    { name: 'input', kind: 'read-only-storage', wgsl: 'w', type: 'f32' },
+    { name: 'output', kind: 'storage', wgsl: 'out', type: 'f32' },
   ],
   uniforms: ['channels', 'k', 'strideO', 'strideK'],
   uniformValues: (s: WeightTernaryStatsParams) => [s.channels, s.k, s.strideO, s.strideK],

@@ -1,10 +1,11 @@
 /*
  * weight-source — where a kernel generated with COMPRESSED = 1 gets its
  * weights instead of an fp32 buffer: no fp32 copy of the weights in GPU
- * memory. A fragment, not a kernel: the host appends it to conv2d.wgsl or
- * depthwise-conv2d.wgsl (WGSL module declarations may come in any order)
- * and expands the result as one template (src/gpu/kernels/weight-source.ts).
- * The kernel supplies `p` with fields tk, seed and salt, the override WG,
+ * memory. A library helper, not a kernel: the source builder includes it in
+ * conv2d and depthwise-conv2d when their code constant WEIGHTS names a
+ * compressed source, and expands the result as one template
+ * (src/gpu/kernels/weight-source.ts). The kernel supplies `p` with fields
+ * tk, seed and salt, the override WG, the bindings (weightSourceBindings),
  * and calls weightSourceInit(lid) at the top of main, before any thread may
  * return (the codebook variant's barrier needs the whole workgroup).
  *
@@ -15,18 +16,16 @@
  *     memory once per workgroup. Measured on SwiftShader (LeNet-5 conv2,
  *     batch 256): 2.3 s per dispatch from workgroup memory, 3.2 s reading the
  *     centroids from the storage buffer in the MAC loop instead.
- *     Bindings: 2 idx (u32), 3 codebook (f32).
+ *     Bindings: idx (u32), codebook (f32).
  *   HASHED (HashedNets): weight position i takes
  *     table[murmur3_x86_32(salt, i; seed) mod tk], hashed exactly like
  *     `hashedIndex` in src/model/codecs.ts (all u32 arithmetic: the x86 32-bit
  *     MurmurHash3 needs no 64-bit operation). The table stays in a storage
  *     buffer: it can exceed workgroup memory, and a network-wide table is one
- *     buffer bound by every layer that shares it. Binding: 2 table (f32).
+ *     buffer bound by every layer that shares it. Binding: table (f32).
  */
 
 //#if HASHED
-@group(0) @binding(2) var<storage, read> table: array<f32>;
-
 /** MurmurHash3 state after the salt word: the same for every weight of the tensor, computed once per thread. */
 var<private> h0: u32;
 
@@ -58,9 +57,6 @@ fn weightSourceInit(lid: u32) {
 //#else
 /** Index bits. */
 override BITS: u32 = 8u;
-
-@group(0) @binding(2) var<storage, read> idx: array<u32>;
-@group(0) @binding(3) var<storage, read> codebook: array<f32>;
 
 var<workgroup> cb: array<f32, 256>;
 
