@@ -23,23 +23,17 @@ import { packDepthwiseWeightI8 } from './kernels/depthwise-conv2d-i8.ts';
 import type { DequantizeI8Params } from './kernels/dequantize-i8.ts';
 import type { Pool2dI8Params } from './kernels/pool2d-i8.ts';
 import type { QuantizeI8Params } from './kernels/quantize-i8.ts';
+import type { DotVariant } from './kernels/int8-common.ts';
+import type { Step, Unbatched } from './step.ts';
 
-type Unbatched<P> = Omit<P, 'batch'>;
-
-/** One int8 kernel launch; `params` lacks the batch, which the executor adds per run. */
-export interface I8PlanStep {
-  kernel: I8KernelName;
+/** One int8 kernel launch ('quantize' / 'dequantize' name the boundary steps' layers). */
+export interface I8PlanStep extends Step<I8KernelName> {
   params: Unbatched<Conv2dI8Params> | Unbatched<DepthwiseConv2dI8Params> | Unbatched<Pool2dI8Params> | Unbatched<QuantizeI8Params> | Unbatched<DequantizeI8Params>;
-  /** Model layers this step computes ('quantize' / 'dequantize' for the boundaries). */
-  layers: string[];
-  input: number;
-  output: number;
   /** Host data for the 'weight' binding (packed int8 words). */
   weight?: Uint32Array;
   /** Host data for the 'bias' binding: per channel (folded bias, multiplier, shift, 0). */
   bias?: Int32Array;
-  /** MACs per image, for reporting. */
-  macs: number;
+  alternative?: undefined;
 }
 
 export interface I8Plan {
@@ -67,6 +61,14 @@ export interface I8PlanOptions {
   slide?: boolean;
   /** Quantize the float input inside a dense first layer instead of a quantize-i8 pass (default true). */
   foldQuantize?: boolean;
+  /**
+   * Dense steps (conv2d-i8 over a 1×1 image: rows are images): these fields
+   * replace the tiling's. The latency plan sets one image per thread. The MAC
+   * formulation stays the tiling's, so the weights pack the same.
+   */
+  denseTiling?: Pick<I8Tiling, 'wg' | 'tm' | 'tn4'>;
+  /** Dot-product form of every step (code constant DOT4); default the kernels' 'shift'. */
+  dot?: DotVariant;
 }
 
 /** (pixels, channels) of a stored NHWC shape: `[H, W, C]` or flat `[n]`. */
@@ -178,6 +180,12 @@ function weightedStep(
   return { kernel: 'conv2d-i8', params, layers, input, output, weight: packConvWeightI8(op.weight, oc, kh, kw, c, i8Mac({ ...params, batch: 1 }), slide), bias, macs: oh * ow * oc * kh * kw * c };
 }
 
+/** A dense step: conv2d-i8 over a 1×1 image, whose rows are images. */
+export function isDenseI8(s: I8PlanStep): boolean {
+  const p = s.params as Partial<Conv2dI8Params>;
+  return s.kernel === 'conv2d-i8' && p.h === 1 && p.w === 1 && p.tiling !== undefined;
+}
+
 /** Lower `model` to int8 kernel steps. */
 export function planInt8(model: Int8Model, options: I8PlanOptions = {}): I8Plan {
   const tiling = options.tiling ?? DEFAULT_I8_TILING;
@@ -260,5 +268,9 @@ export function planInt8(model: Int8Model, options: I8PlanOptions = {}): I8Plan 
   const output = newTensor(pixels * c);
   const dequantize: Unbatched<DequantizeI8Params> = { pixels, c, scale: Math.fround(model.output.scale), zeroPoint: model.output.zeroPoint };
   steps.push({ kernel: 'dequantize-i8', params: dequantize, layers: ['dequantize'], input: cur, output, macs: 0 });
+  for (const s of steps) {
+    if (options.denseTiling && isDenseI8(s)) s.params = { ...s.params, tiling: { ...(s.params as Conv2dI8Params).tiling, ...options.denseTiling } };
+    if (options.dot) s.params = { ...s.params, dot: options.dot };
+  }
   return { steps, tensorSizes, codes: cur, codesPixels: pixels, codesChannels: c, output, classes: pixels * c, inputSize: sizeOf(inShape) };
 }

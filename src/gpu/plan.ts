@@ -6,12 +6,10 @@
  */
 import type { Layer } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
-import type { Shape } from '../model/shapes.ts';
+import type { LayerShapes, Shape } from '../model/shapes.ts';
 import { inferShapes, convGeometry, padBefore, sizeOf } from '../model/shapes.ts';
 import type { KernelName } from './registry.ts';
-import { KERNELS } from './registry.ts';
-import type { AnyKernel } from './kernels/types.ts';
-import { variantLabel } from './kernels/types.ts';
+import type { Step, Unbatched } from './step.ts';
 import type { Conv2dParams, ConvShape, GemmTiling } from './kernels/conv2d.ts';
 import { canFusePool, DEFAULT_REGISTER_TILING, packBias, packGemmWeight } from './kernels/conv2d.ts';
 import type { DenseParams, DenseTiling } from './kernels/dense.ts';
@@ -25,6 +23,9 @@ import type { WeightsMode } from './compressed-weights.ts';
 import { compressedDepthwiseKernel, compressedKernel, compressedSource } from './compressed-weights.ts';
 import type { ReluParams } from './kernels/relu.ts';
 import type { SoftmaxParams } from './kernels/softmax.ts';
+
+export type { HostData } from './step.ts';
+export { stepLabel } from './step.ts';
 
 /**
  * Which GEMM implementation conv/dense/pointwise layers use. 'register':
@@ -70,37 +71,12 @@ export interface PlanOptions {
   sparse?: SparseMode;
 }
 
-/** Kernel params with the batch left to be filled per run. */
-type Unbatched<P> = Omit<P, 'batch'>;
-
-/** A typed array the executor uploads as-is into a read-only storage buffer. */
-export type HostData = Float32Array | Uint32Array | Int32Array;
-
-/** One kernel launch. `params` lacks the batch; the executor adds it per run. */
-export interface PlanStep {
-  kernel: KernelName;
+/** One float kernel launch. */
+export interface PlanStep extends Step<KernelName> {
   params: Unbatched<Conv2dParams> | Unbatched<DenseParams> | Unbatched<DepthwiseConv2dParams> | Unbatched<Pool2dParams> | Unbatched<ReluParams> | Unbatched<SoftmaxParams> | Unbatched<DenseSparseParams>;
-  /** The model layers this step computes (fusion makes it several). */
-  layers: string[];
-  /** Tensor ids: 0 is the model input. */
-  input: number;
-  output: number;
-  /** Host data for 'weight' and 'bias' bindings, already in the kernel's layout. */
+  /** Host data for 'weight' and 'bias' bindings, already in the kernel's layout (fp32). */
   weight?: Float32Array;
   bias?: Float32Array;
-  /**
-   * Host data for any other bindings, by the kernel's binding name (row
-   * pointers, column indices, codebooks…): the executor uploads each once and
-   * binds it by name, so a new kernel needs no executor change.
-   */
-  data?: Record<string, HostData>;
-  /** MACs per image, for reporting (for a sparse step, the nonzeros). */
-  macs: number;
-  /**
-   * Another step computing the same layers from the same input into the same
-   * output (the sparse kernel for a pruned dense layer): the executor times
-   * both on the device and runs the faster one.
-   */
   alternative?: PlanStep;
 }
 
@@ -114,12 +90,6 @@ export interface Plan {
   output: number;
   outputShape: Shape;
   inputSize: number;
-}
-
-/** How timings name a step: its kernel and the variant its constants select (variantLabel), e.g. 'conv2d:codebook'. */
-export function stepLabel(s: Pick<PlanStep, 'kernel' | 'params'>): string {
-  const k: AnyKernel = KERNELS[s.kernel];
-  return variantLabel(k, k.constants({ ...s.params, batch: 1 }));
 }
 
 function same(shape: Shape): [number, number, number] {
@@ -147,194 +117,206 @@ function sparseStep(denseStep: PlanStep, weight: Float32Array, n: number, k: num
   return { kernel: 'dense-sparse', params, layers, input, output, data: { rows: csr.rows, cols: csr.cols, values: csr.values }, bias, macs: csr.nnz };
 }
 
+/** The state of one lowering: steps and tensors so far, and the tensor the next step reads. */
+interface Lowering {
+  model: Model;
+  options: PlanOptions;
+  layers: readonly Layer[];
+  shapes: LayerShapes[];
+  steps: PlanStep[];
+  tensorSizes: number[];
+  layerTensor: Map<string, number>;
+  cur: number;
+}
+
+function newTensor(ctx: Lowering, shape: Shape): number {
+  ctx.tensorSizes.push(sizeOf(shape));
+  return ctx.tensorSizes.length - 1;
+}
+
+function weightOf(ctx: Lowering, layer: Layer, which: 'weight' | 'bias'): Float32Array | undefined {
+  const t = ctx.model.weights[`${layer.name}.${which}`];
+  if (which === 'weight' && !t) throw new Error(`gpu plan: layer '${layer.name}' has no tensor '${layer.name}.weight'`);
+  return t;
+}
+
+/** Layer `i` is a `kind` that fusion may take into the step before it. */
+function fusable(ctx: Lowering, i: number, kind: Layer['kind']): boolean {
+  return ctx.options.fuse && ctx.layers[i]?.kind === kind;
+}
+
+/** Append `step` (computing `covered`, output tensor `out`) and make its output the current tensor. */
+function emit(ctx: Lowering, step: Omit<PlanStep, 'layers' | 'input' | 'output'>, covered: string[], out: number): PlanStep {
+  const s: PlanStep = { ...step, layers: covered, input: ctx.cur, output: out };
+  ctx.steps.push(s);
+  ctx.layerTensor.set(covered[covered.length - 1], out);
+  ctx.cur = out;
+  return s;
+}
+
+/** What a conv/dense step takes in after the layer: relu, then (convolutions) a pool it can fuse, then relu. */
+interface GemmEpilogue {
+  covered: string[];
+  next: number;
+  reluPre: boolean;
+  reluPost: boolean;
+  pool: ConvShape['pool'];
+  win: [number, number];
+  pstride: [number, number];
+  outShape: Shape;
+}
+
+function gemmEpilogue(ctx: Lowering, i: number, isDense: boolean): GemmEpilogue {
+  const { layers, shapes } = ctx;
+  const e: GemmEpilogue = { covered: [layers[i].name], next: i + 1, reluPre: false, reluPost: false, pool: 'none', win: [1, 1], pstride: [1, 1], outShape: shapes[i].output };
+  if (fusable(ctx, e.next, 'relu')) {
+    e.reluPre = true;
+    e.covered.push(layers[e.next].name);
+    e.outShape = shapes[e.next].output;
+    e.next++;
+  }
+  const pl = layers[e.next];
+  if (!isDense && ctx.options.fuse && pl && (pl.kind === 'maxPool2d' || pl.kind === 'avgPool2d') && canFusePool(pl.window[0], pl.window[1])) {
+    e.pool = pl.kind === 'maxPool2d' ? 'max' : 'avg';
+    e.win = pl.window;
+    e.pstride = pl.stride;
+    e.covered.push(pl.name);
+    e.outShape = shapes[e.next].output;
+    e.next++;
+    if (fusable(ctx, e.next, 'relu')) {
+      e.reluPost = true;
+      e.covered.push(layers[e.next].name);
+      e.next++;
+    }
+  }
+  return e;
+}
+
+/** conv2d params of a conv or dense layer (a dense layer is a 1×1 conv of a 1×1 image) with its epilogue. */
+function gemmParams(ctx: Lowering, layer: Extract<Layer, { kind: 'conv2d' | 'dense' }>, ls: LayerShapes, e: GemmEpilogue): Unbatched<Conv2dParams> {
+  const isDense = layer.kind === 'dense';
+  const [h, w, c] = isDense ? [1, 1, ls.input[0]] : same(ls.input);
+  const [kh, kw] = isDense ? [1, 1] : layer.kernel;
+  const [sh, sw] = isDense ? [1, 1] : layer.stride;
+  const padding = isDense ? 'valid' : layer.padding;
+  const [oh, ow] = isDense ? [1, 1] : [ls.output[0], ls.output[1]];
+  const regTiling = ctx.options.registerTiling ?? DEFAULT_REGISTER_TILING;
+  return {
+    ...{ h, w, c, oc: isDense ? layer.units : layer.filters, kh, kw, sh, sw },
+    ...{ padT: padBefore(h, kh, sh, padding), padL: padBefore(w, kw, sw, padding), oh, ow },
+    ...{ pool: e.pool, winH: e.win[0], winW: e.win[1], psh: e.pstride[0], psw: e.pstride[1] },
+    poh: e.pool === 'none' ? oh : e.outShape[0],
+    pow: e.pool === 'none' ? ow : e.outShape[1],
+    reluPre: e.reluPre,
+    reluPost: e.reluPost,
+    tiling: isDense ? (ctx.options.denseRegisterTiling ?? regTiling) : regTiling,
+  };
+}
+
+/** A conv2d or dense layer with what it fuses: the workgroup-tiled dense kernel (tiled variant, pointwise, fp32 weights) or conv2d. */
+function lowerGemm(ctx: Lowering, i: number): number {
+  const layer = ctx.layers[i] as Extract<Layer, { kind: 'conv2d' | 'dense' }>;
+  const isDense = layer.kind === 'dense';
+  const e = gemmEpilogue(ctx, i, isDense);
+  const p = gemmParams(ctx, layer, ctx.shapes[i], e);
+  const out = newTensor(ctx, e.outShape);
+  const weight = weightOf(ctx, layer, 'weight')!;
+  const bias = packBias(weightOf(ctx, layer, 'bias'), p.oc);
+  const source = ctx.options.weights === 'compressed' ? compressedSource(ctx.model, `${layer.name}.weight`) : null;
+  const packed = source ? undefined : packGemmWeight(weight, p.oc);
+  const macs = p.oh * p.ow * p.oc * p.kh * p.kw * p.c;
+  const pointwise = p.kh === 1 && p.kw === 1 && p.sh === 1 && p.sw === 1;
+  let step: PlanStep;
+  if (!source && ctx.options.variant === 'tiled' && pointwise && e.pool === 'none') {
+    const params: Unbatched<DenseParams> = { rowsPerImage: p.h * p.w, k: p.c, n: p.oc, relu: e.reluPre, tile: ctx.options.denseTiling ?? DEFAULT_DENSE_TILING };
+    step = emit(ctx, { kernel: 'dense', params, weight: packed, bias, macs }, e.covered, out);
+  } else if (source) step = emit(ctx, { ...compressedKernel(source, p), bias, macs }, e.covered, out);
+  else step = emit(ctx, { kernel: 'conv2d', params: p, weight: packed, bias, macs }, e.covered, out);
+  const sparse = ctx.options.sparse ?? 'never';
+  // A compressed step keeps no fp32 weights, so neither may its CSR alternative: a codebook layer's keeps centroid
+  // indices (dense-sparse with a codebook); a hashed layer gets none (its zeros are not stored apart from its table).
+  const codebook = source?.kind === 'codebook' ? source : null;
+  if ((!source || codebook) && isDense && (sparse === 'always' || (sparse === 'auto' && weight.includes(0)))) {
+    const alt = sparseStep(step, weight, p.oc, p.c, e.reluPre, bias, p.tiling, codebook);
+    if (sparse === 'always') ctx.steps[ctx.steps.length - 1] = alt;
+    else step.alternative = alt;
+  }
+  return e.next;
+}
+
+function lowerDepthwise(ctx: Lowering, i: number): number {
+  const layer = ctx.layers[i] as Extract<Layer, { kind: 'depthwiseConv2d' }>;
+  const ls = ctx.shapes[i];
+  const c = same(ls.input)[2];
+  const covered = [layer.name];
+  let j = i + 1;
+  const relu = fusable(ctx, j, 'relu');
+  if (relu) covered.push(ctx.layers[j++].name);
+  const out = newTensor(ctx, ls.output);
+  const params: Unbatched<DepthwiseConv2dParams> = { ...convGeometry(layer, ls.input, ls.output), relu };
+  const bias = weightOf(ctx, layer, 'bias') ?? new Float32Array(c);
+  const macs = ls.output[0] * ls.output[1] * c * layer.kernel[0] * layer.kernel[1];
+  const source = ctx.options.weights === 'compressed' ? compressedSource(ctx.model, `${layer.name}.weight`) : null;
+  if (source) emit(ctx, { ...compressedDepthwiseKernel(source, params), bias, macs }, covered, out);
+  else emit(ctx, { kernel: 'depthwise-conv2d', params, weight: weightOf(ctx, layer, 'weight'), bias, macs }, covered, out);
+  return j;
+}
+
+function lowerPool(ctx: Lowering, i: number): number {
+  const layer = ctx.layers[i] as Extract<Layer, { kind: 'maxPool2d' | 'avgPool2d' }>;
+  const ls = ctx.shapes[i];
+  const [h, w, c] = same(ls.input);
+  const covered = [layer.name];
+  let j = i + 1;
+  const relu = fusable(ctx, j, 'relu');
+  if (relu) covered.push(ctx.layers[j++].name);
+  const out = newTensor(ctx, ls.output);
+  const params: Unbatched<Pool2dParams> = {
+    ...{ h, w, c, oh: ls.output[0], ow: ls.output[1] },
+    ...{ winH: layer.window[0], winW: layer.window[1], sh: layer.stride[0], sw: layer.stride[1] },
+    mode: layer.kind === 'maxPool2d' ? 'max' : 'avg',
+    relu,
+  };
+  emit(ctx, { kernel: 'pool2d', params, macs: 0 }, covered, out);
+  return j;
+}
+
+/** Lower layer `i` (and what it fuses); returns the next layer to lower. */
+function lowerLayer(ctx: Lowering, i: number): number {
+  const layer = ctx.layers[i];
+  const ls = ctx.shapes[i];
+  switch (layer.kind) {
+    case 'conv2d':
+    case 'dense':
+      return lowerGemm(ctx, i);
+    case 'depthwiseConv2d':
+      return lowerDepthwise(ctx, i);
+    case 'maxPool2d':
+    case 'avgPool2d':
+      return lowerPool(ctx, i);
+    case 'relu':
+      emit(ctx, { kernel: 'relu', params: { size: sizeOf(ls.output) }, macs: 0 }, [layer.name], newTensor(ctx, ls.output));
+      return i + 1;
+    case 'flatten':
+      // NHWC flattened is the same memory: a reshape, no kernel.
+      ctx.layerTensor.set(layer.name, ctx.cur);
+      return i + 1;
+    case 'softmax':
+      emit(ctx, { kernel: 'softmax', params: { classes: ls.output[0], t: 1 }, macs: 0 }, [layer.name], newTensor(ctx, ls.output));
+      return i + 1;
+    default: {
+      const never: never = layer;
+      throw new Error(`gpu plan: no lowering for layer kind ${JSON.stringify((never as Layer).kind)}`);
+    }
+  }
+}
+
 /** Lower `model` to kernel steps. Throws naming the layer when a weight is missing. */
 export function planModel(model: Model, options: PlanOptions): Plan {
   const shapes = inferShapes(model.architecture);
-  const layers = model.architecture.layers;
-  const regTiling = options.registerTiling ?? DEFAULT_REGISTER_TILING;
-  const denseTiling = options.denseTiling ?? DEFAULT_DENSE_TILING;
   const inputShape = model.architecture.inputShape;
-  const tensorSizes = [sizeOf(inputShape)];
-  const layerTensor = new Map<string, number>();
-  const steps: PlanStep[] = [];
-  let cur = 0;
-  const newTensor = (shape: Shape): number => {
-    tensorSizes.push(sizeOf(shape));
-    return tensorSizes.length - 1;
-  };
-  const weightOf = (layer: Layer, which: 'weight' | 'bias'): Float32Array | undefined => {
-    const t = model.weights[`${layer.name}.${which}`];
-    if (which === 'weight' && !t) throw new Error(`gpu plan: layer '${layer.name}' has no tensor '${layer.name}.weight'`);
-    return t;
-  };
-  const next = (i: number, kind: Layer['kind']): boolean => options.fuse && layers[i]?.kind === kind;
-
-  for (let i = 0; i < layers.length; ) {
-    const layer = layers[i];
-    const ls = shapes[i];
-    switch (layer.kind) {
-      case 'conv2d':
-      case 'dense': {
-        const isDense = layer.kind === 'dense';
-        const [h, w, c] = isDense ? [1, 1, ls.input[0]] : same(ls.input);
-        const oc = isDense ? layer.units : layer.filters;
-        const [kh, kw] = isDense ? [1, 1] : layer.kernel;
-        const [sh, sw] = isDense ? [1, 1] : layer.stride;
-        const padding = isDense ? 'valid' : layer.padding;
-        const [oh, ow] = isDense ? [1, 1] : [ls.output[0], ls.output[1]];
-        const covered = [layer.name];
-        let j = i + 1;
-        let reluPre = false;
-        let reluPost = false;
-        let pool: ConvShape['pool'] = 'none';
-        let win: [number, number] = [1, 1];
-        let pstride: [number, number] = [1, 1];
-        let outShape = ls.output;
-        if (next(j, 'relu')) {
-          reluPre = true;
-          covered.push(layers[j].name);
-          outShape = shapes[j].output;
-          j++;
-        }
-        const pl = layers[j];
-        if (!isDense && options.fuse && pl && (pl.kind === 'maxPool2d' || pl.kind === 'avgPool2d') && canFusePool(pl.window[0], pl.window[1])) {
-          pool = pl.kind === 'maxPool2d' ? 'max' : 'avg';
-          win = pl.window;
-          pstride = pl.stride;
-          covered.push(pl.name);
-          outShape = shapes[j].output;
-          j++;
-          if (next(j, 'relu')) {
-            reluPost = true;
-            covered.push(layers[j].name);
-            j++;
-          }
-        }
-        const out = newTensor(outShape);
-        const weight = weightOf(layer, 'weight')!;
-        const bias = packBias(weightOf(layer, 'bias'), oc);
-        const source = options.weights === 'compressed' ? compressedSource(model, `${layer.name}.weight`) : null;
-        const packed = source ? undefined : packGemmWeight(weight, oc);
-        const macs = oh * ow * oc * kh * kw * c;
-        const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1;
-        if (!source && options.variant === 'tiled' && pointwise && pool === 'none') {
-          const params: Unbatched<DenseParams> = { rowsPerImage: h * w, k: c, n: oc, relu: reluPre, tile: denseTiling };
-          steps.push({ kernel: 'dense', params, layers: covered, input: cur, output: out, weight: packed, bias, macs });
-        } else {
-          const params: Unbatched<Conv2dParams> = {
-            h,
-            w,
-            c,
-            oc,
-            kh,
-            kw,
-            sh,
-            sw,
-            padT: padBefore(h, kh, sh, padding),
-            padL: padBefore(w, kw, sw, padding),
-            oh,
-            ow,
-            pool,
-            winH: win[0],
-            winW: win[1],
-            psh: pstride[0],
-            psw: pstride[1],
-            poh: pool === 'none' ? oh : outShape[0],
-            pow: pool === 'none' ? ow : outShape[1],
-            reluPre,
-            reluPost,
-            tiling: isDense ? (options.denseRegisterTiling ?? regTiling) : regTiling,
-          };
-          if (source) steps.push({ ...compressedKernel(source, params), layers: covered, input: cur, output: out, bias, macs });
-          else steps.push({ kernel: 'conv2d', params, layers: covered, input: cur, output: out, weight: packed, bias, macs });
-        }
-        const sparse = options.sparse ?? 'never';
-        // A compressed step keeps no fp32 weights, so neither may its CSR alternative: a codebook layer's keeps centroid
-        // indices (dense-sparse with a codebook); a hashed layer gets none (its zeros are not stored apart from its table).
-        const codebook = source?.kind === 'codebook' ? source : null;
-        if ((!source || codebook) && isDense && (sparse === 'always' || (sparse === 'auto' && weight.includes(0)))) {
-          const denseStep = steps[steps.length - 1];
-          const alt = sparseStep(denseStep, weight, oc, c, reluPre, bias, options.denseRegisterTiling ?? regTiling, codebook);
-          if (sparse === 'always') steps[steps.length - 1] = alt;
-          else denseStep.alternative = alt;
-        }
-        layerTensor.set(covered[covered.length - 1], out);
-        cur = out;
-        i = j;
-        break;
-      }
-      case 'depthwiseConv2d': {
-        const c = same(ls.input)[2];
-        const covered = [layer.name];
-        let j = i + 1;
-        const relu = next(j, 'relu');
-        if (relu) covered.push(layers[j++].name);
-        const out = newTensor(ls.output);
-        const params: Unbatched<DepthwiseConv2dParams> = { ...convGeometry(layer, ls.input, ls.output), relu };
-        const bias = weightOf(layer, 'bias') ?? new Float32Array(c);
-        const macs = ls.output[0] * ls.output[1] * c * layer.kernel[0] * layer.kernel[1];
-        const source = options.weights === 'compressed' ? compressedSource(model, `${layer.name}.weight`) : null;
-        if (source) steps.push({ ...compressedDepthwiseKernel(source, params), layers: covered, input: cur, output: out, bias, macs });
-        else steps.push({ kernel: 'depthwise-conv2d', params, layers: covered, input: cur, output: out, weight: weightOf(layer, 'weight'), bias, macs });
-        layerTensor.set(covered[covered.length - 1], out);
-        cur = out;
-        i = j;
-        break;
-      }
-      case 'maxPool2d':
-      case 'avgPool2d': {
-        const [h, w, c] = same(ls.input);
-        const covered = [layer.name];
-        let j = i + 1;
-        const relu = next(j, 'relu');
-        if (relu) covered.push(layers[j++].name);
-        const out = newTensor(ls.output);
-        const params: Unbatched<Pool2dParams> = {
-          h,
-          w,
-          c,
-          oh: ls.output[0],
-          ow: ls.output[1],
-          winH: layer.window[0],
-          winW: layer.window[1],
-          sh: layer.stride[0],
-          sw: layer.stride[1],
-          mode: layer.kind === 'maxPool2d' ? 'max' : 'avg',
-          relu,
-        };
-        steps.push({ kernel: 'pool2d', params, layers: covered, input: cur, output: out, macs: 0 });
-        layerTensor.set(covered[covered.length - 1], out);
-        cur = out;
-        i = j;
-        break;
-      }
-      case 'relu': {
-        const out = newTensor(ls.output);
-        steps.push({ kernel: 'relu', params: { size: sizeOf(ls.output) }, layers: [layer.name], input: cur, output: out, macs: 0 });
-        layerTensor.set(layer.name, out);
-        cur = out;
-        i++;
-        break;
-      }
-      case 'flatten':
-        // NHWC flattened is the same memory: a reshape, no kernel.
-        layerTensor.set(layer.name, cur);
-        i++;
-        break;
-      case 'softmax': {
-        const out = newTensor(ls.output);
-        steps.push({ kernel: 'softmax', params: { classes: ls.output[0], t: 1 }, layers: [layer.name], input: cur, output: out, macs: 0 });
-        layerTensor.set(layer.name, out);
-        cur = out;
-        i++;
-        break;
-      }
-      default: {
-        const never: never = layer;
-        throw new Error(`gpu plan: no lowering for layer kind ${JSON.stringify((never as Layer).kind)}`);
-      }
-    }
-  }
+  const ctx: Lowering = { model, options, layers: model.architecture.layers, shapes, steps: [], tensorSizes: [sizeOf(inputShape)], layerTensor: new Map(), cur: 0 };
+  for (let i = 0; i < ctx.layers.length; ) i = lowerLayer(ctx, i);
   const outputShape = shapes.length ? shapes[shapes.length - 1].output : inputShape.slice();
-  return { steps, tensorSizes, layerTensor, output: cur, outputShape, inputSize: sizeOf(inputShape) };
+  return { steps: ctx.steps, tensorSizes: ctx.tensorSizes, layerTensor: ctx.layerTensor, output: ctx.cur, outputShape, inputSize: sizeOf(inputShape) };
 }

@@ -3,7 +3,7 @@
  * missing kernel is a compile error. The dot-product form (dot4I8Packed or
  * shift-and-mask) is each kernel's code constant DOT4, set from the params'
  * `dot`, never a name. (Kept beside registry.ts rather than in it: the int8
- * path has its own planner and executor.)
+ * path has its own planner; step.ts resolves names from both.)
  */
 import type { AnyKernel } from './kernels/types.ts';
 import { conv2dI8 } from './kernels/conv2d-i8.ts';
