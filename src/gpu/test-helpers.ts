@@ -44,3 +44,21 @@ export function expectSameClasses(gpu: Int32Array, logits: Float32Array, classes
     expect(gpu[r], `${what}: row ${r}`).toBe(row.indexOf(sorted[0]));
   }
 }
+
+/**
+ * A small net with every op kind the int8 path lowers: same padding, channels
+ * 3 and 5, avg pool then relu, depthwise stride 2, pointwise, a max pool that
+ * cannot fuse (stride 1), dense. Input [11, 13, 2].
+ */
+export const EVERY_OP_INPUT: [number, number, number] = [11, 13, 2];
+export const EVERY_OP_LAYERS: Layer[] = [
+  { kind: 'conv2d', name: 'c1', filters: 5, kernel: [3, 3], stride: [1, 1], padding: 'same', bias: true },
+  { kind: 'avgPool2d', name: 'p1', window: [2, 2], stride: [2, 2] },
+  { kind: 'relu', name: 'r1' },
+  { kind: 'depthwiseConv2d', name: 'd1', kernel: [3, 3], stride: [2, 2], padding: 'same', bias: true },
+  { kind: 'relu', name: 'r2' },
+  { kind: 'conv2d', name: 'pw', filters: 3, kernel: [1, 1], stride: [1, 1], padding: 'valid', bias: true },
+  { kind: 'maxPool2d', name: 'p2', window: [2, 2], stride: [1, 1] },
+  { kind: 'flatten', name: 'flat' },
+  { kind: 'dense', name: 'fc', units: 7, bias: true },
+];
