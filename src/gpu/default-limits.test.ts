@@ -33,6 +33,8 @@ import type { ExecutorOptions } from './executor.ts';
 import { DOT_VARIANTS } from './kernels/int8-common.ts';
 import { DEFAULT_I8_TILING } from './kernels/conv2d-i8.ts';
 import { planModel, stepLabel } from './plan.ts';
+import { sharedPipelineCache } from './pipelines.ts';
+import { KERNELS } from './registry.ts';
 import { trainModel } from './trainer.ts';
 import { EVERY_OP_INPUT, EVERY_OP_LAYERS, expectNear, expectSameClasses, KERNEL_CASES, modelOf, randomInput } from './test-helpers.ts';
 
@@ -67,6 +69,12 @@ it("the device has exactly WebGPU's default limits", () => {
   expect(gpu.report.limitsMode).toBe('default');
   const got = Object.fromEntries(Object.keys(WEBGPU_DEFAULT_LIMITS).map((k) => [k, gpu.device.limits[k as keyof GPUSupportedLimits]]));
   expect(got).toEqual(WEBGPU_DEFAULT_LIMITS);
+});
+
+it('a variant past the limits is refused by name before WebGPU sees it (a 128×128×32 dense tile)', async () => {
+  const dense = KERNELS.dense;
+  const constants = dense.constants({ batch: 1, rowsPerImage: 1, k: 8, n: 8, relu: false, tile: { m: 128, n: 128, k: 32 } });
+  await expect(sharedPipelineCache(gpu.device).get(dense, constants)).rejects.toThrow(/dense\[.*maxComputeInvocationsPerWorkgroup 256 < 1024.*maxComputeWorkgroupStorageSize 16384 < 32768/);
 });
 
 describe('float kernels on default limits vs the CPU reference', () => {
