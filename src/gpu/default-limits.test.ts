@@ -147,6 +147,14 @@ describe('trainer on default limits', () => {
 });
 
 describe('batches chunked by the 128 MiB storage binding', () => {
+  it('the trainer refuses, by name, a batch whose activations exceed one binding', async () => {
+    const train = await loadDataset('mnist', 'train');
+    const model = initModel(architecture('article-net'), 3);
+    const perImage = Math.max(...planModel(model, { variant: 'register', fuse: false }).tensorSizes) * 4;
+    const batch = Math.ceil(WEBGPU_DEFAULT_LIMITS.maxStorageBufferBindingSize / perImage) + 1;
+    await expect(trainModel(gpu, model, train, null, { epochs: 1, batch, limit: batch })).rejects.toThrow(/over this device's 134217728-byte storage binding limit; use a smaller batch/);
+  });
+
   it('2 MiB per image: the runner chunks at 64 images, and 65 images (two chunks) match the CPU', async () => {
     const layers: Layer[] = [
       { kind: 'relu', name: 'r' },
