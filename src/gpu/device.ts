@@ -40,7 +40,13 @@ export interface AdapterReport {
   /** Every adapter feature name, sorted. */
   allFeatures: string[];
   wgslLanguageFeatures: { packed4x8IntegerDotProduct: boolean; all: string[] };
-  /** The limits of the *device* as created (we request the adapter's maxima for the ones that matter). */
+  /**
+   * Which limits the device was created with: 'adapter' (the adapter's maxima
+   * for the ones that matter) or 'default' (WebGPU's defaults, what every
+   * device guarantees).
+   */
+  limitsMode: LimitsMode;
+  /** The limits of the *device* as created. */
   limits: {
     maxStorageBufferBindingSize: number;
     maxBufferSize: number;
@@ -67,7 +73,48 @@ export interface Gpu {
   options: AcquireOptions;
 }
 
+/**
+ * 'adapter': request the adapter's maxima for storage-binding size, buffer
+ * size, workgroup size and storage, and storage buffers per stage (the
+ * default: batch-1024 inference wants big bindings); 'default': exactly
+ * WebGPU's core defaults (WEBGPU_DEFAULT_LIMITS) — what every phone or laptop
+ * guarantees, and what the engine's kernels are checked against
+ * (src/gpu/limits.ts). On a compatibility-level adapter 'default' still means
+ * core's defaults (compatibility's own are lower: 128 invocations).
+ */
+export type LimitsMode = 'adapter' | 'default';
+
+/**
+ * WebGPU's default limits (the spec's "Limits" table, core feature level):
+ * every adapter offers at least these, and a device created without
+ * `requiredLimits` has exactly these. Only the ones a compute engine can
+ * touch are listed.
+ */
+export const WEBGPU_DEFAULT_LIMITS = {
+  maxBindGroups: 4,
+  maxBindingsPerBindGroup: 1000,
+  maxDynamicUniformBuffersPerPipelineLayout: 8,
+  maxDynamicStorageBuffersPerPipelineLayout: 4,
+  maxStorageBuffersPerShaderStage: 8,
+  maxUniformBuffersPerShaderStage: 12,
+  maxUniformBufferBindingSize: 65536,
+  maxStorageBufferBindingSize: 134217728,
+  minUniformBufferOffsetAlignment: 256,
+  minStorageBufferOffsetAlignment: 256,
+  maxBufferSize: 268435456,
+  maxComputeWorkgroupStorageSize: 16384,
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupSizeX: 256,
+  maxComputeWorkgroupSizeY: 256,
+  maxComputeWorkgroupSizeZ: 64,
+  maxComputeWorkgroupsPerDimension: 65535,
+} as const;
+
+export type ComputeLimits = { [K in keyof typeof WEBGPU_DEFAULT_LIMITS]: number };
+
 export interface AcquireOptions {
+  /** Default 'adapter' (see LimitsMode). */
+  limits?: LimitsMode;
   powerPreference?: GPUPowerPreference;
   /** Dawn toggles / backend for Node, e.g. ['backend=opengl']; ignored in browsers. */
   nodeFlags?: string[];
@@ -108,10 +155,11 @@ function isSoftware(info: GPUAdapterInfo, adapter: GPUAdapter): boolean {
 }
 
 /**
- * Acquire an adapter and device. Requests timestamp-query when present and
- * the adapter's maxima for storage-binding size, buffer size, workgroup
- * invocations and workgroup storage (the defaults are far lower than what
- * batch-1024 inference needs). Throws WebGPUUnavailableError on failure.
+ * Acquire an adapter and device. Requests timestamp-query when present and,
+ * unless `limits: 'default'`, the adapter's maxima for storage-binding size,
+ * buffer size, workgroup invocations and workgroup storage (the defaults are
+ * lower than what batch-1024 inference wants; the executors chunk batches to
+ * whatever the device has). Throws WebGPUUnavailableError on failure.
  */
 export async function acquireGpu(options: AcquireOptions = {}): Promise<Gpu> {
   const inBrowser = typeof navigator !== 'undefined' && !!(navigator as Navigator & { gpu?: GPU }).gpu;
@@ -133,15 +181,21 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<Gpu> {
 
   const want: GPUFeatureName[] = [];
   if (options.timestamps !== false && adapter.features.has('timestamp-query')) want.push('timestamp-query');
+  const limitsMode = options.limits ?? 'adapter';
+  if (limitsMode !== 'adapter' && limitsMode !== 'default') throw new Error(`acquireGpu: limits must be 'adapter' or 'default', got ${String(limitsMode)}`);
   const al = adapter.limits;
-  const requiredLimits: Record<string, number> = {
-    maxStorageBufferBindingSize: al.maxStorageBufferBindingSize,
-    maxBufferSize: al.maxBufferSize,
-    maxComputeInvocationsPerWorkgroup: al.maxComputeInvocationsPerWorkgroup,
-    maxComputeWorkgroupStorageSize: al.maxComputeWorkgroupStorageSize,
-    maxComputeWorkgroupSizeX: al.maxComputeWorkgroupSizeX,
-    maxStorageBuffersPerShaderStage: al.maxStorageBuffersPerShaderStage,
-  };
+  const requiredLimits: Record<string, number> =
+    limitsMode === 'default'
+      ? // Asked for explicitly: the same as asking for nothing on a core adapter, and core's defaults (not the lower compatibility ones) on a compatibility one.
+        { ...WEBGPU_DEFAULT_LIMITS }
+      : {
+          maxStorageBufferBindingSize: al.maxStorageBufferBindingSize,
+          maxBufferSize: al.maxBufferSize,
+          maxComputeInvocationsPerWorkgroup: al.maxComputeInvocationsPerWorkgroup,
+          maxComputeWorkgroupStorageSize: al.maxComputeWorkgroupStorageSize,
+          maxComputeWorkgroupSizeX: al.maxComputeWorkgroupSizeX,
+          maxStorageBuffersPerShaderStage: al.maxStorageBuffersPerShaderStage,
+        };
   let device: GPUDevice;
   try {
     device = await adapter.requestDevice({ requiredFeatures: want, requiredLimits, label: 'compression-lab' });
@@ -170,6 +224,7 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<Gpu> {
     },
     allFeatures: [...adapter.features].map(String).sort(),
     wgslLanguageFeatures: { packed4x8IntegerDotProduct: wgsl.includes('packed_4x8_integer_dot_product'), all: wgsl },
+    limitsMode,
     limits: {
       maxStorageBufferBindingSize: dl.maxStorageBufferBindingSize,
       maxBufferSize: dl.maxBufferSize,

@@ -32,7 +32,7 @@ import type { I8KernelName } from './registry-i8.ts';
 import { i8Kernel } from './registry-i8.ts';
 import { variantLabel } from './kernels/types.ts';
 import { createInt8Executor } from './executor-i8.ts';
-import { modelOf, randomInput } from './test-helpers.ts';
+import { EVERY_OP_INPUT, EVERY_OP_LAYERS, modelOf, randomInput } from './test-helpers.ts';
 
 let gpu: Gpu;
 let cache: PipelineCache;
@@ -379,18 +379,7 @@ describe('int8 executor: whole models, GPU int8 == CPU integer reference exactly
   }, 400_000);
 
   it('a synthetic net with every op kind: same padding, depthwise, avg pool, relu after pool, channels 3/5, chunked batch', async () => {
-    const layers: Layer[] = [
-      { kind: 'conv2d', name: 'c1', filters: 5, kernel: [3, 3], stride: [1, 1], padding: 'same', bias: true },
-      { kind: 'avgPool2d', name: 'p1', window: [2, 2], stride: [2, 2] },
-      { kind: 'relu', name: 'r1' },
-      { kind: 'depthwiseConv2d', name: 'd1', kernel: [3, 3], stride: [2, 2], padding: 'same', bias: true },
-      { kind: 'relu', name: 'r2' },
-      { kind: 'conv2d', name: 'pw', filters: 3, kernel: [1, 1], stride: [1, 1], padding: 'valid', bias: true },
-      { kind: 'maxPool2d', name: 'p2', window: [2, 2], stride: [1, 1] },
-      { kind: 'flatten', name: 'flat' },
-      { kind: 'dense', name: 'fc', units: 7, bias: true },
-    ];
-    const model = modelOf('synthetic', [11, 13, 2], layers, 21);
+    const model = modelOf('synthetic', EVERY_OP_INPUT, EVERY_OP_LAYERS, 21);
     const batch = 300;
     const x = randomInput(batch * 11 * 13 * 2, 5);
     const q = quantizeInt8Model(model, { calibration: x.subarray(0, 64 * 286), batch: 64, method: 'percentile', percentile: 99.9 });

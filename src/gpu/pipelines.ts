@@ -6,6 +6,7 @@
 import type { AnyKernel, BindingKind } from './kernels/types.ts';
 import { activeBindings, codeValues } from './kernels/types.ts';
 import { kernelSource } from './kernels/source.ts';
+import { limitViolations } from './limits.ts';
 
 const LAYOUT_TYPE: Record<BindingKind, GPUBufferBindingType> = {
   uniform: 'uniform',
@@ -88,6 +89,9 @@ export class PipelineCache {
     if (!p) {
       p = (async () => {
         const t0 = performance.now();
+        // Said here by name rather than as WebGPU's validation error: a tiling that needs more than this device grants.
+        const over = limitViolations(kernel, constants, this.device.limits);
+        if (over.length) throw new Error(`kernel ${key}: needs more than this device's limits (${over.join('; ')})`);
         const layout = this.bindGroupLayout(kernel, constants);
         const { module, overrides } = this.module(kernel, constants);
         this.device.pushErrorScope('validation');

@@ -31,12 +31,19 @@ export class Graph {
   constructor(readonly device: GPUDevice) {
     this.cache = new PipelineCache(device);
   }
+  /** A buffer over the device's binding limit fails here by name, not later as a bind-group validation error. */
+  private fits(label: string, bytes: number): void {
+    const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
+    if (bytes > limit) throw new Error(`trainer: '${label}' needs ${bytes} bytes, over this device's ${limit}-byte storage binding limit; use a smaller batch`);
+  }
   buffer(label: string, floats: number): GPUBuffer {
+    this.fits(label, floats * 4);
     const b = storageBuffer(this.device, label, floats * 4);
     this.owned.push(b);
     return b;
   }
   upload(label: string, data: Float32Array | Uint32Array): GPUBuffer {
+    this.fits(label, data.byteLength);
     const b = uploadBuffer(this.device, label, data);
     this.owned.push(b);
     return b;
