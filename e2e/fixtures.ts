@@ -34,6 +34,33 @@ function isOutside(url: string): boolean {
 }
 
 /**
+ * Resolves once the element with `testId` (searched through open shadow roots)
+ * has shown text matching `pattern`, checked on every animation frame. Start
+ * it before the action: a status that lives for a fraction of a second (the
+ * last progress of a short job) is still seen, where polling a locator could
+ * step right over it.
+ */
+export function textSeen(page: Page, testId: string, pattern: RegExp, timeout: number): Promise<unknown> {
+  return page.waitForFunction(
+    ([id, source, flags]) => {
+      const find = (root: Document | ShadowRoot): Element | null => {
+        const hit = root.querySelector(`[data-testid="${id}"]`);
+        if (hit) return hit;
+        for (const el of root.querySelectorAll('*')) {
+          const inner = el.shadowRoot ? find(el.shadowRoot) : null;
+          if (inner) return inner;
+        }
+        return null;
+      };
+      const text = find(document)?.textContent ?? '';
+      return new RegExp(source, flags).test(text);
+    },
+    [testId, pattern.source, pattern.flags] as const,
+    { polling: 'raf', timeout },
+  );
+}
+
+/**
  * Records requests outside the lab's origin and uncaught page errors of a
  * context; the fixtures below use it, and so do specs that launch their own
  * browser (then they assert both lists are empty themselves).
