@@ -43,21 +43,45 @@ export default tseslint.config(
   {
     // Dependency rules (see docs and DESIGN): model is pure data and arithmetic.
     files: ['src/model/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [forbid(['../cpu/*', '../gpu/*', '../engine/*', '../compress/*', '../worker/*', '../cli/*', '../bench/*', '../store/*', '../data/*', '../peers/*'], 'src/model imports nothing of the lab: it is pure data and arithmetic')] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            forbid(
+              ['../cpu/*', '../gpu/*', '../engine/*', '../compress/*', '../worker/*', '../cli/*', '../bench/*', '../store/*', '../data/*', '../peers/*'],
+              'src/model imports nothing of the lab: it is pure data and arithmetic',
+            ),
+          ],
+        },
+      ],
+    },
   },
   {
     // The CPU reference is the oracle of the GPU kernels: it must not share their code.
     files: ['src/cpu/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [forbid(['../gpu/*', '../engine/*'], 'src/cpu is the oracle of src/gpu and must not share its code')] }] },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [forbid(['../gpu/*', '../engine/*'], 'src/cpu is the oracle of src/gpu and must not share its code')] }],
+    },
   },
   {
     // Front ends call the engine; they never import each other.
     files: ['src/cli/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [forbid(['**/worker/*', '**/web/*'], 'the CLI is a front end over src/engine; it never imports another front end')] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [forbid(['**/worker/*', '**/web/*'], 'the CLI is a front end over src/engine; it never imports another front end')] },
+      ],
+    },
   },
   {
     files: ['src/worker/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [forbid(['**/cli/*', '**/web/*'], 'the worker is a front end over src/engine; it never imports another front end')] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [forbid(['**/cli/*', '**/web/*'], 'the worker is a front end over src/engine; it never imports another front end')] },
+      ],
+    },
   },
   {
     files: ['src/**/*.ts'],

@@ -29,7 +29,14 @@ async function drawDigit(page: Page): Promise<void> {
   const at = (fx: number, fy: number) => [box.x + fx * box.width, box.y + fy * box.height] as const;
   await page.mouse.move(...at(0.3, 0.25));
   await page.mouse.down();
-  for (const [fx, fy] of [[0.5, 0.25], [0.7, 0.25], [0.6, 0.45], [0.5, 0.65], [0.45, 0.8]] as const) await page.mouse.move(...at(fx, fy), { steps: 4 });
+  for (const [fx, fy] of [
+    [0.5, 0.25],
+    [0.7, 0.25],
+    [0.6, 0.45],
+    [0.5, 0.65],
+    [0.45, 0.8],
+  ] as const)
+    await page.mouse.move(...at(fx, fy), { steps: 4 });
   await page.mouse.up();
 }
 
@@ -151,8 +158,20 @@ test('a corrupt model file or one whose shapes do not fit: a clear error, stored
   await shot(page, 'import-error');
 
   // A well-formed file of a net for 32×32 colour images: valid, but not for this lab's data.
-  const wrong = initModel({ name: 'cifar-ish', inputShape: [32, 32, 3], layers: [{ kind: 'flatten', name: 'flatten' }, { kind: 'dense', name: 'fc', units: 10, bias: true }] }, 3);
-  await page.getByTestId('import-model').setInputFiles({ name: 'wrong-shape.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(serializeModel(wrong)) });
+  const wrong = initModel(
+    {
+      name: 'cifar-ish',
+      inputShape: [32, 32, 3],
+      layers: [
+        { kind: 'flatten', name: 'flatten' },
+        { kind: 'dense', name: 'fc', units: 10, bias: true },
+      ],
+    },
+    3,
+  );
+  await page
+    .getByTestId('import-model')
+    .setInputFiles({ name: 'wrong-shape.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(serializeModel(wrong)) });
   await expect(page.getByTestId('import-error')).toContainText('wrong-shape.safetensors');
   await expect(page.getByTestId('import-error')).toContainText('28×28×1');
 
@@ -170,7 +189,10 @@ test('a long measurement can be cancelled at once; nothing is stored', async ({ 
   await inOwnBrowser(playwright, test.info().project.use.launchOptions, async (page) => {
     await openLab(page);
     await go(page, 'compare');
-    const variants = await page.getByTestId('measure-select').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    const variants = await page
+      .getByTestId('measure-select')
+      .locator('option')
+      .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
     await page.getByTestId('measure-select').selectOption(variants.find((v) => /lenet5(?!-)/.test(v))!);
     await page.getByTestId('measure-limit').selectOption('10000');
     await page.getByTestId('measure-run').click();

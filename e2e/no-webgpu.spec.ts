@@ -17,7 +17,10 @@ test('without WebGPU: a clear page says what is missing, and CPU-reference accur
 
     // Accuracy through the CPU reference, on a dense-only net so it is quick.
     await go(page, 'compare');
-    const variants = await page.getByTestId('measure-select').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    const variants = await page
+      .getByTestId('measure-select')
+      .locator('option')
+      .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
     await page.getByTestId('measure-select').selectOption(variants.find((v) => v.includes('lenet-300-100'))!);
     await page.getByTestId('measure-limit').selectOption('1000');
     await page.getByTestId('measure-run').click();

@@ -13,9 +13,42 @@ import { serializeModel } from '../src/model/format.ts';
 function sharedResults(sharedBy: string, devices: string[]): string {
   const results = devices.flatMap((device, d) =>
     [
-      { variant: 'lenet-300-100', runtime: 'fp32', accuracy: 0.9836, errors: 164, bytes: 1_066_560, ratio: 1, latencyP50: 0.9 + d, latencyP90: 1.4 + d, throughput: 52_000 },
-      { variant: 'lenet-300-100 → prune+kmeans+huffman (a long name that needs room)', runtime: 'fp32', accuracy: 0.9766, errors: 234, bytes: 32_300, ratio: 33.02, latencyP50: 0.8 + d, latencyP90: 1.2 + d, throughput: 55_000, gpuWeightBytes: 35_120, gpuWeightFp32: 0, sparseLayers: ['fc1', 'fc2'] },
-      { variant: 'lenet-300-100 → int8', runtime: 'int8', accuracy: 0.9831, errors: 169, bytes: 267_000, ratio: 3.99, latencyP50: 0.6 + d, latencyP90: 0.9 + d, throughput: 80_000 },
+      {
+        variant: 'lenet-300-100',
+        runtime: 'fp32',
+        accuracy: 0.9836,
+        errors: 164,
+        bytes: 1_066_560,
+        ratio: 1,
+        latencyP50: 0.9 + d,
+        latencyP90: 1.4 + d,
+        throughput: 52_000,
+      },
+      {
+        variant: 'lenet-300-100 → prune+kmeans+huffman (a long name that needs room)',
+        runtime: 'fp32',
+        accuracy: 0.9766,
+        errors: 234,
+        bytes: 32_300,
+        ratio: 33.02,
+        latencyP50: 0.8 + d,
+        latencyP90: 1.2 + d,
+        throughput: 55_000,
+        gpuWeightBytes: 35_120,
+        gpuWeightFp32: 0,
+        sparseLayers: ['fc1', 'fc2'],
+      },
+      {
+        variant: 'lenet-300-100 → int8',
+        runtime: 'int8',
+        accuracy: 0.9831,
+        errors: 169,
+        bytes: 267_000,
+        ratio: 3.99,
+        latencyP50: 0.6 + d,
+        latencyP90: 0.9 + d,
+        throughput: 80_000,
+      },
     ].map((r) => ({
       ...r,
       modelId: 'bundled:lenet-300-100',
@@ -117,7 +150,11 @@ test('a quota error while saving: a clear message, stored models unchanged', asy
 test('Share: import someone’s results; they appear in Compare, readable at phone width; a bad file is refused whole', async ({ page }) => {
   await openLab(page);
   await go(page, 'share');
-  await page.getByTestId('import-results').setInputFiles({ name: 'ada-results.json', mimeType: 'application/json', buffer: Buffer.from(sharedResults('Ada', ['Pixel 8 · Mali-G715', 'MacBook Air · Apple M2'])) });
+  await page.getByTestId('import-results').setInputFiles({
+    name: 'ada-results.json',
+    mimeType: 'application/json',
+    buffer: Buffer.from(sharedResults('Ada', ['Pixel 8 · Mali-G715', 'MacBook Air · Apple M2'])),
+  });
   await expect(page.getByTestId('share-ok')).toContainText('Imported 6 results from ada-results.json');
   await shot(page, 'share-imported');
 
@@ -232,7 +269,11 @@ async function auditScreen(page: Page, screen: string): Promise<string[]> {
         (['BUTTON', 'A'].includes(h.tagName) && !!h.textContent?.trim()) ||
         !!h.getAttribute('title')?.trim();
       h.dataset.auditIdx = String(idx);
-      out.push({ idx, what: `${h.tagName.toLowerCase()}${h.id ? `#${h.id}` : ''}${h.dataset.testid ? `[${h.dataset.testid}]` : ''} "${(h.textContent ?? '').trim().slice(0, 30)}"`, named });
+      out.push({
+        idx,
+        what: `${h.tagName.toLowerCase()}${h.id ? `#${h.id}` : ''}${h.dataset.testid ? `[${h.dataset.testid}]` : ''} "${(h.textContent ?? '').trim().slice(0, 30)}"`,
+        named,
+      });
       idx++;
     }
     return out;
@@ -268,7 +309,9 @@ test('keyboard: every control on every screen is reachable with Tab, labelled, a
   await openLab(page);
   // Some results, so Compare shows its table, baseline select and delete buttons.
   await go(page, 'share');
-  await page.getByTestId('import-results').setInputFiles({ name: 'r.json', mimeType: 'application/json', buffer: Buffer.from(sharedResults('Ada', ['Pixel 8'])) });
+  await page
+    .getByTestId('import-results')
+    .setInputFiles({ name: 'r.json', mimeType: 'application/json', buffer: Buffer.from(sharedResults('Ada', ['Pixel 8'])) });
   await expect(page.getByTestId('share-ok')).toBeVisible();
   const problems: string[] = [];
   for (const s of ['device', 'models', 'model', 'compress', 'compare', 'try', 'share'] as const) {

@@ -17,7 +17,10 @@ test('the app page opens and WebGPU gives an adapter', async ({ page }) => {
   await expect(page.getByTestId('adapter-name')).not.toBeEmpty();
   await go(page, 'model');
   // LeNet-5 (trained or its untrained stand-in): Deep Compression's 431,080 parameters.
-  const ids = await page.getByTestId('variant-select').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+  const ids = await page
+    .getByTestId('variant-select')
+    .locator('option')
+    .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
   const lenet5 = ids.find((v) => /lenet5(?!-)/.test(v));
   expect(lenet5, `a LeNet-5 variant among ${ids.join(', ')}`).toBeDefined();
   await page.getByTestId('variant-select').selectOption(lenet5!);

@@ -110,7 +110,10 @@ test('train a model from scratch in the worker: progress per batch, test accurac
   const before = await rows.count();
   await page.getByTestId('train-arch').selectOption('lenet-300-100');
   // 1,024 images in batches of 64: 16 Adam steps, enough to leave chance (10 %) far behind.
-  for (const [id, v] of [['train-epochs', '1'], ['train-images', '1024']] as const) {
+  for (const [id, v] of [
+    ['train-epochs', '1'],
+    ['train-images', '1024'],
+  ] as const) {
     await page.getByTestId(id).fill(v);
     await page.getByTestId(id).press('Tab');
   }

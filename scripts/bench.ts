@@ -96,7 +96,10 @@ function loadNote(when: string): string {
 function revisionNote(): string {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean).length;
     return `code measured: git ${head}${dirty ? ` + ${dirty} uncommitted file(s) in the tree` : ''} (when this environment started)`;
   } catch {
     return 'code: git revision unknown';
@@ -153,7 +156,11 @@ function serve(): Promise<{ server: Server; origin: string }> {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'content-length': statSync(file).size, 'cache-control': 'no-store' });
+    res.writeHead(200, {
+      'content-type': MIME[extname(file)] ?? 'application/octet-stream',
+      'content-length': statSync(file).size,
+      'cache-control': 'no-store',
+    });
     createReadStream(file).pipe(res);
   });
   return new Promise((ok, fail) => {
@@ -167,14 +174,24 @@ async function chromiumRun(): Promise<BenchRun> {
   // Recorded before the build: the page measures the code built now.
   const rev = revisionNote();
   if (!values['no-build'] || !existsSync(join(SITE, 'bench.html'))) await build();
-  const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => p && existsSync(p));
+  const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find(
+    (p) => p && existsSync(p),
+  );
   if (!executablePath) throw new Error('no Chromium found (set CHROMIUM_PATH); on Debian: apt-get install chromium');
   const { chromium } = await import('@playwright/test');
   const { server, origin } = await serve();
   const browser = await chromium.launch({
     executablePath,
     // The same flags as playwright.config.ts.
-    args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--enable-unsafe-webgpu',
+      '--no-sandbox',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const outside: string[] = [];
   try {

@@ -31,9 +31,7 @@ describe('buildData', () => {
     const nowhere = join(root, 'no-fashion');
     const first = await buildData({ outDir, fashionDir: nowhere, log: (l) => logs.push(l), warn: (l) => warnings.push(l) });
     expect(first.upToDate).toBe(false);
-    expect(warnings).toEqual([
-      `Fashion-MNIST not found at ${nowhere}; install Debian package dataset-fashion-mnist; the lab will offer MNIST only`,
-    ]);
+    expect(warnings).toEqual([`Fashion-MNIST not found at ${nowhere}; install Debian package dataset-fashion-mnist; the lab will offer MNIST only`]);
     const m = await loadManifest(outDir);
     expect(m.datasets.map((d) => [d.name, d.present])).toEqual([
       ['mnist', true],

@@ -134,10 +134,7 @@ export async function buildData(options: BuildDataOptions = {}): Promise<BuildDa
   const log = options.log ?? ((l: string) => console.log(l));
   const warn = options.warn ?? ((l: string) => console.warn(l));
 
-  const plans = [
-    await planMnist(options.mnistDir),
-    await planFashion(options.fashionDir ?? DEFAULT_FASHION_DIR),
-  ];
+  const plans = [await planMnist(options.mnistDir), await planFashion(options.fashionDir ?? DEFAULT_FASHION_DIR)];
   for (const p of plans) if (!p.present) warn(p.absentReason!);
 
   await mkdir(outDir, { recursive: true });
@@ -189,7 +186,9 @@ export async function buildData(options: BuildDataOptions = {}): Promise<BuildDa
         sources,
       };
       entry.splits[ds.split] = split;
-      log(`  ${file.padEnd(24)} ${formatCount(ds.count).padStart(6)} × ${ds.rows}×${ds.cols}  ${formatCount(bytes.length).padStart(10)} bytes  crc32 ${split.crc32}`);
+      log(
+        `  ${file.padEnd(24)} ${formatCount(ds.count).padStart(6)} × ${ds.rows}×${ds.cols}  ${formatCount(bytes.length).padStart(10)} bytes  crc32 ${split.crc32}`,
+      );
     }
     manifestDatasets.push(entry);
   }

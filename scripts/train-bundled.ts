@@ -142,7 +142,13 @@ for (const job of JOBS) {
       onEpoch,
     });
     model = result.model;
-    distillNote = { ...d, seed: job.seed + 1, teacherAccuracy: teacher.provenance?.testAccuracy, fromScratchAccuracy: stage1Eval.accuracy, fromScratchErrors: stage1Eval.errors };
+    distillNote = {
+      ...d,
+      seed: job.seed + 1,
+      teacherAccuracy: teacher.provenance?.testAccuracy,
+      fromScratchAccuracy: stage1Eval.accuracy,
+      fromScratchErrors: stage1Eval.errors,
+    };
   }
   const result = { model };
   const ev = await evaluate(gpu, result.model, test);

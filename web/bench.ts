@@ -72,7 +72,11 @@ async function loadModel(name: string, seed: number): Promise<ModelSource> {
     // A dev server or service-worker fallback may answer 200 with index.html: only bytes count.
     if (res.ok && !type.includes('text/html')) return { bytes: new Uint8Array(await res.arrayBuffer()), weights: 'trained', source: `models/${file}` };
   }
-  return { bytes: serializeModel(initModel(architecture(name), seed)), weights: 'seeded-random', source: `initModel seed ${seed} (no models/${name}.safetensors)` };
+  return {
+    bytes: serializeModel(initModel(architecture(name), seed)),
+    weights: 'seeded-random',
+    source: `initModel seed ${seed} (no models/${name}.safetensors)`,
+  };
 }
 
 let tfReady: Promise<Tfjs> | null = null;

@@ -4,7 +4,14 @@ import type { BenchRun, CompressedWeightsResult } from './schema.ts';
 import { benchFile, compressedWeightRatios, finalizeRun, quickOptions, validateBenchFile } from './schema.ts';
 import { compressedWeightsTable } from './format.ts';
 
-const row = (compression: string, weights: 'decoded' | 'compressed', bytes: number, p50: number, ips: number, extra: Partial<CompressedWeightsResult> = {}): CompressedWeightsResult => ({
+const row = (
+  compression: string,
+  weights: 'decoded' | 'compressed',
+  bytes: number,
+  p50: number,
+  ips: number,
+  extra: Partial<CompressedWeightsResult> = {},
+): CompressedWeightsResult => ({
   environment: 'node',
   model: 'lenet5',
   compression,
@@ -46,7 +53,12 @@ describe('compressedWeightRatios', () => {
   });
 
   it('prints one table row per measured configuration', () => {
-    const run = { compressedWeights: compressedWeightRatios([row('k-means 5-bit', 'decoded', 1024 * 1000, 4, 200), row('k-means 5-bit', 'compressed', 1024 * 160, 5, 150, { agreement: 1 })]) } as unknown as BenchRun;
+    const run = {
+      compressedWeights: compressedWeightRatios([
+        row('k-means 5-bit', 'decoded', 1024 * 1000, 4, 200),
+        row('k-means 5-bit', 'compressed', 1024 * 160, 5, 150, { agreement: 1 }),
+      ]),
+    } as unknown as BenchRun;
     const t = compressedWeightsTable(run, true);
     const lines = t.split('\n').filter((l) => l.includes('k-means 5-bit'));
     expect(lines.length).toBe(2);
@@ -57,12 +69,27 @@ describe('compressedWeightRatios', () => {
   it('validates in a bench file; a broken row is named', () => {
     const rows = compressedWeightRatios([row('k-means 5-bit', 'decoded', 1000, 4, 200), row('k-means 5-bit', 'compressed', 160, 5, 150)]);
     const roofline = { matmulGflops: null, int8Gops: null, copyGBps: null, roundTripMs: null, notes: [] };
-    const run = finalizeRun({ environment: 'node', startedAt: 't', durationMs: 1, adapter: null, host: 'h', options: quickOptions(), roofline, results: [], models: [], notes: [], compressedWeights: rows });
+    const run = finalizeRun({
+      environment: 'node',
+      startedAt: 't',
+      durationMs: 1,
+      adapter: null,
+      host: 'h',
+      options: quickOptions(),
+      roofline,
+      results: [],
+      models: [],
+      notes: [],
+      compressedWeights: rows,
+    });
     const file = benchFile([run], 'cmd', 'now');
     expect(validateBenchFile(file)).toEqual([]);
     const bad = JSON.parse(JSON.stringify(file));
     bad.runs[0].compressedWeights[1].residentWeightBytes = null;
     bad.runs[0].compressedWeights[0].weights = 'fp16';
-    expect(validateBenchFile(bad)).toEqual([expect.stringMatching(/compressedWeights\[0\].weights/), expect.stringMatching(/compressedWeights\[1\].residentWeightBytes is null/)]);
+    expect(validateBenchFile(bad)).toEqual([
+      expect.stringMatching(/compressedWeights\[0\].weights/),
+      expect.stringMatching(/compressedWeights\[1\].residentWeightBytes is null/),
+    ]);
   });
 });

@@ -101,13 +101,26 @@ async function measurePair(env: CompressedWeightsEnv, model: Model, compression:
         status: 'ok',
         ...(modes[j] === 'compressed' ? { agreement: same / pred[0].length } : {}),
       };
-      env.log(`  ${compression} ${modes[j]}: ${row.residentWeightBytes} weight bytes on the GPU (fp32 ${row.fp32WeightBytes}), b1 p50 ${row.latencyP50Ms!.toFixed(2)} ms, b${COMPRESSED_BATCH} ${row.imagesPerSecond!.toFixed(1)} img/s`);
+      env.log(
+        `  ${compression} ${modes[j]}: ${row.residentWeightBytes} weight bytes on the GPU (fp32 ${row.fp32WeightBytes}), b1 p50 ${row.latencyP50Ms!.toFixed(2)} ms, b${COMPRESSED_BATCH} ${row.imagesPerSecond!.toFixed(1)} img/s`,
+      );
       return row;
     });
   } catch (e) {
     const msg = (e as Error).message;
     env.log(`  ${compression} failed: ${msg}`);
-    return modes.map((weights) => ({ ...base(weights), residentWeightBytes: null, fp32WeightBytes: null, kernels: [], latencyP50Ms: null, latencyRuns: 0, imagesPerSecond: null, throughputRuns: 0, status: 'error' as const, note: msg }));
+    return modes.map((weights) => ({
+      ...base(weights),
+      residentWeightBytes: null,
+      fp32WeightBytes: null,
+      kernels: [],
+      latencyP50Ms: null,
+      latencyRuns: 0,
+      imagesPerSecond: null,
+      throughputRuns: 0,
+      status: 'error' as const,
+      note: msg,
+    }));
   } finally {
     for (const ex of exs) ex.destroy();
   }

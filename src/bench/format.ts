@@ -14,7 +14,11 @@ export function table(header: string[], rows: string[][], markdown = false): str
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[-+]?[\d,.]+\*?( ?[%×x])?$|^—$|^skipped$/.test(r[i] ?? '')));
-  const line = (r: string[]) => r.map((c, i) => (numeric[i] ? (c ?? '').padStart(widths[i]) : (c ?? '').padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (numeric[i] ? (c ?? '').padStart(widths[i]) : (c ?? '').padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -27,7 +31,15 @@ function ratio(x: number | null | undefined): string {
 }
 
 function sortResults(results: readonly BenchResult[]): BenchResult[] {
-  return results.slice().sort((a, b) => a.model.localeCompare(b.model) || a.precision.localeCompare(b.precision) || RUNTIMES.indexOf(a.runtime) - RUNTIMES.indexOf(b.runtime) || a.batch - b.batch);
+  return results
+    .slice()
+    .sort(
+      (a, b) =>
+        a.model.localeCompare(b.model) ||
+        a.precision.localeCompare(b.precision) ||
+        RUNTIMES.indexOf(a.runtime) - RUNTIMES.indexOf(b.runtime) ||
+        a.batch - b.batch,
+    );
 }
 
 /**
@@ -50,11 +62,24 @@ export function resultsTable(run: BenchRun, markdown = false): string {
     const one = at(1);
     if (rs.every((r) => r.status !== 'ok')) {
       const why = (rs.find((r) => r.note)?.note ?? rs[0].status).slice(0, 60);
-      rows.push([first.model, first.precision, first.runtime, first.status === 'not-available' ? 'not available yet' : first.status, why, '', '', ...batches.map(() => ''), '']);
+      rows.push([
+        first.model,
+        first.precision,
+        first.runtime,
+        first.status === 'not-available' ? 'not available yet' : first.status,
+        why,
+        '',
+        '',
+        ...batches.map(() => ''),
+        '',
+      ]);
       continue;
     }
     // lab÷this at the largest batch both measured (the top batch may be skipped for a slow peer).
-    const labRatio = [...batches].reverse().map((b) => run.ratios.find((q) => q.model === first.model && q.batch === b && q.peer === first.runtime && q.precision === 'fp32')).find(Boolean);
+    const labRatio = [...batches]
+      .reverse()
+      .map((b) => run.ratios.find((q) => q.model === first.model && q.batch === b && q.peer === first.runtime && q.precision === 'fp32'))
+      .find(Boolean);
     const cell = (r: BenchResult | undefined): string => (r?.status === 'skipped' ? 'skipped' : fmt(r?.imagesPerSecond));
     rows.push([
       first.model,
@@ -112,15 +137,40 @@ export function layersTable(run: BenchRun, markdown = false): string {
 export function agreementTable(run: BenchRun, markdown = false): string {
   const rows: string[][] = [];
   for (const m of run.models) {
-    rows.push([m.model, 'lab fp32', m.labAccuracyImages !== undefined ? `(${m.labAccuracyImages} images)` : '', '', pct(m.labAccuracy), `${m.weights} (${m.weightSource})`]);
-    for (const a of m.agreement) rows.push([m.model, a.runtime, `${a.agree}/${a.images}${a.images < a.requested ? '*' : ''}`, pct(a.fraction), pct(a.accuracy), a.images < a.requested ? `sampled: time budget (asked ${a.requested})` : '']);
+    rows.push([
+      m.model,
+      'lab fp32',
+      m.labAccuracyImages !== undefined ? `(${m.labAccuracyImages} images)` : '',
+      '',
+      pct(m.labAccuracy),
+      `${m.weights} (${m.weightSource})`,
+    ]);
+    for (const a of m.agreement)
+      rows.push([
+        m.model,
+        a.runtime,
+        `${a.agree}/${a.images}${a.images < a.requested ? '*' : ''}`,
+        pct(a.fraction),
+        pct(a.accuracy),
+        a.images < a.requested ? `sampled: time budget (asked ${a.requested})` : '',
+      ]);
   }
   return table(['model', 'runtime', 'agree', 'agreement', 'accuracy', 'weights / note'], rows, markdown);
 }
 
 /** The article's relations on the measured numbers. */
 export function relationsTable(run: BenchRun, markdown = false): string {
-  const rows = run.relations.map((r) => [r.runtime, r.model, r.precision, `b${r.batch}`, r.relation, `${fmt(r.predicted)} ${r.unit}`, `${fmt(r.measured)} ${r.unit}`, `${(r.deviation * 100).toFixed(1)} %`, r.holds ? 'holds' : 'off']);
+  const rows = run.relations.map((r) => [
+    r.runtime,
+    r.model,
+    r.precision,
+    `b${r.batch}`,
+    r.relation,
+    `${fmt(r.predicted)} ${r.unit}`,
+    `${fmt(r.measured)} ${r.unit}`,
+    `${(r.deviation * 100).toFixed(1)} %`,
+    r.holds ? 'holds' : 'off',
+  ]);
   return table(['runtime', 'model', 'prec', 'batch', 'relation', 'predicted', 'measured', 'dev.', ''], rows, markdown);
 }
 
@@ -179,7 +229,24 @@ export function compressedWeightsTable(run: BenchRun, markdown = false): string 
     r.agreement === undefined ? '' : `${fmt(r.agreement * 100)} %`,
   ]);
   const b = run.compressedWeights?.[0]?.batch ?? 256;
-  return table(['model', 'sharing', 'weights', 'kernels', 'GPU weight bytes', 'of which fp32', 'b1 p50 ms', `b${b} img/s`, 'bytes ×', 'b1 speedup', 'img/s ×', 'top-1 = decoded'], rows, markdown);
+  return table(
+    [
+      'model',
+      'sharing',
+      'weights',
+      'kernels',
+      'GPU weight bytes',
+      'of which fp32',
+      'b1 p50 ms',
+      `b${b} img/s`,
+      'bytes ×',
+      'b1 speedup',
+      'img/s ×',
+      'top-1 = decoded',
+    ],
+    rows,
+    markdown,
+  );
 }
 
 function pruned(r: { sparsity: number; kmeansBits?: number }): string {
@@ -203,7 +270,24 @@ export function sparsityTable(run: BenchRun, markdown = false): string {
     r.status === 'ok' ? '' : `${r.status}: ${r.note ?? ''}`,
   ]);
   const b = run.sparsity?.[0]?.batch ?? 256;
-  return table(['model', 'pruned', 'b1 dense ms', 'b1 sparse ms', 'b1 auto ms', 'b1 dense÷sparse', `b${b} dense img/s`, `b${b} sparse img/s`, `b${b} auto img/s`, 'sparse÷dense img/s', 'top-1 same', 'note'], rows, markdown);
+  return table(
+    [
+      'model',
+      'pruned',
+      'b1 dense ms',
+      'b1 sparse ms',
+      'b1 auto ms',
+      'b1 dense÷sparse',
+      `b${b} dense img/s`,
+      `b${b} sparse img/s`,
+      `b${b} auto img/s`,
+      'sparse÷dense img/s',
+      'top-1 same',
+      'note',
+    ],
+    rows,
+    markdown,
+  );
 }
 
 /** Per dense layer and batch: GPU time through each kernel (timestamps), dense ÷ sparse, and what 'auto' picked (with the times it measured). */
@@ -222,13 +306,19 @@ export function sparsityLayersTable(run: BenchRun, markdown = false): string {
       l.autoCostMs === undefined ? '' : fmt(l.autoCostMs),
     ]),
   );
-  return table(['model', 'pruned', 'layer', 'batch', 'density', 'dense ms', 'sparse ms', 'dense÷sparse', 'auto picked (dense vs sparse)', 'auto cost ms'], rows, markdown);
+  return table(
+    ['model', 'pruned', 'layer', 'batch', 'density', 'dense ms', 'sparse ms', 'dense÷sparse', 'auto picked (dense vs sparse)', 'auto cost ms'],
+    rows,
+    markdown,
+  );
 }
 
 /** The whole readable report of one environment's run. */
 export function formatRun(run: BenchRun, markdown = false): string {
   const a = run.adapter;
-  const adapter = a ? `${[a.vendor, a.architecture, a.device || a.description].filter(Boolean).join(' / ')}${a.software ? ' (software)' : ''}, timestamp-query ${a.features.timestampQuery ? 'yes' : 'no'}, dot4I8Packed ${a.wgslLanguageFeatures.packed4x8IntegerDotProduct ? 'yes' : 'no'}` : 'no adapter';
+  const adapter = a
+    ? `${[a.vendor, a.architecture, a.device || a.description].filter(Boolean).join(' / ')}${a.software ? ' (software)' : ''}, timestamp-query ${a.features.timestampQuery ? 'yes' : 'no'}, dot4I8Packed ${a.wgslLanguageFeatures.packed4x8IntegerDotProduct ? 'yes' : 'no'}`
+    : 'no adapter';
   const h = (s: string) => (markdown ? `\n#### ${s}\n` : `\n== ${s} ==`);
   const parts = [
     markdown ? `### ${run.environment}` : `######## ${run.environment.toUpperCase()} ########`,
@@ -247,9 +337,16 @@ export function formatRun(run: BenchRun, markdown = false): string {
     layersTable(run, markdown),
     h('top-1 agreement with the lab fp32 engine'),
     agreementTable(run, markdown),
-    ...(run.compressedWeights?.length ? [h('executing from compressed weights (indices + codebook / hash table) vs an fp32 copy'), compressedWeightsTable(run, markdown)] : []),
+    ...(run.compressedWeights?.length
+      ? [h('executing from compressed weights (indices + codebook / hash table) vs an fp32 copy'), compressedWeightsTable(run, markdown)]
+      : []),
     ...(run.sparsity?.length
-      ? [h('does sparsity pay? pruned dense layers through the dense and the sparse (CSR) kernel'), sparsityTable(run, markdown), h('per dense layer: GPU time by kernel, and what auto picked'), sparsityLayersTable(run, markdown)]
+      ? [
+          h('does sparsity pay? pruned dense layers through the dense and the sparse (CSR) kernel'),
+          sparsityTable(run, markdown),
+          h('per dense layer: GPU time by kernel, and what auto picked'),
+          sparsityLayersTable(run, markdown),
+        ]
       : []),
     h('training throughput (forward + backward + Adam update, batch 64)'),
     trainingTable(run, markdown),
@@ -259,7 +356,10 @@ export function formatRun(run: BenchRun, markdown = false): string {
     targetsTable(run, markdown),
   ];
   const notes = [...run.roofline.notes, ...run.notes];
-  if (run.results.some((r) => r.sampled) || run.targets.some((t) => t.sampled)) notes.unshift('* = sampled to fit the time budgets: fewer batch-1 runs or agreement images than asked, or a peer compared at a smaller batch (see each row)');
+  if (run.results.some((r) => r.sampled) || run.targets.some((t) => t.sampled))
+    notes.unshift(
+      '* = sampled to fit the time budgets: fewer batch-1 runs or agreement images than asked, or a peer compared at a smaller batch (see each row)',
+    );
   if (notes.length) parts.push(h('notes'), notes.map((n) => `- ${n}`).join('\n'));
   return parts.join('\n');
 }

@@ -200,7 +200,11 @@ export function rooflineProbes(mod: RooflineModule | null, why = 'src/gpu/roofli
     d.int8Gops = 'int8 dot-product rate (src/gpu/roofline.ts)';
   } else {
     probes.int8Gops = (gpu) =>
-      measureInt8Gops(gpu, MATMUL_N, (label) => (d.int8Gops = `the lab's int8 dense kernel (${label}) as a ${MATMUL_N}³ int8 matmul (src/bench/probes.ts), p50 of 7`));
+      measureInt8Gops(
+        gpu,
+        MATMUL_N,
+        (label) => (d.int8Gops = `the lab's int8 dense kernel (${label}) as a ${MATMUL_N}³ int8 matmul (src/bench/probes.ts), p50 of 7`),
+      );
     d.int8Gops = `the lab's int8 dense kernel as a ${MATMUL_N}³ int8 matmul (src/bench/probes.ts), p50 of 7`;
   }
   return probes;

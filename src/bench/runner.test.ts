@@ -10,8 +10,23 @@ import { quickOptions } from './schema.ts';
 
 // Budgets and cuts of the runner, without a GPU: no lab precision, no roofline, no training,
 // one fake peer whose call takes `msPerImage` per image.
-const tiny: Architecture = { name: 'tiny', inputShape: [28, 28, 1], layers: [{ kind: 'flatten', name: 'flatten' }, { kind: 'dense', name: 'fc', units: 10, bias: true }] };
-const test = { name: 'mnist', split: 'test', count: 64, rows: 28, cols: 28, images: new Uint8Array(64 * 784), labels: new Uint8Array(64) } as unknown as Dataset;
+const tiny: Architecture = {
+  name: 'tiny',
+  inputShape: [28, 28, 1],
+  layers: [
+    { kind: 'flatten', name: 'flatten' },
+    { kind: 'dense', name: 'fc', units: 10, bias: true },
+  ],
+};
+const test = {
+  name: 'mnist',
+  split: 'test',
+  count: 64,
+  rows: 28,
+  cols: 28,
+  images: new Uint8Array(64 * 784),
+  labels: new Uint8Array(64),
+} as unknown as Dataset;
 
 function slowPeer(msPerImage: number): PeerFactory {
   return {
@@ -42,7 +57,16 @@ function env(peer: PeerFactory): BenchEnv {
   };
 }
 
-const base = { ...quickOptions(), models: ['tiny'], precisions: [], cpuReference: false, roofline: false, training: false, peers: ['ort-wasm' as const], warmup: 1 };
+const base = {
+  ...quickOptions(),
+  models: ['tiny'],
+  precisions: [],
+  cpuReference: false,
+  roofline: false,
+  training: false,
+  peers: ['ort-wasm' as const],
+  warmup: 1,
+};
 
 describe('runner budgets: what does not fit is cut and labelled', () => {
   it('a slow peer gets fewer batch-1 runs (marked) and skips a batch whose call would exceed max-call', async () => {

@@ -22,9 +22,21 @@ import { toFloatBatch } from '../data/dataset.ts';
 import { accountModel } from '../model/accounting.ts';
 import { parseModel } from '../model/format.ts';
 import type { Model } from '../model/model.ts';
-import type { Agreement, BenchOptions, BenchResult, BenchRun, CompressedWeightsResult, Environment, LayerTime, ModelReport, Precision, Roofline, Runtime, TrainingResult } from './schema.ts';
+import type {
+  Agreement,
+  BenchOptions,
+  BenchResult,
+  BenchRun,
+  CompressedWeightsResult,
+  Environment,
+  ModelReport,
+  Roofline,
+  Runtime,
+  TrainingResult,
+} from './schema.ts';
 import { finalizeRun } from './schema.ts';
-import { agreement, argmaxRows, imagesPerSecond, runsForBudget, summarize } from './stats.ts';
+import { Inputs, layerTimes, row, timeRuntime } from './timing.ts';
+import { agreement, argmaxRows } from './stats.ts';
 import { measureCpuTraining, measureGpuTraining } from './training.ts';
 import { measureSparsity, SPARSITY_LEVELS } from './sparsity.ts';
 import type { SparsityResult } from './schema.ts';
@@ -85,92 +97,10 @@ export interface BenchEnv {
 }
 
 const CLASSES = 10;
-/** Distinct batch-1 inputs cycled through, so no runtime times one cached image. */
-const LATENCY_IMAGES = 64;
-/** Per-layer timestamp runs per batch (median taken). */
-const LAYER_RUNS = 15;
 /** Batch per call when predicting the agreement set (a batch every runtime has already run in a full run). */
 const AGREEMENT_BATCH = 256;
 /** …and for a runtime so slow that one such call would overrun the agreement budget. */
 const AGREEMENT_BATCH_SLOW = 64;
-/** Batch-1 runs a peer or the CPU reference gets at least, whatever the latency budget. */
-const MIN_PEER_LATENCY_RUNS = 30;
-
-interface Timed {
-  p50: number;
-  p90: number;
-  mean: number;
-  ips: number;
-  runs: number;
-}
-
-/** Warm up, then time `runs` calls one after another; images/s from the total wall time. */
-async function timeCalls(call: (i: number) => Promise<unknown>, batch: number, warmup: number, runs: number): Promise<Timed> {
-  for (let i = 0; i < warmup; i++) await call(i);
-  const samples: number[] = [];
-  const start = performance.now();
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await call(i);
-    samples.push(performance.now() - t0);
-  }
-  const total = performance.now() - start;
-  const s = summarize(samples);
-  return { p50: s.p50, p90: s.p90, mean: s.mean, ips: imagesPerSecond(batch * runs, total), runs };
-}
-
-/**
- * One warm-up call tells how long a call takes; the budget then sets the
- * number of timed runs (at least `minRuns`).
- */
-async function timeWithBudget(call: (i: number) => Promise<unknown>, batch: number, options: BenchOptions, minRuns = options.minThroughputRuns): Promise<Timed> {
-  const t0 = performance.now();
-  await call(0);
-  const estimate = performance.now() - t0;
-  const runs = runsForBudget(estimate, options.throughputBudgetMs, minRuns, 200);
-  return timeCalls(call, batch, 0, runs);
-}
-
-/** Inputs shared by every runtime: the first images of the MNIST test split, float NHWC /255. */
-class Inputs {
-  private readonly single: Float32Array[];
-  private readonly batches = new Map<number, Float32Array>();
-  constructor(private readonly test: Dataset) {
-    this.single = Array.from({ length: Math.min(LATENCY_IMAGES, test.count) }, (_, i) => toFloatBatch(test, i, 1));
-  }
-  one(i: number): Float32Array {
-    return this.single[i % this.single.length];
-  }
-  batch(n: number): Float32Array {
-    let x = this.batches.get(n);
-    if (!x) {
-      // Batches larger than the test set wrap around (never the case for MNIST's 10,000).
-      x = new Float32Array(n * this.test.rows * this.test.cols);
-      const per = this.test.rows * this.test.cols;
-      for (let s = 0; s < n; s += this.test.count) x.set(toFloatBatch(this.test, 0, Math.min(this.test.count, n - s)), s * per);
-      this.batches.set(n, x);
-    }
-    return x;
-  }
-}
-
-function row(env: Environment, runtime: Runtime, model: string, precision: Precision, batch: number, t: Timed | null, status: BenchResult['status'] = 'ok', note?: string): BenchResult {
-  return {
-    runtime,
-    environment: env,
-    model,
-    precision,
-    batch,
-    latencyP50Ms: t ? t.p50 : null,
-    latencyP90Ms: t ? t.p90 : null,
-    latencyMeanMs: t ? t.mean : null,
-    imagesPerSecond: t ? t.ips : null,
-    runs: t ? t.runs : 0,
-    status,
-    ...(note ? { note } : {}),
-  };
-}
-
 /**
  * Predict the first `images` test images in slices of `chunk` with `predict`
  * (class indices out), stopping after the slice that passes `budgetMs`: the
@@ -202,80 +132,6 @@ function accuracy(pred: Int32Array, labels: Uint8Array): number {
   return pred.length ? c / pred.length : 0;
 }
 
-/**
- * The run of one runtime over batch 1 and the throughput batches, as result
- * rows, and its per-image time at the last batch it ran (ms, for budgeting).
- *
- * The lab's fp32 engine always does `latencyRuns` batch-1 runs (its int8 path
- * within 3 × `latencyBudgetMs`), and the lab every batch. A peer or
- * the CPU reference gets `latencyBudgetMs` for its batch-1 runs (at least
- * MIN_PEER_LATENCY_RUNS, marked `sampled` when fewer than `latencyRuns`), at
- * least one timed call per batch after the warm-up call, and a throughput
- * batch after the first whose estimated call (per-image time of the previous
- * batch × batch) exceeds `maxCallMs` is skipped, with the estimate in its note.
- */
-async function timeRuntime(
-  env: BenchEnv,
-  options: BenchOptions,
-  inputs: Inputs,
-  runtime: Runtime,
-  model: string,
-  precision: Precision,
-  call: (x: Float32Array, batch: number) => Promise<unknown>,
-  note?: string,
-): Promise<{ rows: BenchResult[]; perImageMs: number }> {
-  const rows: BenchResult[] = [];
-  const label = `${runtime} ${model} ${precision}`;
-  const isLab = runtime === 'lab';
-  let latency: Timed;
-  let sampled: string | undefined;
-  // The lab's fp32 engine always gets every run asked for; its int8 path (a different executor, slow at
-  // batch 1 on some adapters) gets 3× the peers' budget, and is marked when that cuts it short.
-  const fullLatency = isLab && precision === 'fp32';
-  const latencyBudget = isLab ? 3 * options.latencyBudgetMs : options.latencyBudgetMs;
-  if (fullLatency) latency = await timeCalls((i) => call(inputs.one(i), 1), 1, options.warmup, options.latencyRuns);
-  else {
-    const warm = isLab ? options.warmup : Math.max(1, Math.min(3, options.warmup));
-    let last = 0;
-    for (let i = 0; i < warm; i++) {
-      const t0 = performance.now();
-      await call(inputs.one(i), 1);
-      last = performance.now() - t0;
-    }
-    // The last warm-up call is the estimate: the first ones may compile.
-    const runs = runsForBudget(last, latencyBudget, Math.min(options.latencyRuns, MIN_PEER_LATENCY_RUNS), options.latencyRuns);
-    latency = await timeCalls((i) => call(inputs.one(i), 1), 1, 0, runs);
-    if (runs < options.latencyRuns) sampled = `${runs} of ${options.latencyRuns} batch-1 runs (latency budget ${(latencyBudget / 1000).toFixed(0)} s)`;
-  }
-  rows.push({ ...row(env.environment, runtime, model, precision, 1, latency, 'ok', note), ...(sampled ? { sampled } : {}) });
-  env.log(`  ${label} batch 1: p50 ${latency.p50.toFixed(3)} ms, p90 ${latency.p90.toFixed(3)} ms, ${latency.ips.toFixed(0)} img/s (${latency.runs} runs)`);
-  let perImageMs = latency.mean;
-  let from = 1;
-  for (const [i, b] of options.batches.entries()) {
-    const estimate = perImageMs * b;
-    // The smallest throughput batch always runs: batch 1's per-image time overestimates a batched call several times over.
-    if (!isLab && i > 0 && estimate > options.maxCallMs) {
-      const why = `not measured: one call estimated at ${(estimate / 1000).toFixed(0)} s (batch ${from} per-image time × ${b}) > max call ${(options.maxCallMs / 1000).toFixed(0)} s`;
-      rows.push(row(env.environment, runtime, model, precision, b, null, 'skipped', why));
-      env.log(`  ${label} batch ${b}: ${why}`);
-      continue;
-    }
-    const x = inputs.batch(b);
-    // The lab compiles nothing per batch size (pipelines are made at load, buffers for the largest batch),
-    // so after its first throughput batch the previous batch is the warm-up and the estimate. Peers
-    // (TF.js compiles per shape) warm up at every batch, then one timed call is enough when a call is long.
-    const t =
-      isLab && i > 0
-        ? await timeCalls(() => call(x, b), b, 0, runsForBudget(estimate, options.throughputBudgetMs, options.minThroughputRuns, 200))
-        : await timeWithBudget(() => call(x, b), b, options, isLab ? options.minThroughputRuns : 1);
-    rows.push(row(env.environment, runtime, model, precision, b, t, 'ok', note));
-    env.log(`  ${label} batch ${b}: ${t.ips.toFixed(0)} img/s, p50 ${t.p50.toFixed(2)} ms (${t.runs} runs)`);
-    perImageMs = t.mean / b;
-    from = b;
-  }
-  return { rows, perImageMs };
-}
-
 /** Agreement of `pred` (a prefix of the test set) with the lab fp32 reference predictions. */
 function agreementRow(runtime: Agreement['runtime'], lab: Int32Array, pred: Int32Array, labels: Uint8Array, requested: number): Agreement {
   const n = Math.min(lab.length, pred.length);
@@ -286,33 +142,6 @@ function agreementRow(runtime: Agreement['runtime'], lab: Int32Array, pred: Int3
 /** Agreement chunk: the usual batch, or a small one when a call at it would not fit the budget. */
 function agreementChunk(perImageMs: number, budgetMs: number): number {
   return perImageMs * AGREEMENT_BATCH > budgetMs ? AGREEMENT_BATCH_SLOW : AGREEMENT_BATCH;
-}
-
-/** Per-layer GPU time (median of LAYER_RUNS) at batch 1 and at the largest batch one call can take. */
-async function layerTimes(
-  ex: Pick<Runner, 'time'>,
-  precision: Precision,
-  inputs: Inputs,
-  batches: number[],
-): Promise<{ method: 'timestamp' | 'wall'; layers: LayerTime[] }> {
-  const out: LayerTime[] = [];
-  let method: 'timestamp' | 'wall' = 'timestamp';
-  for (const b of batches) {
-    const x = b === 1 ? inputs.one(0) : inputs.batch(b);
-    if (!(await ex.time(x, b))) return { method: 'wall', layers: out }; // no GPU timing at all
-    const per: number[][] = [];
-    let meta: { layers: string[]; kernel: string }[] = [];
-    for (let r = 0; r < (b === 1 ? LAYER_RUNS : 5); r++) {
-      const t = await ex.time(x, b);
-      if (!t) break;
-      method = t.method;
-      if (t.method === 'wall') break;
-      meta = t.layers;
-      t.layers.forEach((l, i) => (per[i] ??= []).push(l.ms));
-    }
-    meta.forEach((m, i) => out.push({ precision, batch: b, layers: m.layers, kernel: m.kernel, ms: summarize(per[i]).p50 }));
-  }
-  return { method, layers: out };
 }
 
 async function measureRoofline(env: BenchEnv, enabled: boolean): Promise<Roofline> {
@@ -371,7 +200,9 @@ async function benchLabFp32(c: LabContext): Promise<Int32Array | null> {
     const createMs = performance.now() - c0;
     const lt = ex.loadTime!;
     report.load.fp32 = { parseMs: c.parseMs, uploadMs: lt.uploadMs, pipelineMs: lt.pipelineMs, allocMs: lt.allocMs, totalMs: c.parseMs + createMs };
-    env.log(`  lab fp32 load ${(c.parseMs + createMs).toFixed(0)} ms (parse ${c.parseMs.toFixed(1)}, upload ${lt.uploadMs.toFixed(1)}, pipelines ${lt.pipelineMs.toFixed(0)})`);
+    env.log(
+      `  lab fp32 load ${(c.parseMs + createMs).toFixed(0)} ms (parse ${c.parseMs.toFixed(1)}, upload ${lt.uploadMs.toFixed(1)}, pipelines ${lt.pipelineMs.toFixed(0)})`,
+    );
     const exr = ex;
     const timed = await timeRuntime(env, options, inputs, 'lab', name, 'fp32', (x, b) => exr.logits(x, b), ex.codePath);
     c.results.push(...timed.rows);
@@ -384,7 +215,9 @@ async function benchLabFp32(c: LabContext): Promise<Int32Array | null> {
     const labPred = await predictAll(c.agreeN, env.test, (x, n) => exr.classify(x, n), 2 * options.agreementBudgetMs);
     report.labAccuracy = accuracy(labPred, c.labels.subarray(0, labPred.length));
     report.labAccuracyImages = labPred.length;
-    env.log(`  lab fp32 accuracy ${(report.labAccuracy * 100).toFixed(2)} % on ${labPred.length} test images (${((performance.now() - a0) / 1000).toFixed(0)} s)`);
+    env.log(
+      `  lab fp32 accuracy ${(report.labAccuracy * 100).toFixed(2)} % on ${labPred.length} test images (${((performance.now() - a0) / 1000).toFixed(0)} s)`,
+    );
     return labPred;
   } catch (e) {
     env.log(`  lab fp32 failed: ${(e as Error).message}`);
@@ -409,9 +242,20 @@ async function benchLabInt8(c: LabContext, labPred: Int32Array | null): Promise<
     ex = await createRunner(env.gpu, q.int8, { maxBatch: c.maxBatch });
     const createMs = performance.now() - c0;
     report.load.int8 = { parseMs: c.parseMs, uploadMs: null, pipelineMs: null, allocMs: null, quantizeMs, totalMs: c.parseMs + quantizeMs + createMs };
-    env.log(`  lab int8 load ${(c.parseMs + quantizeMs + createMs).toFixed(0)} ms (quantize ${quantizeMs.toFixed(0)} on ${q.images} ${set.name}/${set.split} images, executor ${createMs.toFixed(0)})`);
+    env.log(
+      `  lab int8 load ${(c.parseMs + quantizeMs + createMs).toFixed(0)} ms (quantize ${quantizeMs.toFixed(0)} on ${q.images} ${set.name}/${set.split} images, executor ${createMs.toFixed(0)})`,
+    );
     const exr = ex;
-    const timed = await timeRuntime(env, options, inputs, 'lab', name, 'int8', (x, b) => exr.logits(x, b), `${ex.codePath}, calibrated (minmax) on ${q.images} ${set.name}/${set.split} images`);
+    const timed = await timeRuntime(
+      env,
+      options,
+      inputs,
+      'lab',
+      name,
+      'int8',
+      (x, b) => exr.logits(x, b),
+      `${ex.codePath}, calibrated (minmax) on ${q.images} ${set.name}/${set.split} images`,
+    );
     c.results.push(...timed.rows);
     // Same batches as fp32, so the two engines' steps can be read side by side.
     const lay = await layerTimes(ex, 'int8', inputs, [...new Set([1, Math.min(ex.chunk, ...options.batches)])]);
@@ -456,7 +300,8 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
   for (const [mi, name] of options.models.entries()) {
     if (mi > 0 && late()) {
       skippedForTime.push(`model ${name}`);
-      for (const precision of options.precisions) results.push(row(env.environment, 'lab', name, precision, 1, null, 'skipped', 'skipped: the run reached its time limit before this model'));
+      for (const precision of options.precisions)
+        results.push(row(env.environment, 'lab', name, precision, 1, null, 'skipped', 'skipped: the run reached its time limit before this model'));
       env.log(`[${env.environment}] ${name}: skipped (time limit)`);
       continue;
     }
@@ -509,14 +354,22 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
         const createMs = performance.now() - c0;
         const r = runner;
         env.log(`  ${peer.runtime} ready in ${createMs.toFixed(0)} ms`);
-        const timed = await timeRuntime(env, options, inputs, peer.runtime, name, 'fp32', (x, b) => r.run(x, b), [peer.note, `created in ${createMs.toFixed(0)} ms`].filter(Boolean).join('; '));
+        const timed = await timeRuntime(
+          env,
+          options,
+          inputs,
+          peer.runtime,
+          name,
+          'fp32',
+          (x, b) => r.run(x, b),
+          [peer.note, `created in ${createMs.toFixed(0)} ms`].filter(Boolean).join('; '),
+        );
         results.push(...timed.rows);
         if (labPred && late()) {
           // Recorded with 0 images, so its target reads N/A rather than disappearing.
           skippedForTime.push(`${name} ${peer.runtime} agreement`);
           report.agreement.push(agreementRow(peer.runtime, labPred, new Int32Array(0), labels, agreeN));
-        }
-        else if (labPred) {
+        } else if (labPred) {
           const a0 = performance.now();
           const chunk = agreementChunk(timed.perImageMs, options.agreementBudgetMs);
           const pred = await predictAll(labPred.length, env.test, async (x, n) => argmaxRows(await r.run(x, n), CLASSES), options.agreementBudgetMs, chunk);
@@ -547,7 +400,13 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
       if (late()) skippedForTime.push(`${name} sparsity`);
       else {
         env.log(`  ${name}: dense vs sparse kernel at ${SPARSITY_LEVELS.map((s) => `${s * 100} %`).join(', ')} sparsity`);
-        sparsity.push(...(await measureSparsity({ gpu: env.gpu, environment: env.environment, one: (i) => inputs.one(i), batch: (n) => inputs.batch(n), log: env.log }, model, options)));
+        sparsity.push(
+          ...(await measureSparsity(
+            { gpu: env.gpu, environment: env.environment, one: (i) => inputs.one(i), batch: (n) => inputs.batch(n), log: env.log },
+            model,
+            options,
+          )),
+        );
       }
     }
 
@@ -555,7 +414,21 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
     if (options.training && late()) {
       skippedForTime.push(`${name} training`);
       for (const runtime of ['lab', 'cpu-reference'] as const) {
-        training.push({ runtime, environment: env.environment, model: name, batch: 64, optimizer: 'adam', imagesPerSecond: null, images: 0, steps: 0, seconds: 0, warmupImagesPerSecond: null, setupMs: null, status: 'not-available', note: 'skipped: the run reached its time limit' });
+        training.push({
+          runtime,
+          environment: env.environment,
+          model: name,
+          batch: 64,
+          optimizer: 'adam',
+          imagesPerSecond: null,
+          images: 0,
+          steps: 0,
+          seconds: 0,
+          warmupImagesPerSecond: null,
+          setupMs: null,
+          status: 'not-available',
+          note: 'skipped: the run reached its time limit',
+        });
       }
     } else if (options.training) {
       const set = env.train ?? env.test;
@@ -566,7 +439,8 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
   }
 
   for (const p of ['tfjs-webgpu', 'ort-webgpu', 'ort-wasm'] as const) {
-    if (options.peers.includes(p) && !env.peers.some((f) => f.runtime === p) && !notes.some((n) => n.startsWith(`${p}:`))) notes.push(`${p}: not available in ${env.environment}`);
+    if (options.peers.includes(p) && !env.peers.some((f) => f.runtime === p) && !notes.some((n) => n.startsWith(`${p}:`)))
+      notes.push(`${p}: not available in ${env.environment}`);
   }
   for (const m of models) {
     const l = m.load.fp32;
@@ -585,7 +459,21 @@ export async function runBench(env: BenchEnv, options: BenchOptions): Promise<Be
     skippedForTime.length ? `skipped at the run's time limit: ${skippedForTime.join(', ')}` : '',
   ].filter(Boolean);
   if (parts.length) notes.push(`SAMPLED to fit the time budgets — ${parts.join('; ')}`);
-  return finalizeRun({ environment: env.environment, startedAt, durationMs: performance.now() - t0, adapter: env.gpu.report, host: env.host, options, roofline, results, training, models, notes, ...(sparsity.length ? { sparsity } : {}), ...(compressedWeights.length ? { compressedWeights } : {}) });
+  return finalizeRun({
+    environment: env.environment,
+    startedAt,
+    durationMs: performance.now() - t0,
+    adapter: env.gpu.report,
+    host: env.host,
+    options,
+    roofline,
+    results,
+    training,
+    models,
+    notes,
+    ...(sparsity.length ? { sparsity } : {}),
+    ...(compressedWeights.length ? { compressedWeights } : {}),
+  });
 }
 
 /** The lab's float32 CPU reference (src/cpu/forward.ts) as a peer: same inputs, logits out. */

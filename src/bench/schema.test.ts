@@ -1,19 +1,58 @@
 import { describe, expect, it } from 'vitest';
 import type { BenchResult, ModelReport, Roofline, TrainingResult } from './schema.ts';
-import { benchFile, checkRelations, computeRatios, computeRoofline, evaluateTargets, finalizeRun, latencyFloorMs, quickOptions, validateBenchFile } from './schema.ts';
+import {
+  benchFile,
+  checkRelations,
+  computeRatios,
+  computeRoofline,
+  evaluateTargets,
+  finalizeRun,
+  latencyFloorMs,
+  quickOptions,
+  validateBenchFile,
+} from './schema.ts';
 import { formatRun, table, trainingTable } from './format.ts';
 
-function r(runtime: BenchResult['runtime'], batch: number, p50: number, ips: number, precision: BenchResult['precision'] = 'fp32', model = 'lenet5'): BenchResult {
-  return { runtime, environment: 'chromium', model, precision, batch, latencyP50Ms: p50, latencyP90Ms: p50 * 1.2, latencyMeanMs: p50, imagesPerSecond: ips, runs: 10, status: 'ok' };
+function r(
+  runtime: BenchResult['runtime'],
+  batch: number,
+  p50: number,
+  ips: number,
+  precision: BenchResult['precision'] = 'fp32',
+  model = 'lenet5',
+): BenchResult {
+  return {
+    runtime,
+    environment: 'chromium',
+    model,
+    precision,
+    batch,
+    latencyP50Ms: p50,
+    latencyP90Ms: p50 * 1.2,
+    latencyMeanMs: p50,
+    imagesPerSecond: ips,
+    runs: 10,
+    status: 'ok',
+  };
 }
 const roofline: Roofline = { matmulGflops: 10, int8Gops: 20, copyGBps: 3, roundTripMs: 2.5, notes: [] };
 const report: ModelReport = {
-  model: 'lenet5', weights: 'seeded-random', weightSource: 'seed 1', flopsPerImage: 4.6e6, macsPerImage: 2.3e6, load: {},
-  layerTimingMethod: 'timestamp', layers: [], labAccuracy: 0.1,
-  agreement: [{ runtime: 'tfjs-webgpu', images: 10000, requested: 10000, agree: 9995, fraction: 0.9995, accuracy: 0.1 }, { runtime: 'lab-int8', images: 10000, requested: 10000, agree: 9000, fraction: 0.9, accuracy: 0.1 }],
+  model: 'lenet5',
+  weights: 'seeded-random',
+  weightSource: 'seed 1',
+  flopsPerImage: 4.6e6,
+  macsPerImage: 2.3e6,
+  load: {},
+  layerTimingMethod: 'timestamp',
+  layers: [],
+  labAccuracy: 0.1,
+  agreement: [
+    { runtime: 'tfjs-webgpu', images: 10000, requested: 10000, agree: 9995, fraction: 0.9995, accuracy: 0.1 },
+    { runtime: 'lab-int8', images: 10000, requested: 10000, agree: 9000, fraction: 0.9, accuracy: 0.1 },
+  ],
 };
 const results: BenchResult[] = [
-  r('lab', 1, 3, 1000 / 3 * 0.9),
+  r('lab', 1, 3, (1000 / 3) * 0.9),
   r('lab', 1024, 200, 5120),
   r('lab', 1024, 100, 10240, 'int8'),
   r('tfjs-webgpu', 1, 40, 25),
@@ -51,7 +90,7 @@ describe('ratios, roofline and targets', () => {
   it('roofline fraction uses the fp32 or int8 peak', () => {
     const rows = computeRoofline(results, { lenet5: 4.6e6 }, roofline);
     const f = rows.find((x) => x.batch === 1024 && x.precision === 'fp32')!;
-    expect(f.achievedGops).toBeCloseTo(4.6e6 * 5120 / 1e9);
+    expect(f.achievedGops).toBeCloseTo((4.6e6 * 5120) / 1e9);
     expect(f.fraction).toBeCloseTo(f.achievedGops / 10);
     expect(rows.find((x) => x.precision === 'int8')!.peakGops).toBe(20);
     expect(latencyFloorMs(1e9, roofline)).toBeCloseTo(102.5);
@@ -72,7 +111,18 @@ describe('ratios, roofline and targets', () => {
 });
 
 describe('JSON file and tables', () => {
-  const run = finalizeRun({ environment: 'chromium', startedAt: 't', durationMs: 1, adapter: null, host: 'h', options: quickOptions(), roofline, results, models: [report], notes: ['n'] });
+  const run = finalizeRun({
+    environment: 'chromium',
+    startedAt: 't',
+    durationMs: 1,
+    adapter: null,
+    host: 'h',
+    options: quickOptions(),
+    roofline,
+    results,
+    models: [report],
+    notes: ['n'],
+  });
   it('a finished run validates; a broken one lists its problems', () => {
     const file = benchFile([run], 'cmd', 'now');
     expect(validateBenchFile(file)).toEqual([]);
@@ -83,7 +133,15 @@ describe('JSON file and tables', () => {
     expect(validateBenchFile(bad)).toEqual([expect.stringMatching(/roofline.matmulGflops/), expect.stringMatching(/runtime 'webgl'/)]);
   });
   it('tables align numbers right and render as Markdown', () => {
-    expect(table(['a', 'n'], [['x', '1'], ['yy', '10']])).toBe('a    n\n--  --\nx    1\nyy  10');
+    expect(
+      table(
+        ['a', 'n'],
+        [
+          ['x', '1'],
+          ['yy', '10'],
+        ],
+      ),
+    ).toBe('a    n\n--  --\nx    1\nyy  10');
     expect(table(['a', 'b'], [['x|y', '1']], true)).toBe('| a | b |\n|---|---|\n| x\\|y | 1 |');
     // Sampled counts (30*) and skipped cells keep a numeric column right-aligned.
     expect(table(['n'], [['30*'], ['200'], ['skipped']])).toBe('      n\n-------\n    30*\n    200\nskipped');
@@ -95,26 +153,71 @@ describe('JSON file and tables', () => {
 });
 
 function tr(runtime: TrainingResult['runtime'], ips: number | null, environment: TrainingResult['environment'] = 'chromium'): TrainingResult {
-  return { runtime, environment, model: 'lenet5', batch: 64, optimizer: 'adam', imagesPerSecond: ips, images: 256, steps: 4, seconds: 1, warmupImagesPerSecond: ips, setupMs: 10, status: ips === null ? 'error' : 'ok' };
+  return {
+    runtime,
+    environment,
+    model: 'lenet5',
+    batch: 64,
+    optimizer: 'adam',
+    imagesPerSecond: ips,
+    images: 256,
+    steps: 4,
+    seconds: 1,
+    warmupImagesPerSecond: ips,
+    setupMs: 10,
+    status: ips === null ? 'error' : 'ok',
+  };
 }
 
 describe('sampled measurements are labelled, never silently full', () => {
   it('a peer whose batch-1024 call was skipped is compared at its best measured batch, marked sampled', () => {
-    const skipped: BenchResult = { ...r('ort-webgpu', 1024, 0, 0), latencyP50Ms: null, latencyP90Ms: null, latencyMeanMs: null, imagesPerSecond: null, status: 'skipped', note: 'not measured' };
-    const rows = [r('lab', 1, 3, 300), r('lab', 1024, 200, 5120), r('ort-webgpu', 1, 20, 50), r('ort-webgpu', 64, 500, 128), r('ort-webgpu', 256, 1000, 256), skipped];
+    const skipped: BenchResult = {
+      ...r('ort-webgpu', 1024, 0, 0),
+      latencyP50Ms: null,
+      latencyP90Ms: null,
+      latencyMeanMs: null,
+      imagesPerSecond: null,
+      status: 'skipped',
+      note: 'not measured',
+    };
+    const rows = [
+      r('lab', 1, 3, 300),
+      r('lab', 1024, 200, 5120),
+      r('ort-webgpu', 1, 20, 50),
+      r('ort-webgpu', 64, 500, 128),
+      r('ort-webgpu', 256, 1000, 256),
+      skipped,
+    ];
     const t = evaluateTargets('chromium', rows, [report], roofline).find((x) => x.name.includes('≥ 10× the faster'))!;
     expect(t.measured).toBeCloseTo(20); // 5120 / 256, the peer's best
     expect(t.status).toBe('PASS');
     expect(t.sampled).toMatch(/batch 256/);
     const full = evaluateTargets('chromium', results, [report], roofline).find((x) => x.name.includes('≥ 10× the faster'))!;
     expect(full.sampled).toBeUndefined();
-    const run = finalizeRun({ environment: 'chromium', startedAt: 't', durationMs: 1, adapter: null, host: 'h', options: quickOptions(), roofline, results: rows, models: [report], notes: [] });
+    const run = finalizeRun({
+      environment: 'chromium',
+      startedAt: 't',
+      durationMs: 1,
+      adapter: null,
+      host: 'h',
+      options: quickOptions(),
+      roofline,
+      results: rows,
+      models: [report],
+      notes: [],
+    });
     const text = formatRun(run);
     expect(text).toMatch(/PASS\*/);
     expect(text).toContain('skipped');
   });
   it('agreement on fewer than 10,000 images is sampled; zero images is N/A, not a PASS', () => {
-    const part: ModelReport = { ...report, agreement: [{ runtime: 'ort-wasm', images: 512, requested: 10000, agree: 512, fraction: 1, accuracy: 0.99 }, { runtime: 'ort-webgpu', images: 0, requested: 10000, agree: 0, fraction: 0, accuracy: 0 }] };
+    const part: ModelReport = {
+      ...report,
+      agreement: [
+        { runtime: 'ort-wasm', images: 512, requested: 10000, agree: 512, fraction: 1, accuracy: 0.99 },
+        { runtime: 'ort-webgpu', images: 0, requested: 10000, agree: 0, fraction: 0, accuracy: 0 },
+      ],
+    };
     const t = evaluateTargets('chromium', results, [part], roofline);
     const wasm = t.find((x) => x.name.includes('vs ort-wasm'))!;
     expect(wasm.status).toBe('PASS');
@@ -138,7 +241,19 @@ describe('training throughput', () => {
     expect(evaluateTargets('chromium', results, [report], roofline, []).some((x) => x.name.includes('GPU training'))).toBe(false);
   });
   it('training rows go into the file, are validated and tabulated', () => {
-    const run = finalizeRun({ environment: 'chromium', startedAt: 't', durationMs: 1, adapter: null, host: 'h', options: quickOptions(), roofline, results, training: [tr('lab', 200), tr('cpu-reference', 50)], models: [report], notes: [] });
+    const run = finalizeRun({
+      environment: 'chromium',
+      startedAt: 't',
+      durationMs: 1,
+      adapter: null,
+      host: 'h',
+      options: quickOptions(),
+      roofline,
+      results,
+      training: [tr('lab', 200), tr('cpu-reference', 50)],
+      models: [report],
+      notes: [],
+    });
     const file = benchFile([run], 'cmd', 'now');
     expect(file.training).toHaveLength(2);
     expect(validateBenchFile(file)).toEqual([]);

@@ -87,17 +87,20 @@ export function validateBenchFile(x: unknown): string[] {
       if (!(s.sparsity >= 0 && s.sparsity < 1)) errs.push(`runs[${i}].sparsity[${j}].sparsity must be in [0, 1)`);
       for (const m of ['dense', 'sparse', 'auto'] as const) {
         const v = s[m]?.latencyP50Ms;
-        if (!(v === null || (typeof v === 'number' && Number.isFinite(v) && v > 0))) errs.push(`runs[${i}].sparsity[${j}].${m}.latencyP50Ms must be a positive number or null`);
+        if (!(v === null || (typeof v === 'number' && Number.isFinite(v) && v > 0)))
+          errs.push(`runs[${i}].sparsity[${j}].${m}.latencyP50Ms must be a positive number or null`);
         if (s.status === 'ok' && v === null) errs.push(`runs[${i}].sparsity[${j}].${m}.latencyP50Ms is null on an 'ok' row`);
       }
       if (!Array.isArray(s.layers)) errs.push(`runs[${i}].sparsity[${j}].layers must be an array`);
-      for (const [k, l] of (s.layers ?? []).entries()) if (l.autoPick !== 'dense' && l.autoPick !== 'sparse') errs.push(`runs[${i}].sparsity[${j}].layers[${k}].autoPick must be dense|sparse`);
+      for (const [k, l] of (s.layers ?? []).entries())
+        if (l.autoPick !== 'dense' && l.autoPick !== 'sparse') errs.push(`runs[${i}].sparsity[${j}].layers[${k}].autoPick must be dense|sparse`);
     }
     for (const [j, c] of (run.compressedWeights ?? []).entries()) {
       if (c.weights !== 'decoded' && c.weights !== 'compressed') errs.push(`runs[${i}].compressedWeights[${j}].weights must be decoded|compressed`);
       for (const k of ['residentWeightBytes', 'fp32WeightBytes', 'latencyP50Ms', 'imagesPerSecond'] as const) {
         const v = c[k];
-        if (!(v === null || (typeof v === 'number' && Number.isFinite(v) && v >= 0))) errs.push(`runs[${i}].compressedWeights[${j}].${k} must be a non-negative number or null`);
+        if (!(v === null || (typeof v === 'number' && Number.isFinite(v) && v >= 0)))
+          errs.push(`runs[${i}].compressedWeights[${j}].${k} must be a non-negative number or null`);
         if (c.status === 'ok' && v === null) errs.push(`runs[${i}].compressedWeights[${j}].${k} is null on an 'ok' row`);
       }
     }

@@ -33,14 +33,38 @@ const row: SparsityResult = {
   agreement: 1,
   layerTimingMethod: 'timestamp',
   layers: [
-    { layers: 'fc1+relu1', batch: 256, density: 0.1, denseKernel: 'conv2d', denseMs: 300, sparseMs: 100, autoPick: 'sparse', autoDenseMs: 290, autoSparseMs: 95, autoMethod: 'timestamp', autoCostMs: 2500 },
+    {
+      layers: 'fc1+relu1',
+      batch: 256,
+      density: 0.1,
+      denseKernel: 'conv2d',
+      denseMs: 300,
+      sparseMs: 100,
+      autoPick: 'sparse',
+      autoDenseMs: 290,
+      autoSparseMs: 95,
+      autoMethod: 'timestamp',
+      autoCostMs: 2500,
+    },
     { layers: 'fc3', batch: 1, density: 1, denseKernel: 'conv2d', denseMs: 0.07, sparseMs: 0.07, autoPick: 'dense' },
   ],
   status: 'ok',
 };
 
 describe('sparsity rows in the bench file', () => {
-  const run = finalizeRun({ environment: 'node', startedAt: 't', durationMs: 1, adapter: null, host: 'h', options: quickOptions(), roofline, results: [], models: [], notes: [], sparsity: [row] });
+  const run = finalizeRun({
+    environment: 'node',
+    startedAt: 't',
+    durationMs: 1,
+    adapter: null,
+    host: 'h',
+    options: quickOptions(),
+    roofline,
+    results: [],
+    models: [],
+    notes: [],
+    sparsity: [row],
+  });
 
   it('validate, and a broken row lists its problems', () => {
     expect(validateBenchFile(benchFile([run], 'cmd', 'now'))).toEqual([]);
@@ -76,7 +100,19 @@ describe('measureSparsity on the GPU', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0].status).toBe('skipped');
     expect(rows[0].note).toMatch(/dense layers hold \d+ % of the MACs \(< 50 %\)/);
-    const run = finalizeRun({ environment: 'node', startedAt: 't', durationMs: 1, adapter: null, host: 'h', options: quickOptions(), roofline, results: [], models: [], notes: [], sparsity: rows });
+    const run = finalizeRun({
+      environment: 'node',
+      startedAt: 't',
+      durationMs: 1,
+      adapter: null,
+      host: 'h',
+      options: quickOptions(),
+      roofline,
+      results: [],
+      models: [],
+      notes: [],
+      sparsity: rows,
+    });
     expect(validateBenchFile(benchFile([run], 'cmd', 'now'))).toEqual([]);
     expect(sparsityTable(run)).toMatch(/lenet5\s+—.*skipped: dense layers hold/);
   });
@@ -88,14 +124,24 @@ describe('measureSparsity on the GPU', () => {
   afterAll(() => gpu?.device.destroy());
 
   it('one ok row per level (and per pruned + k-means level), both batches per dense layer, auto measured only where there are zeros', async () => {
-    const model = modelOf('tiny-mlp', [6, 6, 1], [
-      { kind: 'flatten', name: 'flatten' },
-      { kind: 'dense', name: 'fc1', units: 24, bias: true },
-      { kind: 'relu', name: 'relu1' },
-      { kind: 'dense', name: 'fc2', units: 10, bias: true },
-    ]);
+    const model = modelOf(
+      'tiny-mlp',
+      [6, 6, 1],
+      [
+        { kind: 'flatten', name: 'flatten' },
+        { kind: 'dense', name: 'fc1', units: 24, bias: true },
+        { kind: 'relu', name: 'relu1' },
+        { kind: 'dense', name: 'fc2', units: 10, bias: true },
+      ],
+    );
     const images = randomInput(256 * 36, 5).map((v) => (v + 1) / 2);
-    const env = { gpu, environment: 'node' as const, one: (i: number) => images.subarray((i % 256) * 36, ((i % 256) + 1) * 36), batch: (n: number) => images.subarray(0, n * 36), log: () => {} };
+    const env = {
+      gpu,
+      environment: 'node' as const,
+      one: (i: number) => images.subarray((i % 256) * 36, ((i % 256) + 1) * 36),
+      batch: (n: number) => images.subarray(0, n * 36),
+      log: () => {},
+    };
     const options = { ...quickOptions(), latencyRuns: 3, warmup: 1, throughputBudgetMs: 1, minThroughputRuns: 1 };
     const rows = await measureSparsity(env, model, options, [0, 0.9], [{ sparsity: 0.9, bits: 4 }]);
     expect(rows.map((r) => [r.sparsity, r.kmeansBits, r.status, r.batch])).toEqual([

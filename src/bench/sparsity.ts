@@ -76,7 +76,14 @@ interface ModeRun {
   ex: Executor;
 }
 
-async function runMode(env: SparsityEnv, model: Model, sparse: SparseMode, options: BenchOptions, dense: readonly string[], withLayers: boolean): Promise<ModeRun> {
+async function runMode(
+  env: SparsityEnv,
+  model: Model,
+  sparse: SparseMode,
+  options: BenchOptions,
+  dense: readonly string[],
+  withLayers: boolean,
+): Promise<ModeRun> {
   const ex = await createExecutor(env.gpu, model, { maxBatch: SPARSITY_BATCH, sparse });
   try {
     const batch = Math.min(SPARSITY_BATCH, ex.chunk);
@@ -148,7 +155,23 @@ export async function measureSparsity(
     const note = `dense layers hold ${(share * 100).toFixed(0)} % of the MACs (< ${SPARSITY_MIN_DENSE_SHARE * 100} %): not measured`;
     env.log(`  sparsity skipped: ${note}`);
     return [
-      { environment: env.environment, model: model.architecture.name, sparsity: 0, zeroFraction: 0, batch: SPARSITY_BATCH, dense: NOT_RUN, sparse: NOT_RUN, auto: NOT_RUN, latencySpeedup: null, throughputRatio: null, agreement: null, layerTimingMethod: 'wall', layers: [], status: 'skipped', note },
+      {
+        environment: env.environment,
+        model: model.architecture.name,
+        sparsity: 0,
+        zeroFraction: 0,
+        batch: SPARSITY_BATCH,
+        dense: NOT_RUN,
+        sparse: NOT_RUN,
+        auto: NOT_RUN,
+        latencySpeedup: null,
+        throughputRatio: null,
+        agreement: null,
+        layerTimingMethod: 'wall',
+        layers: [],
+        status: 'skipped',
+        note,
+      },
     ];
   }
   for (const { sparsity, bits } of [...levels.map((l) => ({ sparsity: l, bits: undefined })), ...shared]) {
@@ -165,7 +188,14 @@ export async function measureSparsity(
       total += w.length;
       density.set(l, 1 - z / w.length);
     }
-    const base = { environment: env.environment, model: model.architecture.name, sparsity, ...(bits ? { kmeansBits: bits } : {}), zeroFraction: zeros / total, batch: SPARSITY_BATCH };
+    const base = {
+      environment: env.environment,
+      model: model.architecture.name,
+      sparsity,
+      ...(bits ? { kmeansBits: bits } : {}),
+      zeroFraction: zeros / total,
+      batch: SPARSITY_BATCH,
+    };
     const label = `${(sparsity * 100).toFixed(0)} %${bits ? ` + k-means ${bits}-bit` : ''}`;
     const live: Executor[] = [];
     try {
@@ -218,7 +248,19 @@ export async function measureSparsity(
     } catch (e) {
       const msg = (e as Error).message;
       env.log(`  sparsity ${label} failed: ${msg}`);
-      rows.push({ ...base, dense: NOT_RUN, sparse: NOT_RUN, auto: NOT_RUN, latencySpeedup: null, throughputRatio: null, agreement: null, layerTimingMethod: 'wall', layers: [], status: 'error', note: msg });
+      rows.push({
+        ...base,
+        dense: NOT_RUN,
+        sparse: NOT_RUN,
+        auto: NOT_RUN,
+        latencySpeedup: null,
+        throughputRatio: null,
+        agreement: null,
+        layerTimingMethod: 'wall',
+        layers: [],
+        status: 'error',
+        note: msg,
+      });
     } finally {
       for (const ex of live) ex.destroy();
     }

@@ -3,14 +3,29 @@
  * article's relations checked on measured numbers, lab/peer ratios, roofline
  * fractions and the issue's targets with PASS/MISS, and finishing a run.
  */
-import type { BenchResult, BenchRun, CompressedWeightsResult, Environment, FlopsTable, ModelReport, RatioRow, RelationCheck, Roofline, RooflineRow, TargetCheck, TrainingResult } from './types.ts';
+import type {
+  BenchResult,
+  BenchRun,
+  CompressedWeightsResult,
+  Environment,
+  FlopsTable,
+  ModelReport,
+  RatioRow,
+  RelationCheck,
+  Roofline,
+  RooflineRow,
+  TargetCheck,
+  TrainingResult,
+} from './types.ts';
 import { RUNTIMES, WEBGPU_PEERS } from './types.ts';
 
 /** Fill each compressed row's ratios against the decoded row of the same model and compression (rows without a figure get none). */
 export function compressedWeightRatios(rows: readonly CompressedWeightsResult[]): CompressedWeightsResult[] {
   return rows.map((r) => {
     if (r.weights !== 'compressed' || r.status !== 'ok') return r;
-    const d = rows.find((x) => x.weights === 'decoded' && x.status === 'ok' && x.model === r.model && x.compression === r.compression && x.environment === r.environment);
+    const d = rows.find(
+      (x) => x.weights === 'decoded' && x.status === 'ok' && x.model === r.model && x.compression === r.compression && x.environment === r.environment,
+    );
     if (!d) return r;
     const out = { ...r };
     if (r.residentWeightBytes !== null && d.residentWeightBytes) out.bytesRatio = r.residentWeightBytes / d.residentWeightBytes;
@@ -37,12 +52,34 @@ export function checkRelations(results: readonly BenchResult[], tolerance = RELA
       const predicted = 1000 / r.latencyP50Ms;
       const measured = r.imagesPerSecond;
       const deviation = (measured - predicted) / predicted;
-      out.push({ runtime: r.runtime, model: r.model, precision: r.precision, batch: 1, relation: 'throughput = 1/latency', predicted, measured, unit: 'images/s', deviation, holds: Math.abs(deviation) <= tolerance });
+      out.push({
+        runtime: r.runtime,
+        model: r.model,
+        precision: r.precision,
+        batch: 1,
+        relation: 'throughput = 1/latency',
+        predicted,
+        measured,
+        unit: 'images/s',
+        deviation,
+        holds: Math.abs(deviation) <= tolerance,
+      });
     } else {
       const predicted = (r.batch / r.imagesPerSecond) * 1000;
       const measured = r.latencyP50Ms;
       const deviation = (measured - predicted) / predicted;
-      out.push({ runtime: r.runtime, model: r.model, precision: r.precision, batch: r.batch, relation: 'latency = batch/throughput', predicted, measured, unit: 'ms', deviation, holds: Math.abs(deviation) <= tolerance });
+      out.push({
+        runtime: r.runtime,
+        model: r.model,
+        precision: r.precision,
+        batch: r.batch,
+        relation: 'latency = batch/throughput',
+        predicted,
+        measured,
+        unit: 'ms',
+        deviation,
+        holds: Math.abs(deviation) <= tolerance,
+      });
     }
   }
   return out;
@@ -55,8 +92,13 @@ function ok(r: BenchResult | undefined): r is OkResult {
 }
 
 /** The row of `runtime` for (environment, model, precision, batch), if any. */
-export function findResult(results: readonly BenchResult[], q: Pick<BenchResult, 'runtime' | 'environment' | 'model' | 'precision' | 'batch'>): BenchResult | undefined {
-  return results.find((r) => r.runtime === q.runtime && r.environment === q.environment && r.model === q.model && r.precision === q.precision && r.batch === q.batch);
+export function findResult(
+  results: readonly BenchResult[],
+  q: Pick<BenchResult, 'runtime' | 'environment' | 'model' | 'precision' | 'batch'>,
+): BenchResult | undefined {
+  return results.find(
+    (r) => r.runtime === q.runtime && r.environment === q.environment && r.model === q.model && r.precision === q.precision && r.batch === q.batch,
+  );
 }
 
 /**
@@ -93,7 +135,15 @@ export function computeRoofline(results: readonly BenchResult[], flops: FlopsTab
     if (r.runtime !== 'lab' || !ok(r) || flops[r.model] === undefined) continue;
     const achievedGops = (flops[r.model] * r.imagesPerSecond) / 1e9;
     const peakGops = r.precision === 'int8' ? roofline.int8Gops : roofline.matmulGflops;
-    out.push({ environment: r.environment, model: r.model, precision: r.precision, batch: r.batch, achievedGops, peakGops, fraction: peakGops ? achievedGops / peakGops : null });
+    out.push({
+      environment: r.environment,
+      model: r.model,
+      precision: r.precision,
+      batch: r.batch,
+      achievedGops,
+      peakGops,
+      fraction: peakGops ? achievedGops / peakGops : null,
+    });
   }
   return out;
 }
@@ -104,16 +154,32 @@ export function computeRoofline(results: readonly BenchResult[], flops: FlopsTab
  */
 export function latencyFloorMs(flopsPerImage: number, roofline: Roofline): number | null {
   if (roofline.roundTripMs === null || !roofline.matmulGflops) return null;
-  return roofline.roundTripMs + flopsPerImage / (roofline.matmulGflops * 1e9) * 1000;
+  return roofline.roundTripMs + (flopsPerImage / (roofline.matmulGflops * 1e9)) * 1000;
 }
 
-function check(environment: Environment, name: string, measured: number | null, comparison: '>=' | '<=', threshold: number, detail: string, unit: TargetCheck['unit'] = '×', sampled?: string): TargetCheck {
-  const status = measured === null || !Number.isFinite(measured) ? 'N/A' : (comparison === '>=' ? measured >= threshold : measured <= threshold) ? 'PASS' : 'MISS';
+function check(
+  environment: Environment,
+  name: string,
+  measured: number | null,
+  comparison: '>=' | '<=',
+  threshold: number,
+  detail: string,
+  unit: TargetCheck['unit'] = '×',
+  sampled?: string,
+): TargetCheck {
+  const status =
+    measured === null || !Number.isFinite(measured) ? 'N/A' : (comparison === '>=' ? measured >= threshold : measured <= threshold) ? 'PASS' : 'MISS';
   return { environment, name, measured, threshold, comparison, status, detail, unit, ...(sampled ? { sampled } : {}) };
 }
 
 /** The faster WebGPU peer's row (highest images/s) for a configuration, if any ran. */
-function fastestWebgpuPeer(results: readonly BenchResult[], environment: Environment, model: string, batch: number, by: 'throughput' | 'latency'): OkResult | undefined {
+function fastestWebgpuPeer(
+  results: readonly BenchResult[],
+  environment: Environment,
+  model: string,
+  batch: number,
+  by: 'throughput' | 'latency',
+): OkResult | undefined {
   const rows: OkResult[] = WEBGPU_PEERS.map((runtime) => findResult(results, { runtime, environment, model, precision: 'fp32', batch })).filter(ok);
   if (!rows.length) return undefined;
   return rows.reduce((a, b) => (by === 'throughput' ? (b.imagesPerSecond > a.imagesPerSecond ? b : a) : b.latencyP50Ms < a.latencyP50Ms ? b : a));
@@ -124,7 +190,16 @@ function fastestWebgpuPeer(results: readonly BenchResult[], environment: Environ
  * (used when a peer's batch-1024 call was skipped for time).
  */
 function bestWebgpuPeerThroughput(results: readonly BenchResult[], environment: Environment, model: string, maxBatch: number): OkResult | undefined {
-  const rows = results.filter((r): r is OkResult => WEBGPU_PEERS.includes(r.runtime) && r.environment === environment && r.model === model && r.precision === 'fp32' && r.batch > 1 && r.batch <= maxBatch && ok(r));
+  const rows = results.filter(
+    (r): r is OkResult =>
+      WEBGPU_PEERS.includes(r.runtime) &&
+      r.environment === environment &&
+      r.model === model &&
+      r.precision === 'fp32' &&
+      r.batch > 1 &&
+      r.batch <= maxBatch &&
+      ok(r),
+  );
   return rows.length ? rows.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a)) : undefined;
 }
 
@@ -143,9 +218,20 @@ export const TARGET_BATCH = 1024;
  * The issue's targets on one environment's numbers. Anything not measured
  * (no peer ran, no roofline, int8 not run) is N/A with the reason, never a PASS.
  */
-export function evaluateTargets(environment: Environment, results: readonly BenchResult[], models: readonly ModelReport[], roofline: Roofline, training: readonly TrainingResult[] = []): TargetCheck[] {
+export function evaluateTargets(
+  environment: Environment,
+  results: readonly BenchResult[],
+  models: readonly ModelReport[],
+  roofline: Roofline,
+  training: readonly TrainingResult[] = [],
+): TargetCheck[] {
   const env = results.filter((r) => r.environment === environment);
-  return [...speedTargets(environment, env, models, roofline), ...int8Targets(environment, env), ...agreementTargets(environment, models), ...trainingTargets(environment, training)];
+  return [
+    ...speedTargets(environment, env, models, roofline),
+    ...int8Targets(environment, env),
+    ...agreementTargets(environment, models),
+    ...trainingTargets(environment, training),
+  ];
 }
 
 /** TARGET_MODEL's speed: fp32 throughput against the faster WebGPU peer and the roofline, batch-1 latency against the peer and the floor. */
@@ -168,7 +254,11 @@ function speedTargets(environment: Environment, env: readonly BenchResult[], mod
       ok(lab1024) && peerT ? lab1024.imagesPerSecond / peerT.imagesPerSecond : null,
       '>=',
       10,
-      ok(lab1024) && peerT ? `lab ${fmt(lab1024.imagesPerSecond)} img/s vs ${peerT.runtime} ${fmt(peerT.imagesPerSecond)} img/s @${peerT.batch}` : !ok(lab1024) ? 'lab row missing' : 'no WebGPU peer ran here',
+      ok(lab1024) && peerT
+        ? `lab ${fmt(lab1024.imagesPerSecond)} img/s vs ${peerT.runtime} ${fmt(peerT.imagesPerSecond)} img/s @${peerT.batch}`
+        : !ok(lab1024)
+          ? 'lab row missing'
+          : 'no WebGPU peer ran here',
       '×',
       ok(lab1024) ? peerSampled : undefined,
     ),
@@ -184,7 +274,11 @@ function speedTargets(environment: Environment, env: readonly BenchResult[], mod
       achieved !== null && roofline.matmulGflops ? achieved / roofline.matmulGflops : null,
       '>=',
       0.4,
-      achieved !== null && roofline.matmulGflops ? `${fmt(achieved)} of ${fmt(roofline.matmulGflops)} GFLOP/s` : roofline.matmulGflops ? 'lab row missing' : 'matmul roofline not measured',
+      achieved !== null && roofline.matmulGflops
+        ? `${fmt(achieved)} of ${fmt(roofline.matmulGflops)} GFLOP/s`
+        : roofline.matmulGflops
+          ? 'lab row missing'
+          : 'matmul roofline not measured',
       '%',
     ),
   );
@@ -197,7 +291,11 @@ function speedTargets(environment: Environment, env: readonly BenchResult[], mod
       ok(lab1) && peerL ? lab1.latencyP50Ms / peerL.latencyP50Ms : null,
       '<=',
       0.1,
-      ok(lab1) && peerL ? `lab ${fmt(lab1.latencyP50Ms)} ms vs ${peerL.runtime} ${fmt(peerL.latencyP50Ms)} ms` : !ok(lab1) ? 'lab row missing' : 'no WebGPU peer ran here',
+      ok(lab1) && peerL
+        ? `lab ${fmt(lab1.latencyP50Ms)} ms vs ${peerL.runtime} ${fmt(peerL.latencyP50Ms)} ms`
+        : !ok(lab1)
+          ? 'lab row missing'
+          : 'no WebGPU peer ran here',
     ),
   );
 
@@ -209,7 +307,11 @@ function speedTargets(environment: Environment, env: readonly BenchResult[], mod
       ok(lab1) && floor !== null ? lab1.latencyP50Ms / floor : null,
       '<=',
       2,
-      ok(lab1) && floor !== null ? `lab ${fmt(lab1.latencyP50Ms)} ms vs floor ${fmt(floor)} ms` : floor === null ? 'round trip or matmul roofline not measured' : 'lab row missing',
+      ok(lab1) && floor !== null
+        ? `lab ${fmt(lab1.latencyP50Ms)} ms vs floor ${fmt(floor)} ms`
+        : floor === null
+          ? 'round trip or matmul roofline not measured'
+          : 'lab row missing',
     ),
   );
   return out;
@@ -230,7 +332,7 @@ function int8Targets(environment: Environment, env: readonly BenchResult[]): Tar
         ok(f) && ok(i) ? i.imagesPerSecond / f.imagesPerSecond : null,
         '>=',
         1.5,
-        ok(f) && ok(i) ? `int8 ${fmt(i.imagesPerSecond)} vs fp32 ${fmt(f.imagesPerSecond)} img/s` : i?.note ?? 'int8 or fp32 row missing',
+        ok(f) && ok(i) ? `int8 ${fmt(i.imagesPerSecond)} vs fp32 ${fmt(f.imagesPerSecond)} img/s` : (i?.note ?? 'int8 or fp32 row missing'),
       ),
     );
   }
@@ -265,7 +367,9 @@ function trainingTargets(environment: Environment, training: readonly TrainingRe
   const out: TargetCheck[] = [];
   const m = TARGET_MODEL;
   const gpuTrain = training.find((t) => t.environment === environment && t.runtime === 'lab' && t.model === m && t.status === 'ok' && t.imagesPerSecond);
-  const cpuTrain = training.find((t) => t.environment === environment && t.runtime === 'cpu-reference' && t.model === m && t.status === 'ok' && t.imagesPerSecond);
+  const cpuTrain = training.find(
+    (t) => t.environment === environment && t.runtime === 'cpu-reference' && t.model === m && t.status === 'ok' && t.imagesPerSecond,
+  );
   if (training.some((t) => t.environment === environment && t.model === m)) {
     out.push(
       check(
@@ -274,7 +378,9 @@ function trainingTargets(environment: Environment, training: readonly TrainingRe
         gpuTrain ? EPOCH_IMAGES / gpuTrain.imagesPerSecond! / 60 : null,
         '<=',
         EPOCH_MINUTES_TARGET,
-        gpuTrain ? `${fmt(gpuTrain.imagesPerSecond)} img/s at batch ${gpuTrain.batch}${cpuTrain ? `; CPU reference ${fmt(cpuTrain.imagesPerSecond)} img/s (${fmt(gpuTrain.imagesPerSecond! / cpuTrain.imagesPerSecond!)}× the CPU)` : ''}` : 'GPU training did not run',
+        gpuTrain
+          ? `${fmt(gpuTrain.imagesPerSecond)} img/s at batch ${gpuTrain.batch}${cpuTrain ? `; CPU reference ${fmt(cpuTrain.imagesPerSecond)} img/s (${fmt(gpuTrain.imagesPerSecond! / cpuTrain.imagesPerSecond!)}× the CPU)` : ''}`
+          : 'GPU training did not run',
         'min',
         gpuTrain ? `extrapolated from ${gpuTrain.images} timed images` : undefined,
       ),

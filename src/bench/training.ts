@@ -42,7 +42,14 @@ export function trainingImages(requested: number, available: number, batch = TRA
 }
 
 /** GPU training throughput of `model` (a copy is trained; the input is not modified). */
-export async function measureGpuTraining(gpu: Gpu, environment: Environment, model: Model, train: Dataset, images: number, log: (s: string) => void): Promise<TrainingResult> {
+export async function measureGpuTraining(
+  gpu: Gpu,
+  environment: Environment,
+  model: Model,
+  train: Dataset,
+  images: number,
+  log: (s: string) => void,
+): Promise<TrainingResult> {
   const name = model.architecture.name;
   const limit = trainingImages(images, train.count);
   const t0 = performance.now();
@@ -52,7 +59,9 @@ export async function measureGpuTraining(gpu: Gpu, environment: Environment, mod
     const [warm, timed] = r.epochs;
     const steps = Math.floor(limit / TRAIN_BATCH);
     const setupMs = total - (warm.seconds + timed.seconds) * 1000;
-    log(`  lab train ${name}: ${timed.imagesPerSecond.toFixed(1)} img/s (epoch 2 of ${limit} images; warm-up epoch ${warm.imagesPerSecond.toFixed(1)} img/s; set-up ${setupMs.toFixed(0)} ms)`);
+    log(
+      `  lab train ${name}: ${timed.imagesPerSecond.toFixed(1)} img/s (epoch 2 of ${limit} images; warm-up epoch ${warm.imagesPerSecond.toFixed(1)} img/s; set-up ${setupMs.toFixed(0)} ms)`,
+    );
     if (!Number.isFinite(timed.trainLoss)) throw new Error(`training loss is ${timed.trainLoss}`);
     return {
       runtime: 'lab',
@@ -80,7 +89,15 @@ export async function measureGpuTraining(gpu: Gpu, environment: Environment, mod
  * CPU reference training throughput: Adam steps at batch 64 on a copy of the
  * weights until `budgetMs` has passed (at least `minSteps`, at most `maxSteps`).
  */
-export function measureCpuTraining(environment: Environment, model: Model, train: Dataset, budgetMs: number, minSteps: number, maxSteps: number, log: (s: string) => void): TrainingResult {
+export function measureCpuTraining(
+  environment: Environment,
+  model: Model,
+  train: Dataset,
+  budgetMs: number,
+  minSteps: number,
+  maxSteps: number,
+  log: (s: string) => void,
+): TrainingResult {
   const name = model.architecture.name;
   try {
     const m: Model = { architecture: model.architecture, weights: Object.fromEntries(Object.entries(model.weights).map(([k, v]) => [k, v.slice()])) };
@@ -139,5 +156,19 @@ export function measureCpuTraining(environment: Environment, model: Model, train
 }
 
 function failed(runtime: TrainingResult['runtime'], environment: Environment, model: string, msg: string): TrainingResult {
-  return { runtime, environment, model, batch: TRAIN_BATCH, optimizer: 'adam', imagesPerSecond: null, images: 0, steps: 0, seconds: 0, warmupImagesPerSecond: null, setupMs: null, status: 'error', note: msg };
+  return {
+    runtime,
+    environment,
+    model,
+    batch: TRAIN_BATCH,
+    optimizer: 'adam',
+    imagesPerSecond: null,
+    images: 0,
+    steps: 0,
+    seconds: 0,
+    warmupImagesPerSecond: null,
+    setupMs: null,
+    status: 'error',
+    note: msg,
+  };
 }

@@ -52,4 +52,3 @@ export function fmtSeconds(t: number): string {
   if (t >= 1e-6) return `${(t * 1e6).toPrecision(4)} µs`;
   return `${(t * 1e9).toPrecision(4)} ns`;
 }
-

@@ -27,7 +27,10 @@ describe('compression-lab flops', () => {
     expect(r.out).toContain('1.150 µs per image'); // 4,600,720 / 4e12 s
   });
   it('rejects unknown models, bad options and missing arguments with a clear message', async () => {
-    expect(await run('flops', 'nope')).toMatchObject({ code: 1, err: expect.stringMatching(/neither a built-in architecture \(lenet5, .*\) nor an existing file/) });
+    expect(await run('flops', 'nope')).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/neither a built-in architecture \(lenet5, .*\) nor an existing file/),
+    });
     expect(await run('flops')).toMatchObject({ code: 2, err: expect.stringMatching(/missing <model>/) });
     expect(await run('flops', 'lenet5', '--speed=-3')).toMatchObject({ code: 2, err: expect.stringMatching(/--speed must be a positive number/) });
     expect(await run('flops', 'lenet5', '--bogus')).toMatchObject({ code: 2 });

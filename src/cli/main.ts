@@ -99,7 +99,12 @@ const COMMANDS: Record<string, Command> = {
       const t = estimatedSeconds(acc.total.flops, speed);
       io.out(`\nestimated time at ${speed.toExponential(2)} FLOP/s: ${fmtSeconds(t)} per image (FLOPs / speed; a lower bound)`);
       io.out(`peak activation memory: ${formatBytes(acc.total.peakActivationBytes)} per image\n`);
-      io.out(formatTable(['encoding', 'bytes', 'size', '× smaller', 'note'], sizes.map((s) => [s.encoding, s.bytes, formatBytes(s.bytes), Number(s.ratio.toFixed(2)), s.note])));
+      io.out(
+        formatTable(
+          ['encoding', 'bytes', 'size', '× smaller', 'note'],
+          sizes.map((s) => [s.encoding, s.bytes, formatBytes(s.bytes), Number(s.ratio.toFixed(2)), s.note]),
+        ),
+      );
       if (fileBytes !== undefined) io.out(`model file: ${fileBytes.toLocaleString('en-US')} bytes`);
       io.out(
         `\nenergy per image (ESTIMATE, ${energy.fp32.source}): fp32 ${energy.fp32.totalMicrojoules.toPrecision(3)} µJ, int8 ${energy.int8.totalMicrojoules.toPrecision(3)} µJ`,
@@ -119,24 +124,43 @@ const COMMANDS: Record<string, Command> = {
       // A lab file also gets the full parse (it validates every value); a foreign safetensors file only the container view.
       const model = info.isLabFile ? parseModel(bytes, file) : undefined;
       if (values.json) {
-        io.out(JSON.stringify({ ...info, ...(model ? { architecture: model.architecture, provenance: model.provenance ?? {}, encodings: model.encodings ?? {} } : {}) }, null, 2));
+        io.out(
+          JSON.stringify(
+            { ...info, ...(model ? { architecture: model.architecture, provenance: model.provenance ?? {}, encodings: model.encodings ?? {} } : {}) },
+            null,
+            2,
+          ),
+        );
         return;
       }
-      io.out(`${file}: ${info.totalBytes.toLocaleString('en-US')} bytes (header ${info.headerBytes.toLocaleString('en-US')}, tensor data ${info.dataBytes.toLocaleString('en-US')})`);
+      io.out(
+        `${file}: ${info.totalBytes.toLocaleString('en-US')} bytes (header ${info.headerBytes.toLocaleString('en-US')}, tensor data ${info.dataBytes.toLocaleString('en-US')})`,
+      );
       if (!model) {
         io.out('not a compression-lab model file (no lab metadata): showing the safetensors container only');
       } else {
         const acc = accountModel(model.architecture);
-        io.out(`architecture: ${model.architecture.name}, ${model.architecture.layers.length} layers, ${acc.total.params.toLocaleString('en-US')} parameters, ${acc.total.flops.toLocaleString('en-US')} FLOPs per image`);
+        io.out(
+          `architecture: ${model.architecture.name}, ${model.architecture.layers.length} layers, ${acc.total.params.toLocaleString('en-US')} parameters, ${acc.total.flops.toLocaleString('en-US')} FLOPs per image`,
+        );
         const p = model.provenance ?? {};
-        const prov = Object.entries(p).filter(([, v]) => v !== undefined && typeof v !== 'object').map(([k, v]) => `${k}=${String(v)}`);
+        const prov = Object.entries(p)
+          .filter(([, v]) => v !== undefined && typeof v !== 'object')
+          .map(([k, v]) => `${k}=${String(v)}`);
         if (prov.length) io.out(`provenance: ${prov.join(', ')}`);
       }
       io.out('');
       io.out(
         formatTable(
           ['tensor', 'dtype', 'shape', 'elements', 'bytes', 'encoding'],
-          info.tensors.map((t) => [t.name, t.dtype, fmtShape(t.shape), t.elements, t.byteLength, model ? describeEncoding(model.encodings?.[t.name] ?? { kind: 'fp32' }) : '']),
+          info.tensors.map((t) => [
+            t.name,
+            t.dtype,
+            fmtShape(t.shape),
+            t.elements,
+            t.byteLength,
+            model ? describeEncoding(model.encodings?.[t.name] ?? { kind: 'fp32' }) : '',
+          ]),
         ),
       );
     },
@@ -171,7 +195,12 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
     return 2;
   }
   try {
-    const { values, positionals } = parseArgs({ args: rest, options: { ...cmd.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: { ...cmd.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
     if (values.help) {
       io.out(`usage: ${cmd.usage}\n\n${cmd.summary}`);
       return 0;

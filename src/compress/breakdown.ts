@@ -80,7 +80,8 @@ export function sizeBreakdown(model: Model): SizeBreakdown & { bytes: Uint8Array
     const enc = fitted.encodings?.[t.name] ?? { kind: 'fp32' };
     const parts = encodingParts(shapes[t.name], enc);
     const dataBytes = parts.values + parts.indices + parts.codebooks + parts.scales;
-    if (dataBytes !== t.byteLength) throw new Error(`size accounting of '${t.name}' (${describeEncoding(enc)}) found ${dataBytes} bytes, the file holds ${t.byteLength}`);
+    if (dataBytes !== t.byteLength)
+      throw new Error(`size accounting of '${t.name}' (${describeEncoding(enc)}) found ${dataBytes} bytes, the file holds ${t.byteLength}`);
     headerScales += linearHeaderBytes(enc);
     for (const k of ['values', 'indices', 'codebooks', 'scales'] as const) sum[k] += parts[k];
     tensors.push({ name: t.name, encoding: describeEncoding(enc), elements: shapes[t.name].reduce((a, b) => a * b, 1), ...parts, bytes: dataBytes });

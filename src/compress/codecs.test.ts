@@ -98,7 +98,7 @@ describe('Huffman coding', () => {
 
   it('round-trips random streams, including one-symbol and empty ones', () => {
     let seed = 7;
-    const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rand = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     for (const alphabet of [1, 2, 3, 17, 256]) {
       for (const n of [0, 1, 5, 1000]) {
         const s = Int32Array.from({ length: n }, () => Math.floor(rand() ** 3 * alphabet));
@@ -154,7 +154,10 @@ describe('sparse entries', () => {
     v[3] = 2;
     v[30] = 3; // gap 27 > 8: fillers
     const e = sparseEntries(v, 3);
-    const ref = relativeIndexEntries(Array.from(v, (x) => (x !== 0 ? 1 : 0)), 3);
+    const ref = relativeIndexEntries(
+      Array.from(v, (x) => (x !== 0 ? 1 : 0)),
+      3,
+    );
     expect(Array.from(e.gaps, (g) => g + 1)).toEqual(ref.gaps);
     expect(Array.from(e.values)).toEqual([1, 2, 0, 0, 0, 3]);
   });
@@ -202,7 +205,9 @@ describe('every new encoding round-trips through serializeModel / parseModel', (
     expect(() => encodeTensor(m.weights['fc1.weight'], [40, 16], { ...enc, entries: enc.entries + 1 })).toThrow(/stale/);
     expect(() => normalizeEncoding({ kind: 'codebook', k: 0 }, [4])).toThrow(/k must be/);
     expect(() => normalizeEncoding({ kind: 'hashed', k: 4, seed: 1 }, [4])).toThrow(/salt/);
-    expect(() => normalizeEncoding({ kind: 'sparse', gapBits: 3, of: { kind: 'binary', axis: null }, huffman: false, entries: 1, valueBytes: 1, gapBytes: 1 }, [4])).toThrow(CodecError);
+    expect(() =>
+      normalizeEncoding({ kind: 'sparse', gapBits: 3, of: { kind: 'binary', axis: null }, huffman: false, entries: 1, valueBytes: 1, gapBytes: 1 }, [4]),
+    ).toThrow(CodecError);
     const bytes = serializeModel(cases['hashed']);
     const text = new TextDecoder().decode(bytes);
     // Tamper with one shared value's tensor length: the parser names the tensor.
@@ -244,7 +249,7 @@ describe('corrupt compressed tensors', () => {
     const m = huffman(sparsify(kmeans(prune(initModel(tiny, 4), { sparsity: 0.7 }), { bits: 3 }), { when: 'always' }), { when: 'always' });
     const t = quantize(hashWeights(initModel(tiny, 4), { ratio: 4, layers: ['conv'] }), { mode: 'ternary', layers: ['fc1'] });
     let seed = 1;
-    const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rand = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     for (const model of [m, t]) {
       const bytes = serializeModel(model);
       const dataStart = 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true));

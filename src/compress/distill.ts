@@ -37,7 +37,22 @@ export interface Options {
   weightDecay: number;
 }
 
-export const defaultOptions: Options = { teacher: '', temperature: 4, alpha: 0.9, hint: '', teacherHint: '', hintWeight: 1, epochs: 1, lr: defaultLearningRate(DEFAULTS.fineTuneOptimizer), batch: DEFAULTS.trainBatch, limit: 0, seed: 1, optimizer: DEFAULTS.fineTuneOptimizer, schedule: 'constant', weightDecay: 0 };
+export const defaultOptions: Options = {
+  teacher: '',
+  temperature: 4,
+  alpha: 0.9,
+  hint: '',
+  teacherHint: '',
+  hintWeight: 1,
+  epochs: 1,
+  lr: defaultLearningRate(DEFAULTS.fineTuneOptimizer),
+  batch: DEFAULTS.trainBatch,
+  limit: 0,
+  seed: 1,
+  optimizer: DEFAULTS.fineTuneOptimizer,
+  schedule: 'constant',
+  weightDecay: 0,
+};
 
 export const schema: readonly OptionField[] = [
   { name: 'teacher', type: 'string', description: 'teacher model file' },

@@ -42,7 +42,9 @@ export function downsample(model: Model, options: Partial<Options> = {}): Model 
   checkInt('downsample: factor', o.factor, 2, 8);
   const out = cloneModel(model);
   const before = inferShapes(out.architecture);
-  const idx = o.after ? before.findIndex((ls) => ls.layer.name === o.after) : before.findIndex((ls) => ls.layer.kind === 'conv2d' || ls.layer.kind === 'depthwiseConv2d');
+  const idx = o.after
+    ? before.findIndex((ls) => ls.layer.name === o.after)
+    : before.findIndex((ls) => ls.layer.kind === 'conv2d' || ls.layer.kind === 'depthwiseConv2d');
   if (idx < 0) throw new Error(o.after ? `downsample: model has no layer '${o.after}'` : 'downsample: model has no conv layer');
   const target = before[idx].layer;
   const layers: Layer[] = out.architecture.layers.slice();
@@ -53,7 +55,8 @@ export function downsample(model: Model, options: Partial<Options> = {}): Model 
     const pool: Pool2dLayer = { kind: o.pool === 'max' ? 'maxPool2d' : 'avgPool2d', name, window: [o.factor, o.factor], stride: [o.factor, o.factor] };
     layers.splice(idx + 1, 0, pool);
   } else {
-    if (target.kind !== 'conv2d' && target.kind !== 'depthwiseConv2d') throw new Error(`downsample: stride mode needs a conv layer, '${target.name}' is ${target.kind}`);
+    if (target.kind !== 'conv2d' && target.kind !== 'depthwiseConv2d')
+      throw new Error(`downsample: stride mode needs a conv layer, '${target.name}' is ${target.kind}`);
     layers[idx] = { ...target, stride: [target.stride[0] * o.factor, target.stride[1] * o.factor] };
   }
   out.architecture = { ...out.architecture, layers };

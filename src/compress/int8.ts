@@ -127,7 +127,7 @@ export function quantizeInt8Model(model: Model, options: Options): Int8Model {
   let cur: QuantParams = input;
   let curShape: Shape = arch.inputShape.slice();
   const ops: Int8Op[] = [];
-  for (let i = 0; i < layers.length; ) {
+  for (let i = 0; i < layers.length;) {
     const layer = layers[i];
     switch (layer.kind) {
       case 'relu':
@@ -189,7 +189,21 @@ export function quantizeInt8Model(model: Model, options: Options): Int8Model {
           multiplier[c] = m.multiplier;
           shift[c] = m.shift;
         }
-        ops.push({ kind: layer.kind, layer, layers: covered, inShape: curShape, outShape, input: cur, output, weight: q, weightScale: scale, bias, multiplier, shift, relu });
+        ops.push({
+          kind: layer.kind,
+          layer,
+          layers: covered,
+          inShape: curShape,
+          outShape,
+          input: cur,
+          output,
+          weight: q,
+          weightScale: scale,
+          bias,
+          multiplier,
+          shift,
+          relu,
+        });
         cur = output;
         curShape = outShape;
         i = j;

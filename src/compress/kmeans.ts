@@ -135,7 +135,13 @@ export function centroidGradients(dW: ArrayLike<number>, assignments: ArrayLike<
 }
 
 /** One SGD step on the centroids, then every weight is rewritten from its centroid. Returns the new weights. */
-export function updateCentroids(centroids: Float32Array, grads: ArrayLike<number>, lr: number, assignments: ArrayLike<number>, frozen?: ArrayLike<boolean>): { centroids: Float32Array; weights: Float32Array } {
+export function updateCentroids(
+  centroids: Float32Array,
+  grads: ArrayLike<number>,
+  lr: number,
+  assignments: ArrayLike<number>,
+  frozen?: ArrayLike<boolean>,
+): { centroids: Float32Array; weights: Float32Array } {
   const c = centroids.map((v, j) => (frozen?.[j] ? v : v - lr * grads[j]));
   const w = new Float32Array(assignments.length);
   for (let i = 0; i < w.length; i++) w[i] = c[assignments[i]];

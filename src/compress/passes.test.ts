@@ -14,7 +14,14 @@ import { downsample } from './downsample.ts';
 import { hashWeights } from './hashing.ts';
 import { distinctValues } from '../model/codecs.ts';
 
-const dense3: Architecture = { name: 'd3', inputShape: [1, 1, 3], layers: [{ kind: 'flatten', name: 'f' }, { kind: 'dense', name: 'fc', units: 3, bias: false }] };
+const dense3: Architecture = {
+  name: 'd3',
+  inputShape: [1, 1, 3],
+  layers: [
+    { kind: 'flatten', name: 'f' },
+    { kind: 'dense', name: 'fc', units: 3, bias: false },
+  ],
+};
 
 function withWeights(arch: Architecture, weights: Record<string, number[]>): Model {
   const m = initModel(arch, 1);
@@ -77,7 +84,12 @@ describe('structured pruning', () => {
     const before = modelForwardAll(m, x, 2)[1];
     const after = modelForwardAll(p, x, 2)[1];
     const norms = Array.from({ length: 300 }, (_, u) => m.weights['fc1.weight'].subarray(u * 784, (u + 1) * 784).reduce((a, v) => a + Math.abs(v), 0));
-    const kept = norms.map((n, u) => [n, u] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, 150).map((e) => e[1]).sort((a, b) => a - b);
+    const kept = norms
+      .map((n, u) => [n, u] as const)
+      .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+      .slice(0, 150)
+      .map((e) => e[1])
+      .sort((a, b) => a - b);
     for (let b = 0; b < 2; b++) kept.forEach((u, j) => expect(after[b * 150 + j]).toBe(before[b * 300 + u]));
   });
 

@@ -131,7 +131,7 @@ describe('fine-tuning requests', () => {
 });
 
 describe('projectOntoRequest (for trainers without shared-value updates)', () => {
-  it('sets shared values to their members\' mean, re-fits linear grids and zeroes masked weights', () => {
+  it("sets shared values to their members' mean, re-fits linear grids and zeroes masked weights", () => {
     const m = kmeans(prune(initModel(arch, 4), { sparsity: 0.5 }), { bits: 2, layers: ['fc1'] });
     const q = quantize(m, { bits: 4, granularity: 'tensor', layers: ['fc2'] });
     const req = fineTuneRequestFor(q, finetuneDefaults);
@@ -163,14 +163,23 @@ describe('end-to-end pipeline with an injected CPU fine-tuner', () => {
   it('trains, prunes, fine-tunes, shares, codes; the file round-trips and keeps accuracy', async () => {
     const train = toyData(2000, 1);
     const test = toyData(500, 2);
-    const trained = await cpuFineTuner(train)(initModel(arch, 3), { ...fineTuneRequestFor(initModel(arch, 3), finetuneDefaults), epochs: 3, batch: 32, lr: 0.05 });
+    const trained = await cpuFineTuner(train)(initModel(arch, 3), {
+      ...fineTuneRequestFor(initModel(arch, 3), finetuneDefaults),
+      epochs: 3,
+      batch: 32,
+      lr: 0.05,
+    });
     const base = evaluateCpu(trained, test);
     expect(base.accuracy).toBeGreaterThan(0.9);
     const lines: string[] = [];
-    const result = await runPipeline(trained, 'prune:sparsity=0.7 | finetune:epochs=1,batch=32,lr=0.02 | kmeans:bits=4 | finetune:epochs=1,batch=32,lr=0.01 | sparse:gapBits=3,convGapBits=4 | huffman', {
-      fineTuner: cpuFineTuner(train),
-      log: (s) => lines.push(s),
-    });
+    const result = await runPipeline(
+      trained,
+      'prune:sparsity=0.7 | finetune:epochs=1,batch=32,lr=0.02 | kmeans:bits=4 | finetune:epochs=1,batch=32,lr=0.01 | sparse:gapBits=3,convGapBits=4 | huffman',
+      {
+        fineTuner: cpuFineTuner(train),
+        log: (s) => lines.push(s),
+      },
+    );
     const after = evaluateCpu(result.model, test);
     expect(after.accuracy).toBeGreaterThan(base.accuracy - 0.05);
     expect(result.reports.map((r) => r.pass)).toEqual(['prune', 'finetune', 'kmeans', 'finetune', 'sparse', 'huffman']);
@@ -187,7 +196,12 @@ describe('end-to-end pipeline with an injected CPU fine-tuner', () => {
 
   it('runs gradual pruning, distillation from a teacher, structured pruning, separable conversion and int8', async () => {
     const train = toyData(600, 1);
-    const teacher = await cpuFineTuner(train)(initModel(arch, 3), { ...fineTuneRequestFor(initModel(arch, 3), finetuneDefaults), epochs: 2, batch: 32, lr: 0.05 });
+    const teacher = await cpuFineTuner(train)(initModel(arch, 3), {
+      ...fineTuneRequestFor(initModel(arch, 3), finetuneDefaults),
+      epochs: 2,
+      batch: 32,
+      lr: 0.05,
+    });
     const calibration = { images: new Float32Array(64 * 36).map((_, i) => train.images[i] / 255), batch: 64 };
     const result = await runPipeline(
       teacher,
@@ -205,13 +219,17 @@ describe('end-to-end pipeline with an injected CPU fine-tuner', () => {
     expect(result.model.encodings!['fc1.weight']).toMatchObject({ kind: 'linear', bits: 8, signed: true, axis: 0 });
   });
 
-  it('gradual perLayer reaches each layer\'s own sparsity; fp16:weights=false stores only the biases in fp16; optimizer reaches the request', async () => {
+  it("gradual perLayer reaches each layer's own sparsity; fp16:weights=false stores only the biases in fp16; optimizer reaches the request", async () => {
     const train = toyData(300, 2);
     const requests: string[] = [];
     const tuner = cpuFineTuner(train);
-    const result = await runPipeline(initModel(arch, 4), 'gradual:perLayer=fc1:0.9+conv:0.5,stages=2,batch=32,limit=128,optimizer=adam | kmeans:bits=3 | fp16:weights=false', {
-      fineTuner: async (m, req) => (requests.push(req.optimizer ?? 'sgd'), tuner(m, req)),
-    });
+    const result = await runPipeline(
+      initModel(arch, 4),
+      'gradual:perLayer=fc1:0.9+conv:0.5,stages=2,batch=32,limit=128,optimizer=adam | kmeans:bits=3 | fp16:weights=false',
+      {
+        fineTuner: async (m, req) => (requests.push(req.optimizer ?? 'sgd'), tuner(m, req)),
+      },
+    );
     const zeros = (n: string): number => result.model.weights[n].filter((v) => v === 0).length / result.model.weights[n].length;
     expect(zeros('fc1.weight')).toBeCloseTo(0.9, 2);
     expect(zeros('conv.weight')).toBeCloseTo(0.5, 1);
@@ -229,14 +247,17 @@ describe('end-to-end pipeline with an injected CPU fine-tuner', () => {
     const tuner = cpuFineTuner(train);
     const fineTuner = async (m: Model, req: FineTuneRequest): Promise<Model> => (seen.push(req.schedule), tuner(m, req));
     const start = initModel(arch, 6);
-    await runPipeline(start, 'finetune:schedule=cosine,limit=64,batch=32 | gradual:stages=1,limit=64,batch=32,schedule=cosine | finetune:limit=64,batch=32', { fineTuner });
+    await runPipeline(start, 'finetune:schedule=cosine,limit=64,batch=32 | gradual:stages=1,limit=64,batch=32,schedule=cosine | finetune:limit=64,batch=32', {
+      fineTuner,
+    });
     expect(seen).toEqual(['cosine', 'cosine', undefined]);
     // Same data and seed: the CPU trainer really follows the schedule (the rate formula itself is tested with learningRate).
     const req = fineTuneRequestFor(start, { ...finetuneDefaults, lr: 0.05, batch: 32, limit: 128 });
     const constant = await tuner(start, req);
     const cosine = await tuner(start, { ...req, schedule: 'cosine' });
     const zero = await tuner(start, { ...req, lr: 0 });
-    const moved = (m: Model): number => Object.keys(m.weights).reduce((acc, n) => acc + m.weights[n].reduce((a, v, i) => a + Math.abs(v - start.weights[n][i]), 0), 0);
+    const moved = (m: Model): number =>
+      Object.keys(m.weights).reduce((acc, n) => acc + m.weights[n].reduce((a, v, i) => a + Math.abs(v - start.weights[n][i]), 0), 0);
     expect(moved(zero)).toBe(0);
     expect(moved(cosine)).toBeGreaterThan(0);
     expect(moved(cosine)).toBeLessThan(moved(constant));
@@ -250,7 +271,10 @@ describe('end-to-end pipeline with an injected CPU fine-tuner', () => {
     });
     expect(wdSeen).toEqual([0.01, 0.001]);
     expect(trainOptionsFor({ ...req, weightDecay: 0.01 }).weightDecay).toBe(0.01);
-    const norm = (m: Model): number => Object.keys(m.weights).filter((n) => n.endsWith('.weight')).reduce((acc, n) => acc + m.weights[n].reduce((a, v) => a + v * v, 0), 0);
+    const norm = (m: Model): number =>
+      Object.keys(m.weights)
+        .filter((n) => n.endsWith('.weight'))
+        .reduce((acc, n) => acc + m.weights[n].reduce((a, v) => a + v * v, 0), 0);
     expect(norm(await tuner(start, { ...req, weightDecay: 0.5 }))).toBeLessThan(norm(constant));
   });
 

@@ -129,13 +129,40 @@ export interface FinetuneOptions {
   weightDecay: number;
 }
 
-export const finetuneDefaults: FinetuneOptions = { epochs: 1, lr: defaultLearningRate(DEFAULTS.fineTuneOptimizer), batch: DEFAULTS.trainBatch, limit: 0, seed: 1, keepZeros: true, qat: true, optimizer: DEFAULTS.fineTuneOptimizer, schedule: 'constant', weightDecay: 0 };
+export const finetuneDefaults: FinetuneOptions = {
+  epochs: 1,
+  lr: defaultLearningRate(DEFAULTS.fineTuneOptimizer),
+  batch: DEFAULTS.trainBatch,
+  limit: 0,
+  seed: 1,
+  keepZeros: true,
+  qat: true,
+  optimizer: DEFAULTS.fineTuneOptimizer,
+  schedule: 'constant',
+  weightDecay: 0,
+};
 
-const optimizerField: OptionField = { name: 'optimizer', type: 'enum', values: ['sgd', 'adam'], description: 'sgd (momentum 0.9) or adam (GPU trainer only; use lr ≈ 1e-4…1e-3)' };
+const optimizerField: OptionField = {
+  name: 'optimizer',
+  type: 'enum',
+  values: ['sgd', 'adam'],
+  description: 'sgd (momentum 0.9) or adam (GPU trainer only; use lr ≈ 1e-4…1e-3)',
+};
 /** Shared by finetune, gradual and distill: annealing to 0 ends training in a flatter, better minimum than a constant rate. */
-export const scheduleField: OptionField = { name: 'schedule', type: 'enum', values: ['constant', 'cosine'], description: 'learning rate: constant, or cosine-annealed from lr to 0 over the step (per stage for gradual)' };
+export const scheduleField: OptionField = {
+  name: 'schedule',
+  type: 'enum',
+  values: ['constant', 'cosine'],
+  description: 'learning rate: constant, or cosine-annealed from lr to 0 over the step (per stage for gradual)',
+};
 /** L2 regularisation while (re)training: Han et al. 2015 found it gives the best accuracy after pruning and retraining (small weights are the ones pruned next). */
-export const weightDecayField: OptionField = { name: 'weightDecay', type: 'number', min: 0, max: 1, description: 'L2 weight decay (SGD: added to the gradient; Adam: decoupled, AdamW)' };
+export const weightDecayField: OptionField = {
+  name: 'weightDecay',
+  type: 'number',
+  min: 0,
+  max: 1,
+  description: 'L2 weight decay (SGD: added to the gradient; Adam: decoupled, AdamW)',
+};
 
 const finetuneSchema: OptionField[] = [
   { name: 'epochs', type: 'integer', min: 1, max: 1000, description: 'training epochs' },
@@ -300,11 +327,31 @@ export function parsePerLayer(items: string[]): { layer: string; sparsity: numbe
   });
 }
 
-const gradualDefaults: GradualOptions = { sparsity: 0.9, initial: 0, stages: 4, epochsPerStage: 1, scope: 'layer', lr: finetuneDefaults.lr, batch: finetuneDefaults.batch, limit: 0, power: 3, optimizer: finetuneDefaults.optimizer, schedule: 'constant', weightDecay: 0, layers: [], perLayer: [] };
+const gradualDefaults: GradualOptions = {
+  sparsity: 0.9,
+  initial: 0,
+  stages: 4,
+  epochsPerStage: 1,
+  scope: 'layer',
+  lr: finetuneDefaults.lr,
+  batch: finetuneDefaults.batch,
+  limit: 0,
+  power: 3,
+  optimizer: finetuneDefaults.optimizer,
+  schedule: 'constant',
+  weightDecay: 0,
+  layers: [],
+  perLayer: [],
+};
 
 // -- the registry ----------------------------------------------------------
 
-const asStep = <O extends object>(label: string, schema: readonly OptionField[], defaults: O, run: (m: Model, o: O, ctx: PipelineContext, r: { int8?: Int8Model }) => Promise<Model> | Model): StepDef => ({
+const asStep = <O extends object>(
+  label: string,
+  schema: readonly OptionField[],
+  defaults: O,
+  run: (m: Model, o: O, ctx: PipelineContext, r: { int8?: Int8Model }) => Promise<Model> | Model,
+): StepDef => ({
   label,
   schema,
   defaultOptions: defaults as Record<string, unknown>,
@@ -341,21 +388,49 @@ export const STEPS: Record<string, StepDef> = {
       const targets = o.perLayer.length ? parsePerLayer(o.perLayer) : [{ layer: '', sparsity: o.sparsity }];
       for (let i = 1; i <= o.stages; i++) {
         for (const t of targets) {
-          const s = polynomialSparsity(i, { initialSparsity: Math.min(o.initial, t.sparsity), finalSparsity: t.sparsity, beginStep: 0, endStep: o.stages, frequency: 1, power: o.power });
+          const s = polynomialSparsity(i, {
+            initialSparsity: Math.min(o.initial, t.sparsity),
+            finalSparsity: t.sparsity,
+            beginStep: 0,
+            endStep: o.stages,
+            frequency: 1,
+            power: o.power,
+          });
           ctx.log?.(`  gradual stage ${i}/${o.stages}: ${t.layer || 'sparsity'} ${s.toFixed(4)}`);
           cur = prunePass.prune(cur, { sparsity: s, scope: o.scope, layers: t.layer ? [t.layer] : o.layers });
         }
-        cur = await finetune(cur, { ...finetuneDefaults, epochs: o.epochsPerStage, lr: o.lr, batch: o.batch, limit: o.limit, seed: i, optimizer: o.optimizer, schedule: o.schedule, weightDecay: o.weightDecay }, ctx);
+        cur = await finetune(
+          cur,
+          {
+            ...finetuneDefaults,
+            epochs: o.epochsPerStage,
+            lr: o.lr,
+            batch: o.batch,
+            limit: o.limit,
+            seed: i,
+            optimizer: o.optimizer,
+            schedule: o.schedule,
+            weightDecay: o.weightDecay,
+          },
+          ctx,
+        );
       }
       return cur;
     },
   ),
   quantize: asStep(quantizePass.label, quantizePass.schema, quantizePass.defaultOptions, (m, o) => quantizePass.quantize(m, o)),
-  fp16: asStep('fp16 storage', quantizePass.schema.filter((f) => f.name === 'biases' || f.name === 'layers' || f.name === 'weights'), { biases: true, layers: [] as string[], weights: true }, (m, o) =>
-    quantizePass.quantize(m, { ...o, mode: 'fp16' }),
+  fp16: asStep(
+    'fp16 storage',
+    quantizePass.schema.filter((f) => f.name === 'biases' || f.name === 'layers' || f.name === 'weights'),
+    { biases: true, layers: [] as string[], weights: true },
+    (m, o) => quantizePass.quantize(m, { ...o, mode: 'fp16' }),
   ),
-  ternary: asStep('Ternary weights (TWN)', quantizeModeSchema, { granularity: 'tensor' as const, layers: [] as string[] }, (m, o) => quantizePass.quantize(m, { ...o, mode: 'ternary' })),
-  binary: asStep('Binary weights (BWN)', quantizeModeSchema, { granularity: 'tensor' as const, layers: [] as string[] }, (m, o) => quantizePass.quantize(m, { ...o, mode: 'binary' })),
+  ternary: asStep('Ternary weights (TWN)', quantizeModeSchema, { granularity: 'tensor' as const, layers: [] as string[] }, (m, o) =>
+    quantizePass.quantize(m, { ...o, mode: 'ternary' }),
+  ),
+  binary: asStep('Binary weights (BWN)', quantizeModeSchema, { granularity: 'tensor' as const, layers: [] as string[] }, (m, o) =>
+    quantizePass.quantize(m, { ...o, mode: 'binary' }),
+  ),
   kmeans: asStep(kmeansPass.label, kmeansPass.schema, kmeansPass.defaultOptions, (m, o) => kmeansPass.kmeans(m, o)),
   hash: asStep(hashingPass.label, hashingPass.schema, hashingPass.defaultOptions, (m, o) => hashingPass.hashWeights(m, o)),
   sparse: asStep(sparsePass.label, sparsePass.schema, sparsePass.defaultOptions, (m, o) => sparsePass.sparsify(m, o)),
@@ -365,7 +440,22 @@ export const STEPS: Record<string, StepDef> = {
     if (!o.teacher) throw new Error('distill: give teacher=<model file>');
     if (!ctx.loadModel) throw new Error('distill: the caller gave no way to load the teacher model');
     const spec = distillPass.distillSpec(await ctx.loadModel(o.teacher), o);
-    return finetune(m, { ...finetuneDefaults, epochs: o.epochs, lr: o.lr, batch: o.batch, limit: o.limit, seed: o.seed, optimizer: o.optimizer, schedule: o.schedule, weightDecay: o.weightDecay }, ctx, spec);
+    return finetune(
+      m,
+      {
+        ...finetuneDefaults,
+        epochs: o.epochs,
+        lr: o.lr,
+        batch: o.batch,
+        limit: o.limit,
+        seed: o.seed,
+        optimizer: o.optimizer,
+        schedule: o.schedule,
+        weightDecay: o.weightDecay,
+      },
+      ctx,
+      spec,
+    );
   }),
   downsample: asStep(downsamplePass.label, downsamplePass.schema, downsamplePass.defaultOptions, (m, o) => downsamplePass.downsample(m, o)),
   separable: asStep(separablePass.label, separablePass.schema, separablePass.defaultOptions, (m, o) => separablePass.separable(m, o)),
@@ -483,7 +573,9 @@ export async function runPipeline(model: Model, steps: StepSpec[] | string, ctx:
       sparsity: sparsityOf(cur).overall,
     };
     result.reports.push(report);
-    ctx.log?.(`  → ${report.bytes.toLocaleString('en-US')} bytes (${report.ratio.toFixed(2)}× smaller than fp32), ${report.flops.toLocaleString('en-US')} FLOPs, sparsity ${(report.sparsity * 100).toFixed(1)}%`);
+    ctx.log?.(
+      `  → ${report.bytes.toLocaleString('en-US')} bytes (${report.ratio.toFixed(2)}× smaller than fp32), ${report.flops.toLocaleString('en-US')} FLOPs, sparsity ${(report.sparsity * 100).toFixed(1)}%`,
+    );
   }
   result.model = cur;
   return result;

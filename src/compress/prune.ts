@@ -28,7 +28,12 @@ export const defaultOptions: Options = { sparsity: 0.5, scope: 'layer', layers: 
 
 export const schema: readonly OptionField[] = [
   { name: 'sparsity', type: 'number', min: 0, max: 0.999, description: 'fraction of weights set to zero (already-pruned weights count)' },
-  { name: 'scope', type: 'enum', values: ['layer', 'network'], description: "rank weights within each layer, or across the whole network (the article's two choices)" },
+  {
+    name: 'scope',
+    type: 'enum',
+    values: ['layer', 'network'],
+    description: "rank weights within each layer, or across the whole network (the article's two choices)",
+  },
   { name: 'layers', type: 'list', description: 'layers to prune (default: all weighted layers); biases are never pruned' },
 ];
 
@@ -239,7 +244,8 @@ export function structuredPrune(model: Model, options: Partial<StructuredOptions
     const shapes = inferShapes(out.architecture);
     const li = shapes.findIndex((ls) => ls.layer.name === target);
     const layer = shapes[li].layer;
-    if (layer.kind !== 'dense' && layer.kind !== 'conv2d') throw new Error(`structured pruning: layer '${target}' is ${layer.kind}; only dense and conv2d layers shrink`);
+    if (layer.kind !== 'dense' && layer.kind !== 'conv2d')
+      throw new Error(`structured pruning: layer '${target}' is ${layer.kind}; only dense and conv2d layers shrink`);
     if (target === lastWeighted) throw new Error(`structured pruning: '${target}' is the output layer; its units are the classes`);
     const wName = `${target}.weight`;
     const wShape = shapes[li].weights[wName];

@@ -44,9 +44,19 @@ export interface Options {
 export const defaultOptions: Options = { mode: 'linear', bits: 8, scheme: 'symmetric', granularity: 'channel', biases: false, layers: [], weights: true };
 
 export const schema: readonly OptionField[] = [
-  { name: 'mode', type: 'enum', values: ['linear', 'fp16', 'ternary', 'binary'], description: 'linear n-bit, fp16, ternary {−α,0,+α} (TWN) or binary {−α,+α} (BWN)' },
+  {
+    name: 'mode',
+    type: 'enum',
+    values: ['linear', 'fp16', 'ternary', 'binary'],
+    description: 'linear n-bit, fp16, ternary {−α,0,+α} (TWN) or binary {−α,+α} (BWN)',
+  },
   { name: 'bits', type: 'integer', min: 2, max: 16, description: 'linear: bits per weight, packed densely (e.g. 8, 11, 4)' },
-  { name: 'scheme', type: 'enum', values: ['symmetric', 'asymmetric'], description: 'linear: zero point 0 and ±max|w|, or the min–max range with a zero point' },
+  {
+    name: 'scheme',
+    type: 'enum',
+    values: ['symmetric', 'asymmetric'],
+    description: 'linear: zero point 0 and ±max|w|, or the min–max range with a zero point',
+  },
   { name: 'granularity', type: 'enum', values: ['tensor', 'channel'], description: 'one scale per tensor or per output channel' },
   { name: 'biases', type: 'boolean', description: 'fp16 mode: store biases in fp16 too' },
   { name: 'weights', type: 'boolean', description: 'fp16 mode: false leaves the weights (e.g. k-means shared) and stores only the biases in fp16' },

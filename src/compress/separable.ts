@@ -44,11 +44,12 @@ export const schema: readonly OptionField[] = [
  */
 export function rank1(a: ArrayLike<number>, m: number, n: number, iterations = 100): { sigma: number; u: Float64Array; v: Float64Array } {
   const ata = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let r = 0; r < m; r++) s += a[r * n + i] * a[r * n + j];
-    ata[i * n + j] = s;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let r = 0; r < m; r++) s += a[r * n + i] * a[r * n + j];
+      ata[i * n + j] = s;
+    }
   let v = new Float64Array(n);
   let best = 0;
   for (let j = 0; j < n; j++) if (ata[j * n + j] > ata[best * n + best]) best = j;

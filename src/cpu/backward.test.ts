@@ -191,9 +191,21 @@ function modelGradCheck(arch: Architecture, batch: number, seed: number): void {
   const x64 = Float64Array.from(x);
   const loss = (): number => crossEntropy64(forward64(arch, w64, x64, batch), labels, classes);
   for (const [name, t] of Object.entries(w64)) {
-    expectClose(grads[name], t.map((_, i) => centralDiff(loss, t, i)), name, ABS, REL);
+    expectClose(
+      grads[name],
+      t.map((_, i) => centralDiff(loss, t, i)),
+      name,
+      ABS,
+      REL,
+    );
   }
-  expectClose(dInput, x64.map((_, i) => centralDiff(loss, x64, i)), 'dInput', ABS, REL);
+  expectClose(
+    dInput,
+    x64.map((_, i) => centralDiff(loss, x64, i)),
+    'dInput',
+    ABS,
+    REL,
+  );
 }
 
 describe('whole-model gradient (modelBackward + softmaxCrossEntropy) matches central differences', () => {

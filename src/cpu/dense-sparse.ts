@@ -67,7 +67,17 @@ export function csrCodebookOf(symbols: ArrayLike<number>, codebook: ArrayLike<nu
   return { rows, cols, codes };
 }
 
-export function denseSparseCodebookForward(batch: number, k: number, n: number, x: FloatArray, w: CsrCodebook, codebook: ArrayLike<number>, b: FloatArray | undefined, relu: boolean, y: FloatArray): void {
+export function denseSparseCodebookForward(
+  batch: number,
+  k: number,
+  n: number,
+  x: FloatArray,
+  w: CsrCodebook,
+  codebook: ArrayLike<number>,
+  b: FloatArray | undefined,
+  relu: boolean,
+  y: FloatArray,
+): void {
   const values = Array.from(w.codes, (s) => codebook[s]);
   denseSparseForward(batch, k, n, x, { rows: w.rows, cols: w.cols, values }, b, relu, y);
 }

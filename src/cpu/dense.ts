@@ -5,15 +5,7 @@
 import type { FloatArray } from './common.ts';
 
 /** y[n, o] = b[o] + Σ_i W[o, i] · x[n, i]. */
-export function denseForward(
-  batch: number,
-  inSize: number,
-  units: number,
-  x: FloatArray,
-  w: FloatArray,
-  b: FloatArray | undefined,
-  y: FloatArray,
-): void {
+export function denseForward(batch: number, inSize: number, units: number, x: FloatArray, w: FloatArray, b: FloatArray | undefined, y: FloatArray): void {
   for (let n = 0; n < batch; n++) {
     const xBase = n * inSize;
     for (let o = 0; o < units; o++) {

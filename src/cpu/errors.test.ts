@@ -71,7 +71,9 @@ describe('model argument errors', () => {
     expect(() => modelBackward(model, x, 1, acts, zeros(9))).toThrow(/dLogits has 9 values.*'fc2'/);
     const badActs = acts.slice();
     badActs[3] = zeros(5);
-    expect(() => modelBackward(model, x, 1, badActs, zeros(10))).toThrow(/activations\[3\] \(output of layer 'pool2' \(maxPool2d\)\) has 5 values, expected 800/);
+    expect(() => modelBackward(model, x, 1, badActs, zeros(10))).toThrow(
+      /activations\[3\] \(output of layer 'pool2' \(maxPool2d\)\) has 5 values, expected 800/,
+    );
   });
 });
 

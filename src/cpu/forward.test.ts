@@ -117,7 +117,7 @@ describe('pooling forward (hand-computed)', () => {
   // The article's 3×3 window: [23, 56, 76, 224, 177, 223, 122, 23, 34].
   const article = f32([23, 56, 76, 224, 177, 223, 122, 23, 34]);
 
-  it("article example: max over the 3×3 window is 224", () => {
+  it('article example: max over the 3×3 window is 224', () => {
     const y = layerForward(pool('maxPool2d', [3, 3], [3, 3]), article, [3, 3, 1], 1, {});
     expect(Array.from(y)).toEqual([224]);
   });
@@ -219,7 +219,10 @@ describe('whole-model forward', () => {
 
   it('a bias-free dense layer needs no bias tensor', () => {
     const layers: Layer[] = [{ kind: 'flatten', name: 'f' }, dense(2, false)];
-    const model = { architecture: { name: 'nb', inputShape: [1, 1, 3] as [number, number, number], layers }, weights: { 'fc.weight': f32([1, 1, 1, 0, 0, 2]) } };
+    const model = {
+      architecture: { name: 'nb', inputShape: [1, 1, 3] as [number, number, number], layers },
+      weights: { 'fc.weight': f32([1, 1, 1, 0, 0, 2]) },
+    };
     // y0 = 1 + 2 + 3 = 6; y1 = 2·3 = 6
     expect(Array.from(modelForward(model, f32([1, 2, 3]), 1))).toEqual([6, 6]);
   });

@@ -96,9 +96,7 @@ function checkModelInput(model: Model, inputLength: number, batch: number): void
   const expected = batch * sizeOf(arch.inputShape);
   if (inputLength !== expected) {
     const first = arch.layers[0];
-    throw new Error(
-      `${where}: input to ${layerLabel(first)} has ${inputLength} values, expected ${expected} (batch ${batch} × ${fmtShape(arch.inputShape)})`,
-    );
+    throw new Error(`${where}: input to ${layerLabel(first)} has ${inputLength} values, expected ${expected} (batch ${batch} × ${fmtShape(arch.inputShape)})`);
   }
 }
 

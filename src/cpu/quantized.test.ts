@@ -41,7 +41,28 @@ function rdbpBig(x: number, e: number): number {
   return Number((bx >> BigInt(e)) + (rem > threshold ? 1n : 0n));
 }
 
-const EDGES = [0, 1, -1, 2, -2, 3, 255, -255, 32767, -32768, 65535, 65536, -65536, 2 ** 30, -(2 ** 30), 2 ** 30 + 1, INT32_MAX, INT32_MIN, INT32_MAX - 1, INT32_MIN + 1];
+const EDGES = [
+  0,
+  1,
+  -1,
+  2,
+  -2,
+  3,
+  255,
+  -255,
+  32767,
+  -32768,
+  65535,
+  65536,
+  -65536,
+  2 ** 30,
+  -(2 ** 30),
+  2 ** 30 + 1,
+  INT32_MAX,
+  INT32_MIN,
+  INT32_MAX - 1,
+  INT32_MIN + 1,
+];
 
 function randInt32(rand: () => number): number {
   // Mix magnitudes so that small, medium and full-width values all occur.
@@ -201,7 +222,15 @@ describe('int8 kernels (CPU reference), hand-computed', () => {
     const y = new Int8Array(4);
     const x = new Int8Array([-128, -127, 127, 127]);
     const w = new Int8Array([1, 2, 127, 127]); // [2 out, 2 in]
-    denseInt8(2, 2, 2, x, w, rq({ inZp: -128, bias: new Int32Array([0, 0]), multiplier: new Int32Array([2 ** 30, 2 ** 30]), shift: new Int32Array([1, 1]) }), y);
+    denseInt8(
+      2,
+      2,
+      2,
+      x,
+      w,
+      rq({ inZp: -128, bias: new Int32Array([0, 0]), multiplier: new Int32Array([2 ** 30, 2 ** 30]), shift: new Int32Array([1, 1]) }),
+      y,
+    );
     // n0: o0 = 0·1 + 1·2 = 2; o1 = 0 + 127 = 127. n1: o0 = 255 + 510 = 765 → 127; o1 = 2·255·127 → 127.
     expect(Array.from(y)).toEqual([2, 127, 127, 127]);
   });

@@ -227,7 +227,9 @@ function requantOf(op: Int8WeightedOp): Int8Requant {
 export function int8OpForward(op: Int8WeightedOp | Int8PoolOp, x: Int8Array, batch: number): Int8Array {
   const inSize = sizeOf(op.inShape);
   if (x.length !== batch * inSize) {
-    throw new Error(`int8 op '${op.layers[0]}' (${op.kind}): input has ${x.length} values, expected ${batch * inSize} (batch ${batch} × [${op.inShape.join(', ')}])`);
+    throw new Error(
+      `int8 op '${op.layers[0]}' (${op.kind}): input has ${x.length} values, expected ${batch * inSize} (batch ${batch} × [${op.inShape.join(', ')}])`,
+    );
   }
   const y = new Int8Array(batch * sizeOf(op.outShape));
   switch (op.kind) {

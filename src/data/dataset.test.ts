@@ -99,9 +99,7 @@ describe('dataset file format', () => {
   it('refuses to encode inconsistent data', () => {
     expect(problem(() => encodeDatasetFile(tiny({ count: 4 }))).message).toMatch(/5 labels for 4 examples/);
     expect(problem(() => encodeDatasetFile(tiny({ images: new Uint8Array(29) }))).message).toMatch(/29 pixels, expected 30/);
-    expect(problem(() => encodeDatasetFile(tiny({ labels: Uint8Array.from([1, 2, 3, 4, 10]) }))).message).toMatch(
-      /label 10 at index 4 is out of range 0–9/,
-    );
+    expect(problem(() => encodeDatasetFile(tiny({ labels: Uint8Array.from([1, 2, 3, 4, 10]) }))).message).toMatch(/label 10 at index 4 is out of range 0–9/);
   });
 
   it('names files by dataset and split', () => {

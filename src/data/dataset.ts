@@ -162,10 +162,7 @@ export function storedDatasetChecksum(bytes: Uint8Array): number | null {
  */
 export function parseDatasetFile(bytes: Uint8Array, source: string): Dataset {
   if (bytes.length < DATASET_HEADER_BYTES) {
-    throw new DatasetError(
-      source,
-      `file is ${formatCount(bytes.length)} bytes, shorter than the ${DATASET_HEADER_BYTES}-byte header (truncated?)`,
-    );
+    throw new DatasetError(source, `file is ${formatCount(bytes.length)} bytes, shorter than the ${DATASET_HEADER_BYTES}-byte header (truncated?)`);
   }
   if (DATASET_MAGIC.some((b, i) => bytes[i] !== b)) {
     // A dev server answers a missing file with its HTML page (status 200):
@@ -181,10 +178,7 @@ export function parseDatasetFile(bytes: Uint8Array, source: string): Dataset {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint16(4, true);
   if (version !== DATASET_FORMAT_VERSION) {
-    throw new DatasetError(
-      source,
-      `format version ${version}, this build reads version ${DATASET_FORMAT_VERSION}; rebuild with \`npm run data\``,
-    );
+    throw new DatasetError(source, `format version ${version}, this build reads version ${DATASET_FORMAT_VERSION}; rebuild with \`npm run data\``);
   }
   const name = (Object.keys(NAME_CODES) as DatasetName[]).find((k) => NAME_CODES[k] === view.getUint8(6));
   const split = (Object.keys(SPLIT_CODES) as DatasetSplit[]).find((k) => SPLIT_CODES[k] === view.getUint8(7));

@@ -87,9 +87,7 @@ describe('parseIdxImages', () => {
   });
 
   it('rejects an unexpected count and a zero count', () => {
-    expect(problem(() => parseIdxImages(images2x3x2(), 'f', { ...small, count: 60_000 })).message).toBe(
-      'f: header says 2 images, expected 60,000',
-    );
+    expect(problem(() => parseIdxImages(images2x3x2(), 'f', { ...small, count: 60_000 })).message).toBe('f: header says 2 images, expected 60,000');
     expect(problem(() => parseIdxImages(idx(0x803, [0, 3, 2], []), 'f', small)).message).toMatch(/0 images/);
   });
 });
@@ -110,9 +108,7 @@ describe('parseIdxLabels', () => {
     expect(problem(() => parseIdxLabels(idx(0x801, [4], [7, 2, 1]), 'l')).message).toBe('l: expected 12 bytes, got 11 (truncated?)');
     expect(problem(() => parseIdxLabels(idx(0x801, [4], [7, 2, 1, 0, 0]), 'l')).message).toMatch(/trailing data/);
     expect(problem(() => parseIdxLabels(idx(0x803, [4], [7, 2, 1, 0]), 'l')).message).toMatch(/bad magic 0x00000803 \(an IDX image file\)/);
-    expect(problem(() => parseIdxLabels(idx(0x801, [4], [7, 2, 1, 0]), 'l', { count: 10_000 })).message).toBe(
-      'l: header says 4 labels, expected 10,000',
-    );
+    expect(problem(() => parseIdxLabels(idx(0x801, [4], [7, 2, 1, 0]), 'l', { count: 10_000 })).message).toBe('l: header says 4 labels, expected 10,000');
     expect(problem(() => parseIdxLabels(new Uint8Array(5), 'l')).message).toMatch(/shorter than its 8-byte IDX header/);
   });
 });

@@ -125,8 +125,7 @@ function checkMagic(bytes: Uint8Array, file: string, want: number, header: numbe
   }
   const magic = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, false);
   if (magic !== want) {
-    const what = (m: number) =>
-      m === IDX_IMAGES_MAGIC ? ' (an IDX image file)' : m === IDX_LABELS_MAGIC ? ' (an IDX label file)' : '';
+    const what = (m: number) => (m === IDX_IMAGES_MAGIC ? ' (an IDX image file)' : m === IDX_LABELS_MAGIC ? ' (an IDX label file)' : '');
     throw new DatasetError(file, `bad magic ${hex(magic)}${what(magic)}, expected ${hex(want)}${what(want)}`);
   }
 }

@@ -53,7 +53,9 @@ describe('node loader', () => {
         datasets: [{ name: 'fashion-mnist', present: false, absentReason: 'Fashion-MNIST not found at /nowhere', splits: {} }],
       };
       await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest));
-      await expect(loadDataset('fashion-mnist', 'test', dir)).rejects.toThrow(/not built: Fashion-MNIST was absent at build time \(Fashion-MNIST not found at \/nowhere\)/);
+      await expect(loadDataset('fashion-mnist', 'test', dir)).rejects.toThrow(
+        /not built: Fashion-MNIST was absent at build time \(Fashion-MNIST not found at \/nowhere\)/,
+      );
     });
   });
 

@@ -33,12 +33,7 @@ function join(baseUrl: string, file: string): string {
  * @throws DatasetError on an HTTP error, a network failure or a file that fails
  *   verification; an AbortError when `signal` fires
  */
-export async function fetchDataset(
-  name: DatasetName,
-  split: DatasetSplit,
-  baseUrl = '/data/',
-  options: FetchDatasetOptions = {},
-): Promise<Dataset> {
+export async function fetchDataset(name: DatasetName, split: DatasetSplit, baseUrl = '/data/', options: FetchDatasetOptions = {}): Promise<Dataset> {
   if (!isDatasetName(name)) throw new DatasetError(String(name), 'unknown dataset; choose one of mnist, fashion-mnist');
   if (!isDatasetSplit(split)) throw new DatasetError(String(split), 'unknown split; choose train or test');
   const url = join(baseUrl, datasetFileName(name, split));

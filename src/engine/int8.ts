@@ -46,7 +46,11 @@ export function recordedInt8Method(model: Model): Calibration | undefined {
 }
 
 /** The integer-only model of `model`, calibrated on the first `images` of `train` (default DEFAULTS.calibrationImages). */
-export function calibrateInt8(model: Model, train: Dataset, options: { images?: number; calibration?: Calibration } = {}): { int8: Int8Model; images: number; calibration: Calibration } {
+export function calibrateInt8(
+  model: Model,
+  train: Dataset,
+  options: { images?: number; calibration?: Calibration } = {},
+): { int8: Int8Model; images: number; calibration: Calibration } {
   const n = Math.min(options.images ?? DEFAULTS.calibrationImages, train.count);
   const calibration = options.calibration ?? recordedInt8Method(model) ?? { method: 'minmax' };
   const int8 = quantizeInt8Model(model, { calibration: toFloatBatch(train, 0, n), batch: n, ...calibration });

@@ -53,7 +53,8 @@ export async function resolveModel(arg: string | undefined, options: ResolveOpti
     const seed = options.seed ?? 1;
     if (options.untrained) return { model: initModel(architecture(arg), seed), origin: 'untrained', source: `untrained ${arg} (He init, seed ${seed})` };
     const file = join(options.dir ?? MODELS_DIR, `${arg}.safetensors`);
-    if (!existsSync(file)) throw new ModelRefError(`'${arg}' has no bundled trained model (models/${arg}.safetensors); pass --untrained for seeded random weights, or a model file`);
+    if (!existsSync(file))
+      throw new ModelRefError(`'${arg}' has no bundled trained model (models/${arg}.safetensors); pass --untrained for seeded random weights, or a model file`);
     const bytes = await readFile(file);
     return { model: parseModel(bytes, `models/${arg}.safetensors`), origin: 'bundled', source: `models/${arg}.safetensors`, fileBytes: bytes.byteLength };
   }

@@ -26,10 +26,12 @@ export function trainerExtrasFor(req: FineTuneRequest): Pick<TrainOptions, 'opti
   if (Object.keys(shared).length) out.shared = shared;
   const qat = Object.entries(req.qat ?? {}).filter(([n]) => n.endsWith('.weight'));
   const kinds = new Set(qat.map(([, e]) => base(e).kind));
-  const axes = new Set(qat.map(([, e]) => {
-    const b = base(e);
-    return b.kind === 'ternary' || b.kind === 'binary' ? b.axis : null;
-  }));
+  const axes = new Set(
+    qat.map(([, e]) => {
+      const b = base(e);
+      return b.kind === 'ternary' || b.kind === 'binary' ? b.axis : null;
+    }),
+  );
   if (qat.length && kinds.size === 1 && axes.size === 1) {
     const kind = [...kinds][0];
     if (kind === 'ternary' || kind === 'binary') {

@@ -31,9 +31,7 @@ import type { DepthwiseConv2dParams } from './kernels/depthwise-conv2d.ts';
 export type WeightsMode = 'compressed' | 'decoded';
 
 /** What a compressed tensor uploads. */
-export type CompressedSource =
-  | ({ kind: 'codebook' } & CodebookTensor)
-  | { kind: 'hashed'; enc: HashedEncoding; table: Float32Array };
+export type CompressedSource = ({ kind: 'codebook' } & CodebookTensor) | { kind: 'hashed'; enc: HashedEncoding; table: Float32Array };
 
 /** The codebook encoding inside `enc`, if it is one (bare, Huffman-coded or sparse). */
 function codebookInside(enc: TensorEncoding | undefined): boolean {

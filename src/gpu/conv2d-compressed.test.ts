@@ -37,7 +37,15 @@ beforeAll(async () => {
 });
 afterAll(() => gpu?.device.destroy());
 
-const conv = (name: string, filters: number, k: [number, number], stride: [number, number], padding: Padding, bias = true): Layer => ({ kind: 'conv2d', name, filters, kernel: k, stride, padding, bias });
+const conv = (name: string, filters: number, k: [number, number], stride: [number, number], padding: Padding, bias = true): Layer => ({
+  kind: 'conv2d',
+  name,
+  filters,
+  kernel: k,
+  stride,
+  padding,
+  bias,
+});
 const pool = (kind: 'maxPool2d' | 'avgPool2d', name: string, w: [number, number], s: [number, number]): Layer => ({ kind, name, window: w, stride: s });
 const relu = (name: string): Layer => ({ kind: 'relu', name });
 const flatten: Layer = { kind: 'flatten', name: 'flatten' };
@@ -53,8 +61,16 @@ interface Case {
 const CASES: Case[] = [
   { what: 'lenet conv1: 5×5 valid, c=1 (scalar path), oc=20', input: [12, 12, 1], layers: [conv('c', 20, [5, 5], [1, 1], 'valid')] },
   { what: '3×3 same stride 2, odd 7×9, c=3, oc=5', input: [7, 9, 3], layers: [conv('c', 5, [3, 3], [2, 2], 'same')] },
-  { what: 'vec4 path c=8, 3×3 same + relu + max pool 2×2 fused, no bias', input: [8, 6, 8], layers: [conv('c', 6, [3, 3], [1, 1], 'same', false), relu('r'), pool('maxPool2d', 'p', [2, 2], [2, 2])] },
-  { what: 'relu → avg pool 2×2 → relu fused, oc=50 (partial channel block)', input: [9, 9, 4], layers: [conv('c', 50, [3, 3], [1, 1], 'valid'), relu('r1'), pool('avgPool2d', 'p', [2, 2], [2, 2]), relu('r2')] },
+  {
+    what: 'vec4 path c=8, 3×3 same + relu + max pool 2×2 fused, no bias',
+    input: [8, 6, 8],
+    layers: [conv('c', 6, [3, 3], [1, 1], 'same', false), relu('r'), pool('maxPool2d', 'p', [2, 2], [2, 2])],
+  },
+  {
+    what: 'relu → avg pool 2×2 → relu fused, oc=50 (partial channel block)',
+    input: [9, 9, 4],
+    layers: [conv('c', 50, [3, 3], [1, 1], 'valid'), relu('r1'), pool('avgPool2d', 'p', [2, 2], [2, 2]), relu('r2')],
+  },
   { what: 'pointwise 1×1, c=12, oc=10 + relu', input: [5, 3, 12], layers: [conv('pw', 10, [1, 1], [1, 1], 'valid'), relu('r')] },
   { what: 'dense 37 → 13 + relu (K, N not multiples of 4)', input: [37, 1, 1], layers: [flatten, dense('fc', 13), relu('r')] },
   { what: 'dense 800 → 130', input: [10, 10, 8], layers: [flatten, dense('fc', 130)] },
@@ -103,10 +119,15 @@ async function checkCodebook(c: Case, k: number, batches: number[], tiling?: Gem
   for (const batch of batches) {
     const x = randomInput(batch * planModel(model, { variant: 'register', fuse: true }).inputSize, batch + seed);
     const want = modelForward(ref, x, batch);
-    const got = await runKernel(cache, conv2d, { ...step.params, batch, weights: { kind: 'codebook', bits: cb.bits, k } }, {
-      inputs: { input: x, indices: words, codebook: cb.codebook, bias: step.bias! },
-      outputLength: batch * outSize(model),
-    });
+    const got = await runKernel(
+      cache,
+      conv2d,
+      { ...step.params, batch, weights: { kind: 'codebook', bits: cb.bits, k } },
+      {
+        inputs: { input: x, indices: words, codebook: cb.codebook, bias: step.bias! },
+        outputLength: batch * outSize(model),
+      },
+    );
     expectNear(got, want, `codebook k=${k} (${cb.bits} bits) batch ${batch}`);
   }
 }
@@ -125,10 +146,15 @@ async function checkHashed(c: Case, ratio: number, batches: number[], tiling?: G
   for (const batch of batches) {
     const x = randomInput(batch * planModel(model, { variant: 'register', fuse: true }).inputSize, batch + seed);
     const want = modelForward(ref, x, batch);
-    const got = await runKernel(cache, conv2d, { ...step.params, batch, weights: { kind: 'hashed', k: enc.k, seed: enc.seed, salt: enc.salt } }, {
-      inputs: { input: x, table, bias: step.bias! },
-      outputLength: batch * outSize(model),
-    });
+    const got = await runKernel(
+      cache,
+      conv2d,
+      { ...step.params, batch, weights: { kind: 'hashed', k: enc.k, seed: enc.seed, salt: enc.salt } },
+      {
+        inputs: { input: x, table, bias: step.bias! },
+        outputLength: batch * outSize(model),
+      },
+    );
     expectNear(got, want, `hashed k=${enc.k} batch ${batch}`);
   }
 }
@@ -152,7 +178,9 @@ describe('conv2d:codebook vs the CPU reference on the decoded weights', () => {
     await checkCodebook(CASES[3], 7, [1, 3], { wg: 16, tm: 4, tn4: 2, spread: true });
   });
   it('rejects index widths the kernel cannot hold on chip', () => {
-    expect(() => conv2d.constants({ ...onlyStep(sharedModel(CASES[5], 2, 1).model).params, batch: 1, weights: { kind: 'codebook', bits: 9, k: 300 } } as never)).toThrow(/1…8/);
+    expect(() =>
+      conv2d.constants({ ...onlyStep(sharedModel(CASES[5], 2, 1).model).params, batch: 1, weights: { kind: 'codebook', bits: 9, k: 300 } } as never),
+    ).toThrow(/1…8/);
     expect(codebookOf(Float32Array.from({ length: 300 }, (_, i) => i))).toBeNull();
   });
 });
@@ -179,7 +207,12 @@ describe('conv2d:hashed vs the CPU reference on the decoded weights', () => {
     for (const k of [1, 2, 3, 5, 97, 3200, 65537, 1048575, 1048576, 1048577, 4_000_000]) {
       const enc = { k, seed: 0x9747b28c, salt: 0xffffffff };
       const table = Float32Array.from({ length: k }, (_, j) => j);
-      const got = await runKernel(cache, conv2d, { ...step.params, batch: 64, weights: { kind: 'hashed', ...enc } }, { inputs: { input: x, table, bias: step.bias! }, outputLength: 64 * 50 });
+      const got = await runKernel(
+        cache,
+        conv2d,
+        { ...step.params, batch: 64, weights: { kind: 'hashed', ...enc } },
+        { inputs: { input: x, table, bias: step.bias! }, outputLength: 64 * 50 },
+      );
       let bad = 0;
       for (let o = 0; o < 50; o++) for (let i = 0; i < 64; i++) if (got[i * 50 + o] !== hashedIndex(enc, o * 64 + i)) bad++;
       expect(bad, `k = ${k}`).toBe(0);
@@ -196,10 +229,15 @@ describe('conv2d:hashed vs the CPU reference on the decoded weights', () => {
     const x = new Float32Array(784 * 784);
     for (let i = 0; i < 784; i++) x[i * 784 + i] = 1;
     const table = Float32Array.from({ length: enc.k }, (_, j) => j);
-    const got = await runKernel(cache, conv2d, { ...step.params, batch: 784, weights: { kind: 'hashed', k: enc.k, seed: enc.seed, salt: enc.salt } }, {
-      inputs: { input: x, table, bias: step.bias! },
-      outputLength: 784 * 300,
-    });
+    const got = await runKernel(
+      cache,
+      conv2d,
+      { ...step.params, batch: 784, weights: { kind: 'hashed', k: enc.k, seed: enc.seed, salt: enc.salt } },
+      {
+        inputs: { input: x, table, bias: step.bias! },
+        outputLength: 784 * 300,
+      },
+    );
     const want = bucketsOf(n, enc);
     let mismatches = 0;
     let first = -1;
@@ -211,13 +249,21 @@ describe('conv2d:hashed vs the CPU reference on the decoded weights', () => {
         }
       }
     }
-    expect(mismatches, `first mismatch at position ${first}: GPU ${first >= 0 ? got[(first % 784) * 300 + Math.floor(first / 784)] : ''}, TS ${first >= 0 ? want[first] : ''}`).toBe(0);
+    expect(
+      mismatches,
+      `first mismatch at position ${first}: GPU ${first >= 0 ? got[(first % 784) * 300 + Math.floor(first / 784)] : ''}, TS ${first >= 0 ? want[first] : ''}`,
+    ).toBe(0);
     // A non-zero seed and a different salt change the buckets (the uniforms reach the hash).
     const other = { k: enc.k, seed: 0xdeadbeef, salt: 12345 };
-    const got2 = await runKernel(cache, conv2d, { ...step.params, batch: 784, weights: { kind: 'hashed', ...other } }, {
-      inputs: { input: x, table, bias: step.bias! },
-      outputLength: 784 * 300,
-    });
+    const got2 = await runKernel(
+      cache,
+      conv2d,
+      { ...step.params, batch: 784, weights: { kind: 'hashed', ...other } },
+      {
+        inputs: { input: x, table, bias: step.bias! },
+        outputLength: 784 * 300,
+      },
+    );
     for (const pos of [0, 1, 783, 784, 1000, n - 1]) expect(got2[(pos % 784) * 300 + Math.floor(pos / 784)], `position ${pos}`).toBe(hashedIndex(other, pos));
   });
 });

@@ -47,8 +47,19 @@ afterAll(() => gpu?.device.destroy());
 const sizeOf = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
 /** A float runner's logits equal the CPU reference (and its classes agree) at each batch; `labels` must be among the plan's step labels. */
-async function expectFloatParity(model: Model, batches: number[], executor: ExecutorOptions = {}, what = model.architecture.name, labels: string[] = []): Promise<void> {
-  const plan = planModel(model, { variant: executor.variant ?? 'register', fuse: true, weights: executor.weights ?? 'compressed', sparse: executor.sparse ?? 'auto' });
+async function expectFloatParity(
+  model: Model,
+  batches: number[],
+  executor: ExecutorOptions = {},
+  what = model.architecture.name,
+  labels: string[] = [],
+): Promise<void> {
+  const plan = planModel(model, {
+    variant: executor.variant ?? 'register',
+    fuse: true,
+    weights: executor.weights ?? 'compressed',
+    sparse: executor.sparse ?? 'auto',
+  });
   const ran = plan.steps.flatMap((s) => (s.alternative ? [s, s.alternative] : [s])).map(stepLabel);
   for (const l of labels) expect(ran, `${what}: plan steps`).toContain(l);
   const runner = await createRunner(gpu, model, { maxBatch: Math.max(...batches), executor });
@@ -74,7 +85,9 @@ it("the device has exactly WebGPU's default limits", () => {
 it('a variant past the limits is refused by name before WebGPU sees it (a 128×128×32 dense tile)', async () => {
   const dense = KERNELS.dense;
   const constants = dense.constants({ batch: 1, rowsPerImage: 1, k: 8, n: 8, relu: false, tile: { m: 128, n: 128, k: 32 } });
-  await expect(sharedPipelineCache(gpu.device).get(dense, constants)).rejects.toThrow(/dense\[.*maxComputeInvocationsPerWorkgroup 256 < 1024.*maxComputeWorkgroupStorageSize 16384 < 32768/);
+  await expect(sharedPipelineCache(gpu.device).get(dense, constants)).rejects.toThrow(
+    /dense\[.*maxComputeInvocationsPerWorkgroup 256 < 1024.*maxComputeWorkgroupStorageSize 16384 < 32768/,
+  );
 });
 
 describe('float kernels on default limits vs the CPU reference', () => {
@@ -87,7 +100,8 @@ describe('float kernels on default limits vs the CPU reference', () => {
     });
   }
   it('the tiled variant (16×16 threads, 8 KiB of workgroup tiles): dense 37 → 13 → 10 and pointwise', async () => {
-    for (const c of cases.filter((k) => k.kernel.includes('dense'))) await expectFloatParity(modelOf(c.kernel, c.input, c.layers), [33], { variant: 'tiled' }, `${c.kernel} tiled`, ['dense']);
+    for (const c of cases.filter((k) => k.kernel.includes('dense')))
+      await expectFloatParity(modelOf(c.kernel, c.input, c.layers), [33], { variant: 'tiled' }, `${c.kernel} tiled`, ['dense']);
   });
 });
 
@@ -95,7 +109,10 @@ describe('compressed and sparse weights on default limits', () => {
   const base = (): Model => modelOf('every-op', EVERY_OP_INPUT, EVERY_OP_LAYERS, 21);
   it('k-means 3-bit (conv2d:codebook, depthwise codebook) and hashed 1/4 (conv2d:hashed)', async () => {
     await expectFloatParity(kmeans(base(), { bits: 3 }), [1, 33], { weights: 'compressed' }, 'k-means', ['conv2d:codebook', 'depthwise-conv2d:codebook']);
-    await expectFloatParity(hashWeights(base(), { ratio: 4, scope: 'layer' }), [33], { weights: 'compressed' }, 'hashed', ['conv2d:hashed', 'depthwise-conv2d:hashed']);
+    await expectFloatParity(hashWeights(base(), { ratio: 4, scope: 'layer' }), [33], { weights: 'compressed' }, 'hashed', [
+      'conv2d:hashed',
+      'depthwise-conv2d:hashed',
+    ]);
   });
   it("pruned 80 %, dense layers through dense-sparse ('always') and its codebook form", async () => {
     const pruned = prune(base(), { sparsity: 0.8 });
@@ -105,20 +122,30 @@ describe('compressed and sparse weights on default limits', () => {
 });
 
 describe('int8 executor on default limits: GPU == CPU integer reference, bit-exact', () => {
-  it('a net with every op kind, both dot forms, the adapter\'s tiling and the GPU one, batch 1 and 37', async () => {
+  it("a net with every op kind, both dot forms, the adapter's tiling and the GPU one, batch 1 and 37", async () => {
     const model = modelOf('every-op', EVERY_OP_INPUT, EVERY_OP_LAYERS, 21);
     const size = sizeOf(EVERY_OP_INPUT);
     const q = quantizeInt8Model(model, { calibration: randomInput(64 * size, 5), batch: 64, method: 'minmax' });
-    for (const [dot, tiling] of DOT_VARIANTS.flatMap((d) => [[d, undefined], [d, DEFAULT_I8_TILING]] as const)) {
+    for (const [dot, tiling] of DOT_VARIANTS.flatMap(
+      (d) =>
+        [
+          [d, undefined],
+          [d, DEFAULT_I8_TILING],
+        ] as const,
+    )) {
       const ex = await createInt8Executor(gpu, q, { maxBatch: 37, dot, tiling });
       try {
         for (const batch of [1, 37]) {
           const x = randomInput(batch * size, 7 + batch);
           const ref = int8ModelForward(q, x, batch);
           const codes = await ex.run(x, batch, { readback: 'codes' });
-          expect(Array.from(codes), `codes [${dot}, ${tiling ? 'GPU' : 'adapter'} tiling] batch ${batch}`).toEqual(Array.from(ref.tensors[ref.tensors.length - 1]));
+          expect(Array.from(codes), `codes [${dot}, ${tiling ? 'GPU' : 'adapter'} tiling] batch ${batch}`).toEqual(
+            Array.from(ref.tensors[ref.tensors.length - 1]),
+          );
           const logits = await ex.run(x, batch);
-          expect(Array.from(new Uint32Array(logits.buffer)), `logit bits [${dot}, ${tiling ? 'GPU' : 'adapter'} tiling] batch ${batch}`).toEqual(Array.from(new Uint32Array(ref.logits.buffer)));
+          expect(Array.from(new Uint32Array(logits.buffer)), `logit bits [${dot}, ${tiling ? 'GPU' : 'adapter'} tiling] batch ${batch}`).toEqual(
+            Array.from(new Uint32Array(ref.logits.buffer)),
+          );
         }
       } finally {
         ex.destroy();
@@ -152,7 +179,9 @@ describe('batches chunked by the 128 MiB storage binding', () => {
     const model = initModel(architecture('article-net'), 3);
     const perImage = Math.max(...planModel(model, { variant: 'register', fuse: false }).tensorSizes) * 4;
     const batch = Math.ceil(WEBGPU_DEFAULT_LIMITS.maxStorageBufferBindingSize / perImage) + 1;
-    await expect(trainModel(gpu, model, train, null, { epochs: 1, batch, limit: batch })).rejects.toThrow(/over this device's 134217728-byte storage binding limit; use a smaller batch/);
+    await expect(trainModel(gpu, model, train, null, { epochs: 1, batch, limit: batch })).rejects.toThrow(
+      /over this device's 134217728-byte storage binding limit; use a smaller batch/,
+    );
   });
 
   it('2 MiB per image: the runner chunks at 64 images, and 65 images (two chunks) match the CPU', async () => {

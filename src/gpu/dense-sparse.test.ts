@@ -57,18 +57,25 @@ describe('dense-sparse CPU reference', () => {
 describe('packCsr', () => {
   it('holds exactly the nonzeros, in row then column order, with u16 or u32 columns (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 70 }), fc.double({ min: 0, max: 1 }), fc.integer(), fc.boolean(), (n, k, sparsity, seed, pack16) => {
-        const w = prunedWeight(n, k, sparsity, seed);
-        const ref = csrOf(w, n, k);
-        const csr = packCsr(w, n, k, { pack16 });
-        expect(csr.pack16).toBe(pack16);
-        expect(csr.nnz).toBe(ref.values.length);
-        expect(Array.from(csr.rows)).toEqual(Array.from(ref.rows));
-        for (let j = 0; j < csr.nnz; j++) {
-          expect(csrColumn(csr, j)).toBe(ref.cols[j]);
-          expect(csr.values[j]).toBe(ref.values[j]);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.double({ min: 0, max: 1 }),
+        fc.integer(),
+        fc.boolean(),
+        (n, k, sparsity, seed, pack16) => {
+          const w = prunedWeight(n, k, sparsity, seed);
+          const ref = csrOf(w, n, k);
+          const csr = packCsr(w, n, k, { pack16 });
+          expect(csr.pack16).toBe(pack16);
+          expect(csr.nnz).toBe(ref.values.length);
+          expect(Array.from(csr.rows)).toEqual(Array.from(ref.rows));
+          for (let j = 0; j < csr.nnz; j++) {
+            expect(csrColumn(csr, j)).toBe(ref.cols[j]);
+            expect(csr.values[j]).toBe(ref.values[j]);
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -159,7 +166,13 @@ describe('dense-sparse kernel vs the CPU references', () => {
 });
 
 /** A [n, k] weight drawn from a `centroids`-entry codebook whose entry 0 is 0.0, about `sparsity` of it pruned to that entry. */
-function sharedWeight(n: number, k: number, centroids: number, sparsity: number, seed: number): { weight: Float32Array; symbols: Int32Array; codebook: Float32Array } {
+function sharedWeight(
+  n: number,
+  k: number,
+  centroids: number,
+  sparsity: number,
+  seed: number,
+): { weight: Float32Array; symbols: Int32Array; codebook: Float32Array } {
   const rand = mulberry32(seed);
   const codebook = new Float32Array(centroids).map((_, i) => (i === 0 ? 0 : rand() * 2 - 1));
   const symbols = new Int32Array(n * k).map(() => (rand() < sparsity ? 0 : 1 + Math.floor(rand() * (centroids - 1))));
@@ -180,15 +193,47 @@ describe('dense-sparse:codebook kernel vs the CPU references', () => {
   it('packs codes four per word, the CSR of the nonzeros', () => {
     const { weight, symbols } = sharedWeight(5, 11, 32, 0.6, 4);
     const csr = packCsrCodebook(weight, symbols, 5, 11);
-    const ref = csrCodebookOf(symbols, Float32Array.from({ length: 32 }, (_, i) => (i === 0 ? 0 : 1)), 5, 11);
+    const ref = csrCodebookOf(
+      symbols,
+      Float32Array.from({ length: 32 }, (_, i) => (i === 0 ? 0 : 1)),
+      5,
+      11,
+    );
     expect(Array.from(csr.rows)).toEqual(Array.from(ref.rows));
     for (let j = 0; j < csr.nnz; j++) expect((csr.codes[j >> 2] >>> ((j & 3) * 8)) & 0xff).toBe(ref.codes[j]);
-    expect(() => packCsrCodebook(weight, symbols.map((s) => s + 250), 5, 11)).toThrow(/does not fit 8 bits/);
+    expect(() =>
+      packCsrCodebook(
+        weight,
+        symbols.map((s) => s + 250),
+        5,
+        11,
+      ),
+    ).toThrow(/does not fit 8 bits/);
   });
 
   const cases = [
-    { what: '784 → 300, 32 centroids (5-bit), 92 % pruned, 16 images per thread', n: 300, k: 784, centroids: 32, sparsity: 0.92, tm: 16, wg: 64, relu: true, pack16: true },
-    { what: 'odd 37 → 13, 256 centroids, 50 % pruned, one image per thread, u32 columns', n: 13, k: 37, centroids: 256, sparsity: 0.5, tm: 1, wg: 16, relu: false, pack16: false },
+    {
+      what: '784 → 300, 32 centroids (5-bit), 92 % pruned, 16 images per thread',
+      n: 300,
+      k: 784,
+      centroids: 32,
+      sparsity: 0.92,
+      tm: 16,
+      wg: 64,
+      relu: true,
+      pack16: true,
+    },
+    {
+      what: 'odd 37 → 13, 256 centroids, 50 % pruned, one image per thread, u32 columns',
+      n: 13,
+      k: 37,
+      centroids: 256,
+      sparsity: 0.5,
+      tm: 1,
+      wg: 16,
+      relu: false,
+      pack16: false,
+    },
     { what: '19 → 7 fully pruned, 4 centroids', n: 7, k: 19, centroids: 4, sparsity: 1, tm: 4, wg: 64, relu: true, pack16: true },
   ];
   for (const c of cases) {

@@ -35,7 +35,14 @@ beforeAll(async () => {
 });
 afterAll(() => gpu?.device.destroy());
 
-const dw = (name: string, k: [number, number], stride: [number, number], padding: Padding): Layer => ({ kind: 'depthwiseConv2d', name, kernel: k, stride, padding, bias: true });
+const dw = (name: string, k: [number, number], stride: [number, number], padding: Padding): Layer => ({
+  kind: 'depthwiseConv2d',
+  name,
+  kernel: k,
+  stride,
+  padding,
+  bias: true,
+});
 const relu = (name: string): Layer => ({ kind: 'relu', name });
 
 interface Case {
@@ -77,10 +84,15 @@ async function checkCodebook(c: Case, k: number, batches: number[], seed = 3): P
   for (const batch of batches) {
     const x = randomInput(batch * input, batch + seed);
     const want = modelForward({ ...model, weights: { ...model.weights, 'd.weight': decoded } }, x, batch);
-    const got = await runKernel(cache, depthwiseConv2d, { ...step.params, batch, weights: { kind: 'codebook', bits: cb.bits, k: cb.codebook.length } }, {
-      inputs: { input: x, indices: words, codebook: cb.codebook, bias: step.bias! },
-      outputLength: batch * output,
-    });
+    const got = await runKernel(
+      cache,
+      depthwiseConv2d,
+      { ...step.params, batch, weights: { kind: 'codebook', bits: cb.bits, k: cb.codebook.length } },
+      {
+        inputs: { input: x, indices: words, codebook: cb.codebook, bias: step.bias! },
+        outputLength: batch * output,
+      },
+    );
     expectNear(got, want, `depthwise codebook k=${k} (${cb.bits} bits) batch ${batch}`);
   }
 }
@@ -97,10 +109,15 @@ async function checkHashed(c: Case, ratio: number, batches: number[], seed = 4):
   for (const batch of batches) {
     const x = randomInput(batch * input, batch + seed);
     const want = modelForward({ ...model, weights: { ...model.weights, 'd.weight': decoded } }, x, batch);
-    const got = await runKernel(cache, depthwiseConv2d, { ...step.params, batch, weights: { kind: 'hashed', k: enc.k, seed: enc.seed, salt: enc.salt } }, {
-      inputs: { input: x, table, bias: step.bias! },
-      outputLength: batch * output,
-    });
+    const got = await runKernel(
+      cache,
+      depthwiseConv2d,
+      { ...step.params, batch, weights: { kind: 'hashed', k: enc.k, seed: enc.seed, salt: enc.salt } },
+      {
+        inputs: { input: x, table, bias: step.bias! },
+        outputLength: batch * output,
+      },
+    );
     expectNear(got, want, `depthwise hashed k=${enc.k} batch ${batch}`);
   }
 }
@@ -120,7 +137,14 @@ describe('depthwise-conv2d:codebook / -hashed vs the CPU reference on the decode
 });
 
 describe('executor: a separable model with depthwise, pointwise and dense layers from compressed weights', () => {
-  const layers: Layer[] = [dw('d', [3, 3], [1, 1], 'same'), relu('r1'), { kind: 'conv2d', name: 'pw', filters: 12, kernel: [1, 1], stride: [1, 1], padding: 'valid', bias: true }, relu('r2'), { kind: 'flatten', name: 'f' }, { kind: 'dense', name: 'fc', units: 10, bias: true }];
+  const layers: Layer[] = [
+    dw('d', [3, 3], [1, 1], 'same'),
+    relu('r1'),
+    { kind: 'conv2d', name: 'pw', filters: 12, kernel: [1, 1], stride: [1, 1], padding: 'valid', bias: true },
+    relu('r2'),
+    { kind: 'flatten', name: 'f' },
+    { kind: 'dense', name: 'fc', units: 10, bias: true },
+  ];
   const base = modelOf('separable', [6, 6, 8], layers, 11);
   const variants: [string, Model, string[]][] = [
     ['k-means 4-bit', kmeans(base, { bits: 4 }), ['depthwise-conv2d:codebook', 'conv2d:codebook', 'conv2d:codebook']],

@@ -170,8 +170,7 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<Gpu> {
     // Dawn's OpenGL backend opens EGL without a display server only on Mesa's surfaceless platform.
     if (options.nodeFlags?.includes('backend=opengl')) process.env.EGL_PLATFORM ??= 'surfaceless';
     gpu = await nodeNavigatorGpu(options.nodeFlags ?? []);
-  }
-  else throw new WebGPUUnavailableError('navigator.gpu is not defined in this browser');
+  } else throw new WebGPUUnavailableError('navigator.gpu is not defined in this browser');
 
   const adapterOptions: GPURequestAdapterOptions = {};
   if (options.powerPreference) adapterOptions.powerPreference = options.powerPreference;

@@ -80,7 +80,12 @@ function randomWeightedOp(c: OpCase, seed: number): Int8WeightedOp {
   const outShape = layer.kind === 'dense' ? [layer.units] : layerOutputShape(layer, c.inShape);
   const inC = c.inShape[c.inShape.length - 1];
   const channels = layer.kind === 'dense' ? layer.units : layer.kind === 'conv2d' ? layer.filters : inC;
-  const wLen = layer.kind === 'dense' ? layer.units * sizeOf(c.inShape) : layer.kind === 'conv2d' ? layer.filters * layer.kernel[0] * layer.kernel[1] * inC : layer.kernel[0] * layer.kernel[1] * inC;
+  const wLen =
+    layer.kind === 'dense'
+      ? layer.units * sizeOf(c.inShape)
+      : layer.kind === 'conv2d'
+        ? layer.filters * layer.kernel[0] * layer.kernel[1] * inC
+        : layer.kernel[0] * layer.kernel[1] * inC;
   const weight = Int8Array.from({ length: wLen }, () => Math.floor(rand() * 255) - 127);
   // Odd seeds carry one −128 weight (asymmetric int8): the exact-f32 MAC must then unpack weights as it does activations.
   if (seed % 2 === 1) weight[wLen >> 1] = -128;
@@ -88,7 +93,7 @@ function randomWeightedOp(c: OpCase, seed: number): Int8WeightedOp {
   const bias = Int32Array.from({ length: channels }, () => Math.floor((rand() - 0.5) * 4000 * Math.sqrt(fanIn)));
   const multiplier = Int32Array.from({ length: channels }, () => 2 ** 30 + Math.floor(rand() * (2 ** 30 - 1)));
   // acc ~ 70·70·√fanIn: scale it to ~±150 so both clamps are hit.
-  const base = -Math.round(Math.log2(70 * 70 * Math.sqrt(fanIn) / 150));
+  const base = -Math.round(Math.log2((70 * 70 * Math.sqrt(fanIn)) / 150));
   const shift = Int32Array.from({ length: channels }, () => base + Math.floor(rand() * 3) - 1);
   shift[0] = 1;
   if (channels > 1) multiplier[channels - 1] = 0;
@@ -136,7 +141,14 @@ const MACS: readonly I8Mac[] = [0, 1, 2];
  * rows for a SLIDE conv), returns the unpacked output. With `pool` the step
  * is the conv with that pool fused.
  */
-async function runOpOnGpu(op: Int8WeightedOp | Int8PoolOp, x: Int8Array, batch: number, dot: DotVariant, tiling?: I8Tiling, pool?: Int8PoolOp): Promise<Int8Array> {
+async function runOpOnGpu(
+  op: Int8WeightedOp | Int8PoolOp,
+  x: Int8Array,
+  batch: number,
+  dot: DotVariant,
+  tiling?: I8Tiling,
+  pool?: Int8PoolOp,
+): Promise<Int8Array> {
   // The step reads codes here (the float-input fold has its own test below).
   const plan = planInt8(oneOpModel(op, op.inShape, pool), { tiling, foldQuantize: false });
   const step = plan.steps[1];
@@ -151,7 +163,12 @@ async function runOpOnGpu(op: Int8WeightedOp | Int8PoolOp, x: Int8Array, batch: 
   if (step.weight) inputs.weight = step.weight;
   if (step.bias) inputs.bias = step.bias;
   const outWords = batch * plan.tensorSizes[step.output];
-  const out = (await runKernel(cache, i8Kernel(step.kernel), { ...step.params, batch, dot }, { inputs, outputLength: outWords, outputType: 'u32' })) as Uint32Array;
+  const out = (await runKernel(
+    cache,
+    i8Kernel(step.kernel),
+    { ...step.params, batch, dot },
+    { inputs, outputLength: outWords, outputType: 'u32' },
+  )) as Uint32Array;
   return unpackActivations(out, outC, (batch * sizeOf(last.outShape)) / outC);
 }
 
@@ -175,10 +192,34 @@ const dw = (k: [number, number], stride: [number, number], padding: Padding): De
 const dense = (units: number): DenseLayer => ({ kind: 'dense', name: 'fc', units, bias: true });
 
 const WEIGHTED: OpCase[] = [
-  { what: 'conv 5×5 valid c=1 oc=20 (lenet conv1)', layer: conv(20, [5, 5], [1, 1], 'valid'), inShape: [12, 12, 1], inZp: -128, outZp: 3, relu: false, batch: 3 },
-  { what: 'conv 3×3 same stride 2, odd 7×9, c=3 oc=5, relu', layer: conv(5, [3, 3], [2, 2], 'same'), inShape: [7, 9, 3], inZp: -17, outZp: -128, relu: true, batch: 2 },
+  {
+    what: 'conv 5×5 valid c=1 oc=20 (lenet conv1)',
+    layer: conv(20, [5, 5], [1, 1], 'valid'),
+    inShape: [12, 12, 1],
+    inZp: -128,
+    outZp: 3,
+    relu: false,
+    batch: 3,
+  },
+  {
+    what: 'conv 3×3 same stride 2, odd 7×9, c=3 oc=5, relu',
+    layer: conv(5, [3, 3], [2, 2], 'same'),
+    inShape: [7, 9, 3],
+    inZp: -17,
+    outZp: -128,
+    relu: true,
+    batch: 2,
+  },
   { what: 'conv 2×1 stride (2,1) same, c=5 oc=7', layer: conv(7, [2, 1], [2, 1], 'same'), inShape: [5, 6, 5], inZp: 40, outZp: -5, relu: true, batch: 257 },
-  { what: 'conv 3×3 valid c=20 oc=50 (lenet conv2 shape)', layer: conv(50, [3, 3], [1, 1], 'valid'), inShape: [6, 6, 20], inZp: -100, outZp: 0, relu: false, batch: 5 },
+  {
+    what: 'conv 3×3 valid c=20 oc=50 (lenet conv2 shape)',
+    layer: conv(50, [3, 3], [1, 1], 'valid'),
+    inShape: [6, 6, 20],
+    inZp: -100,
+    outZp: 0,
+    relu: false,
+    batch: 5,
+  },
   { what: 'pointwise 1×1 c=20 oc=50', layer: conv(50, [1, 1], [1, 1], 'valid'), inShape: [4, 4, 20], inZp: 12, outZp: -20, relu: false, batch: 1 },
   { what: 'pointwise 1×1 c=1 oc=1', layer: conv(1, [1, 1], [1, 1], 'valid'), inShape: [3, 3, 1], inZp: 0, outZp: 127, relu: true, batch: 4 },
   { what: 'depthwise 3×3 same stride 2, c=5', layer: dw([3, 3], [2, 2], 'same'), inShape: [7, 8, 5], inZp: -3, outZp: -128, relu: true, batch: 257 },
@@ -188,15 +229,57 @@ const WEIGHTED: OpCase[] = [
   { what: 'dense after flatten of [3,3,5] (padded channels) → 10', layer: dense(10), inShape: [3, 3, 5], inZp: -9, outZp: -128, relu: false, batch: 3 },
   { what: 'dense 3 → 1', layer: dense(1), inShape: [3], inZp: 7, outZp: -7, relu: false, batch: 1 },
   // c = 1 first convs take the sliding-word layout (4 taps per word): padding on every side, stride 2, odd sizes, kw = 4 and 7.
-  { what: 'conv 5×5 same stride 2, c=1, odd 9×11, oc=6 (sliding words)', layer: conv(6, [5, 5], [2, 2], 'same'), inShape: [9, 11, 1], inZp: 33, outZp: -2, relu: false, batch: 257 },
-  { what: 'conv 3×4 same, c=1, 5×6, oc=3, relu (sliding words, kw = 4)', layer: conv(3, [3, 4], [1, 1], 'same'), inShape: [5, 6, 1], inZp: -128, outZp: -50, relu: true, batch: 2 },
-  { what: 'conv 1×7 valid stride (1,3), c=1, 4×13, oc=9 (sliding words, 2 words per row)', layer: conv(9, [1, 7], [1, 3], 'valid'), inShape: [4, 13, 1], inZp: 5, outZp: 0, relu: false, batch: 3 },
+  {
+    what: 'conv 5×5 same stride 2, c=1, odd 9×11, oc=6 (sliding words)',
+    layer: conv(6, [5, 5], [2, 2], 'same'),
+    inShape: [9, 11, 1],
+    inZp: 33,
+    outZp: -2,
+    relu: false,
+    batch: 257,
+  },
+  {
+    what: 'conv 3×4 same, c=1, 5×6, oc=3, relu (sliding words, kw = 4)',
+    layer: conv(3, [3, 4], [1, 1], 'same'),
+    inShape: [5, 6, 1],
+    inZp: -128,
+    outZp: -50,
+    relu: true,
+    batch: 2,
+  },
+  {
+    what: 'conv 1×7 valid stride (1,3), c=1, 4×13, oc=9 (sliding words, 2 words per row)',
+    layer: conv(9, [1, 7], [1, 3], 'valid'),
+    inShape: [4, 13, 1],
+    inZp: 5,
+    outZp: 0,
+    relu: false,
+    batch: 3,
+  },
   // K = 1100 > 4·MAX_EXACT_F32_WORDS inputs: the exact-f32 formulation must fall back to the i32 outer product.
   { what: 'dense 1100 → 5 (K past the exact-f32 bound)', layer: dense(5), inShape: [1100], inZp: -1, outZp: 2, relu: false, batch: 2 },
 ];
 
 it('the exact-f32 formulation falls back to the i32 outer product past its K bound, and takes LeNet-sized K', () => {
-  const base = { h: 1, w: 1, c: 4 * MAX_EXACT_F32_WORDS, oc: 5, kh: 1, kw: 1, sh: 1, sw: 1, padT: 0, padL: 0, oh: 1, ow: 1, batch: 1, inZp: 0, outZp: 0, relu: false, tiling: TEST_TILING(2) };
+  const base = {
+    h: 1,
+    w: 1,
+    c: 4 * MAX_EXACT_F32_WORDS,
+    oc: 5,
+    kh: 1,
+    kw: 1,
+    sh: 1,
+    sw: 1,
+    padT: 0,
+    padL: 0,
+    oh: 1,
+    ow: 1,
+    batch: 1,
+    inZp: 0,
+    outZp: 0,
+    relu: false,
+    tiling: TEST_TILING(2),
+  };
   expect(i8KWords(base)).toBe(MAX_EXACT_F32_WORDS);
   expect(i8Mac(base)).toBe(2);
   expect(i8Mac({ ...base, c: base.c + 1 })).toBe(1);
@@ -204,7 +287,25 @@ it('the exact-f32 formulation falls back to the i32 outer product past its K bou
 });
 
 it('CPU adapters: dense steps take a 128-accumulator block (16 images × 8 words), convolutions 64', () => {
-  const dense = { h: 1, w: 1, c: 784, oc: 300, kh: 1, kw: 1, sh: 1, sw: 1, padT: 0, padL: 0, oh: 1, ow: 1, batch: 1024, inZp: 0, outZp: 0, relu: false, tiling: SOFTWARE_I8_TILING };
+  const dense = {
+    h: 1,
+    w: 1,
+    c: 784,
+    oc: 300,
+    kh: 1,
+    kw: 1,
+    sh: 1,
+    sw: 1,
+    padT: 0,
+    padL: 0,
+    oh: 1,
+    ow: 1,
+    batch: 1024,
+    inZp: 0,
+    outZp: 0,
+    relu: false,
+    tiling: SOFTWARE_I8_TILING,
+  };
   expect([i8RowsPerThread(dense), i8ChannelWords(dense)]).toEqual([16, 8]);
   const conv = { ...dense, h: 28, w: 28, c: 1, oc: 20, kh: 5, kw: 5, oh: 24, ow: 24, pool: { winH: 2, winW: 2, sh: 2, sw: 2, oh: 12, ow: 12 } };
   // oc 20 = 5 words; 64 / 5 = 12 rows = 3 whole pool windows.
@@ -238,8 +339,14 @@ describe.each(DOT_VARIANTS.map((d) => [d]))('int8 kernels, %s variant, vs the CP
     expectExact(got, want, `${c.what} [${dot}, mac ${mac}]`);
     // The case must exercise both clamps unless it is tiny.
     if (want.length >= 64) {
-      expect(want.some((v) => v === 127), 'saturates at 127').toBe(true);
-      expect(want.some((v) => v === (c.relu ? Math.max(c.outZp, -128) : -128)), 'hits the lower clamp').toBe(true);
+      expect(
+        want.some((v) => v === 127),
+        'saturates at 127',
+      ).toBe(true);
+      expect(
+        want.some((v) => v === (c.relu ? Math.max(c.outZp, -128) : -128)),
+        'hits the lower clamp',
+      ).toBe(true);
     }
   });
 
@@ -247,18 +354,65 @@ describe.each(DOT_VARIANTS.map((d) => [d]))('int8 kernels, %s variant, vs the CP
   // every pixel before the max; the other words take the max of the accumulators first. An average pool requantizes
   // every pixel and averages the codes; a ReLU after it clamps after the mean, one before it (the conv's) before.
   const FUSED: { what: string; c: OpCase; win: [number, number]; stride: [number, number]; poolRelu: boolean; avg?: boolean }[] = [
-    { what: 'conv 5×5 valid c=1 oc=20 + max 2×2/2 (lenet conv1, sliding words)', c: { what: '', layer: conv(20, [5, 5], [1, 1], 'valid'), inShape: [28, 28, 1], inZp: -128, outZp: -3, relu: false, batch: 2 }, win: [2, 2], stride: [2, 2], poolRelu: false },
-    { what: 'conv 3×3 same c=20 oc=50 odd 7×9 + max 2×2/2 (floor), relu after the pool', c: { what: '', layer: conv(50, [3, 3], [1, 1], 'same'), inShape: [7, 9, 20], inZp: 10, outZp: -20, relu: false, batch: 3 }, win: [2, 2], stride: [2, 2], poolRelu: true },
-    { what: 'conv 3×3 stride 2 same c=6 oc=7 + max 2×1/(1,1), relu before the pool, batch 257', c: { what: '', layer: conv(7, [3, 3], [2, 2], 'same'), inShape: [9, 7, 6], inZp: -60, outZp: 4, relu: true, batch: 257 }, win: [2, 1], stride: [1, 1], poolRelu: false },
-    { what: 'conv 3×3 same c=1 oc=5 odd 9×11, relu + avg 2×2/2 (article-net conv1, sliding words), batch 257', c: { what: '', layer: conv(5, [3, 3], [1, 1], 'same'), inShape: [9, 11, 1], inZp: -128, outZp: -40, relu: true, batch: 257 }, win: [2, 2], stride: [2, 2], poolRelu: false, avg: true },
-    { what: 'conv 3×3 valid c=6 oc=7 + avg 2×1/(2,1), relu after the pool only', c: { what: '', layer: conv(7, [3, 3], [1, 1], 'valid'), inShape: [8, 7, 6], inZp: 25, outZp: 9, relu: false, batch: 3 }, win: [2, 1], stride: [2, 1], poolRelu: true, avg: true },
-    { what: 'conv 2×2 same stride 2 c=5 oc=9 + avg 2×4/(1,2) (8 pixels, negative sums round away from zero), batch 1', c: { what: '', layer: conv(9, [2, 2], [2, 2], 'same'), inShape: [7, 13, 5], inZp: -3, outZp: -100, relu: false, batch: 1 }, win: [2, 4], stride: [1, 2], poolRelu: false, avg: true },
+    {
+      what: 'conv 5×5 valid c=1 oc=20 + max 2×2/2 (lenet conv1, sliding words)',
+      c: { what: '', layer: conv(20, [5, 5], [1, 1], 'valid'), inShape: [28, 28, 1], inZp: -128, outZp: -3, relu: false, batch: 2 },
+      win: [2, 2],
+      stride: [2, 2],
+      poolRelu: false,
+    },
+    {
+      what: 'conv 3×3 same c=20 oc=50 odd 7×9 + max 2×2/2 (floor), relu after the pool',
+      c: { what: '', layer: conv(50, [3, 3], [1, 1], 'same'), inShape: [7, 9, 20], inZp: 10, outZp: -20, relu: false, batch: 3 },
+      win: [2, 2],
+      stride: [2, 2],
+      poolRelu: true,
+    },
+    {
+      what: 'conv 3×3 stride 2 same c=6 oc=7 + max 2×1/(1,1), relu before the pool, batch 257',
+      c: { what: '', layer: conv(7, [3, 3], [2, 2], 'same'), inShape: [9, 7, 6], inZp: -60, outZp: 4, relu: true, batch: 257 },
+      win: [2, 1],
+      stride: [1, 1],
+      poolRelu: false,
+    },
+    {
+      what: 'conv 3×3 same c=1 oc=5 odd 9×11, relu + avg 2×2/2 (article-net conv1, sliding words), batch 257',
+      c: { what: '', layer: conv(5, [3, 3], [1, 1], 'same'), inShape: [9, 11, 1], inZp: -128, outZp: -40, relu: true, batch: 257 },
+      win: [2, 2],
+      stride: [2, 2],
+      poolRelu: false,
+      avg: true,
+    },
+    {
+      what: 'conv 3×3 valid c=6 oc=7 + avg 2×1/(2,1), relu after the pool only',
+      c: { what: '', layer: conv(7, [3, 3], [1, 1], 'valid'), inShape: [8, 7, 6], inZp: 25, outZp: 9, relu: false, batch: 3 },
+      win: [2, 1],
+      stride: [2, 1],
+      poolRelu: true,
+      avg: true,
+    },
+    {
+      what: 'conv 2×2 same stride 2 c=5 oc=9 + avg 2×4/(1,2) (8 pixels, negative sums round away from zero), batch 1',
+      c: { what: '', layer: conv(9, [2, 2], [2, 2], 'same'), inShape: [7, 13, 5], inZp: -3, outZp: -100, relu: false, batch: 1 },
+      win: [2, 4],
+      stride: [1, 2],
+      poolRelu: false,
+      avg: true,
+    },
   ];
   it.each(FUSED.flatMap((f, i) => MACS.map((mac) => [f.what, mac, f, i] as const)))('fused %s, mac %i', async (_what, mac, f, i) => {
     const op = randomWeightedOp(f.c, 500 + i);
     const kind = f.avg ? 'avgPool2d' : 'maxPool2d';
     const layer: Pool2dLayer = { kind, name: 'p', window: f.win, stride: f.stride };
-    const pool: Int8PoolOp = { kind, layer, layers: ['p'], inShape: op.outShape, outShape: layerOutputShape(layer, op.outShape), quant: op.output, relu: f.poolRelu };
+    const pool: Int8PoolOp = {
+      kind,
+      layer,
+      layers: ['p'],
+      inShape: op.outShape,
+      outShape: layerOutputShape(layer, op.outShape),
+      quant: op.output,
+      relu: f.poolRelu,
+    };
     const x = randomCodes(f.c.batch * sizeOf(f.c.inShape), mulberry32(600 + i));
     const want = int8OpForward(pool, int8OpForward(op, x, f.c.batch), f.c.batch);
     expectExact(await runOpOnGpu(op, x, f.c.batch, dot, TEST_TILING(mac), pool), want, `fused ${f.what} [${dot}, mac ${mac}]`);
@@ -266,9 +420,21 @@ describe.each(DOT_VARIANTS.map((d) => [d]))('int8 kernels, %s variant, vs the CP
 
   // A dense first layer quantizes the float input itself (conv2d-i8 FLOATIN): the same codes as quantize-i8 + the layer.
   const FLOAT_IN: { what: string; c: OpCase; inputRelu: boolean }[] = [
-    { what: 'dense [28,28,1] → 37 (lenet-300-100 fc1 shape), batch 257', c: { what: '', layer: dense(37), inShape: [28, 28, 1], inZp: -128, outZp: 3, relu: true, batch: 257 }, inputRelu: false },
-    { what: 'dense [20] → 6, a ReLU before it (input clamp at zp 9), batch 1', c: { what: '', layer: dense(6), inShape: [20], inZp: 9, outZp: -128, relu: false, batch: 1 }, inputRelu: true },
-    { what: 'dense [2,2,3] → 11, negative zp, batch 5', c: { what: '', layer: dense(11), inShape: [2, 2, 3], inZp: -40, outZp: 0, relu: false, batch: 5 }, inputRelu: false },
+    {
+      what: 'dense [28,28,1] → 37 (lenet-300-100 fc1 shape), batch 257',
+      c: { what: '', layer: dense(37), inShape: [28, 28, 1], inZp: -128, outZp: 3, relu: true, batch: 257 },
+      inputRelu: false,
+    },
+    {
+      what: 'dense [20] → 6, a ReLU before it (input clamp at zp 9), batch 1',
+      c: { what: '', layer: dense(6), inShape: [20], inZp: 9, outZp: -128, relu: false, batch: 1 },
+      inputRelu: true,
+    },
+    {
+      what: 'dense [2,2,3] → 11, negative zp, batch 5',
+      c: { what: '', layer: dense(11), inShape: [2, 2, 3], inZp: -40, outZp: 0, relu: false, batch: 5 },
+      inputRelu: false,
+    },
   ];
   it.each(FLOAT_IN.flatMap((f, i) => MACS.map((mac) => [f.what, mac, f, i] as const)))('float input folded into %s, mac %i', async (_what, mac, f, i) => {
     const op = randomWeightedOp(f.c, 700 + i);
@@ -282,17 +448,25 @@ describe.each(DOT_VARIANTS.map((d) => [d]))('int8 kernels, %s variant, vs the CP
     const rand = mulberry32(800 + i);
     // Plain values, exact ties (k + 0.5)·scale, far out of range.
     const x = Float32Array.from({ length: n }, (_, k) =>
-      k % 3 === 0 ? (Math.floor(rand() * 300) - 150 + 0.5) / inverseScaleF32(op.input) : k % 3 === 1 ? (rand() - 0.5) * 300 * op.input.scale : (rand() - 0.5) * 1e3,
+      k % 3 === 0
+        ? (Math.floor(rand() * 300) - 150 + 0.5) / inverseScaleF32(op.input)
+        : k % 3 === 1
+          ? (rand() - 0.5) * 300 * op.input.scale
+          : (rand() - 0.5) * 1e3,
     );
     const want = int8OpForward(op, quantizeInt8(x, op.input, f.inputRelu), f.c.batch);
-    const out = (await runKernel(cache, i8Kernel('conv2d-i8'), { ...step.params, batch: f.c.batch, dot }, {
-      inputs: { input: x, weight: step.weight!, bias: step.bias! },
-      outputLength: f.c.batch * plan.tensorSizes[step.output],
-      outputType: 'u32',
-    })) as Uint32Array;
+    const out = (await runKernel(
+      cache,
+      i8Kernel('conv2d-i8'),
+      { ...step.params, batch: f.c.batch, dot },
+      {
+        inputs: { input: x, weight: step.weight!, bias: step.bias! },
+        outputLength: f.c.batch * plan.tensorSizes[step.output],
+        outputType: 'u32',
+      },
+    )) as Uint32Array;
     expectExact(unpackActivations(out, op.outShape[0], f.c.batch), want, `float-input ${f.what} [${dot}, mac ${mac}]`);
   });
-
 });
 
 describe.each(DOT_VARIANTS.map((d) => [d]))('int8 pool and quantize kernels, %s variant, vs the CPU integer reference (exact)', (dot) => {
@@ -332,13 +506,23 @@ describe.each(DOT_VARIANTS.map((d) => [d]))('int8 pool and quantize kernels, %s 
     );
     const want = quantizeInt8(x, q, relu);
     const qk = i8Kernel('quantize-i8');
-    const words = (await runKernel(cache, qk, { batch, pixels, c, invScale: inverseScaleF32(q), zeroPoint: q.zeroPoint, relu, dot }, { inputs: { input: x }, outputLength: batch * pixels * Math.ceil(c / 4), outputType: 'u32' })) as Uint32Array;
+    const words = (await runKernel(
+      cache,
+      qk,
+      { batch, pixels, c, invScale: inverseScaleF32(q), zeroPoint: q.zeroPoint, relu, dot },
+      { inputs: { input: x }, outputLength: batch * pixels * Math.ceil(c / 4), outputType: 'u32' },
+    )) as Uint32Array;
     expectExact(unpackActivations(words, c, batch * pixels), want, `quantize [${dot}]`);
     const codes = randomCodes(batch * pixels * c, rand);
     // Tail bytes of a pixel's last word hold the zero point (a SLIDE conv reads them as real zero past the row's end).
     expectExact(words, packActivations(want, c, q.zeroPoint), `quantize words with tails [${dot}]`);
     const dk = i8Kernel('dequantize-i8');
-    const f = (await runKernel(cache, dk, { batch, pixels, c, scale: Math.fround(q.scale), zeroPoint: q.zeroPoint, dot }, { inputs: { input: packActivations(codes, c) }, outputLength: batch * pixels * c, outputType: 'f32' })) as Float32Array;
+    const f = (await runKernel(
+      cache,
+      dk,
+      { batch, pixels, c, scale: Math.fround(q.scale), zeroPoint: q.zeroPoint, dot },
+      { inputs: { input: packActivations(codes, c) }, outputLength: batch * pixels * c, outputType: 'f32' },
+    )) as Float32Array;
     expectExact(new Uint32Array(f.buffer), new Uint32Array(dequantizeInt8(codes, q).buffer), `dequantize bits [${dot}]`);
   });
 });
@@ -351,32 +535,36 @@ async function mnist(count: number, start = 0): Promise<{ x: Float32Array; label
 
 describe('int8 executor: whole models, GPU int8 == CPU integer reference exactly', () => {
   const names = Object.keys(ARCHITECTURES);
-  it.each(names.map((n) => [n]))('%s (both variants, batch 1 and 257, codes and logits)', async (name) => {
-    const model = initModel(architecture(name), 3);
-    const cal = await mnist(64);
-    const q = quantizeInt8Model(model, { calibration: cal.x, batch: 64, method: 'minmax' });
-    const { x } = await mnist(257, 1000);
-    const ref = int8ModelForward(q, x, 257);
-    for (const dot of DOT_VARIANTS) {
-      const ex = await createInt8Executor(gpu, q, { maxBatch: 300, dot, cache });
-      try {
-        const codes = await ex.run(x, 257, { readback: 'codes' });
-        expectExact(codes, ref.tensors[ref.tensors.length - 1], `${name} codes [${dot}]`);
-        const logits = await ex.run(x, 257);
-        expectExact(new Uint32Array(logits.buffer), new Uint32Array(ref.logits.buffer), `${name} logits bits [${dot}]`);
-        const one = await ex.run(x.subarray(0, 784), 1);
-        expectExact(one, ref.logits.subarray(0, 10), `${name} batch 1 [${dot}]`);
-        const top = await ex.run(x, 257, { readback: 'argmax' });
-        for (let i = 0; i < 257; i++) {
-          const row = Array.from(ref.logits.subarray(i * 10, i * 10 + 10));
-          expect(top[i], `${name} argmax row ${i}`).toBe(row.indexOf(Math.max(...row)));
+  it.each(names.map((n) => [n]))(
+    '%s (both variants, batch 1 and 257, codes and logits)',
+    async (name) => {
+      const model = initModel(architecture(name), 3);
+      const cal = await mnist(64);
+      const q = quantizeInt8Model(model, { calibration: cal.x, batch: 64, method: 'minmax' });
+      const { x } = await mnist(257, 1000);
+      const ref = int8ModelForward(q, x, 257);
+      for (const dot of DOT_VARIANTS) {
+        const ex = await createInt8Executor(gpu, q, { maxBatch: 300, dot, cache });
+        try {
+          const codes = await ex.run(x, 257, { readback: 'codes' });
+          expectExact(codes, ref.tensors[ref.tensors.length - 1], `${name} codes [${dot}]`);
+          const logits = await ex.run(x, 257);
+          expectExact(new Uint32Array(logits.buffer), new Uint32Array(ref.logits.buffer), `${name} logits bits [${dot}]`);
+          const one = await ex.run(x.subarray(0, 784), 1);
+          expectExact(one, ref.logits.subarray(0, 10), `${name} batch 1 [${dot}]`);
+          const top = await ex.run(x, 257, { readback: 'argmax' });
+          for (let i = 0; i < 257; i++) {
+            const row = Array.from(ref.logits.subarray(i * 10, i * 10 + 10));
+            expect(top[i], `${name} argmax row ${i}`).toBe(row.indexOf(Math.max(...row)));
+          }
+        } finally {
+          ex.destroy();
         }
-      } finally {
-        ex.destroy();
       }
-    }
-    // Both variants compile every big register block of the model: slow on a software adapter, slower on a shared machine.
-  }, 400_000);
+      // Both variants compile every big register block of the model: slow on a software adapter, slower on a shared machine.
+    },
+    400_000,
+  );
 
   it('a synthetic net with every op kind: same padding, depthwise, avg pool, relu after pool, channels 3/5, chunked batch', async () => {
     const model = modelOf('synthetic', EVERY_OP_INPUT, EVERY_OP_LAYERS, 21);
@@ -397,12 +585,16 @@ describe('int8 executor: whole models, GPU int8 == CPU integer reference exactly
 
 describe('int8 executor: per-step timing and device loss', () => {
   it('time(): one timestamped pass per plan step, named by its layers', async () => {
-    const model = modelOf('t', [6, 6, 1], [
-      { kind: 'conv2d', name: 'c1', filters: 4, kernel: [3, 3], stride: [1, 1], padding: 'valid', bias: true },
-      { kind: 'maxPool2d', name: 'p1', window: [2, 2], stride: [2, 2] },
-      { kind: 'flatten', name: 'flat' },
-      { kind: 'dense', name: 'fc', units: 3, bias: true },
-    ]);
+    const model = modelOf(
+      't',
+      [6, 6, 1],
+      [
+        { kind: 'conv2d', name: 'c1', filters: 4, kernel: [3, 3], stride: [1, 1], padding: 'valid', bias: true },
+        { kind: 'maxPool2d', name: 'p1', window: [2, 2], stride: [2, 2] },
+        { kind: 'flatten', name: 'flat' },
+        { kind: 'dense', name: 'fc', units: 3, bias: true },
+      ],
+    );
     const x = randomInput(8 * 36, 9);
     const q = quantizeInt8Model(model, { calibration: x, batch: 8, method: 'minmax' });
     const ex = await createInt8Executor(gpu, q, { maxBatch: 8, cache });
@@ -426,12 +618,16 @@ describe('int8 executor: per-step timing and device loss', () => {
   });
 
   it('batches of 1–4 run dense steps one image per thread (their own pipeline), exact at every batch size around the switch', async () => {
-    const model = modelOf('dense-net', [5, 5, 1], [
-      { kind: 'flatten', name: 'flatten' },
-      { kind: 'dense', name: 'fc1', units: 37, bias: true },
-      { kind: 'relu', name: 'r1' },
-      { kind: 'dense', name: 'fc2', units: 10, bias: true },
-    ]);
+    const model = modelOf(
+      'dense-net',
+      [5, 5, 1],
+      [
+        { kind: 'flatten', name: 'flatten' },
+        { kind: 'dense', name: 'fc1', units: 37, bias: true },
+        { kind: 'relu', name: 'r1' },
+        { kind: 'dense', name: 'fc2', units: 10, bias: true },
+      ],
+    );
     const x = randomInput(6 * 25, 12);
     const q = quantizeInt8Model(model, { calibration: x, batch: 6, method: 'minmax' });
     const ex = await createInt8Executor(gpu, q, { maxBatch: 8, cache });
@@ -452,7 +648,14 @@ describe('int8 executor: per-step timing and device loss', () => {
   it('without timestamp-query time() is the wall clock, labelled; after device.destroy() run() recreates the device, retries, and is exact', async () => {
     // Its own device (the file's must survive), without timestamps, and a one-dense-layer model: every pipeline compiles twice here.
     const own = await acquireGpu({ timestamps: false });
-    const model = modelOf('tiny', [4, 4, 1], [{ kind: 'flatten', name: 'flatten' }, { kind: 'dense', name: 'fc', units: 5, bias: true }]);
+    const model = modelOf(
+      'tiny',
+      [4, 4, 1],
+      [
+        { kind: 'flatten', name: 'flatten' },
+        { kind: 'dense', name: 'fc', units: 5, bias: true },
+      ],
+    );
     const x = randomInput(6 * 16, 4);
     const q = quantizeInt8Model(model, { calibration: x, batch: 6, method: 'minmax' });
     const want = int8ModelForward(q, x, 6).logits;
@@ -509,7 +712,7 @@ async function trainedLikeLenet5(): Promise<Model> {
       }
       const m = Math.max(...z);
       let sum = 0;
-      for (let o = 0; o < 10; o++) sum += (z[o] = Math.exp(z[o] - m));
+      for (let o = 0; o < 10; o++) sum += z[o] = Math.exp(z[o] - m);
       for (let o = 0; o < 10; o++) {
         const g = lr * (z[o] / sum - (o === tr.labels[i] ? 1 : 0));
         b[o] -= g;

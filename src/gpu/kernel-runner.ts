@@ -21,12 +21,7 @@ export interface KernelRun {
 }
 
 /** Compile (cached), run once and read the output back. */
-export async function runKernel<S>(
-  cache: PipelineCache,
-  kernel: AnyKernel,
-  shape: S,
-  run: KernelRun,
-): Promise<Float32Array | Uint32Array | Int32Array> {
+export async function runKernel<S>(cache: PipelineCache, kernel: AnyKernel, shape: S, run: KernelRun): Promise<Float32Array | Uint32Array | Int32Array> {
   const device = cache.device;
   const compiled = await cache.get(kernel, kernel.constants(shape));
   const owned: GPUBuffer[] = [];

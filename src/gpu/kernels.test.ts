@@ -27,7 +27,10 @@ describe.each(VARIANTS)('kernels, %s variant, vs the CPU reference', (variant) =
   // The tiled variant differs only where a layer lowers to the workgroup-tiled
   // 'dense' kernel; its other steps are the register variant's pipelines,
   // already checked (each distinct pipeline costs seconds to compile here).
-  const cases = variant === 'register' ? KERNEL_CASES : KERNEL_CASES.filter((c) => planModel(modelOf(c.kernel, c.input, c.layers), { variant, fuse: true }).steps.some((s) => s.kernel === 'dense'));
+  const cases =
+    variant === 'register'
+      ? KERNEL_CASES
+      : KERNEL_CASES.filter((c) => planModel(modelOf(c.kernel, c.input, c.layers), { variant, fuse: true }).steps.some((s) => s.kernel === 'dense'));
   for (const c of cases) {
     it(`${c.kernel}: ${c.what}`, async () => {
       const model = modelOf(c.kernel, c.input, c.layers);

@@ -107,13 +107,17 @@ function floatUses(): Use[] {
 function int8Uses(): Use[] {
   const out: Use[] = [];
   // Standalone pools (after a depthwise conv, or a 3×3 window): pool2d-i8.
-  const pools = modelOf('pools', [9, 9, 3], [
-    { kind: 'depthwiseConv2d', name: 'd', kernel: [3, 3], stride: [1, 1], padding: 'same', bias: true },
-    { kind: 'maxPool2d', name: 'p1', window: [3, 3], stride: [2, 2] },
-    { kind: 'avgPool2d', name: 'p2', window: [2, 2], stride: [2, 2] },
-    { kind: 'flatten', name: 'f' },
-    { kind: 'dense', name: 'fc', units: 10, bias: true },
-  ]);
+  const pools = modelOf(
+    'pools',
+    [9, 9, 3],
+    [
+      { kind: 'depthwiseConv2d', name: 'd', kernel: [3, 3], stride: [1, 1], padding: 'same', bias: true },
+      { kind: 'maxPool2d', name: 'p1', window: [3, 3], stride: [2, 2] },
+      { kind: 'avgPool2d', name: 'p2', window: [2, 2], stride: [2, 2] },
+      { kind: 'flatten', name: 'f' },
+      { kind: 'dense', name: 'fc', units: 10, bias: true },
+    ],
+  );
   const models = [...Object.keys(ARCHITECTURES).map(builtIn), modelOf('every-op', EVERY_OP_INPUT, EVERY_OP_LAYERS, 21), pools];
   for (const model of models) {
     const size = model.architecture.inputShape.reduce((a, b) => a * b, 1);
@@ -142,7 +146,23 @@ function trainUses(): Use[] {
     batch: BATCH,
     ...{ h: 12, w: 12, c: 20, oc: 50, oh: 8, ow: 8, kh: 5, kw: 5, sh: 1, sw: 1, padT: 0, padL: 0 },
     ...{ ips: 1, size: 25050, k: 500, n: 500, rows: BATCH, classes: 10, pixels: 784, channels: 50, winH: 2, winW: 2 },
-    ...{ beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, momentum: 0.9, t: 4, alpha: 0.5, bits: 0, transpose: false, perChannel: false, mask: false, distill: false, accumulate: false, ternary: false, mode: 'max' },
+    ...{
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      weightDecay: 0,
+      momentum: 0.9,
+      t: 4,
+      alpha: 0.5,
+      bits: 0,
+      transpose: false,
+      perChannel: false,
+      mask: false,
+      distill: false,
+      accumulate: false,
+      ternary: false,
+      mode: 'max',
+    },
   };
   const flags: Record<string, unknown>[] = [
     {},
@@ -211,7 +231,10 @@ describe("every kernel the engine uses fits WebGPU's default limits", () => {
     it(`${what}: bindings, workgroup size and memory, dispatch size; every kernel covered`, () => {
       const all = variants(uses());
       const covered = new Set([...all.values()].map((u) => u.kernel.name));
-      expect([...names].filter((n) => !covered.has(n)), 'kernels no variant exercised').toEqual([]);
+      expect(
+        [...names].filter((n) => !covered.has(n)),
+        'kernels no variant exercised',
+      ).toEqual([]);
       const violations: string[] = [];
       for (const u of all.values()) {
         violations.push(...limitViolations(u.kernel, u.constants, WEBGPU_DEFAULT_LIMITS));
@@ -227,7 +250,8 @@ describe("every kernel the engine uses fits WebGPU's default limits", () => {
     for (const name of Object.keys(ARCHITECTURES)) {
       const plan = planModel(builtIn(name), { variant: 'register', fuse: true, sparse: 'auto', weights: 'decoded' });
       for (const s of plan.steps.flatMap((x) => (x.alternative ? [x, x.alternative] : [x]))) {
-        for (const [k, d] of Object.entries({ weight: s.weight, bias: s.bias, ...s.data })) if (d) bytes.push([`${name} ${s.layers.join('+')}.${k}`, d.byteLength]);
+        for (const [k, d] of Object.entries({ weight: s.weight, bias: s.bias, ...s.data }))
+          if (d) bytes.push([`${name} ${s.layers.join('+')}.${k}`, d.byteLength]);
       }
     }
     const over = bytes.filter(([, b]) => b > WEBGPU_DEFAULT_LIMITS.maxStorageBufferBindingSize).map(([w, b]) => `${w}: ${b} bytes`);

@@ -106,7 +106,11 @@ export function kernelLimitUse(kernel: AnyKernel, constants: Record<string, numb
   }
   const wg = /@workgroup_size\(([^)]*)\)/.exec(src);
   if (!wg) throw new Error(`limits: kernel ${kernel.name} declares no @workgroup_size`);
-  const dims = wg[1].split(',').map((d) => d.trim()).filter(Boolean).map((d) => evaluate(d, values));
+  const dims = wg[1]
+    .split(',')
+    .map((d) => d.trim())
+    .filter(Boolean)
+    .map((d) => evaluate(d, values));
   const size: [number, number, number] = [dims[0] ?? 1, dims[1] ?? 1, dims[2] ?? 1];
   let shared = 0;
   for (const m of src.matchAll(/var<workgroup>\s+\w+\s*:\s*([^;]+);/g)) shared += typeSize(m[1].trim(), values).size;
@@ -147,5 +151,7 @@ export function limitViolations(kernel: AnyKernel, constants: Record<string, num
 /** Dispatch-size violations of `kernel` on `params` (each dimension ≤ maxComputeWorkgroupsPerDimension). */
 export function dispatchViolations(kernel: AnyKernel, params: object, limits: DispatchLimits = WEBGPU_DEFAULT_LIMITS): string[] {
   const xyz = kernel.dispatch(params, limits);
-  return xyz.some((n) => n > limits.maxComputeWorkgroupsPerDimension) ? [`${kernel.name}: dispatch ${xyz.join('×')} exceeds maxComputeWorkgroupsPerDimension ${limits.maxComputeWorkgroupsPerDimension}`] : [];
+  return xyz.some((n) => n > limits.maxComputeWorkgroupsPerDimension)
+    ? [`${kernel.name}: dispatch ${xyz.join('×')} exceeds maxComputeWorkgroupsPerDimension ${limits.maxComputeWorkgroupsPerDimension}`]
+    : [];
 }

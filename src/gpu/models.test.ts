@@ -106,7 +106,14 @@ describe('executor behaviour', () => {
     // Its own device (the others' must survive) and a one-layer model: every
     // pipeline compiles twice here, once per device.
     const own = await acquireGpu();
-    const model = modelOf('tiny', [28, 28, 1], [{ kind: 'flatten', name: 'flatten' }, { kind: 'dense', name: 'fc', units: 10, bias: true }]);
+    const model = modelOf(
+      'tiny',
+      [28, 28, 1],
+      [
+        { kind: 'flatten', name: 'flatten' },
+        { kind: 'dense', name: 'fc', units: 10, bias: true },
+      ],
+    );
     const exec = await createExecutor(own, model, { maxBatch: 16 });
     try {
       const x = images(5, 33);

@@ -28,7 +28,8 @@ import type { Step, Unbatched } from './step.ts';
 
 /** One int8 kernel launch ('quantize' / 'dequantize' name the boundary steps' layers). */
 export interface I8PlanStep extends Step<I8KernelName> {
-  params: Unbatched<Conv2dI8Params> | Unbatched<DepthwiseConv2dI8Params> | Unbatched<Pool2dI8Params> | Unbatched<QuantizeI8Params> | Unbatched<DequantizeI8Params>;
+  params:
+    Unbatched<Conv2dI8Params> | Unbatched<DepthwiseConv2dI8Params> | Unbatched<Pool2dI8Params> | Unbatched<QuantizeI8Params> | Unbatched<DequantizeI8Params>;
   /** Host data for the 'weight' binding (packed int8 words). */
   weight?: Uint32Array;
   /** Host data for the 'bias' binding: per channel (folded bias, multiplier, shift, 0). */
@@ -93,6 +94,50 @@ function fusablePool(op: Int8WeightedOp, next: Int8PoolOp | Int8WeightedOp | und
   );
 }
 
+/** A depthwise conv step (per-channel weights; no pool fused). */
+function depthwiseStep(op: Int8WeightedOp, input: number, output: number): I8PlanStep {
+  const inZp = op.input.zeroPoint;
+  const outZp = op.output.zeroPoint;
+  const layer = op.layer as DepthwiseConv2dLayer;
+  const c = op.inShape[2];
+  const [kh, kw] = layer.kernel;
+  const taps = kh * kw;
+  const params: Unbatched<DepthwiseConv2dI8Params> = {
+    ...convGeometry(layer, op.inShape, op.outShape),
+    inZp,
+    outZp,
+    relu: op.relu,
+  };
+  const sum = (ch: number): number => {
+    let s = 0;
+    for (let t = 0; t < taps; t++) s += op.weight[t * c + ch];
+    return s;
+  };
+  return {
+    kernel: 'depthwise-conv2d-i8',
+    params,
+    layers: op.layers,
+    input,
+    output,
+    weight: packDepthwiseWeightI8(op.weight, taps, c),
+    bias: packQuantI8(c, op.bias, op.multiplier, op.shift, inZp, sum),
+    macs: op.outShape[0] * op.outShape[1] * c * taps,
+  };
+}
+
+/** The pool a conv step applies to its own output tile. */
+function fusedPool(pool: Int8PoolOp): NonNullable<Conv2dI8Params['pool']> {
+  return {
+    winH: pool.layer.window[0],
+    winW: pool.layer.window[1],
+    sh: pool.layer.stride[0],
+    sw: pool.layer.stride[1],
+    oh: pool.outShape[0],
+    ow: pool.outShape[1],
+    ...(pool.kind === 'avgPool2d' ? { avg: true, relu: pool.relu } : {}),
+  };
+}
+
 function weightedStep(
   op: Int8WeightedOp,
   tiling: I8Tiling,
@@ -105,33 +150,7 @@ function weightedStep(
 ): I8PlanStep {
   const inZp = op.input.zeroPoint;
   const outZp = op.output.zeroPoint;
-  if (op.kind === 'depthwiseConv2d') {
-    const layer = op.layer as DepthwiseConv2dLayer;
-    const c = op.inShape[2];
-    const [kh, kw] = layer.kernel;
-    const taps = kh * kw;
-    const params: Unbatched<DepthwiseConv2dI8Params> = {
-      ...convGeometry(layer, op.inShape, op.outShape),
-      inZp,
-      outZp,
-      relu: op.relu,
-    };
-    const sum = (ch: number): number => {
-      let s = 0;
-      for (let t = 0; t < taps; t++) s += op.weight[t * c + ch];
-      return s;
-    };
-    return {
-      kernel: 'depthwise-conv2d-i8',
-      params,
-      layers: op.layers,
-      input,
-      output,
-      weight: packDepthwiseWeightI8(op.weight, taps, c),
-      bias: packQuantI8(c, op.bias, op.multiplier, op.shift, inZp, sum),
-      macs: op.outShape[0] * op.outShape[1] * c * taps,
-    };
-  }
+  if (op.kind === 'depthwiseConv2d') return depthwiseStep(op, input, output);
   const oc = op.multiplier.length;
   const k = op.weight.length / oc;
   const sum = (o: number): number => {
@@ -148,7 +167,16 @@ function weightedStep(
       ...{ inZp, outZp, relu: op.relu, tiling, symmetricWeights },
       ...(floatInput ? { floatInput } : {}),
     };
-    return { kernel: 'conv2d-i8', params, layers: op.layers, input, output, weight: packConvWeightI8(weight, oc, 1, 1, c, i8Mac({ ...params, batch: 1 })), bias, macs: oc * k };
+    return {
+      kernel: 'conv2d-i8',
+      params,
+      layers: op.layers,
+      input,
+      output,
+      weight: packConvWeightI8(weight, oc, 1, 1, c, i8Mac({ ...params, batch: 1 })),
+      bias,
+      macs: oc * k,
+    };
   }
   const g = convGeometry(op.layer as Conv2dLayer, op.inShape, op.outShape);
   const { c, kh, kw, oh, ow } = g;
@@ -161,23 +189,20 @@ function weightedStep(
     relu: op.relu || (pool?.kind === 'maxPool2d' && pool.relu),
     tiling,
     symmetricWeights,
-    ...(pool
-      ? {
-          pool: {
-            winH: pool.layer.window[0],
-            winW: pool.layer.window[1],
-            sh: pool.layer.stride[0],
-            sw: pool.layer.stride[1],
-            oh: pool.outShape[0],
-            ow: pool.outShape[1],
-            ...(pool.kind === 'avgPool2d' ? { avg: true, relu: pool.relu } : {}),
-          },
-        }
-      : {}),
+    ...(pool ? { pool: fusedPool(pool) } : {}),
     ...(slide ? { slide: true } : {}),
   };
   const layers = pool ? [...op.layers, ...pool.layers] : op.layers;
-  return { kernel: 'conv2d-i8', params, layers, input, output, weight: packConvWeightI8(op.weight, oc, kh, kw, c, i8Mac({ ...params, batch: 1 }), slide), bias, macs: oh * ow * oc * kh * kw * c };
+  return {
+    kernel: 'conv2d-i8',
+    params,
+    layers,
+    input,
+    output,
+    weight: packConvWeightI8(op.weight, oc, kh, kw, c, i8Mac({ ...params, batch: 1 }), slide),
+    bias,
+    macs: oh * ow * oc * kh * kw * c,
+  };
 }
 
 /** A dense step: conv2d-i8 over a 1×1 image, whose rows are images. */
@@ -235,7 +260,18 @@ export function planInt8(model: Int8Model, options: I8PlanOptions = {}): I8Plan 
       const outShape = pool ? pool.outShape : op.outShape;
       const out = newTensor(words(outShape));
       const firstOp = i === 0;
-      steps.push(weightedStep(op as Int8WeightedOp, tiling, cur, out, pool, firstOp && slide, firstOp && flatInput ? storedIn : (op as Int8WeightedOp).inShape, firstOp ? floatInput : undefined));
+      steps.push(
+        weightedStep(
+          op as Int8WeightedOp,
+          tiling,
+          cur,
+          out,
+          pool,
+          firstOp && slide,
+          firstOp && flatInput ? storedIn : (op as Int8WeightedOp).inShape,
+          firstOp ? floatInput : undefined,
+        ),
+      );
       if (pool) i++;
       cur = out;
       curShape = outShape;

@@ -73,7 +73,14 @@ export interface PlanOptions {
 
 /** One float kernel launch. */
 export interface PlanStep extends Step<KernelName> {
-  params: Unbatched<Conv2dParams> | Unbatched<DenseParams> | Unbatched<DepthwiseConv2dParams> | Unbatched<Pool2dParams> | Unbatched<ReluParams> | Unbatched<SoftmaxParams> | Unbatched<DenseSparseParams>;
+  params:
+    | Unbatched<Conv2dParams>
+    | Unbatched<DenseParams>
+    | Unbatched<DepthwiseConv2dParams>
+    | Unbatched<Pool2dParams>
+    | Unbatched<ReluParams>
+    | Unbatched<SoftmaxParams>
+    | Unbatched<DenseSparseParams>;
   /** Host data for 'weight' and 'bias' bindings, already in the kernel's layout (fp32). */
   weight?: Float32Array;
   bias?: Float32Array;
@@ -103,7 +110,16 @@ function same(shape: Shape): [number, number, number] {
  * codebook (a pruned + k-means layer held compressed) the nonzeros are
  * centroid indices and the codebook is the dense step's own array.
  */
-function sparseStep(denseStep: PlanStep, weight: Float32Array, n: number, k: number, relu: boolean, bias: Float32Array, tiling: GemmTiling, codebook: CodebookTensor | null): PlanStep {
+function sparseStep(
+  denseStep: PlanStep,
+  weight: Float32Array,
+  n: number,
+  k: number,
+  relu: boolean,
+  bias: Float32Array,
+  tiling: GemmTiling,
+  codebook: CodebookTensor | null,
+): PlanStep {
   const { input, output, layers } = denseStep;
   const shape = { k, n, relu, wg: tiling.wg, tm: Math.min(16, Math.max(1, tiling.tm)) };
   if (codebook) {
@@ -168,7 +184,16 @@ interface GemmEpilogue {
 
 function gemmEpilogue(ctx: Lowering, i: number, isDense: boolean): GemmEpilogue {
   const { layers, shapes } = ctx;
-  const e: GemmEpilogue = { covered: [layers[i].name], next: i + 1, reluPre: false, reluPost: false, pool: 'none', win: [1, 1], pstride: [1, 1], outShape: shapes[i].output };
+  const e: GemmEpilogue = {
+    covered: [layers[i].name],
+    next: i + 1,
+    reluPre: false,
+    reluPost: false,
+    pool: 'none',
+    win: [1, 1],
+    pstride: [1, 1],
+    outShape: shapes[i].output,
+  };
   if (fusable(ctx, e.next, 'relu')) {
     e.reluPre = true;
     e.covered.push(layers[e.next].name);
@@ -315,8 +340,17 @@ function lowerLayer(ctx: Lowering, i: number): number {
 export function planModel(model: Model, options: PlanOptions): Plan {
   const shapes = inferShapes(model.architecture);
   const inputShape = model.architecture.inputShape;
-  const ctx: Lowering = { model, options, layers: model.architecture.layers, shapes, steps: [], tensorSizes: [sizeOf(inputShape)], layerTensor: new Map(), cur: 0 };
-  for (let i = 0; i < ctx.layers.length; ) i = lowerLayer(ctx, i);
+  const ctx: Lowering = {
+    model,
+    options,
+    layers: model.architecture.layers,
+    shapes,
+    steps: [],
+    tensorSizes: [sizeOf(inputShape)],
+    layerTensor: new Map(),
+    cur: 0,
+  };
+  for (let i = 0; i < ctx.layers.length;) i = lowerLayer(ctx, i);
   const outputShape = shapes.length ? shapes[shapes.length - 1].output : inputShape.slice();
   return { steps: ctx.steps, tensorSizes: ctx.tensorSizes, layerTensor: ctx.layerTensor, output: ctx.cur, outputShape, inputSize: sizeOf(inputShape) };
 }

@@ -23,7 +23,8 @@ import { TRAIN_KERNELS, type TrainKernelName } from './registry-train.ts';
  * A name never carries a variant: what changes the code (compressed weights,
  * block sizes, load path) is a code constant of the one descriptor.
  */
-export type KernelName = 'conv2d' | 'depthwise-conv2d' | 'dense' | 'dense-sparse' | 'pool2d' | 'relu' | 'softmax' | 'argmax' | 'matmul' | 'copy' | TrainKernelName;
+export type KernelName =
+  'conv2d' | 'depthwise-conv2d' | 'dense' | 'dense-sparse' | 'pool2d' | 'relu' | 'softmax' | 'argmax' | 'matmul' | 'copy' | TrainKernelName;
 
 export const KERNELS = {
   conv2d,

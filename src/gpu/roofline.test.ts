@@ -30,7 +30,12 @@ describe('roofline probes', () => {
     for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) for (let t = 0; t < k; t++) want[i * n + j] += a[i * k + t] * b[t * n + j];
     for (const c of MATMUL_CANDIDATES) {
       if (c.kind !== 'register') continue;
-      const got = await runKernel(sharedPipelineCache(gpu.device), KERNELS.matmul, { m, n, k, tm: c.tm, tn4: c.tn4, wg: c.wg }, { inputs: { input: a, weight: b }, outputLength: m * n });
+      const got = await runKernel(
+        sharedPipelineCache(gpu.device),
+        KERNELS.matmul,
+        { m, n, k, tm: c.tm, tn4: c.tn4, wg: c.wg },
+        { inputs: { input: a, weight: b }, outputLength: m * n },
+      );
       expectNear(got, want, `matmul ${c.tm}×${c.tn4 * 4}`);
     }
   });

@@ -68,7 +68,13 @@ function candidateLabel(c: MatmulCandidate): string {
  * GPU timestamps when the device has them, else wall clock around
  * onSubmittedWorkDone (the summary says which).
  */
-async function timeKernel(gpu: Gpu, kernel: AnyKernel, shape: object, buffers: Record<string, GPUBuffer>, options: ProbeOptions & { dispatches?: number }): Promise<{ timing: TimingSummary; compileMs: number }> {
+async function timeKernel(
+  gpu: Gpu,
+  kernel: AnyKernel,
+  shape: object,
+  buffers: Record<string, GPUBuffer>,
+  options: ProbeOptions & { dispatches?: number },
+): Promise<{ timing: TimingSummary; compileMs: number }> {
   const device = gpu.device;
   const t0 = performance.now();
   const compiled = await sharedPipelineCache(device).get(kernel, kernel.constants(shape));
@@ -120,7 +126,11 @@ function filled(device: GPUDevice, label: string, floats: number): GPUBuffer {
  * short on a software adapter (docs/benchmark.md, "Measurements behind
  * design choices"); the design notes' figures are for 1024.
  */
-export async function measureMatmulGflops(gpu: Gpu, n = 512, options: ProbeOptions & { candidates?: readonly MatmulCandidate[] } = {}): Promise<MatmulRoofline> {
+export async function measureMatmulGflops(
+  gpu: Gpu,
+  n = 512,
+  options: ProbeOptions & { candidates?: readonly MatmulCandidate[] } = {},
+): Promise<MatmulRoofline> {
   if (!Number.isInteger(n) || n < 64 || n % 64) throw new Error(`measureMatmulGflops: n must be a positive multiple of 64, got ${n}`);
   const device = gpu.device;
   const a = filled(device, 'matmul probe A', n * n);
@@ -132,8 +142,20 @@ export async function measureMatmulGflops(gpu: Gpu, n = 512, options: ProbeOptio
     for (const cand of options.candidates ?? MATMUL_CANDIDATES) {
       const r =
         cand.kind === 'register'
-          ? await timeKernel(gpu, KERNELS.matmul, { m: n, n, k: n, tm: cand.tm, tn4: cand.tn4, wg: cand.wg } satisfies MatmulParams, { input: a, weight: b, output: c }, options)
-          : await timeKernel(gpu, KERNELS.dense, { batch: n, rowsPerImage: 1, k: n, n, relu: false, tile: cand.tile } satisfies DenseParams, { input: a, weight: b, bias, output: c }, options);
+          ? await timeKernel(
+              gpu,
+              KERNELS.matmul,
+              { m: n, n, k: n, tm: cand.tm, tn4: cand.tn4, wg: cand.wg } satisfies MatmulParams,
+              { input: a, weight: b, output: c },
+              options,
+            )
+          : await timeKernel(
+              gpu,
+              KERNELS.dense,
+              { batch: n, rowsPerImage: 1, k: n, n, relu: false, tile: cand.tile } satisfies DenseParams,
+              { input: a, weight: b, bias, output: c },
+              options,
+            );
       all.push({ candidate: cand, label: candidateLabel(cand), timing: r.timing, gflops: (2 * n ** 3) / (r.timing.p50 * 1e6), compileMs: r.compileMs });
     }
   } finally {
@@ -145,7 +167,11 @@ export async function measureMatmulGflops(gpu: Gpu, n = 512, options: ProbeOptio
 }
 
 /** Copy bandwidth: GB/s counting the read and the write (2 × bytes per copy). */
-export async function measureCopyGBps(gpu: Gpu, bytes = 32 * 2 ** 20, options: ProbeOptions = {}): Promise<{ bytes: number; gbps: number; timing: TimingSummary }> {
+export async function measureCopyGBps(
+  gpu: Gpu,
+  bytes = 32 * 2 ** 20,
+  options: ProbeOptions = {},
+): Promise<{ bytes: number; gbps: number; timing: TimingSummary }> {
   const words = Math.ceil(bytes / 16);
   const device = gpu.device;
   const x = filled(device, 'copy probe source', words * 4);
@@ -211,8 +237,12 @@ export async function autotune(gpu: Gpu, store?: TuneStore, options: { n?: numbe
   const known = await store?.get(adapter);
   if (known) return known;
   const roof = await measureMatmulGflops(gpu, options.n ?? 256, { warmup: 1, runs: 3, candidates: options.candidates });
-  const bestRegister = roof.all.filter((m) => m.candidate.kind === 'register').reduce<MatmulMeasurement | undefined>((x, y) => (!x || y.gflops > x.gflops ? y : x), undefined);
-  const bestTiled = roof.all.filter((m) => m.candidate.kind === 'tiled').reduce<MatmulMeasurement | undefined>((x, y) => (!x || y.gflops > x.gflops ? y : x), undefined);
+  const bestRegister = roof.all
+    .filter((m) => m.candidate.kind === 'register')
+    .reduce<MatmulMeasurement | undefined>((x, y) => (!x || y.gflops > x.gflops ? y : x), undefined);
+  const bestTiled = roof.all
+    .filter((m) => m.candidate.kind === 'tiled')
+    .reduce<MatmulMeasurement | undefined>((x, y) => (!x || y.gflops > x.gflops ? y : x), undefined);
   const reg = bestRegister?.candidate.kind === 'register' ? bestRegister.candidate : { tm: 8, tn4: 4, wg: 64 };
   const result: TuneResult = {
     adapter,

@@ -34,10 +34,7 @@ function quantile(sorted: number[], q: number): number {
  * a TimingSample (e.g. GPU timestamps) that is the sample; otherwise the wall
  * time of the awaited call is (so `fn` must await the GPU work itself).
  */
-export async function measure(
-  fn: () => Promise<TimingSample | unknown>,
-  options: { warmup?: number; runs?: number } = {},
-): Promise<TimingSummary> {
+export async function measure(fn: () => Promise<TimingSample | unknown>, options: { warmup?: number; runs?: number } = {}): Promise<TimingSummary> {
   const warmup = options.warmup ?? 3;
   const runs = options.runs ?? 20;
   if (!(runs >= 1)) throw new Error(`measure: runs must be ≥ 1, got ${runs}`);

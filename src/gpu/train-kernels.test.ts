@@ -42,7 +42,13 @@ type Host = Float32Array | Uint32Array;
  * Run one kernel once: every storage binding gets `data[name]` (uploaded) or
  * `zeros[name]` floats of zeros; the bindings named in `read` come back.
  */
-async function run(name: KernelName, params: object, data: Record<string, Host>, read: string[], zeros: Record<string, number> = {}): Promise<Record<string, Float32Array>> {
+async function run(
+  name: KernelName,
+  params: object,
+  data: Record<string, Host>,
+  read: string[],
+  zeros: Record<string, number> = {},
+): Promise<Record<string, Float32Array>> {
   const device = gpu.device;
   const kernel: AnyKernel = KERNELS[name];
   const compiled = await cache.get(kernel, kernel.constants(params));
@@ -83,13 +89,33 @@ async function run(name: KernelName, params: object, data: Record<string, Host>,
   return out;
 }
 
-const conv = (filters: number, k: [number, number], stride: [number, number], padding: Padding, bias = true): Layer => ({ kind: 'conv2d', name: 'l', filters, kernel: k, stride, padding, bias });
-const dw = (k: [number, number], stride: [number, number], padding: Padding): Layer => ({ kind: 'depthwiseConv2d', name: 'l', kernel: k, stride, padding, bias: true });
+const conv = (filters: number, k: [number, number], stride: [number, number], padding: Padding, bias = true): Layer => ({
+  kind: 'conv2d',
+  name: 'l',
+  filters,
+  kernel: k,
+  stride,
+  padding,
+  bias,
+});
+const dw = (k: [number, number], stride: [number, number], padding: Padding): Layer => ({
+  kind: 'depthwiseConv2d',
+  name: 'l',
+  kernel: k,
+  stride,
+  padding,
+  bias: true,
+});
 const dense = (units: number, bias = true): Layer => ({ kind: 'dense', name: 'l', units, bias });
 
 /** CPU forward + backward of one layer with a random dOutput. */
 function reference(layer: Layer, input: [number, number, number] | [number], batch: number, seed: number) {
-  const model = modelOf('case', (input.length === 3 ? input : [1, 1, input[0]]) as [number, number, number], input.length === 3 ? [layer] : [{ kind: 'flatten', name: 'f' }, layer], seed);
+  const model = modelOf(
+    'case',
+    (input.length === 3 ? input : [1, 1, input[0]]) as [number, number, number],
+    input.length === 3 ? [layer] : [{ kind: 'flatten', name: 'f' }, layer],
+    seed,
+  );
   const shapes = inferShapes(model.architecture);
   const ls = shapes[shapes.length - 1];
   const x = randomInput(batch * sizeOf(ls.input), seed + 10);
@@ -148,7 +174,9 @@ describe('conv2d / dense backward vs the CPU reference', () => {
         expectNear(take(dx.output, r.x.length), r.grads.dInput, `dInput batch ${batch}`, 1e-4, 1e-4);
         if (useCol2im(shape)) {
           // The trainer's path for kernels larger than 1×1: column gradients as a GEMM, then col2im.
-          const cols = await run('conv2d-backward-input', colGradShape(shape), { dOutput: r.dy, weight: packGemmWeight(wt, oc) }, ['output'], { output: colGradSize(shape) });
+          const cols = await run('conv2d-backward-input', colGradShape(shape), { dOutput: r.dy, weight: packGemmWeight(wt, oc) }, ['output'], {
+            output: colGradSize(shape),
+          });
           const dx2 = await run('conv2d-col2im', shape, { input: take(cols.output, colGradSize(shape)) }, ['output'], { output: r.x.length });
           expectNear(take(dx2.output, r.x.length), r.grads.dInput, `dInput (col2im) batch ${batch}`, 1e-4, 1e-4);
         }
@@ -219,7 +247,19 @@ describe('pool2d / relu backward vs the CPU reference', () => {
         const y = layerForward(l, x, r.ls.input, batch, {});
         const ref = layerBackward(l, x, r.ls.input, batch, {}, y, r.dy);
         const [h, w, ch] = r.ls.input;
-        const params = { batch, h, w, c: ch, oh: r.ls.output[0], ow: r.ls.output[1], winH: l.window[0], winW: l.window[1], sh: l.stride[0], sw: l.stride[1], mode: l.kind === 'maxPool2d' ? 'max' : 'avg' };
+        const params = {
+          batch,
+          h,
+          w,
+          c: ch,
+          oh: r.ls.output[0],
+          ow: r.ls.output[1],
+          winH: l.window[0],
+          winW: l.window[1],
+          sh: l.stride[0],
+          sw: l.stride[1],
+          mode: l.kind === 'maxPool2d' ? 'max' : 'avg',
+        };
         const dx = await run('pool2d-backward', params, { input: x, dOutput: r.dy }, ['output'], { output: x.length });
         expectNear(take(dx.output, x.length), ref.dInput, `dInput batch ${batch}`, 1e-6, 1e-6);
       }
@@ -241,7 +281,11 @@ describe('losses vs the CPU reference', () => {
     const z = randomInput(batch * classes, batch).map((v) => v * 8);
     const labels = Uint32Array.from({ length: batch }, (_, i) => (i * 7) % classes);
     const ref = softmaxCrossEntropy(z, batch, classes, { labels });
-    const out = await run('softmax-cross-entropy', { batch, classes, distill: false, t: 1, alpha: 0 }, { input: z, labels }, ['output', 'lossAcc'], { output: z.length, lossAcc: batch, teacher: 4 });
+    const out = await run('softmax-cross-entropy', { batch, classes, distill: false, t: 1, alpha: 0 }, { input: z, labels }, ['output', 'lossAcc'], {
+      output: z.length,
+      lossAcc: batch,
+      teacher: 4,
+    });
     expectNear(take(out.output, z.length), ref.dLogits, 'dLogits', 1e-6, 1e-4);
     const loss = take(out.lossAcc, batch).reduce((a, b) => a + b, 0) / batch;
     expect(loss).toBeCloseTo(ref.loss, 4);
@@ -264,7 +308,10 @@ describe('losses vs the CPU reference', () => {
     const sft = softmaxCrossEntropy(z, batch, classes, { soft }, t);
     const dRef = hard.dLogits.map((v, i) => (1 - alpha) * v + alpha * t * t * sft.dLogits[i]);
     const lossRef = (1 - alpha) * hard.loss + alpha * t * t * sft.loss;
-    const out = await run('softmax-cross-entropy', { batch, classes, distill: true, t, alpha }, { input: z, labels, teacher }, ['output', 'lossAcc'], { output: z.length, lossAcc: batch });
+    const out = await run('softmax-cross-entropy', { batch, classes, distill: true, t, alpha }, { input: z, labels, teacher }, ['output', 'lossAcc'], {
+      output: z.length,
+      lossAcc: batch,
+    });
     expectNear(take(out.output, z.length), dRef, 'dLogits', 1e-5, 1e-3);
     expect(take(out.lossAcc, batch).reduce((a, b) => a + b, 0) / batch).toBeCloseTo(lossRef, 3);
   });
@@ -275,7 +322,13 @@ describe('losses vs the CPU reference', () => {
     const incoming = randomInput(batch * size, 3);
     const ref = cpuHintLoss(s, tt, batch, 0.3);
     const out = await run('hint-loss', { batch, size, beta: 0.3 }, { input: s, target: tt, output: incoming }, ['output', 'lossAcc'], { lossAcc: batch });
-    expectNear(take(out.output, s.length), incoming.map((v, i) => v + ref.dStudent[i]), 'dStudent', 1e-6, 1e-5);
+    expectNear(
+      take(out.output, s.length),
+      incoming.map((v, i) => v + ref.dStudent[i]),
+      'dStudent',
+      1e-6,
+      1e-5,
+    );
     expect(take(out.lossAcc, batch).reduce((a, b) => a + b, 0) / batch).toBeCloseTo(ref.loss, 4);
   });
 });
@@ -294,7 +347,12 @@ describe('optimizers vs the CPU reference (with a mask)', () => {
     for (let step = 0; step < 3; step++) {
       const g = randomInput(size, 10 + step);
       sgdStep(w, g, v, { lr: lrs[step], momentum: 0.9, weightDecay: 1e-3 }, mask);
-      const out = await run('sgd', { size, momentum: 0.9, weightDecay: 1e-3, mask: true }, { grad: g, mask, schedule, state: Uint32Array.of(step, 0, 0, 0), weight: wg, m: vg }, ['weight', 'm']);
+      const out = await run(
+        'sgd',
+        { size, momentum: 0.9, weightDecay: 1e-3, mask: true },
+        { grad: g, mask, schedule, state: Uint32Array.of(step, 0, 0, 0), weight: wg, m: vg },
+        ['weight', 'm'],
+      );
       wg.set(take(out.weight, size));
       vg.set(take(out.m, size));
     }
@@ -315,7 +373,12 @@ describe('optimizers vs the CPU reference (with a mask)', () => {
     for (let t = 1; t <= 3; t++) {
       const g = randomInput(size, 20 + t);
       adamStep(w, g, m, v, t, o, mask);
-      const out = await run('adam', { size, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, mask: true }, { grad: g, mask, schedule, state: Uint32Array.of(t - 1, 0, 0, 0), weight: wg, m: mg, v: vg }, ['weight', 'm', 'v']);
+      const out = await run(
+        'adam',
+        { size, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, mask: true },
+        { grad: g, mask, schedule, state: Uint32Array.of(t - 1, 0, 0, 0), weight: wg, m: mg, v: vg },
+        ['weight', 'm', 'v'],
+      );
       wg.set(take(out.weight, size));
       mg.set(take(out.m, size));
       vg.set(take(out.v, size));
@@ -357,7 +420,9 @@ describe('batch gather and weight packing', () => {
     const k = 13;
     const w = randomInput(oc * k, 3);
     const ocp = 8;
-    const plain = await run('pack-weight', { oc, k, transpose: true, bits: 0, perChannel: false }, { master: w, scales: new Float32Array(4) }, ['output'], { output: k * ocp });
+    const plain = await run('pack-weight', { oc, k, transpose: true, bits: 0, perChannel: false }, { master: w, scales: new Float32Array(4) }, ['output'], {
+      output: k * ocp,
+    });
     expect(Array.from(take(plain.output, k * ocp))).toEqual(Array.from(packGemmWeight(w, oc)));
     const bits = 4;
     const qmax = 7;

@@ -30,7 +30,8 @@ beforeAll(async () => {
 });
 afterAll(() => gpu?.device.destroy());
 
-const bits = (m: Model): Record<string, number[]> => Object.fromEntries(Object.entries(m.weights).map(([k, v]) => [k, Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length))]));
+const bits = (m: Model): Record<string, number[]> =>
+  Object.fromEntries(Object.entries(m.weights).map(([k, v]) => [k, Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length))]));
 
 describe('GPU trainer', () => {
   it('one SGD step equals the CPU reference (forward, loss, backward, update)', async () => {
@@ -147,7 +148,16 @@ describe('GPU trainer: QAT, distillation, shared values, profile mode, bad optio
     }
     const batch = 16;
     const lr = 0.05;
-    const gpuOut = await trainModel(gpu, model, train, null, { epochs: 1, batch, limit: batch, optimizer: 'sgd', lr, momentum: 0.9, masks: { 'fc1.weight': mask1 }, shared: centroids });
+    const gpuOut = await trainModel(gpu, model, train, null, {
+      epochs: 1,
+      batch,
+      limit: batch,
+      optimizer: 'sgd',
+      lr,
+      momentum: 0.9,
+      masks: { 'fc1.weight': mask1 },
+      shared: centroids,
+    });
     // The CPU fine-tuner's first SGD step with momentum 0.9 is a plain step (velocity starts at 0).
     const cpuOut = fineTuneCpu(model, train, { epochs: 1, lr, batch, limit: batch, seed: 1, masks: { 'fc1.weight': mask1 }, centroids });
     // A value's gradient sums ~40–2,000 per-weight f32 gradients: the tolerance scales with it.
@@ -170,10 +180,18 @@ describe('GPU trainer: QAT, distillation, shared values, profile mode, bad optio
     for (const mode of ['ternary', 'binary'] as const) {
       const model = initModel(architecture('article-net'), 8);
       const batch = 32;
-      const r = await trainModel(gpu, model, train, null, { epochs: 1, batch, limit: batch, optimizer: 'sgd', lr: 0, fakeQuant: { mode, bits: 2, perChannel: true } });
+      const r = await trainModel(gpu, model, train, null, {
+        epochs: 1,
+        batch,
+        limit: batch,
+        optimizer: 'sgd',
+        lr: 0,
+        fakeQuant: { mode, bits: 2, perChannel: true },
+      });
       const shapes = weightShapes(model.architecture);
       const projected = { ...model, weights: { ...model.weights } };
-      for (const n of Object.keys(shapes)) if (n.endsWith('.weight')) projected.weights[n] = (mode === 'ternary' ? ternarize : binarize)(model.weights[n], shapes[n], 0);
+      for (const n of Object.keys(shapes))
+        if (n.endsWith('.weight')) projected.weights[n] = (mode === 'ternary' ? ternarize : binarize)(model.weights[n], shapes[n], 0);
       const idx = Uint32Array.from({ length: batch }, (_, i) => i);
       const acts = modelForwardAll(projected, gatherFloatBatch(train, idx), batch);
       const { loss } = softmaxCrossEntropy(acts[acts.length - 1], batch, 10, { labels: gatherLabels(train, idx) });
@@ -186,7 +204,10 @@ describe('GPU trainer: QAT, distillation, shared values, profile mode, bad optio
     const opts = { epochs: 1, batch: 16, limit: 64, optimizer: 'adam' as const, seed: 2 };
     const plain = await trainModel(gpu, initModel(architecture('article-net'), 2), train, null, opts);
     let dispatches = 0;
-    const profiled = await trainModel(gpu, initModel(architecture('article-net'), 2), train, null, { ...opts, profile: (p) => (dispatches = p.dispatches.length) });
+    const profiled = await trainModel(gpu, initModel(architecture('article-net'), 2), train, null, {
+      ...opts,
+      profile: (p) => (dispatches = p.dispatches.length),
+    });
     expect(dispatches).toBeGreaterThan(10);
     expect(Number.isFinite(profiled.epochs[0].trainLoss)).toBe(true);
     expect(profiled.epochs[0].trainLoss).toBeCloseTo(plain.epochs[0].trainLoss, 5);
@@ -196,6 +217,8 @@ describe('GPU trainer: QAT, distillation, shared values, profile mode, bad optio
   it('rejects bad options with messages that name the culprit', async () => {
     const m = initModel(architecture('article-net'), 1);
     await expect(trainModel(gpu, m, train, null, { epochs: 1, freeze: ['nope'] })).rejects.toThrow(/cannot freeze 'nope'/);
-    await expect(trainModel(gpu, m, train, null, { epochs: 1, masks: { 'fc1.weight': new Float32Array(3) } })).rejects.toThrow(/mask for 'fc1.weight' has 3 values/);
+    await expect(trainModel(gpu, m, train, null, { epochs: 1, masks: { 'fc1.weight': new Float32Array(3) } })).rejects.toThrow(
+      /mask for 'fc1.weight' has 3 values/,
+    );
   });
 });

@@ -29,7 +29,17 @@ import { checkOptions } from './train/options.ts';
 import { buildTrainGraph, setupOf } from './train/step.ts';
 import { readTrainedModel } from './train/weights.ts';
 
-export type { DistillOptions, EpochReport, EvalResult, FakeQuantOptions, ImageSet, LrSchedule, TrainOptions, TrainProgress, TrainResult } from './train/options.ts';
+export type {
+  DistillOptions,
+  EpochReport,
+  EvalResult,
+  FakeQuantOptions,
+  ImageSet,
+  LrSchedule,
+  TrainOptions,
+  TrainProgress,
+  TrainResult,
+} from './train/options.ts';
 export { TRAIN_REGISTER_TILING } from './train/graph.ts';
 export { evaluateModel } from './train/evaluate.ts';
 

@@ -131,7 +131,11 @@ describe('shape errors name the layer and the mismatch', () => {
     expect(() => inferShapes(a)).toThrow(/layer 'fc1' \(dense\) needs a flat input, got \[4, 4, 50\]/);
   });
   it('kernel larger than its input', () => {
-    const a: Architecture = { name: 't', inputShape: [4, 4, 1], layers: [{ kind: 'conv2d', name: 'big', filters: 2, kernel: [5, 5], stride: [1, 1], padding: 'valid', bias: true }] };
+    const a: Architecture = {
+      name: 't',
+      inputShape: [4, 4, 1],
+      layers: [{ kind: 'conv2d', name: 'big', filters: 2, kernel: [5, 5], stride: [1, 1], padding: 'valid', bias: true }],
+    };
     expect(() => inferShapes(a)).toThrow(/layer 'big' \(conv2d\): kernel 5×5 is larger than its 4×4 input/);
   });
   it('duplicate names and unknown kinds', () => {
@@ -143,7 +147,11 @@ describe('shape errors name the layer and the mismatch', () => {
     expect(() => inferShapes(b)).toThrow(/unknown kind "lstm"/);
   });
   it('convGeometry: same padding puts the odd pixel after; dense is a 1×1 conv of a 1×1 image', () => {
-    const a: Architecture = { name: 't', inputShape: [7, 5, 3], layers: [{ kind: 'conv2d', name: 'c', filters: 4, kernel: [3, 3], stride: [2, 2], padding: 'same', bias: true }] };
+    const a: Architecture = {
+      name: 't',
+      inputShape: [7, 5, 3],
+      layers: [{ kind: 'conv2d', name: 'c', filters: 4, kernel: [3, 3], stride: [2, 2], padding: 'same', bias: true }],
+    };
     const [ls] = inferShapes(a);
     // out 4×3; rows: total pad (4−1)·2 + 3 − 7 = 2 → 1 before; cols: (3−1)·2 + 3 − 5 = 2 → 1 before
     expect(convGeometry(ls.layer, ls.input, ls.output)).toEqual({ h: 7, w: 5, c: 3, oh: 4, ow: 3, kh: 3, kw: 3, sh: 2, sw: 2, padT: 1, padL: 1 });
@@ -151,7 +159,11 @@ describe('shape errors name the layer and the mismatch', () => {
     expect(() => convGeometry({ kind: 'relu', name: 'r' }, [3], [3])).toThrow(/'r' \(relu\) is not a convolution/);
   });
   it('same padding keeps ceil(in / stride)', () => {
-    const a: Architecture = { name: 't', inputShape: [7, 5, 3], layers: [{ kind: 'conv2d', name: 'c', filters: 4, kernel: [3, 3], stride: [2, 2], padding: 'same', bias: true }] };
+    const a: Architecture = {
+      name: 't',
+      inputShape: [7, 5, 3],
+      layers: [{ kind: 'conv2d', name: 'c', filters: 4, kernel: [3, 3], stride: [2, 2], padding: 'same', bias: true }],
+    };
     expect(inferShapes(a)[0].output).toEqual([4, 3, 4]);
   });
 });

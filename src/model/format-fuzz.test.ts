@@ -59,68 +59,61 @@ describe('corruption fuzzing', () => {
 
   const flips = fc
     .array(fc.tuple(fc.oneof(fc.nat(headerEnd - 1), fc.nat(original.length - 1)), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 })
-    .map(
-      (fl): Corruption => ({
-        label: `flip ${JSON.stringify(fl)}`,
-        apply: (file) => {
-          const g = file.slice();
-          for (const [p, m] of fl) if (p < g.length) g[p] ^= m;
-          return g;
-        },
-      }),
-    );
+    .map((fl): Corruption => ({
+      label: `flip ${JSON.stringify(fl)}`,
+      apply: (file) => {
+        const g = file.slice();
+        for (const [p, m] of fl) if (p < g.length) g[p] ^= m;
+        return g;
+      },
+    }));
   const dataFlips = fc
     .array(fc.tuple(fc.integer({ min: headerEnd, max: original.length - 1 }), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 3 })
-    .map(
-      (fl): Corruption => ({
-        label: `data flip ${JSON.stringify(fl)}`,
-        apply: (file) => {
-          const g = file.slice();
-          for (const [p, m] of fl) if (p < g.length) g[p] ^= m;
-          return g;
-        },
-      }),
-    );
-  const truncate = fc.nat(original.length - 1).map(
-    (k): Corruption => ({ label: `truncate to ${k}`, apply: (file) => file.slice(0, Math.min(k, file.length - 1)), mustFail: /./ }),
-  );
+    .map((fl): Corruption => ({
+      label: `data flip ${JSON.stringify(fl)}`,
+      apply: (file) => {
+        const g = file.slice();
+        for (const [p, m] of fl) if (p < g.length) g[p] ^= m;
+        return g;
+      },
+    }));
+  const truncate = fc
+    .nat(original.length - 1)
+    .map((k): Corruption => ({ label: `truncate to ${k}`, apply: (file) => file.slice(0, Math.min(k, file.length - 1)), mustFail: /./ }));
   const headerLen = fc
-    .oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.integer({ min: -64, max: 64 }).map((d) => BigInt(Math.max(0, N + d))))
-    .map(
-      (v): Corruption => ({
-        label: `header length ${v}`,
-        apply: (file) => {
-          const g = file.slice();
-          if (g.length >= 8) new DataView(g.buffer).setBigUint64(0, v, true);
-          return g;
-        },
-        mustFail: v === BigInt(N) ? undefined : /header length|JSON|UTF-8|trailing|data_offsets|tensor/,
-      }),
-    );
-  const insert = fc.tuple(fc.nat(original.length), fc.uint8Array({ minLength: 1, maxLength: 16 })).map(
-    ([p, bytes]): Corruption => ({
-      label: `insert ${bytes.length} bytes at ${p}`,
+    .oneof(
+      fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+      fc.integer({ min: -64, max: 64 }).map((d) => BigInt(Math.max(0, N + d))),
+    )
+    .map((v): Corruption => ({
+      label: `header length ${v}`,
       apply: (file) => {
-        const q = Math.min(p, file.length);
-        const g = new Uint8Array(file.length + bytes.length);
-        g.set(file.subarray(0, q));
-        g.set(bytes, q);
-        g.set(file.subarray(q), q + bytes.length);
+        const g = file.slice();
+        if (g.length >= 8) new DataView(g.buffer).setBigUint64(0, v, true);
         return g;
       },
-    }),
-  );
-  const remove = fc.tuple(fc.nat(original.length - 1), fc.integer({ min: 1, max: 16 })).map(
-    ([p, n]): Corruption => ({
-      label: `delete ${n} bytes at ${p}`,
-      apply: (file) => {
-        const g = new Uint8Array(Math.max(0, file.length - n));
-        g.set(file.subarray(0, Math.min(p, g.length)));
-        if (p + n < file.length) g.set(file.subarray(p + n), p);
-        return g;
-      },
-    }),
-  );
+      mustFail: v === BigInt(N) ? undefined : /header length|JSON|UTF-8|trailing|data_offsets|tensor/,
+    }));
+  const insert = fc.tuple(fc.nat(original.length), fc.uint8Array({ minLength: 1, maxLength: 16 })).map(([p, bytes]): Corruption => ({
+    label: `insert ${bytes.length} bytes at ${p}`,
+    apply: (file) => {
+      const q = Math.min(p, file.length);
+      const g = new Uint8Array(file.length + bytes.length);
+      g.set(file.subarray(0, q));
+      g.set(bytes, q);
+      g.set(file.subarray(q), q + bytes.length);
+      return g;
+    },
+  }));
+  const remove = fc.tuple(fc.nat(original.length - 1), fc.integer({ min: 1, max: 16 })).map(([p, n]): Corruption => ({
+    label: `delete ${n} bytes at ${p}`,
+    apply: (file) => {
+      const g = new Uint8Array(Math.max(0, file.length - n));
+      g.set(file.subarray(0, Math.min(p, g.length)));
+      if (p + n < file.length) g.set(file.subarray(p + n), p);
+      return g;
+    },
+  }));
 
   const headerMutation: fc.Arbitrary<Corruption> = fc.oneof(
     fc.tuple(name, fc.tuple(anyInt, anyInt)).map(([n, o]) => headerEdit(`offsets of ${n} = ${o}`, (h) => (h[n].data_offsets = o))),
@@ -130,9 +123,9 @@ describe('corruption fuzzing', () => {
         if (both) h[n].data_offsets[0] += d;
       }),
     ),
-    fc.tuple(name, name).map(([a, b]) =>
-      headerEdit(`swap offsets ${a} ${b}`, (h) => ([h[a].data_offsets, h[b].data_offsets] = [h[b].data_offsets, h[a].data_offsets])),
-    ),
+    fc
+      .tuple(name, name)
+      .map(([a, b]) => headerEdit(`swap offsets ${a} ${b}`, (h) => ([h[a].data_offsets, h[b].data_offsets] = [h[b].data_offsets, h[a].data_offsets]))),
     fc
       .tuple(name, fc.constantFrom('F32', 'F16', 'BF16', 'I8', 'U8', 'I16', 'U16', 'I32', 'U32', 'F64', 'BOOL', 'Q4', 'f32', ''))
       .map(([n, d]) => headerEdit(`dtype of ${n} = ${d}`, (h) => (h[n].dtype = d))),
@@ -142,7 +135,15 @@ describe('corruption fuzzing', () => {
     name.map((n) => headerEdit(`delete ${n}`, (h) => delete h[n])),
     fc.tuple(fc.oneof(fc.string(), name), json).map(([n, v]) => headerEdit(`set entry ${JSON.stringify(n)}`, (h) => (h[n] = v))),
     fc
-      .tuple(fc.constantFrom('format', 'formatVersion', 'architecture', 'encodings', 'provenance', 'other'), fc.oneof(fc.string(), json.map((v) => JSON.stringify(v) ?? ''), json, fc.constant(undefined)))
+      .tuple(
+        fc.constantFrom('format', 'formatVersion', 'architecture', 'encodings', 'provenance', 'other'),
+        fc.oneof(
+          fc.string(),
+          json.map((v) => JSON.stringify(v) ?? ''),
+          json,
+          fc.constant(undefined),
+        ),
+      )
       .map(([k, v]) =>
         headerEdit(`metadata ${k} = ${JSON.stringify(v)}`, (h) => {
           if (v === undefined) delete h.__metadata__[k];
@@ -181,7 +182,10 @@ describe('corruption fuzzing', () => {
       }),
     ),
     fc
-      .tuple(fc.constantFrom('name', 'inputShape', 'layers'), fc.oneof(json, fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 3 }))))
+      .tuple(
+        fc.constantFrom('name', 'inputShape', 'layers'),
+        fc.oneof(json, fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 3 }))),
+      )
       .map(([k, v]) => metaEdit(`architecture.${k} = ${JSON.stringify(v)}`, 'architecture', (a) => void (a[k] = v))),
     // Encodings: one field of one tensor's encoding, a nudge to a scale or zero point, or a whole new encoding.
     fc
@@ -205,7 +209,17 @@ describe('corruption fuzzing', () => {
       }),
     ),
     fc
-      .tuple(name, fc.constantFrom<Json>({ kind: 'fp32' }, { kind: 'fp16' }, undefined, { kind: 'linear', bits: 8, signed: true, axis: null, scale: [0.01], zeroPoint: [0] }))
+      .tuple(
+        name,
+        fc.constantFrom<Json>({ kind: 'fp32' }, { kind: 'fp16' }, undefined, {
+          kind: 'linear',
+          bits: 8,
+          signed: true,
+          axis: null,
+          scale: [0.01],
+          zeroPoint: [0],
+        }),
+      )
       .map(([n, v]) =>
         metaEdit(`encoding ${n} = ${JSON.stringify(v)}`, 'encodings', (e) => {
           if (v === undefined) delete e[n];
@@ -216,37 +230,35 @@ describe('corruption fuzzing', () => {
     fc.constant(headerEdit('unpadded header', () => {}, false)),
   );
 
-  const nanInjection = fc
-    .tuple(fc.constantFrom(...floatTensors), fc.nat(), fc.constantFrom(NaN, Infinity, -Infinity))
-    .map(([t, k, v]): Corruption => {
-      const i = k % t.elements;
-      return {
-        label: `${v} into ${t.name}[${i}]`,
-        apply: (file) => {
-          const g = file.slice();
-          const size = t.dtype === 'F32' ? 4 : 2;
-          const at = headerEnd + t.dataOffsets[0] + size * i;
-          // An earlier corruption (a truncation) may have cut the element off: nothing to inject then.
-          if (at + size > g.length) return g;
-          const dv = new DataView(g.buffer);
-          if (t.dtype === 'F32') dv.setFloat32(at, v, true);
-          else dv.setUint16(at, Number.isNaN(v) ? 0x7e00 : v > 0 ? 0x7c00 : 0xfc00, true);
-          return g;
-        },
-        mustFail: new RegExp(`tensor '${t.name.replace('.', '\\.')}' holds ${v} at index ${i} `),
-      };
-    });
+  const nanInjection = fc.tuple(fc.constantFrom(...floatTensors), fc.nat(), fc.constantFrom(NaN, Infinity, -Infinity)).map(([t, k, v]): Corruption => {
+    const i = k % t.elements;
+    return {
+      label: `${v} into ${t.name}[${i}]`,
+      apply: (file) => {
+        const g = file.slice();
+        const size = t.dtype === 'F32' ? 4 : 2;
+        const at = headerEnd + t.dataOffsets[0] + size * i;
+        // An earlier corruption (a truncation) may have cut the element off: nothing to inject then.
+        if (at + size > g.length) return g;
+        const dv = new DataView(g.buffer);
+        if (t.dtype === 'F32') dv.setFloat32(at, v, true);
+        else dv.setUint16(at, Number.isNaN(v) ? 0x7e00 : v > 0 ? 0x7c00 : 0xfc00, true);
+        return g;
+      },
+      mustFail: new RegExp(`tensor '${t.name.replace('.', '\\.')}' holds ${v} at index ${i} `),
+    };
+  });
 
   const corruption = fc
     .oneof(
-    { arbitrary: flips, weight: 2 },
-    { arbitrary: dataFlips, weight: 2 },
-    { arbitrary: truncate, weight: 1 },
-    { arbitrary: headerLen, weight: 1 },
-    { arbitrary: insert, weight: 1 },
-    { arbitrary: remove, weight: 1 },
-    { arbitrary: headerMutation, weight: 4 },
-    { arbitrary: nanInjection, weight: 1 },
+      { arbitrary: flips, weight: 2 },
+      { arbitrary: dataFlips, weight: 2 },
+      { arbitrary: truncate, weight: 1 },
+      { arbitrary: headerLen, weight: 1 },
+      { arbitrary: insert, weight: 1 },
+      { arbitrary: remove, weight: 1 },
+      { arbitrary: headerMutation, weight: 4 },
+      { arbitrary: nanInjection, weight: 1 },
     )
     // Counterexamples print as their label rather than as source code.
     .map((c) => Object.assign(c, { [fc.toStringMethod]: () => c.label }));

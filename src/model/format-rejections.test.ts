@@ -42,31 +42,79 @@ describe('rejections', () => {
       expectReject('hello' as unknown as Uint8Array, /expected the bytes of a model file .* got string/);
     });
     it('a tensor entry that is not an object, or has unknown fields', () => {
-      expectReject(withHeader(f, (h) => (h['fc2.bias'] = 3)), /tensor 'fc2.bias': header entry must be an object/);
-      expectReject(withHeader(f, (h) => (h['fc2.bias'].extra = 1)), /tensor 'fc2.bias': header entry has an unknown field 'extra'/);
+      expectReject(
+        withHeader(f, (h) => (h['fc2.bias'] = 3)),
+        /tensor 'fc2.bias': header entry must be an object/,
+      );
+      expectReject(
+        withHeader(f, (h) => (h['fc2.bias'].extra = 1)),
+        /tensor 'fc2.bias': header entry has an unknown field 'extra'/,
+      );
     });
   });
 
   describe('metadata', () => {
     it('missing or not strings', () => {
-      expectReject(withHeader(f, (h) => delete h.__metadata__), /header has no __metadata__/);
-      expectReject(withHeader(f, (h) => (h.__metadata__ = 'x')), /__metadata__ must be an object of strings/);
-      expectReject(withHeader(f, (h) => (h.__metadata__.formatVersion = 1)), /__metadata__.formatVersion must be a string .* got 1/);
+      expectReject(
+        withHeader(f, (h) => delete h.__metadata__),
+        /header has no __metadata__/,
+      );
+      expectReject(
+        withHeader(f, (h) => (h.__metadata__ = 'x')),
+        /__metadata__ must be an object of strings/,
+      );
+      expectReject(
+        withHeader(f, (h) => (h.__metadata__.formatVersion = 1)),
+        /__metadata__.formatVersion must be a string .* got 1/,
+      );
     });
     it('unknown format or version', () => {
-      expectReject(withHeader(f, (h) => delete h.__metadata__.format), /__metadata__ has no 'format' field/);
-      expectReject(withHeader(f, (h) => (h.__metadata__.format = 'gguf')), /unknown format "gguf"/);
-      expectReject(withHeader(f, (h) => delete h.__metadata__.formatVersion), /no 'formatVersion' field/);
-      expectReject(withHeader(f, (h) => (h.__metadata__.formatVersion = '2')), /unsupported formatVersion "2" \(this version of the lab reads '1'\)/);
+      expectReject(
+        withHeader(f, (h) => delete h.__metadata__.format),
+        /__metadata__ has no 'format' field/,
+      );
+      expectReject(
+        withHeader(f, (h) => (h.__metadata__.format = 'gguf')),
+        /unknown format "gguf"/,
+      );
+      expectReject(
+        withHeader(f, (h) => delete h.__metadata__.formatVersion),
+        /no 'formatVersion' field/,
+      );
+      expectReject(
+        withHeader(f, (h) => (h.__metadata__.formatVersion = '2')),
+        /unsupported formatVersion "2" \(this version of the lab reads '1'\)/,
+      );
     });
     it('architecture, encodings or provenance missing or not JSON objects', () => {
-      expectReject(withHeader(f, (h) => delete h.__metadata__.architecture), /no 'architecture' field/);
-      expectReject(withHeader(f, (h) => (h.__metadata__.architecture = '{oops')), /__metadata__.architecture is not valid JSON/);
-      expectReject(withHeader(f, (h) => (h.__metadata__.architecture = '[]')), /architecture must be a JSON object/);
-      expectReject(withHeader(f, (h) => delete h.__metadata__.encodings), /no 'encodings' field/);
-      expectReject(withHeader(f, (h) => (h.__metadata__.encodings = '7')), /__metadata__.encodings must be a JSON object/);
-      expectReject(withHeader(f, (h) => delete h.__metadata__.provenance), /no 'provenance' field/);
-      expectReject(withHeader(f, (h) => (h.__metadata__.provenance = 'null')), /__metadata__.provenance must be a JSON object, got null/);
+      expectReject(
+        withHeader(f, (h) => delete h.__metadata__.architecture),
+        /no 'architecture' field/,
+      );
+      expectReject(
+        withHeader(f, (h) => (h.__metadata__.architecture = '{oops')),
+        /__metadata__.architecture is not valid JSON/,
+      );
+      expectReject(
+        withHeader(f, (h) => (h.__metadata__.architecture = '[]')),
+        /architecture must be a JSON object/,
+      );
+      expectReject(
+        withHeader(f, (h) => delete h.__metadata__.encodings),
+        /no 'encodings' field/,
+      );
+      expectReject(
+        withHeader(f, (h) => (h.__metadata__.encodings = '7')),
+        /__metadata__.encodings must be a JSON object/,
+      );
+      expectReject(
+        withHeader(f, (h) => delete h.__metadata__.provenance),
+        /no 'provenance' field/,
+      );
+      expectReject(
+        withHeader(f, (h) => (h.__metadata__.provenance = 'null')),
+        /__metadata__.provenance must be a JSON object, got null/,
+      );
     });
   });
 
@@ -87,17 +135,50 @@ describe('rejections', () => {
       );
     });
     it('unknown kinds, unknown or missing or ill-typed fields', () => {
-      expectReject(withMeta(f, 'architecture', (a) => void (a.layers[1].kind = 'gelu')), /layer 'relu1' \(#1\) has unknown kind "gelu"/);
-      expectReject(withMeta(f, 'architecture', (a) => void (a.layers[0].groups = 2)), /layer 'conv1' \(#0\) has an unknown field 'groups'/);
-      expectReject(withMeta(f, 'architecture', (a) => void delete a.layers[7].units), /layer 'fc1' \(#7\) is missing its 'units' field/);
-      expectReject(withMeta(f, 'architecture', (a) => void (a.layers[7].bias = 'yes')), /layer 'fc1' \(#7\): bias must be true or false, got "yes"/);
-      expectReject(withMeta(f, 'architecture', (a) => void (a.layers[0].padding = 'full')), /padding must be 'valid' or 'same'/);
-      expectReject(withMeta(f, 'architecture', (a) => void (a.layers[2].window = [2])), /window must be two positive integers, got \[2\]/);
-      expectReject(withMeta(f, 'architecture', (a) => void (a.layers[3] = null)), /layer #3 must be an object/);
-      expectReject(withMeta(f, 'architecture', (a) => void (a.layers[3].name = '')), /layer #3 needs a non-empty string name/);
-      expectReject(withMeta(f, 'architecture', (a) => void (a.inputShape = [28, 28])), /inputShape must be \[H, W, C\]/);
-      expectReject(withMeta(f, 'architecture', (a) => void (a.layers = {})), /layers must be an array/);
-      expectReject(withMeta(f, 'architecture', (a) => void (a.extra = 1)), /architecture has an unknown field 'extra'/);
+      expectReject(
+        withMeta(f, 'architecture', (a) => void (a.layers[1].kind = 'gelu')),
+        /layer 'relu1' \(#1\) has unknown kind "gelu"/,
+      );
+      expectReject(
+        withMeta(f, 'architecture', (a) => void (a.layers[0].groups = 2)),
+        /layer 'conv1' \(#0\) has an unknown field 'groups'/,
+      );
+      expectReject(
+        withMeta(f, 'architecture', (a) => void delete a.layers[7].units),
+        /layer 'fc1' \(#7\) is missing its 'units' field/,
+      );
+      expectReject(
+        withMeta(f, 'architecture', (a) => void (a.layers[7].bias = 'yes')),
+        /layer 'fc1' \(#7\): bias must be true or false, got "yes"/,
+      );
+      expectReject(
+        withMeta(f, 'architecture', (a) => void (a.layers[0].padding = 'full')),
+        /padding must be 'valid' or 'same'/,
+      );
+      expectReject(
+        withMeta(f, 'architecture', (a) => void (a.layers[2].window = [2])),
+        /window must be two positive integers, got \[2\]/,
+      );
+      expectReject(
+        withMeta(f, 'architecture', (a) => void (a.layers[3] = null)),
+        /layer #3 must be an object/,
+      );
+      expectReject(
+        withMeta(f, 'architecture', (a) => void (a.layers[3].name = '')),
+        /layer #3 needs a non-empty string name/,
+      );
+      expectReject(
+        withMeta(f, 'architecture', (a) => void (a.inputShape = [28, 28])),
+        /inputShape must be \[H, W, C\]/,
+      );
+      expectReject(
+        withMeta(f, 'architecture', (a) => void (a.layers = {})),
+        /layers must be an array/,
+      );
+      expectReject(
+        withMeta(f, 'architecture', (a) => void (a.extra = 1)),
+        /architecture has an unknown field 'extra'/,
+      );
     });
     it('absurd sizes', () => {
       expectReject(
@@ -108,15 +189,26 @@ describe('rejections', () => {
         withMeta(f, 'architecture', (a) => void (a.layers[7].units = 2 ** 52)),
         /tensor 'fc1.weight' .* more than 2\^31 values/,
       );
-      expectReject(withMeta(f, 'architecture', (a) => void (a.inputShape = [1e6, 1e6, 1])), /layer 'conv1' outputs \[999998, 999998, 5\], more than 2\^31 values per image/);
-      expectReject(withMeta(f, 'architecture', (a) => void (a.layers[7].units = 2 ** 53)), /fc1: units must be|units must be a positive integer/);
+      expectReject(
+        withMeta(f, 'architecture', (a) => void (a.inputShape = [1e6, 1e6, 1])),
+        /layer 'conv1' outputs \[999998, 999998, 5\], more than 2\^31 values per image/,
+      );
+      expectReject(
+        withMeta(f, 'architecture', (a) => void (a.layers[7].units = 2 ** 53)),
+        /fc1: units must be|units must be a positive integer/,
+      );
     });
   });
 
   describe('tensors vs the architecture', () => {
     it('a missing tensor', () => {
       expectReject(
-        retile(f, (ts) => ts.splice(ts.findIndex((t) => t.name === 'fc2.bias'), 1)),
+        retile(f, (ts) =>
+          ts.splice(
+            ts.findIndex((t) => t.name === 'fc2.bias'),
+            1,
+          ),
+        ),
         /tensor 'fc2.bias' \(of layer 'fc2'\) is missing from the file/,
       );
     });
@@ -127,14 +219,32 @@ describe('rejections', () => {
       );
     });
     it('an unknown dtype', () => {
-      expectReject(withHeader(f, (h) => (h['fc2.weight'].dtype = 'Q4')), /tensor 'fc2.weight': unknown dtype "Q4"/);
-      expectReject(withHeader(f, (h) => (h['fc2.weight'].dtype = 'f32')), /unknown dtype "f32"/);
+      expectReject(
+        withHeader(f, (h) => (h['fc2.weight'].dtype = 'Q4')),
+        /tensor 'fc2.weight': unknown dtype "Q4"/,
+      );
+      expectReject(
+        withHeader(f, (h) => (h['fc2.weight'].dtype = 'f32')),
+        /unknown dtype "f32"/,
+      );
     });
     it('a dtype that does not match the encoding', () => {
-      expectReject(withHeader(f, (h) => (h['fc2.weight'].dtype = 'I32')), /tensor 'fc2.weight': dtype I32 does not match its encoding fp32, which is stored as F32/);
-      expectReject(withHeader(f, (h) => (h['conv1.weight'].dtype = 'BF16')), /tensor 'conv1.weight': dtype BF16 does not match its encoding fp16, which is stored as F16/);
-      expectReject(withHeader(f, (h) => (h['conv2.weight'].dtype = 'U8')), /dtype U8 does not match its encoding int8 per-channel/);
-      expectReject(withHeader(f, (h) => (h['fc1.bias'].dtype = 'I16')), /dtype I16 does not match its encoding uint16 per-tensor, which is stored as U16/);
+      expectReject(
+        withHeader(f, (h) => (h['fc2.weight'].dtype = 'I32')),
+        /tensor 'fc2.weight': dtype I32 does not match its encoding fp32, which is stored as F32/,
+      );
+      expectReject(
+        withHeader(f, (h) => (h['conv1.weight'].dtype = 'BF16')),
+        /tensor 'conv1.weight': dtype BF16 does not match its encoding fp16, which is stored as F16/,
+      );
+      expectReject(
+        withHeader(f, (h) => (h['conv2.weight'].dtype = 'U8')),
+        /dtype U8 does not match its encoding int8 per-channel/,
+      );
+      expectReject(
+        withHeader(f, (h) => (h['fc1.bias'].dtype = 'I16')),
+        /dtype I16 does not match its encoding uint16 per-tensor, which is stored as U16/,
+      );
     });
     it('a shape that does not match the architecture', () => {
       expectReject(
@@ -145,10 +255,22 @@ describe('rejections', () => {
         withHeader(f, (h) => (h['fc1.weight'].shape = [11000, 2])),
         /tensor 'fc1.weight': shape \[11000, 2\] does not match \[22000\], the bytes of int11 per-channel .* packing of the architecture's \[128, 125\]/,
       );
-      expectReject(withHeader(f, (h) => (h['fc2.weight'].shape = [10, 127])), /data_offsets \[\d+, \d+\] span 5120 bytes but F32 \[10, 127\] needs 5080/);
-      expectReject(withHeader(f, (h) => (h['fc2.weight'].shape = [10, -128])), /shape must be an array of non-negative integers/);
-      expectReject(withHeader(f, (h) => (h['fc2.weight'].shape = [1e300])), /shape must be an array of non-negative integers/);
-      expectReject(withHeader(f, (h) => (h['fc2.weight'].shape = [2 ** 20, 2 ** 20, 2 ** 20])), /has 1152921504606847000 elements, more than the limit of 2\^31/);
+      expectReject(
+        withHeader(f, (h) => (h['fc2.weight'].shape = [10, 127])),
+        /data_offsets \[\d+, \d+\] span 5120 bytes but F32 \[10, 127\] needs 5080/,
+      );
+      expectReject(
+        withHeader(f, (h) => (h['fc2.weight'].shape = [10, -128])),
+        /shape must be an array of non-negative integers/,
+      );
+      expectReject(
+        withHeader(f, (h) => (h['fc2.weight'].shape = [1e300])),
+        /shape must be an array of non-negative integers/,
+      );
+      expectReject(
+        withHeader(f, (h) => (h['fc2.weight'].shape = [2 ** 20, 2 ** 20, 2 ** 20])),
+        /has 1152921504606847000 elements, more than the limit of 2\^31/,
+      );
     });
     it('encodings naming an unknown tensor', () => {
       expectReject(
@@ -161,28 +283,58 @@ describe('rejections', () => {
   describe('data_offsets', () => {
     const offsetsOf = (name: string) => describeModelFile(f).tensors.find((t) => t.name === name)!.dataOffsets;
     it('not integers', () => {
-      expectReject(withHeader(f, (h) => (h['conv1.bias'].data_offsets = [0.5, 20])), /tensor 'conv1.bias': data_offsets must be two non-negative integers, got \[0.5,20\]/);
-      expectReject(withHeader(f, (h) => (h['conv1.bias'].data_offsets = ['0', '20'])), /data_offsets must be two non-negative integers/);
-      expectReject(withHeader(f, (h) => (h['conv1.bias'].data_offsets = [0])), /data_offsets must be \[begin, end\]/);
-      expectReject(withHeader(f, (h) => (h['conv1.bias'].data_offsets = [-4, 16])), /data_offsets must be two non-negative integers/);
+      expectReject(
+        withHeader(f, (h) => (h['conv1.bias'].data_offsets = [0.5, 20])),
+        /tensor 'conv1.bias': data_offsets must be two non-negative integers, got \[0.5,20\]/,
+      );
+      expectReject(
+        withHeader(f, (h) => (h['conv1.bias'].data_offsets = ['0', '20'])),
+        /data_offsets must be two non-negative integers/,
+      );
+      expectReject(
+        withHeader(f, (h) => (h['conv1.bias'].data_offsets = [0])),
+        /data_offsets must be \[begin, end\]/,
+      );
+      expectReject(
+        withHeader(f, (h) => (h['conv1.bias'].data_offsets = [-4, 16])),
+        /data_offsets must be two non-negative integers/,
+      );
     });
     it('reversed', () => {
-      expectReject(withHeader(f, (h) => (h['conv1.bias'].data_offsets = [20, 0])), /tensor 'conv1.bias': data_offsets \[20, 0\] are reversed/);
+      expectReject(
+        withHeader(f, (h) => (h['conv1.bias'].data_offsets = [20, 0])),
+        /tensor 'conv1.bias': data_offsets \[20, 0\] are reversed/,
+      );
     });
     it('out of range', () => {
-      expectReject(withHeader(f, (h) => (h['fc2.bias'].data_offsets = [1e9, 1e9 + 4])), /tensor 'fc2.bias': data_offsets \[1000000000, 1000000004\] run past the end of the data/);
+      expectReject(
+        withHeader(f, (h) => (h['fc2.bias'].data_offsets = [1e9, 1e9 + 4])),
+        /tensor 'fc2.bias': data_offsets \[1000000000, 1000000004\] run past the end of the data/,
+      );
     });
     it('overlapping', () => {
       expect(offsetsOf('conv1.bias')).toEqual([0, 20]);
-      expectReject(withHeader(f, (h) => (h['conv2.bias'].data_offsets = [0, 20])), /tensor '(conv1|conv2).bias': data_offsets \[0, 20\] overlap those of tensor '(conv1|conv2).bias'/);
-      expectReject(withHeader(f, (h) => (h['conv2.bias'].data_offsets = [16, 36])), /tensor 'conv2.bias': data_offsets \[16, 36\] overlap those of tensor 'conv1.bias'/);
+      expectReject(
+        withHeader(f, (h) => (h['conv2.bias'].data_offsets = [0, 20])),
+        /tensor '(conv1|conv2).bias': data_offsets \[0, 20\] overlap those of tensor '(conv1|conv2).bias'/,
+      );
+      expectReject(
+        withHeader(f, (h) => (h['conv2.bias'].data_offsets = [16, 36])),
+        /tensor 'conv2.bias': data_offsets \[16, 36\] overlap those of tensor 'conv1.bias'/,
+      );
     });
     it('leaving a gap', () => {
-      expectReject(withHeader(f, (h) => (h['conv2.bias'].data_offsets = [24, 44])), /tensor 'conv2.bias': data_offsets \[24, 44\] leave a gap: bytes 20..24 belong to no tensor/);
+      expectReject(
+        withHeader(f, (h) => (h['conv2.bias'].data_offsets = [24, 44])),
+        /tensor 'conv2.bias': data_offsets \[24, 44\] leave a gap: bytes 20..24 belong to no tensor/,
+      );
       // first tensor not at 0
       const [b, e] = offsetsOf('fc2.bias');
       expect(e).toBe(describeModelFile(f).dataBytes);
-      expectReject(withHeader(f, (h) => delete h['conv1.bias']), /tensor 'conv2.bias': data_offsets \[20, 40\] leave a gap: bytes 0..20/);
+      expectReject(
+        withHeader(f, (h) => delete h['conv1.bias']),
+        /tensor 'conv2.bias': data_offsets \[20, 40\] leave a gap: bytes 0..20/,
+      );
       expect(b).toBeGreaterThan(0);
     });
     it('trailing bytes', () => {
@@ -232,7 +384,10 @@ describe('rejections', () => {
       expectReject(enc('fc1.weight', fn), message);
     });
     it('bits changed consistently with the dtype still must match the stored shape', () => {
-      expectReject(enc('fc1.weight', (e) => (e.bits = 12)), /shape \[22000\] does not match \[24000\], the bytes of int12/);
+      expectReject(
+        enc('fc1.weight', (e) => (e.bits = 12)),
+        /shape \[22000\] does not match \[24000\], the bytes of int12/,
+      );
     });
   });
 });

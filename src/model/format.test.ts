@@ -62,7 +62,11 @@ describe('round trip', () => {
           const enc = model.encodings[name];
           body += encodedByteLength(shape, enc);
           const expected =
-            enc.kind === 'fp32' ? model.weights[name] : enc.kind === 'fp16' ? roundArrayToFloat16(model.weights[name]) : refLinear(model.weights[name], shape, enc as LinearEncoding);
+            enc.kind === 'fp32'
+              ? model.weights[name]
+              : enc.kind === 'fp16'
+                ? roundArrayToFloat16(model.weights[name])
+                : refLinear(model.weights[name], shape, enc as LinearEncoding);
           expect(sameBits(back.weights[name], expected), name).toBe(true);
           if (enc.kind === 'linear') {
             // Within half a step of the original (no clipping: the encodings were fitted to the values).

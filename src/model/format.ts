@@ -219,7 +219,8 @@ function readContainer(bytes: Uint8Array, fail: Fail): Container {
     next = end;
     prev = t;
   }
-  if (next !== dataBytes) fail(`${dataBytes - next} trailing bytes after the last tensor's data (data section is ${dataBytes} bytes, tensors cover ${next})`, 'data');
+  if (next !== dataBytes)
+    fail(`${dataBytes - next} trailing bytes after the last tensor's data (data section is ${dataBytes} bytes, tensors cover ${next})`, 'data');
   return { bytes, headerBytes, dataStart, metadata, tensors };
 }
 
@@ -393,7 +394,8 @@ export function parseModel(bytes: Uint8Array | ArrayBuffer, source = 'model file
     const metadata = c.metadata;
     if (!metadata) return fail('header has no __metadata__: not a Compression Lab model file (a bare safetensors file?)', '__metadata__');
     if (!hasOwn(metadata, 'format')) fail(`__metadata__ has no 'format' field: not a Compression Lab model file`, '__metadata__.format');
-    if (metadata.format !== FORMAT_NAME) fail(`unknown format ${show(metadata.format)} in __metadata__.format (expected '${FORMAT_NAME}')`, '__metadata__.format');
+    if (metadata.format !== FORMAT_NAME)
+      fail(`unknown format ${show(metadata.format)} in __metadata__.format (expected '${FORMAT_NAME}')`, '__metadata__.format');
     if (!hasOwn(metadata, 'formatVersion')) fail(`__metadata__ has no 'formatVersion' field`, '__metadata__.formatVersion');
     if (metadata.formatVersion !== FORMAT_VERSION) {
       fail(`unsupported formatVersion ${show(metadata.formatVersion)} (this version of the lab reads '${FORMAT_VERSION}')`, '__metadata__.formatVersion');
@@ -495,7 +497,9 @@ function provenanceJson(model: Model): string {
   try {
     json = JSON.stringify(model.provenance ?? {});
   } catch (e) {
-    throw new Error(`cannot serialize model '${model.architecture.name}': provenance is not JSON (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+    throw new Error(`cannot serialize model '${model.architecture.name}': provenance is not JSON (${e instanceof Error ? e.message : String(e)})`, {
+      cause: e,
+    });
   }
   if (json === undefined || !isPlainObject(JSON.parse(json))) {
     throw new Error(`cannot serialize model '${model.architecture.name}': provenance must be a plain object`);

@@ -65,16 +65,7 @@ export type Layer = Conv2dLayer | DepthwiseConv2dLayer | Pool2dLayer | DenseLaye
 /** Every layer kind, for registries typed `satisfies Record<LayerKind, …>`. */
 export type LayerKind = Layer['kind'];
 
-export const LAYER_KINDS: readonly LayerKind[] = [
-  'conv2d',
-  'depthwiseConv2d',
-  'maxPool2d',
-  'avgPool2d',
-  'dense',
-  'relu',
-  'flatten',
-  'softmax',
-];
+export const LAYER_KINDS: readonly LayerKind[] = ['conv2d', 'depthwiseConv2d', 'maxPool2d', 'avgPool2d', 'dense', 'relu', 'flatten', 'softmax'];
 
 /** An architecture: input shape of one image `[H, W, C]` and the layers in order. */
 export interface Architecture {

@@ -53,10 +53,7 @@ function fmt(s: Shape): string {
 export function layerOutputShape(layer: Layer, input: Shape): Shape {
   const spatial = (): [number, number, number] => {
     if (input.length !== 3) {
-      throw new ShapeError(
-        `layer '${layer.name}' (${layer.kind}) needs a spatial [H, W, C] input, got ${fmt(input)}`,
-        layer.name,
-      );
+      throw new ShapeError(`layer '${layer.name}' (${layer.kind}) needs a spatial [H, W, C] input, got ${fmt(input)}`, layer.name);
     }
     return input as [number, number, number];
   };
@@ -70,10 +67,7 @@ export function layerOutputShape(layer: Layer, input: Shape): Shape {
         throw new ShapeError(`layer '${layer.name}': padding must be 'valid' or 'same', got ${JSON.stringify(layer.padding)}`, layer.name);
       }
       if (layer.padding === 'valid' && (kh > h || kw > w)) {
-        throw new ShapeError(
-          `layer '${layer.name}' (${layer.kind}): kernel ${kh}×${kw} is larger than its ${h}×${w} input with valid padding`,
-          layer.name,
-        );
+        throw new ShapeError(`layer '${layer.name}' (${layer.kind}): kernel ${kh}×${kw} is larger than its ${h}×${w} input with valid padding`, layer.name);
       }
       const oc = layer.kind === 'conv2d' ? layer.filters : c;
       if (layer.kind === 'conv2d' && !positiveInt(layer.filters)) {
@@ -93,10 +87,7 @@ export function layerOutputShape(layer: Layer, input: Shape): Shape {
     }
     case 'dense': {
       if (input.length !== 1) {
-        throw new ShapeError(
-          `layer '${layer.name}' (dense) needs a flat input, got ${fmt(input)}: insert a flatten layer before it`,
-          layer.name,
-        );
+        throw new ShapeError(`layer '${layer.name}' (dense) needs a flat input, got ${fmt(input)}: insert a flatten layer before it`, layer.name);
       }
       if (!positiveInt(layer.units)) {
         throw new ShapeError(`layer '${layer.name}': units must be a positive integer, got ${JSON.stringify(layer.units)}`, layer.name);
@@ -209,7 +200,8 @@ export interface ConvGeometry {
 /** ConvGeometry of a conv2d, depthwiseConv2d or dense layer from its input and output shapes. */
 export function convGeometry(layer: Layer, input: Shape, output: Shape): ConvGeometry {
   if (layer.kind === 'dense') return { h: 1, w: 1, c: sizeOf(input), oh: 1, ow: 1, kh: 1, kw: 1, sh: 1, sw: 1, padT: 0, padL: 0 };
-  if (layer.kind !== 'conv2d' && layer.kind !== 'depthwiseConv2d') throw new ShapeError(`layer '${layer.name}' (${layer.kind}) is not a convolution or dense layer`, layer.name);
+  if (layer.kind !== 'conv2d' && layer.kind !== 'depthwiseConv2d')
+    throw new ShapeError(`layer '${layer.name}' (${layer.kind}) is not a convolution or dense layer`, layer.name);
   const [h, w, c] = input;
   const [kh, kw] = layer.kernel;
   const [sh, sw] = layer.stride;

@@ -50,7 +50,10 @@ export function codebookBytes(count: number, k: number): { values: number; codeb
  * entries (a zero value with the maximum gap), ceil(d / 2^gapBits) − 1 of them.
  * The first gap is measured from position −1.
  */
-export function relativeIndexEntries(mask: ArrayLike<boolean | number>, gapBits: number): { nonZeros: number; fillers: number; entries: number; gaps: number[] } {
+export function relativeIndexEntries(
+  mask: ArrayLike<boolean | number>,
+  gapBits: number,
+): { nonZeros: number; fillers: number; entries: number; gaps: number[] } {
   const span = 2 ** gapBits;
   let prev = -1;
   let nonZeros = 0;
@@ -72,7 +75,11 @@ export function relativeIndexEntries(mask: ArrayLike<boolean | number>, gapBits:
 }
 
 /** Bytes of a sparse tensor: (values + gap index) per stored entry, fillers included. */
-export function sparseBytes(mask: ArrayLike<boolean | number>, valueBits: number, gapBits: number): { values: number; indices: number; total: number; entries: number } {
+export function sparseBytes(
+  mask: ArrayLike<boolean | number>,
+  valueBits: number,
+  gapBits: number,
+): { values: number; indices: number; total: number; entries: number } {
   const { entries } = relativeIndexEntries(mask, gapBits);
   const values = packedBytes(entries, valueBits);
   const indices = packedBytes(entries, gapBits);

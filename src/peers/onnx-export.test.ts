@@ -27,9 +27,7 @@ describe('exportOnnx: the bytes decode back to the graph we meant', () => {
     expect(onnx.irVersion).toBe(8);
     expect(onnx.opsetImport).toEqual([{ domain: '', version: 17 }]);
     expect(onnx.producerName).toBe('compression-lab');
-    expect(onnx.graph.node.map((n) => n.opType)).toEqual([
-      'Transpose', 'Conv', 'MaxPool', 'Conv', 'MaxPool', 'Transpose', 'Flatten', 'Gemm', 'Relu', 'Gemm',
-    ]);
+    expect(onnx.graph.node.map((n) => n.opType)).toEqual(['Transpose', 'Conv', 'MaxPool', 'Conv', 'MaxPool', 'Transpose', 'Flatten', 'Gemm', 'Relu', 'Gemm']);
     expect(Object.fromEntries(onnx.graph.initializer.map((t) => [t.name, t.dims]))).toEqual({
       'conv1.weight': [20, 1, 5, 5],
       'conv1.bias': [20],
@@ -66,7 +64,12 @@ describe('exportOnnx: the bytes decode back to the graph we meant', () => {
     const byName = new Map(onnx.graph.initializer.map((t) => [t.name, floatsOf(t.rawData)]));
     const src = model.weights['conv2.weight']; // [50, 5, 5, 20]
     const dst = byName.get('conv2.weight')!; // [50, 20, 5, 5]
-    for (const [o, y, x, i] of [[0, 0, 0, 0], [3, 1, 4, 7], [49, 4, 2, 19], [17, 2, 3, 11]]) {
+    for (const [o, y, x, i] of [
+      [0, 0, 0, 0],
+      [3, 1, 4, 7],
+      [49, 4, 2, 19],
+      [17, 2, 3, 11],
+    ]) {
       expect(dst[((o * 20 + i) * 5 + y) * 5 + x]).toBe(src[((o * 5 + y) * 5 + x) * 20 + i]);
     }
     expect(sameFloats(byName.get('fc1.weight'), model.weights['fc1.weight'])).toBe(true);
@@ -85,25 +88,48 @@ describe('exportOnnx: the bytes decode back to the graph we meant', () => {
     expect(init.dims).toEqual([4, 1, 3, 2]);
     const src = model.weights['dw.weight']; // [3, 2, 4]
     const dst = floatsOf(init.rawData);
-    for (let c = 0; c < 4; c++) for (let y = 0; y < 3; y++) for (let x = 0; x < 2; x++) {
-      expect(dst[(c * 3 + y) * 2 + x]).toBe(src[(y * 2 + x) * 4 + c]);
-    }
+    for (let c = 0; c < 4; c++)
+      for (let y = 0; y < 3; y++)
+        for (let x = 0; x < 2; x++) {
+          expect(dst[(c * 3 + y) * 2 + x]).toBe(src[(y * 2 + x) * 4 + c]);
+        }
   });
 
-  it("same padding becomes explicit pads with the odd pixel after; valid pads nothing", () => {
+  it('same padding becomes explicit pads with the odd pixel after; valid pads nothing', () => {
     const onnx = decodeOnnx(exportOnnx(testModel(oddArchitecture(), 4)));
-    const pads = (name: string) => attr(onnx.graph.node.find((n) => n.name === name)!, 'pads').ints;
+    const pads = (name: string) =>
+      attr(
+        onnx.graph.node.find((n) => n.name === name)!,
+        'pads',
+      ).ints;
     // Hand-computed in oddArchitecture(): [top, left, bottom, right].
     expect(pads('c1')).toEqual([1, 1, 2, 1]);
     expect(pads('dw')).toEqual([0, 0, 1, 1]);
     expect(pads('c2')).toEqual([0, 0, 0, 0]);
     expect(onnx.graph.node.map((n) => n.opType)).toEqual([
-      'Transpose', 'Conv', 'Relu', 'Conv', 'Conv', 'MaxPool', 'AveragePool', 'Transpose', 'Flatten', 'Gemm', 'Relu', 'Gemm', 'Softmax',
+      'Transpose',
+      'Conv',
+      'Relu',
+      'Conv',
+      'Conv',
+      'MaxPool',
+      'AveragePool',
+      'Transpose',
+      'Flatten',
+      'Gemm',
+      'Relu',
+      'Gemm',
+      'Softmax',
     ]);
     // Bias-free layers pass no C / B input.
     expect(onnx.graph.node.find((n) => n.name === 'c2')!.input).toHaveLength(2);
     expect(onnx.graph.node.find((n) => n.name === 'fc2')!.input).toHaveLength(2);
-    expect(attr(onnx.graph.node.find((n) => n.name === 'sm')!, 'axis').i).toBe(-1);
+    expect(
+      attr(
+        onnx.graph.node.find((n) => n.name === 'sm')!,
+        'axis',
+      ).i,
+    ).toBe(-1);
     expect(dims(onnx.graph.input[0])).toEqual(['N', 15, 13, 2]);
   });
 
@@ -111,9 +137,7 @@ describe('exportOnnx: the bytes decode back to the graph we meant', () => {
     const onnx = decodeOnnx(exportOnnx(testModel(architecture('lenet-300-100'), 5), { batch: 7 }));
     expect(dims(onnx.graph.input[0])).toEqual([7, 28, 28, 1]);
     expect(dims(onnx.graph.output[0])).toEqual([7, 10]);
-    expect(onnx.graph.node.map((n) => n.opType)).toEqual([
-      'Transpose', 'Transpose', 'Flatten', 'Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm',
-    ]);
+    expect(onnx.graph.node.map((n) => n.opType)).toEqual(['Transpose', 'Transpose', 'Flatten', 'Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm']);
   });
 
   it('rejects a bad batch and a missing or mis-sized weight, naming it', () => {

@@ -194,12 +194,12 @@ export function exportOnnx(model: Model, opts: OnnxExportOptions = {}): Uint8Arr
       case 'maxPool2d':
       case 'avgPool2d':
         // The lab's pools never pad and floor the output size: ONNX's defaults (pads 0, ceil_mode 0).
-        cur = add(layer.kind === 'maxPool2d' ? 'MaxPool' : 'AveragePool', layer.name, [cur], [
-          intsAttr('kernel_shape', [...layer.window]),
-          intsAttr('strides', [...layer.stride]),
-          intsAttr('pads', [0, 0, 0, 0]),
-          intAttr('ceil_mode', 0),
-        ]);
+        cur = add(
+          layer.kind === 'maxPool2d' ? 'MaxPool' : 'AveragePool',
+          layer.name,
+          [cur],
+          [intsAttr('kernel_shape', [...layer.window]), intsAttr('strides', [...layer.stride]), intsAttr('pads', [0, 0, 0, 0]), intAttr('ceil_mode', 0)],
+        );
         break;
       case 'flatten':
         if (layout === 'nchw') {

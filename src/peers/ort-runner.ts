@@ -108,7 +108,9 @@ export async function createOrtSession(
       if (disposed) throw new Error(`ORT runner (${executionProvider}) was disposed`);
       if (!(Number.isInteger(batch) && batch > 0)) throw new Error(`ORT runner (${executionProvider}): batch must be a positive integer, got ${batch}`);
       if (input.length !== batch * perImage) {
-        throw new Error(`ORT runner (${executionProvider}): input has ${input.length} values, expected ${batch * perImage} (batch ${batch} × [${h}, ${w}, ${c}])`);
+        throw new Error(
+          `ORT runner (${executionProvider}): input has ${input.length} values, expected ${batch * perImage} (batch ${batch} × [${h}, ${w}, ${c}])`,
+        );
       }
       const x = new ort.Tensor('float32', input, [batch, h, w, c]);
       const results = await session.run({ [ONNX_INPUT_NAME]: x });

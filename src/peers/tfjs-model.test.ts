@@ -61,6 +61,10 @@ describe('TF.js model (cpu backend) matches the CPU reference', () => {
     const runner = buildTfjsModel(tf, model);
     await runner.predict(testInput(model, 1, 9), 1);
     runner.dispose();
-    for (const [k, v] of Object.entries(before)) expect(model.weights[k].every((a, i) => Object.is(a, v[i])), k).toBe(true);
+    for (const [k, v] of Object.entries(before))
+      expect(
+        model.weights[k].every((a, i) => Object.is(a, v[i])),
+        k,
+      ).toBe(true);
   });
 });

@@ -23,7 +23,15 @@ vi.mock('idb-keyval', () => ({
 
 const { StoreError, isQuotaError, listModels, putModels, putDataset, getDataset } = await import('./store.ts');
 
-const model = (id: string) => ({ id, name: id, origin: 'user' as const, runtime: 'fp32' as const, architecture: 'lenet5', file: new Uint8Array([1, 2, 3]), createdAt: '2024-01-01T00:00:00Z' });
+const model = (id: string) => ({
+  id,
+  name: id,
+  origin: 'user' as const,
+  runtime: 'fp32' as const,
+  architecture: 'lenet5',
+  file: new Uint8Array([1, 2, 3]),
+  createdAt: '2024-01-01T00:00:00Z',
+});
 
 describe('store', () => {
   beforeEach(() => {

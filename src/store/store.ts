@@ -136,7 +136,10 @@ export function getModel(id: string): Promise<StoredModel | undefined> {
 /** Stores variants in one transaction (all or none). */
 export function putModels(models: StoredModel[]): Promise<void> {
   const what = models.length === 1 ? `the model '${models[0].name}'` : `${models.length} models`;
-  return putAtomically(what, models.map((m) => [modelKey(m.id), m]));
+  return putAtomically(
+    what,
+    models.map((m) => [modelKey(m.id), m]),
+  );
 }
 
 /** Deletes a variant and the results measured on it, in one transaction. */
@@ -153,7 +156,10 @@ export async function listResults<T>(): Promise<T[]> {
 
 /** Stores results in one transaction. */
 export function putResults(results: { id: string }[]): Promise<void> {
-  return putAtomically(results.length === 1 ? 'the result' : `${results.length} results`, results.map((r) => [resultKey(r.id), r]));
+  return putAtomically(
+    results.length === 1 ? 'the result' : `${results.length} results`,
+    results.map((r) => [resultKey(r.id), r]),
+  );
 }
 
 /** Deletes one result. */

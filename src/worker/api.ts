@@ -12,7 +12,19 @@ import { ModelFileError, parseModel, serializeModel } from '../model/format.ts';
 import { initModel, validateModel, type Model } from '../model/model.ts';
 import { describeAdapter, type AdapterReport } from '../gpu/device.ts';
 import { DATASET_INFO } from '../data/manifest.ts';
-import { isQuotaError, deleteModel as storeDeleteModel, deleteResult as storeDeleteResult, getMeta, listModels, listResults, putMeta, putModels, putResults, StoreError, type StoredModel } from '../store/store.ts';
+import {
+  isQuotaError,
+  deleteModel as storeDeleteModel,
+  deleteResult as storeDeleteResult,
+  getMeta,
+  listModels,
+  listResults,
+  putMeta,
+  putModels,
+  putResults,
+  StoreError,
+  type StoredModel,
+} from '../store/store.ts';
 import { cancelJob, runJob } from './jobs.ts';
 import { startup } from './bundle.ts';
 import { datasetOf, forgetModel, getGpu, gpuFailure, loadDataset, loadModel, rememberInt8, trainingSplit } from './session.ts';
@@ -103,7 +115,13 @@ export const labApi = {
 
   /** What training from scratch uses when a request leaves it out (the engine's defaults, shared with the CLI). */
   trainDefaults(): TrainDefaults {
-    return { optimizer: DEFAULTS.trainOptimizer, lr: defaultLearningRate(DEFAULTS.trainOptimizer), schedule: DEFAULTS.trainSchedule, batch: DEFAULTS.trainBatch, seed: 1 };
+    return {
+      optimizer: DEFAULTS.trainOptimizer,
+      lr: defaultLearningRate(DEFAULTS.trainOptimizer),
+      schedule: DEFAULTS.trainSchedule,
+      batch: DEFAULTS.trainBatch,
+      seed: 1,
+    };
   },
 
   /** Per-layer accounting and stored sizes of a built-in architecture. */
@@ -193,7 +211,8 @@ export const labApi = {
   profile(id: string, runs = 15, onProgress?: ProgressFn, jobId?: string): Promise<ModelDetail> {
     return runJob(jobId, 'Layer timing', onProgress, async (ctx) => {
       const loaded = await loadModel(id);
-      if (loaded.stored.runtime !== 'fp32') throw new Error('Per-layer GPU time is measured for float variants; the int8 executor times the whole model (see Compare).');
+      if (loaded.stored.runtime !== 'fp32')
+        throw new Error('Per-layer GPU time is measured for float variants; the int8 executor times the whole model (see Compare).');
       await getGpu();
       const p = await profileLayers(loaded, runs, ctx);
       if (!p) throw new Error('This adapter has no timestamp-query, so per-layer GPU time cannot be measured (whole-model wall time is in Compare).');
@@ -265,7 +284,12 @@ export const labApi = {
         },
         // Inside a training step the bar follows the batches of the current epoch.
         onTraining: (i, label, p) =>
-          ctx.progress({ phase: `${label} (${i + 1}/${steps.length}): epoch ${p.epoch}/${p.epochs}, batch ${p.step}/${p.steps}`, done: p.step, total: p.steps, detail }),
+          ctx.progress({
+            phase: `${label} (${i + 1}/${steps.length}): epoch ${p.epoch}/${p.epochs}, batch ${p.step}/${p.steps}`,
+            done: p.step,
+            total: p.steps,
+            detail,
+          }),
         onDetail: (line) => (detail = line),
       });
       ctx.check();
@@ -280,7 +304,11 @@ export const labApi = {
         ...(isUntrained(loaded.stored, loaded.model) && !pipelineTrains(steps) ? { untrained: true } : {}),
         ...(pipelineTrains(steps) ? { trainedOn: `${dataset} training split, in this browser` } : {}),
       };
-      const pipeline = steps.map((s) => ({ pass: s.pass, label: passById(s.pass).label, options: { ...passById(s.pass).defaults, ...s.options } as Record<string, unknown> }));
+      const pipeline = steps.map((s) => ({
+        pass: s.pass,
+        label: passById(s.pass).label,
+        options: { ...passById(s.pass).defaults, ...s.options } as Record<string, unknown>,
+      }));
       const stored: StoredModel = {
         id: `user:${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`,
         name: name.trim() || `${loaded.stored.name} → ${steps.map((s) => s.pass).join('+')}`,
@@ -309,7 +337,8 @@ export const labApi = {
    */
   train(request: TrainRequest, name = '', onProgress?: ProgressFn, jobId?: string): Promise<TrainOutcome> {
     return runJob(jobId, 'Training', onProgress, async (ctx) => {
-      if (!isArchitectureName(request.architecture)) throw new Error(`unknown architecture '${request.architecture}'; known: ${Object.keys(ARCHITECTURES).join(', ')}`);
+      if (!isArchitectureName(request.architecture))
+        throw new Error(`unknown architecture '${request.architecture}'; known: ${Object.keys(ARCHITECTURES).join(', ')}`);
       const int = (v: number | undefined, what: string, min: number, fallback: number): number => {
         const x = v ?? fallback;
         if (!Number.isInteger(x) || x < min) throw new Error(`${what} must be an integer ≥ ${min}, got ${String(v)}`);
@@ -344,7 +373,12 @@ export const labApi = {
         evalLimit,
         signal: ctx.signal,
         onProgress: (p) =>
-          ctx.progress({ phase: `${p.phase === 'train' ? 'Training' : 'Testing'}: epoch ${p.epoch + 1}/${epochs}, batch ${p.step}/${p.steps}`, done: p.step, total: p.steps, detail }),
+          ctx.progress({
+            phase: `${p.phase === 'train' ? 'Training' : 'Testing'}: epoch ${p.epoch + 1}/${epochs}, batch ${p.step}/${p.steps}`,
+            done: p.step,
+            total: p.steps,
+            detail,
+          }),
         onEpoch: (r) => {
           detail = `epoch ${r.epoch}: loss ${r.trainLoss.toFixed(4)}${r.testAccuracy !== undefined ? `, test accuracy ${(r.testAccuracy * 100).toFixed(2)} % on ${r.testCount}` : ''}, ${Math.round(r.imagesPerSecond)} images/s`;
         },
@@ -379,7 +413,15 @@ export const labApi = {
       };
       ctx.check();
       await putModels([stored]);
-      const epochsOut = result.epochs.map(({ epoch, trainLoss, testAccuracy, testErrors, testCount, seconds, imagesPerSecond }) => ({ epoch, trainLoss, testAccuracy, testErrors, testCount, seconds, imagesPerSecond }));
+      const epochsOut = result.epochs.map(({ epoch, trainLoss, testAccuracy, testErrors, testCount, seconds, imagesPerSecond }) => ({
+        epoch,
+        trainLoss,
+        testAccuracy,
+        testErrors,
+        testCount,
+        seconds,
+        imagesPerSecond,
+      }));
       return { model: summarize(stored, result.model), epochs: epochsOut };
     });
   },

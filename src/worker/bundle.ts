@@ -65,7 +65,15 @@ function untrainedModels(): StoredModel[] {
   return Object.keys(ARCHITECTURES).map((name) => {
     const m = initModel(architecture(name), 1);
     m.provenance = { ...m.provenance, source: 'random', note: 'untrained: He-initialised weights, seed 1; accuracy is chance (~10 %)', dataset: 'mnist' };
-    return { id: `untrained:${name}`, name: `${name} (untrained)`, origin: 'untrained', runtime: 'fp32', architecture: name, file: serializeModel(m), createdAt: now };
+    return {
+      id: `untrained:${name}`,
+      name: `${name} (untrained)`,
+      origin: 'untrained',
+      runtime: 'fp32',
+      architecture: name,
+      file: serializeModel(m),
+      createdAt: now,
+    };
   });
 }
 

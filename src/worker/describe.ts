@@ -96,7 +96,7 @@ export function modelDetail(
   timing: { method: 'timestamp' | 'wall'; runs: number; batch: number; steps: { layers: string[]; ms: number }[] } | undefined,
 ): ModelDetail {
   const layers = layerRows(model);
-  if (speed) for (const l of layers) l.estimatedMs = l.flops / (speed.gflops * 1e9) * 1e3;
+  if (speed) for (const l of layers) l.estimatedMs = (l.flops / (speed.gflops * 1e9)) * 1e3;
   if (timing) {
     for (const s of timing.steps) {
       const first = layers.find((l) => l.name === s.layers[0]);
@@ -120,6 +120,10 @@ export function modelDetail(
     },
     timing: timing ? { method: timing.method, runs: timing.runs, batch: timing.batch } : undefined,
     deviceSpeed: speed,
-    provenance: { ...(model.provenance ?? {}), ...(stored.pipeline ? { pipeline: stored.pipeline } : {}), ...(stored.runtimeOptions ? { runtime: stored.runtimeOptions } : {}) },
+    provenance: {
+      ...(model.provenance ?? {}),
+      ...(stored.pipeline ? { pipeline: stored.pipeline } : {}),
+      ...(stored.runtimeOptions ? { runtime: stored.runtimeOptions } : {}),
+    },
   };
 }

@@ -40,7 +40,10 @@ export function drawingToMnist(img: RgbaImage): Uint8Array {
   const ink = inkOf(img);
   const W = img.width;
   const H = img.height;
-  let x0 = W, y0 = H, x1 = -1, y1 = -1;
+  let x0 = W,
+    y0 = H,
+    x1 = -1,
+    y1 = -1;
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
       if (ink[y * W + x] > 25) {

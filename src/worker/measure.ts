@@ -27,7 +27,12 @@ async function anyRunner(loaded: LoadedModel): Promise<Runner> {
 export async function classify(loaded: LoadedModel, start: number, count: number, ctx?: JobContext): Promise<{ classes: Int32Array; ranOn: 'gpu' | 'cpu' }> {
   const test = await loadDataset(datasetOf(loaded), 'test');
   const gpu = await gpuOrNull();
-  if (gpu && ctx) ctx.progress({ phase: `Preparing ${loaded.stored.name} on the GPU (compiling kernels${gpu.report.software ? '; slow on a software adapter' : ''})`, done: 0, total: 0 });
+  if (gpu && ctx)
+    ctx.progress({
+      phase: `Preparing ${loaded.stored.name} on the GPU (compiling kernels${gpu.report.software ? '; slow on a software adapter' : ''})`,
+      done: 0,
+      total: 0,
+    });
   const runner = await anyRunner(loaded);
   ctx?.check();
   const classes = await classifySet(runner, test, {
@@ -44,7 +49,11 @@ export async function classify(loaded: LoadedModel, start: number, count: number
 }
 
 /** Per-layer GPU time of a float variant (median of `runs` timed batch-1 runs), or null when it cannot be had. */
-export async function profileLayers(loaded: LoadedModel, runs: number, ctx: JobContext): Promise<{ method: 'timestamp' | 'wall'; runs: number; batch: number; steps: { layers: string[]; ms: number }[] } | null> {
+export async function profileLayers(
+  loaded: LoadedModel,
+  runs: number,
+  ctx: JobContext,
+): Promise<{ method: 'timestamp' | 'wall'; runs: number; batch: number; steps: { layers: string[]; ms: number }[] } | null> {
   if (loaded.stored.runtime !== 'fp32') return null;
   if (!(await gpuOrNull())) return null;
   const runner = await runnerFor(loaded);

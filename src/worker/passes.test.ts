@@ -24,14 +24,30 @@ describe('passInfos', () => {
 
 describe('applyPipeline checks', () => {
   it('refuses a distill step without a teacher, naming the step', async () => {
-    await expect(applyPipeline(input, [{ pass: 'prune', options: {} }, { pass: 'distill', options: {} }], ctx)).rejects.toThrow(
-      'step 2 (Knowledge distillation): choose a teacher among the stored variants',
-    );
+    await expect(
+      applyPipeline(
+        input,
+        [
+          { pass: 'prune', options: {} },
+          { pass: 'distill', options: {} },
+        ],
+        ctx,
+      ),
+    ).rejects.toThrow('step 2 (Knowledge distillation): choose a teacher among the stored variants');
   });
 
   it('refuses an unknown pass and an int8 step that is not last', async () => {
     await expect(applyPipeline(input, [{ pass: 'nope', options: {} }], ctx)).rejects.toThrow("unknown compression pass 'nope'");
-    await expect(applyPipeline(input, [{ pass: 'int8', options: {} }, { pass: 'prune', options: {} }], ctx)).rejects.toThrow('int8 must be the last step');
+    await expect(
+      applyPipeline(
+        input,
+        [
+          { pass: 'int8', options: {} },
+          { pass: 'prune', options: {} },
+        ],
+        ctx,
+      ),
+    ).rejects.toThrow('int8 must be the last step');
   });
 
   it('runs a pipeline without training steps with no GPU and no training split', async () => {

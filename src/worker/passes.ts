@@ -60,7 +60,8 @@ const DESCRIPTIONS: Record<string, string> = {
   huffman: 'Huffman-code the stored symbols (Deep Compression’s last step).',
   downsample: 'Downsample early (pooling or stride): fewer FLOPs in later layers.',
   separable: 'Replace convolutions by depthwise + pointwise pairs (rank-1 approximation).',
-  finetune: 'Train the current weights further on the training split (SGD, momentum 0.9, on this GPU). Pruned weights stay zero; quantized and shared weights stay on their grid. limit = first N images (0 = all 60,000).',
+  finetune:
+    'Train the current weights further on the training split (SGD, momentum 0.9, on this GPU). Pruned weights stay zero; quantized and shared weights stay on their grid. limit = first N images (0 = all 60,000).',
   gradual: 'Prune in stages up to the final sparsity (Zhu & Gupta 2017), fine-tuning on this GPU after each stage.',
   distill: 'Train this model on a teacher’s softened outputs (Hinton et al. 2015), on this GPU. Pick the teacher among the stored variants.',
   int8: 'Integer-only inference (Jacob et al. 2018): int8 per-channel weights, int8 activations calibrated on training images, integer GPU kernels. Put it last.',
@@ -69,7 +70,8 @@ const DESCRIPTIONS: Record<string, string> = {
 function fieldOf(f: SchemaField, stepId: string): OptionField {
   const base = { key: f.name, label: f.name, help: f.description };
   // The CLI names a teacher by file; in the browser it is one of the stored variants (by id).
-  if (stepId === 'distill' && f.name === 'teacher') return { ...base, kind: 'model', help: 'the variant whose softened outputs the student learns (usually a bigger, trained model)' };
+  if (stepId === 'distill' && f.name === 'teacher')
+    return { ...base, kind: 'model', help: 'the variant whose softened outputs the student learns (usually a bigger, trained model)' };
   switch (f.type) {
     case 'number':
     case 'integer':
@@ -100,7 +102,11 @@ function optionsFor(schema: readonly SchemaField[], values: Record<string, numbe
   for (const f of schema) {
     const v = values[f.name];
     if (v === undefined) continue;
-    if (f.type === 'list') out[f.name] = String(v).split(',').map((x) => x.trim()).filter(Boolean);
+    if (f.type === 'list')
+      out[f.name] = String(v)
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
     else if (f.type === 'number' || f.type === 'integer') out[f.name] = Number(v);
     else out[f.name] = v;
   }
@@ -122,15 +128,17 @@ export function passInfos(): PassInfo[] {
 /** The pass `id`; throws naming the known ones. */
 export function passById(id: string): PassInfo {
   const p = passInfos().find((x) => x.id === id);
-  if (!p) throw new Error(`unknown compression pass '${id}'; known: ${passInfos().map((x) => x.id).join(', ')}`);
+  if (!p)
+    throw new Error(
+      `unknown compression pass '${id}'; known: ${passInfos()
+        .map((x) => x.id)
+        .join(', ')}`,
+    );
   return p;
 }
 
 /** The GPU fine-tuner for a pipeline's training steps; a clear error when this browser has no WebGPU. */
-async function fineTunerFor(
-  stepLabel: string,
-  ctx: PassContext & { onTraining(p: TrainingProgress): void; onDetail(line: string): void },
-): Promise<FineTuner> {
+async function fineTunerFor(stepLabel: string, ctx: PassContext & { onTraining(p: TrainingProgress): void; onDetail(line: string): void }): Promise<FineTuner> {
   let gpu;
   try {
     gpu = await getGpu();

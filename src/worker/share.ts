@@ -13,10 +13,7 @@ export const RESULTS_VERSION = 1;
 /** Rows with speed-up against `baselineId` (same device only) and Pareto membership per device. */
 export function compareRows(results: ResultRecord[], baselineId?: string): CompareRow[] {
   const sorted = results.slice().sort((a, b) => a.device.localeCompare(b.device) || b.bytes - a.bytes || a.createdAt.localeCompare(b.createdAt));
-  const base =
-    sorted.find((r) => r.id === baselineId) ??
-    sorted.find((r) => r.source === 'measured' && r.runtime === 'fp32' && r.ratio <= 1.0001) ??
-    sorted[0];
+  const base = sorted.find((r) => r.id === baselineId) ?? sorted.find((r) => r.source === 'measured' && r.runtime === 'fp32' && r.ratio <= 1.0001) ?? sorted[0];
   return sorted.map((r) => {
     const timed = r.latencyP50 !== undefined && base?.latencyP50 !== undefined;
     const sameDevice = !!base && base.device === r.device;
@@ -92,7 +89,8 @@ export function parseResultsJson(text: string, source: string): ResultRecord[] {
     throw new Error(`${source}: not JSON (${(e as Error).message})`, { cause: e });
   }
   const d = doc as { format?: unknown; version?: unknown; results?: unknown; sharedBy?: unknown };
-  if (!d || typeof d !== 'object' || d.format !== RESULTS_FORMAT) throw new Error(`${source}: not a Compression Lab results file (format should be "${RESULTS_FORMAT}")`);
+  if (!d || typeof d !== 'object' || d.format !== RESULTS_FORMAT)
+    throw new Error(`${source}: not a Compression Lab results file (format should be "${RESULTS_FORMAT}")`);
   if (d.version !== RESULTS_VERSION) throw new Error(`${source}: results version ${String(d.version)}, this lab reads ${RESULTS_VERSION}`);
   if (!Array.isArray(d.results)) throw new Error(`${source}: "results" is not a list`);
   const num = (r: Record<string, unknown>, k: string, i: number, optional = false): number | undefined => {
@@ -115,7 +113,8 @@ export function parseResultsJson(text: string, source: string): ResultRecord[] {
     const runtime = r.runtime;
     if (runtime !== 'fp32' && runtime !== 'int8' && runtime !== 'cpu') throw new Error(`${source}: result ${i + 1}: "runtime" must be fp32, int8 or cpu`);
     const method = r.timingMethod;
-    if (method !== undefined && method !== 'timestamp' && method !== 'wall') throw new Error(`${source}: result ${i + 1}: "timingMethod" must be timestamp or wall`);
+    if (method !== undefined && method !== 'timestamp' && method !== 'wall')
+      throw new Error(`${source}: result ${i + 1}: "timingMethod" must be timestamp or wall`);
     return {
       id: `imported-${stamp}-${i}`,
       modelId: typeof r.modelId === 'string' ? r.modelId.slice(0, 200) : '',
@@ -142,7 +141,10 @@ export function parseResultsJson(text: string, source: string): ResultRecord[] {
       gpuWeightFp32: num(r, 'gpuWeightFp32', i, true),
       sparseLayers: Array.isArray(r.sparseLayers) ? (r.sparseLayers as unknown[]).filter((x): x is string => typeof x === 'string').slice(0, 64) : undefined,
       layerMs: Array.isArray(r.layerMs)
-        ? (r.layerMs as unknown[]).filter((x): x is { layers: string; ms: number } => !!x && typeof (x as { layers?: unknown }).layers === 'string' && Number.isFinite((x as { ms?: unknown }).ms))
+        ? (r.layerMs as unknown[]).filter(
+            (x): x is { layers: string; ms: number } =>
+              !!x && typeof (x as { layers?: unknown }).layers === 'string' && Number.isFinite((x as { ms?: unknown }).ms),
+          )
         : undefined,
       device: str(r, 'device', i),
       source: 'imported',

@@ -21,7 +21,9 @@ function scan(dir: string): { entries: Entry[]; data: Map<string, Buffer> } {
   const data = new Map<string, Buffer>();
   const entries: Entry[] = [];
   if (!existsSync(dir)) return { entries, data };
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.safetensors'))
+    .sort()) {
     const b = readFileSync(join(dir, file));
     data.set(file, b);
     entries.push({ file, bytes: b.length, sha256: createHash('sha256').update(b).digest('hex') });

@@ -64,26 +64,45 @@ export class CompareScreen extends LitElement {
     const withLayers = rows.filter((r) => r.layerMs?.length);
     const chosen = withLayers.find((r) => r.id === this.layersOf) ?? withLayers[withLayers.length - 1];
     return html`
-      <lab-chart caption="Accuracy vs stored size" xLabel="stored weights (KB, log scale)" yLabel="accuracy (%)" yMin="0" yMax="100" logX .series=${size}></lab-chart>
-      ${timed.length
-        ? html`<lab-chart caption="Accuracy vs batch-1 latency (line: Pareto front)" xLabel="latency p50 (ms)" yLabel="accuracy (%)" yMin="0" yMax="100" .series=${lat}></lab-chart>`
-        : ''}
-      ${chosen
-        ? html`<div class="row">
-              <label for="layers-of">Per-layer GPU time of</label>
-              <select id="layers-of" @change=${(e: Event) => (this.layersOf = (e.target as HTMLSelectElement).value)}>
-                ${withLayers.map((r) => html`<option value=${r.id} ?selected=${r === chosen}>${r.variant} — ${r.device}</option>`)}
-              </select>
-            </div>
-            <lab-chart
-              kind="bars"
-              caption=${`Per-layer GPU time, ${chosen.variant} (batch 1, median, GPU timestamps)`}
-              xLabel="GPU step (fused layers joined by +)"
-              yLabel="ms"
-              .categories=${chosen.layerMs!.map((l) => l.layers)}
-              .values=${chosen.layerMs!.map((l) => l.ms)}
+      <lab-chart
+        caption="Accuracy vs stored size"
+        xLabel="stored weights (KB, log scale)"
+        yLabel="accuracy (%)"
+        yMin="0"
+        yMax="100"
+        logX
+        .series=${size}
+      ></lab-chart>
+      ${
+        timed.length
+          ? html`<lab-chart
+              caption="Accuracy vs batch-1 latency (line: Pareto front)"
+              xLabel="latency p50 (ms)"
+              yLabel="accuracy (%)"
+              yMin="0"
+              yMax="100"
+              .series=${lat}
             ></lab-chart>`
-        : html`<p class="muted">Per-layer GPU time appears for float variants measured on an adapter with timestamp-query.</p>`}
+          : ''
+      }
+      ${
+        chosen
+          ? html`<div class="row">
+                <label for="layers-of">Per-layer GPU time of</label>
+                <select id="layers-of" @change=${(e: Event) => (this.layersOf = (e.target as HTMLSelectElement).value)}>
+                  ${withLayers.map((r) => html`<option value=${r.id} ?selected=${r === chosen}>${r.variant} — ${r.device}</option>`)}
+                </select>
+              </div>
+              <lab-chart
+                kind="bars"
+                caption=${`Per-layer GPU time, ${chosen.variant} (batch 1, median, GPU timestamps)`}
+                xLabel="GPU step (fused layers joined by +)"
+                yLabel="ms"
+                .categories=${chosen.layerMs!.map((l) => l.layers)}
+                .values=${chosen.layerMs!.map((l) => l.ms)}
+              ></lab-chart>`
+          : html`<p class="muted">Per-layer GPU time appears for float variants measured on an adapter with timestamp-query.</p>`
+      }
     `;
   }
 
@@ -104,48 +123,75 @@ export class CompareScreen extends LitElement {
         <button data-testid="measure-run" ?disabled=${this.#measure.running} @click=${this.#run}>Measure</button>
       </div>
       ${jobView(this.#measure, 'measure', 'Measurement')}
-      ${rows.length === 0
-        ? html`<p data-testid="no-results">No results yet: measure a variant (here, on Models, or after compressing).</p>`
-        : html`
-            <div class="row">
-              <label for="baseline">Speed-up against</label>
-              <select id="baseline" @change=${this.#baseline}>
-                ${rows.map((r) => html`<option value=${r.id} ?selected=${r.baseline}>${r.variant} — ${r.device}</option>`)}
-              </select>
-            </div>
-            ${rows.some((r) => r.untrained) ? html`<p class="note">Rows marked <em>untrained</em> have random weights: their accuracy is chance, not a property of the technique.</p>` : ''}
-            <div class="scroll">
-              <table class="cards" data-testid="results-table">
-                <caption>Accuracy on the test split; latency = batch 1, end to end (upload, kernels, readback), wall clock; throughput at the batch shown. Stored = file bytes; GPU = weight bytes held on the GPU while it ran.</caption>
-                <thead>
-                  <tr>
-                    <th>Variant</th><th>Runs as</th><th class="n">Accuracy</th><th class="n">Errors</th><th class="n">Stored</th><th class="n">× smaller</th><th class="n">FLOPs</th>
-                    <th class="n">p50</th><th class="n">p90</th><th class="n">Images/s</th><th class="n">Speed-up</th><th>Device</th><th><span class="visually-hidden">Actions</span></th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${rows.map(
-                    (r) => html`<tr data-testid="result-row" data-variant=${r.variant}>
-                      <td class="name">${r.variant}${r.untrained ? html`<span class="tag warn">untrained</span>` : ''}${r.pareto ? html`<span class="tag" title="on the accuracy/latency Pareto front">Pareto</span>` : ''}${r.baseline ? html`<span class="tag">baseline</span>` : ''}${r.source === 'imported' ? html`<span class="tag">imported${r.sharedBy ? ` from ${r.sharedBy}` : ''}</span>` : ''}</td>
-                      <td data-label="Runs as">${r.runtime}${r.sparseLayers?.length ? html`<span class="muted" style="display:block" title="layers run by the sparse kernel: it measured faster than the dense one on this device">sparse ${r.sparseLayers.join(', ')}</span>` : ''}</td>
-                      <td class="n" data-label="Accuracy">${pct(r.accuracy)}</td>
-                      <td class="n" data-label="Errors">${int(r.errors)} / ${int(r.count)}</td>
-                      <td class="n" data-label="Stored">${bytes(r.bytes)}${r.gpuWeightBytes !== undefined ? html`<span class="muted" style="display:block" title="weight bytes held on the GPU while it ran${r.gpuWeightFp32 === 0 ? ': no fp32 copy' : ''}">GPU ${bytes(r.gpuWeightBytes)}</span>` : ''}</td>
-                      <td class="n" data-label="× smaller">${times(r.ratio)}</td>
-                      <td class="n" data-label="FLOPs">${int(r.flops)}</td>
-                      <td class="n" data-label="p50">${ms(r.latencyP50)}</td>
-                      <td class="n" data-label="p90">${ms(r.latencyP90)}</td>
-                      <td class="n" data-label="Images/s">${r.throughput !== undefined ? html`<span>${fixed(r.throughput, 0)}<span class="muted" style="display:block">batch ${r.throughputBatch}</span></span>` : '—'}</td>
-                      <td class="n" data-label="Speed-up">${times(r.speedup)}</td>
-                      <td data-label="Device">${r.device}</td>
-                      <td data-label=""><button class="secondary" aria-label="Delete result ${r.variant} (${r.device})" @click=${() => this.#delete(r)}>Delete</button></td>
-                    </tr>`,
-                  )}
-                </tbody>
-              </table>
-            </div>
-            ${this.#charts(rows)}
-          `}
+      ${
+        rows.length === 0
+          ? html`<p data-testid="no-results">No results yet: measure a variant (here, on Models, or after compressing).</p>`
+          : html`
+              <div class="row">
+                <label for="baseline">Speed-up against</label>
+                <select id="baseline" @change=${this.#baseline}>
+                  ${rows.map((r) => html`<option value=${r.id} ?selected=${r.baseline}>${r.variant} — ${r.device}</option>`)}
+                </select>
+              </div>
+              ${rows.some((r) => r.untrained) ? html`<p class="note">Rows marked <em>untrained</em> have random weights: their accuracy is chance, not a property of the technique.</p>` : ''}
+              <div class="scroll">
+                <table class="cards" data-testid="results-table">
+                  <caption>
+                    Accuracy on the test split; latency = batch 1, end to end (upload, kernels, readback), wall clock; throughput at the batch shown. Stored =
+                    file bytes; GPU = weight bytes held on the GPU while it ran.
+                  </caption>
+                  <thead>
+                    <tr>
+                      <th>Variant</th>
+                      <th>Runs as</th>
+                      <th class="n">Accuracy</th>
+                      <th class="n">Errors</th>
+                      <th class="n">Stored</th>
+                      <th class="n">× smaller</th>
+                      <th class="n">FLOPs</th>
+                      <th class="n">p50</th>
+                      <th class="n">p90</th>
+                      <th class="n">Images/s</th>
+                      <th class="n">Speed-up</th>
+                      <th>Device</th>
+                      <th><span class="visually-hidden">Actions</span></th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${rows.map(
+                      (r) =>
+                        html`<tr data-testid="result-row" data-variant=${r.variant}>
+                          <td class="name">
+                            ${r.variant}${r.untrained ? html`<span class="tag warn">untrained</span>` : ''}${r.pareto ? html`<span class="tag" title="on the accuracy/latency Pareto front">Pareto</span>` : ''}${r.baseline ? html`<span class="tag">baseline</span>` : ''}${r.source === 'imported' ? html`<span class="tag">imported${r.sharedBy ? ` from ${r.sharedBy}` : ''}</span>` : ''}
+                          </td>
+                          <td data-label="Runs as">
+                            ${r.runtime}${r.sparseLayers?.length ? html`<span class="muted" style="display:block" title="layers run by the sparse kernel: it measured faster than the dense one on this device">sparse ${r.sparseLayers.join(', ')}</span>` : ''}
+                          </td>
+                          <td class="n" data-label="Accuracy">${pct(r.accuracy)}</td>
+                          <td class="n" data-label="Errors">${int(r.errors)} / ${int(r.count)}</td>
+                          <td class="n" data-label="Stored">
+                            ${bytes(r.bytes)}${r.gpuWeightBytes !== undefined ? html`<span class="muted" style="display:block" title="weight bytes held on the GPU while it ran${r.gpuWeightFp32 === 0 ? ': no fp32 copy' : ''}">GPU ${bytes(r.gpuWeightBytes)}</span>` : ''}
+                          </td>
+                          <td class="n" data-label="× smaller">${times(r.ratio)}</td>
+                          <td class="n" data-label="FLOPs">${int(r.flops)}</td>
+                          <td class="n" data-label="p50">${ms(r.latencyP50)}</td>
+                          <td class="n" data-label="p90">${ms(r.latencyP90)}</td>
+                          <td class="n" data-label="Images/s">
+                            ${r.throughput !== undefined ? html`<span>${fixed(r.throughput, 0)}<span class="muted" style="display:block">batch ${r.throughputBatch}</span></span>` : '—'}
+                          </td>
+                          <td class="n" data-label="Speed-up">${times(r.speedup)}</td>
+                          <td data-label="Device">${r.device}</td>
+                          <td data-label="">
+                            <button class="secondary" aria-label="Delete result ${r.variant} (${r.device})" @click=${() => this.#delete(r)}>Delete</button>
+                          </td>
+                        </tr>`,
+                    )}
+                  </tbody>
+                </table>
+              </div>
+              ${this.#charts(rows)}
+            `
+      }
     `;
   }
 }

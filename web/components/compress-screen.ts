@@ -16,11 +16,28 @@ export class CompressScreen extends LitElement {
   static override styles = [
     sharedStyles,
     css`
-      ol.steps { padding-left: 1.2rem; }
-      ol.steps > li { border: 1px solid #8886; border-radius: 8px; padding: 0.5rem 0.75rem; margin: 0.5rem 0; }
-      .fields { display: grid; grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr)); gap: 0.5rem 1rem; }
-      .field { display: flex; flex-direction: column; gap: 0.15rem; }
-      .field label { font-weight: 500; }
+      ol.steps {
+        padding-left: 1.2rem;
+      }
+      ol.steps > li {
+        border: 1px solid #8886;
+        border-radius: 8px;
+        padding: 0.5rem 0.75rem;
+        margin: 0.5rem 0;
+      }
+      .fields {
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr));
+        gap: 0.5rem 1rem;
+      }
+      .field {
+        display: flex;
+        flex-direction: column;
+        gap: 0.15rem;
+      }
+      .field label {
+        font-weight: 500;
+      }
     `,
   ];
 
@@ -79,20 +96,48 @@ export class CompressScreen extends LitElement {
     const v = step.options[f.key];
     return html`<div class="field">
       <label for=${id}>${f.label}</label>
-      ${f.kind === 'model'
-        ? html`<select id=${id} data-testid="model-field-${f.key}" aria-describedby=${f.help ? `${id}-help` : nothing} @change=${(e: Event) => this.#set(i, f, e)}>
-            <option value="" ?selected=${!v}>(choose a stored variant)</option>
-            ${this.#state.state.models.map((m) => html`<option value=${m.id} ?selected=${m.id === v}>${m.name} (${m.runtime}${m.untrained ? ', untrained' : ''})</option>`)}
-          </select>`
-        : f.kind === 'select'
-        ? html`<select id=${id} aria-describedby=${f.help ? `${id}-help` : nothing} @change=${(e: Event) => this.#set(i, f, e)}>
-            ${f.choices?.map((c) => html`<option value=${c.value} ?selected=${c.value === v}>${c.label}</option>`)}
-          </select>`
-        : f.kind === 'boolean'
-          ? html`<input id=${id} type="checkbox" aria-describedby=${f.help ? `${id}-help` : nothing} .checked=${!!v} @change=${(e: Event) => this.#set(i, f, e)} />`
-          : f.kind === 'text'
-            ? html`<input id=${id} type="text" aria-describedby=${f.help ? `${id}-help` : nothing} .value=${String(v ?? '')} @change=${(e: Event) => this.#set(i, f, e)} />`
-            : html`<input id=${id} type="number" aria-describedby=${f.help ? `${id}-help` : nothing} min=${f.min ?? ''} max=${f.max ?? ''} step=${f.step ?? 'any'} .value=${String(v)} @change=${(e: Event) => this.#set(i, f, e)} />`}
+      ${
+        f.kind === 'model'
+          ? html`<select
+              id=${id}
+              data-testid="model-field-${f.key}"
+              aria-describedby=${f.help ? `${id}-help` : nothing}
+              @change=${(e: Event) => this.#set(i, f, e)}
+            >
+              <option value="" ?selected=${!v}>(choose a stored variant)</option>
+              ${this.#state.state.models.map((m) => html`<option value=${m.id} ?selected=${m.id === v}>${m.name} (${m.runtime}${m.untrained ? ', untrained' : ''})</option>`)}
+            </select>`
+          : f.kind === 'select'
+            ? html`<select id=${id} aria-describedby=${f.help ? `${id}-help` : nothing} @change=${(e: Event) => this.#set(i, f, e)}>
+                ${f.choices?.map((c) => html`<option value=${c.value} ?selected=${c.value === v}>${c.label}</option>`)}
+              </select>`
+            : f.kind === 'boolean'
+              ? html`<input
+                  id=${id}
+                  type="checkbox"
+                  aria-describedby=${f.help ? `${id}-help` : nothing}
+                  .checked=${!!v}
+                  @change=${(e: Event) => this.#set(i, f, e)}
+                />`
+              : f.kind === 'text'
+                ? html`<input
+                    id=${id}
+                    type="text"
+                    aria-describedby=${f.help ? `${id}-help` : nothing}
+                    .value=${String(v ?? '')}
+                    @change=${(e: Event) => this.#set(i, f, e)}
+                  />`
+                : html`<input
+                    id=${id}
+                    type="number"
+                    aria-describedby=${f.help ? `${id}-help` : nothing}
+                    min=${f.min ?? ''}
+                    max=${f.max ?? ''}
+                    step=${f.step ?? 'any'}
+                    .value=${String(v)}
+                    @change=${(e: Event) => this.#set(i, f, e)}
+                  />`
+      }
       ${f.help ? html`<span class="muted" id="${id}-help">${f.help}</span>` : ''}
     </div>`;
   }
@@ -114,9 +159,14 @@ export class CompressScreen extends LitElement {
       </div>
       <h3 id="pipeline-h">Pipeline</h3>
       ${d.steps.length === 0 ? html`<p class="muted">Empty: add passes below. They run in order.</p>` : ''}
-      ${d.steps.some((st) => this.#pass(st.pass)?.trains)
-        ? html`<p class="note" data-testid="training-note">Training steps run on this GPU over the training split (60,000 images unless <em>limit</em> says fewer); on a software adapter that takes a while. Cancel stops after the current batch group and stores nothing.</p>`
-        : ''}
+      ${
+        d.steps.some((st) => this.#pass(st.pass)?.trains)
+          ? html`<p class="note" data-testid="training-note">
+              Training steps run on this GPU over the training split (60,000 images unless <em>limit</em> says fewer); on a software adapter that takes a while.
+              Cancel stops after the current batch group and stores nothing.
+            </p>`
+          : ''
+      }
       <ol class="steps" aria-labelledby="pipeline-h" data-testid="pipeline">
         ${d.steps.map((step, i) => {
           const p = this.#pass(step.pass);
@@ -125,11 +175,24 @@ export class CompressScreen extends LitElement {
               <strong>${p?.label ?? step.pass}</strong>
               <span class="row" style="margin:0">
                 <button class="secondary" id="move-up-${i}" aria-label="Move ${p?.label} up" ?disabled=${i === 0} @click=${() => this.#move(i, -1)}>↑</button>
-                <button class="secondary" id="move-down-${i}" aria-label="Move ${p?.label} down" ?disabled=${i === d.steps.length - 1} @click=${() => this.#move(i, 1)}>↓</button>
+                <button
+                  class="secondary"
+                  id="move-down-${i}"
+                  aria-label="Move ${p?.label} down"
+                  ?disabled=${i === d.steps.length - 1}
+                  @click=${() => this.#move(i, 1)}
+                >
+                  ↓
+                </button>
                 <button class="danger" id="remove-${i}" aria-label="Remove ${p?.label}" @click=${() => this.#remove(i)}>Remove</button>
               </span>
             </div>
-            ${p ? html`<p class="muted">${p.description}</p><div class="fields">${p.fields.map((f) => this.#field(i, step, f))}</div>` : ''}
+            ${
+              p
+                ? html`<p class="muted">${p.description}</p>
+                    <div class="fields">${p.fields.map((f) => this.#field(i, step, f))}</div>`
+                : ''
+            }
           </li>`;
         })}
       </ol>
@@ -147,12 +210,28 @@ export class CompressScreen extends LitElement {
       </div>
       <div class="row">
         <label for="vname">Name of the new variant</label>
-        <input id="vname" type="text" placeholder="(automatic)" .value=${d.name} @input=${(e: Event) => this.#pipeline.set({ name: (e.target as HTMLInputElement).value })} />
+        <input
+          id="vname"
+          type="text"
+          placeholder="(automatic)"
+          .value=${d.name}
+          @input=${(e: Event) => this.#pipeline.set({ name: (e.target as HTMLInputElement).value })}
+        />
       </div>
       <div class="row">
-        <input id="measure-after" type="checkbox" .checked=${d.measureAfter} @change=${(e: Event) => this.#pipeline.set({ measureAfter: (e.target as HTMLInputElement).checked })} />
+        <input
+          id="measure-after"
+          type="checkbox"
+          .checked=${d.measureAfter}
+          @change=${(e: Event) => this.#pipeline.set({ measureAfter: (e.target as HTMLInputElement).checked })}
+        />
         <label for="measure-after">Measure it afterwards on</label>
-        <select id="limit" aria-label="Test images to measure on" data-testid="limit-select" @change=${(e: Event) => this.#pipeline.set({ limit: Number((e.target as HTMLSelectElement).value) })}>
+        <select
+          id="limit"
+          aria-label="Test images to measure on"
+          data-testid="limit-select"
+          @change=${(e: Event) => this.#pipeline.set({ limit: Number((e.target as HTMLSelectElement).value) })}
+        >
           ${[1000, 10000].map((n) => html`<option value=${n} ?selected=${n === d.limit}>${n.toLocaleString('en-US')} test images</option>`)}
         </select>
       </div>
@@ -160,12 +239,14 @@ export class CompressScreen extends LitElement {
         <button data-testid="run-pipeline" ?disabled=${busy || !d.steps.length || !source} @click=${this.#run}>Run pipeline</button>
       </div>
       ${jobView(this.#compress, 'compress', 'Compression')} ${jobView(this.#measure, 'measure', 'Measurement')}
-      ${made && !this.#compress.running
-        ? html`<p role="status" class="ok" data-testid="compress-done">
-            Stored <strong>${made.name}</strong>: ${bytes(made.bytes)} (${times(made.fp32Bytes / made.bytes)} smaller than fp32), runs as ${made.runtime}.
-            ${result && result.modelId === made.id ? html`Accuracy ${pct(result.accuracy)} on ${result.count.toLocaleString('en-US')} images — see <a href="#compare">Compare</a>.` : ''}
-          </p>`
-        : ''}
+      ${
+        made && !this.#compress.running
+          ? html`<p role="status" class="ok" data-testid="compress-done">
+              Stored <strong>${made.name}</strong>: ${bytes(made.bytes)} (${times(made.fp32Bytes / made.bytes)} smaller than fp32), runs as ${made.runtime}.
+              ${result && result.modelId === made.id ? html`Accuracy ${pct(result.accuracy)} on ${result.count.toLocaleString('en-US')} images — see <a href="#compare">Compare</a>.` : ''}
+            </p>`
+          : ''
+      }
     `;
   }
 }

@@ -15,12 +15,33 @@ export class DevicePanel extends LitElement {
   static override styles = [
     sharedStyles,
     css`
-      dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; margin: 0; }
-      dt { font-weight: 600; }
-      dd { margin: 0; overflow-wrap: anywhere; }
-      .yes { color: #087f23; }
-      .no { color: #8a6d00; }
-      @media (max-width: 480px) { dl { grid-template-columns: 1fr; } dd { margin-bottom: 0.4rem; } }
+      dl {
+        display: grid;
+        grid-template-columns: max-content 1fr;
+        gap: 0.2rem 1rem;
+        margin: 0;
+      }
+      dt {
+        font-weight: 600;
+      }
+      dd {
+        margin: 0;
+        overflow-wrap: anywhere;
+      }
+      .yes {
+        color: #087f23;
+      }
+      .no {
+        color: #8a6d00;
+      }
+      @media (max-width: 480px) {
+        dl {
+          grid-template-columns: 1fr;
+        }
+        dd {
+          margin-bottom: 0.4rem;
+        }
+      }
     `,
   ];
 
@@ -42,11 +63,16 @@ export class DevicePanel extends LitElement {
     const rf = s.roofline;
     return html`<dl data-testid="adapter">
         <dt>Adapter</dt>
-        <dd data-testid="adapter-name">${[r.vendor, r.architecture, r.device, r.description].filter(Boolean).join(' · ') || 'unnamed adapter'}${r.software ? ' (software)' : ''}</dd>
+        <dd data-testid="adapter-name">
+          ${[r.vendor, r.architecture, r.device, r.description].filter(Boolean).join(' · ') || 'unnamed adapter'}${r.software ? ' (software)' : ''}
+        </dd>
         <dt>timestamp-query</dt>
         <dd>${flag(r.features.timestampQuery)} <span class="muted">${r.features.timestampQuery ? 'per-layer GPU time' : 'wall-clock timing only'}</span></dd>
         <dt>packed int8 dot product</dt>
-        <dd>${flag(r.wgslLanguageFeatures.packed4x8IntegerDotProduct)} <span class="muted">${r.wgslLanguageFeatures.packed4x8IntegerDotProduct ? 'int8 kernels use dot4I8Packed' : 'int8 kernels use shift-and-mask'}</span></dd>
+        <dd>
+          ${flag(r.wgslLanguageFeatures.packed4x8IntegerDotProduct)}
+          <span class="muted">${r.wgslLanguageFeatures.packed4x8IntegerDotProduct ? 'int8 kernels use dot4I8Packed' : 'int8 kernels use shift-and-mask'}</span>
+        </dd>
         <dt>shader-f16</dt>
         <dd>${flag(r.features.shaderF16)}</dd>
         <dt>subgroups</dt>
@@ -61,20 +87,33 @@ export class DevicePanel extends LitElement {
         <dd>${int(r.limits.maxStorageBuffersPerShaderStage)}</dd>
       </dl>
       <h3>Measured roofline</h3>
-      ${rf
-        ? html`<dl data-testid="roofline">
-            <dt>Matmul</dt>
-            <dd>${fixed(rf.matmulGflops, 2)} GFLOP/s</dd>
-            <dt>Copy</dt>
-            <dd>${fixed(rf.copyGBps, 2)} GB/s</dd>
-            ${rf.roundTripMs !== undefined ? html`<dt>Submit round trip</dt><dd>${ms(rf.roundTripMs)}</dd>` : ''}
-            <dt>Measured</dt>
-            <dd>${new Date(rf.measuredAt).toLocaleString()} — ${rf.method}</dd>
-          </dl>`
-        : html`<p class="muted">Not measured on this adapter yet. The Model view’s time estimates use it.</p>`}
-      ${this.#hasRoofline.value === false
-        ? html`<p class="note">This build has no roofline module yet (src/gpu/roofline.ts), so GFLOP/s and GB/s cannot be measured.</p>`
-        : html`<div class="row"><button data-testid="measure-roofline" ?disabled=${this.#roofline.running} @click=${this.#measure}>${rf ? 'Measure again' : 'Measure GFLOP/s and GB/s'}</button></div>`}
+      ${
+        rf
+          ? html`<dl data-testid="roofline">
+              <dt>Matmul</dt>
+              <dd>${fixed(rf.matmulGflops, 2)} GFLOP/s</dd>
+              <dt>Copy</dt>
+              <dd>${fixed(rf.copyGBps, 2)} GB/s</dd>
+              ${
+                rf.roundTripMs !== undefined
+                  ? html`<dt>Submit round trip</dt>
+                      <dd>${ms(rf.roundTripMs)}</dd>`
+                  : ''
+              }
+              <dt>Measured</dt>
+              <dd>${new Date(rf.measuredAt).toLocaleString()} — ${rf.method}</dd>
+            </dl>`
+          : html`<p class="muted">Not measured on this adapter yet. The Model view’s time estimates use it.</p>`
+      }
+      ${
+        this.#hasRoofline.value === false
+          ? html`<p class="note">This build has no roofline module yet (src/gpu/roofline.ts), so GFLOP/s and GB/s cannot be measured.</p>`
+          : html`<div class="row">
+              <button data-testid="measure-roofline" ?disabled=${this.#roofline.running} @click=${this.#measure}>
+                ${rf ? 'Measure again' : 'Measure GFLOP/s and GB/s'}
+              </button>
+            </div>`
+      }
       ${jobView(this.#roofline, 'roofline', 'Measurement')}`;
   }
 }

@@ -11,9 +11,7 @@ export function jobView(job: JobController<unknown>, testid: string, what: strin
     const determinate = !!p && p.total > 0;
     return html`<div class="progress" data-testid="${testid}-progress">
       <label for="${testid}-bar">${p?.phase ?? `${what}…`}</label>
-      ${determinate
-        ? html`<progress id="${testid}-bar" max=${p!.total} value=${p!.done}></progress>`
-        : html`<progress id="${testid}-bar"></progress>`}
+      ${determinate ? html`<progress id="${testid}-bar" max=${p!.total} value=${p!.done}></progress>` : html`<progress id="${testid}-bar"></progress>`}
       <button class="secondary" data-testid="${testid}-cancel" aria-label="Cancel ${what.toLowerCase()}" @click=${() => job.cancel()}>Cancel</button>
       ${p?.detail ? html`<span class="muted" data-testid="${testid}-detail">${p.detail}</span>` : nothing}
     </div>`;

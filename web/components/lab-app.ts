@@ -39,14 +39,49 @@ export class LabApp extends LitElement {
   static override styles = [
     sharedStyles,
     css`
-      :host { display: block; max-width: 72rem; margin: 0 auto; padding: 0.75rem; }
-      header h1 { margin: 0 0 0.25rem; font-size: 1.5rem; }
-      header p { margin: 0; opacity: 0.8; }
-      nav ul { list-style: none; display: flex; flex-wrap: wrap; gap: 0.25rem; padding: 0; margin: 0.75rem 0; border-bottom: 1px solid #8886; }
-      nav a { display: inline-block; padding: 0.45rem 0.7rem; border-radius: 6px 6px 0 0; color: inherit; text-decoration: none; }
-      nav a[aria-current='page'] { background: #1a5fb4; color: #fff; }
-      main > section > h2 { font-size: 1.25rem; margin: 0.5rem 0; }
-      footer { margin-top: 2rem; font-size: 0.8rem; opacity: 0.75; }
+      :host {
+        display: block;
+        max-width: 72rem;
+        margin: 0 auto;
+        padding: 0.75rem;
+      }
+      header h1 {
+        margin: 0 0 0.25rem;
+        font-size: 1.5rem;
+      }
+      header p {
+        margin: 0;
+        opacity: 0.8;
+      }
+      nav ul {
+        list-style: none;
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.25rem;
+        padding: 0;
+        margin: 0.75rem 0;
+        border-bottom: 1px solid #8886;
+      }
+      nav a {
+        display: inline-block;
+        padding: 0.45rem 0.7rem;
+        border-radius: 6px 6px 0 0;
+        color: inherit;
+        text-decoration: none;
+      }
+      nav a[aria-current='page'] {
+        background: #1a5fb4;
+        color: #fff;
+      }
+      main > section > h2 {
+        font-size: 1.25rem;
+        margin: 0.5rem 0;
+      }
+      footer {
+        margin-top: 2rem;
+        font-size: 0.8rem;
+        opacity: 0.75;
+      }
     `,
   ];
 
@@ -117,36 +152,48 @@ export class LabApp extends LitElement {
         <h1>Compression Lab</h1>
         <p>Make neural networks smaller and faster — and measure what each technique buys on this GPU.</p>
       </header>
-      ${this.#startup.running
-        ? html`<section aria-label="Start-up" data-testid="startup">
-            <p>${r ? '' : 'Getting the lab ready: copying the datasets and models into this browser so it works offline next time.'}</p>
-            ${jobView(this.#startup, 'startup', 'Start-up')}
-          </section>`
-        : jobView(this.#startup, 'startup', 'Start-up')}
+      ${
+        this.#startup.running
+          ? html`<section aria-label="Start-up" data-testid="startup">
+              <p>${r ? '' : 'Getting the lab ready: copying the datasets and models into this browser so it works offline next time.'}</p>
+              ${jobView(this.#startup, 'startup', 'Start-up')}
+            </section>`
+          : jobView(this.#startup, 'startup', 'Start-up')
+      }
       ${s.error ? html`<p class="error" role="alert" data-testid="lab-error">${s.error}</p>` : ''}
       ${noGpu ? html`<no-webgpu .reason=${s.device && !s.device.ok ? s.device.error : ''}></no-webgpu>` : ''}
-      ${r
-        ? html`<nav aria-label="Screens">
-              <ul>
-                ${SCREENS.map(
-                  (x) =>
-                    html`<li><a href="#${x.id}" data-testid="nav-${x.id}" aria-current=${x.id === this.screen ? 'page' : 'false'} @click=${(e: Event) => this.#nav(e, x.id)}>${x.label}</a></li>`,
-                )}
-              </ul>
-            </nav>
-            <main>
-              <section aria-labelledby="screen-h">
-                <h2 id="screen-h" tabindex="-1">${current.label}</h2>
-                ${this.#screen()}
-              </section>
-            </main>
-            <footer data-testid="ready">
-              ${r.offline ? html`<strong>Offline:</strong> using the copies stored in this browser. ` : ''}
-              ${r.copied ? 'Datasets and models were just copied into this browser. ' : 'Datasets and models read from this browser’s storage. '}
-              ${r.storage.usage !== undefined ? html`Storage used: ${bytes(r.storage.usage)}${r.storage.quota ? html` of ${bytes(r.storage.quota)}` : ''}.` : ''}
-              Data: ${r.datasets.map((d) => html`${d.title} (${d.credit}; ${d.licence}). `)}
-            </footer>`
-        : ''}
+      ${
+        r
+          ? html`<nav aria-label="Screens">
+                <ul>
+                  ${SCREENS.map(
+                    (x) =>
+                      html`<li>
+                        <a
+                          href="#${x.id}"
+                          data-testid="nav-${x.id}"
+                          aria-current=${x.id === this.screen ? 'page' : 'false'}
+                          @click=${(e: Event) => this.#nav(e, x.id)}
+                          >${x.label}</a
+                        >
+                      </li>`,
+                  )}
+                </ul>
+              </nav>
+              <main>
+                <section aria-labelledby="screen-h">
+                  <h2 id="screen-h" tabindex="-1">${current.label}</h2>
+                  ${this.#screen()}
+                </section>
+              </main>
+              <footer data-testid="ready">
+                ${r.offline ? html`<strong>Offline:</strong> using the copies stored in this browser. ` : ''}
+                ${r.copied ? 'Datasets and models were just copied into this browser. ' : 'Datasets and models read from this browser’s storage. '}
+                ${r.storage.usage !== undefined ? html`Storage used: ${bytes(r.storage.usage)}${r.storage.quota ? html` of ${bytes(r.storage.quota)}` : ''}.` : ''}
+                Data: ${r.datasets.map((d) => html`${d.title} (${d.credit}; ${d.licence}). `)}
+              </footer>`
+          : ''
+      }
     `;
   }
 }

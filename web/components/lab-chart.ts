@@ -21,10 +21,19 @@ export class LabChart extends LitElement {
   static override styles = [
     unsafeCSS(uplotCss),
     css`
-      :host { display: block; }
-      figure { margin: 0.5rem 0 1rem; }
-      figcaption { font-weight: 600; margin-bottom: 0.25rem; }
-      .u-legend { font-size: 0.8rem; }
+      :host {
+        display: block;
+      }
+      figure {
+        margin: 0.5rem 0 1rem;
+      }
+      figcaption {
+        font-weight: 600;
+        margin-bottom: 0.25rem;
+      }
+      .u-legend {
+        font-size: 0.8rem;
+      }
     `,
   ];
 
@@ -94,7 +103,10 @@ export class LabChart extends LitElement {
             range: (_u, min, max) => {
               if (min == null || max == null) return [this.yMin ?? 0, this.yMax ?? 1];
               const pad = Math.max(max - min, 1) * 0.1;
-              return [this.yMin === undefined ? min - pad : Math.max(this.yMin, min - pad), this.yMax === undefined ? max + pad : Math.min(this.yMax, max + pad)];
+              return [
+                this.yMin === undefined ? min - pad : Math.max(this.yMin, min - pad),
+                this.yMax === undefined ? max + pad : Math.min(this.yMax, max + pad),
+              ];
             },
           },
         },

@@ -60,51 +60,86 @@ export class ModelView extends LitElement {
         </select>
       </div>
       ${this.#detail.error ? html`<p class="error" role="alert">${this.#detail.error}</p>` : ''}
-      ${d
-        ? html`
-            <p class="muted">
-              ${d.summary.architecture}, runs as ${d.summary.runtime}. Estimated time = FLOPs ÷
-              ${d.deviceSpeed ? html`${d.deviceSpeed.source}` : html`the measured device speed (not measured yet: Device → Measure)`}; a lower bound that ignores memory traffic and launch overhead.
-              ${d.timing ? html` Measured: median of ${d.timing.runs} batch-${d.timing.batch} runs, ${d.timing.method === 'timestamp' ? 'GPU timestamps' : 'wall clock'}; fused layers share one GPU step.` : ''}
-            </p>
-            <div class="scroll">
-              <table data-testid="layer-table">
-                <caption>Per layer, one image (1 MAC = 2 FLOPs; pooling = outputs × window)</caption>
-                <thead>
-                  <tr>
-                    <th>Layer</th><th>Kind</th><th>Output</th><th class="n">Params</th><th class="n">Non-zero</th><th class="n">MACs</th><th class="n">FLOPs</th>
-                    <th class="n">Stored</th><th>Encoding</th><th class="n">Est. time</th><th class="n">GPU time</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${d.layers.map(
-                    (l) => html`<tr>
-                      <td>${l.name}</td><td>${l.kind}</td><td>${shape(l.outputShape)}</td><td class="n">${int(l.params)}</td><td class="n">${int(l.nonZero)}</td>
-                      <td class="n">${int(l.macs)}</td><td class="n">${int(l.flops)}</td><td class="n">${l.params ? bytes(l.bytes) : '—'}</td><td>${l.params ? l.encoding : '—'}</td>
-                      <td class="n">${l.estimatedMs !== undefined && l.flops ? ms(l.estimatedMs) : '—'}</td>
-                      <td class="n" data-testid="gpu-time">${l.measuredMs !== undefined ? ms(l.measuredMs) : l.fusedWith ? '' : d.timing && !l.measuredMs ? 'fused' : '—'}${l.fusedWith ? html`<div class="muted">+ ${l.fusedWith.join(', ')}</div>` : ''}</td>
-                    </tr>`,
-                  )}
-                </tbody>
-                <tfoot>
-                  <tr>
-                    <td>Total</td><td></td><td></td><td class="n">${int(d.total.params)}</td><td class="n">${int(d.total.nonZero)}</td><td class="n">${int(d.total.macs)}</td>
-                    <td class="n">${int(d.total.flops)}</td><td class="n">${bytes(d.total.bytes)}</td><td></td><td class="n">${ms(d.total.estimatedMs)}</td><td class="n">${ms(d.total.measuredMs)}</td>
-                  </tr>
-                </tfoot>
-              </table>
-            </div>
-            <div class="row">
-              <button data-testid="profile" ?disabled=${!gpu || this.#profile.running || d.summary.runtime !== 'fp32'} @click=${this.#time}>Time each layer on the GPU</button>
-              ${!gpu ? html`<span class="muted">Needs WebGPU.</span>` : d.summary.runtime !== 'fp32' ? html`<span class="muted">Per-layer timing is for float variants; int8 variants are timed whole in Compare.</span>` : ''}
-            </div>
-            ${jobView(this.#profile, 'profile', 'Layer timing')}
-            <details>
-              <summary>Provenance</summary>
-              <pre style="white-space:pre-wrap;overflow-wrap:anywhere">${JSON.stringify(d.provenance, null, 2)}</pre>
-            </details>
-          `
-        : html`<p role="status">Loading…</p>`}
+      ${
+        d
+          ? html`
+              <p class="muted">
+                ${d.summary.architecture}, runs as ${d.summary.runtime}. Estimated time = FLOPs ÷
+                ${d.deviceSpeed ? html`${d.deviceSpeed.source}` : html`the measured device speed (not measured yet: Device → Measure)`}; a lower bound that
+                ignores memory traffic and launch overhead.
+                ${d.timing ? html` Measured: median of ${d.timing.runs} batch-${d.timing.batch} runs, ${d.timing.method === 'timestamp' ? 'GPU timestamps' : 'wall clock'}; fused layers share one GPU step.` : ''}
+              </p>
+              <div class="scroll">
+                <table data-testid="layer-table">
+                  <caption>
+                    Per layer, one image (1 MAC = 2 FLOPs; pooling = outputs × window)
+                  </caption>
+                  <thead>
+                    <tr>
+                      <th>Layer</th>
+                      <th>Kind</th>
+                      <th>Output</th>
+                      <th class="n">Params</th>
+                      <th class="n">Non-zero</th>
+                      <th class="n">MACs</th>
+                      <th class="n">FLOPs</th>
+                      <th class="n">Stored</th>
+                      <th>Encoding</th>
+                      <th class="n">Est. time</th>
+                      <th class="n">GPU time</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${d.layers.map(
+                      (l) =>
+                        html`<tr>
+                          <td>${l.name}</td>
+                          <td>${l.kind}</td>
+                          <td>${shape(l.outputShape)}</td>
+                          <td class="n">${int(l.params)}</td>
+                          <td class="n">${int(l.nonZero)}</td>
+                          <td class="n">${int(l.macs)}</td>
+                          <td class="n">${int(l.flops)}</td>
+                          <td class="n">${l.params ? bytes(l.bytes) : '—'}</td>
+                          <td>${l.params ? l.encoding : '—'}</td>
+                          <td class="n">${l.estimatedMs !== undefined && l.flops ? ms(l.estimatedMs) : '—'}</td>
+                          <td class="n" data-testid="gpu-time">
+                            ${l.measuredMs !== undefined ? ms(l.measuredMs) : l.fusedWith ? '' : d.timing && !l.measuredMs ? 'fused' : '—'}${l.fusedWith ? html`<div class="muted">+ ${l.fusedWith.join(', ')}</div>` : ''}
+                          </td>
+                        </tr>`,
+                    )}
+                  </tbody>
+                  <tfoot>
+                    <tr>
+                      <td>Total</td>
+                      <td></td>
+                      <td></td>
+                      <td class="n">${int(d.total.params)}</td>
+                      <td class="n">${int(d.total.nonZero)}</td>
+                      <td class="n">${int(d.total.macs)}</td>
+                      <td class="n">${int(d.total.flops)}</td>
+                      <td class="n">${bytes(d.total.bytes)}</td>
+                      <td></td>
+                      <td class="n">${ms(d.total.estimatedMs)}</td>
+                      <td class="n">${ms(d.total.measuredMs)}</td>
+                    </tr>
+                  </tfoot>
+                </table>
+              </div>
+              <div class="row">
+                <button data-testid="profile" ?disabled=${!gpu || this.#profile.running || d.summary.runtime !== 'fp32'} @click=${this.#time}>
+                  Time each layer on the GPU
+                </button>
+                ${!gpu ? html`<span class="muted">Needs WebGPU.</span>` : d.summary.runtime !== 'fp32' ? html`<span class="muted">Per-layer timing is for float variants; int8 variants are timed whole in Compare.</span>` : ''}
+              </div>
+              ${jobView(this.#profile, 'profile', 'Layer timing')}
+              <details>
+                <summary>Provenance</summary>
+                <pre style="white-space:pre-wrap;overflow-wrap:anywhere">${JSON.stringify(d.provenance, null, 2)}</pre>
+              </details>
+            `
+          : html`<p role="status">Loading…</p>`
+      }
     `;
   }
 }

@@ -76,30 +76,61 @@ export class ModelsScreen extends LitElement {
     const gpu = this.#state.state.device?.ok !== false;
     return html`
       <h3 id="train-h">Train a model from scratch</h3>
-      <p class="muted">On this GPU, over the MNIST training split: He initialisation${d ? ` (seed ${d.seed}), ${d.optimizer === 'adam' ? 'Adam' : 'SGD'} ${d.lr} with a ${d.schedule} schedule, batch ${d.batch}` : ''}; test accuracy after each epoch. A LeNet-300-100 epoch takes seconds on a real GPU and minutes on a software adapter.</p>
+      <p class="muted">
+        On this GPU, over the MNIST training split: He
+        initialisation${d ? ` (seed ${d.seed}), ${d.optimizer === 'adam' ? 'Adam' : 'SGD'} ${d.lr} with a ${d.schedule} schedule, batch ${d.batch}` : ''}; test
+        accuracy after each epoch. A LeNet-300-100 epoch takes seconds on a real GPU and minutes on a software adapter.
+      </p>
       <div class="row" role="group" aria-labelledby="train-h">
         <label for="train-arch">Architecture</label>
         <select id="train-arch" data-testid="train-arch" @change=${(e: Event) => (this.trainArch = (e.target as HTMLSelectElement).value)}>
           ${archs.map((a) => html`<option value=${a.name} ?selected=${a.name === this.trainArch}>${a.name} (${int(a.params)} parameters)</option>`)}
         </select>
         <label for="train-epochs">Epochs</label>
-        <input id="train-epochs" data-testid="train-epochs" type="number" min="1" max="100" step="1" .value=${String(this.trainEpochs)} @change=${(e: Event) => (this.trainEpochs = num(e))} />
+        <input
+          id="train-epochs"
+          data-testid="train-epochs"
+          type="number"
+          min="1"
+          max="100"
+          step="1"
+          .value=${String(this.trainEpochs)}
+          @change=${(e: Event) => (this.trainEpochs = num(e))}
+        />
         <label for="train-images">Training images</label>
-        <input id="train-images" data-testid="train-images" type="number" min="64" max="60000" step="1" .value=${String(this.trainImages)} @change=${(e: Event) => (this.trainImages = num(e))} />
+        <input
+          id="train-images"
+          data-testid="train-images"
+          type="number"
+          min="64"
+          max="60000"
+          step="1"
+          .value=${String(this.trainImages)}
+          @change=${(e: Event) => (this.trainImages = num(e))}
+        />
         <label for="train-test">Test on</label>
         <select id="train-test" data-testid="train-test" @change=${(e: Event) => (this.trainTest = num(e))}>
           ${[1000, 10000].map((n) => html`<option value=${n} ?selected=${n === this.trainTest}>${int(n)} test images</option>`)}
         </select>
-        <button data-testid="train-run" ?disabled=${job.running || !archs.length || !gpu}
-          @click=${() => this.#train.train({ architecture: this.trainArch, epochs: this.trainEpochs, limit: this.trainImages, evalLimit: this.trainTest })}>Train</button>
+        <button
+          data-testid="train-run"
+          ?disabled=${job.running || !archs.length || !gpu}
+          @click=${() => this.#train.train({ architecture: this.trainArch, epochs: this.trainEpochs, limit: this.trainImages, evalLimit: this.trainTest })}
+        >
+          Train
+        </button>
         ${gpu ? '' : html`<span class="muted" data-testid="train-needs-gpu">Training needs WebGPU.</span>`}
       </div>
       ${jobView(job, 'train', 'Training')}
-      ${out && !job.running
-        ? html`<p role="status" class="ok" data-testid="train-done">
-            Stored <strong>${out.model.name}</strong>${last?.testAccuracy !== undefined ? html`: test accuracy ${pct(last.testAccuracy)} on ${int(last.testCount ?? 0)} images after ${out.epochs.length} epoch${out.epochs.length === 1 ? '' : 's'}` : ''}.
-          </p>`
-        : ''}
+      ${
+        out && !job.running
+          ? html`<p role="status" class="ok" data-testid="train-done">
+              Stored
+              <strong>${out.model.name}</strong
+              >${last?.testAccuracy !== undefined ? html`: test accuracy ${pct(last.testAccuracy)} on ${int(last.testCount ?? 0)} images after ${out.epochs.length} epoch${out.epochs.length === 1 ? '' : 's'}` : ''}.
+            </p>`
+          : ''
+      }
     `;
   }
 
@@ -113,45 +144,76 @@ export class ModelsScreen extends LitElement {
     const standIns = models.filter((m) => m.origin === 'untrained').map((m) => m.architecture);
     return html`
       <p class="muted">Variants are stored in this browser. Bundled models come with the lab; compressed and imported ones are yours.</p>
-      ${models.some((m) => m.untrained)
-        ? html`<p class="note" data-testid="untrained-note">
-            ${standIns.length ? html`This build ships no trained ${standIns.join(', ')}, so the lab made ${standIns.length > 1 ? 'untrained stand-ins' : 'an untrained stand-in'} (random weights, seed 1). ` : ''}
-            Variants marked <em>untrained</em> have random weights: their accuracy is chance (~10 %); sizes, FLOPs and timings are real. Train one from scratch below, or fine-tune it in Compress.
-          </p>`
-        : ''}
+      ${
+        models.some((m) => m.untrained)
+          ? html`<p class="note" data-testid="untrained-note">
+              ${standIns.length ? html`This build ships no trained ${standIns.join(', ')}, so the lab made ${standIns.length > 1 ? 'untrained stand-ins' : 'an untrained stand-in'} (random weights, seed 1). ` : ''}
+              Variants marked <em>untrained</em> have random weights: their accuracy is chance (~10 %); sizes, FLOPs and timings are real. Train one from
+              scratch below, or fine-tune it in Compress.
+            </p>`
+          : ''
+      }
       <div class="scroll">
         <table class="cards" data-testid="models-table">
-          <caption>${models.length} variants</caption>
+          <caption>
+            ${models.length} variants
+          </caption>
           <thead>
-            <tr><th>Name</th><th>Architecture</th><th>Runs as</th><th class="n">Params</th><th class="n">Non-zero</th><th class="n">Stored</th><th class="n">× smaller</th><th>Actions</th></tr>
+            <tr>
+              <th>Name</th>
+              <th>Architecture</th>
+              <th>Runs as</th>
+              <th class="n">Params</th>
+              <th class="n">Non-zero</th>
+              <th class="n">Stored</th>
+              <th class="n">× smaller</th>
+              <th>Actions</th>
+            </tr>
           </thead>
           <tbody>
             ${models.map(
-              (m) => html`<tr data-testid="model-row" data-model-id=${m.id}>
-                <td class="name">
-                  ${m.name}
-                  ${m.untrained ? html`<span class="tag warn">untrained</span>` : ''}
-                  ${m.untrained ? '' : html`<span class="tag">${m.origin}</span>`}
-                  ${m.pipeline ? html`<div class="muted">${m.pipeline}</div>` : ''}
-                </td>
-                <td data-label="Architecture">${m.architecture}</td>
-                <td data-label="Runs as">${m.runtime}</td>
-                <td class="n" data-label="Params">${int(m.params)}</td>
-                <td class="n" data-label="Non-zero">${int(m.nonZero)}</td>
-                <td class="n" data-label="Stored">${bytes(m.bytes)}</td>
-                <td class="n" data-label="× smaller">${times(m.fp32Bytes / m.bytes)}</td>
-                <td data-label="">
-                  <div class="row" style="margin:0">
-                    <button class="secondary" @click=${() => this.#view(m)} aria-label="View ${m.name}">View</button>
-                    <button class="secondary" data-testid="measure" ?disabled=${this.#measure.running} @click=${() => this.#measureModel(m)} aria-label="Measure ${m.name}">Measure</button>
-                    <button class="secondary" @click=${() => this.#actions.exportModel(m.id)} aria-label="Export ${m.name}">Export</button>
-                    ${this.confirmDelete === m.id
-                      ? html`<button class="danger" data-testid="confirm-delete" @click=${() => this.#delete(m)}>Delete ${m.name}?</button>
-                          <button class="secondary" data-testid="keep" @click=${() => this.#askDelete(undefined, m.id)}>Keep</button>`
-                      : html`<button class="danger" data-testid="delete" data-model=${m.id} @click=${() => this.#askDelete(m.id)} aria-label="Delete ${m.name}">Delete</button>`}
-                  </div>
-                </td>
-              </tr>`,
+              (m) =>
+                html`<tr data-testid="model-row" data-model-id=${m.id}>
+                  <td class="name">
+                    ${m.name} ${m.untrained ? html`<span class="tag warn">untrained</span>` : ''}
+                    ${m.untrained ? '' : html`<span class="tag">${m.origin}</span>`} ${m.pipeline ? html`<div class="muted">${m.pipeline}</div>` : ''}
+                  </td>
+                  <td data-label="Architecture">${m.architecture}</td>
+                  <td data-label="Runs as">${m.runtime}</td>
+                  <td class="n" data-label="Params">${int(m.params)}</td>
+                  <td class="n" data-label="Non-zero">${int(m.nonZero)}</td>
+                  <td class="n" data-label="Stored">${bytes(m.bytes)}</td>
+                  <td class="n" data-label="× smaller">${times(m.fp32Bytes / m.bytes)}</td>
+                  <td data-label="">
+                    <div class="row" style="margin:0">
+                      <button class="secondary" @click=${() => this.#view(m)} aria-label="View ${m.name}">View</button>
+                      <button
+                        class="secondary"
+                        data-testid="measure"
+                        ?disabled=${this.#measure.running}
+                        @click=${() => this.#measureModel(m)}
+                        aria-label="Measure ${m.name}"
+                      >
+                        Measure
+                      </button>
+                      <button class="secondary" @click=${() => this.#actions.exportModel(m.id)} aria-label="Export ${m.name}">Export</button>
+                      ${
+                        this.confirmDelete === m.id
+                          ? html`<button class="danger" data-testid="confirm-delete" @click=${() => this.#delete(m)}>Delete ${m.name}?</button>
+                              <button class="secondary" data-testid="keep" @click=${() => this.#askDelete(undefined, m.id)}>Keep</button>`
+                          : html`<button
+                              class="danger"
+                              data-testid="delete"
+                              data-model=${m.id}
+                              @click=${() => this.#askDelete(m.id)}
+                              aria-label="Delete ${m.name}"
+                            >
+                              Delete
+                            </button>`
+                      }
+                    </div>
+                  </td>
+                </tr>`,
             )}
           </tbody>
         </table>
@@ -161,11 +223,17 @@ export class ModelsScreen extends LitElement {
       <h3>Import a model file</h3>
       <div class="row">
         <label for="import">Model file (.safetensors, Compression Lab format)</label>
-        <input id="import" data-testid="import-model" type="file" accept=".safetensors,application/octet-stream" ?disabled=${this.#actions.busy} @change=${this.#import} />
+        <input
+          id="import"
+          data-testid="import-model"
+          type="file"
+          accept=".safetensors,application/octet-stream"
+          ?disabled=${this.#actions.busy}
+          @change=${this.#import}
+        />
       </div>
       ${this.#actions.error ? html`<p class="error" role="alert" data-testid="import-error">${this.#actions.error}</p>` : ''}
-      ${this.#actions.ok ? html`<p role="status" class="ok" data-testid="import-ok">${this.#actions.ok}</p>` : ''}
-      ${this.#trainForm()}
+      ${this.#actions.ok ? html`<p role="status" class="ok" data-testid="import-ok">${this.#actions.ok}</p>` : ''} ${this.#trainForm()}
     `;
   }
 }

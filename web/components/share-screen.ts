@@ -32,7 +32,9 @@ export class ShareScreen extends LitElement {
       </div>
       <div class="row">
         <button data-testid="export-json" ?disabled=${!n} @click=${() => this.#share.exportResults('json', this.who)}>Export results (JSON)</button>
-        <button class="secondary" data-testid="export-csv" ?disabled=${!n} @click=${() => this.#share.exportResults('csv', this.who)}>Export results (CSV)</button>
+        <button class="secondary" data-testid="export-csv" ?disabled=${!n} @click=${() => this.#share.exportResults('csv', this.who)}>
+          Export results (CSV)
+        </button>
         <span class="muted">${n} results</span>
       </div>
       <h3>Import someone’s results</h3>

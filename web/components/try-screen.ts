@@ -29,18 +29,77 @@ export class TryScreen extends LitElement {
   static override styles = [
     sharedStyles,
     css`
-      .layout { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }
-      canvas.draw { width: min(280px, 80vw); height: min(280px, 80vw); background: #000; border-radius: 8px; touch-action: none; cursor: crosshair; }
-      canvas.small { width: 56px; height: 56px; image-rendering: pixelated; border: 1px solid #8886; }
-      .preds { display: grid; grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr)); gap: 0.75rem; flex: 1; min-width: 16rem; }
-      .pred { border: 1px solid #8886; border-radius: 8px; padding: 0.5rem; }
-      .top { font-size: 2rem; font-weight: 700; }
-      .bar { display: grid; grid-template-columns: 1.2rem 1fr 3.6rem; gap: 0.3rem; align-items: center; font-size: 0.8rem; }
-      .bar span.fill { display: block; height: 0.7rem; background: #1a5fb4; border-radius: 2px; }
-      .bar.best span.fill { background: #26a269; }
-      .grid { display: flex; flex-wrap: wrap; gap: 0.5rem; }
-      .grid button { background: transparent; color: inherit; border: 1px solid #8886; padding: 0.25rem; display: flex; flex-direction: column; align-items: center; font-size: 0.75rem; }
-      fieldset { border: 1px solid #8886; border-radius: 8px; }
+      .layout {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 1rem;
+        align-items: flex-start;
+      }
+      canvas.draw {
+        width: min(280px, 80vw);
+        height: min(280px, 80vw);
+        background: #000;
+        border-radius: 8px;
+        touch-action: none;
+        cursor: crosshair;
+      }
+      canvas.small {
+        width: 56px;
+        height: 56px;
+        image-rendering: pixelated;
+        border: 1px solid #8886;
+      }
+      .preds {
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr));
+        gap: 0.75rem;
+        flex: 1;
+        min-width: 16rem;
+      }
+      .pred {
+        border: 1px solid #8886;
+        border-radius: 8px;
+        padding: 0.5rem;
+      }
+      .top {
+        font-size: 2rem;
+        font-weight: 700;
+      }
+      .bar {
+        display: grid;
+        grid-template-columns: 1.2rem 1fr 3.6rem;
+        gap: 0.3rem;
+        align-items: center;
+        font-size: 0.8rem;
+      }
+      .bar span.fill {
+        display: block;
+        height: 0.7rem;
+        background: #1a5fb4;
+        border-radius: 2px;
+      }
+      .bar.best span.fill {
+        background: #26a269;
+      }
+      .grid {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
+      }
+      .grid button {
+        background: transparent;
+        color: inherit;
+        border: 1px solid #8886;
+        padding: 0.25rem;
+        display: flex;
+        flex-direction: column;
+        align-items: center;
+        font-size: 0.75rem;
+      }
+      fieldset {
+        border: 1px solid #8886;
+        border-radius: 8px;
+      }
     `,
   ];
 
@@ -154,8 +213,16 @@ export class TryScreen extends LitElement {
         <legend>Variants to compare</legend>
         <div class="row">
           ${s.models.map(
-            (m) => html`<span><input type="checkbox" id="v-${m.id}" .checked=${ids.includes(m.id)} @change=${(e: Event) => this.#toggle(m.id, (e.target as HTMLInputElement).checked)} />
-              <label for="v-${m.id}" style="font-weight:400">${m.name} (${m.runtime})${m.untrained ? ' — untrained' : ''}</label></span>`,
+            (m) =>
+              html`<span
+                ><input
+                  type="checkbox"
+                  id="v-${m.id}"
+                  .checked=${ids.includes(m.id)}
+                  @change=${(e: Event) => this.#toggle(m.id, (e.target as HTMLInputElement).checked)}
+                />
+                <label for="v-${m.id}" style="font-weight:400">${m.name} (${m.runtime})${m.untrained ? ' — untrained' : ''}</label></span
+              >`,
           )}
         </div>
       </fieldset>
@@ -178,18 +245,29 @@ export class TryScreen extends LitElement {
           </div>
         </div>
         <div class="preds" data-testid="predictions" aria-live="polite">
-          ${this.#predict.seen
-            ? html`<div class="pred"><div class="muted">What the nets see (28×28)${this.#predict.label !== undefined ? html`, label <strong>${this.#predict.label}</strong>` : ''}</div><canvas class="small seen" width="28" height="28"></canvas></div>`
-            : ''}
+          ${
+            this.#predict.seen
+              ? html`<div class="pred">
+                  <div class="muted">
+                    What the nets see (28×28)${this.#predict.label !== undefined ? html`, label <strong>${this.#predict.label}</strong>` : ''}
+                  </div>
+                  <canvas class="small seen" width="28" height="28"></canvas>
+                </div>`
+              : ''
+          }
           ${this.#predict.predictions.map(
-            (p) => html`<div class="pred" data-testid="prediction">
-              <div>${nameOf(p.modelId)} <span class="tag">${p.runtime}${p.ranOn === 'cpu' ? ', CPU' : ''}</span></div>
-              <div class="top" data-testid="top">${p.top}</div>
-              <div class="muted">${pct(p.probabilities[p.top], 1)} sure</div>
-              ${p.probabilities.map(
-                (v, c) => html`<div class="bar ${c === p.top ? 'best' : ''}"><span>${c}</span><span><span class="fill" style="width:${(v * 100).toFixed(1)}%"></span></span><span>${pct(v, 1)}</span></div>`,
-              )}
-            </div>`,
+            (p) =>
+              html`<div class="pred" data-testid="prediction">
+                <div>${nameOf(p.modelId)} <span class="tag">${p.runtime}${p.ranOn === 'cpu' ? ', CPU' : ''}</span></div>
+                <div class="top" data-testid="top">${p.top}</div>
+                <div class="muted">${pct(p.probabilities[p.top], 1)} sure</div>
+                ${p.probabilities.map(
+                  (v, c) =>
+                    html`<div class="bar ${c === p.top ? 'best' : ''}">
+                      <span>${c}</span><span><span class="fill" style="width:${(v * 100).toFixed(1)}%"></span></span><span>${pct(v, 1)}</span>
+                    </div>`,
+                )}
+              </div>`,
           )}
         </div>
       </div>
@@ -205,14 +283,17 @@ export class TryScreen extends LitElement {
         <button class="secondary" data-testid="scan" ?disabled=${this.#scan.running} @click=${this.#scanTests}>Find images</button>
         <span class="muted">Scans the first 2,000 MNIST test images.</span>
       </div>
-      ${jobView(this.#scan, 'scan', 'Scan')}
-      ${this.#scan.value && !tests.length ? html`<p role="status">No such image among the first 2,000.</p>` : ''}
+      ${jobView(this.#scan, 'scan', 'Scan')} ${this.#scan.value && !tests.length ? html`<p role="status">No such image among the first 2,000.</p>` : ''}
       <div class="grid">
         ${tests.map(
-          (t) => html`<button @click=${() => this.#pickTest(t)} aria-label="Test image ${t.index}, label ${t.label}, predicted ${t.predictions.map((p) => p.top).join(', ')}">
-            <canvas class="small" width="28" height="28" data-index=${t.index}></canvas>
-            <span>#${t.index}: ${t.label} → ${t.predictions.map((p) => p.top).join('/')}</span>
-          </button>`,
+          (t) =>
+            html`<button
+              @click=${() => this.#pickTest(t)}
+              aria-label="Test image ${t.index}, label ${t.label}, predicted ${t.predictions.map((p) => p.top).join(', ')}"
+            >
+              <canvas class="small" width="28" height="28" data-index=${t.index}></canvas>
+              <span>#${t.index}: ${t.label} → ${t.predictions.map((p) => p.top).join('/')}</span>
+            </button>`,
         )}
       </div>
     `;

@@ -32,7 +32,8 @@ class LabState {
   async refreshModels(): Promise<void> {
     try {
       this.models = await lab().models();
-      if (!this.selectedId || !this.models.some((m) => m.id === this.selectedId)) this.selectedId = (this.models.find((m) => m.architecture === 'lenet5') ?? this.models[0])?.id;
+      if (!this.selectedId || !this.models.some((m) => m.id === this.selectedId))
+        this.selectedId = (this.models.find((m) => m.architecture === 'lenet5') ?? this.models[0])?.id;
     } catch (e) {
       this.error = (e as Error).message;
     }

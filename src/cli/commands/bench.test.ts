@@ -62,7 +62,19 @@ describe('bench flags shared by compression-lab bench and npm run bench', () => 
   });
 
   it('every flag scripts/bench.ts documents for measuring is a CLI flag too', () => {
-    for (const f of ['quick', 'precision', 'no-cpu', 'time-limit', 'agreement-budget', 'out', 'latency-budget', 'max-call', 'no-train', 'train-images', 'train-cpu-budget']) {
+    for (const f of [
+      'quick',
+      'precision',
+      'no-cpu',
+      'time-limit',
+      'agreement-budget',
+      'out',
+      'latency-budget',
+      'max-call',
+      'no-train',
+      'train-images',
+      'train-cpu-budget',
+    ]) {
       expect(Object.keys(BENCH_FLAGS), f).toContain(f);
     }
   });

@@ -43,7 +43,11 @@ export async function loadModelSource(name: string, seed: number, dir = MODELS_D
   if (isArchitectureName(name)) {
     const file = join(dir, `${name}.safetensors`);
     if (existsSync(file)) return { bytes: new Uint8Array(await readFile(file)), weights: 'trained', source: `models/${name}.safetensors` };
-    return { bytes: serializeModel(initModel(architecture(name), seed)), weights: 'seeded-random', source: `initModel seed ${seed} (no models/${name}.safetensors)` };
+    return {
+      bytes: serializeModel(initModel(architecture(name), seed)),
+      weights: 'seeded-random',
+      source: `initModel seed ${seed} (no models/${name}.safetensors)`,
+    };
   }
   if (!existsSync(name)) throw new UsageError(`'${name}' is neither a built-in architecture nor an existing model file`);
   return { bytes: new Uint8Array(await readFile(name)), weights: 'trained', source: name };
@@ -135,7 +139,7 @@ export async function runNodeBench(options: BenchOptions, opts: NodeBenchOptions
     roofline: rooflineProbes(mod, why),
     log,
     notes: [
-      'ort-webgpu: ONNX Runtime Web\'s WebGPU builds run only in a browser; see the chromium run',
+      "ort-webgpu: ONNX Runtime Web's WebGPU builds run only in a browser; see the chromium run",
       ...(train ? [] : ['int8 calibrated on MNIST test images (training split not built)']),
     ],
   };
@@ -156,7 +160,11 @@ export function parseBatches(s: string): number[] {
 export function optionsFromFlags(values: Record<string, string | boolean | undefined>, models?: string[]): BenchOptions {
   const o = values.quick ? quickOptions() : defaultOptions();
   if (models?.length) o.models = models;
-  if (typeof values.models === 'string') o.models = values.models.split(',').map((s) => s.trim()).filter(Boolean);
+  if (typeof values.models === 'string')
+    o.models = values.models
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (typeof values.batch === 'string') o.batches = parseBatches(values.batch).filter((b) => b > 1);
   if (typeof values.precision === 'string') {
     const p = values.precision.split(',').map((s) => s.trim());
@@ -165,7 +173,8 @@ export function optionsFromFlags(values: Record<string, string | boolean | undef
   }
   if (typeof values.peers === 'string') {
     const p = values.peers === 'none' ? [] : values.peers.split(',').map((s) => s.trim());
-    for (const x of p) if (!['tfjs-webgpu', 'ort-webgpu', 'ort-wasm'].includes(x)) throw new UsageError(`--peers takes tfjs-webgpu,ort-webgpu,ort-wasm or none; got '${x}'`);
+    for (const x of p)
+      if (!['tfjs-webgpu', 'ort-webgpu', 'ort-wasm'].includes(x)) throw new UsageError(`--peers takes tfjs-webgpu,ort-webgpu,ort-wasm or none; got '${x}'`);
     o.peers = p as Runtime[];
   }
   const int = (k: string, set: (n: number) => void) => {

@@ -56,7 +56,10 @@ async function compress(pipeline: string, ...extra: string[]): Promise<{ report:
   expect(errs.join('\n')).toBe('');
   expect(code).toBe(0);
   const report = JSON.parse(lines.join('\n')) as Report;
-  if (process.env.CALIB) console.log(`CALIB ${pipeline} acc ${report.accuracy} base ${report.baseline?.accuracy} ratio ${report.ratio.toFixed(3)} sparsity ${report.sparsity.toFixed(3)} params ${JSON.stringify(report.params)} flops ${JSON.stringify(report.flops)} int8 ${report.int8?.errors} int8Gpu ${report.int8Gpu?.errors} bytes ${report.bytes}`);
+  if (process.env.CALIB)
+    console.log(
+      `CALIB ${pipeline} acc ${report.accuracy} base ${report.baseline?.accuracy} ratio ${report.ratio.toFixed(3)} sparsity ${report.sparsity.toFixed(3)} params ${JSON.stringify(report.params)} flops ${JSON.stringify(report.flops)} int8 ${report.int8?.errors} int8Gpu ${report.int8Gpu?.errors} bytes ${report.bytes}`,
+    );
   const file = new Uint8Array(await readFile(out));
   expect(file.length).toBe(report.bytes);
   parseModel(file); // reads back

@@ -11,7 +11,21 @@ describe('compression-lab compress', () => {
   it('writes the compressed file and prints accuracy and the exact size breakdown; info and flops read it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'compress-'));
     const out = join(dir, 'an.safetensors');
-    const r = await run('compress', 'article-net', '--pipeline', 'prune:sparsity=0.8 | kmeans:bits=4 | sparse | huffman', '--out', out, '--json', '--trainer', 'cpu', '--eval-limit', '200', '--no-baseline', '--quiet');
+    const r = await run(
+      'compress',
+      'article-net',
+      '--pipeline',
+      'prune:sparsity=0.8 | kmeans:bits=4 | sparse | huffman',
+      '--out',
+      out,
+      '--json',
+      '--trainer',
+      'cpu',
+      '--eval-limit',
+      '200',
+      '--no-baseline',
+      '--quiet',
+    );
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);

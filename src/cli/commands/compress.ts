@@ -71,7 +71,8 @@ export const compressCommand: Command = {
     const evalLimit = values['eval-limit'] === undefined ? Infinity : Number(values['eval-limit']);
     if (!(evalLimit > 0)) throw new UsageError(`--eval-limit must be a positive integer, got '${String(values['eval-limit'])}'`);
     const calibrationCount = values.calibration === undefined ? DEFAULTS.calibrationImages : Number(values.calibration);
-    if (!Number.isInteger(calibrationCount) || calibrationCount < 1) throw new UsageError(`--calibration must be a positive integer, got '${String(values.calibration)}'`);
+    if (!Number.isInteger(calibrationCount) || calibrationCount < 1)
+      throw new UsageError(`--calibration must be a positive integer, got '${String(values.calibration)}'`);
     const resolved = await resolveModel(arg, { untrained: values.untrained === true });
     const model = resolved.model;
     const log = (s: string): void => {
@@ -93,7 +94,10 @@ export const compressCommand: Command = {
     };
     const evaluator = gpu ? `gpu (${describeAdapter(gpu.report)})` : 'cpu-reference (float32)';
     const baseline = values['no-baseline'] ? undefined : { ...(await score(model)), bytes: sizeBreakdown(model).total };
-    if (baseline) log(`baseline: accuracy ${(baseline.accuracy * 100).toFixed(2)}% (${baseline.errors} errors of ${baseline.count}), ${baseline.bytes.toLocaleString('en-US')} bytes`);
+    if (baseline)
+      log(
+        `baseline: accuracy ${(baseline.accuracy * 100).toFixed(2)}% (${baseline.errors} errors of ${baseline.count}), ${baseline.bytes.toLocaleString('en-US')} bytes`,
+      );
     const t0 = performance.now();
     const result = await runPipeline(model, steps, {
       fineTuner: train ? fineTunerFor(gpu ?? 'cpu', train, log) : undefined,
@@ -159,21 +163,37 @@ export const compressCommand: Command = {
     io.out(
       formatTable(
         ['step', 'bytes', '× smaller', 'params', 'FLOPs', 'sparsity', 'seconds'],
-        result.reports.map((r) => [r.pass, r.bytes, Number(r.ratio.toFixed(2)), r.params, r.flops, `${(r.sparsity * 100).toFixed(1)}%`, Number(r.seconds.toFixed(2))]),
+        result.reports.map((r) => [
+          r.pass,
+          r.bytes,
+          Number(r.ratio.toFixed(2)),
+          r.params,
+          r.flops,
+          `${(r.sparsity * 100).toFixed(1)}%`,
+          Number(r.seconds.toFixed(2)),
+        ]),
       ),
     );
     io.out('');
-    io.out(formatTable(['tensor', 'encoding', 'values', 'indices', 'codebooks', 'scales', 'bytes'], size.tensors.map((t) => [t.name, t.encoding, t.values, t.indices, t.codebooks, t.scales, t.bytes])));
+    io.out(
+      formatTable(
+        ['tensor', 'encoding', 'values', 'indices', 'codebooks', 'scales', 'bytes'],
+        size.tensors.map((t) => [t.name, t.encoding, t.values, t.indices, t.codebooks, t.scales, t.bytes]),
+      ),
+    );
     io.out(
       `\nfile ${size.total.toLocaleString('en-US')} bytes (${formatBytes(size.total)}) = values ${size.values} + indices ${size.indices} + codebooks ${size.codebooks} + scales ${size.scales} + metadata ${size.metadata}; fp32 weights ${size.fp32Bytes.toLocaleString('en-US')} bytes: ${size.ratio.toFixed(2)}× smaller (${((4 * before.params) / size.total).toFixed(2)}× smaller than the input's fp32 weights)`,
     );
-    io.out(`FLOPs per image ${before.flops.toLocaleString('en-US')} → ${after.flops.toLocaleString('en-US')}; parameters ${before.params.toLocaleString('en-US')} → ${after.params.toLocaleString('en-US')}`);
+    io.out(
+      `FLOPs per image ${before.flops.toLocaleString('en-US')} → ${after.flops.toLocaleString('en-US')}; parameters ${before.params.toLocaleString('en-US')} → ${after.params.toLocaleString('en-US')}`,
+    );
     const acc = (e: { accuracy: number; errors: number; count: number }): string => `${(e.accuracy * 100).toFixed(2)}% (${e.errors} errors of ${e.count})`;
     io.out(`accuracy (${evaluator}, ${dataset} test): ${acc(evaluation)}${baseline ? `; before: ${acc(baseline)}` : ''}`);
     if (int8) io.out(`int8 integer-only accuracy (CPU integer reference): ${acc(int8)}`);
     if (int8Gpu) io.out(`int8 integer-only accuracy (${int8Gpu.description}): ${acc(int8Gpu)}`);
     if (timing) {
-      const t = (g: RunnerTiming): string => `batch-1 p50 ${g.latencyP50Ms.toFixed(2)} ms (p90 ${g.latencyP90Ms.toFixed(2)}), ${Math.round(g.imagesPerSecond).toLocaleString('en-US')} images/s at batch ${g.batch}${g.gpuWeightBytes !== undefined ? `, ${formatBytes(g.gpuWeightBytes)} of weights on the GPU` : ''}${g.sparseLayers ? `, sparse kernel: ${g.sparseLayers.join(', ')}` : ''}`;
+      const t = (g: RunnerTiming): string =>
+        `batch-1 p50 ${g.latencyP50Ms.toFixed(2)} ms (p90 ${g.latencyP90Ms.toFixed(2)}), ${Math.round(g.imagesPerSecond).toLocaleString('en-US')} images/s at batch ${g.batch}${g.gpuWeightBytes !== undefined ? `, ${formatBytes(g.gpuWeightBytes)} of weights on the GPU` : ''}${g.sparseLayers ? `, sparse kernel: ${g.sparseLayers.join(', ')}` : ''}`;
       io.out(`GPU timing on ${timing.device}: input ${t(timing.input)}; result ${t(timing.output)}${timing.int8 ? `; int8 ${t(timing.int8)}` : ''}`);
     }
   },

@@ -26,7 +26,7 @@ describe('eval --int8: the calibration method a file recorded', () => {
 });
 
 describe('compression-lab eval --int8', () => {
-  it('scores the integer-only model: GPU integer path = CPU integer reference, and = what compress\'s int8 step measured', async () => {
+  it("scores the integer-only model: GPU integer path = CPU integer reference, and = what compress's int8 step measured", async () => {
     const file = 'models/article-net.safetensors';
     const gpu = await run('eval', file, '--int8', '--json', '--limit', '300');
     expect(gpu.err).toBe('');
@@ -43,7 +43,19 @@ describe('compression-lab eval --int8', () => {
     expect(Math.abs(g.errors - fp32.errors)).toBeLessThanOrEqual(3);
 
     const dir = await mkdtemp(join(tmpdir(), 'eval-int8-'));
-    const c = await run('compress', file, '--pipeline', 'int8', '--out', join(dir, 'a.safetensors'), '--json', '--eval-limit', '300', '--no-baseline', '--quiet');
+    const c = await run(
+      'compress',
+      file,
+      '--pipeline',
+      'int8',
+      '--out',
+      join(dir, 'a.safetensors'),
+      '--json',
+      '--eval-limit',
+      '300',
+      '--no-baseline',
+      '--quiet',
+    );
     expect(c.code).toBe(0);
     const cj = JSON.parse(c.out);
     expect(cj.int8Gpu.errors).toBe(g.errors);
@@ -59,16 +71,37 @@ describe('compression-lab eval --int8', () => {
     expect(cj.timing.input.gpuWeightBytes).toBeGreaterThanOrEqual(4 * (17_698 - 10 - 5 - 5 - 128));
     expect(cj.timing.input.gpuWeightBytes).toBeLessThan(1.1 * 4 * 17_698);
     expect(cj.timing.int8.gpuWeightBytes).toBeUndefined();
-    const quick = await run('compress', file, '--pipeline', 'fp16', '--out', join(dir, 'b.safetensors'), '--json', '--eval-limit', '50', '--no-baseline', '--quiet', '--no-timing');
+    const quick = await run(
+      'compress',
+      file,
+      '--pipeline',
+      'fp16',
+      '--out',
+      join(dir, 'b.safetensors'),
+      '--json',
+      '--eval-limit',
+      '50',
+      '--no-baseline',
+      '--quiet',
+      '--no-timing',
+    );
     expect(JSON.parse(quick.out).timing).toBeUndefined();
     // The percentile method changes the ranges, so (for this model) the result; and the choice is reported.
-    const p = JSON.parse((await run('eval', file, '--int8', '--json', '--limit', '300', '--cpu', '--calibration-method', 'percentile', '--calibration', '64')).out);
+    const p = JSON.parse(
+      (await run('eval', file, '--int8', '--json', '--limit', '300', '--cpu', '--calibration-method', 'percentile', '--calibration', '64')).out,
+    );
     expect(p.int8).toEqual({ calibration: 64, method: 'percentile' });
   }, 300_000);
 
   it('rejects bad int8 options clearly', async () => {
-    expect(await run('eval', 'article-net', '--int8', '--calibration', '0')).toMatchObject({ code: 2, err: expect.stringMatching(/--calibration must be an integer ≥ 1/) });
-    expect(await run('eval', 'article-net', '--int8', '--calibration-method', 'kl')).toMatchObject({ code: 2, err: expect.stringMatching(/--calibration-method must be minmax or percentile/) });
+    expect(await run('eval', 'article-net', '--int8', '--calibration', '0')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--calibration must be an integer ≥ 1/),
+    });
+    expect(await run('eval', 'article-net', '--int8', '--calibration-method', 'kl')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--calibration-method must be minmax or percentile/),
+    });
   });
 });
 
@@ -83,7 +116,10 @@ describe('one rule for naming a model and its data', () => {
     expect(untrained.accuracy).toBeLessThan(0.5);
     const text = await run('eval', 'lenet5', '--untrained', '--limit', '50', '--cpu');
     expect(text.out).toMatch(/UNTRAINED/);
-    expect(await run('eval', 'models/lenet5.safetensors', '--untrained')).toMatchObject({ code: 1, err: expect.stringMatching(/--untrained takes a built-in architecture name/) });
+    expect(await run('eval', 'models/lenet5.safetensors', '--untrained')).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/--untrained takes a built-in architecture name/),
+    });
   });
 
   it("a model's recorded dataset is the default; a contradicting --dataset is honoured with a warning", async () => {
@@ -99,7 +135,21 @@ describe('one rule for naming a model and its data', () => {
     expect(other.err).toMatch(/records that it was trained on fashion-mnist; using mnist as asked/);
     // compress calibrates and evaluates on the same recorded dataset.
     const dir = await mkdtemp(join(tmpdir(), 'eval-dataset-'));
-    const c = await run('compress', file, '--pipeline', 'prune:sparsity=0.5', '--out', join(dir, 'f.safetensors'), '--json', '--trainer', 'cpu', '--eval-limit', '200', '--no-baseline', '--quiet');
+    const c = await run(
+      'compress',
+      file,
+      '--pipeline',
+      'prune:sparsity=0.5',
+      '--out',
+      join(dir, 'f.safetensors'),
+      '--json',
+      '--trainer',
+      'cpu',
+      '--eval-limit',
+      '200',
+      '--no-baseline',
+      '--quiet',
+    );
     expect(c.code).toBe(0);
     const cj = JSON.parse(c.out);
     expect(cj.dataset).toBe('fashion-mnist');

@@ -43,11 +43,12 @@ export const evalCommand: Command = {
     const dataDir = typeof values['data-dir'] === 'string' ? values['data-dir'] : undefined;
     const test = await loadDataset(dataset, 'test', dataDir);
     const count = Math.min(intOption(values, 'limit', test.count)!, test.count);
-    let int8Info: { calibration: number } & Calibration | undefined;
+    let int8Info: ({ calibration: number } & Calibration) | undefined;
     let int8Options: { images: number; calibration?: Calibration } | undefined;
     if (values.int8) {
       const m = values['calibration-method'];
-      if (m !== undefined && m !== 'minmax' && m !== 'percentile') throw new UsageError(`--calibration-method must be minmax or percentile, got '${String(m)}'`);
+      if (m !== undefined && m !== 'minmax' && m !== 'percentile')
+        throw new UsageError(`--calibration-method must be minmax or percentile, got '${String(m)}'`);
       int8Options = { images: intOption(values, 'calibration', DEFAULTS.calibrationImages)!, ...(m !== undefined ? { calibration: { method: m } } : {}) };
     }
     const t0 = performance.now();
@@ -88,7 +89,9 @@ export const evalCommand: Command = {
     } else {
       const how = int8Info ? ` integer-only int8 (activations calibrated ${int8Info.method} on ${int8Info.calibration} training images)` : '';
       const untrained = resolved.origin === 'untrained' ? ` [${originLabel('untrained')}]` : '';
-      io.out(`${arch.name}${untrained} on ${dataset} test${how}: accuracy ${(accuracy.accuracy * 100).toFixed(2)}% (${accuracy.errors} errors of ${accuracy.count}) on ${device}, ${seconds.toFixed(1)} s`);
+      io.out(
+        `${arch.name}${untrained} on ${dataset} test${how}: accuracy ${(accuracy.accuracy * 100).toFixed(2)}% (${accuracy.errors} errors of ${accuracy.count}) on ${device}, ${seconds.toFixed(1)} s`,
+      );
     }
   },
 };

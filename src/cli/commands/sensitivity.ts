@@ -26,7 +26,9 @@ async function evaluateCpu(model: Model, test: Dataset, limit: number): Promise<
 function list(values: Record<string, unknown>, key: string, fallback: number[], ok: (n: number) => boolean): number[] {
   const v = values[key];
   if (v === undefined) return fallback;
-  const items = String(v).split(',').map((s) => Number(s.trim()));
+  const items = String(v)
+    .split(',')
+    .map((s) => Number(s.trim()));
   if (items.length === 0 || items.some((n) => !ok(n))) throw new UsageError(`--${key} must be a comma-separated list, got '${String(v)}'`);
   return items;
 }
@@ -65,10 +67,18 @@ export const sensitivityCommand: Command = {
       }
     }
     if (values.json) {
-      io.out(JSON.stringify({ model: arg, weights: resolved.origin, dataset, evaluator: 'cpu-reference (float32)', count: base.count, baseline: base, rows }, null, 2));
+      io.out(
+        JSON.stringify(
+          { model: arg, weights: resolved.origin, dataset, evaluator: 'cpu-reference (float32)', count: base.count, baseline: base, rows },
+          null,
+          2,
+        ),
+      );
       return;
     }
-    io.out(`${arg}${resolved.origin === 'untrained' ? ` [${originLabel('untrained')}]` : ''}: baseline ${(base.accuracy * 100).toFixed(2)}% on ${base.count} ${dataset} test images (float CPU reference); one layer changed at a time, no fine-tuning\n`);
+    io.out(
+      `${arg}${resolved.origin === 'untrained' ? ` [${originLabel('untrained')}]` : ''}: baseline ${(base.accuracy * 100).toFixed(2)}% on ${base.count} ${dataset} test images (float CPU reference); one layer changed at a time, no fine-tuning\n`,
+    );
     const header = ['layer', ...sparsities.map((s) => `sparsity ${s}`), ...bits.map((b) => `${b} bits`)];
     const layers = [...new Set(rows.map((r) => r.layer))];
     io.out(

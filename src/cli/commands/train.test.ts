@@ -26,7 +26,16 @@ describe('compression-lab train / eval', () => {
     const ma = parseModel(a, 'a');
     const mb = parseModel(b, 'b');
     for (const name of Object.keys(ma.weights)) expect(Buffer.from(mb.weights[name].buffer).equals(Buffer.from(ma.weights[name].buffer)), name).toBe(true);
-    expect(ma.provenance).toMatchObject({ source: 'trained', architecture: 'lenet5', epochs: 1, seed: 1, optimizer: 'adam', lr: 0.001, batch: 32, dataset: 'mnist' });
+    expect(ma.provenance).toMatchObject({
+      source: 'trained',
+      architecture: 'lenet5',
+      epochs: 1,
+      seed: 1,
+      optimizer: 'adam',
+      lr: 0.001,
+      batch: 32,
+      dataset: 'mnist',
+    });
     expect(typeof ma.provenance?.testAccuracy).toBe('number');
     expect(String(ma.provenance?.adapter)).toMatch(/\[node\]/);
 
@@ -42,7 +51,13 @@ describe('compression-lab train / eval', () => {
   it('rejects bad options clearly', async () => {
     expect(await run('train', 'lenet5', '--epochs', '1')).toMatchObject({ code: 2, err: expect.stringMatching(/missing --out/) });
     expect(await run('train', 'lenet5', '--out', 'x', '--epochs', 'two')).toMatchObject({ code: 2, err: expect.stringMatching(/--epochs must be an integer/) });
-    expect(await run('train', 'lenet5', '--out', 'x', '--epochs', '1', '--optimizer', 'lbfgs')).toMatchObject({ code: 2, err: expect.stringMatching(/--optimizer must be sgd or adam/) });
-    expect(await run('eval', 'lenet5', '--dataset', 'cifar')).toMatchObject({ code: 2, err: expect.stringMatching(/--dataset must be mnist or fashion-mnist/) });
+    expect(await run('train', 'lenet5', '--out', 'x', '--epochs', '1', '--optimizer', 'lbfgs')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--optimizer must be sgd or adam/),
+    });
+    expect(await run('eval', 'lenet5', '--dataset', 'cifar')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--dataset must be mnist or fashion-mnist/),
+    });
   });
 });

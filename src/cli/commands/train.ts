@@ -66,7 +66,9 @@ export const train: Command = {
     const weightDecay = values['weight-decay'] === undefined ? 0 : number(values, 'weight-decay', 0);
     const schedule = scheduleOption(values.schedule, epochs);
     // Training from He init takes --dataset (MNIST by default); continuing a file defaults to the dataset it records.
-    const { dataset: datasetName, warning } = fileModel ? datasetFor(fileModel, datasetFlag(values.dataset)) : { dataset: datasetOption(values.dataset), warning: undefined };
+    const { dataset: datasetName, warning } = fileModel
+      ? datasetFor(fileModel, datasetFlag(values.dataset))
+      : { dataset: datasetOption(values.dataset), warning: undefined };
     if (warning) io.err(warning);
     const dir = typeof values['data-dir'] === 'string' ? values['data-dir'] : undefined;
     const trainSet = await loadDataset(datasetName, 'train', dir);
@@ -114,7 +116,9 @@ export const train: Command = {
       await writeFile(values.out, bytes);
       const seconds = (performance.now() - started) / 1000;
       if (values.json) {
-        io.out(JSON.stringify({ out: values.out, bytes: bytes.byteLength, seconds, adapter, epochs: result.epochs, provenance: result.model.provenance }, null, 2));
+        io.out(
+          JSON.stringify({ out: values.out, bytes: bytes.byteLength, seconds, adapter, epochs: result.epochs, provenance: result.model.provenance }, null, 2),
+        );
       } else {
         io.out(`wrote ${values.out}: ${arch.name}, ${bytes.byteLength.toLocaleString('en-US')} bytes, ${seconds.toFixed(1)} s on ${adapter}`);
       }

@@ -176,7 +176,31 @@ export const conv2dI8 = {
    * average pool); FLOATIN only: inScaleBits, the f32 bits of 1/input
    * scale, and inLo, the lower clamp of the input codes.
    */
-  uniforms: ['rows', 'h', 'w', 'c4', 'oc4', 'kh', 'kw', 'kg', 'sh', 'sw', 'padT', 'padL', 'poh', 'pow_', 'psh', 'psw', 'outZp', 'lo', 'padWord', 'imgStride', 'lo2', 'inScaleBits', 'inLo'],
+  uniforms: [
+    'rows',
+    'h',
+    'w',
+    'c4',
+    'oc4',
+    'kh',
+    'kw',
+    'kg',
+    'sh',
+    'sw',
+    'padT',
+    'padL',
+    'poh',
+    'pow_',
+    'psh',
+    'psw',
+    'outZp',
+    'lo',
+    'padWord',
+    'imgStride',
+    'lo2',
+    'inScaleBits',
+    'inLo',
+  ],
   intUniforms: ['outZp', 'lo', 'lo2', 'inLo'],
   uniformValues: (s: Conv2dI8Params) => [
     rows(s),
@@ -206,9 +230,11 @@ export const conv2dI8 = {
   ],
   constants: (s: Conv2dI8Params) => {
     if (s.slide && s.c !== 1) throw new Error(`conv2d-i8: slide packing needs c = 1, got c = ${s.c}`);
-    if (s.floatInput && (s.slide || s.c % 4 !== 0)) throw new Error(`conv2d-i8: a float input needs c % 4 = 0 and no slide packing, got c = ${s.c}${s.slide ? ' with slide' : ''}`);
-    if (s.pool && !canFusePoolI8(s.pool.winH, s.pool.winW)) throw new Error(`conv2d-i8: a fused pool window must hold 1, 2, 4 or 8 pixels, got ${s.pool.winH}×${s.pool.winW}`);
-    if (s.pool?.relu && !s.pool.avg) throw new Error('conv2d-i8: a ReLU after a fused max pool is the conv\'s own clamp; set `relu`, not `pool.relu`');
+    if (s.floatInput && (s.slide || s.c % 4 !== 0))
+      throw new Error(`conv2d-i8: a float input needs c % 4 = 0 and no slide packing, got c = ${s.c}${s.slide ? ' with slide' : ''}`);
+    if (s.pool && !canFusePoolI8(s.pool.winH, s.pool.winW))
+      throw new Error(`conv2d-i8: a fused pool window must hold 1, 2, 4 or 8 pixels, got ${s.pool.winH}×${s.pool.winW}`);
+    if (s.pool?.relu && !s.pool.avg) throw new Error("conv2d-i8: a ReLU after a fused max pool is the conv's own clamp; set `relu`, not `pool.relu`");
     return {
       WG: s.tiling.wg,
       TM: i8RowsPerThread(s),
@@ -265,7 +291,9 @@ export function packConvWeightI8(w: Int8Array, oc: number, kh: number, kw: numbe
         const b = (o: number, l: number): number => (o < oc ? byteOf(o, k, l) : 0);
         // mac 0: component t = output channel 4j+t, bytes = input bytes; mac 1: component t = input byte t, bytes = output channels.
         out[(k * oc4 + j) * 4 + t] =
-          mac === 0 ? packWord(b(4 * j + t, 0), b(4 * j + t, 1), b(4 * j + t, 2), b(4 * j + t, 3)) : packWord(b(4 * j, t), b(4 * j + 1, t), b(4 * j + 2, t), b(4 * j + 3, t));
+          mac === 0
+            ? packWord(b(4 * j + t, 0), b(4 * j + t, 1), b(4 * j + t, 2), b(4 * j + t, 3))
+            : packWord(b(4 * j, t), b(4 * j + 1, t), b(4 * j + 2, t), b(4 * j + 3, t));
       }
     }
   }

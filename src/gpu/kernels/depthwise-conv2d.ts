@@ -15,7 +15,6 @@ export interface DepthwiseConv2dParams extends ConvGeometry {
 
 const WG = 64;
 
-
 export const depthwiseConv2d = {
   name: 'depthwise-conv2d',
   precision: 'fp32',
@@ -34,7 +33,21 @@ export const depthwiseConv2d = {
   ],
   /** tk, seed, salt: compressed weights only — hashed: table size, seed, salt; codebook: centroids in tk. */
   uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'tk', 'seed', 'salt'],
-  uniformValues: (s: DepthwiseConv2dParams) => [s.batch * s.oh * s.ow * s.c, s.h, s.w, s.c, s.oh, s.ow, s.kh, s.kw, s.sh, s.sw, s.padT, s.padL, ...weightSourceUniforms(s.weights)],
+  uniformValues: (s: DepthwiseConv2dParams) => [
+    s.batch * s.oh * s.ow * s.c,
+    s.h,
+    s.w,
+    s.c,
+    s.oh,
+    s.ow,
+    s.kh,
+    s.kw,
+    s.sh,
+    s.sw,
+    s.padT,
+    s.padL,
+    ...weightSourceUniforms(s.weights),
+  ],
   constants: (s: DepthwiseConv2dParams) => ({ WG, RELU: s.relu ? 1 : 0, ...weightSourceConstants('depthwise-conv2d', s.weights) }),
   dispatch: (s: DepthwiseConv2dParams, limits: DispatchLimits) => fold1d(ceilDiv(s.batch * s.oh * s.ow * s.c, WG), limits),
 } satisfies KernelDescriptor<DepthwiseConv2dParams>;

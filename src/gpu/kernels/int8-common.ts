@@ -82,4 +82,3 @@ export function unpackActivations(words: Uint32Array, c: number, pixels: number)
   for (let p = 0; p < pixels; p++) for (let ch = 0; ch < c; ch++) out[p * c + ch] = bytes[p * c4 * 4 + ch];
   return out;
 }
-

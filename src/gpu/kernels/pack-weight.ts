@@ -37,6 +37,11 @@ export const packWeight = {
   uniforms: ['oc', 'k', 'ocp', 'qmax'],
   floatUniforms: ['qmax'],
   uniformValues: (s: PackWeightParams) => [s.oc, s.k, ceilDiv(s.oc, 4) * 4, qmaxOf(s.bits)],
-  constants: (s: PackWeightParams) => ({ WG, TRANSPOSE: s.transpose ? 1 : 0, QUANT: s.mode === 'ternary' ? 2 : s.mode === 'binary' ? 3 : s.bits > 0 ? 1 : 0, PER_CHANNEL: s.perChannel ? 1 : 0 }),
+  constants: (s: PackWeightParams) => ({
+    WG,
+    TRANSPOSE: s.transpose ? 1 : 0,
+    QUANT: s.mode === 'ternary' ? 2 : s.mode === 'binary' ? 3 : s.bits > 0 ? 1 : 0,
+    PER_CHANNEL: s.perChannel ? 1 : 0,
+  }),
   dispatch: (s: PackWeightParams, limits: DispatchLimits) => fold1d(ceilDiv(s.oc * s.k, WG), limits),
 } satisfies KernelDescriptor<PackWeightParams>;

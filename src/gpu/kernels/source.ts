@@ -47,7 +47,7 @@ function flatEntry(count: string): string {
 
 /** Library helpers of `kernel` in the variant `code`, in order, once each. */
 export function libraryOf(kernel: AnyKernel, code: CodeValues): LibName[] {
-  const names = [...(typeof kernel.lib === 'function' ? kernel.lib(code) : kernel.lib ?? [])];
+  const names = [...(typeof kernel.lib === 'function' ? kernel.lib(code) : (kernel.lib ?? []))];
   if (kernel.flat) names.unshift('flat-index');
   for (const n of names) if (!(n in LIBRARY)) throw new Error(`kernel ${kernel.name}: no library helper shaders/lib/${n}.wgsl`);
   return [...new Set(names)] as LibName[];

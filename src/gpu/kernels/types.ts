@@ -199,10 +199,12 @@ export function expandTemplate(template: string, values: Record<string, number>)
       continue;
     }
     if (!live()) continue;
-    let lines = [line.replace(/\$([A-Z][A-Z0-9_]*)/g, (_, name: string) => {
-      if (!(name in values)) throw new Error(`expandTemplate: no value for $${name}`);
-      return String(values[name]);
-    })];
+    let lines = [
+      line.replace(/\$([A-Z][A-Z0-9_]*)/g, (_, name: string) => {
+        if (!(name in values)) throw new Error(`expandTemplate: no value for $${name}`);
+        return String(values[name]);
+      }),
+    ];
     for (const [tok, n] of ranges) {
       if (!lines[0].includes(tok)) continue;
       const next: string[] = [];

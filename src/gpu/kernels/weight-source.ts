@@ -30,7 +30,8 @@ export type WeightSourceParams = { kind: 'codebook'; bits: number; k: number } |
 export function weightSourceConstants(kernel: string, src: WeightSourceParams | undefined): Record<string, number> {
   if (!src) return { WEIGHTS: WEIGHT_SOURCES.dense };
   if (src.kind === 'codebook') {
-    if (!Number.isInteger(src.bits) || src.bits < 1 || src.bits > MAX_CODEBOOK_BITS) throw new Error(`${kernel}: codebook index bits must be 1…${MAX_CODEBOOK_BITS}, got ${src.bits}`);
+    if (!Number.isInteger(src.bits) || src.bits < 1 || src.bits > MAX_CODEBOOK_BITS)
+      throw new Error(`${kernel}: codebook index bits must be 1…${MAX_CODEBOOK_BITS}, got ${src.bits}`);
     return { WEIGHTS: WEIGHT_SOURCES.codebook, BITS: src.bits };
   }
   if (!Number.isInteger(src.k) || src.k < 1) throw new Error(`${kernel}: the hash table size must be a positive integer, got ${src.k}`);

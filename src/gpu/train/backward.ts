@@ -65,7 +65,11 @@ function convBackwardShape(ls: LayerShapes, batch: number): ConvBackwardShape {
 }
 
 /** Backward pass, then updates, of the whole student. */
-export async function buildBackward(c: BackwardContext, hint: HintLoss | null, sharedGroups: Map<string, SharedGroup>): Promise<{ backward: Dispatch[]; updates: Dispatch[] }> {
+export async function buildBackward(
+  c: BackwardContext,
+  hint: HintLoss | null,
+  sharedGroups: Map<string, SharedGroup>,
+): Promise<{ backward: Dispatch[]; updates: Dispatch[] }> {
   const out: Built = { backward: [], updates: [], sharedGrads: new Map() };
   let hintDone = !hint;
   for (let i = c.shapes.length - 1; i >= 0; i--) {
@@ -95,14 +99,28 @@ async function layerBackward(c: BackwardContext, i: number, out: Built): Promise
       break;
     case 'relu':
       if (inId !== 0) {
-        out.backward.push(await g.dispatch('relu-backward', { batch, size: sizeOf(ls.input) }, { input: T[inId], dOutput: c.gradOf(outId), output: c.gradOf(inId) }, label));
+        out.backward.push(
+          await g.dispatch('relu-backward', { batch, size: sizeOf(ls.input) }, { input: T[inId], dOutput: c.gradOf(outId), output: c.gradOf(inId) }, label),
+        );
       }
       break;
     case 'maxPool2d':
     case 'avgPool2d':
       if (inId !== 0) {
         const [h, w, ch] = ls.input;
-        const params = { batch, h, w, c: ch, oh: ls.output[0], ow: ls.output[1], winH: layer.window[0], winW: layer.window[1], sh: layer.stride[0], sw: layer.stride[1], mode: layer.kind === 'maxPool2d' ? 'max' : 'avg' };
+        const params = {
+          batch,
+          h,
+          w,
+          c: ch,
+          oh: ls.output[0],
+          ow: ls.output[1],
+          winH: layer.window[0],
+          winW: layer.window[1],
+          sh: layer.stride[0],
+          sw: layer.stride[1],
+          mode: layer.kind === 'maxPool2d' ? 'max' : 'avg',
+        };
         out.backward.push(await g.dispatch('pool2d-backward', params, { input: T[inId], dOutput: c.gradOf(outId), output: c.gradOf(inId) }, label));
       }
       break;
@@ -136,7 +154,14 @@ async function weightBackward(c: BackwardContext, st: LayerState, shape: ConvBac
   const partial = g.buffer(`${layer.name} dW partials`, splits * st.weightSize);
   const dW = g.buffer(`${layer.name} dW`, st.weightSize);
   const params = { ...shape, ips };
-  out.backward.push(await g.dispatch(depthwise ? 'depthwise-conv2d-backward-weight' : 'conv2d-backward-weight', params, { input: c.activations[inId], dOutput: c.gradOf(outId), output: partial }, `${label} dW`));
+  out.backward.push(
+    await g.dispatch(
+      depthwise ? 'depthwise-conv2d-backward-weight' : 'conv2d-backward-weight',
+      params,
+      { input: c.activations[inId], dOutput: c.gradOf(outId), output: partial },
+      `${label} dW`,
+    ),
+  );
   out.backward.push(await g.dispatch('col-sum', { rows: splits, n: st.weightSize }, { input: partial, output: dW }, `${label} dW sum`));
   const tensors: Trained[] = st.shared ? [] : [{ name: `${layer.name}.weight`, size: st.weightSize, w: st.master, grad: dW }];
   if (st.shared) out.sharedGrads.set(`${layer.name}.weight`, dW);
@@ -177,12 +202,24 @@ async function sharedUpdates(c: BackwardContext, grp: SharedGroup, out: Built): 
     const st = c.layers.get(name.slice(0, -'.weight'.length))!;
     const mask = c.options.masks?.[name];
     const { offsets, members } = sharedMembers(st.shared!.assignments, grp.k, mask);
-    const buffers = { grad: out.sharedGrads.get(name)!, offsets: g.upload(`${name} shared offsets`, offsets), members: g.upload(`${name} shared members`, members), output: grad };
+    const buffers = {
+      grad: out.sharedGrads.get(name)!,
+      offsets: g.upload(`${name} shared offsets`, offsets),
+      members: g.upload(`${name} shared members`, members),
+      output: grad,
+    };
     out.updates.push(await g.dispatch('shared-grad', { k: grp.k, accumulate: !first }, buffers, `${name} shared-grad`));
     first = false;
     const assign = Uint32Array.from(st.shared!.assignments);
     if (mask) for (let i = 0; i < assign.length; i++) if (mask[i] === 0) assign[i] = PRUNED;
-    after.push(await g.dispatch('shared-gather', { size: st.weightSize }, { values, assign: g.upload(`${name} shared assignments`, assign), output: st.master }, `${name} shared-gather`));
+    after.push(
+      await g.dispatch(
+        'shared-gather',
+        { size: st.weightSize },
+        { values, assign: g.upload(`${name} shared assignments`, assign), output: st.master },
+        `${name} shared-gather`,
+      ),
+    );
     after.push(...(await packDispatches(g, st, c.options.fakeQuant, c.dummy)));
   }
   out.updates.push(await c.optimizer.step({ name: `${grp.key} shared values`, size: grp.k, w: values, grad }));

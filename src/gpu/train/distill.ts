@@ -20,7 +20,15 @@ export interface Teacher {
 }
 
 /** Builds the teacher's forward pass reading `input`; its logits must number `classes`. */
-export async function buildTeacher(g: Graph, d: DistillOptions, batch: number, input: GPUBuffer, classes: number, variant: GemmVariant, registerTiling: GemmTiling): Promise<Teacher> {
+export async function buildTeacher(
+  g: Graph,
+  d: DistillOptions,
+  batch: number,
+  input: GPUBuffer,
+  classes: number,
+  variant: GemmVariant,
+  registerTiling: GemmTiling,
+): Promise<Teacher> {
   const tArch = d.teacher.architecture;
   const tEndsSoftmax = tArch.layers[tArch.layers.length - 1].kind === 'softmax';
   // Unfused when a hint or a final softmax needs an inner tensor kept.
@@ -38,14 +46,22 @@ export async function buildTeacher(g: Graph, d: DistillOptions, batch: number, i
 }
 
 /** The student tensor the hint loss applies to (-1 without a hint); checked against the teacher's. */
-export function studentHintTensor(d: DistillOptions | undefined, teacher: Teacher | null, shapes: LayerShapes[], plan: Plan, tensorOf: (i: number) => number): number {
+export function studentHintTensor(
+  d: DistillOptions | undefined,
+  teacher: Teacher | null,
+  shapes: LayerShapes[],
+  plan: Plan,
+  tensorOf: (i: number) => number,
+): number {
   if (!d?.hint) return -1;
   const idx = shapes.findIndex((s) => s.layer.name === d.hint!.layer);
   if (idx < 0) throw new Error(`trainer: hint: the student has no layer '${d.hint.layer}'`);
   const hintTensor = tensorOf(idx);
   const teacherSize = teacher?.hint?.size ?? 0;
   if (plan.tensorSizes[hintTensor] !== teacherSize) {
-    throw new Error(`trainer: hint: student '${d.hint.layer}' has ${plan.tensorSizes[hintTensor]} values per image, teacher '${d.hint.teacherLayer}' ${teacherSize}`);
+    throw new Error(
+      `trainer: hint: student '${d.hint.layer}' has ${plan.tensorSizes[hintTensor]} values per image, teacher '${d.hint.teacherLayer}' ${teacherSize}`,
+    );
   }
   if (hintTensor === 0) throw new Error('trainer: hint: the model input has no gradient');
   return hintTensor;

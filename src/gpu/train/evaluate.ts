@@ -22,7 +22,8 @@ export async function evaluateModel(
 ): Promise<EvalResult> {
   validateModel(model);
   const arch = model.architecture;
-  if (test.rows * test.cols !== sizeOf(arch.inputShape)) throw new Error(`evaluate: images are ${test.rows}×${test.cols}, model '${arch.name}' takes [${arch.inputShape.join(', ')}]`);
+  if (test.rows * test.cols !== sizeOf(arch.inputShape))
+    throw new Error(`evaluate: images are ${test.rows}×${test.cols}, model '${arch.name}' takes [${arch.inputShape.join(', ')}]`);
   const count = Math.min(options.limit ?? test.count, test.count);
   const batch = Math.min(options.batch ?? 250, count);
   const plan = planModel(model, { variant: defaultVariant(gpu, options.variant), fuse: true, registerTiling: options.registerTiling ?? TRAIN_REGISTER_TILING });

@@ -181,9 +181,19 @@ export async function buildEval(g: Graph, set: GpuImages, batch: number, fwd: Fo
   for (let i = 0; i < set.count; i++) orderHost[i] = i;
   const order = g.upload('eval order', orderHost);
   const dispatches = [
-    await g.dispatch('gather-batch', { batch, pixels: set.pixels }, { images: set.images, labels: set.labels, order, state: b.state, output: b.input, labelsOut: b.labels }, 'gather test'),
+    await g.dispatch(
+      'gather-batch',
+      { batch, pixels: set.pixels },
+      { images: set.images, labels: set.labels, order, state: b.state, output: b.input, labelsOut: b.labels },
+      'gather test',
+    ),
     ...fwd.dispatches,
-    await g.dispatch('count-correct', { batch, classes, valid: set.count }, { input: logits, labels: b.labels, state: b.state, output: b.correct }, 'count correct'),
+    await g.dispatch(
+      'count-correct',
+      { batch, classes, valid: set.count },
+      { input: logits, labels: b.labels, state: b.state, output: b.correct },
+      'count correct',
+    ),
     await g.dispatch('step-advance', {}, { state: b.state }, 'advance'),
   ];
   return { dispatches, steps, count: set.count, batch, correct: b.correct };

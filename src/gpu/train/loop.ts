@@ -17,7 +17,13 @@ function zeroState(device: GPUDevice, tg: TrainGraph): void {
 }
 
 /** Times every dispatch of one step (after a warm-up step) without training, and leaves no optimizer state behind. */
-export async function profileStep(device: GPUDevice, tg: TrainGraph, cache: PipelineCache, setupStart: number, report: NonNullable<TrainOptions['profile']>): Promise<void> {
+export async function profileStep(
+  device: GPUDevice,
+  tg: TrainGraph,
+  cache: PipelineCache,
+  setupStart: number,
+  report: NonNullable<TrainOptions['profile']>,
+): Promise<void> {
   const times: { label: string; ms: number }[] = [];
   device.queue.writeBuffer(tg.buffers.schedule, 0, NO_TRAIN_SCHEDULE);
   zeroState(device, tg);
@@ -43,7 +49,14 @@ async function evaluateEpoch(device: GPUDevice, tg: TrainGraph, o: TrainOptions,
 }
 
 /** One epoch: returns its mean training loss and its schedule's first learning rate. */
-async function trainEpoch(device: GPUDevice, tg: TrainGraph, o: TrainOptions, s: TrainSetup, hyper: Hyper, epoch: number): Promise<{ trainLoss: number; lr: number }> {
+async function trainEpoch(
+  device: GPUDevice,
+  tg: TrainGraph,
+  o: TrainOptions,
+  s: TrainSetup,
+  hyper: Hyper,
+  epoch: number,
+): Promise<{ trainLoss: number; lr: number }> {
   const { stepsPerEpoch, perSubmit } = s;
   // One shuffled order and one schedule per epoch; everything else stays on the GPU.
   const epochSeed = (Math.imul(o.seed ?? 1, 0x9e3779b1) + epoch) >>> 0;

@@ -67,7 +67,12 @@ export class Optimizer {
   /** One update of `t`; with `mask`, masked weights and their state stay exactly zero. */
   async step(t: Trained, mask?: ArrayLike<number>): Promise<Dispatch> {
     const { g, h, b } = this;
-    const maskBuf = mask ? g.upload(`${t.name} mask`, Float32Array.from(mask, (v) => (v === 0 ? 0 : 1))) : b.dummy;
+    const maskBuf = mask
+      ? g.upload(
+          `${t.name} mask`,
+          Float32Array.from(mask, (v) => (v === 0 ? 0 : 1)),
+        )
+      : b.dummy;
     const m = g.buffer(`${t.name} ${h.optimizer === 'adam' ? 'm' : 'velocity'}`, t.size);
     this.state.push(m);
     const common = { grad: t.grad, mask: maskBuf, schedule: b.schedule, state: b.state, weight: t.w, m };

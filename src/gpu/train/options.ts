@@ -154,7 +154,8 @@ export function checkOptions(model: Model, o: TrainOptions): void {
   for (const [name, sh] of Object.entries(o.shared ?? {})) {
     const w = model.weights[name];
     if (!w || !name.endsWith('.weight')) throw new Error(`trainer: shared values for '${name}': model '${arch.name}' has no such weight tensor`);
-    if (sh.assignments.length !== w.length) throw new Error(`trainer: shared values for '${name}': ${sh.assignments.length} assignments, the tensor has ${w.length}`);
+    if (sh.assignments.length !== w.length)
+      throw new Error(`trainer: shared values for '${name}': ${sh.assignments.length} assignments, the tensor has ${w.length}`);
     for (let i = 0; i < sh.assignments.length; i++) {
       const a = sh.assignments[i];
       if (!(Number.isInteger(a) && a >= 0 && a < sh.k)) throw new Error(`trainer: shared values for '${name}': assignment ${i} is ${a}, not in 0..${sh.k - 1}`);
@@ -162,13 +163,15 @@ export function checkOptions(model: Model, o: TrainOptions): void {
   }
   const last = arch.layers[arch.layers.length - 1];
   arch.layers.forEach((l, i) => {
-    if (l.kind === 'softmax' && l !== last) throw new Error(`trainer: layer '${l.name}': a softmax inside the model cannot be trained (the loss applies softmax); only a final one is allowed`);
+    if (l.kind === 'softmax' && l !== last)
+      throw new Error(`trainer: layer '${l.name}': a softmax inside the model cannot be trained (the loss applies softmax); only a final one is allowed`);
     if (i === 0 && !last) throw new Error('trainer: empty model');
   });
   if (o.distill) {
     const d = o.distill;
     if (!(d.temperature > 0 && Number.isFinite(d.temperature))) throw new Error(`trainer: distill.temperature must be > 0, got ${d.temperature}`);
     if (!(d.alpha >= 0 && d.alpha <= 1)) throw new Error(`trainer: distill.alpha must be in [0, 1], got ${d.alpha}`);
-    if (d.teacher.architecture.inputShape.join() !== arch.inputShape.join()) throw new Error('trainer: the teacher takes a different input shape than the student');
+    if (d.teacher.architecture.inputShape.join() !== arch.inputShape.join())
+      throw new Error('trainer: the teacher takes a different input shape than the student');
   }
 }

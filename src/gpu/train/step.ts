@@ -97,7 +97,15 @@ export interface TrainGraph {
   buffers: HostBuffers;
 }
 
-export async function buildTrainGraph(g: Graph, model: Model, train: ImageSet, test: ImageSet | null, o: TrainOptions, s: TrainSetup, hyper: Hyper): Promise<TrainGraph> {
+export async function buildTrainGraph(
+  g: Graph,
+  model: Model,
+  train: ImageSet,
+  test: ImageSet | null,
+  o: TrainOptions,
+  s: TrainSetup,
+  hyper: Hyper,
+): Promise<TrainGraph> {
   const { batch, plan } = s;
   // --- Data: uploaded once.
   const trainSet = uploadImages(g, train, s.trainCount, 'train');
@@ -161,7 +169,12 @@ export async function buildTrainGraph(g: Graph, model: Model, train: ImageSet, t
   return { step, lossReduce, initialPack, eval: ev, optimizer, layers, buffers: { state, order, schedule, lossAcc, lossSum } };
 }
 
-function gatherTrain(g: Graph, set: GpuImages, batch: number, b: { order: GPUBuffer; state: GPUBuffer; input: GPUBuffer; labels: GPUBuffer }): Promise<Dispatch> {
+function gatherTrain(
+  g: Graph,
+  set: GpuImages,
+  batch: number,
+  b: { order: GPUBuffer; state: GPUBuffer; input: GPUBuffer; labels: GPUBuffer },
+): Promise<Dispatch> {
   const buffers = { images: set.images, labels: set.labels, order: b.order, state: b.state, output: b.input, labelsOut: b.labels };
   return g.dispatch('gather-batch', { batch, pixels: set.pixels }, buffers, 'gather train');
 }

@@ -48,7 +48,8 @@ export function sharedGroupsOf(model: Model, o: TrainOptions, frozen: Set<string
     if (frozen.has(name.slice(0, -'.weight'.length))) continue;
     const key = sh.group ?? name;
     let grp = groups.get(key);
-    if (!grp) groups.set(key, (grp = { key, k: sh.k, values: new Float32Array(sh.k), members: [], sum: new Float64Array(sh.k), count: new Float64Array(sh.k) }));
+    if (!grp)
+      groups.set(key, (grp = { key, k: sh.k, values: new Float32Array(sh.k), members: [], sum: new Float64Array(sh.k), count: new Float64Array(sh.k) }));
     if (grp.k !== sh.k) throw new Error(`trainer: shared group '${key}': '${name}' has k = ${sh.k}, another member ${grp.k}`);
     const w = model.weights[name];
     const mask = o.masks?.[name];
@@ -74,7 +75,14 @@ function applyMask(t: Float32Array, mask: ArrayLike<number> | undefined): Float3
 }
 
 /** Uploads the trainable layers of `shapes`: weights read from their shared table if any, then masked. */
-export function uploadLayers(g: Graph, model: Model, shapes: LayerShapes[], o: TrainOptions, frozen: Set<string>, sharedGroups: Map<string, SharedGroup>): Map<string, LayerState> {
+export function uploadLayers(
+  g: Graph,
+  model: Model,
+  shapes: LayerShapes[],
+  o: TrainOptions,
+  frozen: Set<string>,
+  sharedGroups: Map<string, SharedGroup>,
+): Map<string, LayerState> {
   const sharedOf = new Map<string, string>();
   for (const grp of sharedGroups.values()) for (const n of grp.members) sharedOf.set(n, grp.key);
   const layers = new Map<string, LayerState>();
@@ -102,7 +110,19 @@ export function uploadLayers(g: Graph, model: Model, shapes: LayerShapes[], o: T
           ? g.buffer(`${layer.name}.weight (fake-quantized)`, w.length)
           : master
         : g.upload(`${layer.name}.weight (packed)`, packGemmWeight(w, oc));
-    layers.set(layer.name, { ls, layer, master, forward, bias, oc, k, weightSize: w.length, frozen: frozen.has(layer.name), quant, ...(sharedSpec ? { shared: sharedSpec } : {}) });
+    layers.set(layer.name, {
+      ls,
+      layer,
+      master,
+      forward,
+      bias,
+      oc,
+      k,
+      weightSize: w.length,
+      frozen: frozen.has(layer.name),
+      quant,
+      ...(sharedSpec ? { shared: sharedSpec } : {}),
+    });
   }
   return layers;
 }
@@ -110,7 +130,9 @@ export function uploadLayers(g: Graph, model: Model, shapes: LayerShapes[], o: T
 /** Channels, K and strides of a per-channel (or per-tensor) weight statistic: conv/dense rows are contiguous [oc, K]; depthwise channels are strided [K, C]. */
 function statsLayout(st: LayerState, perChannel: boolean): { channels: number; k: number; strideO: number; strideK: number } {
   if (!perChannel) return { channels: 1, k: st.weightSize, strideO: 0, strideK: 1 };
-  return st.layer.kind === 'depthwiseConv2d' ? { channels: st.oc, k: st.k, strideO: 1, strideK: st.oc } : { channels: st.oc, k: st.k, strideO: st.k, strideK: 1 };
+  return st.layer.kind === 'depthwiseConv2d'
+    ? { channels: st.oc, k: st.k, strideO: 1, strideK: st.oc }
+    : { channels: st.oc, k: st.k, strideO: st.k, strideK: 1 };
 }
 
 /** The dispatches that refresh a layer's forward weights from its master: absmax (fake quantization only), then pack. */
@@ -124,8 +146,22 @@ export async function packDispatches(g: Graph, st: LayerState, fq: FakeQuantOpti
   const layout = statsLayout(st, perChannel);
   if (st.quant && fq && mode !== 'linear') {
     scales = g.buffer(`${st.layer.name} ${mode} Δ, α`, 2 * layout.channels);
-    out.push(await g.dispatch('weight-ternary-stats', { ...layout, ternary: mode === 'ternary' }, { input: st.master, output: scales }, `${st.layer.name} ${mode} stats`));
-    out.push(await g.dispatch('pack-weight', { oc: st.oc, k: st.k, transpose: !depthwise, bits: 0, perChannel, mode }, { master: st.master, scales, output: st.forward }, `${st.layer.name} pack`));
+    out.push(
+      await g.dispatch(
+        'weight-ternary-stats',
+        { ...layout, ternary: mode === 'ternary' },
+        { input: st.master, output: scales },
+        `${st.layer.name} ${mode} stats`,
+      ),
+    );
+    out.push(
+      await g.dispatch(
+        'pack-weight',
+        { oc: st.oc, k: st.k, transpose: !depthwise, bits: 0, perChannel, mode },
+        { master: st.master, scales, output: st.forward },
+        `${st.layer.name} pack`,
+      ),
+    );
     return out;
   }
   const bits = st.quant && fq ? fq.bits : 0;
@@ -134,7 +170,12 @@ export async function packDispatches(g: Graph, st: LayerState, fq: FakeQuantOpti
     out.push(await g.dispatch('weight-absmax', { ...layout, qmax: qmaxOf(bits) }, { input: st.master, output: scales }, `${st.layer.name} absmax`));
   }
   out.push(
-    await g.dispatch('pack-weight', { oc: st.oc, k: st.k, transpose: !depthwise, bits, perChannel }, { master: st.master, scales, output: st.forward }, `${st.layer.name} pack`),
+    await g.dispatch(
+      'pack-weight',
+      { oc: st.oc, k: st.k, transpose: !depthwise, bits, perChannel },
+      { master: st.master, scales, output: st.forward },
+      `${st.layer.name} pack`,
+    ),
   );
   return out;
 }
@@ -151,7 +192,11 @@ export async function readTrainedModel(device: GPUDevice, model: Model, layers: 
       weights[`${st.layer.name}.bias`] = new Float32Array(b.buffer, 0, st.oc);
     }
   }
-  const trained: Model = { architecture: structuredClone(model.architecture), weights, ...(model.encodings ? { encodings: structuredClone(model.encodings) } : {}) };
+  const trained: Model = {
+    architecture: structuredClone(model.architecture),
+    weights,
+    ...(model.encodings ? { encodings: structuredClone(model.encodings) } : {}),
+  };
   if (model.provenance) trained.provenance = structuredClone(model.provenance);
   return trained;
 }

@@ -11,7 +11,18 @@ import { fp16Codec, fp32Codec, linearCodec } from './dense.ts';
 import { hashedCodec } from './hashing.ts';
 import { huffmanEncode } from './huffman.ts';
 import { buildSparse, sparseCodec, sparseSizes } from './sparse.ts';
-import { alphabetSize, binaryCodec, codebookCodec, distinctValues, huffmanCodec, huffmanSizes, sideBytes, symbolBits, ternaryCodec, toSymbols } from './symbols.ts';
+import {
+  alphabetSize,
+  binaryCodec,
+  codebookCodec,
+  distinctValues,
+  huffmanCodec,
+  huffmanSizes,
+  sideBytes,
+  symbolBits,
+  ternaryCodec,
+  toSymbols,
+} from './symbols.ts';
 
 /**
  * The encoding with its value-dependent counts recomputed for `values`

@@ -72,7 +72,15 @@ export function buildSparse(values: Float32Array, enc: SparseEncoding): { parts:
     gapTable = h.table;
     gapStream = h.payload;
   } else gapStream = packBits(e.gaps, enc.gapBits);
-  const fitted: SparseEncoding = { kind: 'sparse', gapBits: enc.gapBits, of, huffman: enc.huffman, entries, valueBytes: valueStream.length, gapBytes: gapStream.length };
+  const fitted: SparseEncoding = {
+    kind: 'sparse',
+    gapBits: enc.gapBits,
+    of,
+    huffman: enc.huffman,
+    entries,
+    valueBytes: valueStream.length,
+    gapBytes: gapStream.length,
+  };
   return { parts: [side, valueTable, gapTable, valueStream, gapStream], fitted };
 }
 

@@ -120,7 +120,8 @@ export function fromSymbols(side: Uint8Array, symbols: Int32Array, shape: readon
   const n = symbols.length;
   const alphabet = alphabetSize(enc);
   for (let i = 0; i < n; i++) {
-    if (!(symbols[i] >= 0 && symbols[i] < alphabet)) throw new CodecError(`symbol ${symbols[i]} at index ${i} is outside the alphabet 0…${alphabet - 1} of ${enc.kind}`);
+    if (!(symbols[i] >= 0 && symbols[i] < alphabet))
+      throw new CodecError(`symbol ${symbols[i]} at index ${i} is outside the alphabet 0…${alphabet - 1} of ${enc.kind}`);
   }
   switch (enc.kind) {
     case 'linear': {
@@ -186,7 +187,8 @@ export const huffmanCodec: CodecFor<'huffman'> = {
   encode(values, shape, enc) {
     const { side, symbols } = toSymbols(values, shape, enc.of);
     const { table, payload } = huffmanEncode(symbols, alphabetSize(enc.of));
-    if (payload.length !== enc.payloadBytes) throw new CodecError(`codes take ${payload.length} bytes, its huffman encoding says ${enc.payloadBytes} (refit the encoding)`);
+    if (payload.length !== enc.payloadBytes)
+      throw new CodecError(`codes take ${payload.length} bytes, its huffman encoding says ${enc.payloadBytes} (refit the encoding)`);
     return concat([side, table, payload]);
   },
   decode(bytes, shape, enc) {

@@ -62,7 +62,8 @@ function normalizeCompressed(raw: Record<string, unknown>, shape: readonly numbe
         throw new CodecError(`sparse encoding: 'of' must be fp32, fp16, linear or codebook, got ${of.kind}`);
       }
       if (of.kind === 'linear' && of.axis !== null) throw new CodecError('sparse encoding: linear values must be per-tensor (axis null)');
-      if (typeof raw.huffman !== 'boolean') throw new CodecError(`sparse encoding: huffman must be true or false, got ${JSON.stringify(raw.huffman) ?? String(raw.huffman)}`);
+      if (typeof raw.huffman !== 'boolean')
+        throw new CodecError(`sparse encoding: huffman must be true or false, got ${JSON.stringify(raw.huffman) ?? String(raw.huffman)}`);
       return {
         kind,
         gapBits,
@@ -124,12 +125,12 @@ function normalizeLinear(raw: Record<string, unknown>, shape: readonly number[])
   const where = axis === null ? 'per-tensor' : `along axis ${axis} of [${shape.join(', ')}]`;
   if (!Array.isArray(scale) || scale.length !== channels) {
     throw new CodecError(
-      `linear encoding: needs ${channels} scale${channels === 1 ? '' : 's'} (${where}), got ${Array.isArray(scale) ? scale.length : JSON.stringify(scale) ?? String(scale)}`,
+      `linear encoding: needs ${channels} scale${channels === 1 ? '' : 's'} (${where}), got ${Array.isArray(scale) ? scale.length : (JSON.stringify(scale) ?? String(scale))}`,
     );
   }
   if (!Array.isArray(zeroPoint) || zeroPoint.length !== channels) {
     throw new CodecError(
-      `linear encoding: needs ${channels} zero point${channels === 1 ? '' : 's'} (${where}), got ${Array.isArray(zeroPoint) ? zeroPoint.length : JSON.stringify(zeroPoint) ?? String(zeroPoint)}`,
+      `linear encoding: needs ${channels} zero point${channels === 1 ? '' : 's'} (${where}), got ${Array.isArray(zeroPoint) ? zeroPoint.length : (JSON.stringify(zeroPoint) ?? String(zeroPoint))}`,
     );
   }
   const { qmin, qmax } = linearRange(bits, signed);
