@@ -4,6 +4,7 @@
  * loops that read like the definition over speed.
  */
 import type { Layer } from '../model/layers.ts';
+import { applyPreprocess } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
 import type { Shape } from '../model/shapes.ts';
 import { inferShapes, sizeOf } from '../model/shapes.ts';
@@ -104,7 +105,7 @@ function checkModelInput(model: Model, inputLength: number, batch: number): void
 export function modelForwardAll(model: Model, input: Float32Array, batch: number): Float32Array[] {
   checkModelInput(model, input.length, batch);
   const outs: Float32Array[] = [];
-  let cur = input;
+  let cur = applyPreprocess(model.architecture.preprocess, input);
   for (const ls of inferShapes(model.architecture)) {
     cur = layerForward(ls.layer, cur, ls.input, batch, layerParams(model, ls.layer));
     outs.push(cur);
@@ -115,7 +116,7 @@ export function modelForwardAll(model: Model, input: Float32Array, batch: number
 /** Logits `[batch, classes]` of a whole model (the last layer's output). */
 export function modelForward(model: Model, input: Float32Array, batch: number): Float32Array {
   checkModelInput(model, input.length, batch);
-  let cur = input;
+  let cur = applyPreprocess(model.architecture.preprocess, input);
   for (const ls of inferShapes(model.architecture)) cur = layerForward(ls.layer, cur, ls.input, batch, layerParams(model, ls.layer));
   return cur;
 }

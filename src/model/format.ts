@@ -18,7 +18,7 @@
  * Files come from users, so the parser trusts nothing: every failure is a
  * ModelFileError naming the file and the tensor or field at fault.
  */
-import type { Architecture, Layer, LayerKind } from './layers.ts';
+import type { Architecture, Layer, LayerKind, Preprocess } from './layers.ts';
 import { LAYER_KINDS } from './layers.ts';
 import type { Model, Provenance, TensorEncoding } from './model.ts';
 import { validateModel } from './model.ts';
@@ -309,9 +309,9 @@ function normalizeLayer(raw: unknown, index: number, fail: Fail): Layer {
 function normalizeArchitecture(raw: unknown, fail: Fail): Architecture {
   if (!isPlainObject(raw)) return fail(`architecture must be a JSON object, got ${show(raw)}`, 'architecture');
   for (const k of Object.keys(raw)) {
-    if (k !== 'name' && k !== 'inputShape' && k !== 'layers') fail(`architecture has an unknown field '${k}'`, 'architecture');
+    if (k !== 'name' && k !== 'inputShape' && k !== 'layers' && k !== 'preprocess') fail(`architecture has an unknown field '${k}'`, 'architecture');
   }
-  const { name, inputShape, layers } = raw;
+  const { name, inputShape, layers, preprocess } = raw;
   if (typeof name !== 'string' || name === '') fail(`architecture needs a non-empty string name, got ${show(name)}`, 'architecture');
   if (!Array.isArray(inputShape) || inputShape.length !== 3 || !inputShape.every(positiveInt)) {
     fail(`architecture '${name}': inputShape must be [H, W, C] positive integers, got ${show(inputShape)}`, 'architecture');
@@ -320,8 +320,21 @@ function normalizeArchitecture(raw: unknown, fail: Fail): Architecture {
   return {
     name: name as string,
     inputShape: (inputShape as number[]).slice() as [number, number, number],
+    ...(preprocess === undefined ? {} : { preprocess: normalizePreprocess(preprocess, name as string, fail) }),
     layers: layers.map((l, i) => normalizeLayer(l, i, fail)),
   };
+}
+
+function normalizePreprocess(raw: unknown, name: string, fail: Fail): Preprocess {
+  const here = `architecture '${name}': preprocess`;
+  if (!isPlainObject(raw)) return fail(`${here} must be a JSON object {scale, offset, label?}, got ${show(raw)}`, 'architecture');
+  for (const k of Object.keys(raw)) if (k !== 'scale' && k !== 'offset' && k !== 'label') fail(`${here} has an unknown field '${k}'`, 'architecture');
+  const { scale, offset, label } = raw;
+  if (typeof scale !== 'number' || !Number.isFinite(scale) || scale === 0)
+    fail(`${here}.scale must be a finite non-zero number, got ${show(scale)}`, 'architecture');
+  if (typeof offset !== 'number' || !Number.isFinite(offset)) fail(`${here}.offset must be a finite number, got ${show(offset)}`, 'architecture');
+  if (label !== undefined && typeof label !== 'string') fail(`${here}.label must be a string, got ${show(label)}`, 'architecture');
+  return { scale: scale as number, offset: offset as number, ...(label === undefined ? {} : { label: label as string }) };
 }
 
 /**

@@ -67,12 +67,42 @@ export type LayerKind = Layer['kind'];
 
 export const LAYER_KINDS: readonly LayerKind[] = ['conv2d', 'depthwiseConv2d', 'maxPool2d', 'avgPool2d', 'dense', 'relu', 'flatten', 'softmax'];
 
-/** An architecture: input shape of one image `[H, W, C]` and the layers in order. */
+/**
+ * What a model expects of its input, as one affine map of the lab's pixels
+ * (`x` = pixel / 255, in [0, 1]): the first layer sees `x * scale + offset`.
+ * It covers the usual training conventions: (x − 0.1307) / 0.3081 is scale
+ * 1/0.3081, offset −0.1307/0.3081; raw [0, 255] is scale 255; [−1, 1] is
+ * scale 2, offset −1; inverted images are scale −1, offset 1. Absent means
+ * the identity (every built-in model).
+ */
+export interface Preprocess {
+  scale: number;
+  offset: number;
+  /** How a person would write it, e.g. "(x − 0.1307) / 0.3081" (shown, never computed with). */
+  label?: string;
+}
+
+/** An architecture: input shape of one image `[H, W, C]`, its preprocessing and the layers in order. */
 export interface Architecture {
   name: string;
   /** One image, NHWC without the batch: `[H, W, C]`. */
   inputShape: [number, number, number];
+  /** Applied to the input before the first layer by every runtime; absent = identity. */
+  preprocess?: Preprocess;
   layers: Layer[];
+}
+
+/** True when `p` changes the input (absent, or scale 1 and offset 0, is the identity). */
+export function hasPreprocess(p: Preprocess | undefined): p is Preprocess {
+  return p !== undefined && (p.scale !== 1 || p.offset !== 0);
+}
+
+/** `x * scale + offset` over a copy of `input` (the input itself when the map is the identity). */
+export function applyPreprocess(p: Preprocess | undefined, input: Float32Array): Float32Array {
+  if (!hasPreprocess(p)) return input;
+  const out = new Float32Array(input.length);
+  for (let i = 0; i < input.length; i++) out[i] = Math.fround(input[i] * p.scale) + p.offset;
+  return out;
 }
 
 /** Names of the weight tensors a layer owns, in a stable order. */
