@@ -6,6 +6,7 @@
  * requantization multipliers. Pure: the input model is not touched.
  */
 import type { Layer } from '../model/layers.ts';
+import { applyPreprocess } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
 import type { Int8Model, Int8Op, QuantParams } from '../model/int8.ts';
 import { INT32_MAX, INT32_MIN, activationQuant, quantizeMultiplier } from '../model/int8.ts';
@@ -113,7 +114,7 @@ export function quantizeInt8Model(model: Model, options: Options): Int8Model {
   for (let start = 0; start < batch; start += CHUNK) {
     const n = Math.min(CHUNK, batch - start);
     const x = calibration.subarray(start * inSize, (start + n) * inSize);
-    inputStat.add(x);
+    inputStat.add(applyPreprocess(arch.preprocess, x));
     modelForwardAll(model, x, n).forEach((out, i) => stats[i].add(out));
   }
   const quantOf = (stat: RangeStat): QuantParams => {

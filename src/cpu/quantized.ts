@@ -15,6 +15,7 @@ import type { Int8Model, Int8PoolOp, Int8WeightedOp, QuantParams } from '../mode
 import { INT32_MAX, INT32_MIN, INT8_MAX, INT8_MIN, inverseScaleF32 } from '../model/int8.ts';
 import { roundHalfEven } from '../model/codecs.ts';
 import type { Shape } from '../model/shapes.ts';
+import { applyPreprocess } from '../model/layers.ts';
 import { sizeOf } from '../model/shapes.ts';
 import type { ConvGeometry } from './conv2d.ts';
 import { convGeometry } from './conv2d.ts';
@@ -271,7 +272,7 @@ export function int8ModelForward(model: Int8Model, input: Float32Array, batch: n
   if (input.length !== batch * inSize) {
     throw new Error(`int8 model '${model.architecture.name}': input has ${input.length} values, expected ${batch * inSize}`);
   }
-  let cur = quantizeInt8(input, model.input, model.inputRelu);
+  let cur = quantizeInt8(applyPreprocess(model.architecture.preprocess, input), model.input, model.inputRelu);
   const tensors = [cur];
   for (const op of model.ops) {
     cur = int8OpForward(op, cur, batch);

@@ -165,7 +165,7 @@ async function runOpOnGpu(
   const outWords = batch * plan.tensorSizes[step.output];
   const out = (await runKernel(
     cache,
-    i8Kernel(step.kernel),
+    i8Kernel(step.kernel as I8KernelName),
     { ...step.params, batch, dot },
     { inputs, outputLength: outWords, outputType: 'u32' },
   )) as Uint32Array;

@@ -29,6 +29,7 @@ import { planModel } from './plan.ts';
 import { planInt8 } from './plan-i8.ts';
 import { KERNELS } from './registry.ts';
 import { I8_KERNELS } from './registry-i8.ts';
+import { stepKernel } from './step.ts';
 import { TRAIN_KERNELS, type TrainKernelName } from './registry-train.ts';
 
 /** Batch the dispatch check uses: the executors' largest default chunk. */
@@ -92,6 +93,10 @@ function floatUses(): Use[] {
       }
     }
   }
+  // A model with an input map: its plan starts with the preprocess step.
+  const mapped = builtIn('lenet5');
+  mapped.architecture.preprocess = { scale: 2, offset: -1 };
+  for (const s of planModel(mapped, { variant: 'register', fuse: true }).steps) add(s);
   // The executors' argmax readback, the roofline probes (matmul candidates, copy) and softmax.
   out.push({ kernel: KERNELS.argmax, params: { batch: BATCH, classes: 10 } });
   out.push({ kernel: KERNELS.copy, params: { words: (32 * 2 ** 20) / 16 } });
@@ -127,8 +132,8 @@ function int8Uses(): Use[] {
       for (const s of planInt8(q, { tiling }).steps) {
         for (const dot of DOT_VARIANTS) {
           const params = { ...s.params, batch: BATCH, dot } as Record<string, unknown>;
-          out.push({ kernel: I8_KERNELS[s.kernel], params });
-          if (s.kernel === 'conv2d-i8') out.push({ kernel: I8_KERNELS[s.kernel], params: { ...params, tiling: { ...tiling, ...SMALL_DENSE_I8 } } });
+          out.push({ kernel: stepKernel(s.kernel), params });
+          if (s.kernel === 'conv2d-i8') out.push({ kernel: stepKernel(s.kernel), params: { ...params, tiling: { ...tiling, ...SMALL_DENSE_I8 } } });
         }
       }
     }

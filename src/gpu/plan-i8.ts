@@ -23,13 +23,20 @@ import { packDepthwiseWeightI8 } from './kernels/depthwise-conv2d-i8.ts';
 import type { DequantizeI8Params } from './kernels/dequantize-i8.ts';
 import type { Pool2dI8Params } from './kernels/pool2d-i8.ts';
 import type { QuantizeI8Params } from './kernels/quantize-i8.ts';
+import type { PreprocessParams } from './kernels/preprocess.ts';
+import { hasPreprocess } from '../model/layers.ts';
 import type { DotVariant } from './kernels/int8-common.ts';
 import type { Step, Unbatched } from './step.ts';
 
 /** One int8 kernel launch ('quantize' / 'dequantize' name the boundary steps' layers). */
-export interface I8PlanStep extends Step<I8KernelName> {
+export interface I8PlanStep extends Step<I8KernelName | 'preprocess'> {
   params:
-    Unbatched<Conv2dI8Params> | Unbatched<DepthwiseConv2dI8Params> | Unbatched<Pool2dI8Params> | Unbatched<QuantizeI8Params> | Unbatched<DequantizeI8Params>;
+    | Unbatched<PreprocessParams>
+    | Unbatched<Conv2dI8Params>
+    | Unbatched<DepthwiseConv2dI8Params>
+    | Unbatched<Pool2dI8Params>
+    | Unbatched<QuantizeI8Params>
+    | Unbatched<DequantizeI8Params>;
   /** Host data for the 'weight' binding (packed int8 words). */
   weight?: Uint32Array;
   /** Host data for the 'bias' binding: per channel (folded bias, multiplier, shift, 0). */
@@ -211,6 +218,43 @@ export function isDenseI8(s: I8PlanStep): boolean {
   return s.kernel === 'conv2d-i8' && p.h === 1 && p.w === 1 && p.tiling !== undefined;
 }
 
+/**
+ * The steps before the first integer op: the model's input map in f32 (the
+ * float step the fp32 plan runs first), then the quantization of the floats
+ * unless the first op forms its own codes (`quantizeAs` null). Returns the
+ * tensor the first op reads.
+ */
+function inputSteps(model: Int8Model, steps: I8PlanStep[], newTensor: (size: number) => number, quantizeAs: [number, number] | null): number {
+  const pre = model.architecture.preprocess;
+  const inSize = sizeOf(model.architecture.inputShape as Shape);
+  let cur = 0;
+  if (hasPreprocess(pre)) {
+    cur = newTensor(inSize);
+    steps.push({
+      kernel: 'preprocess',
+      params: { size: inSize, scale: pre.scale, offset: pre.offset },
+      layers: ['preprocess'],
+      input: 0,
+      output: cur,
+      macs: 0,
+    });
+  }
+  if (quantizeAs) {
+    const [pixels, c] = quantizeAs;
+    const floats = cur;
+    cur = newTensor(pixels * Math.ceil(c / 4));
+    const quantize: Unbatched<QuantizeI8Params> = {
+      pixels,
+      c,
+      invScale: inverseScaleF32(model.input),
+      zeroPoint: model.input.zeroPoint,
+      relu: model.inputRelu,
+    };
+    steps.push({ kernel: 'quantize-i8', params: quantize, layers: ['quantize'], input: floats, output: cur, macs: 0 });
+  }
+  return cur;
+}
+
 /** Lower `model` to int8 kernel steps. */
 export function planInt8(model: Int8Model, options: I8PlanOptions = {}): I8Plan {
   const tiling = options.tiling ?? DEFAULT_I8_TILING;
@@ -239,18 +283,7 @@ export function planInt8(model: Int8Model, options: I8PlanOptions = {}): I8Plan 
   const fold =
     (options.foldQuantize ?? true) && flatInput && inC % 4 === 0 && firstQuant?.scale === model.input.scale && firstQuant?.zeroPoint === model.input.zeroPoint;
   const floatInput = fold ? { invScale: inverseScaleF32(model.input), relu: model.inputRelu } : undefined;
-  let cur = 0;
-  if (!fold) {
-    cur = newTensor(inPixels * Math.ceil(inC / 4));
-    const quantize: Unbatched<QuantizeI8Params> = {
-      pixels: inPixels,
-      c: inC,
-      invScale: inverseScaleF32(model.input),
-      zeroPoint: model.input.zeroPoint,
-      relu: model.inputRelu,
-    };
-    steps.push({ kernel: 'quantize-i8', params: quantize, layers: ['quantize'], input: 0, output: cur, macs: 0 });
-  }
+  let cur = inputSteps(model, steps, newTensor, fold ? null : [inPixels, inC]);
   let curShape = storedIn;
   for (let i = 0; i < model.ops.length; i++) {
     const op = model.ops[i];

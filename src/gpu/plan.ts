@@ -5,6 +5,7 @@
  * inspected and tested without a GPU.
  */
 import type { Layer } from '../model/layers.ts';
+import { hasPreprocess } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
 import type { LayerShapes, Shape } from '../model/shapes.ts';
 import { inferShapes, convGeometry, padBefore, sizeOf } from '../model/shapes.ts';
@@ -22,6 +23,7 @@ import type { Pool2dParams } from './kernels/pool2d.ts';
 import type { WeightsMode } from './compressed-weights.ts';
 import { compressedDepthwiseKernel, compressedKernel, compressedSource } from './compressed-weights.ts';
 import type { ReluParams } from './kernels/relu.ts';
+import type { PreprocessParams } from './kernels/preprocess.ts';
 import type { SoftmaxParams } from './kernels/softmax.ts';
 
 export type { HostData } from './step.ts';
@@ -80,7 +82,8 @@ export interface PlanStep extends Step<KernelName> {
     | Unbatched<Pool2dParams>
     | Unbatched<ReluParams>
     | Unbatched<SoftmaxParams>
-    | Unbatched<DenseSparseParams>;
+    | Unbatched<DenseSparseParams>
+    | Unbatched<PreprocessParams>;
   /** Host data for 'weight' and 'bias' bindings, already in the kernel's layout (fp32). */
   weight?: Float32Array;
   bias?: Float32Array;
@@ -97,6 +100,8 @@ export interface Plan {
   output: number;
   outputShape: Shape;
   inputSize: number;
+  /** The tensor the first layer reads: 0 (the uploaded input), or the preprocess step's output. */
+  layerInput: number;
 }
 
 function same(shape: Shape): [number, number, number] {
@@ -350,7 +355,30 @@ export function planModel(model: Model, options: PlanOptions): Plan {
     layerTensor: new Map(),
     cur: 0,
   };
+  const pre = model.architecture.preprocess;
+  if (hasPreprocess(pre)) {
+    // Not through emit: 'preprocess' is no layer (a model may have a layer of that name), so no layer tensor.
+    const out = newTensor(ctx, inputShape);
+    ctx.steps.push({
+      kernel: 'preprocess',
+      params: { size: sizeOf(inputShape), scale: pre.scale, offset: pre.offset },
+      layers: ['preprocess'],
+      input: 0,
+      output: out,
+      macs: 0,
+    });
+    ctx.cur = out;
+  }
+  const layerInput = ctx.cur;
   for (let i = 0; i < ctx.layers.length;) i = lowerLayer(ctx, i);
   const outputShape = shapes.length ? shapes[shapes.length - 1].output : inputShape.slice();
-  return { steps: ctx.steps, tensorSizes: ctx.tensorSizes, layerTensor: ctx.layerTensor, output: ctx.cur, outputShape, inputSize: sizeOf(inputShape) };
+  return {
+    steps: ctx.steps,
+    tensorSizes: ctx.tensorSizes,
+    layerTensor: ctx.layerTensor,
+    output: ctx.cur,
+    outputShape,
+    inputSize: sizeOf(inputShape),
+    layerInput,
+  };
 }

@@ -14,6 +14,7 @@ import { denseSparse } from './kernels/dense-sparse.ts';
 import { matmul } from './kernels/matmul.ts';
 import { depthwiseConv2d } from './kernels/depthwise-conv2d.ts';
 import { pool2d } from './kernels/pool2d.ts';
+import { preprocess } from './kernels/preprocess.ts';
 import { relu } from './kernels/relu.ts';
 import { softmax } from './kernels/softmax.ts';
 import { TRAIN_KERNELS, type TrainKernelName } from './registry-train.ts';
@@ -24,7 +25,7 @@ import { TRAIN_KERNELS, type TrainKernelName } from './registry-train.ts';
  * block sizes, load path) is a code constant of the one descriptor.
  */
 export type KernelName =
-  'conv2d' | 'depthwise-conv2d' | 'dense' | 'dense-sparse' | 'pool2d' | 'relu' | 'softmax' | 'argmax' | 'matmul' | 'copy' | TrainKernelName;
+  'conv2d' | 'depthwise-conv2d' | 'dense' | 'dense-sparse' | 'pool2d' | 'relu' | 'softmax' | 'argmax' | 'matmul' | 'copy' | 'preprocess' | TrainKernelName;
 
 export const KERNELS = {
   conv2d,
@@ -37,6 +38,7 @@ export const KERNELS = {
   argmax,
   matmul,
   copy,
+  preprocess,
   ...TRAIN_KERNELS,
 } satisfies Record<KernelName, AnyKernel>;
 

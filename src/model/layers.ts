@@ -101,7 +101,10 @@ export function hasPreprocess(p: Preprocess | undefined): p is Preprocess {
 export function applyPreprocess(p: Preprocess | undefined, input: Float32Array): Float32Array {
   if (!hasPreprocess(p)) return input;
   const out = new Float32Array(input.length);
-  for (let i = 0; i < input.length; i++) out[i] = Math.fround(input[i] * p.scale) + p.offset;
+  // f32 scale and offset and two f32 roundings, as the GPU's preprocess kernel and the trainer's gather-batch compute it.
+  const scale = Math.fround(p.scale);
+  const offset = Math.fround(p.offset);
+  for (let i = 0; i < input.length; i++) out[i] = Math.fround(input[i] * scale) + offset;
   return out;
 }
 

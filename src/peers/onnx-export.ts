@@ -16,6 +16,7 @@
  * `same` padding becomes explicit `pads` (the odd pixel after, TF SAME /
  * SAME_UPPER), since explicit pads are what every runtime implements the same.
  */
+import { hasPreprocess } from '../model/layers.ts';
 import type { Conv2dLayer, DepthwiseConv2dLayer, Layer } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
 import type { Shape } from '../model/shapes.ts';
@@ -132,6 +133,8 @@ export function exportOnnx(model: Model, opts: OnnxExportOptions = {}): Uint8Arr
   if (batch !== 'dynamic' && !(Number.isInteger(batch) && batch > 0)) {
     throw new Error(`exportOnnx: batch must be a positive integer or 'dynamic', got ${JSON.stringify(batch)}`);
   }
+  // Baking the input map in as ONNX ops belongs to the export feature; until then no file that would answer wrongly.
+  if (hasPreprocess(arch.preprocess)) throw new Error(`exportOnnx: model '${arch.name}' has an input preprocessing, which the ONNX writer does not write yet`);
   const shapes = inferShapes(arch);
   if (shapes.length === 0) throw new Error(`exportOnnx: model '${arch.name}' has no layers`);
 

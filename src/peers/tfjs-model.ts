@@ -18,6 +18,7 @@
  * (bias + activation in one kernel), as a TF.js user writing
  * `activation: 'relu'` would get: the peer is measured at its ordinary best.
  */
+import { hasPreprocess } from '../model/layers.ts';
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Layer } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
@@ -80,6 +81,8 @@ function denseWeightToInOut(w: Float32Array, out: number, inN: number): Float32A
  */
 export function buildTfjsModel(tf: Tfjs, model: Model, opts: TfjsModelOptions = {}): TfjsRunner {
   const arch = model.architecture;
+  if (hasPreprocess(arch.preprocess))
+    throw new Error(`buildTfjsModel: model '${arch.name}' has an input preprocessing, which the TF.js builder does not apply yet`);
   const fuseRelu = opts.fuseRelu ?? true;
   const shapes = inferShapes(arch);
   const owned: tfjs.Tensor[] = [];

@@ -98,7 +98,7 @@ async function layerBackward(c: BackwardContext, i: number, out: Built): Promise
     case 'flatten':
       break;
     case 'relu':
-      if (inId !== 0) {
+      if (inId !== c.tensorOf(-1)) {
         out.backward.push(
           await g.dispatch('relu-backward', { batch, size: sizeOf(ls.input) }, { input: T[inId], dOutput: c.gradOf(outId), output: c.gradOf(inId) }, label),
         );
@@ -106,7 +106,7 @@ async function layerBackward(c: BackwardContext, i: number, out: Built): Promise
       break;
     case 'maxPool2d':
     case 'avgPool2d':
-      if (inId !== 0) {
+      if (inId !== c.tensorOf(-1)) {
         const [h, w, ch] = ls.input;
         const params = {
           batch,
@@ -130,7 +130,7 @@ async function layerBackward(c: BackwardContext, i: number, out: Built): Promise
       const st = c.layers.get(layer.name)!;
       const shape = convBackwardShape(ls, batch);
       if (!st.frozen) await weightBackward(c, st, shape, inId, outId, out);
-      if (inId !== 0) await inputBackward(c, st, shape, outId, c.gradOf(inId), out);
+      if (inId !== c.tensorOf(-1)) await inputBackward(c, st, shape, outId, c.gradOf(inId), out);
       break;
     }
     case 'softmax':

@@ -55,7 +55,7 @@ export function setupOf(gpu: Gpu, model: Model, train: ImageSet, options: TrainO
   const shapes = endsInSoftmax ? allShapes.slice(0, -1) : allShapes;
   const registerTiling = options.registerTiling ?? TRAIN_REGISTER_TILING;
   const plan = planModel(model, { variant, fuse: false, registerTiling });
-  const tensorOf = (i: number): number => (i < 0 ? 0 : plan.layerTensor.get(shapes[i].layer.name)!);
+  const tensorOf = (i: number): number => (i < 0 ? plan.layerInput : plan.layerTensor.get(shapes[i].layer.name)!);
   const logitsTensor = tensorOf(shapes.length - 1);
   return {
     trainCount,
