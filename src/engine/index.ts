@@ -10,3 +10,4 @@ export * from './runner.ts';
 export * from './evaluate.ts';
 export * from './timing.ts';
 export * from './int8.ts';
+export * from './preprocess.ts';
