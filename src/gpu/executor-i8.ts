@@ -71,7 +71,7 @@ export interface Int8Executor {
  * fp32's 0.7 ms). One image and one channel word per thread: oc/4 workgroups
  * of a few live threads each.
  */
-const SMALL_DENSE_I8_TILING = { wg: 16, tm: 1, tn4: 1 };
+export const SMALL_DENSE_I8_TILING = { wg: 16, tm: 1, tn4: 1 };
 
 /** The executor's view of an int8 plan: its codes readback, unpacked to the natural NHWC layout. */
 function execPlan(plan: I8Plan): ExecPlan {

@@ -90,14 +90,14 @@ export interface Executor {
 }
 
 /** Convolutions on the latency path: small workgroups, so one image still spreads over the cores. */
-const SMALL_TILING: GemmTiling = { wg: 16, tm: 8, tn4: 8 };
+export const SMALL_TILING: GemmTiling = { wg: 16, tm: 8, tn4: 8 };
 /**
  * Dense layers at batch ≤ 4: one row and one channel word per thread, channel
  * words spread over the workgroup's threads (SwiftShader, LeNet-5 fc1 at
  * batch 1: 41 ms with 8 words per thread in dispatch-y blocks, one live thread
  * per workgroup; 8 ms spread one word per thread).
  */
-const SMALL_DENSE_TILING: GemmTiling = { wg: 16, tm: 1, tn4: 1, spread: true };
+export const SMALL_DENSE_TILING: GemmTiling = { wg: 16, tm: 1, tn4: 1, spread: true };
 
 /**
  * Build an executor for `model` on `gpu`. Compiles every pipeline and uploads

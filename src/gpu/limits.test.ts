@@ -29,22 +29,17 @@ import { planModel } from './plan.ts';
 import { planInt8 } from './plan-i8.ts';
 import { KERNELS } from './registry.ts';
 import { I8_KERNELS } from './registry-i8.ts';
+import { SMALL_DENSE_TILING, SMALL_TILING } from './executor.ts';
+import { SMALL_DENSE_I8_TILING } from './executor-i8.ts';
 import { stepKernel } from './step.ts';
 import { TRAIN_KERNELS, type TrainKernelName } from './registry-train.ts';
 
 /** Batch the dispatch check uses: the executors' largest default chunk. */
 const BATCH = 1024;
 
-/**
- * The executors' latency tilings (executor.ts SMALL_TILING and
- * SMALL_DENSE_TILING, executor-i8.ts SMALL_DENSE_I8_TILING) — not exported
- * there, so repeated here; the kernels.test latency cases use the same shapes.
- */
-const LATENCY_TILINGS: GemmTiling[] = [
-  { wg: 16, tm: 8, tn4: 8 },
-  { wg: 16, tm: 1, tn4: 1, spread: true },
-];
-const SMALL_DENSE_I8 = { wg: 16, tm: 1, tn4: 1 };
+/** The executors' latency tilings (batches ≤ SMALL_BATCH). */
+const LATENCY_TILINGS: GemmTiling[] = [SMALL_TILING, SMALL_DENSE_TILING];
+const SMALL_DENSE_I8 = SMALL_DENSE_I8_TILING;
 
 /** Register tilings the float plans may get: the default, the trainer's, the latency ones, and each autotune candidate. */
 const REGISTER_TILINGS: GemmTiling[] = [
