@@ -70,7 +70,18 @@ describe('ONNX import of full models (python3-onnx fixtures)', () => {
     expect(model.architecture.preprocess?.label).toBe('(x − 0.1307) / 0.3081');
     expect(model.architecture.preprocess?.scale).toBeCloseTo(1 / 0.3081, 5);
     expect(model.architecture.preprocess?.offset).toBeCloseTo(-0.1307 / 0.3081, 5);
-    expect(model.architecture.layers.map((l) => l.kind)).toEqual(['conv2d', 'relu', 'maxPool2d', 'conv2d', 'relu', 'maxPool2d', 'flatten', 'dense', 'relu', 'dense']);
+    expect(model.architecture.layers.map((l) => l.kind)).toEqual([
+      'conv2d',
+      'relu',
+      'maxPool2d',
+      'conv2d',
+      'relu',
+      'maxPool2d',
+      'flatten',
+      'dense',
+      'relu',
+      'dense',
+    ]);
     expect(model.architecture.layers[3]).toMatchObject({ name: 'conv2_Conv', padding: 'same', bias: true });
     expect(report.layers[3]).toEqual({ name: 'conv2_Conv', kind: 'conv2d', from: ['/conv2/Conv', '/bn/BatchNormalization'] });
     expect(report.notes.join('\n')).toMatch(/BatchNormalization '\/bn\/BatchNormalization' \(epsilon 0\.001\) was folded into 'conv2_Conv'/);
@@ -112,6 +123,6 @@ describe('ONNX import of full models (python3-onnx fixtures)', () => {
 
   it('refuses an input that is not what the flow expects, naming it', () => {
     const bytes = new Uint8Array(readFileSync(join(DIR, 'lenet.onnx')));
-    expect(() => importOnnx(bytes, { expectInput: [32, 32, 3] })).toThrow("input 'input' is [batch, 1, 28, 28]; the lab's flows need a 32×32 3-channel image");
+    expect(() => importOnnx(bytes, { expectInput: [32, 32, 3] })).toThrow("input 'input' is [batch,1,28,28]; the lab's flows need a 32×32 3-channel image");
   });
 });

@@ -226,7 +226,9 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
     );
   }
   if (g.output.length !== 1) {
-    throw new ImportError(`the graph has ${g.output.length} outputs (${g.output.map((o) => `'${o.name}'`).join(', ')}); the lab imports models with one output`);
+    throw new ImportError(
+      `the graph has ${g.output.length} outputs (${g.output.map((o) => `'${o.name}'`).join(', ')}); the lab imports models with one output`,
+    );
   }
   const input = inputs[0];
   const dims = inputDims(input);
@@ -254,8 +256,9 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
   // A matrix input [N, K] is a 1×1×K image to the lab; its dense layers need it flat.
   if (act.kind === 'flat') emit(ctx, null, { kind: 'flatten' }, []);
   walk(ctx, graph, input.name, g.output[0].name);
-  if (ctx.inputTransposed) report.notes.push(`input '${input.name}' is NHWC (its Transpose to NCHW was dropped): the lab reads it as [${ctx.inputShape.join(', ')}]`);
+  if (ctx.inputTransposed)
+    report.notes.push(`input '${input.name}' is NHWC (its Transpose to NCHW was dropped): the lab reads it as [${ctx.inputShape.join(', ')}]`);
   const name = sanitizeName(options.name ?? g.name ?? 'onnx-model');
-  const model = finish(ctx, name, options, `'${input.name}' is [${shown.join(', ')}]`);
+  const model = finish(ctx, name, options, `'${input.name}' is [${shown.join(',')}]`);
   return { model, report };
 }

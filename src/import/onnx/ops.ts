@@ -288,7 +288,13 @@ function batchNorm(ctx: Ctx, node: DecodedNode): void {
   const wName = `${t.layer.name}.weight`;
   const bName = `${t.layer.name}.bias`;
   const w = ctx.weights[wName];
-  const folded = foldBatchNorm(w, t.layer.bias ? ctx.weights[bName] : null, channelOf(t.layer.kind, w.length, t.channels), { gamma, beta, mean, variance, epsilon });
+  const folded = foldBatchNorm(w, t.layer.bias ? ctx.weights[bName] : null, channelOf(t.layer.kind, w.length, t.channels), {
+    gamma,
+    beta,
+    mean,
+    variance,
+    epsilon,
+  });
   ctx.weights[wName] = folded.weight;
   ctx.weights[bName] = folded.bias;
   t.layer.bias = true;
@@ -306,8 +312,7 @@ function elementwise(ctx: Ctx, node: DecodedNode, cur: string): void {
   if (t && (op === 'Add' || (op === 'Sub' && idx === 1))) {
     const n = c.values.length;
     const rank = c.dims.length;
-    const perChannel =
-      ctx.act.kind === 'image' ? n === t.channels && rank >= 3 && c.dims[rank - 3] === n : n === t.channels && onesExcept(c.dims, [rank - 1]);
+    const perChannel = ctx.act.kind === 'image' ? n === t.channels && rank >= 3 && c.dims[rank - 3] === n : n === t.channels && onesExcept(c.dims, [rank - 1]);
     if (n !== 1 && !perChannel) refuse(node, `adds ${fmtDims(c.dims)}, which is not one value per channel of '${t.layer.name}'`);
     const bName = `${t.layer.name}.bias`;
     const old = t.layer.bias ? ctx.weights[bName] : new Float32Array(t.channels);
@@ -404,7 +409,11 @@ function transpose(ctx: Ctx, node: DecodedNode): void {
   }
   if (a.kind === 'image' && perm === (a.order === 'NCHW' ? '0,2,3,1' : '0,3,1,2')) {
     ctx.act = { ...a, order: a.order === 'NCHW' ? 'NHWC' : 'NCHW' };
-    ctx.report.dropped.push({ name: src(node), op: 'Transpose', why: `a layout change to ${ctx.act.kind === 'image' ? ctx.act.order : ''}; the lab is NHWC throughout` });
+    ctx.report.dropped.push({
+      name: src(node),
+      op: 'Transpose',
+      why: `a layout change to ${ctx.act.kind === 'image' ? ctx.act.order : ''}; the lab is NHWC throughout`,
+    });
     return;
   }
   if (perm === [0, ...dimsOf(a).keys()].map((_, i) => i).join(',')) {

@@ -42,7 +42,8 @@ export interface NotYet {
   supported: string;
 }
 
-const CONV_OK = "Conv with group 1, or group = input channels = output channels (depthwise), dilations 1, pads equal to 'valid' (all 0) or 'same' (out = ceil(in / stride))";
+const CONV_OK =
+  "Conv with group 1, or group = input channels = output channels (depthwise), dilations 1, pads equal to 'valid' (all 0) or 'same' (out = ceil(in / stride))";
 const POOL_OK = 'MaxPool and AveragePool without pads, with ceil_mode 0 (or 1 where it changes nothing), dilations 1';
 
 /**
@@ -80,7 +81,10 @@ export const NOT_YET_SUPPORTED: Record<string, NotYet> = {
     what: 'a BatchNormalization that does not directly follow a Conv, depthwise Conv, Gemm or MatMul',
     supported: 'BatchNormalization folded into the Conv/Gemm/MatMul right before it',
   },
-  'BatchNormalization.training_mode': { what: 'BatchNormalization in training mode', supported: 'BatchNormalization in inference mode, folded into the layer before it' },
+  'BatchNormalization.training_mode': {
+    what: 'BatchNormalization in training mode',
+    supported: 'BatchNormalization in inference mode, folded into the layer before it',
+  },
   'Gemm.transA': { what: 'Gemm with a transposed input (transA 1)', supported: 'Gemm with transA 0, transB 0 or 1, any alpha and beta' },
   'Softmax.position': { what: 'Softmax or LogSoftmax anywhere but at the end', supported: 'Softmax / LogSoftmax over the classes as the last node' },
   Preprocess: {

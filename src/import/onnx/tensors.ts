@@ -100,8 +100,7 @@ export function readTensor(t: DecodedTensor, fallbackName: string): Const {
     throw new ImportError(`tensor '${name}' has data type ${DTYPE_NAMES[dt] ?? dt}; the lab reads float32, float16, float64, int32 and int64 constants`, name);
   }
   if (t.rawData && t.rawData.length > 0) return { name, dims, values: fromRaw(t.rawData, dt, n, name) };
-  const field =
-    dt === ONNX_DTYPE.FLOAT ? t.floatData : dt === ONNX_DTYPE.DOUBLE ? t.doubleData : dt === ONNX_DTYPE.INT64 ? t.int64Data : t.int32Data;
+  const field = dt === ONNX_DTYPE.FLOAT ? t.floatData : dt === ONNX_DTYPE.DOUBLE ? t.doubleData : dt === ONNX_DTYPE.INT64 ? t.int64Data : t.int32Data;
   if (field.length !== n) throw new ImportError(`tensor '${name}' holds ${field.length} values, its shape [${dims.join(', ')}] needs ${n}`, name);
   const values = Float64Array.from(field, (v) => Number(v));
   if (dt === ONNX_DTYPE.FLOAT16) for (let i = 0; i < n; i++) values[i] = halfToFloat(values[i] & 0xffff);
