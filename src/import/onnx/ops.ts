@@ -455,7 +455,7 @@ function clip(ctx: Ctx, node: DecodedNode): void {
     emit(ctx, node, { kind: 'relu' }, [src(node)]);
     return;
   }
-  refuseNotYet(node, 'Clip', `min ${lo ?? '−∞'}, max ${hi ?? '+∞'}`);
+  refuseNotYet(node, 'Clip', `min ${lo === undefined ? '−∞' : fmtNum(lo)}, max ${hi === undefined ? '+∞' : fmtNum(hi)}`);
 }
 
 function dropout(ctx: Ctx, node: DecodedNode): void {
