@@ -63,10 +63,10 @@ function labName(ctx: Ctx, node: DecodedNode, kind: string): string {
   return name;
 }
 
-/** Appends a lab layer made from `from` source nodes. */
 /** A layer description without its name (the importer names it from the node). */
 type Unnamed<L> = L extends Layer ? Omit<L, 'name'> : never;
 
+/** Appends a lab layer made from `from` source nodes (its name: the node's, sanitized and unique). */
 export function emit(ctx: Ctx, node: DecodedNode | null, layer: Unnamed<Layer>, from: string[], weights: Record<string, Float32Array> = {}): Layer {
   const name = labName(ctx, node ?? { input: [], output: [`${layer.kind}_input`], opType: '', attribute: [] }, layer.kind);
   const full = { ...layer, name } as Layer;
@@ -384,7 +384,6 @@ function reshape(ctx: Ctx, node: DecodedNode): void {
     (target[0] === -1 ? target[1] === k : (target[0] === 0 && !allowZero) || target[0] >= 1) &&
     (target[1] === -1 || target[1] === k || (target[1] === 0 && !allowZero && dims.length === 1));
   if (!ok) refuse(node, `reshapes ${describe(ctx.act)} to ${fmtDims(target)}; the lab imports Reshape only as a flatten to [N, -1] / [-1, ${k}] / [0, -1]`);
-  if (target[0] >= 1 && target[1] !== -1 && target[0] * target[1] !== k * target[0]) refuse(node, 'target shape does not keep the batch');
   flattenTo(ctx, node);
 }
 
