@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { architecture } from '../model/architectures.ts';
 import { exportOnnx } from './onnx-export.ts';
-import type { DecodedAttribute, DecodedOnnx } from './onnx-schema.ts';
-import { decodeOnnx, ONNX_DTYPE } from './onnx-schema.ts';
+import type { DecodedAttribute, DecodedOnnx } from '../import/onnx/schema.ts';
+import { decodeOnnx, ONNX_DTYPE } from '../import/onnx/schema.ts';
 import { oddArchitecture, testModel } from './test-cases.ts';
 
 const attr = (node: DecodedOnnx['graph']['node'][number], name: string): DecodedAttribute => {
@@ -10,7 +10,7 @@ const attr = (node: DecodedOnnx['graph']['node'][number], name: string): Decoded
   if (!a) throw new Error(`node ${node.name} has no attribute ${name}`);
   return a;
 };
-const dims = (vi: DecodedOnnx['graph']['input'][number]) => vi.type.tensorType.shape.dim.map((d) => d.dimParam ?? d.dimValue);
+const dims = (vi: DecodedOnnx['graph']['input'][number]) => vi.type!.tensorType!.shape!.dim.map((d) => d.dimParam ?? d.dimValue);
 const floatsOf = (raw: Uint8Array | undefined): Float32Array => {
   if (!raw) throw new Error('initializer without raw_data');
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -43,7 +43,7 @@ describe('exportOnnx: the bytes decode back to the graph we meant', () => {
     expect(onnx.graph.output.map((v) => v.name)).toEqual(['logits']);
     expect(dims(onnx.graph.input[0])).toEqual(['N', 28, 28, 1]);
     expect(dims(onnx.graph.output[0])).toEqual(['N', 10]);
-    expect(onnx.graph.input[0].type.tensorType.elemType).toBe(ONNX_DTYPE.FLOAT);
+    expect(onnx.graph.input[0].type?.tensorType?.elemType).toBe(ONNX_DTYPE.FLOAT);
     const nodes = onnx.graph.node;
     expect(attr(nodes[0], 'perm').ints).toEqual([0, 3, 1, 2]);
     expect(attr(nodes[5], 'perm').ints).toEqual([0, 2, 3, 1]);

@@ -21,7 +21,7 @@ import type { Conv2dLayer, DepthwiseConv2dLayer, Layer } from '../model/layers.t
 import type { Model } from '../model/model.ts';
 import type { Shape } from '../model/shapes.ts';
 import { inferShapes, padBefore, sizeOf } from '../model/shapes.ts';
-import { ONNX_ATTR, ONNX_DTYPE, modelProtoType } from './onnx-schema.ts';
+import { ONNX_ATTR, ONNX_DTYPE, modelProtoType } from '../import/onnx/schema.ts';
 
 /** Options of {@link exportOnnx}. */
 export interface OnnxExportOptions {

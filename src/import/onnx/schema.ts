@@ -1,14 +1,15 @@
 /**
  * The subset of `onnx.proto` (package `onnx`, proto2) that the exporter
- * writes, as a protobufjs reflection descriptor. Field numbers are the
+ * writes and the importer reads, as a protobufjs reflection descriptor. Field numbers are the
  * official ones from onnx/onnx `onnx/onnx.proto`; they are what ONNX Runtime
  * reads, names are ours (protobufjs camelCase) and do not reach the wire.
  *
  * Hand-written rather than generated from the .proto so the browser bundle
  * needs only `protobufjs/light` (no .proto parser, no fetch of a schema file).
- * Fields the lab never writes (sparse tensors, training info, functions…)
- * are left out; a decoder skips unknown fields, so files written by other
- * tools still parse for what we read.
+ * Fields the lab neither writes nor reads (sparse tensors, training info,
+ * functions…) are left out; a decoder skips unknown fields, so files written
+ * by other tools still parse for what we read. The importer needs external
+ * data (`data_location`, `external_data`) only to refuse it by name.
  */
 import protobuf from 'protobufjs/light.js';
 
@@ -118,6 +119,7 @@ const descriptor = {
           fields: {
             dims: { rule: 'repeated', type: 'int64', id: 1, options: unpacked },
             dataType: { type: 'int32', id: 2 },
+            segment: { type: 'Segment', id: 3 },
             floatData: { rule: 'repeated', type: 'float', id: 4, options: packed },
             int32Data: { rule: 'repeated', type: 'int32', id: 5, options: packed },
             stringData: { rule: 'repeated', type: 'bytes', id: 6 },
@@ -127,6 +129,18 @@ const descriptor = {
             rawData: { type: 'bytes', id: 9 },
             doubleData: { rule: 'repeated', type: 'double', id: 10, options: packed },
             uint64Data: { rule: 'repeated', type: 'uint64', id: 11, options: packed },
+            externalData: { rule: 'repeated', type: 'StringStringEntryProto', id: 13 },
+            dataLocation: { type: 'DataLocation', id: 14 },
+          },
+          nested: {
+            Segment: {
+              edition: P2,
+              fields: {
+                begin: { type: 'int64', id: 1 },
+                end: { type: 'int64', id: 2 },
+              },
+            },
+            DataLocation: { edition: P2, values: { DEFAULT: 0, EXTERNAL: 1 } },
           },
         },
         TensorShapeProto: {
@@ -175,11 +189,14 @@ const descriptor = {
   },
 };
 
-/** `TensorProto.DataType` values the lab uses. */
-export const ONNX_DTYPE = { FLOAT: 1, INT64: 7 } as const;
+/** `TensorProto.DataType` values the lab writes or reads. */
+export const ONNX_DTYPE = { FLOAT: 1, INT32: 6, INT64: 7, FLOAT16: 10, DOUBLE: 11 } as const;
 
 /** `AttributeProto.AttributeType` values the lab uses. */
-export const ONNX_ATTR = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
+export const ONNX_ATTR = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
+
+/** `TensorProto.DataLocation.EXTERNAL`: the values live in another file. */
+export const ONNX_EXTERNAL = 1;
 
 let root: protobuf.Root | undefined;
 
@@ -193,14 +210,41 @@ export function modelProtoType(): protobuf.Type {
 export interface DecodedOnnx {
   irVersion: number;
   producerName?: string;
+  producerVersion?: string;
   opsetImport: { domain?: string; version: number }[];
   graph: {
     name?: string;
-    node: { input: string[]; output: string[]; name?: string; opType: string; domain?: string; attribute: DecodedAttribute[] }[];
-    initializer: { name: string; dims: number[]; dataType: number; rawData?: Uint8Array }[];
+    node: DecodedNode[];
+    initializer: DecodedTensor[];
     input: DecodedValueInfo[];
     output: DecodedValueInfo[];
+    valueInfo: DecodedValueInfo[];
   };
+}
+
+/** One `NodeProto`. */
+export interface DecodedNode {
+  input: string[];
+  output: string[];
+  name?: string;
+  opType: string;
+  domain?: string;
+  attribute: DecodedAttribute[];
+}
+
+/** One `TensorProto`: values in exactly one of the data fields, or in `externalData` when `dataLocation` is EXTERNAL. */
+export interface DecodedTensor {
+  name?: string;
+  dims: number[];
+  dataType: number;
+  rawData?: Uint8Array;
+  floatData: number[];
+  int32Data: number[];
+  int64Data: number[];
+  doubleData: number[];
+  segment?: { begin?: number; end?: number };
+  dataLocation?: number;
+  externalData: { key?: string; value?: string }[];
 }
 
 export interface DecodedAttribute {
@@ -209,13 +253,15 @@ export interface DecodedAttribute {
   f?: number;
   i?: number;
   s?: Uint8Array;
+  t?: DecodedTensor;
   floats: number[];
   ints: number[];
 }
 
 export interface DecodedValueInfo {
   name: string;
-  type: { tensorType: { elemType: number; shape: { dim: { dimValue?: number; dimParam?: string }[] } } };
+  /** Absent for inputs of old files and for non-tensor values; `tensorType` absent for sequences and maps. */
+  type?: { tensorType?: { elemType?: number; shape?: { dim: { dimValue?: number; dimParam?: string }[] } } };
 }
 
 /**
@@ -225,7 +271,13 @@ export interface DecodedValueInfo {
 export function decodeOnnx(bytes: Uint8Array): DecodedOnnx {
   const type = modelProtoType();
   const msg = type.decode(bytes);
-  // longs: Number — every int64 the lab writes is far below 2^53. arrays: absent repeated fields read as [].
+  // longs: Number — every int64 the lab writes is far below 2^53 (the importer checks what it reads). arrays: absent repeated fields read as [].
   // Bytes stay binary (a Uint8Array; a Buffer, its subclass, in Node): mind byteOffset when viewing them.
   return type.toObject(msg, { longs: Number, arrays: true, defaults: false }) as DecodedOnnx;
+}
+
+/** The `onnx.TensorProto` message type (for test data sets, which store each input and output as one TensorProto). */
+export function tensorProtoType(): protobuf.Type {
+  modelProtoType();
+  return root!.lookupType('onnx.TensorProto');
 }

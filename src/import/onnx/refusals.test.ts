@@ -1,0 +1,271 @@
+// Every refusal class: an ImportError whose message names the node (or tensor, or input) and the op.
+import { describe, expect, it } from 'vitest';
+import { modelForward } from '../../cpu/forward.ts';
+import { ImportError } from '../types.ts';
+import { importOnnx } from './import.ts';
+import { NOT_YET_SUPPORTED } from './support.ts';
+import type { TestGraph, TestNode } from './test-helpers.ts';
+import { buildOnnx, float, int, ints, str, tensor } from './test-helpers.ts';
+
+function refusal(g: TestGraph): ImportError {
+  try {
+    importOnnx(buildOnnx(g));
+  } catch (e) {
+    expect(e).toBeInstanceOf(ImportError);
+    return e as ImportError;
+  }
+  throw new Error('expected an ImportError, the import succeeded');
+}
+
+/** A conv stem on [N, 1, 28, 28] producing 'c' ([N, 4, 26, 26]), then `rest`. */
+function afterConv(rest: TestNode[], extraInits = [] as TestGraph['inits'], opset = 13): TestGraph {
+  return {
+    opset,
+    nodes: [{ op: 'Conv', name: 'stem', inputs: ['x', 'w0', 'b0'], outputs: ['c'], attrs: [ints('kernel_shape', [3, 3])] }, ...rest],
+    inits: [tensor('w0', [4, 1, 3, 3]), tensor('b0', [4]), ...(extraInits ?? [])],
+  };
+}
+
+const conv = (name: string, attrs: ReturnType<typeof int>[], w = 'w1'): TestNode => ({ op: 'Conv', name, inputs: ['c', w], outputs: ['y'], attrs });
+
+describe('refusals of what the lab has no layer for yet (one table)', () => {
+  const cases: { label: string; graph: TestGraph; says: RegExp }[] = [
+    {
+      label: 'relu6 as Clip(0, 6), opset 11+',
+      graph: afterConv(
+        [{ op: 'Clip', name: 'relu6', inputs: ['c', 'lo', 'hi'], outputs: ['y'] }],
+        [
+          { name: 'lo', dims: [], values: [0] },
+          { name: 'hi', dims: [], values: [6] },
+        ],
+      ),
+      says: /^node 'relu6' \(Clip\): min 0, max 6 — the lab does not support clipped activations \(relu6 and other Clip bounds\) yet; it supports Relu/,
+    },
+    {
+      label: 'relu6 as Clip attributes, opset 9',
+      graph: afterConv([{ op: 'Clip', name: 'r6', inputs: ['c'], outputs: ['y'], attrs: [float('min', 0), float('max', 6)] }], [], 9),
+      says: /^node 'r6' \(Clip\): min 0, max 6 — the lab does not support clipped activations/,
+    },
+    {
+      label: 'LeakyRelu',
+      graph: afterConv([{ op: 'LeakyRelu', name: 'lr', inputs: ['c'], outputs: ['y'] }]),
+      says: /^node 'lr' \(LeakyRelu\): op LeakyRelu — the lab does not support leaky ReLU yet/,
+    },
+    {
+      label: 'Sigmoid',
+      graph: afterConv([{ op: 'Sigmoid', name: 'sg', inputs: ['c'], outputs: ['y'] }]),
+      says: /^node 'sg' \(Sigmoid\): .*does not support sigmoid activations yet/,
+    },
+    {
+      label: 'Tanh',
+      graph: afterConv([{ op: 'Tanh', name: 'th', inputs: ['c'], outputs: ['y'] }]),
+      says: /^node 'th' \(Tanh\): .*does not support tanh activations yet/,
+    },
+    {
+      label: 'GlobalAveragePool',
+      graph: afterConv([{ op: 'GlobalAveragePool', name: 'gap', inputs: ['c'], outputs: ['y'] }]),
+      says: /^node 'gap' \(GlobalAveragePool\): .*does not support global average pooling yet; it supports MaxPool and AveragePool without pads/,
+    },
+    {
+      label: 'asymmetric conv pads',
+      graph: afterConv([conv('cv', [ints('pads', [1, 1, 0, 0])])], [tensor('w1', [4, 4, 3, 3])]),
+      says: /^node 'cv' \(Conv\): pads \[1, 1, 0, 0\] on a 26×26 input \(neither 'valid' nor 'same'\) — the lab does not support convolution pads other than 'valid' and 'same' yet/,
+    },
+    {
+      label: 'dilated conv',
+      graph: afterConv([conv('dil', [ints('dilations', [2, 2])])], [tensor('w1', [4, 4, 3, 3])]),
+      says: /^node 'dil' \(Conv\): dilations \[2, 2\] — the lab does not support dilated convolutions yet/,
+    },
+    {
+      label: 'grouped conv',
+      graph: afterConv([conv('grp', [int('group', 2)])], [tensor('w1', [4, 2, 3, 3])]),
+      says: /^node 'grp' \(Conv\): group 2 .*does not support grouped convolutions yet/,
+    },
+    {
+      label: 'depth multiplier 2',
+      graph: afterConv([conv('dm', [int('group', 4)])], [tensor('w1', [8, 1, 3, 3])]),
+      says: /^node 'dm' \(Conv\): group 4 with 8 output channels \(channel multiplier 2\) — the lab does not support depthwise convolutions with a channel multiplier above 1 yet/,
+    },
+    {
+      label: 'stand-alone BatchNormalization',
+      graph: afterConv(
+        [
+          { op: 'Relu', name: 'r', inputs: ['c'], outputs: ['rc'] },
+          { op: 'BatchNormalization', name: 'bn', inputs: ['rc', 'g', 'b', 'm', 'v'], outputs: ['y'] },
+        ],
+        [tensor('g', [4]), tensor('b', [4]), tensor('m', [4]), { name: 'v', dims: [4], values: [1, 1, 1, 1] }],
+      ),
+      says: /^node 'bn' \(BatchNormalization\): nothing to fold it into — the lab does not support a BatchNormalization that does not directly follow a Conv/,
+    },
+    {
+      label: 'BatchNormalization in training mode',
+      graph: afterConv(
+        [{ op: 'BatchNormalization', name: 'bnt', inputs: ['c', 'g', 'b', 'm', 'v'], outputs: ['y'], attrs: [int('training_mode', 1)] }],
+        [tensor('g', [4]), tensor('b', [4]), tensor('m', [4]), tensor('v', [4])],
+        15,
+      ),
+      says: /^node 'bnt' \(BatchNormalization\): training_mode 1 — the lab does not support BatchNormalization in training mode yet/,
+    },
+    {
+      label: 'padded pooling',
+      graph: afterConv([{ op: 'MaxPool', name: 'mp', inputs: ['c'], outputs: ['y'], attrs: [ints('kernel_shape', [2, 2]), ints('pads', [1, 1, 1, 1])] }]),
+      says: /^node 'mp' \(MaxPool\): pads \[1, 1, 1, 1\] — the lab does not support padded pooling yet/,
+    },
+    {
+      label: 'pooling in ceil mode with a partial window',
+      graph: afterConv([
+        { op: 'AveragePool', name: 'ap', inputs: ['c'], outputs: ['y'], attrs: [ints('kernel_shape', [3, 3]), ints('strides', [2, 2]), int('ceil_mode', 1)] },
+      ]),
+      says: /^node 'ap' \(AveragePool\): ceil_mode 1 on a 26×26 input .* does not support pooling in ceil mode yet/,
+    },
+    {
+      label: 'per-channel input normalization',
+      graph: { nodes: [{ op: 'Sub', name: 'norm', inputs: ['x', 'mean'], outputs: ['y'] }], inits: [tensor('mean', [1, 3, 1, 1])], input: [1, 3, 8, 8] },
+      says: /^node 'norm' \(Sub\): Sub by \[1, 3, 1, 1\] different values — the lab does not support per-channel or non-constant input normalization yet/,
+    },
+    {
+      label: 'Softmax before the end',
+      graph: {
+        nodes: [
+          { op: 'Flatten', name: 'f', inputs: ['x'], outputs: ['fx'] },
+          { op: 'Softmax', name: 'sm', inputs: ['fx'], outputs: ['s'] },
+          { op: 'Relu', name: 'r', inputs: ['s'], outputs: ['y'] },
+        ],
+      },
+      says: /^node 'sm' \(Softmax\): its output feeds further nodes — the lab does not support Softmax or LogSoftmax anywhere but at the end yet/,
+    },
+  ];
+  for (const c of cases) {
+    it(c.label, () => {
+      const e = refusal(c.graph);
+      expect(e.message).toMatch(c.says);
+      expect(e.where).toBeTruthy();
+    });
+  }
+
+  it('every table entry says what is missing and what the lab supports', () => {
+    for (const [key, e] of Object.entries(NOT_YET_SUPPORTED)) {
+      expect(e.what.length, key).toBeGreaterThanOrEqual(3);
+      expect(e.supported.length, key).toBeGreaterThan(3);
+    }
+  });
+});
+
+describe('refusals of graphs that are not one chain', () => {
+  it('a tensor consumed twice names both consumers', () => {
+    const e = refusal(
+      afterConv([
+        { op: 'Relu', name: 'a', inputs: ['c'], outputs: ['ra'] },
+        { op: 'Relu', name: 'b', inputs: ['c'], outputs: ['y'] },
+      ]),
+    );
+    expect(e.message).toBe("tensor 'c' is consumed by 2 nodes (node 'a' (Relu), node 'b' (Relu)); the lab imports sequential models, without branches");
+  });
+
+  it('Add of two activations (a residual) names the Add', () => {
+    const e = refusal(
+      afterConv([
+        { op: 'Relu', name: 'r', inputs: ['c'], outputs: ['rc'] },
+        { op: 'Conv', name: 'c2', inputs: ['rc', 'w1'], outputs: ['c2o'], attrs: [ints('pads', [1, 1, 1, 1])] },
+        { op: 'Add', name: 'res', inputs: ['c2o', 'rc'], outputs: ['y'] },
+      ]),
+    );
+    // 'rc' feeds both the Conv and the Add: the branch is found at 'rc'.
+    expect(e.message).toMatch(/^tensor 'rc' is consumed by 2 nodes \(node 'c2' \(Conv\), node 'res' \(Add\)\)/);
+  });
+
+  it('Concat of the input with a computed tensor names the Concat', () => {
+    const e = refusal({
+      nodes: [
+        { op: 'Relu', name: 'r', inputs: ['x'], outputs: ['rx'] },
+        { op: 'Concat', name: 'cat', inputs: ['rx', 'other'], outputs: ['y'], attrs: [int('axis', 1)] },
+        { op: 'Relu', name: 'r2', inputs: ['x2'], outputs: ['other'] },
+      ],
+      outputs: ['y'],
+    });
+    expect(e.message).toMatch(/^node 'cat' \(Concat\): combines two computed tensors \('rx' and 'other'\)/);
+  });
+
+  it('an op the lab never imports, and a foreign domain', () => {
+    expect(refusal(afterConv([{ op: 'Resize', name: 'rs', inputs: ['c'], outputs: ['y'] }])).message).toMatch(
+      /^node 'rs' \(Resize\): op Resize is not one the lab imports; it imports sequential models of Conv, MaxPool/,
+    );
+    expect(refusal(afterConv([{ op: 'Relu', name: 'ms', inputs: ['c'], outputs: ['y'], domain: 'com.microsoft' }])).message).toMatch(
+      /^node 'ms' \(Relu\): its domain 'com.microsoft' is not the default ONNX domain/,
+    );
+  });
+});
+
+describe('refusals of files and inputs', () => {
+  it('truncated and corrupt protobuf: ImportError, never a raw protobufjs error', () => {
+    const good = buildOnnx(afterConv([{ op: 'Relu', inputs: ['c'], outputs: ['y'] }]));
+    for (const bad of [good.subarray(0, good.length - 7), Uint8Array.of(0x0a, 0xff, 0xff), Uint8Array.of(0xff, 0xff, 0xff, 0xff), new Uint8Array(0)]) {
+      expect(() => importOnnx(bad)).toThrow(ImportError);
+    }
+    expect(() => importOnnx(Uint8Array.of(0x3a, 0x05, 0x0a))).toThrow(/not a readable ONNX file \(the protobuf is truncated or corrupt/);
+  });
+
+  it('external data without the data names the tensor', () => {
+    const g = afterConv([{ op: 'Relu', inputs: ['c'], outputs: ['y'] }]);
+    g.inits![0] = { name: 'w0', dims: [4, 1, 3, 3], external: 'weights.bin' };
+    const e = refusal(g);
+    expect(e.message).toMatch(/^tensor 'w0' keeps its values in an external file \('weights.bin'\), which was not given/);
+    expect(e.where).toBe('w0');
+  });
+
+  it('opsets outside 9–21', () => {
+    for (const opset of [8, 22]) {
+      expect(refusal({ ...afterConv([{ op: 'Relu', inputs: ['c'], outputs: ['y'] }]), opset }).message).toMatch(
+        new RegExp(`^the model uses opset ${opset}; the lab imports opsets 9–21`),
+      );
+    }
+  });
+
+  it("explicit pads that only look symmetric are refused where they are not the lab's same (odd total)", () => {
+    const g = buildOnnx({
+      nodes: [{ op: 'Conv', name: 'c1', inputs: ['x', 'w'], outputs: ['y'], attrs: [ints('pads', [1, 1, 1, 1]), ints('strides', [2, 2])] }],
+      inits: [tensor('w', [2, 1, 3, 3])],
+      input: [1, 1, 8, 8],
+    });
+    expect(() => importOnnx(g)).toThrow(/^node 'c1' \(Conv\): pads \[1, 1, 1, 1\] on a 8×8 input \(neither 'valid' nor 'same'\)/);
+  });
+
+  it('a dynamic dimension other than the batch', () => {
+    expect(refusal({ nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }], input: ['N', 1, 'H', 28] }).message).toBe(
+      "input 'x' is [N, 1, H, 28]: dimension 2 is symbolic ('H'); only the batch may be dynamic",
+    );
+  });
+
+  it('expectInput names the input and what the MNIST flows need', () => {
+    const g = buildOnnx({ nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }], input: [1, 3, 32, 32] });
+    expect(() => importOnnx(g, { expectInput: [28, 28, 1] })).toThrow("input 'x' is [1,3,32,32]; the lab's MNIST flows need a 28×28 single-channel image");
+  });
+
+  it('non-finite weights name the tensor and node', () => {
+    const g = afterConv([{ op: 'Relu', inputs: ['c'], outputs: ['y'] }]);
+    g.inits![1] = { name: 'b0', dims: [4], values: [0, NaN, 0, 0] };
+    expect(refusal(g).message).toMatch(/^tensor 'stem.bias' \(from stem\) holds a non-finite value \(NaN\) at index 1/);
+  });
+});
+
+describe('what maps although it looks unusual', () => {
+  it('Clip(0, no max) is a relu; explicit symmetric pads that equal same; Squeeze of 1×1; Softmax with the opset-11 axis default', () => {
+    const bytes = buildOnnx({
+      opset: 11,
+      nodes: [
+        { op: 'Conv', name: 'c1', inputs: ['x', 'w'], outputs: ['a'], attrs: [ints('pads', [1, 1, 1, 1])] },
+        { op: 'Clip', name: 'clip', inputs: ['a', 'zero'], outputs: ['b'] },
+        { op: 'Conv', name: 'c2', inputs: ['b', 'w2'], outputs: ['c'], attrs: [str('auto_pad', 'VALID')] },
+        { op: 'Squeeze', name: 'sq', inputs: ['c'], outputs: ['d'], attrs: [ints('axes', [2, 3])] },
+        { op: 'Softmax', name: 'sm', inputs: ['d'], outputs: ['y'] },
+      ],
+      inits: [tensor('w', [2, 1, 3, 3]), { name: 'zero', dims: [], values: [0] }, tensor('w2', [3, 2, 8, 8], 3)],
+      input: [1, 1, 8, 8],
+    });
+    const { model } = importOnnx(bytes);
+    expect(model.architecture.layers.map((l) => l.kind)).toEqual(['conv2d', 'relu', 'conv2d', 'flatten', 'softmax']);
+    expect(model.architecture.layers[0]).toMatchObject({ padding: 'same', stride: [1, 1] });
+    const y = modelForward(model, new Float32Array(64).fill(0.5), 1);
+    expect(y.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+  });
+});
