@@ -13,7 +13,7 @@ import { ImportError } from '../types.ts';
 import { foldBatchNorm, hwioToOhwi, inOutToOutIn } from './layout.ts';
 import type { SourceLayer } from './topology.ts';
 import { field, isObject, show } from './topology.ts';
-import { INFERENCE_NO_OPS, layerLabel, NOT_YET_ACTIVATIONS, refuse, refuseActivation, refuseLayerClass, refuseOption } from './support.ts';
+import { INFERENCE_NO_OPS, layerLabel, NOT_YET_ACTIVATIONS, NOT_YET_LAYERS, refuse, refuseActivation, refuseLayerClass, refuseOption } from './support.ts';
 import type { DecodedWeight } from './weights.ts';
 
 /** The lab side of an import, before it becomes a Model. */
@@ -393,7 +393,7 @@ export function mapLayers(chain: SourceLayer[], source: Map<string, DecodedWeigh
     }
     const handler = HANDLERS.get(l.className);
     if (!handler) {
-      if (NOT_YET_ACTIVATIONS.has(l.className.toLowerCase())) refuseActivation(l.name, l.className, l.className.toLowerCase());
+      if (!NOT_YET_LAYERS.has(l.className) && NOT_YET_ACTIVATIONS.has(l.className.toLowerCase())) refuseActivation(l.name, l.className, l.className.toLowerCase());
       refuseLayerClass(l.name, l.className);
     }
     handler(m, l);
