@@ -77,7 +77,11 @@ function labInput(dims: number[], options: ImportOptions, where: string): { shap
   if (dims.length === 1) {
     const n = dims[0];
     if (expect) {
-      if (expect[0] * expect[1] * expect[2] !== n) throw new ImportError(`the model's input is a vector of ${n}, but ${fmt(expect)} (${expect[0] * expect[1] * expect[2]} values) is expected here`, where);
+      if (expect[0] * expect[1] * expect[2] !== n)
+        throw new ImportError(
+          `the model's input is a vector of ${n}, but ${fmt(expect)} (${expect[0] * expect[1] * expect[2]} values) is expected here`,
+          where,
+        );
       return { shape: [...expect], flat: true };
     }
     const side = Math.round(Math.sqrt(n));
@@ -97,8 +101,11 @@ export function importTfjs(files: ImportFile[], options: ImportOptions = {}): Im
     return importUnchecked(files, options);
   } catch (e) {
     if (e instanceof ImportError) throw e;
-    // A malformed file that slipped past the checks above must still come out as an ImportError.
-    throw new ImportError(`the TF.js model could not be read: ${(e as Error)?.message ?? String(e)}`);
+    // A malformed file that slipped past the checks above must still come out as an ImportError;
+    // `cause` keeps the original (the fuzz test requires that none slips past).
+    const err = new ImportError(`the TF.js model could not be read: ${(e as Error)?.message ?? String(e)}`);
+    (err as { cause?: unknown }).cause = e;
+    throw err;
   }
 }
 
@@ -134,7 +141,10 @@ function importUnchecked(files: ImportFile[], options: ImportOptions): ImportedM
     mapped.notes.push(`Dequantized ${names.length} weight${names.length === 1 ? '' : 's'} stored as ${dtype} (${how}) to float32: ${names.join(', ')}.`);
   }
   const unused = [...source.keys()].filter((n) => !mapped.used.has(n));
-  if (unused.length > 0) mapped.notes.push(`${unused.length} weight${unused.length === 1 ? '' : 's'} in the manifest belong to no imported layer and were ignored: ${unused.join(', ')}.`);
+  if (unused.length > 0)
+    mapped.notes.push(
+      `${unused.length} weight${unused.length === 1 ? '' : 's'} in the manifest belong to no imported layer and were ignored: ${unused.join(', ')}.`,
+    );
   const p = mapped.preprocess;
   if (p && Math.abs(p.scale * 255 - 1) < 1e-6) {
     mapped.notes.push(

@@ -74,7 +74,8 @@ class Mapper {
   num(l: SourceLayer, key: string, fallback?: number): number {
     const v = field(l.config, key);
     if ((v === undefined || v === null) && fallback !== undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ImportError(`${layerLabel(l.name, l.className)}: ${key} must be a finite number, got ${show(v)}`, l.name);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new ImportError(`${layerLabel(l.name, l.className)}: ${key} must be a finite number, got ${show(v)}`, l.name);
     return v;
   }
 
@@ -118,12 +119,16 @@ class Mapper {
     let found = this.source.get(want) ?? this.source.get(`${want}:0`);
     if (!found) {
       const hits = [...this.source.values()].filter((w) => strip(w.name).endsWith(`/${want}`));
-      if (hits.length > 1) throw new ImportError(`${layerLabel(l.name, l.className)}: weights ${hits.map((h) => `'${h.name}'`).join(', ')} all match '${want}'`, want);
+      if (hits.length > 1)
+        throw new ImportError(`${layerLabel(l.name, l.className)}: weights ${hits.map((h) => `'${h.name}'`).join(', ')} all match '${want}'`, want);
       found = hits[0];
     }
     if (!found) throw new ImportError(`${layerLabel(l.name, l.className)}: weight '${want}' is not in the weights manifest`, want);
     if (found.shape.length !== shape.length || found.shape.some((d, i) => d !== shape[i])) {
-      throw new ImportError(`weight '${found.name}' has shape ${fmt(found.shape)}, but ${layerLabel(l.name, l.className)} on input ${fmt(this.shape)} needs ${fmt(shape)}`, found.name);
+      throw new ImportError(
+        `weight '${found.name}' has shape ${fmt(found.shape)}, but ${layerLabel(l.name, l.className)} on input ${fmt(this.shape)} needs ${fmt(shape)}`,
+        found.name,
+      );
     }
     this.out.used.add(found.name);
     return found.values;
@@ -148,7 +153,8 @@ class Mapper {
       if (e instanceof ShapeError) throw new ImportError(`${layerLabel(l.name, l.className)}: ${e.message}`, l.name);
       throw e;
     }
-    if (next.some((d) => !(d > 0))) throw new ImportError(`${layerLabel(l.name, l.className)}: output ${fmt(next)} from input ${fmt(this.shape)} is empty`, l.name);
+    if (next.some((d) => !(d > 0)))
+      throw new ImportError(`${layerLabel(l.name, l.className)}: output ${fmt(next)} from input ${fmt(this.shape)} is empty`, l.name);
     this.shape = next;
     this.out.layers.push(layer);
     for (const [suffix, t] of Object.entries(weights)) this.out.weights[`${layer.name}.${suffix}`] = t;
@@ -183,7 +189,9 @@ function conv2d(m: Mapper, l: SourceLayer): void {
   m.activation(l);
   const inC = m.shape.length === 3 ? m.shape[2] : 0;
   if (m.shape.length !== 3) throw new ImportError(`${layerLabel(l.name, l.className)} needs an [H, W, C] input, got ${fmt(m.shape)}`, l.name);
-  const weights: Record<string, Float32Array> = { weight: hwioToOhwi(m.weight(l, 'kernel', [kernel[0], kernel[1], inC, filters]), kernel[0], kernel[1], inC, filters) };
+  const weights: Record<string, Float32Array> = {
+    weight: hwioToOhwi(m.weight(l, 'kernel', [kernel[0], kernel[1], inC, filters]), kernel[0], kernel[1], inC, filters),
+  };
   if (bias) weights.bias = m.weight(l, 'bias', [filters]).slice();
   const layer = m.add(l, l.name, (name) => ({ name, kind: 'conv2d', filters, kernel, stride, padding, bias }), weights);
   m.fusedActivation(l, layer.name);
@@ -233,7 +241,12 @@ function separable(m: Mapper, l: SourceLayer): void {
   const pwWeights: Record<string, Float32Array> = { weight: pw };
   if (bias) pwWeights.bias = m.weight(l, 'bias', [filters]).slice();
   m.add(l, `${l.name}_depthwise`, (name) => ({ name, kind: 'depthwiseConv2d', kernel, stride, padding, bias: false }), { weight: dw });
-  const layer = m.add(l, `${l.name}_pointwise`, (name) => ({ name, kind: 'conv2d', filters, kernel: [1, 1], stride: [1, 1], padding: 'valid', bias }), pwWeights);
+  const layer = m.add(
+    l,
+    `${l.name}_pointwise`,
+    (name) => ({ name, kind: 'conv2d', filters, kernel: [1, 1], stride: [1, 1], padding: 'valid', bias }),
+    pwWeights,
+  );
   m.out.notes.push(`SeparableConv2D '${l.name}' became a depthwise layer and a 1×1 conv2d ('${m.out.layers.at(-2)!.name}', '${layer.name}').`);
   m.fusedActivation(l, layer.name);
 }
@@ -244,7 +257,11 @@ function dense(m: Mapper, l: SourceLayer): void {
   const bias = m.bool(l, 'use_bias', true);
   m.activation(l);
   if (m.shape.length !== 1) {
-    refuse(l.name, l.className, `the input is ${fmt(m.shape)}: a Dense on a non-flat tensor acts on its last axis only, and the lab's dense needs a flat input (add a Flatten before it)`);
+    refuse(
+      l.name,
+      l.className,
+      `the input is ${fmt(m.shape)}: a Dense on a non-flat tensor acts on its last axis only, and the lab's dense needs a flat input (add a Flatten before it)`,
+    );
   }
   const inN = m.shape[0];
   const weights: Record<string, Float32Array> = { weight: inOutToOutIn(m.weight(l, 'kernel', [inN, units]), inN, units) };
@@ -262,7 +279,13 @@ function pool(m: Mapper, l: SourceLayer): void {
   if (padding === 'same') {
     // 'same' pads only when ceil(in / s) windows do not fit without it; where they fit it is 'valid'.
     const fits = [0, 1].every((a) => Math.ceil(m.shape[a] / stride[a]) === Math.floor((m.shape[a] - window[a]) / stride[a]) + 1);
-    if (!fits) refuseOption(l.name, l.className, 'pool padding same', `padding 'same' on a ${m.shape[0]}×${m.shape[1]} input pads (window ${fmt(window)}, strides ${fmt(stride)})`);
+    if (!fits)
+      refuseOption(
+        l.name,
+        l.className,
+        'pool padding same',
+        `padding 'same' on a ${m.shape[0]}×${m.shape[1]} input pads (window ${fmt(window)}, strides ${fmt(stride)})`,
+      );
     m.out.notes.push(`${l.className} '${l.name}': padding 'same' equals 'valid' on its ${m.shape[0]}×${m.shape[1]} input, imported as valid.`);
   }
   const kind = l.className === 'MaxPooling2D' || l.className === 'MaxPool2D' ? 'maxPool2d' : 'avgPool2d';
@@ -319,7 +342,8 @@ function batchNorm(m: Mapper, l: SourceLayer): void {
   }
   const axis = field(l.config, 'axis');
   const rank = m.shape.length;
-  const lastAxis = axis === undefined || axis === null || axis === -1 || axis === rank || (Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === rank));
+  const lastAxis =
+    axis === undefined || axis === null || axis === -1 || axis === rank || (Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === rank));
   if (!lastAxis) refuse(l.name, l.className, `axis ${show(axis)} is not the channel (last) axis`);
   const c = m.shape[rank - 1];
   const epsilon = m.num(l, 'epsilon', 1e-3);
@@ -380,7 +404,9 @@ export function mapLayers(chain: SourceLayer[], source: Map<string, DecodedWeigh
   const m = new Mapper(source, input);
   if (flatInput) {
     m.add({ name: 'input', className: 'InputLayer', config: {} }, 'input_flatten', (name) => ({ name, kind: 'flatten' }), {}, []);
-    m.out.notes.push(`The model's input is a flat vector; the lab feeds it an [${input.join(', ')}] image through the flatten layer '${m.out.layers[0].name}'.`);
+    m.out.notes.push(
+      `The model's input is a flat vector; the lab feeds it an [${input.join(', ')}] image through the flatten layer '${m.out.layers[0].name}'.`,
+    );
   }
   for (const l of chain) {
     if (INFERENCE_NO_OPS.has(l.className)) {
@@ -393,11 +419,13 @@ export function mapLayers(chain: SourceLayer[], source: Map<string, DecodedWeigh
     }
     const handler = HANDLERS.get(l.className);
     if (!handler) {
-      if (!NOT_YET_LAYERS.has(l.className) && NOT_YET_ACTIVATIONS.has(l.className.toLowerCase())) refuseActivation(l.name, l.className, l.className.toLowerCase());
+      if (!NOT_YET_LAYERS.has(l.className) && NOT_YET_ACTIVATIONS.has(l.className.toLowerCase()))
+        refuseActivation(l.name, l.className, l.className.toLowerCase());
       refuseLayerClass(l.name, l.className);
     }
     handler(m, l);
   }
-  if (m.out.layers.length === 0) throw new ImportError('the model has no layers the lab can run (only input, dropped or preprocessing layers)', 'modelTopology');
+  if (m.out.layers.length === 0)
+    throw new ImportError('the model has no layers the lab can run (only input, dropped or preprocessing layers)', 'modelTopology');
   return m.out;
 }

@@ -64,7 +64,13 @@ function quantizeAll(saved: Saved, dtypes: QDtype[]): { files: ImportFile[]; spe
     return out;
   };
   const manifest = groups.map((g, i) => ({ paths: [`group${i + 1}-shard1of1.bin`], weights: g.map((p) => p.spec) }));
-  const json = { modelTopology: saved.modelTopology, format: 'layers-model', generatedBy: saved.generatedBy, convertedBy: 'TensorFlow.js Converter v4.22.0', weightsManifest: manifest };
+  const json = {
+    modelTopology: saved.modelTopology,
+    format: 'layers-model',
+    generatedBy: saved.generatedBy,
+    convertedBy: 'TensorFlow.js Converter v4.22.0',
+    weightsManifest: manifest,
+  };
   const files: ImportFile[] = [
     { name: 'model.json', bytes: new TextEncoder().encode(JSON.stringify(json)) },
     ...groups.map((g, i) => ({ name: `group${i + 1}-shard1of1.bin`, bytes: join(g) })),
@@ -117,7 +123,9 @@ describe('quantized weights decode exactly as tfjs decodes them', () => {
       expect(imported.report.producer).toEqual({ name: 'TensorFlow.js Converter', version: '4.22.0' });
       const notes = imported.report.notes.join('\n');
       for (const d of dtypes) expect(notes).toMatch(new RegExp(`Dequantized \\d+ weights? stored as ${d}`));
-      const loaded = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: saved.modelTopology, weightSpecs: q.specs, weightData: q.data.slice().buffer }));
+      const loaded = await tf.loadLayersModel(
+        tf.io.fromMemory({ modelTopology: saved.modelTopology, weightSpecs: q.specs, weightData: q.data.slice().buffer }),
+      );
       const test = await mnist('test', 64);
       const x = tf.tensor(test.x, [test.count, 28, 28, 1]);
       const y = loaded.predict(x) as tf.Tensor;
@@ -134,7 +142,11 @@ describe('quantized weights decode exactly as tfjs decodes them', () => {
     const spec = { name: 'd/kernel', shape: [2], dtype: 'float32' };
     const file = [{ name: 'w.bin', bytes: new Uint8Array(2) }];
     expect(() => readWeights([{ paths: ['w.bin'], weights: [{ ...spec, quantization: { dtype: 'uint8' } }] }], file)).toThrow(/'d\/kernel'.*scale and min/);
-    expect(() => readWeights([{ paths: ['w.bin'], weights: [{ ...spec, quantization: { dtype: 'int4', scale: 1, min: 0 } }] }], file)).toThrow(/'d\/kernel'.*int4/);
-    expect(() => readWeights([{ paths: ['w.bin'], weights: [{ ...spec, dtype: 'int32', quantization: { dtype: 'float16' } }] }], file)).toThrow(/float16.*float32 weights only/);
+    expect(() => readWeights([{ paths: ['w.bin'], weights: [{ ...spec, quantization: { dtype: 'int4', scale: 1, min: 0 } }] }], file)).toThrow(
+      /'d\/kernel'.*int4/,
+    );
+    expect(() => readWeights([{ paths: ['w.bin'], weights: [{ ...spec, dtype: 'int32', quantization: { dtype: 'float16' } }] }], file)).toThrow(
+      /float16.*float32 weights only/,
+    );
   });
 });

@@ -100,7 +100,10 @@ export function refuseLayerClass(name: string, className: string): never {
 /** Refuses an activation: from the not-yet table when it is there, else as unknown. */
 export function refuseActivation(name: string, className: string, activation: string): never {
   const need = NOT_YET_ACTIVATIONS.get(activation);
-  const why = need !== undefined ? `the lab does not support the ${activation} activation yet (it needs ${need})` : `the lab does not support the activation '${activation}'`;
+  const why =
+    need !== undefined
+      ? `the lab does not support the ${activation} activation yet (it needs ${need})`
+      : `the lab does not support the activation '${activation}'`;
   refuse(name, className, why, activation);
 }
 
@@ -109,7 +112,10 @@ export const NOT_YET_OPTIONS: ReadonlyMap<string, string> = new Map([
   ['depth_multiplier', 'a depthwise layer kind with a channel multiplier above 1'],
   ['dilation_rate', 'dilated convolutions'],
   ['groups', 'grouped convolutions'],
-  ['standalone BatchNormalization', 'a per-channel scale-and-shift layer kind (a BatchNormalization folds only into a Conv2D, DepthwiseConv2D or Dense right before it)'],
+  [
+    'standalone BatchNormalization',
+    'a per-channel scale-and-shift layer kind (a BatchNormalization folds only into a Conv2D, DepthwiseConv2D or Dense right before it)',
+  ],
   ['ReLU max_value', 'a clipped relu layer kind'],
   ['ReLU negative_slope', 'a leaky relu layer kind'],
   ['ReLU threshold', 'a thresholded relu layer kind'],

@@ -46,7 +46,8 @@ export function field(config: Record<string, unknown>, key: string): unknown {
 function sourceLayer(raw: unknown, where: string): SourceLayer {
   if (!isObject(raw)) throw new ImportError(`${where} must be an object with class_name and config, got ${show(raw)}`, where);
   const className = field(raw, 'class_name');
-  if (typeof className !== 'string' || className === '') throw new ImportError(`${where}: class_name must be a non-empty string, got ${show(className)}`, where);
+  if (typeof className !== 'string' || className === '')
+    throw new ImportError(`${where}: class_name must be a non-empty string, got ${show(className)}`, where);
   const config = raw.config ?? {};
   if (!isObject(config)) throw new ImportError(`${where} (${className}): config must be an object, got ${show(config)}`, where);
   const name = config.name ?? raw.name;
@@ -86,7 +87,8 @@ function endpointNames(v: unknown, what: string): string[] {
   if (!Array.isArray(v)) throw new ImportError(`model config: ${what} must be a list, got ${show(v)}`, what);
   if (v.length > 0 && typeof v[0] === 'string') return [v[0]];
   return v.map((e) => {
-    if (!Array.isArray(e) || typeof e[0] === 'undefined' || typeof e[0] !== 'string') throw new ImportError(`model config: ${what} entry ${show(e)} is malformed`, what);
+    if (!Array.isArray(e) || typeof e[0] === 'undefined' || typeof e[0] !== 'string')
+      throw new ImportError(`model config: ${what} entry ${show(e)} is malformed`, what);
     return e[0] as string;
   });
 }
@@ -103,7 +105,8 @@ function functionalChain(config: Record<string, unknown>): SourceLayer[] {
     byName.set(l.name, l);
     const nodes = field(raw, 'inbound_nodes') ?? [];
     if (!Array.isArray(nodes)) throw new ImportError(`layer '${l.name}': inbound_nodes must be a list, got ${show(nodes)}`, l.name);
-    if (nodes.length > 1) refuse(l.name, l.className, `the layer is called ${nodes.length} times (shared layer); the lab supports only a linear chain of layers`);
+    if (nodes.length > 1)
+      refuse(l.name, l.className, `the layer is called ${nodes.length} times (shared layer); the lab supports only a linear chain of layers`);
     const sources = nodes.length === 0 ? [] : nodeSources(nodes[0], l.name);
     if (sources.length > 1 || GRAPH_LAYERS.has(l.className)) {
       refuse(l.name, l.className, `the layer has ${sources.length} inputs (${sources.join(', ')}); the lab supports only a linear chain of layers`);
