@@ -14,8 +14,8 @@ import { ImportError } from '../types.ts';
 import { importTfjs } from './index.ts';
 import { saveArtifacts, toFiles } from './test-helpers.ts';
 
-let baseJson: unknown;
-let baseShard: Uint8Array;
+/** Two real bases: a Sequential model and a Functional one (inbound nodes to corrupt too). */
+const bases: { json: unknown; shard: Uint8Array }[] = [];
 
 beforeAll(async () => {
   tf.env().set('IS_TEST', true);
@@ -35,10 +35,19 @@ beforeAll(async () => {
       tf.layers.dense({ units: 5, activation: 'softmax' }),
     ],
   });
-  const files = toFiles(await saveArtifacts(tf, m));
-  m.dispose();
-  baseJson = JSON.parse(new TextDecoder().decode(files[0].bytes));
-  baseShard = files[1].bytes;
+  const input = tf.input({ shape: [10, 10, 2], name: 'img' });
+  let h = tf.layers.conv2d({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', name: 'c' }).apply(input) as tf.SymbolicTensor;
+  h = tf.layers.batchNormalization({ name: 'bn' }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.activation({ activation: 'relu', name: 'act' }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.averagePooling2d({ poolSize: 2, name: 'pool' }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.flatten({ name: 'flat' }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.dense({ units: 4, name: 'fc' }).apply(h) as tf.SymbolicTensor;
+  const f = tf.model({ inputs: input, outputs: tf.layers.softmax({ name: 'sm' }).apply(h) as tf.SymbolicTensor });
+  for (const model of [m, f]) {
+    const files = toFiles(await saveArtifacts(tf, model));
+    model.dispose();
+    bases.push({ json: JSON.parse(new TextDecoder().decode(files[0].bytes)), shard: files[1].bytes });
+  }
 });
 
 type Path = (string | number)[];
@@ -119,9 +128,9 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 );
 
 /** Applies the mutations to copies of the base files. */
-function corrupt(chain: Mutation[]): ImportFile[] {
-  const json = structuredClone(baseJson);
-  let shard = baseShard.slice();
+function corrupt(base: number, chain: Mutation[]): ImportFile[] {
+  const json = structuredClone(bases[base].json);
+  let shard = bases[base].shard.slice();
   let cut: number | undefined;
   for (const m of chain) {
     const all = paths(json);
@@ -173,16 +182,16 @@ function corrupt(chain: Mutation[]): ImportFile[] {
 }
 
 describe('TF.js importer under corruption', () => {
-  it('the uncorrupted model imports', () => {
-    validateModel(importTfjs(corrupt([])).model);
+  it('the uncorrupted models import', () => {
+    for (let b = 0; b < bases.length; b++) validateModel(importTfjs(corrupt(b, [])).model);
   });
 
-  it('every corruption imports to a valid model or throws ImportError (1,200 cases)', () => {
+  it('every corruption imports to a valid model or throws ImportError (2,000 cases over two models)', () => {
     let imported = 0;
     let refused = 0;
     fc.assert(
-      fc.property(fc.array(mutation, { minLength: 1, maxLength: 3 }), (chain) => {
-        const files = corrupt(chain);
+      fc.property(fc.nat({ max: 1 }), fc.array(mutation, { minLength: 1, maxLength: 3 }), (base, chain) => {
+        const files = corrupt(base, chain);
         try {
           const { model } = importTfjs(files);
           validateModel(model);
@@ -195,7 +204,7 @@ describe('TF.js importer under corruption', () => {
           refused++;
         }
       }),
-      { numRuns: 1200 },
+      { numRuns: 2000 },
     );
     // Both outcomes happen: the corruptions are neither all fatal nor all harmless.
     expect(imported).toBeGreaterThan(50);
