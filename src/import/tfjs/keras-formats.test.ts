@@ -1,0 +1,174 @@
+/**
+ * model.json forms beyond what tfjs's own `save` writes: the converter's
+ * `{ model_config }` wrapper of a Keras 2 file (weights named
+ * `<layer>/<param>` or with a model prefix and `:0`), TF.js's camelCase
+ * config keys, Keras 3-style Sequential configs, and the small mappings
+ * (composed Rescalings, Reshape to a vector, 'same' pooling that equals
+ * 'valid', identity activations, unique lab names). Handwritten configs that
+ * tfjs can load are also run through tfjs and compared.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { modelForward } from '../../cpu/forward.ts';
+import type { ImportFile } from '../types.ts';
+import { importTfjs } from './index.ts';
+import { handwritten } from './test-helpers.ts';
+
+beforeAll(async () => {
+  tf.env().set('IS_TEST', true);
+  await tf.setBackend('cpu');
+  await tf.ready();
+});
+
+type L = { class_name: string; config: Record<string, unknown> };
+
+/** Runs the handwritten model in tfjs (loaded from the same JSON and bytes) and in the lab, on the same input. */
+async function expectSameAsTfjs(files: ImportFile[], shape: [number, number, number]): Promise<void> {
+  const json = JSON.parse(new TextDecoder().decode(files[0].bytes));
+  const weightSpecs = json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights);
+  const m = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData: files[1].bytes.slice().buffer }));
+  const n = 3;
+  const x = new Float32Array(n * shape[0] * shape[1] * shape[2]).map((_, i) => ((i * 37) % 101) / 100);
+  const inShape = m.inputs[0].shape.slice(1) as number[];
+  const xt = tf.tensor(x, [n, ...inShape]);
+  const y = m.predict(xt) as tf.Tensor;
+  const want = y.dataSync();
+  const got = modelForward(importTfjs(files).model, x, n);
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-5 + 1e-4 * Math.abs(want[i]));
+  tf.dispose([xt, y]);
+  m.dispose();
+}
+
+describe('model.json forms', () => {
+  it("the converter's model_config wrapper, camelCase keys, prefixed weight names with :0", () => {
+    const files = handwritten(
+      [
+        { class_name: 'Conv2D', config: { name: 'conv', filters: 2, kernelSize: 3, batchInputShape: [null, 6, 6, 1], useBias: true, activation: 'relu' } },
+        { class_name: 'Flatten', config: { name: 'flat' } },
+        { class_name: 'Dense', config: { name: 'fc', units: 3 } },
+      ],
+      [
+        { name: 'net/conv/kernel:0', shape: [3, 3, 1, 2] },
+        { name: 'net/conv/bias:0', shape: [2] },
+        { name: 'fc/kernel', shape: [32, 3] },
+        { name: 'fc/bias', shape: [3] },
+      ],
+    );
+    const json = JSON.parse(new TextDecoder().decode(files[0].bytes));
+    json.modelTopology = { keras_version: '2.13.1', backend: 'tensorflow', model_config: json.modelTopology, training_config: {} };
+    json.generatedBy = 'keras v2.13.1';
+    json.convertedBy = 'TensorFlow.js Converter v4.22.0';
+    const { model, report } = importTfjs([{ name: 'model.json', bytes: new TextEncoder().encode(JSON.stringify(json)) }, files[1]]);
+    expect(model.architecture.layers.map((l) => `${l.name}:${l.kind}`)).toEqual(['conv:conv2d', 'conv_relu:relu', 'flat:flatten', 'fc:dense']);
+    expect(report.producer).toEqual({ name: 'TensorFlow.js Converter', version: '4.22.0' });
+  });
+
+  it('Keras 3-style Sequential: InputLayer with batch_shape, dtype policies, module fields', () => {
+    const policy = { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null };
+    const k3 = (class_name: string, config: Record<string, unknown>): L & Record<string, unknown> => ({
+      module: 'keras.layers',
+      class_name,
+      config: { trainable: true, dtype: policy, ...config },
+      registered_name: null,
+    });
+    const files = handwritten(
+      [
+        k3('InputLayer', { name: 'input_layer', batch_shape: [null, 5, 5, 2], sparse: false, ragged: false }),
+        k3('DepthwiseConv2D', {
+          name: 'dw',
+          kernel_size: [2, 2],
+          strides: [1, 1],
+          padding: 'valid',
+          data_format: 'channels_last',
+          dilation_rate: [1, 1],
+          depth_multiplier: 1,
+          activation: 'linear',
+          use_bias: false,
+        }),
+        k3('ReLU', { name: 're_lu', max_value: null, negative_slope: 0.0, threshold: 0.0 }),
+        k3('Flatten', { name: 'flatten', data_format: 'channels_last' }),
+        k3('Dense', {
+          name: 'dense',
+          units: 4,
+          activation: { module: 'keras.activations', class_name: 'function', config: 'softmax', registered_name: 'function' },
+          use_bias: true,
+        }),
+      ],
+      [
+        { name: 'dw/depthwise_kernel', shape: [2, 2, 2, 1] },
+        { name: 'dense/kernel', shape: [32, 4] },
+        { name: 'dense/bias', shape: [4] },
+      ],
+    );
+    const { model } = importTfjs(files);
+    expect(model.architecture.inputShape).toEqual([5, 5, 2]);
+    expect(model.architecture.layers.map((l) => l.kind)).toEqual(['depthwiseConv2d', 'relu', 'flatten', 'dense', 'softmax']);
+  });
+
+  it('composed Rescalings, Reshape to a vector, same = valid pooling, linear Activation, GaussianNoise — and tfjs agrees', async () => {
+    const files = handwritten(
+      [
+        { class_name: 'Rescaling', config: { name: 'r1', scale: 255, offset: 0, batch_input_shape: [null, 8, 8, 1] } },
+        { class_name: 'Rescaling', config: { name: 'r2', scale: 1 / 127.5, offset: -1 } },
+        {
+          class_name: 'Conv2D',
+          config: { name: 'c', filters: 3, kernel_size: [3, 3], padding: 'same', strides: [2, 2], use_bias: true, activation: 'linear' },
+        },
+        { class_name: 'Activation', config: { name: 'lin', activation: 'linear' } },
+        { class_name: 'GaussianNoise', config: { name: 'noise', stddev: 0.1 } },
+        { class_name: 'AveragePooling2D', config: { name: 'pool', pool_size: [2, 2], strides: [2, 2], padding: 'same' } },
+        { class_name: 'Reshape', config: { name: 'to.vector', target_shape: [12] } },
+        { class_name: 'Dense', config: { name: 'to/vector', units: 4, activation: 'softmax' } },
+      ],
+      [
+        { name: 'c/kernel', shape: [3, 3, 1, 3] },
+        { name: 'c/bias', shape: [3] },
+        { name: 'to/vector/kernel', shape: [12, 4] },
+        { name: 'to/vector/bias', shape: [4] },
+      ],
+    );
+    const { model, report } = importTfjs(files);
+    expect(model.architecture.preprocess!.scale).toBeCloseTo(2, 12);
+    expect(model.architecture.preprocess!.offset).toBe(-1);
+    expect(model.architecture.layers.map((l) => `${l.name}:${l.kind}`)).toEqual([
+      'c:conv2d',
+      'pool:avgPool2d',
+      'to_vector:flatten',
+      'to_vector_2:dense',
+      'to_vector_2_softmax:softmax',
+    ]);
+    expect(report.dropped.map((d) => d.name)).toEqual(['r1', 'r2', 'lin', 'noise']);
+    expect(report.notes.join('\n')).toMatch(/padding 'same' equals 'valid'/);
+    await expectSameAsTfjs(files, [8, 8, 1]);
+  });
+
+  it('a Rescaling of 1/255 is kept literally, with a note about raw pixels', () => {
+    const files = handwritten(
+      [
+        { class_name: 'Rescaling', config: { name: 'r', scale: 1 / 255, offset: 0, batch_input_shape: [null, 4, 4, 1] } },
+        { class_name: 'Flatten', config: { name: 'f' } },
+      ],
+      [],
+    );
+    const { model, report } = importTfjs(files);
+    expect(model.architecture.preprocess!.scale).toBeCloseTo(1 / 255, 12);
+    expect(report.notes.join('\n')).toMatch(/raw 0–255 pixels/);
+  });
+
+  it('unused manifest weights are reported; a [H, W] input becomes [H, W, 1]', () => {
+    const files = handwritten(
+      [
+        { class_name: 'Flatten', config: { name: 'f', batch_input_shape: [null, 4, 4] } },
+        { class_name: 'Dense', config: { name: 'd', units: 2, use_bias: false } },
+      ],
+      [
+        { name: 'd/kernel', shape: [16, 2] },
+        { name: 'optimizer/iter', shape: [] },
+      ],
+    );
+    const { model, report } = importTfjs(files);
+    expect(model.architecture.inputShape).toEqual([4, 4, 1]);
+    expect(report.notes.join('\n')).toMatch(/1 weight in the manifest belong to no imported layer.*optimizer\/iter/);
+  });
+});

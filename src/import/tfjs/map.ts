@@ -1,0 +1,431 @@
+/**
+ * Keras layers (a linear chain) → lab layers and float32 weights in the
+ * lab's layouts. One handler per source class; each checks the options the
+ * lab can hold, reads its weights by name with their shapes checked against
+ * the config, and appends lab layers, tracking the activation shape so that a
+ * mismatch is reported at the layer that causes it.
+ */
+import type { Layer, Padding, Preprocess } from '../../model/layers.ts';
+import type { Shape } from '../../model/shapes.ts';
+import { layerOutputShape, ShapeError } from '../../model/shapes.ts';
+import type { ImportedLayer, ImportReport } from '../types.ts';
+import { ImportError } from '../types.ts';
+import { foldBatchNorm, hwioToOhwi, inOutToOutIn } from './layout.ts';
+import type { SourceLayer } from './topology.ts';
+import { field, isObject, show } from './topology.ts';
+import { INFERENCE_NO_OPS, layerLabel, NOT_YET_ACTIVATIONS, NOT_YET_LAYERS, refuse, refuseActivation, refuseLayerClass, refuseOption } from './support.ts';
+import type { DecodedWeight } from './weights.ts';
+
+/** The lab side of an import, before it becomes a Model. */
+export interface Mapped {
+  layers: Layer[];
+  weights: Record<string, Float32Array>;
+  preprocess?: Preprocess;
+  imported: ImportedLayer[];
+  dropped: ImportReport['dropped'];
+  notes: string[];
+  /** Manifest weights the lab model was built from. */
+  used: Set<string>;
+}
+
+type Handler = (m: Mapper, l: SourceLayer) => void;
+
+function isPositiveInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0;
+}
+
+function sanitize(name: string): string {
+  const s = name.replace(/[^A-Za-z0-9_-]+/g, '_').replace(/^_+|_+$/g, '');
+  return s === '' ? 'layer' : s;
+}
+
+const fmt = (s: readonly number[]): string => `[${s.join(', ')}]`;
+
+class Mapper {
+  readonly out: Mapped = { layers: [], weights: {}, imported: [], dropped: [], notes: [], used: new Set() };
+  private readonly names = new Set<string>();
+  /** True once a layer other than flatten has been added: a Rescaling after it is not at the input. */
+  computed = false;
+
+  constructor(
+    private readonly source: Map<string, DecodedWeight>,
+    public shape: Shape,
+  ) {}
+
+  // ---- config access ----
+
+  /** A config value that must be a positive integer or a pair of them (Keras accepts both for sizes). */
+  pair(l: SourceLayer, key: string, fallback?: [number, number]): [number, number] {
+    const v = field(l.config, key);
+    if ((v === undefined || v === null) && fallback) return fallback;
+    if (isPositiveInt(v)) return [v, v];
+    if (Array.isArray(v) && v.length === 2 && isPositiveInt(v[0]) && isPositiveInt(v[1])) return [v[0], v[1]];
+    if (Array.isArray(v) && v.length === 1 && isPositiveInt(v[0])) return [v[0], v[0]];
+    throw new ImportError(`${layerLabel(l.name, l.className)}: ${key} must be a positive integer or two, got ${show(v)}`, l.name);
+  }
+
+  bool(l: SourceLayer, key: string, fallback: boolean): boolean {
+    const v = field(l.config, key);
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== 'boolean') throw new ImportError(`${layerLabel(l.name, l.className)}: ${key} must be true or false, got ${show(v)}`, l.name);
+    return v;
+  }
+
+  num(l: SourceLayer, key: string, fallback?: number): number {
+    const v = field(l.config, key);
+    if ((v === undefined || v === null) && fallback !== undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new ImportError(`${layerLabel(l.name, l.className)}: ${key} must be a finite number, got ${show(v)}`, l.name);
+    return v;
+  }
+
+  channelsLast(l: SourceLayer): void {
+    const f = field(l.config, 'data_format');
+    if (f === undefined || f === null || f === 'channels_last') return;
+    if (f === 'channels_first') refuse(l.name, l.className, 'data_format channels_first is not supported: the lab is channels-last (NHWC)');
+    throw new ImportError(`${layerLabel(l.name, l.className)}: data_format must be channels_last, got ${show(f)}`, l.name);
+  }
+
+  padding(l: SourceLayer): Padding {
+    const p = field(l.config, 'padding') ?? 'valid';
+    if (p === 'valid' || p === 'same') return p;
+    refuse(l.name, l.className, `padding ${show(p)} is not supported (the lab has 'valid' and 'same')`);
+  }
+
+  /** The activation name of a layer's `activation` (absent = linear). */
+  activation(l: SourceLayer): string {
+    const a = field(l.config, 'activation');
+    if (a === undefined || a === null) return 'linear';
+    if (typeof a === 'string') return a;
+    // Keras 3 may serialize a built-in activation as { class_name: 'function', config: 'relu', ... }.
+    if (isObject(a) && typeof a.config === 'string') return a.config;
+    if (isObject(a) && typeof a.class_name === 'string') return a.class_name;
+    throw new ImportError(`${layerLabel(l.name, l.className)}: activation must be a name, got ${show(a)}`, l.name);
+  }
+
+  checkDilation(l: SourceLayer): void {
+    const d = this.pair(l, 'dilation_rate', [1, 1]);
+    if (d[0] !== 1 || d[1] !== 1) refuseOption(l.name, l.className, 'dilation_rate', `dilation_rate ${fmt(d)}`);
+    const g = field(l.config, 'groups');
+    if (g !== undefined && g !== null && g !== 1) refuseOption(l.name, l.className, 'groups', `groups ${show(g)}`);
+  }
+
+  // ---- weights ----
+
+  /** The manifest weight `<layer>/<param>` (or one ending in it), checked against the shape the config implies. */
+  weight(l: SourceLayer, param: string, shape: number[]): Float32Array {
+    const want = `${l.name}/${param}`;
+    const strip = (n: string) => n.replace(/:\d+$/, '');
+    let found = this.source.get(want) ?? this.source.get(`${want}:0`);
+    if (!found) {
+      const hits = [...this.source.values()].filter((w) => strip(w.name).endsWith(`/${want}`));
+      if (hits.length > 1)
+        throw new ImportError(`${layerLabel(l.name, l.className)}: weights ${hits.map((h) => `'${h.name}'`).join(', ')} all match '${want}'`, want);
+      found = hits[0];
+    }
+    if (!found) throw new ImportError(`${layerLabel(l.name, l.className)}: weight '${want}' is not in the weights manifest`, want);
+    if (found.shape.length !== shape.length || found.shape.some((d, i) => d !== shape[i])) {
+      throw new ImportError(
+        `weight '${found.name}' has shape ${fmt(found.shape)}, but ${layerLabel(l.name, l.className)} on input ${fmt(this.shape)} needs ${fmt(shape)}`,
+        found.name,
+      );
+    }
+    this.out.used.add(found.name);
+    return found.values;
+  }
+
+  // ---- output ----
+
+  private uniqueName(base: string): string {
+    let name = sanitize(base);
+    for (let k = 2; this.names.has(name); k++) name = `${sanitize(base)}_${k}`;
+    this.names.add(name);
+    return name;
+  }
+
+  /** Appends a lab layer made from `from`; `make` gets the unique lab name. */
+  add(l: SourceLayer, base: string, make: (name: string) => Layer, weights: Record<string, Float32Array> = {}, from: string[] = [l.name]): Layer {
+    const layer = make(this.uniqueName(base));
+    let next: Shape;
+    try {
+      next = layerOutputShape(layer, this.shape);
+    } catch (e) {
+      if (e instanceof ShapeError) throw new ImportError(`${layerLabel(l.name, l.className)}: ${e.message}`, l.name);
+      throw e;
+    }
+    if (next.some((d) => !(d > 0)))
+      throw new ImportError(`${layerLabel(l.name, l.className)}: output ${fmt(next)} from input ${fmt(this.shape)} is empty`, l.name);
+    this.shape = next;
+    this.out.layers.push(layer);
+    for (const [suffix, t] of Object.entries(weights)) this.out.weights[`${layer.name}.${suffix}`] = t;
+    this.out.imported.push({ name: layer.name, kind: layer.kind, from });
+    if (layer.kind !== 'flatten') this.computed = true;
+    return layer;
+  }
+
+  /** The lab layer(s) for a fused `activation` after a weighted layer. */
+  fusedActivation(l: SourceLayer, labName: string): void {
+    const a = this.activation(l);
+    if (a === 'linear') return;
+    if (a !== 'relu' && a !== 'softmax') refuseActivation(l.name, l.className, a);
+    this.add(l, `${labName}_${a}`, (name) => ({ name, kind: a }));
+    this.out.notes.push(`${l.className} '${l.name}': its fused ${a} activation became the separate lab layer '${this.out.layers.at(-1)!.name}'.`);
+  }
+
+  drop(l: SourceLayer, why: string): void {
+    this.out.dropped.push({ name: l.name, op: l.className, why });
+  }
+}
+
+function conv2d(m: Mapper, l: SourceLayer): void {
+  m.channelsLast(l);
+  m.checkDilation(l);
+  const filters = field(l.config, 'filters');
+  if (!isPositiveInt(filters)) throw new ImportError(`${layerLabel(l.name, l.className)}: filters must be a positive integer, got ${show(filters)}`, l.name);
+  const kernel = m.pair(l, 'kernel_size');
+  const stride = m.pair(l, 'strides', [1, 1]);
+  const padding = m.padding(l);
+  const bias = m.bool(l, 'use_bias', true);
+  m.activation(l);
+  const inC = m.shape.length === 3 ? m.shape[2] : 0;
+  if (m.shape.length !== 3) throw new ImportError(`${layerLabel(l.name, l.className)} needs an [H, W, C] input, got ${fmt(m.shape)}`, l.name);
+  const weights: Record<string, Float32Array> = {
+    weight: hwioToOhwi(m.weight(l, 'kernel', [kernel[0], kernel[1], inC, filters]), kernel[0], kernel[1], inC, filters),
+  };
+  if (bias) weights.bias = m.weight(l, 'bias', [filters]).slice();
+  const layer = m.add(l, l.name, (name) => ({ name, kind: 'conv2d', filters, kernel, stride, padding, bias }), weights);
+  m.fusedActivation(l, layer.name);
+}
+
+function depthMultiplierOne(m: Mapper, l: SourceLayer): void {
+  const dm = field(l.config, 'depth_multiplier');
+  if (dm !== undefined && dm !== null && dm !== 1) {
+    if (isPositiveInt(dm)) refuseOption(l.name, l.className, 'depth_multiplier', `depth_multiplier ${dm}`);
+    throw new ImportError(`${layerLabel(l.name, l.className)}: depth_multiplier must be a positive integer, got ${show(dm)}`, l.name);
+  }
+}
+
+function depthwise(m: Mapper, l: SourceLayer): void {
+  m.channelsLast(l);
+  m.checkDilation(l);
+  depthMultiplierOne(m, l);
+  const kernel = m.pair(l, 'kernel_size');
+  const stride = m.pair(l, 'strides', [1, 1]);
+  const padding = m.padding(l);
+  const bias = m.bool(l, 'use_bias', true);
+  m.activation(l);
+  if (m.shape.length !== 3) throw new ImportError(`${layerLabel(l.name, l.className)} needs an [H, W, C] input, got ${fmt(m.shape)}`, l.name);
+  const c = m.shape[2];
+  // [kH, kW, C, 1] and [kH, kW, C] are the same bytes.
+  const weights: Record<string, Float32Array> = { weight: m.weight(l, 'depthwise_kernel', [kernel[0], kernel[1], c, 1]).slice() };
+  if (bias) weights.bias = m.weight(l, 'bias', [c]).slice();
+  const layer = m.add(l, l.name, (name) => ({ name, kind: 'depthwiseConv2d', kernel, stride, padding, bias }), weights);
+  m.fusedActivation(l, layer.name);
+}
+
+function separable(m: Mapper, l: SourceLayer): void {
+  m.channelsLast(l);
+  m.checkDilation(l);
+  depthMultiplierOne(m, l);
+  const filters = field(l.config, 'filters');
+  if (!isPositiveInt(filters)) throw new ImportError(`${layerLabel(l.name, l.className)}: filters must be a positive integer, got ${show(filters)}`, l.name);
+  const kernel = m.pair(l, 'kernel_size');
+  const stride = m.pair(l, 'strides', [1, 1]);
+  const padding = m.padding(l);
+  const bias = m.bool(l, 'use_bias', true);
+  m.activation(l);
+  if (m.shape.length !== 3) throw new ImportError(`${layerLabel(l.name, l.className)} needs an [H, W, C] input, got ${fmt(m.shape)}`, l.name);
+  const c = m.shape[2];
+  const dw = m.weight(l, 'depthwise_kernel', [kernel[0], kernel[1], c, 1]).slice();
+  const pw = hwioToOhwi(m.weight(l, 'pointwise_kernel', [1, 1, c, filters]), 1, 1, c, filters);
+  const pwWeights: Record<string, Float32Array> = { weight: pw };
+  if (bias) pwWeights.bias = m.weight(l, 'bias', [filters]).slice();
+  m.add(l, `${l.name}_depthwise`, (name) => ({ name, kind: 'depthwiseConv2d', kernel, stride, padding, bias: false }), { weight: dw });
+  const layer = m.add(
+    l,
+    `${l.name}_pointwise`,
+    (name) => ({ name, kind: 'conv2d', filters, kernel: [1, 1], stride: [1, 1], padding: 'valid', bias }),
+    pwWeights,
+  );
+  m.out.notes.push(`SeparableConv2D '${l.name}' became a depthwise layer and a 1×1 conv2d ('${m.out.layers.at(-2)!.name}', '${layer.name}').`);
+  m.fusedActivation(l, layer.name);
+}
+
+function dense(m: Mapper, l: SourceLayer): void {
+  const units = field(l.config, 'units');
+  if (!isPositiveInt(units)) throw new ImportError(`${layerLabel(l.name, l.className)}: units must be a positive integer, got ${show(units)}`, l.name);
+  const bias = m.bool(l, 'use_bias', true);
+  m.activation(l);
+  if (m.shape.length !== 1) {
+    refuse(
+      l.name,
+      l.className,
+      `the input is ${fmt(m.shape)}: a Dense on a non-flat tensor acts on its last axis only, and the lab's dense needs a flat input (add a Flatten before it)`,
+    );
+  }
+  const inN = m.shape[0];
+  const weights: Record<string, Float32Array> = { weight: inOutToOutIn(m.weight(l, 'kernel', [inN, units]), inN, units) };
+  if (bias) weights.bias = m.weight(l, 'bias', [units]).slice();
+  const layer = m.add(l, l.name, (name) => ({ name, kind: 'dense', units, bias }), weights);
+  m.fusedActivation(l, layer.name);
+}
+
+function pool(m: Mapper, l: SourceLayer): void {
+  m.channelsLast(l);
+  const window = m.pair(l, 'pool_size', [2, 2]);
+  const stride = m.pair(l, 'strides', window);
+  const padding = m.padding(l);
+  if (m.shape.length !== 3) throw new ImportError(`${layerLabel(l.name, l.className)} needs an [H, W, C] input, got ${fmt(m.shape)}`, l.name);
+  if (padding === 'same') {
+    // 'same' pads only when ceil(in / s) windows do not fit without it; where they fit it is 'valid'.
+    const fits = [0, 1].every((a) => Math.ceil(m.shape[a] / stride[a]) === Math.floor((m.shape[a] - window[a]) / stride[a]) + 1);
+    if (!fits)
+      refuseOption(
+        l.name,
+        l.className,
+        'pool padding same',
+        `padding 'same' on a ${m.shape[0]}×${m.shape[1]} input pads (window ${fmt(window)}, strides ${fmt(stride)})`,
+      );
+    m.out.notes.push(`${l.className} '${l.name}': padding 'same' equals 'valid' on its ${m.shape[0]}×${m.shape[1]} input, imported as valid.`);
+  }
+  const kind = l.className === 'MaxPooling2D' || l.className === 'MaxPool2D' ? 'maxPool2d' : 'avgPool2d';
+  m.add(l, l.name, (name) => ({ name, kind, window, stride }));
+}
+
+function flatten(m: Mapper, l: SourceLayer): void {
+  m.channelsLast(l);
+  m.add(l, l.name, (name) => ({ name, kind: 'flatten' }));
+}
+
+function reshape(m: Mapper, l: SourceLayer): void {
+  const target = field(l.config, 'target_shape');
+  const n = m.shape.reduce((a, b) => a * b, 1);
+  if (!Array.isArray(target) || target.length !== 1 || (target[0] !== -1 && target[0] !== n)) {
+    refuse(l.name, l.className, `Reshape to ${show(target)} from ${fmt(m.shape)}: the lab supports Reshape to a flat vector only ([${n}] or [-1])`);
+  }
+  m.add(l, l.name, (name) => ({ name, kind: 'flatten' }));
+  m.out.notes.push(`Reshape '${l.name}' to a vector became a flatten layer.`);
+}
+
+function activationLayer(m: Mapper, l: SourceLayer): void {
+  const a = m.activation(l);
+  if (a === 'linear') return m.drop(l, "activation 'linear' is the identity");
+  if (a !== 'relu' && a !== 'softmax') refuseActivation(l.name, l.className, a);
+  m.add(l, l.name, (name) => ({ name, kind: a }));
+}
+
+function reluLayer(m: Mapper, l: SourceLayer): void {
+  const max = field(l.config, 'max_value');
+  if (max !== undefined && max !== null) {
+    if (max === 6) refuseActivation(l.name, l.className, 'relu6');
+    refuseOption(l.name, l.className, 'ReLU max_value', `max_value ${show(max)}`);
+  }
+  const slope = m.num(l, 'negative_slope', 0);
+  if (slope !== 0) refuseOption(l.name, l.className, 'ReLU negative_slope', `negative_slope ${slope}`);
+  const threshold = m.num(l, 'threshold', 0);
+  if (threshold !== 0) refuseOption(l.name, l.className, 'ReLU threshold', `threshold ${threshold}`);
+  m.add(l, l.name, (name) => ({ name, kind: 'relu' }));
+}
+
+function softmaxLayer(m: Mapper, l: SourceLayer): void {
+  const axis = field(l.config, 'axis');
+  const last = axis === undefined || axis === null || axis === -1 || (Array.isArray(axis) && axis.length === 1 && axis[0] === -1) || axis === m.shape.length;
+  if (!last) refuse(l.name, l.className, `softmax over axis ${show(axis)}: the lab's softmax is over the last axis of a flat vector`);
+  m.add(l, l.name, (name) => ({ name, kind: 'softmax' }));
+}
+
+function batchNorm(m: Mapper, l: SourceLayer): void {
+  const prev = m.out.layers.at(-1);
+  if (!prev || (prev.kind !== 'conv2d' && prev.kind !== 'depthwiseConv2d' && prev.kind !== 'dense')) {
+    const after = prev ? `it follows the lab layer '${prev.name}' (${prev.kind})` : 'it is the first layer';
+    refuseOption(l.name, l.className, 'standalone BatchNormalization', `${after}, so it cannot be folded`);
+  }
+  const axis = field(l.config, 'axis');
+  const rank = m.shape.length;
+  const lastAxis =
+    axis === undefined || axis === null || axis === -1 || axis === rank || (Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === rank));
+  if (!lastAxis) refuse(l.name, l.className, `axis ${show(axis)} is not the channel (last) axis`);
+  const c = m.shape[rank - 1];
+  const epsilon = m.num(l, 'epsilon', 1e-3);
+  if (!(epsilon >= 0)) throw new ImportError(`${layerLabel(l.name, l.className)}: epsilon must be ≥ 0, got ${epsilon}`, l.name);
+  const ones = new Float32Array(c).fill(1);
+  const bn = {
+    gamma: m.bool(l, 'scale', true) ? m.weight(l, 'gamma', [c]) : ones,
+    beta: m.bool(l, 'center', true) ? m.weight(l, 'beta', [c]) : new Float32Array(c),
+    mean: m.weight(l, 'moving_mean', [c]),
+    variance: m.weight(l, 'moving_variance', [c]),
+    epsilon,
+  };
+  const wName = `${prev.name}.weight`;
+  const w = m.out.weights[wName];
+  const perOut = w.length / c;
+  const channelOf = prev.kind === 'depthwiseConv2d' ? (i: number) => i % c : (i: number) => Math.floor(i / perOut);
+  const folded = foldBatchNorm(w, m.out.weights[`${prev.name}.bias`], bn, channelOf);
+  m.out.weights[wName] = folded.weight;
+  m.out.weights[`${prev.name}.bias`] = folded.bias;
+  prev.bias = true;
+  m.out.imported.at(-1)!.from.push(l.name);
+  m.out.notes.push(`BatchNormalization '${l.name}' (epsilon ${epsilon}) was folded into '${prev.name}': w·γ/√(σ²+ε), (b−μ)·γ/√(σ²+ε)+β.`);
+}
+
+function rescaling(m: Mapper, l: SourceLayer): void {
+  if (m.computed) refuse(l.name, l.className, 'Rescaling after other layers: the lab supports it only at the input, where it becomes the preprocessing');
+  const scale = m.num(l, 'scale');
+  const offset = m.num(l, 'offset', 0);
+  const p = m.out.preprocess ?? { scale: 1, offset: 0 };
+  // x·s1+o1 then ·s2+o2 = x·(s1·s2) + (o1·s2 + o2)
+  m.out.preprocess = { scale: p.scale * scale, offset: p.offset * scale + offset };
+  m.drop(l, `became the preprocessing x·${scale} + ${offset}`);
+}
+
+/** Handlers by Keras class name (aliases as Keras and TF.js register them). */
+const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
+  ['Conv2D', conv2d],
+  ['Convolution2D', conv2d],
+  ['DepthwiseConv2D', depthwise],
+  ['SeparableConv2D', separable],
+  ['SeparableConvolution2D', separable],
+  ['Dense', dense],
+  ['MaxPooling2D', pool],
+  ['MaxPool2D', pool],
+  ['AveragePooling2D', pool],
+  ['AvgPool2D', pool],
+  ['Flatten', flatten],
+  ['Reshape', reshape],
+  ['Activation', activationLayer],
+  ['ReLU', reluLayer],
+  ['Softmax', softmaxLayer],
+  ['BatchNormalization', batchNorm],
+  ['Rescaling', rescaling],
+]);
+
+/** Maps the chain (InputLayer already removed) onto lab layers, starting from `input`. */
+export function mapLayers(chain: SourceLayer[], source: Map<string, DecodedWeight>, input: Shape, flatInput: boolean): Mapped {
+  const m = new Mapper(source, input);
+  if (flatInput) {
+    m.add({ name: 'input', className: 'InputLayer', config: {} }, 'input_flatten', (name) => ({ name, kind: 'flatten' }), {}, []);
+    m.out.notes.push(
+      `The model's input is a flat vector; the lab feeds it an [${input.join(', ')}] image through the flatten layer '${m.out.layers[0].name}'.`,
+    );
+  }
+  for (const l of chain) {
+    if (INFERENCE_NO_OPS.has(l.className)) {
+      m.drop(l, 'no computation at inference');
+      continue;
+    }
+    if (l.className === 'InputLayer') refuse(l.name, l.className, 'an InputLayer inside the chain (a nested model?) is not supported');
+    if (l.className === 'Sequential' || l.className === 'Model' || l.className === 'Functional') {
+      refuse(l.name, l.className, 'nested models are not supported; save the inner model on its own or flatten the model');
+    }
+    const handler = HANDLERS.get(l.className);
+    if (!handler) {
+      if (!NOT_YET_LAYERS.has(l.className) && NOT_YET_ACTIVATIONS.has(l.className.toLowerCase()))
+        refuseActivation(l.name, l.className, l.className.toLowerCase());
+      refuseLayerClass(l.name, l.className);
+    }
+    handler(m, l);
+  }
+  if (m.out.layers.length === 0)
+    throw new ImportError('the model has no layers the lab can run (only input, dropped or preprocessing layers)', 'modelTopology');
+  return m.out;
+}

@@ -1,0 +1,128 @@
+/**
+ * What the TF.js importer maps, and the one table of what it refuses for now.
+ *
+ * Every refusal of a layer class or an activation the lab could grow lives in
+ * `NOT_YET_LAYERS` / `NOT_YET_ACTIVATIONS`, with what the lab would need: a
+ * change that adds, say, a sigmoid layer kind removes its row here and adds a
+ * case to the mapper, and nothing else has to be hunted down.
+ */
+import { ImportError } from '../types.ts';
+
+/** One line a refusal ends with, so a user knows what would import. */
+export const SUPPORTED =
+  'The lab imports InputLayer, Conv2D, DepthwiseConv2D and SeparableConv2D (channels_last, dilation 1, depth_multiplier 1), ' +
+  'Dense, MaxPooling2D and AveragePooling2D, Flatten, Reshape to a vector, BatchNormalization right after a Conv2D/DepthwiseConv2D/Dense ' +
+  '(folded into it), Rescaling at the input, Dropout-like layers (dropped), and the activations relu, linear and softmax ' +
+  '(fused or as Activation, ReLU and Softmax layers), in a linear chain (Sequential, or a Functional model without branches).';
+
+/** Layer classes the lab has no layer kind for yet, with what it would take. */
+export const NOT_YET_LAYERS: ReadonlyMap<string, string> = new Map([
+  ['LeakyReLU', 'a leaky relu layer kind'],
+  ['PReLU', 'a parametric relu layer kind'],
+  ['ELU', 'an elu layer kind'],
+  ['ThresholdedReLU', 'a thresholded relu layer kind'],
+  ['GlobalAveragePooling2D', 'a global average pooling layer kind'],
+  ['GlobalMaxPooling2D', 'a global max pooling layer kind'],
+  ['ZeroPadding2D', 'an explicit padding layer kind'],
+  ['Cropping2D', 'a cropping layer kind'],
+  ['UpSampling2D', 'an upsampling layer kind'],
+  ['Conv2DTranspose', 'a transposed convolution layer kind'],
+  ['Conv1D', '1-D convolutions'],
+  ['Conv3D', '3-D convolutions'],
+  ['MaxPooling1D', '1-D pooling'],
+  ['AveragePooling1D', '1-D pooling'],
+  ['LayerNormalization', 'a layer normalization kind'],
+  ['Embedding', 'an embedding layer kind'],
+  ['Permute', 'a transpose layer kind'],
+  ['RepeatVector', 'a repeat layer kind'],
+  ['Masking', 'masks'],
+  ['LSTM', 'recurrent layers'],
+  ['GRU', 'recurrent layers'],
+  ['SimpleRNN', 'recurrent layers'],
+  ['Bidirectional', 'recurrent layers'],
+  ['TimeDistributed', 'time-distributed wrappers'],
+]);
+
+/** Activations (fused or as layers) the lab has no layer kind for yet. */
+export const NOT_YET_ACTIVATIONS: ReadonlyMap<string, string> = new Map([
+  ['relu6', 'a clipped relu (relu6) layer kind'],
+  ['sigmoid', 'a sigmoid layer kind'],
+  ['hard_sigmoid', 'a hard sigmoid layer kind'],
+  ['hardSigmoid', 'a hard sigmoid layer kind'],
+  ['tanh', 'a tanh layer kind'],
+  ['elu', 'an elu layer kind'],
+  ['selu', 'a selu layer kind'],
+  ['gelu', 'a gelu layer kind'],
+  ['swish', 'a swish layer kind'],
+  ['silu', 'a swish layer kind'],
+  ['mish', 'a mish layer kind'],
+  ['softplus', 'a softplus layer kind'],
+  ['softsign', 'a softsign layer kind'],
+  ['exponential', 'an exponential layer kind'],
+  ['leaky_relu', 'a leaky relu layer kind'],
+  ['log_softmax', 'a log-softmax layer kind'],
+  ['logSoftmax', 'a log-softmax layer kind'],
+]);
+
+/** Merge layers: they make a graph, which the lab's chain of layers cannot hold. */
+export const GRAPH_LAYERS: ReadonlySet<string> = new Set(['Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate', 'Dot']);
+
+/** Layers that compute nothing at inference: dropped and reported. */
+export const INFERENCE_NO_OPS: ReadonlySet<string> = new Set([
+  'Dropout',
+  'SpatialDropout1D',
+  'SpatialDropout2D',
+  'SpatialDropout3D',
+  'GaussianDropout',
+  'GaussianNoise',
+  'AlphaDropout',
+  'ActivityRegularization',
+]);
+
+/** `layer 'name' (Class)` or `layer 'name' (Class, activation 'x')`. */
+export function layerLabel(name: string, className: string, activation?: string): string {
+  return activation === undefined ? `layer '${name}' (${className})` : `layer '${name}' (${className}, activation '${activation}')`;
+}
+
+/** Throws the ImportError for a layer class or activation the lab cannot hold (yet). */
+export function refuse(name: string, className: string, why: string, activation?: string): never {
+  throw new ImportError(`${layerLabel(name, className, activation)}: ${why}. ${SUPPORTED}`, name);
+}
+
+/** Refuses a layer class: from the not-yet table when it is there, else as unknown. */
+export function refuseLayerClass(name: string, className: string): never {
+  const need = NOT_YET_LAYERS.get(className);
+  if (need !== undefined) refuse(name, className, `the lab does not support ${className} yet (it needs ${need})`);
+  if (GRAPH_LAYERS.has(className)) refuse(name, className, `${className} joins branches; the lab supports only a linear chain of layers`);
+  refuse(name, className, `the lab does not support the layer class ${className}`);
+}
+
+/** Refuses an activation: from the not-yet table when it is there, else as unknown. */
+export function refuseActivation(name: string, className: string, activation: string): never {
+  const need = NOT_YET_ACTIVATIONS.get(activation);
+  const why =
+    need !== undefined
+      ? `the lab does not support the ${activation} activation yet (it needs ${need})`
+      : `the lab does not support the activation '${activation}'`;
+  refuse(name, className, why, activation);
+}
+
+/** Options of supported classes that the lab cannot hold yet, with what it would take. */
+export const NOT_YET_OPTIONS: ReadonlyMap<string, string> = new Map([
+  ['depth_multiplier', 'a depthwise layer kind with a channel multiplier above 1'],
+  ['dilation_rate', 'dilated convolutions'],
+  ['groups', 'grouped convolutions'],
+  [
+    'standalone BatchNormalization',
+    'a per-channel scale-and-shift layer kind (a BatchNormalization folds only into a Conv2D, DepthwiseConv2D or Dense right before it)',
+  ],
+  ['ReLU max_value', 'a clipped relu layer kind'],
+  ['ReLU negative_slope', 'a leaky relu layer kind'],
+  ['ReLU threshold', 'a thresholded relu layer kind'],
+  ['pool padding same', "pooling with padding (padding 'same' imports only where it equals 'valid' for the input size)"],
+]);
+
+/** Refuses an option value of a class the lab otherwise imports. */
+export function refuseOption(name: string, className: string, option: string, detail: string): never {
+  refuse(name, className, `${detail}: the lab does not support this yet (it needs ${NOT_YET_OPTIONS.get(option) ?? option})`);
+}

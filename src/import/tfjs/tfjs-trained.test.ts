@@ -1,0 +1,163 @@
+/**
+ * Models built, trained briefly on MNIST and saved by @tensorflow/tfjs
+ * itself (pure-JS cpu backend), imported, and run on the lab's CPU
+ * reference: outputs and test accuracy must match tfjs's own predict.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { modelForward } from '../../cpu/forward.ts';
+import { validateModel } from '../../model/model.ts';
+import type { ImportedModel } from '../types.ts';
+import { importTfjs } from './index.ts';
+import { argmaxRows, mnist, saveArtifacts, toFiles } from './test-helpers.ts';
+
+const TRAIN = 512;
+const TEST = 1000;
+let train: Awaited<ReturnType<typeof mnist>>;
+let test: Awaited<ReturnType<typeof mnist>>;
+
+beforeAll(async () => {
+  tf.env().set('IS_TEST', true);
+  await tf.setBackend('cpu');
+  await tf.ready();
+  train = await mnist('train', TRAIN);
+  test = await mnist('test', TEST);
+});
+
+async function fit(model: tf.LayersModel, flat: boolean, epochs = 1): Promise<void> {
+  model.compile({ optimizer: tf.train.adam(0.003), loss: 'categoricalCrossentropy' });
+  const xs = tf.tensor(train.x, flat ? [train.count, 784] : [train.count, 28, 28, 1]);
+  const ys = tf.oneHot(tf.tensor1d(Array.from(train.labels), 'int32'), 10);
+  await model.fit(xs, ys, { epochs, batchSize: 32, shuffle: false, verbose: 0 });
+  tf.dispose([xs, ys]);
+}
+
+/** tfjs's and the lab's outputs on the test images, and both accuracies. */
+function compare(model: tf.LayersModel, imported: ImportedModel, flat: boolean) {
+  const x = tf.tensor(test.x, flat ? [test.count, 784] : [test.count, 28, 28, 1]);
+  const y = model.predict(x) as tf.Tensor;
+  const want = y.dataSync() as Float32Array;
+  tf.dispose([x, y]);
+  const got = modelForward(imported.model, test.x, test.count);
+  expect(got.length).toBe(want.length);
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) {
+    const err = Math.abs(got[i] - want[i]) / (1e-3 + Math.abs(want[i]));
+    worst = Math.max(worst, err);
+  }
+  const acc = (pred: number[]) => pred.filter((p, i) => p === test.labels[i]).length / test.count;
+  return { worst, tfAcc: acc(argmaxRows(want, 10)), labAcc: acc(argmaxRows(got, 10)) };
+}
+
+function expectMatches(r: ReturnType<typeof compare>): void {
+  expect(r.worst).toBeLessThan(1e-4);
+  expect(Math.abs(r.tfAcc - r.labAcc)).toBeLessThanOrEqual(1 / TEST);
+  // Trained, not just initialised: well above chance (10%) after one short epoch.
+  expect(r.tfAcc).toBeGreaterThan(0.2);
+}
+
+describe('TF.js models saved by tfjs 4.22 import and match its predictions', () => {
+  it('(a) Rescaling → Conv2D(relu) → MaxPool → Conv2D → BatchNorm → ReLU → MaxPool → Flatten → Dense(relu) → Dropout → Dense(softmax)', async () => {
+    const m = tf.sequential({
+      name: 'small_cnn',
+      layers: [
+        // [0, 1] → [-1, 1]: an input Rescaling becomes the lab's preprocessing.
+        tf.layers.rescaling({ scale: 2, offset: -1, inputShape: [28, 28, 1] }),
+        tf.layers.conv2d({ filters: 8, kernelSize: 3, activation: 'relu' }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same' }),
+        tf.layers.batchNormalization({ momentum: 0.5 }),
+        tf.layers.reLU(),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 32, activation: 'relu' }),
+        tf.layers.dropout({ rate: 0.25 }),
+        tf.layers.dense({ units: 10, activation: 'softmax' }),
+      ],
+    });
+    await fit(m, false);
+    const saved = await saveArtifacts(tf, m);
+    const imported = importTfjs(toFiles(saved), { expectInput: [28, 28, 1] });
+    validateModel(imported.model);
+    const { model, report } = imported;
+    expect(model.architecture.name).toBe('small_cnn');
+    expect(model.architecture.preprocess).toMatchObject({ scale: 2, offset: -1 });
+    expect(model.architecture.layers.map((l) => l.kind)).toEqual([
+      'conv2d',
+      'relu',
+      'maxPool2d',
+      'conv2d',
+      'relu',
+      'maxPool2d',
+      'flatten',
+      'dense',
+      'relu',
+      'dense',
+      'softmax',
+    ]);
+    expect(report.format).toBe('tfjs-layers');
+    expect(report.producer).toEqual({ name: 'TensorFlow.js tfjs-layers', version: '4.22.0' });
+    const conv2 = report.layers[3];
+    expect(conv2.from).toHaveLength(2);
+    expect(conv2.from[1]).toMatch(/batch_normalization/);
+    expect(report.dropped.map((d) => d.op).sort()).toEqual(['Dropout', 'Rescaling']);
+    expect(report.notes.join('\n')).toMatch(/folded into/);
+    expect(report.notes.join('\n')).toMatch(/fused relu activation became the separate lab layer/);
+    expect(model.provenance).toMatchObject({ source: 'imported', format: 'tfjs-layers', producer: report.producer });
+    expect((model.provenance!.sourceLayers as Record<string, string[]>)[conv2.name]).toEqual(conv2.from);
+    expectMatches(compare(m, imported, false));
+    m.dispose();
+  });
+
+  it('(b) SeparableConv2D + DepthwiseConv2D (+ BatchNorm folded into the depthwise), as a Functional model, in 3 shards', async () => {
+    const input = tf.input({ shape: [28, 28, 1], name: 'pixels' });
+    let h = tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, activation: 'relu', name: 'stem' }).apply(input) as tf.SymbolicTensor;
+    h = tf.layers.separableConv2d({ filters: 10, kernelSize: 3, padding: 'same', activation: 'relu', name: 'sep' }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, useBias: false, name: 'dw' }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.batchNormalization({ momentum: 0.5, name: 'dw_bn' }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.activation({ activation: 'relu', name: 'dw_relu' }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.averagePooling2d({ poolSize: 2, padding: 'same', name: 'avg' }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.flatten({ name: 'flat' }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.dense({ units: 10, name: 'logits' }).apply(h) as tf.SymbolicTensor;
+    const out = tf.layers.softmax({ name: 'probs' }).apply(h) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: input, outputs: out, name: 'separable' });
+    await fit(m, false, 3);
+    const imported = importTfjs(toFiles(await saveArtifacts(tf, m), 3));
+    const { model, report } = imported;
+    expect(model.architecture.inputShape).toEqual([28, 28, 1]);
+    expect(model.architecture.layers.map((l) => `${l.name}:${l.kind}`)).toEqual([
+      'stem:conv2d',
+      'stem_relu:relu',
+      'sep_depthwise:depthwiseConv2d',
+      'sep_pointwise:conv2d',
+      'sep_pointwise_relu:relu',
+      'dw:depthwiseConv2d',
+      'dw_relu:relu',
+      'avg:avgPool2d',
+      'flat:flatten',
+      'logits:dense',
+      'probs:softmax',
+    ]);
+    // The depthwise layer had no bias; the folded BatchNormalization gives it one.
+    expect(model.architecture.layers[5]).toMatchObject({ kind: 'depthwiseConv2d', bias: true });
+    expect(report.layers[5].from).toEqual(['dw', 'dw_bn']);
+    expect(report.layers[2].from).toEqual(['sep']);
+    expectMatches(compare(m, imported, false));
+    m.dispose();
+  });
+
+  it('(c) an MLP on a flat 784 input', async () => {
+    const m = tf.sequential({
+      layers: [tf.layers.dense({ units: 64, activation: 'relu', inputShape: [784] }), tf.layers.dense({ units: 10, activation: 'softmax' })],
+    });
+    await fit(m, true);
+    const imported = importTfjs(toFiles(await saveArtifacts(tf, m)));
+    expect(imported.model.architecture.inputShape).toEqual([28, 28, 1]);
+    expect(imported.model.architecture.layers.map((l) => l.kind)).toEqual(['flatten', 'dense', 'relu', 'dense', 'softmax']);
+    expect(imported.report.notes.join('\n')).toMatch(/flat vector/);
+    expectMatches(compare(m, imported, true));
+    // A flat input of the expected size takes the expected image shape.
+    expect(importTfjs(toFiles(await saveArtifacts(tf, m)), { expectInput: [784, 1, 1] }).model.architecture.inputShape).toEqual([784, 1, 1]);
+    m.dispose();
+  });
+});
