@@ -20,10 +20,14 @@ import { benchCommand } from './commands/bench.ts';
 import { UsageError, fmtSeconds, fmtShape, loadArchitectureOrModel, number, type Command, type Io } from './common.ts';
 import { compressCommand } from './commands/compress.ts';
 import { sensitivityCommand } from './commands/sensitivity.ts';
+import { importCommand } from './commands/import.ts';
+import { importFiles } from '../import/index.ts';
+import { isImportPath, readImportFiles } from '../engine/node.ts';
 
 export { UsageError };
 
 const COMMANDS: Record<string, Command> = {
+  import: importCommand,
   compress: compressCommand,
   sensitivity: sensitivityCommand,
   train,
@@ -113,10 +117,32 @@ const COMMANDS: Record<string, Command> = {
   },
   info: {
     summary: 'describe a model file: architecture, tensors, encodings, provenance',
-    usage: 'compression-lab info <model-file> [--json]',
+    usage: 'compression-lab info <model-file | file.onnx | model.json> [--json]',
     options: { json: { type: 'boolean' } },
     async run([file], values, io) {
       if (!file) throw new UsageError('missing <model-file>');
+      if (isImportPath(file)) {
+        // An outside model: what the importer makes of it (no dataset needed; `import` also chooses the input convention).
+        const r = importFiles(await readImportFiles(file));
+        if (values.json) {
+          io.out(JSON.stringify({ file, ...r.report, architecture: r.model.architecture, provenance: r.model.provenance ?? {} }, null, 2));
+          return;
+        }
+        const p = r.report.producer;
+        io.out(`${file}: ${r.report.format}${p ? ` from ${p.name} ${p.version}` : ''}${r.report.opset ? `, opset ${r.report.opset}` : ''}`);
+        io.out(
+          formatTable(
+            ['layer', 'kind', 'from'],
+            r.report.layers.map((l) => [l.name, l.kind, l.from.join(', ')]),
+          ),
+        );
+        for (const d of r.report.dropped) io.out(`dropped ${d.name} (${d.op}): ${d.why}`);
+        for (const n of r.report.notes) io.out(`note: ${n}`);
+        io.out(
+          `declared input map: ${r.model.architecture.preprocess?.label ?? (r.model.architecture.preprocess ? JSON.stringify(r.model.architecture.preprocess) : 'none')}`,
+        );
+        return;
+      }
       const bytes = await readFile(file).catch((e: NodeJS.ErrnoException) => {
         throw new Error(e.code === 'ENOENT' ? `no such file: '${file}'` : `cannot read '${file}': ${e.message}`);
       });

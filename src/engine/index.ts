@@ -11,3 +11,4 @@ export * from './evaluate.ts';
 export * from './timing.ts';
 export * from './int8.ts';
 export * from './preprocess.ts';
+export * from './import.ts';

@@ -8,6 +8,7 @@
  *   evaluation, calibration and fine-tuning; asking for another one works
  *   but is warned about.
  */
+import type { LabImport } from './import.ts';
 import type { DatasetName } from '../data/dataset.ts';
 import { isDatasetName } from '../data/dataset.ts';
 import type { Model } from '../model/model.ts';
@@ -23,6 +24,8 @@ export interface ResolvedModel {
   source: string;
   /** File bytes when the model came from a file. */
   fileBytes?: number;
+  /** An outside file (ONNX, TF.js): what the importer did and the input convention chosen. */
+  imported?: LabImport;
 }
 
 /** The dataset a model records, if it records a known one. */

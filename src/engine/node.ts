@@ -5,12 +5,17 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ARCHITECTURES, architecture, isArchitectureName } from '../model/architectures.ts';
 import { parseModel } from '../model/format.ts';
 import { initModel } from '../model/model.ts';
 import type { ResolvedModel } from './models.ts';
+import { loadDataset } from '../data/node-loader.ts';
+import { ImportError, type ImportFile } from '../import/index.ts';
+import { importModelFiles } from './import.ts';
+import type { ConventionName } from './preprocess.ts';
+import type { RunTarget } from './runner.ts';
 
 /** `<repo>/models`: the bundled trained models, `<architecture>.safetensors`. */
 export const MODELS_DIR: string = fileURLToPath(new URL('../../models/', import.meta.url));
@@ -26,19 +31,66 @@ export interface ResolveOptions {
   seed?: number;
   /** Where bundled models are (default MODELS_DIR). */
   dir?: string;
+  /** An imported model's input convention, instead of choosing one. */
+  convention?: ConventionName;
+  /** Where an imported model's conventions are scored (default the CPU reference). */
+  target?: RunTarget;
 }
 
-/** Reads and parses a model file; errors name the file. */
-export async function readModelFile(path: string): Promise<ResolvedModel> {
-  let bytes: Uint8Array;
+const notAModel = (path: string): string => `'${path}' is neither a built-in architecture (${Object.keys(ARCHITECTURES).join(', ')}) nor an existing file`;
+
+async function readBytes(path: string, what = notAModel(path)): Promise<Uint8Array> {
   try {
-    bytes = await readFile(path);
+    return await readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw code === 'ENOENT'
-      ? new ModelRefError(`'${path}' is neither a built-in architecture (${Object.keys(ARCHITECTURES).join(', ')}) nor an existing file`)
-      : new Error(`cannot read '${path}': ${(e as Error).message}`);
+    throw code === 'ENOENT' ? new ModelRefError(what) : new Error(`cannot read '${path}': ${(e as Error).message}`);
   }
+}
+
+/**
+ * The files of an outside model on disk: an .onnx file alone, or a TF.js
+ * model.json with the weight shards its manifest names (next to it).
+ */
+export async function readImportFiles(path: string): Promise<ImportFile[]> {
+  const bytes = await readBytes(path);
+  const files: ImportFile[] = [{ name: basename(path), bytes }];
+  if (/\.json$/i.test(path)) {
+    let manifest: unknown;
+    try {
+      manifest = (JSON.parse(new TextDecoder().decode(bytes)) as { weightsManifest?: unknown }).weightsManifest;
+    } catch (e) {
+      throw new ImportError(`${path} is not JSON: ${(e as Error).message}`, path);
+    }
+    const paths = Array.isArray(manifest) ? manifest.flatMap((g: { paths?: unknown }) => (Array.isArray(g?.paths) ? g.paths : [])) : [];
+    for (const shard of paths) {
+      if (typeof shard !== 'string' || shard.includes('..') || isAbsolute(shard))
+        throw new ImportError(`${path}: weight shard path ${JSON.stringify(shard)} is not a file next to model.json`, path);
+      const at = join(dirname(path), shard);
+      files.push({ name: shard, bytes: await readBytes(at, `${path} names weight shard '${shard}', which is missing (looked for ${at})`) });
+    }
+  }
+  return files;
+}
+
+/** True for a path the importers read (ONNX, TF.js model.json), not the lab's own format. */
+export function isImportPath(path: string): boolean {
+  return /\.(onnx|json)$/i.test(path);
+}
+
+/**
+ * Reads a model file; errors name the file. An outside model (.onnx,
+ * model.json) is imported, and its input convention chosen on the first
+ * training images of MNIST with the CPU reference (or `options.target`).
+ */
+export async function readModelFile(path: string, options: Pick<ResolveOptions, 'convention' | 'target'> = {}): Promise<ResolvedModel> {
+  if (isImportPath(path)) {
+    const files = await readImportFiles(path);
+    const r = await importModelFiles(files, { target: options.target ?? 'cpu', train: await loadDataset('mnist', 'train'), convention: options.convention });
+    const bytes = files.reduce((n, f) => n + f.bytes.byteLength, 0);
+    return { model: r.model, origin: 'file', source: `${path} (imported ${r.format}; ${r.choice?.reason ?? ''})`, fileBytes: bytes, imported: r };
+  }
+  const bytes = await readBytes(path);
   return { model: parseModel(bytes, path), origin: 'file', source: path, fileBytes: bytes.byteLength };
 }
 
@@ -59,5 +111,5 @@ export async function resolveModel(arg: string | undefined, options: ResolveOpti
     return { model: parseModel(bytes, `models/${arg}.safetensors`), origin: 'bundled', source: `models/${arg}.safetensors`, fileBytes: bytes.byteLength };
   }
   if (options.untrained) throw new ModelRefError(`--untrained takes a built-in architecture name (${Object.keys(ARCHITECTURES).join(', ')}), not a file`);
-  return readModelFile(arg);
+  return readModelFile(arg, options);
 }

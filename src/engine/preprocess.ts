@@ -10,7 +10,8 @@
 import type { Dataset } from '../data/dataset.ts';
 import type { Preprocess } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
-import { evaluate } from './evaluate.ts';
+import { toFloatBatch } from '../data/dataset.ts';
+import { createRunner } from './runner.ts';
 import type { RunTarget } from './runner.ts';
 
 /** One input convention, as the map from the lab's pixel / 255 to what the model was trained on. */
@@ -55,6 +56,34 @@ export interface ConventionScore {
   accuracy: number;
   errors: number;
   count: number;
+  /** Mean softmax cross-entropy of the labels (nats): breaks ties in accuracy. */
+  loss: number;
+}
+
+/** Accuracy and mean cross-entropy of `model` on the first `images` of `ds`. */
+async function scoreUnder(target: RunTarget, model: Model, ds: Dataset, images: number): Promise<Omit<ConventionScore, 'convention' | 'label'>> {
+  const runner = await createRunner(target, model, { maxBatch: 256 });
+  try {
+    let right = 0;
+    let loss = 0;
+    for (let s = 0; s < images; s += runner.chunk) {
+      const n = Math.min(runner.chunk, images - s);
+      const logits = await runner.logits(toFloatBatch(ds, s, n), n);
+      const k = logits.length / n;
+      for (let i = 0; i < n; i++) {
+        const row = logits.subarray(i * k, i * k + k);
+        const max = Math.max(...row);
+        let sum = 0;
+        for (const v of row) sum += Math.exp(v - max);
+        const label = ds.labels[s + i];
+        loss += Math.log(sum) - (row[label] - max);
+        if (row.indexOf(max) === label) right++;
+      }
+    }
+    return { accuracy: right / images, errors: images - right, count: images, loss: loss / images };
+  } finally {
+    runner.destroy();
+  }
 }
 
 /** The choice and why. */
@@ -78,7 +107,7 @@ export async function choosePreprocess(
   target: RunTarget,
   model: Model,
   train: Dataset,
-  options: { images?: number; only?: ConventionName } = {},
+  options: { images?: number; only?: ConventionName; onCandidate?: (done: number, total: number, c: Convention) => void | Promise<void> } = {},
 ): Promise<PreprocessChoice> {
   const images = Math.min(options.images ?? 512, train.count);
   const candidates = options.only ? CONVENTIONS.filter((c) => c.name === options.only) : CONVENTIONS;
@@ -86,17 +115,24 @@ export async function choosePreprocess(
   const scores: ConventionScore[] = [];
   let best = -1;
   for (const c of candidates) {
-    const r = await evaluate(target, under(model, c), train, { limit: images });
-    scores.push({ convention: c.name, label: c.label, accuracy: r.accuracy, errors: r.errors, count: r.count });
-    if (best < 0 || r.accuracy > scores[best].accuracy) best = scores.length - 1;
+    await options.onCandidate?.(scores.length, candidates.length, c);
+    const r = await scoreUnder(target, under(model, c), train, images);
+    scores.push({ convention: c.name, label: c.label, ...r });
+    const b = scores[best];
+    // Equal accuracy (a robust net can classify 512 images alike under two scalings): the lower loss is the convention it was trained on.
+    if (best < 0 || r.accuracy > b.accuracy || (r.accuracy === b.accuracy && r.loss < b.loss)) best = scores.length - 1;
   }
   const win = candidates[best];
   const s = scores[best];
   const pct = (a: number): string => `${(a * 100).toFixed(1)} %`;
   const others = scores.filter((_, i) => i !== best).map((o) => `${o.convention} ${pct(o.accuracy)}`);
+  const tied = scores.filter((o, i) => i !== best && o.accuracy === s.accuracy);
+  const tie = tied.length
+    ? `; tied in accuracy with ${tied.map((o) => o.convention).join(', ')}, chosen by its lower loss (${s.loss.toFixed(3)} against ${tied.map((o) => o.loss.toFixed(3)).join(', ')} nats)`
+    : '';
   const reason = options.only
     ? `input convention '${win.name}' (${win.label}) as asked: ${pct(s.accuracy)} on ${s.count} training images`
-    : `input convention '${win.name}' (${win.label}): ${pct(s.accuracy)} on the first ${s.count} training images${others.length ? `, against ${others.join(', ')}` : ''}`;
+    : `input convention '${win.name}' (${win.label}): ${pct(s.accuracy)} on the first ${s.count} training images${others.length ? `, against ${others.join(', ')}` : ''}${tie}`;
   const chosen = under(model, win);
   // The identity needs no map in the file.
   const p = chosen.architecture.preprocess!;

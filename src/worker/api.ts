@@ -8,8 +8,8 @@ import { DEFAULTS, defaultLearningRate } from '../model/defaults.ts';
 import { accountModel, type ModelAccount } from '../model/accounting.ts';
 import { ARCHITECTURES, architecture, isArchitectureName } from '../model/architectures.ts';
 import { denseSizeTable, type SizeRow } from '../model/size.ts';
-import { ModelFileError, parseModel, serializeModel } from '../model/format.ts';
-import { initModel, validateModel, type Model } from '../model/model.ts';
+import { serializeModel } from '../model/format.ts';
+import { initModel, validateModel } from '../model/model.ts';
 import { describeAdapter, type AdapterReport } from '../gpu/device.ts';
 import { DATASET_INFO } from '../data/manifest.ts';
 import {
@@ -26,6 +26,8 @@ import {
   type StoredModel,
 } from '../store/store.ts';
 import { cancelJob, runJob } from './jobs.ts';
+import { importPicked, type ImportOutcome } from './import.ts';
+import type { ImportFile } from '../import/types.ts';
 import { startup } from './bundle.ts';
 import { datasetOf, forgetModel, getGpu, gpuFailure, loadDataset, loadModel, rememberInt8, trainingSplit } from './session.ts';
 import { train as trainOnGpu } from '../engine/train.ts';
@@ -89,18 +91,6 @@ async function storedRoofline(): Promise<RooflineReport | undefined> {
     return await getMeta<RooflineReport>(adapterKey(g.report));
   } catch {
     return undefined;
-  }
-}
-
-function ensureMnistShaped(model: Model, source: string): void {
-  const s = model.architecture.inputShape;
-  if (s.length !== 3 || s[0] !== 28 || s[1] !== 28 || s[2] !== 1) {
-    throw new ModelFileError(source, `the model takes input [${s.join(', ')}], but the lab's datasets are 28×28×1 images`, 'architecture.inputShape');
-  }
-  const acc = accountModel(model.architecture);
-  const out = acc.layers[acc.layers.length - 1]?.outputShape ?? [];
-  if (out.length !== 1 || out[0] !== 10) {
-    throw new ModelFileError(source, `the model ends in shape [${out.join(', ')}], but the lab's datasets have 10 classes`, 'architecture');
   }
 }
 
@@ -222,29 +212,15 @@ export const labApi = {
   },
 
   /**
-   * Imports a model file. Checks it fully (format, shapes, finite weights,
-   * MNIST-shaped input and 10 classes) before storing; on any error nothing
-   * is stored and the message says what and where.
+   * Imports a model: the lab's .safetensors, an ONNX file, or a TF.js
+   * model.json with its .bin shards (one pick). Checks it fully (format,
+   * shapes, finite weights, MNIST-shaped input and 10 classes), finds an
+   * outside model's input convention on training images, and only then
+   * stores it; on any error nothing is stored and the message says what and
+   * where.
    */
-  async importModel(bytes: Uint8Array, fileName: string): Promise<ModelSummary> {
-    let model: Model;
-    try {
-      model = parseModel(bytes, fileName);
-      ensureMnistShaped(model, fileName);
-    } catch (e) {
-      throw new Error(`Could not import ${fileName}: ${(e as Error).message.replace(`${fileName}: `, '')}. Nothing was stored.`, { cause: e });
-    }
-    const stored: StoredModel = {
-      id: `user:${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`,
-      name: fileName.replace(/\.safetensors$/i, '') || model.architecture.name,
-      origin: 'imported',
-      runtime: 'fp32',
-      architecture: model.architecture.name,
-      file: bytes,
-      createdAt: new Date().toISOString(),
-    };
-    await putModels([stored]);
-    return summarize(stored, model);
+  importModel(files: ImportFile[], onProgress?: ProgressFn, jobId?: string): Promise<ImportOutcome> {
+    return runJob(jobId, 'Import', onProgress, (ctx) => importPicked(files, ctx));
   },
 
   /** The variant as a model file (int8 variants: their int8 per-channel weights; activations are recalibrated on import). */

@@ -9,6 +9,7 @@ import { ModelActionsController } from '../controllers/models.ts';
 import { sharedStyles } from './shared-styles.ts';
 import { jobView } from './job-view.ts';
 import type { ModelSummary, ResultRecord } from '../../src/worker/types.ts';
+import type { ImportOutcome } from '../../src/worker/import.ts';
 
 /** The Models screen: bundled and user variants; import, export, measure, delete. */
 @customElement('models-screen')
@@ -18,6 +19,7 @@ export class ModelsScreen extends LitElement {
   #state = new LabStateController(this);
   #measure = new JobController<ResultRecord>(this);
   #actions = new ModelActionsController(this);
+  #importing = new JobController<ImportOutcome>(this);
   @state() private confirmDelete: string | undefined;
   #train = new TrainController(this);
   @state() private trainArch = 'lenet-300-100';
@@ -27,9 +29,7 @@ export class ModelsScreen extends LitElement {
 
   async #import(e: Event): Promise<void> {
     const input = e.target as HTMLInputElement;
-    const file = input.files?.[0];
-    if (!file) return;
-    await this.#actions.importFile(file);
+    await this.#actions.importFiles([...(input.files ?? [])], this.#importing.job);
     // The same file can be chosen again and still fire change.
     input.value = '';
   }
@@ -220,18 +220,25 @@ export class ModelsScreen extends LitElement {
       </div>
       ${jobView(this.#measure, 'measure', 'Measurement')}
       ${this.#measure.value && !this.#measure.running ? html`<p role="status">Measured ${this.#measure.value.variant}: see Compare.</p>` : ''}
-      <h3>Import a model file</h3>
+      <h3>Import a model</h3>
+      <p class="muted">
+        Your own MNIST model: an ONNX file (PyTorch's <code>torch.onnx.export</code>, tf2onnx), a TensorFlow.js <code>model.json</code> picked together with its
+        <code>.bin</code> weight files, or a Compression Lab <code>.safetensors</code>. The lab finds which input scaling it was trained with on 512 training
+        images.
+      </p>
       <div class="row">
-        <label for="import">Model file (.safetensors, Compression Lab format)</label>
+        <label for="import">Model files (.onnx, model.json + .bin, .safetensors)</label>
         <input
           id="import"
           data-testid="import-model"
           type="file"
-          accept=".safetensors,application/octet-stream"
+          multiple
+          accept=".onnx,.json,.bin,.safetensors,application/octet-stream,application/json"
           ?disabled=${this.#actions.busy}
           @change=${this.#import}
         />
       </div>
+      ${this.#importing.running || this.#importing.cancelled ? jobView(this.#importing, 'import', 'Import') : ''}
       ${this.#actions.error ? html`<p class="error" role="alert" data-testid="import-error">${this.#actions.error}</p>` : ''}
       ${this.#actions.ok ? html`<p role="status" class="ok" data-testid="import-ok">${this.#actions.ok}</p>` : ''} ${this.#trainForm()}
     `;

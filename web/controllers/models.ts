@@ -2,6 +2,8 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { lab } from '../lab-client.ts';
 import { download } from '../download.ts';
 import { labState } from './lab-state.ts';
+import type { Job } from './job.ts';
+import type { ImportOutcome } from '../../src/worker/import.ts';
 
 /**
  * The Models screen's file and delete actions: import a model file (the
@@ -24,13 +26,26 @@ export class ModelActionsController implements ReactiveController {
     this.host.requestUpdate();
   }
 
-  /** Imports `file`; on any error (bad file, storage full) nothing is stored and `error` says why. */
-  async importFile(file: File): Promise<void> {
+  /**
+   * Imports a pick of files (a .safetensors, an .onnx, or a model.json with
+   * its .bin shards) as one job of `job` (progress, cancel); on any error
+   * (bad file, storage full) nothing is stored and `error` says why.
+   */
+  async importFiles(files: File[], job: Job<ImportOutcome>): Promise<void> {
+    if (!files.length) return;
     this.#set({ busy: true, ok: undefined, error: undefined });
     try {
-      const m = await lab().importModel(new Uint8Array(await file.arrayBuffer()), file.name);
-      this.#set({ ok: `Imported ${m.name} (${m.architecture}, ${m.params.toLocaleString('en-US')} parameters).` });
-      await labState.refreshModels();
+      const picked = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+      const r = await job.run((p, id) => lab().importModel(picked, p, id));
+      if (r) {
+        const m = r.model;
+        const from = r.report
+          ? ` from ${r.format === 'onnx' ? 'ONNX' : 'TensorFlow.js'}${r.report.producer ? ` (${r.report.producer.name} ${r.report.producer.version})`.replace(/ \)$/, ')') : ''}`
+          : '';
+        const input = r.input ? ` Input: ${r.input.reason}.` : '';
+        this.#set({ ok: `Imported ${m.name}${from}: ${m.architecture}, ${m.params.toLocaleString('en-US')} parameters.${input}` });
+        await labState.refreshModels();
+      } else if (job.error) this.#set({ error: job.error });
     } catch (e) {
       this.#set({ error: (e as Error).message });
     } finally {

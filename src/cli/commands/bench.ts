@@ -29,6 +29,7 @@ import type { BenchEnv, ModelSource, PeerFactory } from '../../bench/runner.ts';
 import { runBench } from '../../bench/runner.ts';
 import type { BenchOptions, BenchRun, Precision, Runtime } from '../../bench/schema.ts';
 import { benchFile, defaultOptions, quickOptions, validateBenchFile } from '../../bench/schema.ts';
+import { isImportPath, readModelFile } from '../../engine/node.ts';
 import type { Command } from '../common.ts';
 import { UsageError } from '../common.ts';
 
@@ -50,6 +51,11 @@ export async function loadModelSource(name: string, seed: number, dir = MODELS_D
     };
   }
   if (!existsSync(name)) throw new UsageError(`'${name}' is neither a built-in architecture nor an existing model file`);
+  // An ONNX or TF.js model is imported (its input convention chosen) and benchmarked as the lab model it becomes.
+  if (isImportPath(name)) {
+    const r = await readModelFile(name);
+    return { bytes: serializeModel(r.model), weights: 'trained', source: r.source };
+  }
   return { bytes: new Uint8Array(await readFile(name)), weights: 'trained', source: name };
 }
 

@@ -1,0 +1,164 @@
+/**
+ * A trained model handed over the way a PyTorch user hands it over: the
+ * bundled LeNet-5's weights written in PyTorch's ONNX layout by the ONNX
+ * project's own Python API (scripts/fixtures/make-trained-onnx.py, Debian
+ * python3-onnx), once expecting torchvision-normalised input without saying
+ * so, once with the normalisation in the graph. Imported, the lab must find
+ * the convention, classify the test set as ONNX Runtime classifies the file,
+ * and take the file in every command. Real GPU (SwiftShader under Node).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-web';
+import { configureOrtWasm } from '../peers/ort-runner.ts';
+import { loadDataset } from '../data/node-loader.ts';
+import { toFloatBatch } from '../data/dataset.ts';
+import { runCli } from '../cli/test-helpers.ts';
+import { parseModel } from '../model/format.ts';
+import { classifySet, score } from './evaluate.ts';
+import { createRunner } from './runner.ts';
+import { readModelFile, resolveModel } from './node.ts';
+
+const PYTHON = '/usr/bin/python3';
+let dir: string;
+let normalized: string;
+let preprocessed: string;
+let mlp: string;
+
+beforeAll(() => {
+  if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: install the Debian packages python3-onnx and python3-numpy (.ci/run does)`);
+  dir = mkdtempSync(join(tmpdir(), 'lab-onnx-'));
+  try {
+    execFileSync(PYTHON, ['scripts/fixtures/make-trained-onnx.py', dir], { stdio: 'pipe' });
+  } catch (e) {
+    throw new Error(`building the ONNX fixtures failed (needs Debian python3-onnx and python3-numpy): ${String((e as { stderr?: Buffer }).stderr ?? e)}`, {
+      cause: e,
+    });
+  }
+  normalized = join(dir, 'lenet5-normalized.onnx');
+  preprocessed = join(dir, 'lenet5-preprocessed.onnx');
+  mlp = join(dir, 'lenet-300-100-symmetric.onnx');
+  configureOrtWasm(ort, { numThreads: 1 });
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** ONNX Runtime's classes for the first `n` test images, fed as the file expects (NCHW; `map` applied to pixel / 255). */
+async function ortClasses(file: string, n: number, map: (x: number) => number): Promise<Int32Array> {
+  const test = await loadDataset('mnist', 'test');
+  const session = await ort.InferenceSession.create(readFileSync(file), { executionProviders: ['wasm'] });
+  try {
+    const out = new Int32Array(n);
+    for (let s = 0; s < n; s += 500) {
+      const b = Math.min(500, n - s);
+      const x = toFloatBatch(test, s, b).map(map);
+      const r = await session.run({ input: new ort.Tensor('float32', x, [b, 1, 28, 28]) });
+      const y = (await r.logits.getData()) as Float32Array;
+      for (let i = 0; i < b; i++) {
+        const row = y.subarray(i * 10, i * 10 + 10);
+        out[s + i] = row.indexOf(Math.max(...row));
+      }
+    }
+    return out;
+  } finally {
+    await session.release();
+  }
+}
+
+function agreement(a: Int32Array, b: Int32Array): number {
+  let same = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
+  return same;
+}
+
+describe("trained ONNX models written by the ONNX API in the exporters' layouts", () => {
+  it("the lab finds the convention the file doesn't state, and classifies the test images as ONNX Runtime does", async () => {
+    const test = await loadDataset('mnist', 'test');
+    const r = await readModelFile(normalized);
+    expect(r.imported?.choice?.chosen, r.source).toBe('mnist');
+    expect(r.model.architecture.preprocess).toMatchObject({ scale: 1 / 0.3081, offset: -0.1307 / 0.3081 });
+    expect(r.imported?.report?.notes.join('\n')).toMatch(/reordered from ONNX's \(c, h, w\) order/);
+    expect(r.imported?.report?.dropped.map((d) => d.op)).toEqual(['Dropout']);
+    // LeNet-5 on the CPU reference is ~2.3 M MACs an image: 1,000 images here, the full test set on the MLP below.
+    const n = 1000;
+    const runner = await createRunner('cpu', r.model);
+    const bundled = await createRunner('cpu', (await resolveModel('lenet5')).model);
+    try {
+      const lab = await classifySet(runner, test, { limit: n });
+      const ortPred = await ortClasses(normalized, n, (v) => (v - 0.1307) / 0.3081);
+      expect(agreement(lab, ortPred), `top-1 agreement with ORT on ${n} images`).toBeGreaterThanOrEqual(n - 1);
+      // The same weights as the bundled LeNet-5: the same answers.
+      expect(Array.from(lab)).toEqual(Array.from(await classifySet(bundled, test, { limit: n })));
+    } finally {
+      runner.destroy();
+      bundled.destroy();
+    }
+  }, 300_000);
+
+  it('tf2onnx-style MatMul + Add, trained on [−1, 1]: found (a tie in accuracy broken by the loss), and on all 10,000 test images within one error of ONNX Runtime', async () => {
+    const test = await loadDataset('mnist', 'test');
+    const r = await readModelFile(mlp);
+    expect(r.imported?.choice?.chosen, r.source).toBe('symmetric');
+    const runner = await createRunner('cpu', r.model);
+    try {
+      const lab = await classifySet(runner, test);
+      const ortPred = await ortClasses(mlp, test.count, (v) => 2 * v - 1);
+      const labAcc = score(lab, test);
+      const ortAcc = score(ortPred, test);
+      expect(Math.abs(labAcc.errors - ortAcc.errors), `lab ${labAcc.errors} errors, ORT ${ortAcc.errors}`).toBeLessThanOrEqual(1);
+      expect(agreement(lab, ortPred)).toBeGreaterThanOrEqual(test.count - 2);
+      expect(labAcc.accuracy).toBeGreaterThan(0.97);
+    } finally {
+      runner.destroy();
+    }
+  }, 300_000);
+
+  it('with the normalisation in the graph: the declared map is kept and the lab input is right as it is', async () => {
+    const r = await readModelFile(preprocessed);
+    expect(r.imported?.choice?.chosen, r.source).toBe('unit');
+    expect(r.model.architecture.preprocess?.scale).toBeCloseTo(1 / 0.3081, 5);
+    expect(r.imported?.report?.notes.join('\n')).toMatch(/\/normalize\/Sub/);
+  }, 120_000);
+
+  it('CLI: import prints layers, the convention and its scores, the test accuracy; --out writes a lab file that eval takes', async () => {
+    const out = join(dir, 'imported.safetensors');
+    const r = await runCli('import', normalized, '--json', '--limit', '1000', '--out', out);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.format).toBe('onnx');
+    expect(j.opset).toBe(17);
+    expect(j.input.chosen).toBe('mnist');
+    expect(j.input.scores).toHaveLength(5);
+    expect(j.layers.map((l: { kind: string }) => l.kind)).toEqual(['conv2d', 'maxPool2d', 'conv2d', 'maxPool2d', 'flatten', 'dense', 'relu', 'dense']);
+    expect(j.params).toBe(431_080);
+    const bundled = await runCli('eval', 'lenet5', '--json', '--limit', '1000');
+    expect(j.test.errors).toBe(JSON.parse(bundled.out).errors);
+    const back = parseModel(readFileSync(out));
+    expect(back.provenance?.format).toBe('onnx');
+    expect(back.provenance?.inputConvention).toBe('mnist');
+    const e = await runCli('eval', out, '--json', '--limit', '1000');
+    expect(JSON.parse(e.out).errors).toBe(j.test.errors);
+    // Every command takes the .onnx itself.
+    const direct = await runCli('eval', mlp, '--cpu', '--json', '--limit', '300');
+    expect(direct.code, direct.err).toBe(0);
+    const info = await runCli('info', normalized);
+    expect(info.out).toMatch(/onnx from compression-lab fixture/);
+    expect(info.out).toMatch(/conv1_Conv\s+conv2d\s+\/conv1\/Conv/);
+  }, 300_000);
+
+  it('a corrupt file: one clear error, exit 1, nothing written', async () => {
+    const bad = join(dir, 'broken.onnx');
+    const bytes = readFileSync(normalized);
+    execFileSync('/bin/sh', ['-c', `head -c ${bytes.length >> 1} '${normalized}' > '${bad}'`]);
+    const out = join(dir, 'never.safetensors');
+    const r = await runCli('import', bad, '--cpu', '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/compression-lab import: .*(truncated|corrupt|ONNX)/i);
+    expect(r.err).not.toMatch(/\n\s+at /);
+    expect(existsSync(out)).toBe(false);
+  }, 60_000);
+});
