@@ -7,7 +7,7 @@
  * it came from and why that convention.
  */
 import type { Dataset } from '../data/dataset.ts';
-import { detectFormat, importFiles, type FileFormat, type ImportFile, type ImportReport } from '../import/index.ts';
+import { detectFormat, importFiles, type FileFormat, type ImportFile, type ImportedModel, type ImportReport } from '../import/index.ts';
 import { parseModel } from '../model/format.ts';
 import type { Model } from '../model/model.ts';
 import { choosePreprocess, type ConventionName, type PreprocessChoice } from './preprocess.ts';
@@ -41,11 +41,39 @@ export interface LabImportOptions {
   onCandidate?: (done: number, total: number, label: string) => void | Promise<void>;
 }
 
+/**
+ * A final Softmax (or LogSoftmax) picks no other class than the logits
+ * before it, and the lab's models end at the logits: the trainer's loss, the
+ * int8 path and distillation all take logits. So it is dropped, and said so.
+ */
+function dropFinalSoftmax(imported: ImportedModel): ImportedModel {
+  const { model, report } = imported;
+  const layers = model.architecture.layers;
+  const last = layers[layers.length - 1];
+  if (last?.kind !== 'softmax' || layers.length < 2) return imported;
+  const from = report.layers.find((l) => l.name === last.name)?.from ?? [last.name];
+  return {
+    model: { ...model, architecture: { ...model.architecture, layers: layers.slice(0, -1) } },
+    report: {
+      ...report,
+      layers: report.layers.filter((l) => l.name !== last.name),
+      dropped: [
+        ...report.dropped,
+        ...from.map((name) => ({
+          name,
+          op: 'softmax',
+          why: 'the last layer: it changes no class, and the lab works on the logits before it (loss, int8, distillation)',
+        })),
+      ],
+    },
+  };
+}
+
 /** Reads a pick of files into a lab model (see the file comment). Errors from the importers are ImportErrors naming where. */
 export async function importModelFiles(files: ImportFile[], options: LabImportOptions): Promise<LabImport> {
   const { format, main } = detectFormat(files);
   if (format === 'lab') return { model: parseModel(main.bytes, main.name), format };
-  const imported = importFiles(files, { expectInput: MNIST_INPUT, ...(options.name ? { name: options.name } : {}) });
+  const imported = dropFinalSoftmax(importFiles(files, { expectInput: MNIST_INPUT, ...(options.name ? { name: options.name } : {}) }));
   const choice = await choosePreprocess(options.target, imported.model, options.train, {
     ...(options.images ? { images: options.images } : {}),
     ...(options.convention ? { only: options.convention } : {}),

@@ -25,6 +25,9 @@ export interface Convention {
 
 export type ConventionName = 'unit' | 'mnist' | 'byte' | 'symmetric' | 'inverted';
 
+/** Accuracies this close (a fraction: 1 point) count as a tie, decided by the loss: 512 images measure accuracy to about ±1 point. */
+export const TIE_POINTS = 0.01;
+
 /** The conventions MNIST models are trained with, the lab's own first. */
 export const CONVENTIONS: readonly Convention[] = [
   { name: 'unit', label: 'pixel / 255, in [0, 1]', map: { scale: 1, offset: 0 } },
@@ -118,17 +121,21 @@ export async function choosePreprocess(
     await options.onCandidate?.(scores.length, candidates.length, c);
     const r = await scoreUnder(target, under(model, c), train, images);
     scores.push({ convention: c.name, label: c.label, ...r });
-    const b = scores[best];
-    // Equal accuracy (a robust net can classify 512 images alike under two scalings): the lower loss is the convention it was trained on.
-    if (best < 0 || r.accuracy > b.accuracy || (r.accuracy === b.accuracy && r.loss < b.loss)) best = scores.length - 1;
+  }
+  // The most accurate; but a ReLU net is nearly blind to the input's scale (×255 keeps most argmaxes), so candidates
+  // within TIE_POINTS of the best accuracy are told apart by their loss, which a wrong scale inflates.
+  const top = Math.max(...scores.map((o) => o.accuracy));
+  for (let i = 0; i < scores.length; i++) {
+    if (top - scores[i].accuracy > TIE_POINTS) continue;
+    if (best < 0 || scores[i].loss < scores[best].loss) best = i;
   }
   const win = candidates[best];
   const s = scores[best];
   const pct = (a: number): string => `${(a * 100).toFixed(1)} %`;
   const others = scores.filter((_, i) => i !== best).map((o) => `${o.convention} ${pct(o.accuracy)}`);
-  const tied = scores.filter((o, i) => i !== best && o.accuracy === s.accuracy);
+  const tied = scores.filter((o, i) => i !== best && top - o.accuracy <= TIE_POINTS);
   const tie = tied.length
-    ? `; tied in accuracy with ${tied.map((o) => o.convention).join(', ')}, chosen by its lower loss (${s.loss.toFixed(3)} against ${tied.map((o) => o.loss.toFixed(3)).join(', ')} nats)`
+    ? `; within ${TIE_POINTS * 100} point of the best accuracy with ${tied.map((o) => o.convention).join(', ')}, chosen by its lower loss (${s.loss.toFixed(3)} against ${tied.map((o) => o.loss.toFixed(3)).join(', ')} nats)`
     : '';
   const reason = options.only
     ? `input convention '${win.name}' (${win.label}) as asked: ${pct(s.accuracy)} on ${s.count} training images`

@@ -39,9 +39,9 @@ export class ModelActionsController implements ReactiveController {
       const r = await job.run((p, id) => lab().importModel(picked, p, id));
       if (r) {
         const m = r.model;
-        const from = r.report
-          ? ` from ${r.format === 'onnx' ? 'ONNX' : 'TensorFlow.js'}${r.report.producer ? ` (${r.report.producer.name} ${r.report.producer.version})`.replace(/ \)$/, ')') : ''}`
-          : '';
+        const kind = r.format === 'onnx' ? 'ONNX' : r.format === 'tfjs-layers' ? 'TensorFlow.js' : '';
+        const by = r.report?.producer ? `, written by ${r.report.producer.name} ${r.report.producer.version}`.trimEnd() : '';
+        const from = kind ? ` from ${kind}${by}` : '';
         const input = r.input ? ` Input: ${r.input.reason}.` : '';
         this.#set({ ok: `Imported ${m.name}${from}: ${m.architecture}, ${m.params.toLocaleString('en-US')} parameters.${input}` });
         await labState.refreshModels();
