@@ -1,6 +1,6 @@
 /**
  * TensorFlow.js Layers importer: model.json (format 'layers-model') plus its
- * weight shards → a lab Model and a report. See docs/import-tfjs.md.
+ * weight shards → a lab Model and a report. See docs/import.md, "Importing TensorFlow.js Layers models".
  */
 import type { Architecture } from '../../model/layers.ts';
 import type { Model } from '../../model/model.ts';
