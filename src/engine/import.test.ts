@@ -8,7 +8,7 @@
  * and take the file in every command. Real GPU (SwiftShader under Node).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ import { parseModel } from '../model/format.ts';
 import { classifySet, score } from './evaluate.ts';
 import { createRunner } from './runner.ts';
 import { readModelFile, resolveModel } from './node.ts';
+import { argmaxRows, mnist, saveArtifacts, toFiles } from '../import/tfjs/test-helpers.ts';
 
 const PYTHON = '/usr/bin/python3';
 let dir: string;
@@ -161,4 +162,44 @@ describe("trained ONNX models written by the ONNX API in the exporters' layouts"
     expect(r.err).not.toMatch(/\n\s+at /);
     expect(existsSync(out)).toBe(false);
   }, 60_000);
+});
+
+describe('a TF.js model.json on disk, saved by TensorFlow.js itself', () => {
+  it('every command reads it with the shards its manifest names; a missing shard is named', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    await tf.setBackend('cpu');
+    const model = tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape: [28, 28, 1] }),
+        tf.layers.dense({ units: 32, activation: 'relu' }),
+        tf.layers.dense({ units: 10, activation: 'softmax' }),
+      ],
+    });
+    model.compile({ optimizer: tf.train.adam(0.003), loss: 'sparseCategoricalCrossentropy' });
+    const data = await mnist('train', 1000);
+    const xs = tf.tensor4d(data.x, [data.count, 28, 28, 1]);
+    const ys = tf.tensor1d(Array.from(data.labels), 'float32');
+    await model.fit(xs, ys, { epochs: 2, batchSize: 50, verbose: 0 });
+    const sub = mkdtempSync(join(dir, 'tfjs-'));
+    for (const f of toFiles(await saveArtifacts(tf, model), 2)) writeFileSync(join(sub, f.name), f.bytes);
+    // TF.js's own answers on the first 500 test images.
+    const test = await mnist('test', 500);
+    const probs = model.predict(tf.tensor4d(test.x, [test.count, 28, 28, 1])) as import('@tensorflow/tfjs').Tensor;
+    const tfClasses = argmaxRows((await probs.data()) as Float32Array, 10);
+    let tfRight = 0;
+    tfClasses.forEach((c, i) => (tfRight += c === test.labels[i] ? 1 : 0));
+    tf.dispose([xs, ys, probs]);
+    model.dispose();
+
+    const r = await runCli('eval', join(sub, 'model.json'), '--cpu', '--json', '--limit', '500');
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.source).toMatch(/imported tfjs-layers/);
+    expect(Math.abs(j.count - j.errors - tfRight), `lab ${j.count - j.errors} right, TF.js ${tfRight}`).toBeLessThanOrEqual(1);
+
+    rmSync(join(sub, 'group1-shard2of2.bin'));
+    const missing = await runCli('eval', join(sub, 'model.json'), '--cpu');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/names weight shard 'group1-shard2of2\.bin', which is missing/);
+  }, 120_000);
 });

@@ -39,12 +39,12 @@ export interface ResolveOptions {
 
 const notAModel = (path: string): string => `'${path}' is neither a built-in architecture (${Object.keys(ARCHITECTURES).join(', ')}) nor an existing file`;
 
-async function readBytes(path: string, what = notAModel(path)): Promise<Uint8Array> {
+async function readBytes(path: string): Promise<Uint8Array> {
   try {
     return await readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw code === 'ENOENT' ? new ModelRefError(what) : new Error(`cannot read '${path}': ${(e as Error).message}`);
+    throw code === 'ENOENT' ? new ModelRefError(notAModel(path)) : new Error(`cannot read '${path}': ${(e as Error).message}`);
   }
 }
 
@@ -67,7 +67,8 @@ export async function readImportFiles(path: string): Promise<ImportFile[]> {
       if (typeof shard !== 'string' || shard.includes('..') || isAbsolute(shard))
         throw new ImportError(`${path}: weight shard path ${JSON.stringify(shard)} is not a file next to model.json`, path);
       const at = join(dirname(path), shard);
-      files.push({ name: shard, bytes: await readBytes(at, `${path} names weight shard '${shard}', which is missing (looked for ${at})`) });
+      if (!existsSync(at)) throw new ImportError(`${path} names weight shard '${shard}', which is missing (looked for ${at})`, shard);
+      files.push({ name: shard, bytes: await readBytes(at) });
     }
   }
   return files;
