@@ -61,6 +61,12 @@ test('import an ONNX file and a TF.js model.json with its shard; prune + int8 th
   await expect(ok).toContainText("input convention 'symmetric'");
   await expect(rows).toHaveCount(before + 1);
   await shot(page, 'import-onnx');
+  // Model view says what the first layer sees.
+  await rows.filter({ hasText: 'my-mlp' }).getByRole('button', { name: /^View/ }).click();
+  await expect(page.getByTestId('input-map')).toContainText('(x − 0.5) / 0.5', { timeout: 60_000 });
+  await expect(page.getByTestId('input-map')).toContainText('Chosen at import');
+  await shot(page, 'import-model-view');
+  await go(page, 'models');
 
   // TF.js: model.json and its shard picked together.
   const json = readdirJson(dir);

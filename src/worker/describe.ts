@@ -120,6 +120,14 @@ export function modelDetail(
     },
     timing: timing ? { method: timing.method, runs: timing.runs, batch: timing.batch } : undefined,
     deviceSpeed: speed,
+    ...(model.architecture.preprocess
+      ? {
+          input: {
+            ...model.architecture.preprocess,
+            ...(typeof model.provenance?.inputConventionReason === 'string' ? { reason: model.provenance.inputConventionReason } : {}),
+          },
+        }
+      : {}),
     provenance: {
       ...(model.provenance ?? {}),
       ...(stored.pipeline ? { pipeline: stored.pipeline } : {}),

@@ -83,6 +83,8 @@ export interface ModelDetail {
   timing?: { method: 'timestamp' | 'wall'; runs: number; batch: number };
   /** GFLOP/s used for estimates and where it came from. */
   deviceSpeed?: { gflops: number; source: string };
+  /** The model's input map (x = pixel / 255 → x · scale + offset), when it has one; `reason` says how an import chose it. */
+  input?: { scale: number; offset: number; label?: string; reason?: string };
   provenance: Record<string, unknown>;
 }
 

@@ -69,6 +69,15 @@ export class ModelView extends LitElement {
                 ignores memory traffic and launch overhead.
                 ${d.timing ? html` Measured: median of ${d.timing.runs} batch-${d.timing.batch} runs, ${d.timing.method === 'timestamp' ? 'GPU timestamps' : 'wall clock'}; fused layers share one GPU step.` : ''}
               </p>
+              ${
+                d.input
+                  ? html`<p data-testid="input-map">
+                      Input: the first layer sees ${d.input.label ? html`<strong>${d.input.label}</strong>, i.e. ` : ''}x · ${d.input.scale.toPrecision(4)}
+                      ${d.input.offset < 0 ? '−' : '+'} ${Math.abs(d.input.offset).toPrecision(4)} of x = pixel / 255, on every runtime.
+                      ${d.input.reason ? html`<span class="muted">Chosen at import: ${d.input.reason}.</span>` : ''}
+                    </p>`
+                  : ''
+              }
               <div class="scroll">
                 <table data-testid="layer-table">
                   <caption>
