@@ -338,7 +338,7 @@ function softmaxLayer(m: Mapper, l: SourceLayer): void {
 function globalPool(m: Mapper, l: SourceLayer): void {
   m.channelsLast(l);
   const keepdims = m.bool(l, 'keepdims', false);
-  if (m.shape.length !== 3) throw new ImportError(`${layerLabel(l.name, l.className)} needs an [H, W, C] input, got ${fmt(m.shape)}`, l.name);
+  if (m.shape.length !== 3) refuse(l.name, l.className, `global pooling needs an [H, W, C] image input, got ${fmt(m.shape)}`);
   const [h, w] = m.shape;
   const kind = l.className.startsWith('GlobalMax') ? 'maxPool2d' : 'avgPool2d';
   const pool = m.add(l, l.name, (name) => ({ name, kind, window: [h, w], stride: [h, w] }));
