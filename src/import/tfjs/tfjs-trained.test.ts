@@ -54,7 +54,6 @@ function compare(model: tf.LayersModel, imported: ImportedModel, flat: boolean) 
 }
 
 function expectMatches(r: ReturnType<typeof compare>): void {
-  console.log('ACC', r.tfAcc, r.labAcc, r.worst);
   expect(r.worst).toBeLessThan(1e-4);
   expect(Math.abs(r.tfAcc - r.labAcc)).toBeLessThanOrEqual(1 / TEST);
   // Trained, not just initialised: well above chance (10%) after one short epoch.
