@@ -43,6 +43,7 @@ describe('ONNX import of full models (python3-onnx fixtures)', () => {
     // The lab's softmax for the file's LogSoftmax: compare log-probabilities.
     { name: 'mlp', onnxDims: (b) => [b, 1, 28, 28], map: (y) => Array.from(y, Math.log) },
     { name: 'separable', onnxDims: (b) => [b, 28, 28, 1], map: (y) => Array.from(y) },
+    { name: 'gap', onnxDims: (b) => [b, 1, 28, 28], map: (y) => Array.from(y) },
   ];
   for (const c of cases) {
     it(`${c.name}: lab CPU reference = numpy reference = ONNX Runtime`, async () => {
@@ -119,6 +120,32 @@ describe('ONNX import of full models (python3-onnx fixtures)', () => {
     expect(report.dropped.map((d) => d.name)).toEqual(['transpose_in', 'transpose_out']);
     expect(report.notes.join('\n')).not.toMatch(/reordered/);
     expect(model.architecture.preprocess).toBeUndefined();
+  });
+
+  it('gap: stand-alone BatchNormalizations as 1×1 depthwise convs named after them, GlobalAveragePool as a 26×26 average pool', () => {
+    const { model, report } = importOnnx(new Uint8Array(readFileSync(join(DIR, 'gap.onnx'))), { expectInput: [28, 28, 1] });
+    expect(report.opset).toBe(15);
+    expect(model.architecture.layers).toEqual([
+      { name: 'bn0_BatchNormalization', kind: 'depthwiseConv2d', kernel: [1, 1], stride: [1, 1], padding: 'valid', bias: true },
+      { name: 'conv_Conv', kind: 'conv2d', filters: 8, kernel: [3, 3], stride: [1, 1], padding: 'valid', bias: true },
+      { name: 'Relu', kind: 'relu' },
+      { name: 'bn1_BatchNormalization', kind: 'depthwiseConv2d', kernel: [1, 1], stride: [1, 1], padding: 'valid', bias: true },
+      { name: 'gap_GlobalAveragePool', kind: 'avgPool2d', window: [26, 26], stride: [26, 26] },
+      { name: 'Flatten', kind: 'flatten' },
+      { name: 'fc_Gemm', kind: 'dense', units: 10, bias: true },
+    ]);
+    expect(model.architecture.preprocess).toBeUndefined();
+    expect(model.weights['bn0_BatchNormalization.weight']).toHaveLength(1);
+    expect(model.weights['bn1_BatchNormalization.bias']).toHaveLength(8);
+    expect(report.layers[0].from).toEqual(['/bn0/BatchNormalization']);
+    const notes = report.notes.join('\n');
+    expect(notes).toMatch(
+      /BatchNormalization '\/bn0\/BatchNormalization' \(epsilon 0\.00001\) has no Conv\/Gemm\/MatMul right before it to fold into: it became the 1×1 depthwise conv 'bn0_BatchNormalization'/,
+    );
+    expect(notes).toMatch(
+      /GlobalAveragePool '\/gap\/GlobalAveragePool' on a 26×26 input became the avgPool2d 'gap_GlobalAveragePool' with window = stride = \[26, 26\]/,
+    );
+    expect(notes).not.toMatch(/reordered/);
   });
 
   it('refuses an input that is not what the flow expects, naming it', () => {

@@ -213,6 +213,15 @@ function pool(ctx: Ctx, node: DecodedNode): void {
   ctx.act = { ...a, h: Math.floor((a.h - ks[0]) / strides[0]) + 1, w: Math.floor((a.w - ks[1]) / strides[1]) + 1 };
 }
 
+/** GlobalAveragePool / GlobalMaxPool: the lab's pool with one window over the whole H×W image (output [N, C, 1, 1]). */
+function globalPool(ctx: Ctx, node: DecodedNode): void {
+  const a = needImage(ctx, node);
+  const kind = node.opType === 'GlobalMaxPool' ? 'maxPool2d' : 'avgPool2d';
+  const layer = emit(ctx, node, { kind, window: [a.h, a.w], stride: [a.h, a.w] }, [src(node)]);
+  ctx.act = { ...a, h: 1, w: 1 };
+  ctx.report.notes.push(`${node.opType} '${src(node)}' on a ${a.h}×${a.w} input became the ${kind} '${layer.name}' with window = stride = [${a.h}, ${a.w}]`);
+}
+
 // ---------------------------------------------------------------- dense
 
 function emitDense(ctx: Ctx, node: DecodedNode, wOut: Float32Array, m: number, bias: Float32Array | null): void {
@@ -279,7 +288,7 @@ function batchNorm(ctx: Ctx, node: DecodedNode): void {
     if (extra && ctx.consumers(extra) > 0) refuseNotYet(node, 'BatchNormalization.training_mode', `its running statistics output '${extra}' is used`);
   }
   const t = ctx.fold;
-  if (!t) refuseNotYet(node, 'BatchNormalization.standalone', 'nothing to fold it into');
+  if (!t) return standaloneBatchNorm(ctx, node, attrs);
   const [gamma, beta, mean, variance] = [1, 2, 3, 4].map((i) => needConst(ctx, node, i, ['scale', 'B', 'mean', 'var'][i - 1]).values);
   for (const v of [gamma, beta, mean, variance]) {
     if (v.length !== t.channels) refuse(node, `holds ${v.length} statistics for ${t.channels} channels`);
@@ -300,6 +309,34 @@ function batchNorm(ctx: Ctx, node: DecodedNode): void {
   t.layer.bias = true;
   ctx.report.layers.find((l) => l.name === t.layer.name)!.from.push(src(node));
   ctx.report.notes.push(`BatchNormalization '${src(node)}' (epsilon ${fmtNum(epsilon)}) was folded into '${t.layer.name}'`);
+}
+
+/**
+ * A BatchNormalization with no Conv/Gemm/MatMul right before it (after the
+ * input, a pool, a Relu…): on an image it is the 1×1 depthwise conv
+ * weight[c] = γ/√(σ²+ε), bias[c] = β − μ·weight[c], named after the node; on
+ * a flat tensor the lab has no per-feature affine layer.
+ */
+function standaloneBatchNorm(ctx: Ctx, node: DecodedNode, attrs: Attrs): void {
+  const a = ctx.act;
+  if (a.kind !== 'image') {
+    refuseNotYet(node, 'BatchNormalization.vector', `nothing to fold it into, on the flat tensor ${describe(a)}`);
+  }
+  if (a.order !== 'NCHW') refuse(node, `normalizes axis 1 of ${describe(a)}, which is not its channel axis`);
+  const [gamma, beta, mean, variance] = [1, 2, 3, 4].map((i) => needConst(ctx, node, i, ['scale', 'B', 'mean', 'var'][i - 1]).values);
+  for (const v of [gamma, beta, mean, variance]) {
+    if (v.length !== a.c) refuse(node, `holds ${v.length} statistics for ${a.c} channels`);
+  }
+  const epsilon = attrs.float('epsilon', 1e-5);
+  const ones = new Float32Array(a.c).fill(1);
+  const { weight, bias } = foldBatchNorm(ones, null, (i) => i, { gamma, beta, mean, variance, epsilon });
+  const layer = emit(ctx, node, { kind: 'depthwiseConv2d', kernel: [1, 1], stride: [1, 1], padding: 'valid', bias: true }, [src(node)], {
+    weight,
+    bias,
+  });
+  ctx.report.notes.push(
+    `BatchNormalization '${src(node)}' (epsilon ${fmtNum(epsilon)}) has no Conv/Gemm/MatMul right before it to fold into: it became the 1×1 depthwise conv '${layer.name}' (weight γ/√(σ²+ε), bias β − μ·γ/√(σ²+ε)) on its ${a.c} channels`,
+  );
 }
 
 // ---------------------------------------------------------------- elementwise by a constant
@@ -473,6 +510,9 @@ export function applyNode(ctx: Ctx, node: DecodedNode, cur: string): void {
     case 'MaxPool':
     case 'AveragePool':
       return pool(ctx, node);
+    case 'GlobalAveragePool':
+    case 'GlobalMaxPool':
+      return globalPool(ctx, node);
     case 'Gemm':
       if (node.input[0] !== cur) refuse(node, 'the computed tensor is its B operand; the lab imports A·B with B constant');
       return gemm(ctx, node);

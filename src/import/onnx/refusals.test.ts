@@ -62,11 +62,6 @@ describe('refusals of what the lab has no layer for yet (one table)', () => {
       says: /^node 'th' \(Tanh\): .*does not support tanh activations yet/,
     },
     {
-      label: 'GlobalAveragePool',
-      graph: afterConv([{ op: 'GlobalAveragePool', name: 'gap', inputs: ['c'], outputs: ['y'] }]),
-      says: /^node 'gap' \(GlobalAveragePool\): .*does not support global average pooling yet; it supports MaxPool and AveragePool without pads/,
-    },
-    {
       label: 'asymmetric conv pads',
       graph: afterConv([conv('cv', [ints('pads', [1, 1, 0, 0])])], [tensor('w1', [4, 4, 3, 3])]),
       says: /^node 'cv' \(Conv\): pads \[1, 1, 0, 0\] on a 26×26 input \(neither 'valid' nor 'same'\) — the lab does not support convolution pads other than 'valid' and 'same' yet/,
@@ -87,15 +82,24 @@ describe('refusals of what the lab has no layer for yet (one table)', () => {
       says: /^node 'dm' \(Conv\): group 4 with 8 output channels \(channel multiplier 2\) — the lab does not support depthwise convolutions with a channel multiplier above 1 yet/,
     },
     {
-      label: 'stand-alone BatchNormalization',
+      label: 'stand-alone BatchNormalization of a vector',
       graph: afterConv(
         [
-          { op: 'Relu', name: 'r', inputs: ['c'], outputs: ['rc'] },
+          { op: 'Flatten', name: 'f', inputs: ['c'], outputs: ['fc'] },
+          { op: 'Relu', name: 'r', inputs: ['fc'], outputs: ['rc'] },
           { op: 'BatchNormalization', name: 'bn', inputs: ['rc', 'g', 'b', 'm', 'v'], outputs: ['y'] },
         ],
-        [tensor('g', [4]), tensor('b', [4]), tensor('m', [4]), { name: 'v', dims: [4], values: [1, 1, 1, 1] }],
+        [tensor('g', [2704]), tensor('b', [2704]), tensor('m', [2704]), { name: 'v', dims: [2704], values: new Array<number>(2704).fill(1) }],
       ),
-      says: /^node 'bn' \(BatchNormalization\): nothing to fold it into — the lab does not support a BatchNormalization that does not directly follow a Conv/,
+      says: /^node 'bn' \(BatchNormalization\): nothing to fold it into, on the flat tensor \[N, 2704\] — the lab does not support a BatchNormalization of a flat \[N, K\] tensor that does not directly follow a Gemm or MatMul \(the lab has no per-feature scale-and-shift layer on vectors\) yet/,
+    },
+    {
+      label: 'GlobalAveragePool of a flat tensor',
+      graph: afterConv([
+        { op: 'Flatten', name: 'f', inputs: ['c'], outputs: ['fc'] },
+        { op: 'GlobalAveragePool', name: 'gap', inputs: ['fc'], outputs: ['y'] },
+      ]),
+      says: /^node 'gap' \(GlobalAveragePool\): needs an NCHW image input, but the tensor here is \[N, 2704\]/,
     },
     {
       label: 'BatchNormalization in training mode',
@@ -267,5 +271,69 @@ describe('what maps although it looks unusual', () => {
     expect(model.architecture.layers[0]).toMatchObject({ padding: 'same', stride: [1, 1] });
     const y = modelForward(model, new Float32Array(64).fill(0.5), 1);
     expect(y.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+  });
+});
+
+describe('global pooling and a stand-alone BatchNormalization (mapped onto existing lab layers)', () => {
+  /** [1, 2, 3, 3] NCHW values → the lab's NHWC order. */
+  const nchw = Array.from({ length: 18 }, (_, i) => ((i * 37) % 11) / 10 - 0.4);
+  const nhwc = Float32Array.from({ length: 18 }, (_, i) => nchw[(i % 2) * 9 + Math.floor(i / 2)]);
+
+  it('BatchNormalization right after the input, then Relu, BatchNormalization, GlobalMaxPool, Flatten: 1×1 depthwise convs and a 3×3 max pool', () => {
+    const [g, b, m, v] = [
+      [1.5, -0.5],
+      [0.1, 0.2],
+      [0.3, -0.2],
+      [0.25, 4],
+    ];
+    const bytes = buildOnnx({
+      nodes: [
+        { op: 'BatchNormalization', name: 'bn_in', inputs: ['x', 'g', 'b', 'm', 'v'], outputs: ['a'], attrs: [float('epsilon', 0.01)] },
+        { op: 'Relu', name: 'r', inputs: ['a'], outputs: ['ra'] },
+        { op: 'BatchNormalization', name: 'bn_mid', inputs: ['ra', 'g', 'b', 'm', 'v'], outputs: ['c'] },
+        { op: 'GlobalMaxPool', name: 'gmp', inputs: ['c'], outputs: ['p'] },
+        { op: 'Flatten', name: 'f', inputs: ['p'], outputs: ['y'] },
+      ],
+      inits: [
+        { name: 'g', dims: [2], values: g },
+        { name: 'b', dims: [2], values: b },
+        { name: 'm', dims: [2], values: m },
+        { name: 'v', dims: [2], values: v },
+      ],
+      input: [1, 2, 3, 3],
+    });
+    const { model, report } = importOnnx(bytes);
+    expect(model.architecture.layers).toEqual([
+      { name: 'bn_in', kind: 'depthwiseConv2d', kernel: [1, 1], stride: [1, 1], padding: 'valid', bias: true },
+      { name: 'r', kind: 'relu' },
+      { name: 'bn_mid', kind: 'depthwiseConv2d', kernel: [1, 1], stride: [1, 1], padding: 'valid', bias: true },
+      { name: 'gmp', kind: 'maxPool2d', window: [3, 3], stride: [3, 3] },
+      { name: 'f', kind: 'flatten' },
+    ]);
+    expect(report.layers.slice(0, 3).map((l) => l.from)).toEqual([['bn_in'], ['r'], ['bn_mid']]);
+    const notes = report.notes.join('\n');
+    expect(notes).toMatch(
+      /BatchNormalization 'bn_in' \(epsilon 0\.01\) has no Conv\/Gemm\/MatMul right before it to fold into: it became the 1×1 depthwise conv 'bn_in'/,
+    );
+    expect(notes).toMatch(/GlobalMaxPool 'gmp' on a 3×3 input became the maxPool2d 'gmp' with window = stride = \[3, 3\]/);
+    const bn = (x: number, c: number, eps: number) => ((x - m[c]) / Math.sqrt(v[c] + eps)) * g[c] + b[c];
+    const want = [0, 1].map((c) => Math.max(...nchw.slice(c * 9, c * 9 + 9).map((x) => bn(Math.max(bn(x, c, 0.01), 0), c, 1e-5))));
+    const y = modelForward(model, nhwc, 1);
+    expect(y.length).toBe(2);
+    for (let c = 0; c < 2; c++) expect(y[c]).toBeCloseTo(want[c], 5);
+  });
+
+  it('GlobalAveragePool then Flatten: the mean over H×W of each channel', () => {
+    const bytes = buildOnnx({
+      nodes: [
+        { op: 'GlobalAveragePool', name: 'gap', inputs: ['x'], outputs: ['p'] },
+        { op: 'Flatten', name: 'f', inputs: ['p'], outputs: ['y'] },
+      ],
+      input: [1, 2, 3, 3],
+    });
+    const { model } = importOnnx(bytes);
+    expect(model.architecture.layers.map((l) => l.kind)).toEqual(['avgPool2d', 'flatten']);
+    const y = modelForward(model, nhwc, 1);
+    for (let c = 0; c < 2; c++) expect(y[c]).toBeCloseTo(nchw.slice(c * 9, c * 9 + 9).reduce((s, x) => s + x, 0) / 9, 5);
   });
 });

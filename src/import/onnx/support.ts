@@ -1,7 +1,7 @@
 /**
  * What the ONNX importer maps, and — in one table — what it refuses for now
  * because the lab has no layer for it yet. A later change that adds a layer
- * kind (relu6, leaky ReLU, global pooling, padded pooling…) turns an entry
+ * kind (relu6, leaky ReLU, padded pooling…) turns an entry
  * here into a mapping in `import.ts` and removes it from this table.
  */
 import { ImportError } from '../types.ts';
@@ -16,6 +16,8 @@ export const SUPPORTED_OPS = [
   'Conv',
   'MaxPool',
   'AveragePool',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
   'Gemm',
   'MatMul',
   'Add',
@@ -61,8 +63,6 @@ export const NOT_YET_SUPPORTED: Record<string, NotYet> = {
   HardSwish: { what: 'hard swish activations', supported: 'Relu' },
   Tanh: { what: 'tanh activations', supported: 'Relu' },
   Softplus: { what: 'softplus activations', supported: 'Relu' },
-  GlobalAveragePool: { what: 'global average pooling', supported: POOL_OK },
-  GlobalMaxPool: { what: 'global max pooling', supported: POOL_OK },
   'Conv.dilations': { what: 'dilated convolutions', supported: CONV_OK },
   'Conv.pads': { what: "convolution pads other than 'valid' and 'same'", supported: CONV_OK },
   'Conv.group': { what: 'grouped convolutions', supported: CONV_OK },
@@ -77,9 +77,10 @@ export const NOT_YET_SUPPORTED: Record<string, NotYet> = {
   'AveragePool.ceil_mode': { what: 'pooling in ceil mode', supported: POOL_OK },
   'AveragePool.dilations': { what: 'dilated pooling', supported: POOL_OK },
   'AveragePool.kernel_shape': { what: 'pooling that is not 2-D', supported: POOL_OK },
-  'BatchNormalization.standalone': {
-    what: 'a BatchNormalization that does not directly follow a Conv, depthwise Conv, Gemm or MatMul',
-    supported: 'BatchNormalization folded into the Conv/Gemm/MatMul right before it',
+  'BatchNormalization.vector': {
+    what: 'a BatchNormalization of a flat [N, K] tensor that does not directly follow a Gemm or MatMul (the lab has no per-feature scale-and-shift layer on vectors)',
+    supported:
+      'BatchNormalization folded into the Conv/Gemm/MatMul right before it, and a BatchNormalization of an image tensor anywhere else (as a 1×1 depthwise conv)',
   },
   'BatchNormalization.training_mode': {
     what: 'BatchNormalization in training mode',

@@ -171,4 +171,24 @@ describe('model.json forms', () => {
     expect(model.architecture.inputShape).toEqual([4, 4, 1]);
     expect(report.notes.join('\n')).toMatch(/1 weight in the manifest belong to no imported layer.*optimizer\/iter/);
   });
+
+  it('Keras GlobalAveragePooling2D with keepdims true (no flatten) and the GlobalMaxPool2D alias', () => {
+    const files = handwritten(
+      [
+        { class_name: 'GlobalAvgPool2D', config: { name: 'gap', keepdims: true, data_format: 'channels_last', batch_input_shape: [null, 3, 3, 2] } },
+        { class_name: 'GlobalMaxPool2D', config: { name: 'gmp' } },
+      ],
+      [],
+    );
+    const { model, report } = importTfjs(files);
+    expect(model.architecture.layers).toEqual([
+      { name: 'gap', kind: 'avgPool2d', window: [3, 3], stride: [3, 3] },
+      { name: 'gmp', kind: 'maxPool2d', window: [1, 1], stride: [1, 1] },
+      { name: 'gmp_flatten', kind: 'flatten' },
+    ]);
+    expect(report.notes.join('\n')).toMatch(/GlobalAvgPool2D 'gap' on a 3×3 input became the avgPool2d 'gap' with window = stride = \[3, 3\]\./);
+    const x = Float32Array.from({ length: 18 }, (_, i) => ((i * 37) % 11) / 10);
+    const y = modelForward(model, x, 1);
+    for (let c = 0; c < 2; c++) expect(y[c]).toBeCloseTo([0, 2, 4, 6, 8, 10, 12, 14, 16].reduce((a, i) => a + x[i + c], 0) / 9, 6);
+  });
 });

@@ -10,6 +10,7 @@ import type { Shape } from '../../model/shapes.ts';
 import { layerOutputShape, ShapeError } from '../../model/shapes.ts';
 import type { ImportedLayer, ImportReport } from '../types.ts';
 import { ImportError } from '../types.ts';
+import type { BatchNorm } from './layout.ts';
 import { foldBatchNorm, hwioToOhwi, inOutToOutIn } from './layout.ts';
 import type { SourceLayer } from './topology.ts';
 import { field, isObject, show } from './topology.ts';
@@ -334,11 +335,37 @@ function softmaxLayer(m: Mapper, l: SourceLayer): void {
   m.add(l, l.name, (name) => ({ name, kind: 'softmax' }));
 }
 
+function globalPool(m: Mapper, l: SourceLayer): void {
+  m.channelsLast(l);
+  const keepdims = m.bool(l, 'keepdims', false);
+  if (m.shape.length !== 3) refuse(l.name, l.className, `global pooling needs an [H, W, C] image input, got ${fmt(m.shape)}`);
+  const [h, w] = m.shape;
+  const kind = l.className.startsWith('GlobalMax') ? 'maxPool2d' : 'avgPool2d';
+  const pool = m.add(l, l.name, (name) => ({ name, kind, window: [h, w], stride: [h, w] }));
+  let flat = '';
+  if (!keepdims) flat = `, then the flatten '${m.add(l, `${l.name}_flatten`, (name) => ({ name, kind: 'flatten' })).name}' to a vector`;
+  m.out.notes.push(`${l.className} '${l.name}' on a ${h}×${w} input became the ${kind} '${pool.name}' with window = stride = [${h}, ${w}]${flat}.`);
+}
+
+/** A BatchNormalization with no conv/depthwise/dense right before it, on an image: the 1×1 depthwise conv γ/√(σ²+ε), β − μ·γ/√(σ²+ε). */
+function standaloneBatchNorm(m: Mapper, l: SourceLayer, bn: BatchNorm): void {
+  const c = bn.gamma.length;
+  const folded = foldBatchNorm(new Float32Array(c).fill(1), undefined, bn, (i) => i);
+  const layer = m.add(l, l.name, (name) => ({ name, kind: 'depthwiseConv2d', kernel: [1, 1], stride: [1, 1], padding: 'valid', bias: true }), {
+    weight: folded.weight,
+    bias: folded.bias,
+  });
+  m.out.notes.push(
+    `BatchNormalization '${l.name}' (epsilon ${bn.epsilon}) has no conv/depthwise/dense right before it to fold into: it became the 1×1 depthwise conv '${layer.name}' (weight γ/√(σ²+ε), bias β − μ·γ/√(σ²+ε)) on its ${c} channels.`,
+  );
+}
+
 function batchNorm(m: Mapper, l: SourceLayer): void {
   const prev = m.out.layers.at(-1);
-  if (!prev || (prev.kind !== 'conv2d' && prev.kind !== 'depthwiseConv2d' && prev.kind !== 'dense')) {
+  const foldable = prev !== undefined && (prev.kind === 'conv2d' || prev.kind === 'depthwiseConv2d' || prev.kind === 'dense');
+  if (!foldable && m.shape.length !== 3) {
     const after = prev ? `it follows the lab layer '${prev.name}' (${prev.kind})` : 'it is the first layer';
-    refuseOption(l.name, l.className, 'standalone BatchNormalization', `${after}, so it cannot be folded`);
+    refuseOption(l.name, l.className, 'standalone BatchNormalization', `${after} on the flat input ${fmt(m.shape)}, so it cannot be folded`);
   }
   const axis = field(l.config, 'axis');
   const rank = m.shape.length;
@@ -349,13 +376,14 @@ function batchNorm(m: Mapper, l: SourceLayer): void {
   const epsilon = m.num(l, 'epsilon', 1e-3);
   if (!(epsilon >= 0)) throw new ImportError(`${layerLabel(l.name, l.className)}: epsilon must be ≥ 0, got ${epsilon}`, l.name);
   const ones = new Float32Array(c).fill(1);
-  const bn = {
+  const bn: BatchNorm = {
     gamma: m.bool(l, 'scale', true) ? m.weight(l, 'gamma', [c]) : ones,
     beta: m.bool(l, 'center', true) ? m.weight(l, 'beta', [c]) : new Float32Array(c),
     mean: m.weight(l, 'moving_mean', [c]),
     variance: m.weight(l, 'moving_variance', [c]),
     epsilon,
   };
+  if (!foldable) return standaloneBatchNorm(m, l, bn);
   const wName = `${prev.name}.weight`;
   const w = m.out.weights[wName];
   const perOut = w.length / c;
@@ -390,6 +418,10 @@ const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['MaxPool2D', pool],
   ['AveragePooling2D', pool],
   ['AvgPool2D', pool],
+  ['GlobalAveragePooling2D', globalPool],
+  ['GlobalAvgPool2D', globalPool],
+  ['GlobalMaxPooling2D', globalPool],
+  ['GlobalMaxPool2D', globalPool],
   ['Flatten', flatten],
   ['Reshape', reshape],
   ['Activation', activationLayer],

@@ -11,8 +11,8 @@ import { ImportError } from '../types.ts';
 /** One line a refusal ends with, so a user knows what would import. */
 export const SUPPORTED =
   'The lab imports InputLayer, Conv2D, DepthwiseConv2D and SeparableConv2D (channels_last, dilation 1, depth_multiplier 1), ' +
-  'Dense, MaxPooling2D and AveragePooling2D, Flatten, Reshape to a vector, BatchNormalization right after a Conv2D/DepthwiseConv2D/Dense ' +
-  '(folded into it), Rescaling at the input, Dropout-like layers (dropped), and the activations relu, linear and softmax ' +
+  'Dense, MaxPooling2D and AveragePooling2D, GlobalAveragePooling2D and GlobalMaxPooling2D, Flatten, Reshape to a vector, ' +
+  'BatchNormalization right after a Conv2D/DepthwiseConv2D/Dense (folded into it) or elsewhere on an image (a 1×1 depthwise conv), Rescaling at the input, Dropout-like layers (dropped), and the activations relu, linear and softmax ' +
   '(fused or as Activation, ReLU and Softmax layers), in a linear chain (Sequential, or a Functional model without branches).';
 
 /** Layer classes the lab has no layer kind for yet, with what it would take. */
@@ -21,8 +21,6 @@ export const NOT_YET_LAYERS: ReadonlyMap<string, string> = new Map([
   ['PReLU', 'a parametric relu layer kind'],
   ['ELU', 'an elu layer kind'],
   ['ThresholdedReLU', 'a thresholded relu layer kind'],
-  ['GlobalAveragePooling2D', 'a global average pooling layer kind'],
-  ['GlobalMaxPooling2D', 'a global max pooling layer kind'],
   ['ZeroPadding2D', 'an explicit padding layer kind'],
   ['Cropping2D', 'a cropping layer kind'],
   ['UpSampling2D', 'an upsampling layer kind'],
@@ -114,7 +112,7 @@ export const NOT_YET_OPTIONS: ReadonlyMap<string, string> = new Map([
   ['groups', 'grouped convolutions'],
   [
     'standalone BatchNormalization',
-    'a per-channel scale-and-shift layer kind (a BatchNormalization folds only into a Conv2D, DepthwiseConv2D or Dense right before it)',
+    'a per-feature scale-and-shift layer kind for vectors (a BatchNormalization of a vector folds only into a Dense right before it; of an image it becomes a 1×1 depthwise conv)',
   ],
   ['ReLU max_value', 'a clipped relu layer kind'],
   ['ReLU negative_slope', 'a leaky relu layer kind'],

@@ -2,6 +2,7 @@
  * Models built, trained briefly on MNIST and saved by @tensorflow/tfjs
  * itself (pure-JS cpu backend), imported, and run on the lab's CPU
  * reference: outputs and test accuracy must match tfjs's own predict.
+ * Includes global pooling and stand-alone BatchNormalizations (1×1 depthwise convs).
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -24,13 +25,16 @@ beforeAll(async () => {
   test = await mnist('test', TEST);
 });
 
-async function fit(model: tf.LayersModel, flat: boolean, epochs = 1): Promise<void> {
-  model.compile({ optimizer: tf.train.adam(0.003), loss: 'categoricalCrossentropy' });
+async function fit(model: tf.LayersModel, flat: boolean, epochs = 1, learningRate = 0.003): Promise<void> {
+  model.compile({ optimizer: tf.train.adam(learningRate), loss: 'categoricalCrossentropy' });
   const xs = tf.tensor(train.x, flat ? [train.count, 784] : [train.count, 28, 28, 1]);
   const ys = tf.oneHot(tf.tensor1d(Array.from(train.labels), 'int32'), 10);
   await model.fit(xs, ys, { epochs, batchSize: 32, shuffle: false, verbose: 0 });
   tf.dispose([xs, ys]);
 }
+
+/** A seeded initializer: the global-pooling models train the same way every run. */
+const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
 
 /** tfjs's and the lab's outputs on the test images, and both accuracies. */
 function compare(model: tf.LayersModel, imported: ImportedModel, flat: boolean) {
@@ -158,6 +162,107 @@ describe('TF.js models saved by tfjs 4.22 import and match its predictions', () 
     expectMatches(compare(m, imported, true));
     // A flat input of the expected size takes the expected image shape.
     expect(importTfjs(toFiles(await saveArtifacts(tf, m)), { expectInput: [784, 1, 1] }).model.architecture.inputShape).toEqual([784, 1, 1]);
+    m.dispose();
+  });
+
+  it('(d) BatchNorm right after the input → Conv2D(relu) ×2 → BatchNorm → GlobalAveragePooling2D → Dense(softmax)', async () => {
+    const m = tf.sequential({
+      name: 'gap_cnn',
+      layers: [
+        tf.layers.batchNormalization({ momentum: 0.5, inputShape: [28, 28, 1], name: 'bn_in' }),
+        tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, activation: 'relu', kernelInitializer: seeded(1), name: 'conv' }),
+        tf.layers.conv2d({ filters: 16, kernelSize: 3, strides: 2, activation: 'relu', kernelInitializer: seeded(2), name: 'conv2' }),
+        tf.layers.batchNormalization({ momentum: 0.5, name: 'bn_mid' }),
+        tf.layers.globalAveragePooling2d({ name: 'gap' }),
+        tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: seeded(3), name: 'fc' }),
+      ],
+    });
+    await fit(m, false, 2, 0.02);
+    const imported = importTfjs(toFiles(await saveArtifacts(tf, m)), { expectInput: [28, 28, 1] });
+    validateModel(imported.model);
+    const { model, report } = imported;
+    expect(model.architecture.layers).toEqual([
+      { name: 'bn_in', kind: 'depthwiseConv2d', kernel: [1, 1], stride: [1, 1], padding: 'valid', bias: true },
+      { name: 'conv', kind: 'conv2d', filters: 8, kernel: [3, 3], stride: [2, 2], padding: 'valid', bias: true },
+      { name: 'conv_relu', kind: 'relu' },
+      { name: 'conv2', kind: 'conv2d', filters: 16, kernel: [3, 3], stride: [2, 2], padding: 'valid', bias: true },
+      { name: 'conv2_relu', kind: 'relu' },
+      { name: 'bn_mid', kind: 'depthwiseConv2d', kernel: [1, 1], stride: [1, 1], padding: 'valid', bias: true },
+      { name: 'gap', kind: 'avgPool2d', window: [6, 6], stride: [6, 6] },
+      { name: 'gap_flatten', kind: 'flatten' },
+      { name: 'fc', kind: 'dense', units: 10, bias: true },
+      { name: 'fc_softmax', kind: 'softmax' },
+    ]);
+    expect(report.layers.map((l) => l.from)).toEqual([['bn_in'], ['conv'], ['conv'], ['conv2'], ['conv2'], ['bn_mid'], ['gap'], ['gap'], ['fc'], ['fc']]);
+    const notes = report.notes.join('\n');
+    expect(notes).toMatch(
+      /BatchNormalization 'bn_in' \(epsilon 0\.001\) has no conv\/depthwise\/dense right before it to fold into: it became the 1×1 depthwise conv 'bn_in'/,
+    );
+    expect(notes).toMatch(
+      /GlobalAveragePooling2D 'gap' on a 6×6 input became the avgPool2d 'gap' with window = stride = \[6, 6\], then the flatten 'gap_flatten' to a vector/,
+    );
+    expectMatches(compare(m, imported, false));
+    m.dispose();
+  });
+
+  it('(e) Conv2D → ReLU → BatchNorm → Conv2D(relu) → MaxPool → GlobalMaxPooling2D → Dense(softmax), as a Functional model', async () => {
+    const input = tf.input({ shape: [28, 28, 1], name: 'pixels' });
+    let h = tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, kernelInitializer: seeded(4), name: 'c1' }).apply(input) as tf.SymbolicTensor;
+    h = tf.layers.reLU({ name: 'r1' }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.batchNormalization({ momentum: 0.5, name: 'bn' }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.conv2d({ filters: 8, kernelSize: 3, activation: 'relu', kernelInitializer: seeded(5), name: 'c2' }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.maxPooling2d({ poolSize: 2, name: 'p1' }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.globalMaxPooling2d({ name: 'gmp' }).apply(h) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: seeded(6), name: 'fc' }).apply(h) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: input, outputs: out, name: 'gmp_cnn' });
+    await fit(m, false, 2, 0.02);
+    const imported = importTfjs(toFiles(await saveArtifacts(tf, m)));
+    const { model, report } = imported;
+    expect(model.architecture.layers.map((l) => `${l.name}:${l.kind}`)).toEqual([
+      'c1:conv2d',
+      'r1:relu',
+      'bn:depthwiseConv2d',
+      'c2:conv2d',
+      'c2_relu:relu',
+      'p1:maxPool2d',
+      'gmp:maxPool2d',
+      'gmp_flatten:flatten',
+      'fc:dense',
+      'fc_softmax:softmax',
+    ]);
+    expect(model.architecture.layers[6]).toMatchObject({ window: [5, 5], stride: [5, 5] });
+    expect(model.weights['bn.weight']).toHaveLength(8);
+    expect(report.notes.join('\n')).toMatch(/GlobalMaxPooling2D 'gmp' on a 5×5 input became the maxPool2d 'gmp'/);
+    expectMatches(compare(m, imported, false));
+    m.dispose();
+  });
+
+  it('(f) stand-alone BatchNorms with center false and scale false (statistics set, not trained: tfjs cannot fit them)', async () => {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.batchNormalization({ center: false, epsilon: 0.01, inputShape: [28, 28, 1], name: 'bn_in' }),
+        tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, activation: 'relu', name: 'conv' }),
+        tf.layers.batchNormalization({ scale: false, name: 'bn_mid' }),
+        tf.layers.globalAveragePooling2d({ name: 'gap' }),
+        tf.layers.dense({ units: 10, name: 'fc' }),
+      ],
+    });
+    const set = (name: string, values: number[][]) => m.getLayer(name).setWeights(values.map((v) => tf.tensor1d(v)));
+    // bn_in: gamma, moving mean, moving variance; bn_mid: beta, moving mean, moving variance.
+    set('bn_in', [[1.8], [0.2], [0.09]]);
+    set('bn_mid', [
+      [0.3, -0.2, 0.1, 0.5],
+      [0.05, 0.1, 0.2, 0.15],
+      [0.5, 2, 0.1, 1.3],
+    ]);
+    const imported = importTfjs(toFiles(await saveArtifacts(tf, m)));
+    const { model } = imported;
+    expect(model.architecture.layers.map((l) => l.kind)).toEqual(['depthwiseConv2d', 'conv2d', 'relu', 'depthwiseConv2d', 'avgPool2d', 'flatten', 'dense']);
+    expect(model.weights['bn_in.weight'][0]).toBeCloseTo(1.8 / Math.sqrt(0.1), 5);
+    expect(model.weights['bn_in.bias'][0]).toBeCloseTo((-0.2 * 1.8) / Math.sqrt(0.1), 5);
+    expect(model.weights['bn_mid.weight'][1]).toBeCloseTo(1 / Math.sqrt(2 + 1e-3), 5);
+    expect(model.weights['bn_mid.bias'][1]).toBeCloseTo(-0.2 - 0.1 / Math.sqrt(2 + 1e-3), 5);
+    expect(compare(m, imported, false).worst).toBeLessThan(1e-4);
     m.dispose();
   });
 });
