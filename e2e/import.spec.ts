@@ -1,7 +1,8 @@
 /**
  * Bringing your own model in the browser: an ONNX file written by the ONNX
  * project's Python API in tf2onnx's layout (scripts/fixtures/make-trained-onnx.py)
- * and a model.json + shard that TensorFlow.js itself built, trained and saved.
+ * and a model.json + shard that TensorFlow.js itself built, trained and saved
+ * (picked as files, and dropped on the import row).
  * Each is imported through Models → Import (the input convention found on
  * training images), the ONNX one is then pruned and quantized to int8, and
  * its result row appears in Compare.
@@ -68,11 +69,14 @@ test('import an ONNX file and a TF.js model.json with its shard; prune + int8 th
   await shot(page, 'import-model-view');
   await go(page, 'models');
 
-  // TF.js: model.json and its shard picked together.
-  const json = readdirJson(dir);
-  await page
-    .getByTestId('import-model')
-    .setInputFiles(json.map((name) => ({ name, mimeType: 'application/octet-stream', buffer: readFileSync(join(dir, name)) })));
+  // TF.js: model.json and its shard dropped together on the import row.
+  const files = readdirJson(dir).map((name) => ({ name, bytes: Array.from(readFileSync(join(dir, name))) }));
+  const dropped = await page.evaluateHandle((fs) => {
+    const dt = new DataTransfer();
+    for (const f of fs) dt.items.add(new File([new Uint8Array(f.bytes)], f.name));
+    return dt;
+  }, files);
+  await page.getByTestId('import-drop').dispatchEvent('drop', { dataTransfer: dropped });
   await expect(ok).toContainText('from TensorFlow.js', { timeout: 180_000 });
   await expect(ok).toContainText("input convention 'unit'");
   await expect(rows).toHaveCount(before + 2);

@@ -226,8 +226,16 @@ export class ModelsScreen extends LitElement {
         <code>.bin</code> weight files, or a Compression Lab <code>.safetensors</code>. The lab finds which input scaling it was trained with on 512 training
         images.
       </p>
-      <div class="row">
-        <label for="import">Model files (.onnx, model.json + .bin, .safetensors)</label>
+      <div
+        class="row"
+        data-testid="import-drop"
+        @dragover=${(e: DragEvent) => e.preventDefault()}
+        @drop=${(e: DragEvent) => {
+          e.preventDefault();
+          void this.#actions.importFiles([...(e.dataTransfer?.files ?? [])], this.#importing.job);
+        }}
+      >
+        <label for="import">Model files (.onnx, model.json + .bin, .safetensors; or drop them here)</label>
         <input
           id="import"
           data-testid="import-model"
