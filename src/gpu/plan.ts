@@ -8,7 +8,7 @@ import type { Layer } from '../model/layers.ts';
 import { hasPreprocess } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
 import type { LayerShapes, Shape } from '../model/shapes.ts';
-import { inferShapes, convGeometry, padBefore, sizeOf } from '../model/shapes.ts';
+import { axisPadding, inferShapes, convGeometry, padBefore, sizeOf } from '../model/shapes.ts';
 import type { KernelName } from './registry.ts';
 import type { Step, Unbatched } from './step.ts';
 import type { Conv2dParams, ConvShape, GemmTiling } from './kernels/conv2d.ts';
@@ -23,6 +23,7 @@ import type { Pool2dParams } from './kernels/pool2d.ts';
 import type { WeightsMode } from './compressed-weights.ts';
 import { compressedDepthwiseKernel, compressedKernel, compressedSource } from './compressed-weights.ts';
 import type { ReluParams } from './kernels/relu.ts';
+import type { ActivationParams } from './kernels/activation.ts';
 import type { PreprocessParams } from './kernels/preprocess.ts';
 import type { SoftmaxParams } from './kernels/softmax.ts';
 
@@ -81,6 +82,7 @@ export interface PlanStep extends Step<KernelName> {
     | Unbatched<DepthwiseConv2dParams>
     | Unbatched<Pool2dParams>
     | Unbatched<ReluParams>
+    | Unbatched<ActivationParams>
     | Unbatched<SoftmaxParams>
     | Unbatched<DenseSparseParams>
     | Unbatched<PreprocessParams>;
@@ -233,7 +235,7 @@ function gemmParams(ctx: Lowering, layer: Extract<Layer, { kind: 'conv2d' | 'den
   const regTiling = ctx.options.registerTiling ?? DEFAULT_REGISTER_TILING;
   return {
     ...{ h, w, c, oc: isDense ? layer.units : layer.filters, kh, kw, sh, sw },
-    ...{ padT: padBefore(h, kh, sh, padding), padL: padBefore(w, kw, sw, padding), oh, ow },
+    ...{ padT: padBefore(h, kh, sh, axisPadding(padding, 0)), padL: padBefore(w, kw, sw, axisPadding(padding, 1)), oh, ow },
     ...{ pool: e.pool, winH: e.win[0], winW: e.win[1], psh: e.pstride[0], psw: e.pstride[1] },
     poh: e.pool === 'none' ? oh : e.outShape[0],
     pow: e.pool === 'none' ? ow : e.outShape[1],
@@ -327,6 +329,11 @@ function lowerLayer(ctx: Lowering, i: number): number {
     case 'relu':
       emit(ctx, { kernel: 'relu', params: { size: sizeOf(ls.output) }, macs: 0 }, [layer.name], newTensor(ctx, ls.output));
       return i + 1;
+    case 'activation': {
+      const params: Unbatched<ActivationParams> = { size: sizeOf(ls.output), fn: layer.fn, alpha: layer.fn === 'leakyRelu' ? layer.alpha! : 0 };
+      emit(ctx, { kernel: 'activation', params, macs: 0 }, [layer.name], newTensor(ctx, ls.output));
+      return i + 1;
+    }
     case 'flatten':
       // NHWC flattened is the same memory: a reshape, no kernel.
       ctx.layerTensor.set(layer.name, ctx.cur);

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Layer, Padding } from '../model/layers.ts';
 import { mulberry32 } from '../model/model.ts';
-import { inferShapes, sizeOf } from '../model/shapes.ts';
+import { convGeometry, inferShapes, sizeOf } from '../model/shapes.ts';
 import { layerBackward } from '../cpu/backward.ts';
 import { layerForward, layerParams } from '../cpu/forward.ts';
 import { softmaxCrossEntropy } from '../cpu/loss.ts';
@@ -138,6 +138,13 @@ describe('conv2d / dense backward vs the CPU reference', () => {
     { what: '5×5 same stride 1 on odd 9×7, c=6, oc=9', layer: conv(9, [5, 5], [1, 1], 'same'), input: [9, 7, 6] },
     { what: '3×3 valid stride 2 on 11×10, c=4, oc=8', layer: conv(8, [3, 3], [2, 2], 'valid'), input: [11, 10, 4] },
     { what: 'pointwise 1×1 stride 2, c=3, oc=2', layer: conv(2, [1, 1], [2, 2], 'valid'), input: [5, 4, 3] },
+    { what: 'explicit pads t2 b0 l1 r2, 3×4 stride 1, c=3, oc=5', layer: conv(5, [3, 4], [1, 1], { top: 2, bottom: 0, left: 1, right: 2 }), input: [6, 7, 3] },
+    // Every tap of the 3 output rows lands in rows −1..5 of 7: the in-image test alone would miss the top pad.
+    {
+      what: 'explicit pads t1 b0 l0 r1, 3×3 stride 2 on 7×6, c=4, oc=6',
+      layer: conv(6, [3, 3], [2, 2], { top: 1, bottom: 0, left: 0, right: 1 }),
+      input: [7, 6, 4],
+    },
     { what: 'dense 37 → 13', layer: dense(13), input: [37] },
     { what: 'dense 6 → 3, no bias', layer: dense(3, false), input: [6] },
   ];
@@ -152,8 +159,7 @@ describe('conv2d / dense backward vs the CPU reference', () => {
         const [h, w, ch] = isDense ? [1, 1, ls.input[0]] : ls.input;
         const [oh, ow] = isDense ? [1, 1] : [ls.output[0], ls.output[1]];
         const conv2d = l.kind === 'conv2d' ? l : undefined;
-        const padT = conv2d?.padding === 'same' ? Math.floor(Math.max((oh - 1) * conv2d.stride[0] + conv2d.kernel[0] - h, 0) / 2) : 0;
-        const padL = conv2d?.padding === 'same' ? Math.floor(Math.max((ow - 1) * conv2d.stride[1] + conv2d.kernel[1] - w, 0) / 2) : 0;
+        const { padT, padL } = convGeometry(c.layer, ls.input, ls.output);
         const shape = {
           batch,
           h,
@@ -201,6 +207,7 @@ describe('depthwise conv2d backward vs the CPU reference', () => {
     { what: '2×3 same stride (1,2), c=5', layer: dw([2, 3], [1, 2], 'same'), input: [6, 7, 5] },
     { what: 'lenet5-separable conv2_dw: 5×5 valid on 12×12, c=20', layer: dw([5, 5], [1, 1], 'valid'), input: [12, 12, 20] },
     { what: '3×3 valid stride 2 on odd 9×8, c=3', layer: dw([3, 3], [2, 2], 'valid'), input: [9, 8, 3] },
+    { what: 'explicit pads t0 b2 l2 r1, 3×3 stride (2,1), c=5', layer: dw([3, 3], [2, 1], { top: 0, bottom: 2, left: 2, right: 1 }), input: [7, 6, 5] },
   ];
   for (const c of cases) {
     it(c.what, async () => {
@@ -209,8 +216,7 @@ describe('depthwise conv2d backward vs the CPU reference', () => {
         const l = c.layer as Layer & { kind: 'depthwiseConv2d' };
         const [h, w, ch] = r.ls.input;
         const [oh, ow] = r.ls.output;
-        const padT = l.padding === 'same' ? Math.floor(Math.max((oh - 1) * l.stride[0] + l.kernel[0] - h, 0) / 2) : 0;
-        const padL = l.padding === 'same' ? Math.floor(Math.max((ow - 1) * l.stride[1] + l.kernel[1] - w, 0) / 2) : 0;
+        const { padT, padL } = convGeometry(c.layer, r.ls.input, r.ls.output);
         const shape = { batch, h, w, c: ch, oh, ow, kh: l.kernel[0], kw: l.kernel[1], sh: l.stride[0], sw: l.stride[1], padT, padL };
         const dx = await run('depthwise-conv2d-backward-input', shape, { dOutput: r.dy, weight: r.params.weight! }, ['output'], { output: r.x.length });
         expectNear(take(dx.output, r.x.length), r.grads.dInput, `dInput batch ${batch}`);

@@ -19,6 +19,7 @@
  * ModelFileError naming the file and the tensor or field at fault.
  */
 import type { Architecture, Layer, LayerKind, Preprocess } from './layers.ts';
+import { ACTIVATION_FNS } from './layers.ts';
 import { LAYER_KINDS } from './layers.ts';
 import type { Model, Provenance, TensorEncoding } from './model.ts';
 import { validateModel } from './model.ts';
@@ -254,13 +255,18 @@ type FieldCheck = (v: unknown) => boolean;
 const positiveInt: FieldCheck = (v) => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
 const pair: FieldCheck = (v) => Array.isArray(v) && v.length === 2 && positiveInt(v[0]) && positiveInt(v[1]);
 const boolean: FieldCheck = (v) => typeof v === 'boolean';
-const padding: FieldCheck = (v) => v === 'valid' || v === 'same';
+const nonNegativeInt = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const sides = (v: Record<string, unknown>): boolean => Object.keys(v).sort().join() === 'bottom,left,right,top' && Object.values(v).every(nonNegativeInt);
+// Explicit pads are checked against the kernel by shape inference (a ShapeError naming the layer).
+const padding: FieldCheck = (v) => v === 'valid' || v === 'same' || (isPlainObject(v) && sides(v));
+const activationFn: FieldCheck = (v) => (ACTIVATION_FNS as readonly unknown[]).includes(v);
 
 const FIELD_HINTS = new Map<FieldCheck, string>([
   [positiveInt, 'a positive integer'],
   [pair, 'two positive integers'],
   [boolean, 'true or false'],
-  [padding, "'valid' or 'same'"],
+  [padding, "'valid' or 'same' or { top, bottom, left, right } of non-negative integers"],
+  [activationFn, ACTIVATION_FNS.map((f) => `'${f}'`).join(', ')],
 ]);
 
 /**
@@ -277,10 +283,11 @@ const LAYER_FIELDS = {
   relu: {},
   flatten: {},
   softmax: {},
+  activation: { fn: activationFn },
 } satisfies Record<LayerKind, Record<string, FieldCheck>>;
 
 function copyValue(v: unknown): unknown {
-  return Array.isArray(v) ? v.slice() : v;
+  return Array.isArray(v) ? v.slice() : isPlainObject(v) ? { ...v } : v;
 }
 
 function normalizeLayer(raw: unknown, index: number, fail: Fail): Layer {
@@ -295,9 +302,11 @@ function normalizeLayer(raw: unknown, index: number, fail: Fail): Layer {
   const fields: Record<string, FieldCheck> = LAYER_FIELDS[kind as LayerKind];
   for (const k of Object.keys(raw)) {
     // A field this version does not know could change what the layer computes: refuse it.
-    if (k !== 'kind' && k !== 'name' && !hasOwn(fields, k)) fail(`${here} has an unknown field '${k}'`, name);
+    if (k !== 'kind' && k !== 'name' && !hasOwn(fields, k) && !(kind === 'activation' && k === 'alpha')) fail(`${here} has an unknown field '${k}'`, name);
   }
   const layer: Record<string, unknown> = { kind, name };
+  // leakyRelu's optional slope: its presence per fn and its value are checked by shape inference.
+  if (kind === 'activation' && hasOwn(raw, 'alpha')) layer.alpha = raw.alpha;
   for (const [field, check] of Object.entries(fields)) {
     if (!hasOwn(raw, field)) fail(`${here} is missing its '${field}' field`, name);
     if (!check(raw[field])) fail(`${here}: ${field} must be ${FIELD_HINTS.get(check)}, got ${show(raw[field])}`, name);

@@ -104,6 +104,13 @@ async function layerBackward(c: BackwardContext, i: number, out: Built): Promise
         );
       }
       break;
+    case 'activation':
+      if (inId !== c.tensorOf(-1)) {
+        const params = { batch, size: sizeOf(ls.input), fn: layer.fn, alpha: layer.fn === 'leakyRelu' ? layer.alpha! : 0 };
+        const buffers = { input: T[inId], dOutput: c.gradOf(outId), output: c.gradOf(inId) };
+        out.backward.push(await g.dispatch('activation-backward', params, buffers, label));
+      }
+      break;
     case 'maxPool2d':
     case 'avgPool2d':
       if (inId !== c.tensorOf(-1)) {
