@@ -104,12 +104,19 @@ describe('layer gradients match central differences', () => {
     it('2×2 stride 2 on odd 5×7, 3 channels (floor mode), batch 2', () => gradCheck(pool('maxPool2d', [2, 2], [2, 2]), [5, 7, 3], 2, 9, 'distinct'));
     it('3×3 stride 2, overlapping windows, 5 channels', () => gradCheck(pool('maxPool2d', [3, 3], [2, 2]), [7, 7, 5], 2, 10, 'distinct'));
     it('2×3 window, stride [1, 2]', () => gradCheck(pool('maxPool2d', [2, 3], [1, 2]), [4, 7, 3], 3, 11, 'distinct'));
+    it('padded 3×2 stride [2, 1] (t2 b0 l1 r1)', () =>
+      gradCheck({ ...pool('maxPool2d', [3, 2], [2, 1]), padding: { top: 2, bottom: 0, left: 1, right: 1 } }, [5, 6, 3], 2, 59, 'distinct'));
   });
 
   describe('avgPool2d', () => {
     it('2×2 stride 2 on odd 5×7, 3 channels, batch 2', () => gradCheck(pool('avgPool2d', [2, 2], [2, 2]), [5, 7, 3], 2, 12));
     it('3×3 stride 2, overlapping windows, 5 channels', () => gradCheck(pool('avgPool2d', [3, 3], [2, 2]), [7, 7, 5], 2, 13));
     it('2×3 window, stride [1, 2]', () => gradCheck(pool('avgPool2d', [2, 3], [1, 2]), [4, 7, 3], 3, 14));
+    it('padded 3×3 stride 2 (t1 b1 l2 r0), countIncludePad true and false', () => {
+      const padding = { top: 1, bottom: 1, left: 2, right: 0 };
+      gradCheck({ ...pool('avgPool2d', [3, 3], [2, 2]), padding, countIncludePad: true }, [6, 7, 3], 2, 57);
+      gradCheck({ ...pool('avgPool2d', [3, 3], [2, 2]), padding, countIncludePad: false }, [6, 7, 3], 2, 58);
+    });
   });
 
   describe('dense', () => {

@@ -98,3 +98,44 @@ describe('global average pooling = avgPool2d with window = stride = [H, W]', () 
     expect(() => globalAvgPool('gap', [10])).toThrow(/globalAvgPool 'gap': needs a spatial \[H, W, C\] input/);
   });
 });
+
+describe('padded pooling (hand-computed)', () => {
+  // x = [[1,2,3],[4,5,6],[7,8,9]], 2×2 windows, stride 2, one pad row above and one column left:
+  // out = floor((3 + 1 − 2) / 2) + 1 = 2 per axis; windows hold {1}, {2,3}, {4,7}, {5,6,8,9}.
+  const padding = { top: 1, bottom: 0, left: 1, right: 0 };
+  const x = f32([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  const poolOf = (kind: 'maxPool2d' | 'avgPool2d', countIncludePad?: boolean): Layer => ({
+    kind,
+    name: 'p',
+    window: [2, 2],
+    stride: [2, 2],
+    padding,
+    ...(countIncludePad === undefined ? {} : { countIncludePad }),
+  });
+
+  it('max pooling skips padded taps (they are not zeros): on −x the corner window gives −1', () => {
+    expect(
+      Array.from(
+        layerForward(
+          poolOf('maxPool2d'),
+          x.map((v) => -v),
+          [3, 3, 1],
+          1,
+          {},
+        ),
+      ),
+    ).toEqual([-1, -2, -4, -5]);
+    const g = layerBackward(poolOf('maxPool2d'), x, [3, 3, 1], 1, {}, f32([1, 3, 7, 9]), f32([1, 2, 3, 4]));
+    expect(Array.from(g.dInput)).toEqual([1, 0, 2, 0, 0, 0, 3, 0, 4]);
+  });
+
+  it('average pooling with countIncludePad divides by the window (4), without by the in-image taps', () => {
+    expect(Array.from(layerForward(poolOf('avgPool2d', true), x, [3, 3, 1], 1, {}))).toEqual([0.25, 1.25, 2.75, 7]);
+    expect(Array.from(layerForward(poolOf('avgPool2d', false), x, [3, 3, 1], 1, {}))).toEqual([1, 2.5, 5.5, 7]);
+    const dy = f32([4, 4, 4, 4]);
+    const incl = layerBackward(poolOf('avgPool2d', true), x, [3, 3, 1], 1, {}, new Float32Array(4), dy);
+    expect(Array.from(incl.dInput)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    const excl = layerBackward(poolOf('avgPool2d', false), x, [3, 3, 1], 1, {}, new Float32Array(4), dy);
+    expect(Array.from(excl.dInput)).toEqual([4, 2, 2, 2, 1, 1, 2, 1, 1]);
+  });
+});

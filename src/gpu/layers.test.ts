@@ -227,3 +227,76 @@ describe('trainer: explicit pads, every activation and global average pooling', 
     }
   }, 300_000);
 });
+
+describe('padded pooling (explicit pads, countIncludePad): float, int8 and trainer', () => {
+  /** Max pool with pads on signed values (right after a conv: fusion refused), average pools with and without the pads in the count. Input [9, 8, 3]. */
+  function poolNet(): Model {
+    const layers: Layer[] = [
+      { kind: 'conv2d', name: 'c1', filters: 6, kernel: [3, 3], stride: [1, 1], padding: 'same', bias: true },
+      { kind: 'maxPool2d', name: 'mp', window: [3, 3], stride: [2, 2], padding: pads(1, 1, 1, 0) },
+      { kind: 'depthwiseConv2d', name: 'd1', kernel: [3, 3], stride: [1, 1], padding: 'same', bias: true },
+      { kind: 'avgPool2d', name: 'ap1', window: [2, 2], stride: [2, 2], padding: pads(1, 0, 0, 1), countIncludePad: true },
+      { kind: 'relu', name: 'r' },
+      { kind: 'conv2d', name: 'c2', filters: 4, kernel: [1, 1], stride: [1, 1], padding: 'valid', bias: true },
+      { kind: 'avgPool2d', name: 'ap2', window: [3, 2], stride: [1, 1], padding: pads(1, 1, 0, 1), countIncludePad: false },
+      { kind: 'flatten', name: 'f' },
+      { kind: 'dense', name: 'fc', units: 10, bias: true },
+    ];
+    return modelOf('pool-net', [9, 8, 3], layers, 34);
+  }
+
+  it('float: standalone pool2d steps with pads (never fused), register and tiled, batch 1 and 19', async () => {
+    const plan = planModel(poolNet(), { variant: 'register', fuse: true });
+    expect(plan.steps.filter((s) => s.kernel === 'pool2d').map((s) => s.layers[0])).toEqual(['mp', 'ap1', 'ap2']);
+    await expectFloatParity(poolNet(), 'register', [1, 19]);
+    await expectFloatParity(poolNet(), 'tiled', [1, 19]);
+  });
+
+  it('int8: pool2d-i8 with pads bit-exact, both dot forms, batch 1 and 23', async () => {
+    const model = poolNet();
+    const size = sizeOf(model.architecture.inputShape);
+    const q = quantizeInt8Model(model, { calibration: randomInput(64 * size, 6), batch: 64, method: 'minmax' });
+    const pools = planInt8(q).steps.filter((s) => s.kernel === 'pool2d-i8');
+    expect(pools.map((s) => s.layers[0])).toEqual(['mp', 'ap1', 'ap2']);
+    for (const dot of DOT_VARIANTS) {
+      const ex = await createInt8Executor(gpu, q, { maxBatch: 23, dot });
+      try {
+        for (const batch of [1, 23]) {
+          const x = randomInput(batch * size, 80 + batch);
+          const ref = int8ModelForward(q, x, batch);
+          expect(Array.from(await ex.run(x, batch, { readback: 'codes' })), `codes [${dot}] batch ${batch}`).toEqual(
+            Array.from(ref.tensors[ref.tensors.length - 1]),
+          );
+        }
+      } finally {
+        ex.destroy();
+      }
+    }
+  }, 300_000);
+
+  it('trainer: one SGD step equals the CPU backward through padded max and average pools', async () => {
+    const layers: Layer[] = [
+      { kind: 'conv2d', name: 'c1', filters: 4, kernel: [5, 5], stride: [2, 2], padding: 'valid', bias: true },
+      { kind: 'maxPool2d', name: 'mp', window: [3, 3], stride: [2, 2], padding: pads(1, 1, 1, 0) },
+      { kind: 'conv2d', name: 'c2', filters: 6, kernel: [3, 3], stride: [1, 1], padding: 'same', bias: true },
+      { kind: 'avgPool2d', name: 'ap1', window: [2, 2], stride: [2, 2], padding: pads(1, 0, 0, 1), countIncludePad: true },
+      { kind: 'avgPool2d', name: 'ap2', window: [3, 3], stride: [1, 1], padding: pads(1, 1, 1, 1), countIncludePad: false },
+      { kind: 'flatten', name: 'f' },
+      { kind: 'dense', name: 'fc', units: 10, bias: true },
+    ];
+    const model = modelOf('pool-train', [28, 28, 1], layers, 10);
+    const train = await loadDataset('mnist', 'train');
+    const batch = 16;
+    const r = await trainModel(gpu, model, train, null, { epochs: 1, batch, limit: batch, optimizer: 'sgd', lr: 0.1, momentum: 0 });
+    const idx = Uint32Array.from({ length: batch }, (_, i) => i);
+    const x = gatherFloatBatch(train, idx);
+    const acts = modelForwardAll(model, x, batch);
+    const { dLogits } = softmaxCrossEntropy(acts[acts.length - 1], batch, 10, { labels: gatherLabels(train, idx) });
+    const { grads } = modelBackward(model, x, batch, acts, dLogits);
+    for (const [name, w0] of Object.entries(model.weights)) {
+      const w = Float32Array.from(w0);
+      sgdStep(w, grads[name], new Float32Array(w.length), { lr: 0.1, momentum: 0, weightDecay: 0 });
+      expectNear(r.model.weights[name], w, name, 1e-5, 1e-4);
+    }
+  }, 300_000);
+});

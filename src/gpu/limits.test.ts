@@ -36,7 +36,7 @@ import { SMALL_DENSE_I8_TILING } from './executor-i8.ts';
 import { stepKernel } from './step.ts';
 import { TRAIN_KERNELS, type TrainKernelName } from './registry-train.ts';
 
-/** Layers of imported models: asymmetric pads, every activation fn, global average pooling. */
+/** Layers of imported models: asymmetric conv and pool pads, every activation fn, global average pooling. */
 const IMPORTED_LAYERS: Layer[] = [
   { kind: 'conv2d', name: 'c1', filters: 4, kernel: [3, 3], stride: [1, 1], padding: { top: 2, bottom: 0, left: 0, right: 1 }, bias: true },
   { kind: 'activation', name: 'a1', fn: 'relu6' },
@@ -45,6 +45,8 @@ const IMPORTED_LAYERS: Layer[] = [
   { kind: 'conv2d', name: 'c2', filters: 8, kernel: [2, 3], stride: [1, 1], padding: { top: 1, bottom: 0, left: 0, right: 2 }, bias: true },
   { kind: 'activation', name: 'a3', fn: 'relu6' },
   { kind: 'maxPool2d', name: 'p', window: [2, 2], stride: [2, 2] },
+  { kind: 'maxPool2d', name: 'pp', window: [3, 3], stride: [1, 1], padding: { top: 1, bottom: 1, left: 1, right: 1 } },
+  { kind: 'avgPool2d', name: 'ap', window: [2, 2], stride: [1, 1], padding: { top: 1, bottom: 0, left: 0, right: 1 }, countIncludePad: false },
   { kind: 'activation', name: 'a4', fn: 'sigmoid' },
   globalAvgPool('gap', [3, 2, 8]),
   { kind: 'flatten', name: 'f' },

@@ -20,6 +20,7 @@ import { packCsr, packCsrCodebook } from './kernels/dense-sparse.ts';
 import type { CodebookTensor } from './kernels/weight-source.ts';
 import type { DepthwiseConv2dParams } from './kernels/depthwise-conv2d.ts';
 import type { Pool2dParams } from './kernels/pool2d.ts';
+import { poolPadParams } from './kernels/pool2d.ts';
 import type { WeightsMode } from './compressed-weights.ts';
 import { compressedDepthwiseKernel, compressedKernel, compressedSource } from './compressed-weights.ts';
 import type { ReluParams } from './kernels/relu.ts';
@@ -208,7 +209,9 @@ function gemmEpilogue(ctx: Lowering, i: number, isDense: boolean): GemmEpilogue 
     e.next++;
   }
   const pl = layers[e.next];
-  if (!isDense && ctx.options.fuse && pl && (pl.kind === 'maxPool2d' || pl.kind === 'avgPool2d') && canFusePool(pl.window[0], pl.window[1])) {
+  // A padded pool runs on its own (the fused epilogue has no pads).
+  const fusePool = pl && (pl.kind === 'maxPool2d' || pl.kind === 'avgPool2d') && !pl.padding && canFusePool(pl.window[0], pl.window[1]);
+  if (!isDense && ctx.options.fuse && fusePool) {
     e.pool = pl.kind === 'maxPool2d' ? 'max' : 'avg';
     e.win = pl.window;
     e.pstride = pl.stride;
@@ -308,6 +311,7 @@ function lowerPool(ctx: Lowering, i: number): number {
     ...{ winH: layer.window[0], winW: layer.window[1], sh: layer.stride[0], sw: layer.stride[1] },
     mode: layer.kind === 'maxPool2d' ? 'max' : 'avg',
     relu,
+    ...poolPadParams(layer),
   };
   emit(ctx, { kernel: 'pool2d', params, macs: 0 }, covered, out);
   return j;

@@ -5,7 +5,7 @@
  * under Node); no skips: without WebGPU these tests fail with the reason.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Layer, Padding } from '../model/layers.ts';
+import type { Layer, Padding, Pool2dLayer } from '../model/layers.ts';
 import { mulberry32 } from '../model/model.ts';
 import { convGeometry, inferShapes, sizeOf } from '../model/shapes.ts';
 import { layerBackward } from '../cpu/backward.ts';
@@ -21,6 +21,7 @@ import { encodeUniforms } from './kernels/types.ts';
 import { packGemmWeight } from './kernels/conv2d.ts';
 import { imagesPerSplit, splitsOf } from './kernels/conv2d-backward-weight.ts';
 import { colGradShape, colGradSize, useCol2im } from './kernels/conv2d-col2im.ts';
+import { poolPadParams } from './kernels/pool2d.ts';
 import { PipelineCache } from './pipelines.ts';
 import type { KernelName } from './registry.ts';
 import { KERNELS } from './registry.ts';
@@ -232,7 +233,7 @@ describe('depthwise conv2d backward vs the CPU reference', () => {
 });
 
 describe('pool2d / relu backward vs the CPU reference', () => {
-  const pool = (kind: 'maxPool2d' | 'avgPool2d', w: [number, number], s: [number, number]): Layer => ({ kind, name: 'l', window: w, stride: s });
+  const pool = (kind: 'maxPool2d' | 'avgPool2d', w: [number, number], s: [number, number]): Pool2dLayer => ({ kind, name: 'l', window: w, stride: s });
   const cases: { what: string; layer: Layer; input: [number, number, number]; ties?: boolean }[] = [
     { what: 'max 2×2/2 on odd 7×7, c=3 (floor mode)', layer: pool('maxPool2d', [2, 2], [2, 2]), input: [7, 7, 3] },
     { what: 'max 3×3 stride 2 overlapping, with ties (first max in scan order wins)', layer: pool('maxPool2d', [3, 3], [2, 2]), input: [9, 8, 5], ties: true },
@@ -240,6 +241,22 @@ describe('pool2d / relu backward vs the CPU reference', () => {
     { what: 'avg 2×2/2, c=5 (disjoint windows: one thread per output)', layer: pool('avgPool2d', [2, 2], [2, 2]), input: [6, 6, 5] },
     { what: 'max 2×2/2 tiling 8×6 exactly, c=3, with ties (disjoint path)', layer: pool('maxPool2d', [2, 2], [2, 2]), input: [8, 6, 3], ties: true },
     { what: 'max 3×2 / stride (3,2) tiling 9×4, c=6 (disjoint path, non-square)', layer: pool('maxPool2d', [3, 2], [3, 2]), input: [9, 4, 6] },
+    {
+      what: 'max 3×3/2 padded t1 b1 l1 r0 on 7×6, with negative values at the border',
+      layer: { ...pool('maxPool2d', [3, 3], [2, 2]), padding: { top: 1, bottom: 1, left: 1, right: 0 } },
+      input: [7, 6, 3],
+    },
+    {
+      // Stride = window, 4×4 = the padded-out-by-0 tiling minus a pad: not the disjoint path.
+      what: 'avg 2×2/2 padded t1 b0 l0 r1 on 4×4, countIncludePad (not disjoint)',
+      layer: { ...pool('avgPool2d', [2, 2], [2, 2]), padding: { top: 1, bottom: 0, left: 0, right: 1 }, countIncludePad: true },
+      input: [4, 4, 5],
+    },
+    {
+      what: 'avg 3×2 / stride (2,1) padded t2 b0 l1 r1, excluding pads from the count',
+      layer: { ...pool('avgPool2d', [3, 2], [2, 1]), padding: { top: 2, bottom: 0, left: 1, right: 1 }, countIncludePad: false },
+      input: [6, 5, 4],
+    },
   ];
   for (const c of cases) {
     it(c.what, async () => {
@@ -265,6 +282,7 @@ describe('pool2d / relu backward vs the CPU reference', () => {
           sh: l.stride[0],
           sw: l.stride[1],
           mode: l.kind === 'maxPool2d' ? 'max' : 'avg',
+          ...poolPadParams(l),
         };
         const dx = await run('pool2d-backward', params, { input: x, dOutput: r.dy }, ['output'], { output: x.length });
         expectNear(take(dx.output, x.length), ref.dInput, `dInput batch ${batch}`, 1e-6, 1e-6);

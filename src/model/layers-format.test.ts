@@ -21,6 +21,8 @@ function arch(): Architecture {
       { kind: 'activation', name: 'a1', fn: 'leakyRelu', alpha: 0.2 },
       { kind: 'depthwiseConv2d', name: 'd1', kernel: [3, 3], stride: [1, 2], padding: pads(0, 1, 2, 0), bias: false },
       { kind: 'activation', name: 'a2', fn: 'relu6' },
+      { kind: 'maxPool2d', name: 'mp', window: [2, 2], stride: [1, 1], padding: pads(1, 0, 0, 1) },
+      { kind: 'avgPool2d', name: 'ap', window: [2, 3], stride: [2, 2], padding: pads(0, 1, 2, 0), countIncludePad: false },
       { kind: 'flatten', name: 'f' },
       { kind: 'dense', name: 'fc', units: 3, bias: true },
       { kind: 'activation', name: 'a3', fn: 'sigmoid' },
@@ -96,6 +98,28 @@ describe('activation layer: shapes and accounting', () => {
   });
 });
 
+describe('padded pooling: shapes', () => {
+  const poolArch = (layer: Record<string, unknown>): Architecture => ({
+    name: 'p',
+    inputShape: [7, 6, 2],
+    layers: [{ kind: 'avgPool2d', name: 'ap', window: [3, 3], stride: [2, 2], ...layer } as Layer],
+  });
+  it('out = floor((in + before + after − window) / stride) + 1', () => {
+    // h: (7 + 1 + 1 − 3) / 2 + 1 = 4; w: floor((6 + 2 + 0 − 3) / 2) + 1 = 3
+    expect(inferShapes(poolArch({ padding: pads(1, 1, 2, 0), countIncludePad: false }))[0].output).toEqual([4, 3, 2]);
+  });
+  it('refuses pads not below the window, a padded avgPool2d without countIncludePad, and countIncludePad elsewhere', () => {
+    expect(() => inferShapes(poolArch({ padding: pads(3, 0, 0, 0), countIncludePad: true }))).toThrow(
+      /layer 'ap' \(avgPool2d\): padding top must be below the window's 3/,
+    );
+    expect(() => inferShapes(poolArch({ padding: pads(1, 0, 0, 0) }))).toThrow(/layer 'ap' \(avgPool2d\): padding needs countIncludePad/);
+    expect(() => inferShapes(poolArch({ countIncludePad: true }))).toThrow(/countIncludePad is only for an avgPool2d with padding/);
+    expect(() => inferShapes(poolArch({ kind: 'maxPool2d', padding: pads(1, 0, 0, 0), countIncludePad: true }))).toThrow(
+      /layer 'ap' \(maxPool2d\): countIncludePad is only/,
+    );
+  });
+});
+
 describe('model file: explicit pads and activations', () => {
   const model = initModel(arch(), 4);
   const file = serializeModel(model);
@@ -133,6 +157,18 @@ describe('model file: explicit pads and activations', () => {
     expectReject(
       withMeta(file, 'architecture', (a) => void (a.layers[3].beta = 1)),
       /layer 'a2' \(#3\) has an unknown field 'beta'/,
+    );
+    expectReject(
+      withMeta(file, 'architecture', (a) => void (a.layers[4].padding = 'same')),
+      /layer 'mp' \(#4\): padding must be \{ top, bottom, left, right \} of non-negative integers/,
+    );
+    expectReject(
+      withMeta(file, 'architecture', (a) => void delete a.layers[5].countIncludePad),
+      /'ap'.*padding needs countIncludePad/,
+    );
+    expectReject(
+      withMeta(file, 'architecture', (a) => void (a.layers[5].countIncludePad = 1)),
+      /layer 'ap' \(#5\): countIncludePad must be true or false/,
     );
   });
 });

@@ -51,11 +51,22 @@ export interface DepthwiseConv2dLayer extends LayerBase {
   bias: boolean;
 }
 
-/** Max or average pooling over `window`, moving by `stride`, no padding (floor mode). */
+/**
+ * Max or average pooling over `window`, moving by `stride` (floor mode), with
+ * optional explicit pads (each below the window along its axis, so every
+ * window holds an input pixel): out = floor((in + before + after − window) /
+ * stride) + 1. Max pooling ignores padded taps; average pooling counts them
+ * as zeros (`countIncludePad`, PyTorch's default) or divides by the taps
+ * inside the image (ONNX's default).
+ */
 export interface Pool2dLayer extends LayerBase {
   kind: 'maxPool2d' | 'avgPool2d';
   window: [number, number];
   stride: [number, number];
+  /** Absent: no padding. */
+  padding?: ExplicitPadding;
+  /** avgPool2d with padding only (required there): padded taps count in the divisor. */
+  countIncludePad?: boolean;
 }
 
 /** Fully connected layer: y = W x + b, W is `[units, in]`. */

@@ -2,7 +2,7 @@
  * Shape inference. Shapes are per image (no batch dimension): `[H, W, C]`
  * for spatial activations, `[N]` after flatten or dense.
  */
-import type { ActivationLayer, Architecture, ExplicitPadding, Layer, Padding } from './layers.ts';
+import type { ActivationLayer, Architecture, ExplicitPadding, Layer, Padding, Pool2dLayer } from './layers.ts';
 import { ACTIVATION_FNS, weightNames } from './layers.ts';
 
 export type Shape = number[];
@@ -53,6 +53,7 @@ export function padBefore(inSize: number, k: number, s: number, padding: AxisPad
 
 /** Refuses padding that is neither a mode nor four non-negative integers each below the kernel along its axis. */
 function checkPadding(layer: Layer & { padding: Padding }, kh: number, kw: number): void {
+  const what = layer.kind === 'conv2d' || layer.kind === 'depthwiseConv2d' ? 'kernel' : 'window';
   const p = layer.padding as unknown;
   if (p === 'valid' || p === 'same') return;
   const bad = (why: string): never => {
@@ -66,7 +67,28 @@ function checkPadding(layer: Layer & { padding: Padding }, kh: number, kw: numbe
     const v = e[side];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) bad(`${side} must be a non-negative integer`);
     const k = side === 'top' || side === 'bottom' ? kh : kw;
-    if ((v as number) >= k) bad(`${side} must be below the kernel's ${k} along its axis`);
+    if ((v as number) >= k) bad(`${side} must be below the ${what}'s ${k} along its axis`);
+  }
+}
+
+/** A pooling layer's pads, zero when it has none. */
+export function poolPads(layer: Pool2dLayer): ExplicitPadding {
+  return layer.padding ?? { top: 0, bottom: 0, left: 0, right: 0 };
+}
+
+/** Pads as a conv's (each below the window); countIncludePad required on a padded avgPool2d, refused elsewhere. */
+function checkPoolPadding(layer: Pool2dLayer, ph: number, pw: number): void {
+  if (layer.padding !== undefined) {
+    if (typeof layer.padding !== 'object')
+      throw new ShapeError(`layer '${layer.name}' (${layer.kind}): padding must be { top, bottom, left, right }`, layer.name);
+    checkPadding(layer as Pool2dLayer & { padding: Padding }, ph, pw);
+  }
+  const needs = layer.kind === 'avgPool2d' && layer.padding !== undefined;
+  if (needs && typeof layer.countIncludePad !== 'boolean') {
+    throw new ShapeError(`layer '${layer.name}' (avgPool2d): padding needs countIncludePad (true or false)`, layer.name);
+  }
+  if (!needs && layer.countIncludePad !== undefined) {
+    throw new ShapeError(`layer '${layer.name}' (${layer.kind}): countIncludePad is only for an avgPool2d with padding`, layer.name);
   }
 }
 
@@ -129,10 +151,15 @@ export function layerOutputShape(layer: Layer, input: Shape): Shape {
       const [h, w, c] = spatial();
       const [ph, pw] = checkPair(layer, 'window', layer.window);
       const [sh, sw] = checkPair(layer, 'stride', layer.stride);
-      if (ph > h || pw > w) {
-        throw new ShapeError(`layer '${layer.name}' (${layer.kind}): window ${ph}×${pw} is larger than its ${h}×${w} input`, layer.name);
+      checkPoolPadding(layer, ph, pw);
+      const p = poolPads(layer);
+      if (ph > h + p.top + p.bottom || pw > w + p.left + p.right) {
+        throw new ShapeError(
+          `layer '${layer.name}' (${layer.kind}): window ${ph}×${pw} is larger than its ${h}×${w} input${layer.padding ? ' with its pads' : ''}`,
+          layer.name,
+        );
       }
-      return [Math.floor((h - ph) / sh) + 1, Math.floor((w - pw) / sw) + 1, c];
+      return [Math.floor((h + p.top + p.bottom - ph) / sh) + 1, Math.floor((w + p.left + p.right - pw) / sw) + 1, c];
     }
     case 'dense': {
       if (input.length !== 1) {

@@ -133,7 +133,7 @@ describe('exportOnnx: the bytes decode back to the graph we meant', () => {
     expect(dims(onnx.graph.input[0])).toEqual(['N', 15, 13, 2]);
   });
 
-  it('explicit pads are written as given; activations become Clip(0, 6), LeakyRelu(alpha), Sigmoid, Tanh', () => {
+  it('explicit conv and pool pads are written as given (count_include_pad too); activations become Clip(0, 6), LeakyRelu(alpha), Sigmoid, Tanh', () => {
     const onnx = decodeOnnx(exportOnnx(testModel(importedArchitecture(), 4)));
     const node = (name: string) => onnx.graph.node.find((n) => n.name === name)!;
     expect(attr(node('c1'), 'pads').ints).toEqual([2, 1, 0, 2]);
@@ -141,6 +141,10 @@ describe('exportOnnx: the bytes decode back to the graph we meant', () => {
     expect(['a1', 'a2', 'a3', 'a4'].map((n) => node(n).opType)).toEqual(['LeakyRelu', 'Clip', 'Sigmoid', 'Tanh']);
     expect(attr(node('a1'), 'alpha').f).toBeCloseTo(0.125, 7);
     expect(node('a2').input).toHaveLength(3);
+    expect(attr(node('mp'), 'pads').ints).toEqual([1, 1, 1, 1]);
+    expect(attr(node('apx'), 'pads').ints).toEqual([0, 1, 1, 0]);
+    expect(attr(node('apx'), 'count_include_pad').i).toBe(0);
+    expect(attr(node('api'), 'count_include_pad').i).toBe(1);
   });
 
   it('a fixed batch is written as a number; a flatten-first MLP has no spatial ops', () => {

@@ -197,15 +197,20 @@ export function exportOnnx(model: Model, opts: OnnxExportOptions = {}): Uint8Arr
         break;
       }
       case 'maxPool2d':
-      case 'avgPool2d':
-        // The lab's pools never pad and floor the output size: ONNX's defaults (pads 0, ceil_mode 0).
-        cur = add(
-          layer.kind === 'maxPool2d' ? 'MaxPool' : 'AveragePool',
-          layer.name,
-          [cur],
-          [intsAttr('kernel_shape', [...layer.window]), intsAttr('strides', [...layer.stride]), intsAttr('pads', [0, 0, 0, 0]), intAttr('ceil_mode', 0)],
-        );
+      case 'avgPool2d': {
+        // The lab floors the output size (ceil_mode 0); ONNX's MaxPool skips padded taps as the lab does, and
+        // AveragePool's count_include_pad is the lab's countIncludePad.
+        const p = layer.padding ?? { top: 0, bottom: 0, left: 0, right: 0 };
+        const attrs = [
+          intsAttr('kernel_shape', [...layer.window]),
+          intsAttr('strides', [...layer.stride]),
+          intsAttr('pads', [p.top, p.left, p.bottom, p.right]),
+          intAttr('ceil_mode', 0),
+        ];
+        if (layer.kind === 'avgPool2d' && layer.padding) attrs.push(intAttr('count_include_pad', layer.countIncludePad ? 1 : 0));
+        cur = add(layer.kind === 'maxPool2d' ? 'MaxPool' : 'AveragePool', layer.name, [cur], attrs);
         break;
+      }
       case 'flatten':
         if (layout === 'nchw') {
           // Back to NHWC first so the flat index is (h * W + w) * C + c, the order the dense weights were trained in.

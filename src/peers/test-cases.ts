@@ -40,8 +40,9 @@ export function oddArchitecture(): Architecture {
 
 /**
  * What an importer brings from PyTorch / Keras: explicit asymmetric conv
- * pads (conv2d and depthwise), every `activation` fn and global average
- * pooling (avgPool2d over the whole image).
+ * pads (conv2d and depthwise), every `activation` fn, padded max and average
+ * pools (countIncludePad both ways) and global average pooling (avgPool2d
+ * over the whole image).
  */
 export function importedArchitecture(): Architecture {
   return {
@@ -55,6 +56,10 @@ export function importedArchitecture(): Architecture {
       { kind: 'depthwiseConv2d', name: 'dw', kernel: [2, 2], stride: [1, 1], padding: { top: 0, bottom: 1, left: 1, right: 0 }, bias: true },
       { kind: 'activation', name: 'a2', fn: 'relu6' },
       { kind: 'activation', name: 'a3', fn: 'sigmoid' },
+      // Padded pools keep 6×5: max (padded taps skipped), average without and with the pads in the count.
+      { kind: 'maxPool2d', name: 'mp', window: [3, 3], stride: [1, 1], padding: { top: 1, bottom: 1, left: 1, right: 1 } },
+      { kind: 'avgPool2d', name: 'apx', window: [2, 2], stride: [1, 1], padding: { top: 0, bottom: 1, left: 1, right: 0 }, countIncludePad: false },
+      { kind: 'avgPool2d', name: 'api', window: [2, 2], stride: [1, 1], padding: { top: 1, bottom: 0, left: 0, right: 1 }, countIncludePad: true },
       { kind: 'avgPool2d', name: 'gap', window: [6, 5], stride: [6, 5] },
       { kind: 'flatten', name: 'flat' },
       { kind: 'dense', name: 'fc', units: 10, bias: true },

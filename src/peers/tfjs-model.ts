@@ -148,11 +148,26 @@ export function buildTfjsModel(tf: Tfjs, model: Model, opts: TfjsModelOptions = 
         case 'avgPool2d': {
           const window = [layer.window[0], layer.window[1]] as [number, number];
           const strides = [layer.stride[0], layer.stride[1]] as [number, number];
-          steps.push(
-            layer.kind === 'maxPool2d'
-              ? (x) => tf.maxPool(x as tfjs.Tensor4D, window, strides, 'valid')
-              : (x) => tf.avgPool(x as tfjs.Tensor4D, window, strides, 'valid'),
-          );
+          const p = layer.padding;
+          const pads: [number, number][] = p
+            ? [
+                [0, 0],
+                [p.top, p.bottom],
+                [p.left, p.right],
+                [0, 0],
+              ]
+            : [];
+          const avg = (x: tfjs.Tensor): tfjs.Tensor => tf.avgPool((p ? tf.pad(x, pads) : x) as tfjs.Tensor4D, window, strides, 'valid');
+          if (layer.kind === 'maxPool2d') {
+            // Padded taps are no input: pad with −∞ so the max never picks one.
+            steps.push((x) => tf.maxPool((p ? tf.pad(x, pads, -Infinity) : x) as tfjs.Tensor4D, window, strides, 'valid'));
+          } else if (!p || layer.countIncludePad) steps.push(avg);
+          else {
+            // Divide by the in-image taps: the zero-padded mean over the padded mean of an all-ones image.
+            const ones = tf.ones([1, inShape[0], inShape[1], 1]);
+            owned.push(ones);
+            steps.push((x) => tf.div(avg(x), avg(ones)));
+          }
           break;
         }
         case 'flatten':
