@@ -31,6 +31,9 @@ import type { Conv2dI8Params } from './kernels/conv2d-i8.ts';
 import { DEFAULT_I8_TILING } from './kernels/conv2d-i8.ts';
 import { DOT_VARIANTS } from './kernels/int8-common.ts';
 import { trainModel } from './trainer.ts';
+import { KERNELS } from './registry.ts';
+import type { DepthwiseConv2dParams } from './kernels/depthwise-conv2d.ts';
+import { kmeans } from '../compress/kmeans.ts';
 import { expectNear, modelOf, randomInput } from './test-helpers.ts';
 
 let gpu: Gpu;
@@ -111,6 +114,19 @@ describe('float: explicit pads, activations and global average pooling, GPU vs C
     expect(Math.max(...acts[0])).toBeGreaterThan(6);
   });
 
+  it('relu6 after a depthwise conv is fused as its clamp (plain and k-means compressed weights)', async () => {
+    const plan = planModel(slideNet(), { variant: 'register', fuse: true });
+    const dw = plan.steps.find((s) => s.kernel === 'depthwise-conv2d')!;
+    expect(dw.layers).toEqual(['d1', 'a2']);
+    expect(KERNELS['depthwise-conv2d'].constants({ ...(dw.params as DepthwiseConv2dParams), batch: 1 }).RELU).toBe(2);
+    // d1's outputs reach past 6, so the fused clamp is exercised.
+    const m = scaled(slideNet(), 'd1', 6);
+    const x = randomInput(8 * 132, 3);
+    expect(Math.max(...modelForwardAll(m, x, 8)[2])).toBeGreaterThan(6);
+    await expectFloatParity(m, 'register', [1, 19]);
+    await expectFloatParity(kmeans(m, { bits: 3 }), 'register', [19]);
+  });
+
   it('every activation fn as its own step, on a spatial tensor and after flatten', async () => {
     const layers: Layer[] = [
       { kind: 'conv2d', name: 'c', filters: 5, kernel: [3, 3], stride: [1, 1], padding: pads(0, 1, 1, 0), bias: true },
@@ -125,6 +141,7 @@ describe('float: explicit pads, activations and global average pooling, GPU vs C
     ];
     const model = scaled(modelOf('acts', [7, 6, 2], layers, 33), 'c', 12);
     const plan = planModel(model, { variant: 'register', fuse: true });
+    // Not fused after a conv or dense layer (only after depthwise): each is its own step.
     expect(plan.steps.filter((s) => s.kernel === 'activation').map((s) => s.layers[0])).toEqual(['lr', 'r6', 'th', 'sg']);
     await expectFloatParity(model, 'register', [1, 21]);
   });

@@ -1,6 +1,6 @@
 /**
  * Lowering: a model's layers → a list of GPU kernel steps, with fusion
- * (conv → relu → pool → relu, dense → relu, depthwise → relu, pool → relu)
+ * (conv → relu → pool → relu, dense → relu, depthwise → relu or relu6, pool → relu)
  * and flatten as a free reshape. Pure: no device here, so the plan can be
  * inspected and tested without a GPU.
  */
@@ -285,10 +285,13 @@ function lowerDepthwise(ctx: Lowering, i: number): number {
   const c = same(ls.input)[2];
   const covered = [layer.name];
   let j = i + 1;
-  const relu = fusable(ctx, j, 'relu');
+  // A ReLU or a relu6 (MobileNet's depthwise → relu6) becomes the step's clamp.
+  const next = ctx.layers[j];
+  const relu6 = ctx.options.fuse && next?.kind === 'activation' && next.fn === 'relu6';
+  const relu = relu6 || fusable(ctx, j, 'relu');
   if (relu) covered.push(ctx.layers[j++].name);
   const out = newTensor(ctx, ls.output);
-  const params: Unbatched<DepthwiseConv2dParams> = { ...convGeometry(layer, ls.input, ls.output), relu };
+  const params: Unbatched<DepthwiseConv2dParams> = { ...convGeometry(layer, ls.input, ls.output), relu, ...(relu6 ? { relu6 } : {}) };
   const bias = weightOf(ctx, layer, 'bias') ?? new Float32Array(c);
   const macs = ls.output[0] * ls.output[1] * c * layer.kernel[0] * layer.kernel[1];
   const source = ctx.options.weights === 'compressed' ? compressedSource(ctx.model, `${layer.name}.weight`) : null;
