@@ -1,5 +1,5 @@
 /*
- * depthwise-conv2d — one filter per channel (multiplier 1), bias and ReLU fused.
+ * depthwise-conv2d — one filter per channel (multiplier 1), bias and ReLU or relu6 fused.
  *
  *   y[n, oy, ox, ch] = act(b[ch] + Σ_{ky,kx} x[n, oy·sh − padT + ky, ox·sw − padL + kx, ch] · w[ky, kx, ch])
  *   (x is zero outside the image: 'same' padding)
@@ -22,6 +22,7 @@
  * HASHED: 0 Params · 1 x · 2 table · 3 b · 4 y.
  */
 override WG: u32 = 64u;
+/** 0: none, 1: ReLU, 2: relu6 (a fused `activation` relu6). */
 override RELU: u32 = 0u;
 
 //#if CODEBOOK
@@ -67,6 +68,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   if (RELU == 1u) {
     acc = max(acc, 0.0);
+  }
+  if (RELU == 2u) {
+    acc = clamp(acc, 0.0, 6.0);
   }
   y[i] = acc;
 }

@@ -1,5 +1,5 @@
 /*
- * pool2d-backward — dL/dx of a max or average pool (no padding, floor mode),
+ * pool2d-backward — dL/dx of a max or average pool (floor mode, optional pads),
  * as a gather: each thread owns one input element and sums the gradients of
  * every window that covers it, windows in ascending (oy, ox) order. Scatter
  * with atomics would make float sums order-dependent; this is deterministic.
@@ -7,15 +7,17 @@
  *   max: dx[n, iy, ix, c] = Σ_{windows W ∋ (iy, ix)} dy[n, W, c] · [argmax(W) = (iy, ix)]
  *        argmax = the first maximum in scan order (row, then column); NaN wins
  *        over numbers, the first NaN over later ones (src/cpu/pool2d.ts).
- *   avg: dx[n, iy, ix, c] = Σ_{windows W ∋ (iy, ix)} dy[n, W, c] / (winH·winW)
- *   Inputs no window covers (floor mode) get 0.
+ *   avg: dx[n, iy, ix, c] = Σ_{windows W ∋ (iy, ix)} dy[n, W, c] / count(W)
+ *   count(W) = winH·winW (p.incl = 1) or W's in-image taps. Windows are in
+ *   padded coordinates (row oy covers oy·sh − padT …); padded taps are no
+ *   input (the max skips them). Inputs no window covers (floor mode) get 0.
  *
  * Layouts: x NHWC [n, h, w, c] (the pool's input; max only); dy NHWC
  * [n, oh, ow, c]; dx NHWC [n, h, w, c].
  * Bindings (group 0): 0 uniform Params · 1 x (read) · 2 dy (read) · 3 dx (read_write)
  * Dispatch: one thread per input element, i = (wid.x + wid.z·nwg.x)·WG + lid.
  *
- * DISJOINT = 1 (stride == window and the windows tile the input exactly, as in
+ * DISJOINT = 1 (no pads, stride == window and the windows tile the input exactly, as in
  * LeNet's 2×2/2 pools): each input belongs to exactly one window, so one
  * thread per OUTPUT element (i indexes dy) finds its window's first maximum
  * once and writes all winH·winW inputs of the window — the same values as the
@@ -69,27 +71,37 @@ fn disjointWindow(i: u32) {
   }
 }
 
+/** In-image rows (or columns) [x, y) of window o along one axis. */
+fn span(o: u32, s: u32, pad: u32, win: u32, size: u32) -> vec2<u32> {
+  let start = i32(o * s) - i32(pad);
+  return vec2<u32>(u32(max(start, 0)), u32(min(start + i32(win), i32(size))));
+}
+
 fn body(i: u32) {
   if (DISJOINT == 1u) {
     disjointWindow(i);
     return;
   }
   let el = nhwc(i, p.h, p.w, p.c);
-  let oy1 = min(el.y / p.sh + 1u, p.oh);
-  let ox1 = min(el.x / p.sw + 1u, p.ow);
+  let yy = el.y + p.padT;
+  let xx = el.x + p.padL;
+  let oy1 = min(yy / p.sh + 1u, p.oh);
+  let ox1 = min(xx / p.sw + 1u, p.ow);
   var acc = 0.0;
-  for (var oy = firstWindow(el.y, p.winH, p.sh); oy < oy1; oy++) {
-    for (var ox = firstWindow(el.x, p.winW, p.sw); ox < ox1; ox++) {
+  for (var oy = firstWindow(yy, p.winH, p.sh); oy < oy1; oy++) {
+    let rows = span(oy, p.sh, p.padT, p.winH, p.h);
+    for (var ox = firstWindow(xx, p.winW, p.sw); ox < ox1; ox++) {
+      let cols = span(ox, p.sw, p.padL, p.winW, p.w);
       let g = dy[((el.n * p.oh + oy) * p.ow + ox) * p.c + el.c];
       if (AVG == 1u) {
-        acc += g / f32(p.winH * p.winW);
+        acc += g / f32(select((rows.y - rows.x) * (cols.y - cols.x), p.winH * p.winW, p.incl == 1u));
       } else {
         // Recompute this window's first maximum; the gradient is ours if it is us.
         var best = 0.0;
         var at = 0xffffffffu;
-        for (var wy = 0u; wy < p.winH; wy++) {
-          for (var wx = 0u; wx < p.winW; wx++) {
-            let j = ((el.n * p.h + oy * p.sh + wy) * p.w + ox * p.sw + wx) * p.c + el.c;
+        for (var iy = rows.x; iy < rows.y; iy++) {
+          for (var ix = cols.x; ix < cols.y; ix++) {
+            let j = ((el.n * p.h + iy) * p.w + ix) * p.c + el.c;
             let v = x[j];
             if (at == 0xffffffffu || v > best || (v != v && best == best)) {
               best = v;

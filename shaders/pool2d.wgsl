@@ -1,11 +1,13 @@
 /*
- * pool2d — max or average pooling over a window, no padding (floor mode), with
- * an optional ReLU after it. Used when a pool cannot be fused into the
+ * pool2d — max or average pooling over a window (floor mode, optional explicit
+ * pads), with an optional ReLU after it. Used when a pool cannot be fused into the
  * preceding conv2d's epilogue (another producer, or a window conv2d's register
  * block cannot hold).
  *
- *   y[n, oy, ox, ch] = act(reduce_{wy<winH, wx<winW} x[n, oy·sh + wy, ox·sw + wx, ch])
- *   reduce = max, or the mean (divided by winH·winW).
+ *   y[n, oy, ox, ch] = act(reduce_{wy<winH, wx<winW} x[n, oy·sh − padT + wy, ox·sw − padL + wx, ch])
+ *   over the taps inside the image (pads are below the window, so there is
+ *   always one); reduce = max, or the sum divided by winH·winW (p.incl = 1:
+ *   padded taps count as zeros) or by the in-image taps (p.incl = 0).
  *
  * Layouts: x NHWC [n, h, w, c]; y NHWC [n, oh, ow, c].
  * Bindings (group 0): 0 uniform Params · 1 x (read) · 2 y (read_write)
@@ -18,10 +20,16 @@ override RELU: u32 = 0u;
 
 fn body(i: u32) {
   let at = nhwc(i, p.oh, p.ow, p.c);
+  let top = i32(at.y * p.sh) - i32(p.padT);
+  let left = i32(at.x * p.sw) - i32(p.padL);
+  let y0 = u32(max(top, 0));
+  let y1 = u32(min(top + i32(p.winH), i32(p.h)));
+  let x0 = u32(max(left, 0));
+  let x1 = u32(min(left + i32(p.winW), i32(p.w)));
   var acc = select(-3.402823e38, 0.0, AVG == 1u);
-  for (var wy = 0u; wy < p.winH; wy++) {
-    for (var wx = 0u; wx < p.winW; wx++) {
-      let v = x[((at.n * p.h + at.y * p.sh + wy) * p.w + at.x * p.sw + wx) * p.c + at.c];
+  for (var iy = y0; iy < y1; iy++) {
+    for (var ix = x0; ix < x1; ix++) {
+      let v = x[((at.n * p.h + iy) * p.w + ix) * p.c + at.c];
       if (AVG == 1u) {
         acc += v;
       } else {
@@ -30,7 +38,7 @@ fn body(i: u32) {
     }
   }
   if (AVG == 1u) {
-    acc = acc / f32(p.winH * p.winW);
+    acc = acc / f32(select((y1 - y0) * (x1 - x0), p.winH * p.winW, p.incl == 1u));
   }
   if (RELU == 1u) {
     acc = max(acc, 0.0);

@@ -9,7 +9,7 @@ import type { Layer } from '../model/layers.ts';
 import { applyPreprocess } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
 import type { Int8Model, Int8Op, QuantParams } from '../model/int8.ts';
-import { INT32_MAX, INT32_MIN, activationQuant, quantizeMultiplier } from '../model/int8.ts';
+import { INT32_MAX, INT32_MIN, INT8_MAX, activationQuant, quantizeMultiplier } from '../model/int8.ts';
 import { quantizeLinear, roundHalfEven } from '../model/codecs.ts';
 import type { Shape } from '../model/shapes.ts';
 import { inferShapes, sizeOf } from '../model/shapes.ts';
@@ -81,8 +81,32 @@ function quantizeWeight(w: Float32Array, shape: Shape, axis: number, fallbackSca
   return { q: Int8Array.from(q), scale };
 }
 
+/** A ReLU, or a relu6 (which the int8 kernels run as the same clamp: see checkClamp). */
 function isRelu(l: Layer | undefined): boolean {
-  return l?.kind === 'relu';
+  return l?.kind === 'relu' || (l?.kind === 'activation' && l.fn === 'relu6');
+}
+
+/** The activation functions the int8 kernels cannot compute (only relu6 lowers). */
+function unlowered(l: Layer): boolean {
+  return l.kind === 'activation' && l.fn !== 'relu6';
+}
+
+/**
+ * A relu6 on a tensor quantized as `q` is the ReLU clamp (codes ≥ the zero
+ * point) when quantized 6 is at or above the top code: then every code the
+ * clamp keeps is a value in [0, 6] and int8 saturation is its upper bound,
+ * exactly. That holds whenever its range was calibrated after the relu6 (it
+ * directly follows a conv, dense or pool); otherwise it is refused.
+ */
+function checkClamp(layer: Layer, q: QuantParams, where: string): void {
+  if (layer.kind !== 'activation') return;
+  const q6 = roundHalfEven(6 / q.scale) + q.zeroPoint;
+  if (q6 < INT8_MAX) {
+    const top = (INT8_MAX - q.zeroPoint) * q.scale;
+    throw new Error(
+      `${where}: layer '${layer.name}' (activation relu6) clamps a tensor quantized up to ${top.toPrecision(4)} > 6, and int8 kernels clamp only at the zero point; put it directly after a conv, dense or pool layer`,
+    );
+  }
 }
 
 /**
@@ -104,6 +128,8 @@ export function quantizeInt8Model(model: Model, options: Options): Int8Model {
   if (method === 'percentile' && !(percentile > 50 && percentile <= 100)) throw new Error(`${where}: percentile must be in (50, 100], got ${percentile}`);
   const softmax = arch.layers.find((l) => l.kind === 'softmax');
   if (softmax) throw new Error(`${where}: layer '${softmax.name}' (softmax) has no int8 lowering; the int8 path ends at the logits`);
+  const act = arch.layers.find(unlowered);
+  if (act?.kind === 'activation') throw new Error(`${where}: int8 path has no lowering for layer '${act.name}' (activation ${act.fn}); the float path runs it`);
 
   // Calibration: ranges of the input and of every layer's output.
   const shapes = inferShapes(arch);
@@ -132,11 +158,14 @@ export function quantizeInt8Model(model: Model, options: Options): Int8Model {
     const layer = layers[i];
     switch (layer.kind) {
       case 'relu':
+      case 'activation':
       case 'flatten': {
         // A ReLU not right after a weighted layer is a clamp at the current zero point on whatever produced the tensor;
         // flatten is a free reshape (NHWC order), so the tensor keeps its stored shape.
         const last = ops[ops.length - 1];
-        if (layer.kind === 'relu') {
+        if (layer.kind === 'activation' && !isRelu(layer)) throw new Error(`${where}: int8 path has no lowering for layer '${layer.name}' (activation)`);
+        checkClamp(layer, cur, where);
+        if (layer.kind !== 'flatten') {
           if (last) last.relu = true;
           else inputRelu = true;
         }
@@ -151,6 +180,7 @@ export function quantizeInt8Model(model: Model, options: Options): Int8Model {
         let relu = false;
         while (isRelu(layers[j])) {
           relu = true;
+          checkClamp(layers[j], cur, where);
           covered.push(layers[j++].name);
         }
         const outShape = shapes[i].output;
@@ -171,6 +201,7 @@ export function quantizeInt8Model(model: Model, options: Options): Int8Model {
         }
         // Output range after the fused ReLUs: a ReLU'd tensor spends all 256 codes on [0, max].
         const output = quantOf(stats[j - 1]);
+        for (let k = i + 1; k < j; k++) checkClamp(layers[k], output, where);
         const outShape = shapes[i].output;
         const wShape = shapes[i].weights[`${layer.name}.weight`];
         const w = model.weights[`${layer.name}.weight`];

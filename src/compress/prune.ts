@@ -260,7 +260,7 @@ export function structuredPrune(model: Model, options: Partial<StructuredOptions
     let channelsKept = keep;
     for (let j = li + 1; j < shapes.length; j++) {
       const next = shapes[j].layer;
-      if (next.kind === 'relu' || next.kind === 'maxPool2d' || next.kind === 'avgPool2d') continue;
+      if (next.kind === 'relu' || next.kind === 'activation' || next.kind === 'maxPool2d' || next.kind === 'avgPool2d') continue;
       if (next.kind === 'softmax') throw new Error(`structured pruning: layer '${target}' feeds softmax '${next.name}'; it cannot shrink`);
       if (next.kind === 'depthwiseConv2d') {
         const n = `${next.name}.weight`;

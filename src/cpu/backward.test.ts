@@ -86,6 +86,8 @@ describe('layer gradients match central differences', () => {
     it('same with a kernel larger than the input', () => gradCheck(conv2d({ filters: 2, kernel: [3, 5], padding: 'same', bias: true }), [2, 3, 1], 2, 4));
     it('valid, 1×1 kernel, stride 3 (stride larger than the kernel)', () =>
       gradCheck(conv2d({ filters: 7, kernel: [1, 1], stride: [3, 3], bias: true }), [7, 8, 6], 2, 5));
+    it('explicit asymmetric pads (top 2, bottom 0, left 1, right 3), stride [2, 1]', () =>
+      gradCheck(conv2d({ filters: 3, kernel: [3, 4], stride: [2, 1], padding: { top: 2, bottom: 0, left: 1, right: 3 }, bias: true }), [6, 5, 2], 2, 51));
   });
 
   describe('depthwiseConv2d', () => {
@@ -94,18 +96,27 @@ describe('layer gradients match central differences', () => {
       gradCheck(depthwise({ kernel: [3, 3], stride: [2, 2], padding: 'same', bias: true }), [7, 7, 3], 3, 7));
     it('same, stride [1, 2], 2×4 kernel, 6 channels, no bias', () =>
       gradCheck(depthwise({ kernel: [2, 4], stride: [1, 2], padding: 'same' }), [5, 7, 6], 2, 8));
+    it('explicit asymmetric pads (top 0, bottom 2, left 2, right 1), stride [2, 2]', () =>
+      gradCheck(depthwise({ kernel: [3, 3], stride: [2, 2], padding: { top: 0, bottom: 2, left: 2, right: 1 }, bias: true }), [6, 7, 4], 2, 52));
   });
 
   describe('maxPool2d (distinct inputs: no ties)', () => {
     it('2×2 stride 2 on odd 5×7, 3 channels (floor mode), batch 2', () => gradCheck(pool('maxPool2d', [2, 2], [2, 2]), [5, 7, 3], 2, 9, 'distinct'));
     it('3×3 stride 2, overlapping windows, 5 channels', () => gradCheck(pool('maxPool2d', [3, 3], [2, 2]), [7, 7, 5], 2, 10, 'distinct'));
     it('2×3 window, stride [1, 2]', () => gradCheck(pool('maxPool2d', [2, 3], [1, 2]), [4, 7, 3], 3, 11, 'distinct'));
+    it('padded 3×2 stride [2, 1] (t2 b0 l1 r1)', () =>
+      gradCheck({ ...pool('maxPool2d', [3, 2], [2, 1]), padding: { top: 2, bottom: 0, left: 1, right: 1 } }, [5, 6, 3], 2, 59, 'distinct'));
   });
 
   describe('avgPool2d', () => {
     it('2×2 stride 2 on odd 5×7, 3 channels, batch 2', () => gradCheck(pool('avgPool2d', [2, 2], [2, 2]), [5, 7, 3], 2, 12));
     it('3×3 stride 2, overlapping windows, 5 channels', () => gradCheck(pool('avgPool2d', [3, 3], [2, 2]), [7, 7, 5], 2, 13));
     it('2×3 window, stride [1, 2]', () => gradCheck(pool('avgPool2d', [2, 3], [1, 2]), [4, 7, 3], 3, 14));
+    it('padded 3×3 stride 2 (t1 b1 l2 r0), countIncludePad true and false', () => {
+      const padding = { top: 1, bottom: 1, left: 2, right: 0 };
+      gradCheck({ ...pool('avgPool2d', [3, 3], [2, 2]), padding, countIncludePad: true }, [6, 7, 3], 2, 57);
+      gradCheck({ ...pool('avgPool2d', [3, 3], [2, 2]), padding, countIncludePad: false }, [6, 7, 3], 2, 58);
+    });
   });
 
   describe('dense', () => {
@@ -117,6 +128,11 @@ describe('layer gradients match central differences', () => {
     it('relu (inputs away from the kink), spatial, batch 2', () => gradCheck({ kind: 'relu', name: 'relu' }, [3, 4, 5], 2, 17, 'awayFromZero'));
     it('flatten', () => gradCheck({ kind: 'flatten', name: 'flatten' }, [3, 4, 5], 2, 18));
     it('softmax layer (through its Jacobian), batch 3', () => gradCheck({ kind: 'softmax', name: 'softmax' }, [7], 3, 19));
+    it('activation leakyRelu α = 0.1 (away from the kink), spatial', () =>
+      gradCheck({ kind: 'activation', name: 'a', fn: 'leakyRelu', alpha: 0.1 }, [3, 4, 5], 2, 53, 'awayFromZero'));
+    it('activation relu6 (away from the kink at 0)', () => gradCheck({ kind: 'activation', name: 'a', fn: 'relu6' }, [3, 4, 5], 2, 54, 'awayFromZero'));
+    it('activation sigmoid', () => gradCheck({ kind: 'activation', name: 'a', fn: 'sigmoid' }, [3, 4, 5], 2, 55));
+    it('activation tanh', () => gradCheck({ kind: 'activation', name: 'a', fn: 'tanh' }, [3, 4, 5], 2, 56));
   });
 });
 

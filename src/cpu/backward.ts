@@ -8,7 +8,7 @@ import { weightNames } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
 import type { Shape } from '../model/shapes.ts';
 import { inferShapes, sizeOf } from '../model/shapes.ts';
-import { reluBackward, softmaxLayerBackward } from './activations.ts';
+import { activationBackward, reluBackward, softmaxLayerBackward } from './activations.ts';
 import { checkBatch, checkLayerCall, checkLength, fmtShape, layerLabel } from './common.ts';
 import { conv2dBackward, convGeometry } from './conv2d.ts';
 import { denseBackward } from './dense.ts';
@@ -77,6 +77,9 @@ export function layerBackward(
       break;
     case 'relu':
       reluBackward(input, dOutput, dx);
+      break;
+    case 'activation':
+      activationBackward(layer, input, dOutput, dx);
       break;
     case 'flatten':
       dx.set(dOutput);

@@ -1,11 +1,13 @@
 /**
  * conv2d reference. Activations NHWC, weight `[outC, kH, kW, inC]`, bias
- * `[outC]`, zero padding (`same`: pad before = padBefore(), odd pixel after).
+ * `[outC]`, zero padding (`same`: pad before = padBefore(), odd pixel after;
+ * explicit pads per side). Rows/columns after the input need no code: the
+ * output size stops the windows there and taps past the edge read zero.
  * Products are summed in float64 (JS numbers) and stored once.
  */
 import type { Conv2dLayer, DepthwiseConv2dLayer } from '../model/layers.ts';
 import type { Shape } from '../model/shapes.ts';
-import { convOutSize, padBefore } from '../model/shapes.ts';
+import { axisPadding, convOutSize, padBefore } from '../model/shapes.ts';
 import type { FloatArray } from './common.ts';
 
 /** Everything a convolution loop (CPU or GPU uniforms) needs to know about its shapes. */
@@ -22,9 +24,9 @@ export interface ConvGeometry {
   kW: number;
   strideH: number;
   strideW: number;
-  /** Zero rows above the input (`same` padding only). */
+  /** Zero rows above the input. */
   padTop: number;
-  /** Zero columns left of the input (`same` padding only). */
+  /** Zero columns left of the input. */
   padLeft: number;
 }
 
@@ -38,15 +40,15 @@ export function convGeometry(layer: Conv2dLayer | DepthwiseConv2dLayer, inShape:
     inH,
     inW,
     inC,
-    outH: convOutSize(inH, kH, strideH, layer.padding),
-    outW: convOutSize(inW, kW, strideW, layer.padding),
+    outH: convOutSize(inH, kH, strideH, axisPadding(layer.padding, 0)),
+    outW: convOutSize(inW, kW, strideW, axisPadding(layer.padding, 1)),
     outC: layer.kind === 'conv2d' ? layer.filters : inC,
     kH,
     kW,
     strideH,
     strideW,
-    padTop: padBefore(inH, kH, strideH, layer.padding),
-    padLeft: padBefore(inW, kW, strideW, layer.padding),
+    padTop: padBefore(inH, kH, strideH, axisPadding(layer.padding, 0)),
+    padLeft: padBefore(inW, kW, strideW, axisPadding(layer.padding, 1)),
   };
 }
 

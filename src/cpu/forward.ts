@@ -8,7 +8,7 @@ import { applyPreprocess } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
 import type { Shape } from '../model/shapes.ts';
 import { inferShapes, sizeOf } from '../model/shapes.ts';
-import { reluForward, softmaxLayerForward } from './activations.ts';
+import { activationForward, reluForward, softmaxLayerForward } from './activations.ts';
 import type { FloatArray, FloatParams } from './common.ts';
 import { checkBatch, checkLayerCall, checkLength, fmtShape, layerLabel } from './common.ts';
 import { conv2dForward, convGeometry } from './conv2d.ts';
@@ -49,6 +49,9 @@ export function forwardInto(layer: Layer, input: FloatArray, inShape: Shape, bat
       break;
     case 'relu':
       reluForward(input, out);
+      break;
+    case 'activation':
+      activationForward(layer, input, out);
       break;
     case 'flatten':
       // NHWC is already the flatten order: the data is unchanged.

@@ -1,9 +1,14 @@
 /**
- * maxPool2d / avgPool2d reference: window and stride per axis, no padding,
- * floor mode (a trailing partial window is dropped). NHWC, per channel.
+ * maxPool2d / avgPool2d reference: window and stride per axis, floor mode (a
+ * trailing partial window is dropped), optional explicit pads. NHWC, per
+ * channel. Padded taps are no input: max pooling skips them, average pooling
+ * counts them as zeros in the divisor when `includePad`, else divides by the
+ * taps inside the image. Every window holds at least one input pixel (pads
+ * are below the window).
  */
 import type { Pool2dLayer } from '../model/layers.ts';
 import type { Shape } from '../model/shapes.ts';
+import { poolPads } from '../model/shapes.ts';
 import type { FloatArray } from './common.ts';
 
 /** Shapes of a pooling layer's loop. */
@@ -18,6 +23,11 @@ export interface PoolGeometry {
   windowW: number;
   strideH: number;
   strideW: number;
+  /** Padded rows above / columns left of the input (0 without padding). */
+  padTop: number;
+  padLeft: number;
+  /** Average pooling: padded taps count in the divisor (always the window area then). */
+  includePad: boolean;
 }
 
 /** Geometry of a pooling layer on a `[H, W, C]` input. */
@@ -25,18 +35,36 @@ export function poolGeometry(layer: Pool2dLayer, inShape: Shape, batch: number):
   const [inH, inW, c] = inShape;
   const [windowH, windowW] = layer.window;
   const [strideH, strideW] = layer.stride;
+  const p = poolPads(layer);
   return {
     batch,
     inH,
     inW,
     c,
-    outH: Math.floor((inH - windowH) / strideH) + 1,
-    outW: Math.floor((inW - windowW) / strideW) + 1,
+    outH: Math.floor((inH + p.top + p.bottom - windowH) / strideH) + 1,
+    outW: Math.floor((inW + p.left + p.right - windowW) / strideW) + 1,
     windowH,
     windowW,
     strideH,
     strideW,
+    padTop: p.top,
+    padLeft: p.left,
+    includePad: layer.countIncludePad === true,
   };
+}
+
+/** The in-image taps of window (oy, ox): rows [y0, y1), columns [x0, x1). */
+export function poolWindow(g: PoolGeometry, oy: number, ox: number): { y0: number; y1: number; x0: number; x1: number } {
+  const top = oy * g.strideH - g.padTop;
+  const left = ox * g.strideW - g.padLeft;
+  return { y0: Math.max(0, top), y1: Math.min(g.inH, top + g.windowH), x0: Math.max(0, left), x1: Math.min(g.inW, left + g.windowW) };
+}
+
+/** The divisor of window (oy, ox) of an average pool. */
+export function poolCount(g: PoolGeometry, oy: number, ox: number): number {
+  if (g.includePad) return g.windowH * g.windowW;
+  const { y0, y1, x0, x1 } = poolWindow(g, oy, ox);
+  return (y1 - y0) * (x1 - x0);
 }
 
 /**
@@ -46,13 +74,12 @@ export function poolGeometry(layer: Pool2dLayer, inShape: Shape, batch: number):
  * everything (the first NaN wins) so that a NaN is never hidden by pooling.
  */
 export function maxPoolArgmax(g: PoolGeometry, x: FloatArray, n: number, oy: number, ox: number, ch: number): number {
-  const { inH, inW, c, windowH, windowW, strideH, strideW } = g;
+  const { inH, inW, c } = g;
+  const { y0, y1, x0, x1 } = poolWindow(g, oy, ox);
   let best = 0;
   let at = -1;
-  for (let ky = 0; ky < windowH; ky++) {
-    const iy = oy * strideH + ky;
-    for (let kx = 0; kx < windowW; kx++) {
-      const ix = ox * strideW + kx;
+  for (let iy = y0; iy < y1; iy++) {
+    for (let ix = x0; ix < x1; ix++) {
       const i = ((n * inH + iy) * inW + ix) * c + ch;
       const v = x[i];
       if (at < 0 || v > best || (v !== v && best === best)) {
@@ -90,20 +117,18 @@ export function maxPool2dBackward(g: PoolGeometry, x: FloatArray, dy: FloatArray
   }
 }
 
-/** y = mean over each window (sum in float64, divided by windowH·windowW). */
+/** y = mean over each window (sum in float64, divided by poolCount). */
 export function avgPool2dForward(g: PoolGeometry, x: FloatArray, y: FloatArray): void {
-  const { batch, inH, inW, c, outH, outW, windowH, windowW, strideH, strideW } = g;
-  const count = windowH * windowW;
+  const { batch, inH, inW, c, outH, outW } = g;
   for (let n = 0; n < batch; n++) {
     for (let oy = 0; oy < outH; oy++) {
       for (let ox = 0; ox < outW; ox++) {
         const yBase = ((n * outH + oy) * outW + ox) * c;
+        const { y0, y1, x0, x1 } = poolWindow(g, oy, ox);
+        const count = poolCount(g, oy, ox);
         for (let ch = 0; ch < c; ch++) {
           let acc = 0;
-          for (let ky = 0; ky < windowH; ky++) {
-            const rowBase = (n * inH + oy * strideH + ky) * inW;
-            for (let kx = 0; kx < windowW; kx++) acc += x[(rowBase + ox * strideW + kx) * c + ch];
-          }
+          for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) acc += x[((n * inH + iy) * inW + ix) * c + ch];
           y[yBase + ch] = acc / count;
         }
       }
@@ -111,20 +136,18 @@ export function avgPool2dForward(g: PoolGeometry, x: FloatArray, y: FloatArray):
   }
 }
 
-/** Spreads each output gradient evenly over its window; overlapping windows add up. */
+/** Spreads each output gradient evenly over its window (dy / poolCount to each input tap); overlapping windows add up. */
 export function avgPool2dBackward(g: PoolGeometry, dy: FloatArray, dx: Float64Array): void {
-  const { batch, inH, inW, c, outH, outW, windowH, windowW, strideH, strideW } = g;
-  const count = windowH * windowW;
+  const { batch, inH, inW, c, outH, outW } = g;
   for (let n = 0; n < batch; n++) {
     for (let oy = 0; oy < outH; oy++) {
       for (let ox = 0; ox < outW; ox++) {
         const yBase = ((n * outH + oy) * outW + ox) * c;
+        const { y0, y1, x0, x1 } = poolWindow(g, oy, ox);
+        const count = poolCount(g, oy, ox);
         for (let ch = 0; ch < c; ch++) {
           const share = dy[yBase + ch] / count;
-          for (let ky = 0; ky < windowH; ky++) {
-            const rowBase = (n * inH + oy * strideH + ky) * inW;
-            for (let kx = 0; kx < windowW; kx++) dx[(rowBase + ox * strideW + kx) * c + ch] += share;
-          }
+          for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) dx[((n * inH + iy) * inW + ix) * c + ch] += share;
         }
       }
     }

@@ -236,7 +236,7 @@ describe('int8 kernels (CPU reference), hand-computed', () => {
   });
 
   it('max and average pool on codes: integer rounding half away from zero, ReLU floor', () => {
-    const g = { batch: 1, inH: 2, inW: 2, c: 4, outH: 1, outW: 1, windowH: 2, windowW: 2, strideH: 2, strideW: 2 };
+    const g = { batch: 1, inH: 2, inW: 2, c: 4, outH: 1, outW: 1, windowH: 2, windowW: 2, strideH: 2, strideW: 2, padTop: 0, padLeft: 0, includePad: false };
     // Channel-major reading: ch0 {1,2,2,2} ch1 {1,1,2,2} ch2 {−1,−1,−2,−2} ch3 {−1,−1,−1,−2}
     const x = new Int8Array([1, 1, -1, -1, 2, 1, -1, -1, 2, 2, -2, -1, 2, 2, -2, -2]);
     const y = new Int8Array(4);

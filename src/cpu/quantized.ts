@@ -20,7 +20,7 @@ import { sizeOf } from '../model/shapes.ts';
 import type { ConvGeometry } from './conv2d.ts';
 import { convGeometry } from './conv2d.ts';
 import type { PoolGeometry } from './pool2d.ts';
-import { poolGeometry } from './pool2d.ts';
+import { poolCount, poolGeometry, poolWindow } from './pool2d.ts';
 
 const TWO31 = 2 ** 31;
 
@@ -172,19 +172,17 @@ export function denseInt8(batch: number, inSize: number, units: number, x: Int8A
   }
 }
 
-/** Max over each window, on the int8 codes (monotonic in the real value), then the ReLU clamp at `lo`. */
+/** Max of the codes over each window's in-image taps (padded taps are no input), then the ReLU clamp `lo`. */
 export function maxPool2dInt8(g: PoolGeometry, x: Int8Array, lo: number, y: Int8Array): void {
-  const { batch, inH, inW, c, outH, outW, windowH, windowW, strideH, strideW } = g;
+  const { batch, inH, inW, c, outH, outW } = g;
   for (let n = 0; n < batch; n++) {
     for (let oy = 0; oy < outH; oy++) {
       for (let ox = 0; ox < outW; ox++) {
         const yBase = ((n * outH + oy) * outW + ox) * c;
+        const { y0, y1, x0, x1 } = poolWindow(g, oy, ox);
         for (let ch = 0; ch < c; ch++) {
           let m = lo;
-          for (let ky = 0; ky < windowH; ky++) {
-            const rowBase = (n * inH + oy * strideH + ky) * inW;
-            for (let kx = 0; kx < windowW; kx++) m = Math.max(m, x[(rowBase + ox * strideW + kx) * c + ch]);
-          }
+          for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) m = Math.max(m, x[((n * inH + iy) * inW + ix) * c + ch]);
           y[yBase + ch] = m;
         }
       }
@@ -196,22 +194,22 @@ export function maxPool2dInt8(g: PoolGeometry, x: Int8Array, lo: number, y: Int8
  * Mean of the codes over each window, rounded half away from zero in
  * integers as TFLite does ((sum ± ⌊count/2⌋) / count truncated), then the
  * ReLU clamp. Same scale and zero point in and out, so averaging codes is
- * averaging reals.
+ * averaging values. With `includePad` a padded tap is real 0, the code `zp`;
+ * else the count is the window's in-image taps.
  */
-export function avgPool2dInt8(g: PoolGeometry, x: Int8Array, lo: number, y: Int8Array): void {
-  const { batch, inH, inW, c, outH, outW, windowH, windowW, strideH, strideW } = g;
-  const count = windowH * windowW;
-  const half = Math.floor(count / 2);
+export function avgPool2dInt8(g: PoolGeometry, x: Int8Array, lo: number, y: Int8Array, zp = 0): void {
+  const { batch, inH, inW, c, outH, outW } = g;
   for (let n = 0; n < batch; n++) {
     for (let oy = 0; oy < outH; oy++) {
       for (let ox = 0; ox < outW; ox++) {
         const yBase = ((n * outH + oy) * outW + ox) * c;
+        const { y0, y1, x0, x1 } = poolWindow(g, oy, ox);
+        const count = poolCount(g, oy, ox);
+        const padded = count - (y1 - y0) * (x1 - x0);
+        const half = Math.floor(count / 2);
         for (let ch = 0; ch < c; ch++) {
-          let sum = 0;
-          for (let ky = 0; ky < windowH; ky++) {
-            const rowBase = (n * inH + oy * strideH + ky) * inW;
-            for (let kx = 0; kx < windowW; kx++) sum += x[(rowBase + ox * strideW + kx) * c + ch];
-          }
+          let sum = padded * zp;
+          for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) sum += x[((n * inH + iy) * inW + ix) * c + ch];
           const avg = Math.trunc(sum > 0 ? (sum + half) / count : (sum - half) / count);
           y[yBase + ch] = Math.min(INT8_MAX, Math.max(lo, avg));
         }
@@ -247,7 +245,7 @@ export function int8OpForward(op: Int8WeightedOp | Int8PoolOp, x: Int8Array, bat
       maxPool2dInt8(poolGeometry(op.layer, op.inShape, batch), x, clampLow(op.quant.zeroPoint, op.relu), y);
       break;
     case 'avgPool2d':
-      avgPool2dInt8(poolGeometry(op.layer, op.inShape, batch), x, clampLow(op.quant.zeroPoint, op.relu), y);
+      avgPool2dInt8(poolGeometry(op.layer, op.inShape, batch), x, clampLow(op.quant.zeroPoint, op.relu), y, op.quant.zeroPoint);
       break;
     default: {
       const never: never = op;

@@ -4,7 +4,7 @@
  * workgroup memory, 256 invocations, 128 MiB per storage binding) — what every
  * phone and laptop guarantees. Representative GPU-vs-CPU parity for every
  * kernel family through the public entry points: float conv2d / dense
- * (both GEMM variants) / depthwise / pool / relu / softmax, compressed
+ * (both GEMM variants, explicit pads) / depthwise / pool / relu / activation / softmax, compressed
  * weights (codebook, hashed), sparse dense layers, the int8 executor
  * bit-exact for both dot forms, a trainer step, and batches chunked by the
  * 128 MiB binding limit. Real GPU (SwiftShader under Node); no skips.
@@ -91,7 +91,17 @@ it('a variant past the limits is refused by name before WebGPU sees it (a 128×1
 });
 
 describe('float kernels on default limits vs the CPU reference', () => {
-  const picked = ['vec4 path c=8', 'max pool 1×2', '3×3/2 pool cannot fuse', 'pointwise 1×1', '3×3 same stride 2, c=6', '37 → 13', 'dense 10 → softmax'];
+  const picked = [
+    'vec4 path c=8',
+    'max pool 1×2',
+    '3×3/2 pool cannot fuse',
+    'pointwise 1×1',
+    '3×3 same stride 2, c=6',
+    '37 → 13',
+    'dense 10 → softmax',
+    'explicit pads t0 b2 l2 r1',
+    'sigmoid and tanh',
+  ];
   const cases = KERNEL_CASES.filter((c) => picked.some((p) => c.what.startsWith(p)));
   it('picks one case per kernel family', () => expect(cases.length).toBe(picked.length));
   for (const c of cases) {

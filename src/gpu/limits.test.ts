@@ -12,6 +12,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { architecture, ARCHITECTURES } from '../model/architectures.ts';
+import type { Layer } from '../model/layers.ts';
+import { globalAvgPool } from '../model/layers.ts';
 import { EVERY_OP_INPUT, EVERY_OP_LAYERS, modelOf, randomInput } from './test-helpers.ts';
 import { quantizeInt8Model } from '../compress/int8.ts';
 import { WEBGPU_DEFAULT_LIMITS } from './device.ts';
@@ -33,6 +35,24 @@ import { SMALL_DENSE_TILING, SMALL_TILING } from './executor.ts';
 import { SMALL_DENSE_I8_TILING } from './executor-i8.ts';
 import { stepKernel } from './step.ts';
 import { TRAIN_KERNELS, type TrainKernelName } from './registry-train.ts';
+
+/** Layers of imported models: asymmetric conv and pool pads, every activation fn, global average pooling. */
+const IMPORTED_LAYERS: Layer[] = [
+  { kind: 'conv2d', name: 'c1', filters: 4, kernel: [3, 3], stride: [1, 1], padding: { top: 2, bottom: 0, left: 0, right: 1 }, bias: true },
+  { kind: 'activation', name: 'a1', fn: 'relu6' },
+  { kind: 'depthwiseConv2d', name: 'd1', kernel: [3, 3], stride: [2, 2], padding: { top: 0, bottom: 1, left: 2, right: 0 }, bias: true },
+  { kind: 'activation', name: 'a2', fn: 'leakyRelu', alpha: 0.1 },
+  { kind: 'conv2d', name: 'c2', filters: 8, kernel: [2, 3], stride: [1, 1], padding: { top: 1, bottom: 0, left: 0, right: 2 }, bias: true },
+  { kind: 'activation', name: 'a3', fn: 'relu6' },
+  { kind: 'maxPool2d', name: 'p', window: [2, 2], stride: [2, 2] },
+  { kind: 'maxPool2d', name: 'pp', window: [3, 3], stride: [1, 1], padding: { top: 1, bottom: 1, left: 1, right: 1 } },
+  { kind: 'avgPool2d', name: 'ap', window: [2, 2], stride: [1, 1], padding: { top: 1, bottom: 0, left: 0, right: 1 }, countIncludePad: false },
+  { kind: 'activation', name: 'a4', fn: 'sigmoid' },
+  globalAvgPool('gap', [3, 2, 8]),
+  { kind: 'flatten', name: 'f' },
+  { kind: 'dense', name: 'fc', units: 10, bias: true },
+  { kind: 'activation', name: 'a5', fn: 'tanh' },
+];
 
 /** Batch the dispatch check uses: the executors' largest default chunk. */
 const BATCH = 1024;
@@ -92,6 +112,9 @@ function floatUses(): Use[] {
   const mapped = builtIn('lenet5');
   mapped.architecture.preprocess = { scale: 2, offset: -1 };
   for (const s of planModel(mapped, { variant: 'register', fuse: true }).steps) add(s);
+  // Imported layers: explicit pads and every activation fn (standalone 'activation' steps).
+  const imported = modelOf('imported', [12, 11, 3], IMPORTED_LAYERS, 5);
+  for (const fuse of [true, false]) for (const s of planModel(imported, { variant: 'register', fuse }).steps) add(s);
   // The executors' argmax readback, the roofline probes (matmul candidates, copy) and softmax.
   out.push({ kernel: KERNELS.argmax, params: { batch: BATCH, classes: 10 } });
   out.push({ kernel: KERNELS.copy, params: { words: (32 * 2 ** 20) / 16 } });
@@ -118,7 +141,14 @@ function int8Uses(): Use[] {
       { kind: 'dense', name: 'fc', units: 10, bias: true },
     ],
   );
-  const models = [...Object.keys(ARCHITECTURES).map(builtIn), modelOf('every-op', EVERY_OP_INPUT, EVERY_OP_LAYERS, 21), pools];
+  // Explicit pads on the SLIDE first conv (one channel), depthwise and a fused pool; relu6 as the clamp.
+  const padded = modelOf(
+    'padded',
+    [12, 11, 1],
+    IMPORTED_LAYERS.filter((l) => l.kind !== 'activation' || l.fn === 'relu6'),
+    5,
+  );
+  const models = [...Object.keys(ARCHITECTURES).map(builtIn), modelOf('every-op', EVERY_OP_INPUT, EVERY_OP_LAYERS, 21), pools, padded];
   for (const model of models) {
     const size = model.architecture.inputShape.reduce((a, b) => a * b, 1);
     const q = quantizeInt8Model(model, { calibration: randomInput(8 * size, 9).map((v) => (v + 1) / 2), batch: 8, method: 'minmax' });
@@ -162,6 +192,7 @@ function trainUses(): Use[] {
       accumulate: false,
       ternary: false,
       mode: 'max',
+      fn: 'relu6',
     },
   };
   const flags: Record<string, unknown>[] = [
@@ -173,6 +204,9 @@ function trainUses(): Use[] {
     { transpose: true, bits: 8, perChannel: true, mode: 'linear' },
     { mode: 'ternary' },
     { mode: 'binary' },
+    { fn: 'leakyRelu' },
+    { fn: 'sigmoid' },
+    { fn: 'tanh' },
     { mode: 'avg' },
     { winH: 3, winW: 3, sh: 2, sw: 2 },
     { padT: 2, padL: 2, oh: 12, ow: 12 },

@@ -22,6 +22,7 @@ import type { DepthwiseConv2dI8Params } from './kernels/depthwise-conv2d-i8.ts';
 import { packDepthwiseWeightI8 } from './kernels/depthwise-conv2d-i8.ts';
 import type { DequantizeI8Params } from './kernels/dequantize-i8.ts';
 import type { Pool2dI8Params } from './kernels/pool2d-i8.ts';
+import { poolPadParams } from './kernels/pool2d.ts';
 import type { QuantizeI8Params } from './kernels/quantize-i8.ts';
 import type { PreprocessParams } from './kernels/preprocess.ts';
 import { hasPreprocess } from '../model/layers.ts';
@@ -95,6 +96,7 @@ function fusablePool(op: Int8WeightedOp, next: Int8PoolOp | Int8WeightedOp | und
   return (
     op.kind === 'conv2d' &&
     (next?.kind === 'maxPool2d' || next?.kind === 'avgPool2d') &&
+    !next.layer.padding &&
     canFusePoolI8(next.layer.window[0], next.layer.window[1]) &&
     next.quant.zeroPoint === op.output.zeroPoint &&
     next.quant.scale === op.output.scale
@@ -327,6 +329,7 @@ export function planInt8(model: Int8Model, options: I8PlanOptions = {}): I8Plan 
         mode: op.kind === 'maxPool2d' ? 'max' : 'avg',
         zeroPoint: op.quant.zeroPoint,
         relu: op.relu,
+        ...poolPadParams(layer),
       };
       steps.push({ kernel: 'pool2d-i8', params, layers: op.layers, input: cur, output: out, macs: 0 });
     }

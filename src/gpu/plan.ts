@@ -1,6 +1,6 @@
 /**
  * Lowering: a model's layers → a list of GPU kernel steps, with fusion
- * (conv → relu → pool → relu, dense → relu, depthwise → relu, pool → relu)
+ * (conv → relu → pool → relu, dense → relu, depthwise → relu or relu6, pool → relu)
  * and flatten as a free reshape. Pure: no device here, so the plan can be
  * inspected and tested without a GPU.
  */
@@ -8,7 +8,7 @@ import type { Layer } from '../model/layers.ts';
 import { hasPreprocess } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
 import type { LayerShapes, Shape } from '../model/shapes.ts';
-import { inferShapes, convGeometry, padBefore, sizeOf } from '../model/shapes.ts';
+import { axisPadding, inferShapes, convGeometry, padBefore, sizeOf } from '../model/shapes.ts';
 import type { KernelName } from './registry.ts';
 import type { Step, Unbatched } from './step.ts';
 import type { Conv2dParams, ConvShape, GemmTiling } from './kernels/conv2d.ts';
@@ -20,9 +20,11 @@ import { packCsr, packCsrCodebook } from './kernels/dense-sparse.ts';
 import type { CodebookTensor } from './kernels/weight-source.ts';
 import type { DepthwiseConv2dParams } from './kernels/depthwise-conv2d.ts';
 import type { Pool2dParams } from './kernels/pool2d.ts';
+import { poolPadParams } from './kernels/pool2d.ts';
 import type { WeightsMode } from './compressed-weights.ts';
 import { compressedDepthwiseKernel, compressedKernel, compressedSource } from './compressed-weights.ts';
 import type { ReluParams } from './kernels/relu.ts';
+import type { ActivationParams } from './kernels/activation.ts';
 import type { PreprocessParams } from './kernels/preprocess.ts';
 import type { SoftmaxParams } from './kernels/softmax.ts';
 
@@ -81,6 +83,7 @@ export interface PlanStep extends Step<KernelName> {
     | Unbatched<DepthwiseConv2dParams>
     | Unbatched<Pool2dParams>
     | Unbatched<ReluParams>
+    | Unbatched<ActivationParams>
     | Unbatched<SoftmaxParams>
     | Unbatched<DenseSparseParams>
     | Unbatched<PreprocessParams>;
@@ -206,7 +209,9 @@ function gemmEpilogue(ctx: Lowering, i: number, isDense: boolean): GemmEpilogue 
     e.next++;
   }
   const pl = layers[e.next];
-  if (!isDense && ctx.options.fuse && pl && (pl.kind === 'maxPool2d' || pl.kind === 'avgPool2d') && canFusePool(pl.window[0], pl.window[1])) {
+  // A padded pool runs on its own (the fused epilogue has no pads).
+  const fusePool = pl && (pl.kind === 'maxPool2d' || pl.kind === 'avgPool2d') && !pl.padding && canFusePool(pl.window[0], pl.window[1]);
+  if (!isDense && ctx.options.fuse && fusePool) {
     e.pool = pl.kind === 'maxPool2d' ? 'max' : 'avg';
     e.win = pl.window;
     e.pstride = pl.stride;
@@ -233,7 +238,7 @@ function gemmParams(ctx: Lowering, layer: Extract<Layer, { kind: 'conv2d' | 'den
   const regTiling = ctx.options.registerTiling ?? DEFAULT_REGISTER_TILING;
   return {
     ...{ h, w, c, oc: isDense ? layer.units : layer.filters, kh, kw, sh, sw },
-    ...{ padT: padBefore(h, kh, sh, padding), padL: padBefore(w, kw, sw, padding), oh, ow },
+    ...{ padT: padBefore(h, kh, sh, axisPadding(padding, 0)), padL: padBefore(w, kw, sw, axisPadding(padding, 1)), oh, ow },
     ...{ pool: e.pool, winH: e.win[0], winW: e.win[1], psh: e.pstride[0], psw: e.pstride[1] },
     poh: e.pool === 'none' ? oh : e.outShape[0],
     pow: e.pool === 'none' ? ow : e.outShape[1],
@@ -280,10 +285,13 @@ function lowerDepthwise(ctx: Lowering, i: number): number {
   const c = same(ls.input)[2];
   const covered = [layer.name];
   let j = i + 1;
-  const relu = fusable(ctx, j, 'relu');
+  // A ReLU or a relu6 (MobileNet's depthwise → relu6) becomes the step's clamp.
+  const next = ctx.layers[j];
+  const relu6 = ctx.options.fuse && next?.kind === 'activation' && next.fn === 'relu6';
+  const relu = relu6 || fusable(ctx, j, 'relu');
   if (relu) covered.push(ctx.layers[j++].name);
   const out = newTensor(ctx, ls.output);
-  const params: Unbatched<DepthwiseConv2dParams> = { ...convGeometry(layer, ls.input, ls.output), relu };
+  const params: Unbatched<DepthwiseConv2dParams> = { ...convGeometry(layer, ls.input, ls.output), relu, ...(relu6 ? { relu6 } : {}) };
   const bias = weightOf(ctx, layer, 'bias') ?? new Float32Array(c);
   const macs = ls.output[0] * ls.output[1] * c * layer.kernel[0] * layer.kernel[1];
   const source = ctx.options.weights === 'compressed' ? compressedSource(ctx.model, `${layer.name}.weight`) : null;
@@ -306,6 +314,7 @@ function lowerPool(ctx: Lowering, i: number): number {
     ...{ winH: layer.window[0], winW: layer.window[1], sh: layer.stride[0], sw: layer.stride[1] },
     mode: layer.kind === 'maxPool2d' ? 'max' : 'avg',
     relu,
+    ...poolPadParams(layer),
   };
   emit(ctx, { kernel: 'pool2d', params, macs: 0 }, covered, out);
   return j;
@@ -327,6 +336,11 @@ function lowerLayer(ctx: Lowering, i: number): number {
     case 'relu':
       emit(ctx, { kernel: 'relu', params: { size: sizeOf(ls.output) }, macs: 0 }, [layer.name], newTensor(ctx, ls.output));
       return i + 1;
+    case 'activation': {
+      const params: Unbatched<ActivationParams> = { size: sizeOf(ls.output), fn: layer.fn, alpha: layer.fn === 'leakyRelu' ? layer.alpha! : 0 };
+      emit(ctx, { kernel: 'activation', params, macs: 0 }, [layer.name], newTensor(ctx, ls.output));
+      return i + 1;
+    }
     case 'flatten':
       // NHWC flattened is the same memory: a reshape, no kernel.
       ctx.layerTensor.set(layer.name, ctx.cur);

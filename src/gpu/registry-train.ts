@@ -6,6 +6,7 @@
  * registry.ts by two lines only.
  */
 import type { AnyKernel } from './kernels/types.ts';
+import { activationBackward } from './kernels/activation-backward.ts';
 import { adam } from './kernels/adam.ts';
 import { colSum } from './kernels/col-sum.ts';
 import { conv2dBackwardInput } from './kernels/conv2d-backward-input.ts';
@@ -29,6 +30,7 @@ import { weightTernaryStats } from './kernels/weight-ternary-stats.ts';
 
 /** Names of the training kernels (= shaders/<name>.wgsl = src/gpu/kernels/<name>.ts). */
 export type TrainKernelName =
+  | 'activation-backward'
   | 'adam'
   | 'col-sum'
   | 'conv2d-backward-input'
@@ -51,6 +53,7 @@ export type TrainKernelName =
   | 'weight-ternary-stats';
 
 export const TRAIN_KERNELS = {
+  'activation-backward': activationBackward,
   adam,
   'col-sum': colSum,
   'conv2d-backward-input': conv2dBackwardInput,

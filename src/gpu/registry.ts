@@ -6,6 +6,7 @@
  * run them, only a lowering in plan.ts that chooses them.
  */
 import type { AnyKernel } from './kernels/types.ts';
+import { activation } from './kernels/activation.ts';
 import { argmax } from './kernels/argmax.ts';
 import { conv2d } from './kernels/conv2d.ts';
 import { copy } from './kernels/copy.ts';
@@ -25,7 +26,19 @@ import { TRAIN_KERNELS, type TrainKernelName } from './registry-train.ts';
  * block sizes, load path) is a code constant of the one descriptor.
  */
 export type KernelName =
-  'conv2d' | 'depthwise-conv2d' | 'dense' | 'dense-sparse' | 'pool2d' | 'relu' | 'softmax' | 'argmax' | 'matmul' | 'copy' | 'preprocess' | TrainKernelName;
+  | 'conv2d'
+  | 'depthwise-conv2d'
+  | 'dense'
+  | 'dense-sparse'
+  | 'pool2d'
+  | 'relu'
+  | 'activation'
+  | 'softmax'
+  | 'argmax'
+  | 'matmul'
+  | 'copy'
+  | 'preprocess'
+  | TrainKernelName;
 
 export const KERNELS = {
   conv2d,
@@ -34,6 +47,7 @@ export const KERNELS = {
   'dense-sparse': denseSparse,
   pool2d,
   relu,
+  activation,
   softmax,
   argmax,
   matmul,

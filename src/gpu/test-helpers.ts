@@ -151,5 +151,47 @@ export const KERNEL_CASES: KernelCase[] = [
     layers: [flattenLayer, denseLayer('fc1', 13), reluLayer('r'), denseLayer('fc2', 10)],
   },
   { kernel: 'dense', what: '800 → 130, no bias', input: [10, 10, 8], layers: [flattenLayer, denseLayer('fc', 130, false)] },
+  {
+    kernel: 'conv2d',
+    what: 'explicit pads t2 b0 l1 r2, 5×5 stride 2, c=1 (scalar path), oc=6',
+    input: [13, 12, 1],
+    layers: [convLayer('c', 6, [5, 5], [2, 2], { top: 2, bottom: 0, left: 1, right: 2 })],
+  },
+  {
+    kernel: 'conv2d',
+    what: 'explicit pads t0 b2 l2 r1, vec4 path c=8, 3×3 + relu + max pool 2×2 fused',
+    input: [8, 7, 8],
+    layers: [convLayer('c', 6, [3, 3], [1, 1], { top: 0, bottom: 2, left: 2, right: 1 }), reluLayer('r'), poolLayer('maxPool2d', 'p', [2, 2], [2, 2])],
+  },
+  {
+    kernel: 'depthwise-conv2d',
+    what: 'explicit pads t1 b0 l0 r2, 3×3 stride (2,1), c=5, + relu',
+    input: [8, 7, 5],
+    layers: [dwLayer('d', [3, 3], [2, 1], { top: 1, bottom: 0, left: 0, right: 2 }), reluLayer('r')],
+  },
+  {
+    kernel: 'activation',
+    what: 'relu6 after a 3×3 same conv',
+    input: [6, 5, 3],
+    layers: [convLayer('c', 5, [3, 3], [1, 1], 'same'), { kind: 'activation', name: 'a', fn: 'relu6' }],
+  },
+  {
+    kernel: 'activation',
+    what: 'leakyRelu α = 0.1 on the input, then flatten + dense',
+    input: [3, 3, 3],
+    layers: [{ kind: 'activation', name: 'a', fn: 'leakyRelu', alpha: 0.1 }, flattenLayer, denseLayer('fc', 10)],
+  },
+  {
+    kernel: 'activation',
+    what: 'sigmoid and tanh after dense layers (odd sizes)',
+    input: [37, 1, 1],
+    layers: [
+      flattenLayer,
+      denseLayer('fc1', 13),
+      { kind: 'activation', name: 's', fn: 'sigmoid' },
+      denseLayer('fc2', 7),
+      { kind: 'activation', name: 't', fn: 'tanh' },
+    ],
+  },
   { kernel: 'softmax', what: 'dense 10 → softmax', input: [4, 4, 2], layers: [flattenLayer, denseLayer('fc', 10), { kind: 'softmax', name: 'sm' }] },
 ];

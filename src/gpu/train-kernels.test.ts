@@ -5,9 +5,9 @@
  * under Node); no skips: without WebGPU these tests fail with the reason.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Layer, Padding } from '../model/layers.ts';
+import type { Layer, Padding, Pool2dLayer } from '../model/layers.ts';
 import { mulberry32 } from '../model/model.ts';
-import { inferShapes, sizeOf } from '../model/shapes.ts';
+import { convGeometry, inferShapes, sizeOf } from '../model/shapes.ts';
 import { layerBackward } from '../cpu/backward.ts';
 import { layerForward, layerParams } from '../cpu/forward.ts';
 import { softmaxCrossEntropy } from '../cpu/loss.ts';
@@ -21,6 +21,7 @@ import { encodeUniforms } from './kernels/types.ts';
 import { packGemmWeight } from './kernels/conv2d.ts';
 import { imagesPerSplit, splitsOf } from './kernels/conv2d-backward-weight.ts';
 import { colGradShape, colGradSize, useCol2im } from './kernels/conv2d-col2im.ts';
+import { poolPadParams } from './kernels/pool2d.ts';
 import { PipelineCache } from './pipelines.ts';
 import type { KernelName } from './registry.ts';
 import { KERNELS } from './registry.ts';
@@ -138,6 +139,13 @@ describe('conv2d / dense backward vs the CPU reference', () => {
     { what: '5×5 same stride 1 on odd 9×7, c=6, oc=9', layer: conv(9, [5, 5], [1, 1], 'same'), input: [9, 7, 6] },
     { what: '3×3 valid stride 2 on 11×10, c=4, oc=8', layer: conv(8, [3, 3], [2, 2], 'valid'), input: [11, 10, 4] },
     { what: 'pointwise 1×1 stride 2, c=3, oc=2', layer: conv(2, [1, 1], [2, 2], 'valid'), input: [5, 4, 3] },
+    { what: 'explicit pads t2 b0 l1 r2, 3×4 stride 1, c=3, oc=5', layer: conv(5, [3, 4], [1, 1], { top: 2, bottom: 0, left: 1, right: 2 }), input: [6, 7, 3] },
+    // Every tap of the 3 output rows lands in rows −1..5 of 7: the in-image test alone would miss the top pad.
+    {
+      what: 'explicit pads t1 b0 l0 r1, 3×3 stride 2 on 7×6, c=4, oc=6',
+      layer: conv(6, [3, 3], [2, 2], { top: 1, bottom: 0, left: 0, right: 1 }),
+      input: [7, 6, 4],
+    },
     { what: 'dense 37 → 13', layer: dense(13), input: [37] },
     { what: 'dense 6 → 3, no bias', layer: dense(3, false), input: [6] },
   ];
@@ -152,8 +160,7 @@ describe('conv2d / dense backward vs the CPU reference', () => {
         const [h, w, ch] = isDense ? [1, 1, ls.input[0]] : ls.input;
         const [oh, ow] = isDense ? [1, 1] : [ls.output[0], ls.output[1]];
         const conv2d = l.kind === 'conv2d' ? l : undefined;
-        const padT = conv2d?.padding === 'same' ? Math.floor(Math.max((oh - 1) * conv2d.stride[0] + conv2d.kernel[0] - h, 0) / 2) : 0;
-        const padL = conv2d?.padding === 'same' ? Math.floor(Math.max((ow - 1) * conv2d.stride[1] + conv2d.kernel[1] - w, 0) / 2) : 0;
+        const { padT, padL } = convGeometry(c.layer, ls.input, ls.output);
         const shape = {
           batch,
           h,
@@ -201,6 +208,7 @@ describe('depthwise conv2d backward vs the CPU reference', () => {
     { what: '2×3 same stride (1,2), c=5', layer: dw([2, 3], [1, 2], 'same'), input: [6, 7, 5] },
     { what: 'lenet5-separable conv2_dw: 5×5 valid on 12×12, c=20', layer: dw([5, 5], [1, 1], 'valid'), input: [12, 12, 20] },
     { what: '3×3 valid stride 2 on odd 9×8, c=3', layer: dw([3, 3], [2, 2], 'valid'), input: [9, 8, 3] },
+    { what: 'explicit pads t0 b2 l2 r1, 3×3 stride (2,1), c=5', layer: dw([3, 3], [2, 1], { top: 0, bottom: 2, left: 2, right: 1 }), input: [7, 6, 5] },
   ];
   for (const c of cases) {
     it(c.what, async () => {
@@ -209,8 +217,7 @@ describe('depthwise conv2d backward vs the CPU reference', () => {
         const l = c.layer as Layer & { kind: 'depthwiseConv2d' };
         const [h, w, ch] = r.ls.input;
         const [oh, ow] = r.ls.output;
-        const padT = l.padding === 'same' ? Math.floor(Math.max((oh - 1) * l.stride[0] + l.kernel[0] - h, 0) / 2) : 0;
-        const padL = l.padding === 'same' ? Math.floor(Math.max((ow - 1) * l.stride[1] + l.kernel[1] - w, 0) / 2) : 0;
+        const { padT, padL } = convGeometry(c.layer, r.ls.input, r.ls.output);
         const shape = { batch, h, w, c: ch, oh, ow, kh: l.kernel[0], kw: l.kernel[1], sh: l.stride[0], sw: l.stride[1], padT, padL };
         const dx = await run('depthwise-conv2d-backward-input', shape, { dOutput: r.dy, weight: r.params.weight! }, ['output'], { output: r.x.length });
         expectNear(take(dx.output, r.x.length), r.grads.dInput, `dInput batch ${batch}`);
@@ -226,7 +233,7 @@ describe('depthwise conv2d backward vs the CPU reference', () => {
 });
 
 describe('pool2d / relu backward vs the CPU reference', () => {
-  const pool = (kind: 'maxPool2d' | 'avgPool2d', w: [number, number], s: [number, number]): Layer => ({ kind, name: 'l', window: w, stride: s });
+  const pool = (kind: 'maxPool2d' | 'avgPool2d', w: [number, number], s: [number, number]): Pool2dLayer => ({ kind, name: 'l', window: w, stride: s });
   const cases: { what: string; layer: Layer; input: [number, number, number]; ties?: boolean }[] = [
     { what: 'max 2×2/2 on odd 7×7, c=3 (floor mode)', layer: pool('maxPool2d', [2, 2], [2, 2]), input: [7, 7, 3] },
     { what: 'max 3×3 stride 2 overlapping, with ties (first max in scan order wins)', layer: pool('maxPool2d', [3, 3], [2, 2]), input: [9, 8, 5], ties: true },
@@ -234,6 +241,22 @@ describe('pool2d / relu backward vs the CPU reference', () => {
     { what: 'avg 2×2/2, c=5 (disjoint windows: one thread per output)', layer: pool('avgPool2d', [2, 2], [2, 2]), input: [6, 6, 5] },
     { what: 'max 2×2/2 tiling 8×6 exactly, c=3, with ties (disjoint path)', layer: pool('maxPool2d', [2, 2], [2, 2]), input: [8, 6, 3], ties: true },
     { what: 'max 3×2 / stride (3,2) tiling 9×4, c=6 (disjoint path, non-square)', layer: pool('maxPool2d', [3, 2], [3, 2]), input: [9, 4, 6] },
+    {
+      what: 'max 3×3/2 padded t1 b1 l1 r0 on 7×6, with negative values at the border',
+      layer: { ...pool('maxPool2d', [3, 3], [2, 2]), padding: { top: 1, bottom: 1, left: 1, right: 0 } },
+      input: [7, 6, 3],
+    },
+    {
+      // Stride = window, 4×4 = the padded-out-by-0 tiling minus a pad: not the disjoint path.
+      what: 'avg 2×2/2 padded t1 b0 l0 r1 on 4×4, countIncludePad (not disjoint)',
+      layer: { ...pool('avgPool2d', [2, 2], [2, 2]), padding: { top: 1, bottom: 0, left: 0, right: 1 }, countIncludePad: true },
+      input: [4, 4, 5],
+    },
+    {
+      what: 'avg 3×2 / stride (2,1) padded t2 b0 l1 r1, excluding pads from the count',
+      layer: { ...pool('avgPool2d', [3, 2], [2, 1]), padding: { top: 2, bottom: 0, left: 1, right: 1 }, countIncludePad: false },
+      input: [6, 5, 4],
+    },
   ];
   for (const c of cases) {
     it(c.what, async () => {
@@ -259,6 +282,7 @@ describe('pool2d / relu backward vs the CPU reference', () => {
           sh: l.stride[0],
           sw: l.stride[1],
           mode: l.kind === 'maxPool2d' ? 'max' : 'avg',
+          ...poolPadParams(l),
         };
         const dx = await run('pool2d-backward', params, { input: x, dOutput: r.dy }, ['output'], { output: x.length });
         expectNear(take(dx.output, x.length), ref.dInput, `dInput batch ${batch}`, 1e-6, 1e-6);

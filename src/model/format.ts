@@ -19,6 +19,8 @@
  * ModelFileError naming the file and the tensor or field at fault.
  */
 import type { Architecture, Layer, LayerKind, Preprocess } from './layers.ts';
+import type { FieldCheck } from './layer-fields.ts';
+import { FIELD_HINTS, LAYER_FIELDS, OPTIONAL_FIELDS, positiveInt } from './layer-fields.ts';
 import { LAYER_KINDS } from './layers.ts';
 import type { Model, Provenance, TensorEncoding } from './model.ts';
 import { validateModel } from './model.ts';
@@ -250,37 +252,8 @@ export function describeModelFile(bytes: Uint8Array | ArrayBuffer, source = 'mod
 // ---------------------------------------------------------------------------
 // Architecture: rebuilt field by field from untrusted JSON
 
-type FieldCheck = (v: unknown) => boolean;
-const positiveInt: FieldCheck = (v) => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
-const pair: FieldCheck = (v) => Array.isArray(v) && v.length === 2 && positiveInt(v[0]) && positiveInt(v[1]);
-const boolean: FieldCheck = (v) => typeof v === 'boolean';
-const padding: FieldCheck = (v) => v === 'valid' || v === 'same';
-
-const FIELD_HINTS = new Map<FieldCheck, string>([
-  [positiveInt, 'a positive integer'],
-  [pair, 'two positive integers'],
-  [boolean, 'true or false'],
-  [padding, "'valid' or 'same'"],
-]);
-
-/**
- * The fields each layer kind must have (besides kind and name). Typed per
- * kind so that a new layer kind without an entry here is a compile error,
- * rather than a kind the file format silently cannot load.
- */
-const LAYER_FIELDS = {
-  conv2d: { filters: positiveInt, kernel: pair, stride: pair, padding, bias: boolean },
-  depthwiseConv2d: { kernel: pair, stride: pair, padding, bias: boolean },
-  maxPool2d: { window: pair, stride: pair },
-  avgPool2d: { window: pair, stride: pair },
-  dense: { units: positiveInt, bias: boolean },
-  relu: {},
-  flatten: {},
-  softmax: {},
-} satisfies Record<LayerKind, Record<string, FieldCheck>>;
-
 function copyValue(v: unknown): unknown {
-  return Array.isArray(v) ? v.slice() : v;
+  return Array.isArray(v) ? v.slice() : isPlainObject(v) ? { ...v } : v;
 }
 
 function normalizeLayer(raw: unknown, index: number, fail: Fail): Layer {
@@ -293,13 +266,17 @@ function normalizeLayer(raw: unknown, index: number, fail: Fail): Layer {
     return fail(`${here} has unknown kind ${show(kind)} (known: ${LAYER_KINDS.join(', ')})`, name);
   }
   const fields: Record<string, FieldCheck> = LAYER_FIELDS[kind as LayerKind];
+  const optional = OPTIONAL_FIELDS[kind as LayerKind] ?? {};
   for (const k of Object.keys(raw)) {
     // A field this version does not know could change what the layer computes: refuse it.
-    if (k !== 'kind' && k !== 'name' && !hasOwn(fields, k)) fail(`${here} has an unknown field '${k}'`, name);
+    if (k !== 'kind' && k !== 'name' && !hasOwn(fields, k) && !hasOwn(optional, k)) fail(`${here} has an unknown field '${k}'`, name);
   }
   const layer: Record<string, unknown> = { kind, name };
-  for (const [field, check] of Object.entries(fields)) {
-    if (!hasOwn(raw, field)) fail(`${here} is missing its '${field}' field`, name);
+  for (const [field, check] of Object.entries({ ...fields, ...optional })) {
+    if (!hasOwn(raw, field)) {
+      if (hasOwn(optional, field)) continue;
+      fail(`${here} is missing its '${field}' field`, name);
+    }
     if (!check(raw[field])) fail(`${here}: ${field} must be ${FIELD_HINTS.get(check)}, got ${show(raw[field])}`, name);
     layer[field] = copyValue(raw[field]);
   }

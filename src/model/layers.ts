@@ -13,8 +13,19 @@
  * - flatten keeps NHWC order: index = (h * W + w) * C + c.
  */
 
-/** Padding mode of a convolution. `same` pads so that out = ceil(in / stride). */
-export type Padding = 'valid' | 'same';
+/** Zero rows/columns added on each side of the input, as PyTorch/ONNX models state them (each < the kernel along its axis). */
+export interface ExplicitPadding {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
+
+/**
+ * Padding of a convolution. `same` pads so that out = ceil(in / stride) (the
+ * odd pixel after); explicit pads give out = floor((in + before + after − k) / s) + 1.
+ */
+export type Padding = 'valid' | 'same' | ExplicitPadding;
 
 interface LayerBase {
   /** Unique within a model; weight tensors are named `${name}.weight` and `${name}.bias`. */
@@ -40,11 +51,22 @@ export interface DepthwiseConv2dLayer extends LayerBase {
   bias: boolean;
 }
 
-/** Max or average pooling over `window`, moving by `stride`, no padding (floor mode). */
+/**
+ * Max or average pooling over `window`, moving by `stride` (floor mode), with
+ * optional explicit pads (each below the window along its axis, so every
+ * window holds an input pixel): out = floor((in + before + after − window) /
+ * stride) + 1. Max pooling ignores padded taps; average pooling counts them
+ * as zeros (`countIncludePad`, PyTorch's default) or divides by the taps
+ * inside the image (ONNX's default).
+ */
 export interface Pool2dLayer extends LayerBase {
   kind: 'maxPool2d' | 'avgPool2d';
   window: [number, number];
   stride: [number, number];
+  /** Absent: no padding. */
+  padding?: ExplicitPadding;
+  /** avgPool2d with padding only (required there): padded taps count in the divisor. */
+  countIncludePad?: boolean;
 }
 
 /** Fully connected layer: y = W x + b, W is `[units, in]`. */
@@ -59,13 +81,30 @@ export interface SimpleLayer extends LayerBase {
   kind: 'relu' | 'flatten' | 'softmax';
 }
 
+/** Functions of the `activation` layer. */
+export type ActivationFn = 'relu6' | 'leakyRelu' | 'sigmoid' | 'tanh';
+
+export const ACTIVATION_FNS: readonly ActivationFn[] = ['relu6', 'leakyRelu', 'sigmoid', 'tanh'];
+
+/**
+ * An element-wise activation: relu6 = min(max(x, 0), 6); leakyRelu = x for
+ * x > 0, else alpha·x (`alpha` only here, a finite number); sigmoid =
+ * 1 / (1 + e^−x); tanh.
+ */
+export interface ActivationLayer extends LayerBase {
+  kind: 'activation';
+  fn: ActivationFn;
+  /** The negative slope of leakyRelu (absent for every other fn). */
+  alpha?: number;
+}
+
 /** Any layer of a model; discriminated on `kind`. */
-export type Layer = Conv2dLayer | DepthwiseConv2dLayer | Pool2dLayer | DenseLayer | SimpleLayer;
+export type Layer = Conv2dLayer | DepthwiseConv2dLayer | Pool2dLayer | DenseLayer | SimpleLayer | ActivationLayer;
 
 /** Every layer kind, for registries typed `satisfies Record<LayerKind, …>`. */
 export type LayerKind = Layer['kind'];
 
-export const LAYER_KINDS: readonly LayerKind[] = ['conv2d', 'depthwiseConv2d', 'maxPool2d', 'avgPool2d', 'dense', 'relu', 'flatten', 'softmax'];
+export const LAYER_KINDS: readonly LayerKind[] = ['conv2d', 'depthwiseConv2d', 'maxPool2d', 'avgPool2d', 'dense', 'relu', 'flatten', 'softmax', 'activation'];
 
 /**
  * What a model expects of its input, as one affine map of the lab's pixels
@@ -123,4 +162,17 @@ export function weightNames(layer: Layer): string[] {
 /** True for layers that carry weights. */
 export function hasWeights(layer: Layer): layer is Conv2dLayer | DepthwiseConv2dLayer | DenseLayer {
   return layer.kind === 'conv2d' || layer.kind === 'depthwiseConv2d' || layer.kind === 'dense';
+}
+
+/**
+ * Global average pooling (Keras GlobalAveragePooling2D, PyTorch
+ * AdaptiveAvgPool2d(1)) as the lab's avgPool2d: one window over the whole
+ * `[H, W, C]` input, stride = window, giving `[1, 1, C]`.
+ */
+export function globalAvgPool(name: string, inShape: readonly number[]): Pool2dLayer {
+  if (inShape.length !== 3 || !inShape.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new Error(`globalAvgPool '${name}': needs a spatial [H, W, C] input, got [${inShape.join(', ')}]`);
+  }
+  const [h, w] = inShape;
+  return { kind: 'avgPool2d', name, window: [h, w], stride: [h, w] };
 }

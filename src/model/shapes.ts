@@ -2,8 +2,8 @@
  * Shape inference. Shapes are per image (no batch dimension): `[H, W, C]`
  * for spatial activations, `[N]` after flatten or dense.
  */
-import type { Architecture, Layer, Padding } from './layers.ts';
-import { weightNames } from './layers.ts';
+import type { ActivationLayer, Architecture, ExplicitPadding, Layer, Padding, Pool2dLayer } from './layers.ts';
+import { ACTIVATION_FNS, weightNames } from './layers.ts';
 
 export type Shape = number[];
 
@@ -18,20 +18,89 @@ export class ShapeError extends Error {
   }
 }
 
-/** Output length along one axis of a convolution (TensorFlow's `same` convention). */
-export function convOutSize(inSize: number, k: number, s: number, padding: Padding): number {
-  return padding === 'same' ? Math.ceil(inSize / s) : Math.floor((inSize - k) / s) + 1;
+/** Padding along one axis: a mode, or explicit zero pixels [before, after]. */
+export type AxisPadding = 'valid' | 'same' | readonly [number, number];
+
+/** The padding of `p` along `axis` (0: rows, top/bottom; 1: columns, left/right). */
+export function axisPadding(p: Padding, axis: 0 | 1): AxisPadding {
+  if (typeof p === 'string') return p;
+  return axis === 0 ? [p.top, p.bottom] : [p.left, p.right];
+}
+
+/** True when `p` is explicit pads (not a mode). */
+export function isExplicitPadding(p: Padding): p is ExplicitPadding {
+  return typeof p === 'object' && p !== null;
+}
+
+/** Output length along one axis of a convolution (TensorFlow's `same` convention; explicit: ⌊(in + before + after − k) / s⌋ + 1). */
+export function convOutSize(inSize: number, k: number, s: number, padding: AxisPadding): number {
+  if (padding === 'same') return Math.ceil(inSize / s);
+  const [before, after] = padding === 'valid' ? [0, 0] : padding;
+  return Math.floor((inSize + before + after - k) / s) + 1;
 }
 
 /**
  * Padding before the first element along one axis. `same` puts the odd pixel
  * after (bottom/right), as TensorFlow and ONNX `SAME_UPPER` do.
  */
-export function padBefore(inSize: number, k: number, s: number, padding: Padding): number {
+export function padBefore(inSize: number, k: number, s: number, padding: AxisPadding): number {
   if (padding === 'valid') return 0;
+  if (padding !== 'same') return padding[0];
   const out = Math.ceil(inSize / s);
   const total = Math.max((out - 1) * s + k - inSize, 0);
   return Math.floor(total / 2);
+}
+
+/** Refuses padding that is neither a mode nor four non-negative integers each below the kernel along its axis. */
+function checkPadding(layer: Layer & { padding: Padding }, kh: number, kw: number): void {
+  const what = layer.kind === 'conv2d' || layer.kind === 'depthwiseConv2d' ? 'kernel' : 'window';
+  const p = layer.padding as unknown;
+  if (p === 'valid' || p === 'same') return;
+  const bad = (why: string): never => {
+    throw new ShapeError(`layer '${layer.name}' (${layer.kind}): padding ${why}, got ${JSON.stringify(p)}`, layer.name);
+  };
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) bad("must be 'valid', 'same' or { top, bottom, left, right }");
+  const e = p as Record<string, unknown>;
+  const keys = Object.keys(e).sort().join(',');
+  if (keys !== 'bottom,left,right,top') bad('must have exactly the fields top, bottom, left, right');
+  for (const side of ['top', 'bottom', 'left', 'right']) {
+    const v = e[side];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) bad(`${side} must be a non-negative integer`);
+    const k = side === 'top' || side === 'bottom' ? kh : kw;
+    if ((v as number) >= k) bad(`${side} must be below the ${what}'s ${k} along its axis`);
+  }
+}
+
+/** A pooling layer's pads, zero when it has none. */
+export function poolPads(layer: Pool2dLayer): ExplicitPadding {
+  return layer.padding ?? { top: 0, bottom: 0, left: 0, right: 0 };
+}
+
+/** Pads as a conv's (each below the window); countIncludePad required on a padded avgPool2d, refused elsewhere. */
+function checkPoolPadding(layer: Pool2dLayer, ph: number, pw: number): void {
+  if (layer.padding !== undefined) {
+    if (typeof layer.padding !== 'object')
+      throw new ShapeError(`layer '${layer.name}' (${layer.kind}): padding must be { top, bottom, left, right }`, layer.name);
+    checkPadding(layer as Pool2dLayer & { padding: Padding }, ph, pw);
+  }
+  const needs = layer.kind === 'avgPool2d' && layer.padding !== undefined;
+  if (needs && typeof layer.countIncludePad !== 'boolean') {
+    throw new ShapeError(`layer '${layer.name}' (avgPool2d): padding needs countIncludePad (true or false)`, layer.name);
+  }
+  if (!needs && layer.countIncludePad !== undefined) {
+    throw new ShapeError(`layer '${layer.name}' (${layer.kind}): countIncludePad is only for an avgPool2d with padding`, layer.name);
+  }
+}
+
+/** Refuses an unknown fn, and an alpha that is missing or not finite on leakyRelu, or present on any other fn. */
+function checkActivation(layer: ActivationLayer): void {
+  const bad = (why: string): never => {
+    throw new ShapeError(`layer '${layer.name}' (activation): ${why}`, layer.name);
+  };
+  if (!ACTIVATION_FNS.includes(layer.fn)) bad(`fn must be one of ${ACTIVATION_FNS.join(', ')}, got ${JSON.stringify(layer.fn)}`);
+  if (layer.fn === 'leakyRelu') {
+    if (typeof layer.alpha !== 'number' || !Number.isFinite(layer.alpha)) bad(`leakyRelu needs a finite alpha, got ${JSON.stringify(layer.alpha)}`);
+  } else if (layer.alpha !== undefined) bad(`alpha is only for leakyRelu, not ${layer.fn}`);
 }
 
 function positiveInt(v: unknown): boolean {
@@ -63,9 +132,7 @@ export function layerOutputShape(layer: Layer, input: Shape): Shape {
       const [h, w, c] = spatial();
       const [kh, kw] = checkPair(layer, 'kernel', layer.kernel);
       const [sh, sw] = checkPair(layer, 'stride', layer.stride);
-      if (layer.padding !== 'valid' && layer.padding !== 'same') {
-        throw new ShapeError(`layer '${layer.name}': padding must be 'valid' or 'same', got ${JSON.stringify(layer.padding)}`, layer.name);
-      }
+      checkPadding(layer, kh, kw);
       if (layer.padding === 'valid' && (kh > h || kw > w)) {
         throw new ShapeError(`layer '${layer.name}' (${layer.kind}): kernel ${kh}×${kw} is larger than its ${h}×${w} input with valid padding`, layer.name);
       }
@@ -73,17 +140,26 @@ export function layerOutputShape(layer: Layer, input: Shape): Shape {
       if (layer.kind === 'conv2d' && !positiveInt(layer.filters)) {
         throw new ShapeError(`layer '${layer.name}': filters must be a positive integer, got ${JSON.stringify(layer.filters)}`, layer.name);
       }
-      return [convOutSize(h, kh, sh, layer.padding), convOutSize(w, kw, sw, layer.padding), oc];
+      const out = [convOutSize(h, kh, sh, axisPadding(layer.padding, 0)), convOutSize(w, kw, sw, axisPadding(layer.padding, 1)), oc];
+      if (isExplicitPadding(layer.padding) && (out[0] < 1 || out[1] < 1)) {
+        throw new ShapeError(`layer '${layer.name}' (${layer.kind}): kernel ${kh}×${kw} is larger than its padded ${h}×${w} input`, layer.name);
+      }
+      return out;
     }
     case 'maxPool2d':
     case 'avgPool2d': {
       const [h, w, c] = spatial();
       const [ph, pw] = checkPair(layer, 'window', layer.window);
       const [sh, sw] = checkPair(layer, 'stride', layer.stride);
-      if (ph > h || pw > w) {
-        throw new ShapeError(`layer '${layer.name}' (${layer.kind}): window ${ph}×${pw} is larger than its ${h}×${w} input`, layer.name);
+      checkPoolPadding(layer, ph, pw);
+      const p = poolPads(layer);
+      if (ph > h + p.top + p.bottom || pw > w + p.left + p.right) {
+        throw new ShapeError(
+          `layer '${layer.name}' (${layer.kind}): window ${ph}×${pw} is larger than its ${h}×${w} input${layer.padding ? ' with its pads' : ''}`,
+          layer.name,
+        );
       }
-      return [Math.floor((h - ph) / sh) + 1, Math.floor((w - pw) / sw) + 1, c];
+      return [Math.floor((h + p.top + p.bottom - ph) / sh) + 1, Math.floor((w + p.left + p.right - pw) / sw) + 1, c];
     }
     case 'dense': {
       if (input.length !== 1) {
@@ -97,6 +173,9 @@ export function layerOutputShape(layer: Layer, input: Shape): Shape {
     case 'flatten':
       return [input.reduce((a, b) => a * b, 1)];
     case 'relu':
+      return input.slice();
+    case 'activation':
+      checkActivation(layer);
       return input.slice();
     case 'softmax':
       if (input.length !== 1) {
@@ -205,5 +284,17 @@ export function convGeometry(layer: Layer, input: Shape, output: Shape): ConvGeo
   const [h, w, c] = input;
   const [kh, kw] = layer.kernel;
   const [sh, sw] = layer.stride;
-  return { h, w, c, oh: output[0], ow: output[1], kh, kw, sh, sw, padT: padBefore(h, kh, sh, layer.padding), padL: padBefore(w, kw, sw, layer.padding) };
+  return {
+    h,
+    w,
+    c,
+    oh: output[0],
+    ow: output[1],
+    kh,
+    kw,
+    sh,
+    sw,
+    padT: padBefore(h, kh, sh, axisPadding(layer.padding, 0)),
+    padL: padBefore(w, kw, sw, axisPadding(layer.padding, 1)),
+  };
 }

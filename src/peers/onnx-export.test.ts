@@ -3,7 +3,7 @@ import { architecture } from '../model/architectures.ts';
 import { exportOnnx } from './onnx-export.ts';
 import type { DecodedAttribute, DecodedOnnx } from '../import/onnx/schema.ts';
 import { decodeOnnx, ONNX_DTYPE } from '../import/onnx/schema.ts';
-import { oddArchitecture, testModel } from './test-cases.ts';
+import { importedArchitecture, oddArchitecture, testModel } from './test-cases.ts';
 
 const attr = (node: DecodedOnnx['graph']['node'][number], name: string): DecodedAttribute => {
   const a = node.attribute.find((x) => x.name === name);
@@ -131,6 +131,20 @@ describe('exportOnnx: the bytes decode back to the graph we meant', () => {
       ).i,
     ).toBe(-1);
     expect(dims(onnx.graph.input[0])).toEqual(['N', 15, 13, 2]);
+  });
+
+  it('explicit conv and pool pads are written as given (count_include_pad too); activations become Clip(0, 6), LeakyRelu(alpha), Sigmoid, Tanh', () => {
+    const onnx = decodeOnnx(exportOnnx(testModel(importedArchitecture(), 4)));
+    const node = (name: string) => onnx.graph.node.find((n) => n.name === name)!;
+    expect(attr(node('c1'), 'pads').ints).toEqual([2, 1, 0, 2]);
+    expect(attr(node('dw'), 'pads').ints).toEqual([0, 1, 1, 0]);
+    expect(['a1', 'a2', 'a3', 'a4'].map((n) => node(n).opType)).toEqual(['LeakyRelu', 'Clip', 'Sigmoid', 'Tanh']);
+    expect(attr(node('a1'), 'alpha').f).toBeCloseTo(0.125, 7);
+    expect(node('a2').input).toHaveLength(3);
+    expect(attr(node('mp'), 'pads').ints).toEqual([1, 1, 1, 1]);
+    expect(attr(node('apx'), 'pads').ints).toEqual([0, 1, 1, 0]);
+    expect(attr(node('apx'), 'count_include_pad').i).toBe(0);
+    expect(attr(node('api'), 'count_include_pad').i).toBe(1);
   });
 
   it('a fixed batch is written as a number; a flatten-first MLP has no spatial ops', () => {

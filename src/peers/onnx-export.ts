@@ -20,7 +20,7 @@ import { hasPreprocess } from '../model/layers.ts';
 import type { Conv2dLayer, DepthwiseConv2dLayer, Layer } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
 import type { Shape } from '../model/shapes.ts';
-import { inferShapes, padBefore, sizeOf } from '../model/shapes.ts';
+import { axisPadding, inferShapes, padBefore, sizeOf } from '../model/shapes.ts';
 import { ONNX_ATTR, ONNX_DTYPE, modelProtoType } from '../import/onnx/schema.ts';
 
 /** Options of {@link exportOnnx}. */
@@ -106,10 +106,12 @@ function depthwiseWeightToC1hw(w: Float32Array, kh: number, kw: number, c: numbe
 function convPads(layer: Conv2dLayer | DepthwiseConv2dLayer, inShape: Shape, outShape: Shape): number[] {
   const pads = [0, 0, 0, 0];
   for (let axis = 0; axis < 2; axis++) {
-    const before = padBefore(inShape[axis], layer.kernel[axis], layer.stride[axis], layer.padding);
+    const ap = axisPadding(layer.padding, axis as 0 | 1);
+    const before = padBefore(inShape[axis], layer.kernel[axis], layer.stride[axis], ap);
     // Whatever the output size needs beyond the input plus the leading pad goes after; for 'valid' this is
     // negative (trailing pixels the kernel never reaches), which ONNX expresses as pad 0.
-    const after = Math.max((outShape[axis] - 1) * layer.stride[axis] + layer.kernel[axis] - inShape[axis] - before, 0);
+    // Explicit pads are written as given (ONNX's output size is the same floor formula).
+    const after = typeof ap === 'string' ? Math.max((outShape[axis] - 1) * layer.stride[axis] + layer.kernel[axis] - inShape[axis] - before, 0) : ap[1];
     pads[axis] = before;
     pads[axis + 2] = after;
   }
@@ -195,15 +197,20 @@ export function exportOnnx(model: Model, opts: OnnxExportOptions = {}): Uint8Arr
         break;
       }
       case 'maxPool2d':
-      case 'avgPool2d':
-        // The lab's pools never pad and floor the output size: ONNX's defaults (pads 0, ceil_mode 0).
-        cur = add(
-          layer.kind === 'maxPool2d' ? 'MaxPool' : 'AveragePool',
-          layer.name,
-          [cur],
-          [intsAttr('kernel_shape', [...layer.window]), intsAttr('strides', [...layer.stride]), intsAttr('pads', [0, 0, 0, 0]), intAttr('ceil_mode', 0)],
-        );
+      case 'avgPool2d': {
+        // The lab floors the output size (ceil_mode 0); ONNX's MaxPool skips padded taps as the lab does, and
+        // AveragePool's count_include_pad is the lab's countIncludePad.
+        const p = layer.padding ?? { top: 0, bottom: 0, left: 0, right: 0 };
+        const attrs = [
+          intsAttr('kernel_shape', [...layer.window]),
+          intsAttr('strides', [...layer.stride]),
+          intsAttr('pads', [p.top, p.left, p.bottom, p.right]),
+          intAttr('ceil_mode', 0),
+        ];
+        if (layer.kind === 'avgPool2d' && layer.padding) attrs.push(intAttr('count_include_pad', layer.countIncludePad ? 1 : 0));
+        cur = add(layer.kind === 'maxPool2d' ? 'MaxPool' : 'AveragePool', layer.name, [cur], attrs);
         break;
+      }
       case 'flatten':
         if (layout === 'nchw') {
           // Back to NHWC first so the flat index is (h * W + w) * C + c, the order the dense weights were trained in.
@@ -226,6 +233,13 @@ export function exportOnnx(model: Model, opts: OnnxExportOptions = {}): Uint8Arr
       }
       case 'relu':
         cur = add('Relu', layer.name, [cur]);
+        break;
+      case 'activation':
+        if (layer.fn === 'relu6') {
+          const bounds = [addInit(`${layer.name}.min`, [], Float32Array.of(0)), addInit(`${layer.name}.max`, [], Float32Array.of(6))];
+          cur = add('Clip', layer.name, [cur, ...bounds]);
+        } else if (layer.fn === 'leakyRelu') cur = add('LeakyRelu', layer.name, [cur], [{ name: 'alpha', type: ONNX_ATTR.FLOAT, f: layer.alpha! }]);
+        else cur = add(layer.fn === 'sigmoid' ? 'Sigmoid' : 'Tanh', layer.name, [cur]);
         break;
       case 'softmax':
         // Opset ≥ 13 Softmax normalises along the one axis given; the lab's softmax is over the features of each image.

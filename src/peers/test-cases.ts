@@ -39,6 +39,36 @@ export function oddArchitecture(): Architecture {
 }
 
 /**
+ * What an importer brings from PyTorch / Keras: explicit asymmetric conv
+ * pads (conv2d and depthwise), every `activation` fn, padded max and average
+ * pools (countIncludePad both ways) and global average pooling (avgPool2d
+ * over the whole image).
+ */
+export function importedArchitecture(): Architecture {
+  return {
+    name: 'imported',
+    inputShape: [11, 10, 2],
+    layers: [
+      // h: (11 + 2 + 0 − 3) / 2 + 1 = 6; w: floor((10 + 1 + 2 − 4) / 2) + 1 = 5.
+      { kind: 'conv2d', name: 'c1', filters: 4, kernel: [3, 4], stride: [2, 2], padding: { top: 2, bottom: 0, left: 1, right: 2 }, bias: true },
+      { kind: 'activation', name: 'a1', fn: 'leakyRelu', alpha: 0.125 },
+      // h: 6 + 1 − 2 + 1 = 6; w: 5 + 1 − 2 + 1 = 5.
+      { kind: 'depthwiseConv2d', name: 'dw', kernel: [2, 2], stride: [1, 1], padding: { top: 0, bottom: 1, left: 1, right: 0 }, bias: true },
+      { kind: 'activation', name: 'a2', fn: 'relu6' },
+      { kind: 'activation', name: 'a3', fn: 'sigmoid' },
+      // Padded pools keep 6×5: max (padded taps skipped), average without and with the pads in the count.
+      { kind: 'maxPool2d', name: 'mp', window: [3, 3], stride: [1, 1], padding: { top: 1, bottom: 1, left: 1, right: 1 } },
+      { kind: 'avgPool2d', name: 'apx', window: [2, 2], stride: [1, 1], padding: { top: 0, bottom: 1, left: 1, right: 0 }, countIncludePad: false },
+      { kind: 'avgPool2d', name: 'api', window: [2, 2], stride: [1, 1], padding: { top: 1, bottom: 0, left: 0, right: 1 }, countIncludePad: true },
+      { kind: 'avgPool2d', name: 'gap', window: [6, 5], stride: [6, 5] },
+      { kind: 'flatten', name: 'flat' },
+      { kind: 'dense', name: 'fc', units: 10, bias: true },
+      { kind: 'activation', name: 'a4', fn: 'tanh' },
+    ],
+  };
+}
+
+/**
  * A seeded model whose biases are random too: `initModel` zeroes them, which
  * would let a dropped or misplaced bias pass unnoticed.
  */
@@ -54,7 +84,7 @@ export function testModel(arch: Architecture, seed: number): Model {
 /** Every built-in architecture plus the odd one, as seeded test models. */
 export function allTestModels(): Model[] {
   const names = Object.keys(ARCHITECTURES);
-  return [...names.map((n, i) => testModel(architecture(n), 11 + i)), testModel(oddArchitecture(), 5)];
+  return [...names.map((n, i) => testModel(architecture(n), 11 + i)), testModel(oddArchitecture(), 5), testModel(importedArchitecture(), 6)];
 }
 
 /** `batch` images for a model, uniform in [-1, 1), seeded. */

@@ -12,7 +12,8 @@
  * - conv2d `[outC, kH, kW, inC]` → TF `[kH, kW, inC, outC]`;
  * - depthwiseConv2d `[kH, kW, C]` → TF `[kH, kW, C, 1]` (same memory order);
  * - dense `[out, in]` → TF `[in, out]`.
- * TF's 'same' padding is the lab's (the odd pixel after), so it passes through.
+ * TF's 'same' padding is the lab's (the odd pixel after), so it passes through;
+ * explicit pads become a zero pad (Keras' ZeroPadding2D) before a 'valid' conv.
  *
  * A relu right after a conv or dense layer is folded into tfjs's fused op
  * (bias + activation in one kernel), as a TF.js user writing
@@ -20,7 +21,7 @@
  */
 import { hasPreprocess } from '../model/layers.ts';
 import type * as tfjs from '@tensorflow/tfjs';
-import type { Layer } from '../model/layers.ts';
+import type { Layer, Padding } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
 import { inferShapes, sizeOf } from '../model/shapes.ts';
 
@@ -101,6 +102,18 @@ export function buildTfjsModel(tf: Tfjs, model: Model, opts: TfjsModelOptions = 
     return t;
   };
 
+  // Explicit pads: zero rows/columns first (Keras' ZeroPadding2D), then a 'valid' conv.
+  const padded = (pad: Padding, conv: (x: tfjs.Tensor, p: 'valid' | 'same') => tfjs.Tensor): Step => {
+    if (typeof pad === 'string') return (x) => conv(x, pad);
+    const pads: [number, number][] = [
+      [0, 0],
+      [pad.top, pad.bottom],
+      [pad.left, pad.right],
+      [0, 0],
+    ];
+    return (x) => conv(tf.pad(x as tfjs.Tensor4D, pads), 'valid');
+  };
+
   const steps: Step[] = [];
   try {
     for (let i = 0; i < shapes.length; i++) {
@@ -116,8 +129,7 @@ export function buildTfjsModel(tf: Tfjs, model: Model, opts: TfjsModelOptions = 
           const filter = upload(convWeightToHwio(w, layer.filters, kh, kw, inC), [kh, kw, inC, layer.filters]) as tfjs.Tensor4D;
           const bias = layer.bias ? upload(weight(layer, 'bias', layer.filters), [layer.filters]) : undefined;
           const strides = [layer.stride[0], layer.stride[1]] as [number, number];
-          const pad = layer.padding;
-          steps.push((x) => tf.fused.conv2d({ x: x as tfjs.Tensor4D, filter, strides, pad, dataFormat: 'NHWC', bias, activation }));
+          steps.push(padded(layer.padding, (x, pad) => tf.fused.conv2d({ x: x as tfjs.Tensor4D, filter, strides, pad, dataFormat: 'NHWC', bias, activation })));
           break;
         }
         case 'depthwiseConv2d': {
@@ -127,19 +139,35 @@ export function buildTfjsModel(tf: Tfjs, model: Model, opts: TfjsModelOptions = 
           const filter = upload(weight(layer, 'weight', kh * kw * c), [kh, kw, c, 1]) as tfjs.Tensor4D;
           const bias = layer.bias ? upload(weight(layer, 'bias', c), [c]) : undefined;
           const strides = [layer.stride[0], layer.stride[1]] as [number, number];
-          const pad = layer.padding;
-          steps.push((x) => tf.fused.depthwiseConv2d({ x: x as tfjs.Tensor4D, filter, strides, pad, dataFormat: 'NHWC', bias, activation }));
+          steps.push(
+            padded(layer.padding, (x, pad) => tf.fused.depthwiseConv2d({ x: x as tfjs.Tensor4D, filter, strides, pad, dataFormat: 'NHWC', bias, activation })),
+          );
           break;
         }
         case 'maxPool2d':
         case 'avgPool2d': {
           const window = [layer.window[0], layer.window[1]] as [number, number];
           const strides = [layer.stride[0], layer.stride[1]] as [number, number];
-          steps.push(
-            layer.kind === 'maxPool2d'
-              ? (x) => tf.maxPool(x as tfjs.Tensor4D, window, strides, 'valid')
-              : (x) => tf.avgPool(x as tfjs.Tensor4D, window, strides, 'valid'),
-          );
+          const p = layer.padding;
+          const pads: [number, number][] = p
+            ? [
+                [0, 0],
+                [p.top, p.bottom],
+                [p.left, p.right],
+                [0, 0],
+              ]
+            : [];
+          const avg = (x: tfjs.Tensor): tfjs.Tensor => tf.avgPool((p ? tf.pad(x, pads) : x) as tfjs.Tensor4D, window, strides, 'valid');
+          if (layer.kind === 'maxPool2d') {
+            // Padded taps are no input: pad with −∞ so the max never picks one.
+            steps.push((x) => tf.maxPool((p ? tf.pad(x, pads, -Infinity) : x) as tfjs.Tensor4D, window, strides, 'valid'));
+          } else if (!p || layer.countIncludePad) steps.push(avg);
+          else {
+            // Divide by the in-image taps: the zero-padded mean over the padded mean of an all-ones image.
+            const ones = tf.ones([1, inShape[0], inShape[1], 1]);
+            owned.push(ones);
+            steps.push((x) => tf.div(avg(x), avg(ones)));
+          }
           break;
         }
         case 'flatten':
@@ -158,6 +186,13 @@ export function buildTfjsModel(tf: Tfjs, model: Model, opts: TfjsModelOptions = 
           const prev = shapes[i - 1]?.layer;
           const folded = fuseRelu && (prev?.kind === 'conv2d' || prev?.kind === 'depthwiseConv2d' || prev?.kind === 'dense');
           if (!folded) steps.push((x) => tf.relu(x));
+          break;
+        }
+        case 'activation': {
+          const { fn, alpha } = layer;
+          if (fn === 'relu6') steps.push((x) => tf.relu6(x));
+          else if (fn === 'leakyRelu') steps.push((x) => tf.leakyRelu(x, alpha));
+          else steps.push((x) => (fn === 'sigmoid' ? tf.sigmoid(x) : tf.tanh(x)));
           break;
         }
         case 'softmax':

@@ -9,6 +9,8 @@ import { weightSourceBindings, weightSourceConstants, weightSourceFlags, weightS
 export interface DepthwiseConv2dParams extends ConvGeometry {
   batch: number;
   relu: boolean;
+  /** Clamp at 6 as well (a fused relu6 `activation`; implies the ReLU). */
+  relu6?: boolean;
   /** Compressed weights (code constant WEIGHTS), read in the tensor's own [kh, kw, c] order; absent: fp32. */
   weights?: WeightSourceParams;
 }
@@ -48,6 +50,6 @@ export const depthwiseConv2d = {
     s.padL,
     ...weightSourceUniforms(s.weights),
   ],
-  constants: (s: DepthwiseConv2dParams) => ({ WG, RELU: s.relu ? 1 : 0, ...weightSourceConstants('depthwise-conv2d', s.weights) }),
+  constants: (s: DepthwiseConv2dParams) => ({ WG, RELU: s.relu6 ? 2 : s.relu ? 1 : 0, ...weightSourceConstants('depthwise-conv2d', s.weights) }),
   dispatch: (s: DepthwiseConv2dParams, limits: DispatchLimits) => fold1d(ceilDiv(s.batch * s.oh * s.ow * s.c, WG), limits),
 } satisfies KernelDescriptor<DepthwiseConv2dParams>;

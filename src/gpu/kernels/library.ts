@@ -3,6 +3,7 @@
  * the ones its body calls in `lib`, and the source builder (source.ts)
  * includes them; no shader file copies a helper.
  */
+import activation from '../../../shaders/lib/activation.wgsl?raw';
 import flatIndex from '../../../shaders/lib/flat-index.wgsl?raw';
 import gemmRow from '../../../shaders/lib/gemm-row.wgsl?raw';
 import int8Common from '../../../shaders/lib/int8-common.wgsl?raw';
@@ -12,6 +13,7 @@ import nhwc from '../../../shaders/lib/nhwc.wgsl?raw';
 import weightSource from '../../../shaders/lib/weight-source.wgsl?raw';
 
 export const LIBRARY = {
+  activation,
   'flat-index': flatIndex,
   'gemm-row': gemmRow,
   'int8-common': int8Common,

@@ -1,9 +1,30 @@
 import shader from '../../../shaders/pool2d.wgsl?raw';
+import type { Pool2dLayer } from '../../model/layers.ts';
 import type { DispatchLimits, KernelDescriptor } from './types.ts';
 import { ceilDiv, fold1d } from './types.ts';
 
-/** A standalone max/avg pool (no padding, floor mode) with an optional ReLU after it. */
-export interface Pool2dParams {
+/**
+ * Explicit pads of a pool (absent: none): rows above, columns left (the
+ * output size stops the windows below and right), and whether an average
+ * divides by the whole window (padded taps are zeros) or by its in-image taps.
+ */
+export interface PoolPadParams {
+  padT?: number;
+  padL?: number;
+  includePad?: boolean;
+}
+
+/** The pad params of a pooling layer (none when it has no padding). */
+export function poolPadParams(layer: Pool2dLayer): PoolPadParams {
+  if (!layer.padding) return {};
+  return { padT: layer.padding.top, padL: layer.padding.left, includePad: layer.countIncludePad === true };
+}
+
+/** The pad uniforms of a pool kernel: padT, padL, incl. */
+export const poolPadUniforms = (s: PoolPadParams): number[] => [s.padT ?? 0, s.padL ?? 0, s.includePad ? 1 : 0];
+
+/** A standalone max/avg pool (floor mode, optional explicit pads) with an optional ReLU after it. */
+export interface Pool2dParams extends PoolPadParams {
   batch: number;
   h: number;
   w: number;
@@ -31,8 +52,8 @@ export const pool2d = {
     { name: 'input', kind: 'read-only-storage', wgsl: 'x', type: 'f32' },
     { name: 'output', kind: 'storage', wgsl: 'y', type: 'f32' },
   ],
-  uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'winH', 'winW', 'sh', 'sw'],
-  uniformValues: (s: Pool2dParams) => [s.batch * s.oh * s.ow * s.c, s.h, s.w, s.c, s.oh, s.ow, s.winH, s.winW, s.sh, s.sw],
+  uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'winH', 'winW', 'sh', 'sw', 'padT', 'padL', 'incl'],
+  uniformValues: (s: Pool2dParams) => [s.batch * s.oh * s.ow * s.c, s.h, s.w, s.c, s.oh, s.ow, s.winH, s.winW, s.sh, s.sw, ...poolPadUniforms(s)],
   constants: (s: Pool2dParams) => ({ WG, AVG: s.mode === 'avg' ? 1 : 0, RELU: s.relu ? 1 : 0 }),
   dispatch: (s: Pool2dParams, limits: DispatchLimits) => fold1d(ceilDiv(s.batch * s.oh * s.ow * s.c, WG), limits),
 } satisfies KernelDescriptor<Pool2dParams>;

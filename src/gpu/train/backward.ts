@@ -14,6 +14,7 @@ import type { ConvBackwardShape } from '../kernels/conv2d-backward-input.ts';
 import { imagesPerSplit, splitsOf } from '../kernels/conv2d-backward-weight.ts';
 import { colGradShape, colGradSize, useCol2im } from '../kernels/conv2d-col2im.ts';
 import { PRUNED } from '../kernels/shared-gather.ts';
+import { poolPadParams } from '../kernels/pool2d.ts';
 import { sharedMembers } from '../kernels/shared-grad.ts';
 import type { Plan } from '../plan.ts';
 import type { Dispatch, Graph } from './graph.ts';
@@ -104,6 +105,13 @@ async function layerBackward(c: BackwardContext, i: number, out: Built): Promise
         );
       }
       break;
+    case 'activation':
+      if (inId !== c.tensorOf(-1)) {
+        const params = { batch, size: sizeOf(ls.input), fn: layer.fn, alpha: layer.fn === 'leakyRelu' ? layer.alpha! : 0 };
+        const buffers = { input: T[inId], dOutput: c.gradOf(outId), output: c.gradOf(inId) };
+        out.backward.push(await g.dispatch('activation-backward', params, buffers, label));
+      }
+      break;
     case 'maxPool2d':
     case 'avgPool2d':
       if (inId !== c.tensorOf(-1)) {
@@ -120,6 +128,7 @@ async function layerBackward(c: BackwardContext, i: number, out: Built): Promise
           sh: layer.stride[0],
           sw: layer.stride[1],
           mode: layer.kind === 'maxPool2d' ? 'max' : 'avg',
+          ...poolPadParams(layer),
         };
         out.backward.push(await g.dispatch('pool2d-backward', params, { input: T[inId], dOutput: c.gradOf(outId), output: c.gradOf(inId) }, label));
       }

@@ -9,7 +9,7 @@
  * columns absorb.
  */
 import type { Layer, Padding } from '../../model/layers.ts';
-import { convOutSize, padBefore } from '../../model/shapes.ts';
+import { axisPadding, convOutSize, padBefore } from '../../model/shapes.ts';
 import type { ImportReport } from '../types.ts';
 import type { DecodedNode } from './schema.ts';
 import { refuse, refuseNotYet, refuseUnknownOp } from './support.ts';
@@ -181,7 +181,7 @@ function conv(ctx: Ctx, node: DecodedNode): void {
   }
   const p = (layer as { padding: Padding }).padding;
   if (p === 'valid' && (kh > a.h || kw > a.w)) refuse(node, `kernel ${kh}×${kw} is larger than its ${a.h}×${a.w} input`);
-  ctx.act = { kind: 'image', c: o, h: convOutSize(a.h, kh, s[0], p), w: convOutSize(a.w, kw, s[1], p), order: 'NCHW' };
+  ctx.act = { kind: 'image', c: o, h: convOutSize(a.h, kh, s[0], axisPadding(p, 0)), w: convOutSize(a.w, kw, s[1], axisPadding(p, 1)), order: 'NCHW' };
   ctx.fold = { layer: layer as FoldTarget['layer'], channels: o };
 }
 
