@@ -9,8 +9,9 @@
  * columns absorb.
  */
 import type { Layer, Padding } from '../../model/layers.ts';
-import { axisPadding, convOutSize, padBefore } from '../../model/shapes.ts';
+import { axisPadding, convOutSize } from '../../model/shapes.ts';
 import type { ImportReport } from '../types.ts';
+import { convPadding, poolPadding } from './padding.ts';
 import type { DecodedNode } from './schema.ts';
 import { refuse, refuseNotYet, refuseUnknownOp } from './support.ts';
 import type { Const } from './tensors.ts';
@@ -119,32 +120,6 @@ function onesExcept(dims: number[], keep: number[]): boolean {
 
 // ---------------------------------------------------------------- convolution
 
-function resolvePadding(node: DecodedNode, attrs: Attrs, inHW: [number, number], k: [number, number], s: [number, number]): Padding {
-  const autoPad = attrs.string('auto_pad', 'NOTSET');
-  const sameFits = (lower: boolean): boolean =>
-    [0, 1].every((ax) => {
-      const total = Math.max((Math.ceil(inHW[ax] / s[ax]) - 1) * s[ax] + k[ax] - inHW[ax], 0);
-      return !lower || total % 2 === 0;
-    });
-  if (autoPad === 'VALID') return 'valid';
-  if (autoPad === 'SAME_UPPER') return 'same';
-  if (autoPad === 'SAME_LOWER') {
-    if (sameFits(true)) return 'same';
-    refuseNotYet(node, `${node.opType}.pads`, 'auto_pad SAME_LOWER with an odd total padding (the extra row/column before)');
-  }
-  if (autoPad !== 'NOTSET') refuse(node, `auto_pad '${autoPad}' is not an ONNX padding mode`);
-  const pads = attrs.ints('pads', [0, 0, 0, 0]);
-  if (pads.length !== 4) refuse(node, `pads ${fmtDims(pads)} should have 4 entries for a 2-D op`);
-  if (pads.every((p) => p === 0)) return 'valid';
-  const fitsSame = [0, 1].every((ax) => {
-    const before = padBefore(inHW[ax], k[ax], s[ax], 'same');
-    const total = Math.max((Math.ceil(inHW[ax] / s[ax]) - 1) * s[ax] + k[ax] - inHW[ax], 0);
-    return pads[ax] === before && pads[ax + 2] === total - before;
-  });
-  if (fitsSame) return 'same';
-  refuseNotYet(node, `${node.opType}.pads`, `pads ${fmtDims(pads)} on a ${inHW[0]}×${inHW[1]} input (neither 'valid' nor 'same')`);
-}
-
 function conv(ctx: Ctx, node: DecodedNode): void {
   const attrs = new Attrs(node);
   const a = needImage(ctx, node);
@@ -166,13 +141,13 @@ function conv(ctx: Ctx, node: DecodedNode): void {
   let layer: Layer;
   if (group === 1) {
     if (i !== a.c) refuse(node, `weight ${fmtDims(w.dims)} expects ${i} input channels, the input has ${a.c}`);
-    const padding = resolvePadding(node, attrs, [a.h, a.w], k, s);
+    const padding = convPadding(node, attrs, [a.h, a.w], k, s);
     const weights: Record<string, Float32Array> = { weight: convWeightToLab(w.values, o, i, kh, kw) };
     if (b) weights.bias = Float32Array.from(b.values);
     layer = emit(ctx, node, { kind: 'conv2d', filters: o, kernel: k, stride: s, padding, bias: !!b }, [src(node)], weights);
   } else if (group === a.c && i === 1) {
     if (o !== a.c) refuseNotYet(node, 'Conv.depth_multiplier', `group ${group} with ${o} output channels (channel multiplier ${o / a.c})`);
-    const padding = resolvePadding(node, attrs, [a.h, a.w], k, s);
+    const padding = convPadding(node, attrs, [a.h, a.w], k, s);
     const weights: Record<string, Float32Array> = { weight: depthwiseWeightToLab(w.values, o, kh, kw) };
     if (b) weights.bias = Float32Array.from(b.values);
     layer = emit(ctx, node, { kind: 'depthwiseConv2d', kernel: k, stride: s, padding, bias: !!b }, [src(node)], weights);
@@ -200,17 +175,23 @@ function pool(ctx: Ctx, node: DecodedNode): void {
   if (strides.length !== 2 || strides.some((v) => v < 1)) refuse(node, `strides ${fmtDims(strides)} must be two positive integers`);
   const dil = attrs.ints('dilations', [1, 1]);
   if (dil.some((d) => d !== 1)) refuseNotYet(node, `${op}.dilations`, `dilations ${fmtDims(dil)}`);
-  const autoPad = attrs.string('auto_pad', 'NOTSET');
-  if (autoPad !== 'NOTSET' && autoPad !== 'VALID') refuseNotYet(node, `${op}.pads`, `auto_pad ${autoPad}`);
-  const pads = attrs.ints('pads', [0, 0, 0, 0]);
-  if (pads.some((v) => v !== 0)) refuseNotYet(node, `${op}.pads`, `pads ${fmtDims(pads)}`);
-  if (ks[0] > a.h || ks[1] > a.w) refuse(node, `window ${ks[0]}×${ks[1]} is larger than its ${a.h}×${a.w} input`);
-  if (attrs.int('ceil_mode', 0) !== 0 && ((a.h - ks[0]) % strides[0] !== 0 || (a.w - ks[1]) % strides[1] !== 0)) {
-    refuseNotYet(node, `${op}.ceil_mode`, `ceil_mode 1 on a ${a.h}×${a.w} input (it adds a partial window)`);
+  const k: [number, number] = [ks[0], ks[1]];
+  const s: [number, number] = [strides[0], strides[1]];
+  const padding = poolPadding(node, attrs, [a.h, a.w], k, s);
+  const p = padding ?? { top: 0, bottom: 0, left: 0, right: 0 };
+  const [ph, pw] = [a.h + p.top + p.bottom, a.w + p.left + p.right];
+  if (ks[0] > ph || ks[1] > pw) refuse(node, `window ${ks[0]}×${ks[1]} is larger than its ${a.h}×${a.w} input${padding ? ' with its pads' : ''}`);
+  if (attrs.int('ceil_mode', 0) !== 0 && ((ph - ks[0]) % s[0] !== 0 || (pw - ks[1]) % s[1] !== 0)) {
+    refuseNotYet(node, `${op}.ceil_mode`, `ceil_mode 1 on a ${a.h}×${a.w} input${padding ? ' with its pads' : ''} (it adds a partial window)`);
   }
   const kind = op === 'MaxPool' ? 'maxPool2d' : 'avgPool2d';
-  emit(ctx, node, { kind, window: [ks[0], ks[1]], stride: [strides[0], strides[1]] }, [src(node)]);
-  ctx.act = { ...a, h: Math.floor((a.h - ks[0]) / strides[0]) + 1, w: Math.floor((a.w - ks[1]) / strides[1]) + 1 };
+  const layer: Unnamed<Layer> = padding
+    ? kind === 'avgPool2d'
+      ? { kind, window: k, stride: s, padding, countIncludePad: attrs.int('count_include_pad', 0) !== 0 }
+      : { kind, window: k, stride: s, padding }
+    : { kind, window: k, stride: s };
+  emit(ctx, node, layer, [src(node)]);
+  ctx.act = { ...a, h: Math.floor((ph - ks[0]) / s[0]) + 1, w: Math.floor((pw - ks[1]) / s[1]) + 1 };
 }
 
 /** GlobalAveragePool / GlobalMaxPool: the lab's pool with one window over the whole H×W image (output [N, C, 1, 1]). */
@@ -491,6 +472,10 @@ function clip(ctx: Ctx, node: DecodedNode): void {
     emit(ctx, node, { kind: 'relu' }, [src(node)]);
     return;
   }
+  if (lo === 0 && hi === 6) {
+    emit(ctx, node, { kind: 'activation', fn: 'relu6' }, [src(node)]);
+    return;
+  }
   refuseNotYet(node, 'Clip', `min ${lo === undefined ? '−∞' : fmtNum(lo)}, max ${hi === undefined ? '+∞' : fmtNum(hi)}`);
 }
 
@@ -530,6 +515,13 @@ export function applyNode(ctx: Ctx, node: DecodedNode, cur: string): void {
       return;
     case 'Clip':
       return clip(ctx, node);
+    case 'LeakyRelu':
+      emit(ctx, node, { kind: 'activation', fn: 'leakyRelu', alpha: new Attrs(node).float('alpha', 0.01) }, [src(node)]);
+      return;
+    case 'Sigmoid':
+    case 'Tanh':
+      emit(ctx, node, { kind: 'activation', fn: node.opType === 'Sigmoid' ? 'sigmoid' : 'tanh' }, [src(node)]);
+      return;
     case 'Flatten':
       return flatten(ctx, node);
     case 'Reshape':

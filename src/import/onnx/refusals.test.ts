@@ -31,40 +31,30 @@ const conv = (name: string, attrs: ReturnType<typeof int>[], w = 'w1'): TestNode
 describe('refusals of what the lab has no layer for yet (one table)', () => {
   const cases: { label: string; graph: TestGraph; says: RegExp }[] = [
     {
-      label: 'relu6 as Clip(0, 6), opset 11+',
+      label: 'Clip with bounds other than relu and relu6',
       graph: afterConv(
-        [{ op: 'Clip', name: 'relu6', inputs: ['c', 'lo', 'hi'], outputs: ['y'] }],
+        [{ op: 'Clip', name: 'clip', inputs: ['c', 'lo', 'hi'], outputs: ['y'] }],
         [
-          { name: 'lo', dims: [], values: [0] },
-          { name: 'hi', dims: [], values: [6] },
+          { name: 'lo', dims: [], values: [-1] },
+          { name: 'hi', dims: [], values: [1] },
         ],
       ),
-      says: /^node 'relu6' \(Clip\): min 0, max 6 — the lab does not support clipped activations \(relu6 and other Clip bounds\) yet; it supports Relu/,
+      says: /^node 'clip' \(Clip\): min -1, max 1 — the lab does not support clipped activations other than relu and relu6 yet; it supports Clip with min 0 and no max/,
     },
     {
-      label: 'relu6 as Clip attributes, opset 9',
-      graph: afterConv([{ op: 'Clip', name: 'r6', inputs: ['c'], outputs: ['y'], attrs: [float('min', 0), float('max', 6)] }], [], 9),
-      says: /^node 'r6' \(Clip\): min 0, max 6 — the lab does not support clipped activations/,
+      label: 'relu6 with a non-zero floor, opset 9 attributes',
+      graph: afterConv([{ op: 'Clip', name: 'r6', inputs: ['c'], outputs: ['y'], attrs: [float('min', 1), float('max', 6)] }], [], 9),
+      says: /^node 'r6' \(Clip\): min 1, max 6 — the lab does not support clipped activations other than relu and relu6/,
     },
     {
-      label: 'LeakyRelu',
-      graph: afterConv([{ op: 'LeakyRelu', name: 'lr', inputs: ['c'], outputs: ['y'] }]),
-      says: /^node 'lr' \(LeakyRelu\): op LeakyRelu — the lab does not support leaky ReLU yet/,
+      label: 'PRelu',
+      graph: afterConv([{ op: 'PRelu', name: 'pr', inputs: ['c', 'slope'], outputs: ['y'] }], [tensor('slope', [4, 1, 1])]),
+      says: /^node 'pr' \(PRelu\): op PRelu — the lab does not support parametric ReLU yet; it supports Relu, Clip\(0, 6\) \(relu6\), LeakyRelu, Sigmoid and Tanh/,
     },
     {
-      label: 'Sigmoid',
-      graph: afterConv([{ op: 'Sigmoid', name: 'sg', inputs: ['c'], outputs: ['y'] }]),
-      says: /^node 'sg' \(Sigmoid\): .*does not support sigmoid activations yet/,
-    },
-    {
-      label: 'Tanh',
-      graph: afterConv([{ op: 'Tanh', name: 'th', inputs: ['c'], outputs: ['y'] }]),
-      says: /^node 'th' \(Tanh\): .*does not support tanh activations yet/,
-    },
-    {
-      label: 'asymmetric conv pads',
-      graph: afterConv([conv('cv', [ints('pads', [1, 1, 0, 0])])], [tensor('w1', [4, 4, 3, 3])]),
-      says: /^node 'cv' \(Conv\): pads \[1, 1, 0, 0\] on a 26×26 input \(neither 'valid' nor 'same'\) — the lab does not support convolution pads other than 'valid' and 'same' yet/,
+      label: 'conv pads as large as the kernel',
+      graph: afterConv([conv('cv', [ints('pads', [3, 0, 0, 0])])], [tensor('w1', [4, 4, 3, 3])]),
+      says: /^node 'cv' \(Conv\): pads \[3, 0, 0, 0\]: pad 3 is not below the kernel 3 along the height — the lab does not support convolution pads as large as the kernel yet/,
     },
     {
       label: 'dilated conv',
@@ -111,9 +101,9 @@ describe('refusals of what the lab has no layer for yet (one table)', () => {
       says: /^node 'bnt' \(BatchNormalization\): training_mode 1 — the lab does not support BatchNormalization in training mode yet/,
     },
     {
-      label: 'padded pooling',
-      graph: afterConv([{ op: 'MaxPool', name: 'mp', inputs: ['c'], outputs: ['y'], attrs: [ints('kernel_shape', [2, 2]), ints('pads', [1, 1, 1, 1])] }]),
-      says: /^node 'mp' \(MaxPool\): pads \[1, 1, 1, 1\] — the lab does not support padded pooling yet/,
+      label: 'pooling pads as large as the window',
+      graph: afterConv([{ op: 'MaxPool', name: 'mp', inputs: ['c'], outputs: ['y'], attrs: [ints('kernel_shape', [2, 2]), ints('pads', [1, 2, 1, 1])] }]),
+      says: /^node 'mp' \(MaxPool\): pads \[1, 2, 1, 1\]: pad 2 is not below the window 2 along the width — the lab does not support pooling pads as large as the window yet/,
     },
     {
       label: 'pooling in ceil mode with a partial window',
@@ -225,15 +215,6 @@ describe('refusals of files and inputs', () => {
     }
   });
 
-  it("explicit pads that only look symmetric are refused where they are not the lab's same (odd total)", () => {
-    const g = buildOnnx({
-      nodes: [{ op: 'Conv', name: 'c1', inputs: ['x', 'w'], outputs: ['y'], attrs: [ints('pads', [1, 1, 1, 1]), ints('strides', [2, 2])] }],
-      inits: [tensor('w', [2, 1, 3, 3])],
-      input: [1, 1, 8, 8],
-    });
-    expect(() => importOnnx(g)).toThrow(/^node 'c1' \(Conv\): pads \[1, 1, 1, 1\] on a 8×8 input \(neither 'valid' nor 'same'\)/);
-  });
-
   it('a dynamic dimension other than the batch', () => {
     expect(refusal({ nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }], input: ['N', 1, 'H', 28] }).message).toBe(
       "input 'x' is [N, 1, H, 28]: dimension 2 is symbolic ('H'); only the batch may be dynamic",
@@ -335,5 +316,110 @@ describe('global pooling and a stand-alone BatchNormalization (mapped onto exist
     expect(model.architecture.layers.map((l) => l.kind)).toEqual(['avgPool2d', 'flatten']);
     const y = modelForward(model, nhwc, 1);
     for (let c = 0; c < 2; c++) expect(y[c]).toBeCloseTo(nchw.slice(c * 9, c * 9 + 9).reduce((s, x) => s + x, 0) / 9, 5);
+  });
+});
+
+describe('relu6, leaky ReLU, sigmoid, tanh and explicit pads (the activation layer, explicit padding)', () => {
+  const x = Float32Array.from({ length: 64 }, (_, i) => ((i * 53) % 17) / 2 - 4);
+
+  /** A direct NCHW convolution of the 1×8×8 input `x` (one input channel, so NCHW = NHWC), returned NHWC. */
+  function refConv(w: number[], o: number, k: number, s: number, [t, l, b, r]: number[]): Float32Array {
+    const oh = Math.floor((8 + t + b - k) / s) + 1;
+    const ow = Math.floor((8 + l + r - k) / s) + 1;
+    const out = new Float32Array(oh * ow * o);
+    for (let oc = 0; oc < o; oc++)
+      for (let y = 0; y < oh; y++)
+        for (let xx = 0; xx < ow; xx++) {
+          let acc = 0;
+          for (let i = 0; i < k; i++)
+            for (let j = 0; j < k; j++) {
+              const iy = y * s + i - t;
+              const ix = xx * s + j - l;
+              if (iy >= 0 && iy < 8 && ix >= 0 && ix < 8) acc += w[(oc * k + i) * k + j] * x[iy * 8 + ix];
+            }
+          out[(y * ow + xx) * o + oc] = acc;
+        }
+    return out;
+  }
+
+  it('Clip(0, 6) is a relu6, as opset-11+ inputs and as opset-9 attributes', () => {
+    const w = tensor('w', [2, 1, 3, 3], 5);
+    for (const opset of [13, 9]) {
+      const clip =
+        opset >= 11
+          ? { op: 'Clip', name: 'r6', inputs: ['a', 'lo', 'hi'], outputs: ['y'] }
+          : { op: 'Clip', name: 'r6', inputs: ['a'], outputs: ['y'], attrs: [float('min', 0), float('max', 6)] };
+      const { model } = importOnnx(
+        buildOnnx({
+          opset,
+          nodes: [{ op: 'Conv', name: 'c1', inputs: ['x', 'w'], outputs: ['a'], attrs: [ints('pads', [1, 1, 1, 1])] }, clip],
+          inits: [
+            { ...w, values: w.values!.map((v) => v * 8) },
+            ...(opset >= 11
+              ? [
+                  { name: 'lo', dims: [], values: [0] },
+                  { name: 'hi', dims: [], values: [6] },
+                ]
+              : []),
+          ],
+          input: [1, 1, 8, 8],
+        }),
+      );
+      expect(model.architecture.layers[1]).toEqual({ name: 'r6', kind: 'activation', fn: 'relu6' });
+      const want = refConv(
+        w.values!.map((v) => v * 8),
+        2,
+        3,
+        1,
+        [1, 1, 1, 1],
+      ).map((v) => Math.min(Math.max(v, 0), 6));
+      expect(want.some((v) => v === 6) && want.some((v) => v === 0)).toBe(true);
+      const y = modelForward(model, x, 1);
+      for (let i = 0; i < want.length; i++) expect(y[i]).toBeCloseTo(want[i], 4);
+    }
+  });
+
+  it('explicit pads and SAME_LOWER with an odd total become explicit padding; the output matches a direct convolution', () => {
+    const w = tensor('w', [2, 1, 3, 3], 3);
+    const cases: { attrs: ReturnType<typeof ints>[]; s: number; pads: number[]; padding: object }[] = [
+      { attrs: [ints('pads', [1, 1, 1, 1]), ints('strides', [2, 2])], s: 2, pads: [1, 1, 1, 1], padding: { top: 1, bottom: 1, left: 1, right: 1 } },
+      { attrs: [ints('pads', [2, 0, 1, 1])], s: 1, pads: [2, 0, 1, 1], padding: { top: 2, bottom: 1, left: 0, right: 1 } },
+      { attrs: [str('auto_pad', 'SAME_LOWER'), ints('strides', [2, 2])], s: 2, pads: [1, 1, 0, 0], padding: { top: 1, bottom: 0, left: 1, right: 0 } },
+    ];
+    for (const c of cases) {
+      const { model } = importOnnx(
+        buildOnnx({ nodes: [{ op: 'Conv', name: 'c1', inputs: ['x', 'w'], outputs: ['y'], attrs: c.attrs }], inits: [w], input: [1, 1, 8, 8] }),
+      );
+      expect(model.architecture.layers[0]).toMatchObject({ kind: 'conv2d', padding: c.padding });
+      const want = refConv(w.values!, 2, 3, c.s, [c.pads[0], c.pads[1], c.pads[2], c.pads[3]]);
+      const y = modelForward(model, x, 1);
+      expect(y.length).toBe(want.length);
+      for (let i = 0; i < want.length; i++) expect(y[i]).toBeCloseTo(want[i], 5);
+    }
+  });
+
+  it('LeakyRelu keeps its alpha (default 0.01); Sigmoid and Tanh also on a flat tensor', () => {
+    const { model } = importOnnx(
+      buildOnnx({
+        nodes: [
+          { op: 'LeakyRelu', name: 'lr', inputs: ['x'], outputs: ['a'], attrs: [float('alpha', 0.25)] },
+          { op: 'LeakyRelu', name: 'lr2', inputs: ['a'], outputs: ['b'] },
+          { op: 'Flatten', name: 'f', inputs: ['b'], outputs: ['c'] },
+          { op: 'Sigmoid', name: 'sg', inputs: ['c'], outputs: ['d'] },
+          { op: 'Tanh', name: 'th', inputs: ['d'], outputs: ['y'] },
+        ],
+        input: [1, 1, 8, 8],
+      }),
+    );
+    expect(model.architecture.layers).toEqual([
+      { name: 'lr', kind: 'activation', fn: 'leakyRelu', alpha: 0.25 },
+      { name: 'lr2', kind: 'activation', fn: 'leakyRelu', alpha: 0.01 },
+      { name: 'f', kind: 'flatten' },
+      { name: 'sg', kind: 'activation', fn: 'sigmoid' },
+      { name: 'th', kind: 'activation', fn: 'tanh' },
+    ]);
+    const y = modelForward(model, x, 1);
+    const alpha2 = 0.01;
+    x.forEach((v, i) => expect(y[i]).toBeCloseTo(Math.tanh(1 / (1 + Math.exp(-(v > 0 ? v : v * 0.25 * alpha2)))), 5));
   });
 });

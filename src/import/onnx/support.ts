@@ -1,7 +1,7 @@
 /**
  * What the ONNX importer maps, and — in one table — what it refuses for now
  * because the lab has no layer for it yet. A later change that adds a layer
- * kind (relu6, leaky ReLU, padded pooling…) turns an entry
+ * kind (PReLU, ELU, dilated convolutions…) turns an entry
  * here into a mapping in `import.ts` and removes it from this table.
  */
 import { ImportError } from '../types.ts';
@@ -26,6 +26,9 @@ export const SUPPORTED_OPS = [
   'Div',
   'Relu',
   'Clip',
+  'LeakyRelu',
+  'Sigmoid',
+  'Tanh',
   'Flatten',
   'Reshape',
   'Squeeze',
@@ -45,35 +48,36 @@ export interface NotYet {
 }
 
 const CONV_OK =
-  "Conv with group 1, or group = input channels = output channels (depthwise), dilations 1, pads equal to 'valid' (all 0) or 'same' (out = ceil(in / stride))";
-const POOL_OK = 'MaxPool and AveragePool without pads, with ceil_mode 0 (or 1 where it changes nothing), dilations 1';
+  'Conv with group 1, or group = input channels = output channels (depthwise), dilations 1, any pads or auto_pad each below the kernel along its axis';
+const POOL_OK = 'MaxPool and AveragePool with pads or auto_pad each below the window, ceil_mode 0 (or 1 where it changes nothing), dilations 1';
+const ACT_OK = 'Relu, Clip(0, 6) (relu6), LeakyRelu, Sigmoid and Tanh';
 
 /**
  * Everything refused because the lab has no such layer yet, keyed by op
  * (`'LeakyRelu'`) or op and attribute (`'Conv.dilations'`).
  */
 export const NOT_YET_SUPPORTED: Record<string, NotYet> = {
-  Clip: { what: 'clipped activations (relu6 and other Clip bounds)', supported: 'Relu, and Clip with min 0 and no max (which is Relu)' },
-  LeakyRelu: { what: 'leaky ReLU', supported: 'Relu' },
-  PRelu: { what: 'parametric ReLU', supported: 'Relu' },
-  Elu: { what: 'ELU', supported: 'Relu' },
-  Selu: { what: 'SELU', supported: 'Relu' },
-  Sigmoid: { what: 'sigmoid activations', supported: 'Relu' },
-  HardSigmoid: { what: 'hard sigmoid activations', supported: 'Relu' },
-  HardSwish: { what: 'hard swish activations', supported: 'Relu' },
-  Tanh: { what: 'tanh activations', supported: 'Relu' },
-  Softplus: { what: 'softplus activations', supported: 'Relu' },
+  Clip: {
+    what: 'clipped activations other than relu and relu6',
+    supported: 'Clip with min 0 and no max (Relu) or min 0 and max 6 (relu6), and Relu, LeakyRelu, Sigmoid, Tanh',
+  },
+  PRelu: { what: 'parametric ReLU', supported: ACT_OK },
+  Elu: { what: 'ELU', supported: ACT_OK },
+  Selu: { what: 'SELU', supported: ACT_OK },
+  HardSigmoid: { what: 'hard sigmoid activations', supported: ACT_OK },
+  HardSwish: { what: 'hard swish activations', supported: ACT_OK },
+  Softplus: { what: 'softplus activations', supported: ACT_OK },
   'Conv.dilations': { what: 'dilated convolutions', supported: CONV_OK },
-  'Conv.pads': { what: "convolution pads other than 'valid' and 'same'", supported: CONV_OK },
+  'Conv.pads': { what: 'convolution pads as large as the kernel', supported: CONV_OK },
   'Conv.group': { what: 'grouped convolutions', supported: CONV_OK },
   'Conv.depth_multiplier': { what: 'depthwise convolutions with a channel multiplier above 1', supported: CONV_OK },
   'Conv.kernel_shape': { what: 'convolutions that are not 2-D', supported: CONV_OK },
-  'MaxPool.pads': { what: 'padded pooling', supported: POOL_OK },
+  'MaxPool.pads': { what: 'pooling pads as large as the window', supported: POOL_OK },
   'MaxPool.ceil_mode': { what: 'pooling in ceil mode', supported: POOL_OK },
   'MaxPool.dilations': { what: 'dilated pooling', supported: POOL_OK },
   'MaxPool.kernel_shape': { what: 'pooling that is not 2-D', supported: POOL_OK },
   'MaxPool.Indices': { what: 'max pooling that also outputs indices', supported: POOL_OK },
-  'AveragePool.pads': { what: 'padded pooling', supported: POOL_OK },
+  'AveragePool.pads': { what: 'pooling pads as large as the window', supported: POOL_OK },
   'AveragePool.ceil_mode': { what: 'pooling in ceil mode', supported: POOL_OK },
   'AveragePool.dilations': { what: 'dilated pooling', supported: POOL_OK },
   'AveragePool.kernel_shape': { what: 'pooling that is not 2-D', supported: POOL_OK },
