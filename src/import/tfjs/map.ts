@@ -5,7 +5,7 @@
  * the config, and appends lab layers, tracking the activation shape so that a
  * mismatch is reported at the layer that causes it.
  */
-import type { Layer, Padding, Preprocess } from '../../model/layers.ts';
+import type { ActivationFn, ExplicitPadding, Layer, Padding, Preprocess } from '../../model/layers.ts';
 import type { Shape } from '../../model/shapes.ts';
 import { layerOutputShape, ShapeError } from '../../model/shapes.ts';
 import type { ImportedLayer, ImportReport } from '../types.ts';
@@ -41,6 +41,20 @@ function sanitize(name: string): string {
 }
 
 const fmt = (s: readonly number[]): string => `[${s.join(', ')}]`;
+
+/** Keras activations the lab holds: its own layer kinds, or an `activation` layer's function. */
+const ACTIVATIONS: ReadonlyMap<string, 'relu' | 'softmax' | ActivationFn> = new Map([
+  ['relu', 'relu'],
+  ['softmax', 'softmax'],
+  ['relu6', 'relu6'],
+  ['sigmoid', 'sigmoid'],
+  ['tanh', 'tanh'],
+]);
+
+/** The lab layer of a supported activation. */
+function activationOf(name: string, fn: 'relu' | 'softmax' | ActivationFn): Layer {
+  return fn === 'relu' || fn === 'softmax' ? { name, kind: fn } : { name, kind: 'activation', fn };
+}
 
 class Mapper {
   readonly out: Mapped = { layers: [], weights: {}, imported: [], dropped: [], notes: [], used: new Set() };
@@ -168,8 +182,9 @@ class Mapper {
   fusedActivation(l: SourceLayer, labName: string): void {
     const a = this.activation(l);
     if (a === 'linear') return;
-    if (a !== 'relu' && a !== 'softmax') refuseActivation(l.name, l.className, a);
-    this.add(l, `${labName}_${a}`, (name) => ({ name, kind: a }));
+    const fn = ACTIVATIONS.get(a);
+    if (fn === undefined) refuseActivation(l.name, l.className, a);
+    this.add(l, `${labName}_${a}`, (name) => activationOf(name, fn));
     this.out.notes.push(`${l.className} '${l.name}': its fused ${a} activation became the separate lab layer '${this.out.layers.at(-1)!.name}'.`);
   }
 
@@ -277,20 +292,28 @@ function pool(m: Mapper, l: SourceLayer): void {
   const stride = m.pair(l, 'strides', window);
   const padding = m.padding(l);
   if (m.shape.length !== 3) throw new ImportError(`${layerLabel(l.name, l.className)} needs an [H, W, C] input, got ${fmt(m.shape)}`, l.name);
-  if (padding === 'same') {
-    // 'same' pads only when ceil(in / s) windows do not fit without it; where they fit it is 'valid'.
-    const fits = [0, 1].every((a) => Math.ceil(m.shape[a] / stride[a]) === Math.floor((m.shape[a] - window[a]) / stride[a]) + 1);
-    if (!fits)
-      refuseOption(
-        l.name,
-        l.className,
-        'pool padding same',
-        `padding 'same' on a ${m.shape[0]}×${m.shape[1]} input pads (window ${fmt(window)}, strides ${fmt(stride)})`,
-      );
-    m.out.notes.push(`${l.className} '${l.name}': padding 'same' equals 'valid' on its ${m.shape[0]}×${m.shape[1]} input, imported as valid.`);
-  }
   const kind = l.className === 'MaxPooling2D' || l.className === 'MaxPool2D' ? 'maxPool2d' : 'avgPool2d';
-  m.add(l, l.name, (name) => ({ name, kind, window, stride }));
+  let pads: ExplicitPadding | undefined;
+  if (padding === 'same') {
+    // TF's 'same': out = ceil(in / s), total = (out − 1)·s + window − in, the odd pixel after (each side below the window).
+    const side = [0, 1].map((a) => {
+      const total = Math.max((Math.ceil(m.shape[a] / stride[a]) - 1) * stride[a] + window[a] - m.shape[a], 0);
+      return [Math.floor(total / 2), total - Math.floor(total / 2)];
+    });
+    if (side.every(([b, e]) => b === 0 && e === 0)) {
+      m.out.notes.push(`${l.className} '${l.name}': padding 'same' equals 'valid' on its ${m.shape[0]}×${m.shape[1]} input, imported as valid.`);
+    } else {
+      pads = { top: side[0][0], bottom: side[0][1], left: side[1][0], right: side[1][1] };
+      m.out.notes.push(
+        `${l.className} '${l.name}': padding 'same' on its ${m.shape[0]}×${m.shape[1]} input became explicit pads (top ${pads.top}, bottom ${pads.bottom}, left ${pads.left}, right ${pads.right})${kind === 'avgPool2d' ? ', the padded taps left out of the average as TF does' : ''}.`,
+      );
+    }
+  }
+  if (!pads) return void m.add(l, l.name, (name) => ({ name, kind, window, stride }));
+  const padded = pads;
+  m.add(l, l.name, (name) =>
+    kind === 'avgPool2d' ? { name, kind, window, stride, padding: padded, countIncludePad: false } : { name, kind, window, stride, padding: padded },
+  );
 }
 
 function flatten(m: Mapper, l: SourceLayer): void {
@@ -311,21 +334,35 @@ function reshape(m: Mapper, l: SourceLayer): void {
 function activationLayer(m: Mapper, l: SourceLayer): void {
   const a = m.activation(l);
   if (a === 'linear') return m.drop(l, "activation 'linear' is the identity");
-  if (a !== 'relu' && a !== 'softmax') refuseActivation(l.name, l.className, a);
-  m.add(l, l.name, (name) => ({ name, kind: a }));
+  const fn = ACTIVATIONS.get(a);
+  if (fn === undefined) refuseActivation(l.name, l.className, a);
+  m.add(l, l.name, (name) => activationOf(name, fn));
 }
 
+/** ReLU: plain (relu), max_value 6 (relu6) or a negative_slope alone (leaky relu); other clips and thresholds are refused. */
 function reluLayer(m: Mapper, l: SourceLayer): void {
   const max = field(l.config, 'max_value');
-  if (max !== undefined && max !== null) {
-    if (max === 6) refuseActivation(l.name, l.className, 'relu6');
-    refuseOption(l.name, l.className, 'ReLU max_value', `max_value ${show(max)}`);
-  }
   const slope = m.num(l, 'negative_slope', 0);
-  if (slope !== 0) refuseOption(l.name, l.className, 'ReLU negative_slope', `negative_slope ${slope}`);
   const threshold = m.num(l, 'threshold', 0);
   if (threshold !== 0) refuseOption(l.name, l.className, 'ReLU threshold', `threshold ${threshold}`);
+  if (max !== undefined && max !== null) {
+    if (max !== 6) refuseOption(l.name, l.className, 'ReLU max_value', `max_value ${show(max)}`);
+    if (slope !== 0) refuseOption(l.name, l.className, 'ReLU max_value', `max_value 6 with negative_slope ${slope}`);
+    m.add(l, l.name, (name) => ({ name, kind: 'activation', fn: 'relu6' }));
+    return;
+  }
+  if (slope !== 0) {
+    m.add(l, l.name, (name) => ({ name, kind: 'activation', fn: 'leakyRelu', alpha: slope }));
+    return;
+  }
   m.add(l, l.name, (name) => ({ name, kind: 'relu' }));
+}
+
+/** LeakyReLU: `alpha` (Keras 2, tfjs) or `negative_slope` (Keras 3), default 0.3. */
+function leakyReluLayer(m: Mapper, l: SourceLayer): void {
+  const has = (k: string) => field(l.config, k) !== undefined && field(l.config, k) !== null;
+  const alpha = has('negative_slope') ? m.num(l, 'negative_slope') : m.num(l, 'alpha', 0.3);
+  m.add(l, l.name, (name) => ({ name, kind: 'activation', fn: 'leakyRelu', alpha }));
 }
 
 function softmaxLayer(m: Mapper, l: SourceLayer): void {
@@ -426,6 +463,7 @@ const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['Reshape', reshape],
   ['Activation', activationLayer],
   ['ReLU', reluLayer],
+  ['LeakyReLU', leakyReluLayer],
   ['Softmax', softmaxLayer],
   ['BatchNormalization', batchNorm],
   ['Rescaling', rescaling],

@@ -12,12 +12,11 @@ import { ImportError } from '../types.ts';
 export const SUPPORTED =
   'The lab imports InputLayer, Conv2D, DepthwiseConv2D and SeparableConv2D (channels_last, dilation 1, depth_multiplier 1), ' +
   'Dense, MaxPooling2D and AveragePooling2D, GlobalAveragePooling2D and GlobalMaxPooling2D, Flatten, Reshape to a vector, ' +
-  'BatchNormalization right after a Conv2D/DepthwiseConv2D/Dense (folded into it) or elsewhere on an image (a 1×1 depthwise conv), Rescaling at the input, Dropout-like layers (dropped), and the activations relu, linear and softmax ' +
-  '(fused or as Activation, ReLU and Softmax layers), in a linear chain (Sequential, or a Functional model without branches).';
+  'BatchNormalization right after a Conv2D/DepthwiseConv2D/Dense (folded into it) or elsewhere on an image (a 1×1 depthwise conv), Rescaling at the input, Dropout-like layers (dropped), and the activations relu, relu6, sigmoid, tanh, linear and softmax ' +
+  '(fused or as Activation, ReLU, LeakyReLU and Softmax layers), in a linear chain (Sequential, or a Functional model without branches).';
 
 /** Layer classes the lab has no layer kind for yet, with what it would take. */
 export const NOT_YET_LAYERS: ReadonlyMap<string, string> = new Map([
-  ['LeakyReLU', 'a leaky relu layer kind'],
   ['PReLU', 'a parametric relu layer kind'],
   ['ELU', 'an elu layer kind'],
   ['ThresholdedReLU', 'a thresholded relu layer kind'],
@@ -43,11 +42,8 @@ export const NOT_YET_LAYERS: ReadonlyMap<string, string> = new Map([
 
 /** Activations (fused or as layers) the lab has no layer kind for yet. */
 export const NOT_YET_ACTIVATIONS: ReadonlyMap<string, string> = new Map([
-  ['relu6', 'a clipped relu (relu6) layer kind'],
-  ['sigmoid', 'a sigmoid layer kind'],
   ['hard_sigmoid', 'a hard sigmoid layer kind'],
   ['hardSigmoid', 'a hard sigmoid layer kind'],
-  ['tanh', 'a tanh layer kind'],
   ['elu', 'an elu layer kind'],
   ['selu', 'a selu layer kind'],
   ['gelu', 'a gelu layer kind'],
@@ -114,10 +110,8 @@ export const NOT_YET_OPTIONS: ReadonlyMap<string, string> = new Map([
     'standalone BatchNormalization',
     'a per-feature scale-and-shift layer kind for vectors (a BatchNormalization of a vector folds only into a Dense right before it; of an image it becomes a 1×1 depthwise conv)',
   ],
-  ['ReLU max_value', 'a clipped relu layer kind'],
-  ['ReLU negative_slope', 'a leaky relu layer kind'],
+  ['ReLU max_value', 'a clipped relu layer kind other than relu6 (max_value 6, negative_slope 0)'],
   ['ReLU threshold', 'a thresholded relu layer kind'],
-  ['pool padding same', "pooling with padding (padding 'same' imports only where it equals 'valid' for the input size)"],
 ]);
 
 /** Refuses an option value of a class the lab otherwise imports. */
