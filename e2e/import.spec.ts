@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { expect, go, openLab, shot, test } from './fixtures.ts';
-import { saveArtifacts, toFiles, mnist } from '../src/import/tfjs/test-helpers.ts';
+import { saveArtifacts, toFiles, trainedMlp } from '../src/import/tfjs/test-helpers.ts';
 
 let dir: string;
 
@@ -27,20 +27,7 @@ test.beforeAll(async () => {
     });
   }
   // A small Keras-style MLP, trained by TF.js on 2,000 MNIST images and saved by TF.js (model.json + one shard).
-  await tf.setBackend('cpu');
-  const model = tf.sequential({
-    layers: [
-      tf.layers.flatten({ inputShape: [28, 28, 1] }),
-      tf.layers.dense({ units: 64, activation: 'relu' }),
-      tf.layers.dense({ units: 10, activation: 'softmax' }),
-    ],
-  });
-  model.compile({ optimizer: tf.train.adam(0.003), loss: 'sparseCategoricalCrossentropy' });
-  const data = await mnist('train', 2000);
-  const xs = tf.tensor4d(data.x, [data.count, 28, 28, 1]);
-  const ys = tf.tensor1d(Array.from(data.labels), 'float32');
-  await model.fit(xs, ys, { epochs: 3, batchSize: 64, verbose: 0 });
-  tf.dispose([xs, ys]);
+  const model = await trainedMlp(tf, 64, 2000, 3);
   for (const f of toFiles(await saveArtifacts(tf, model))) writeFileSync(join(dir, f.name), f.bytes);
   model.dispose();
 });

@@ -21,7 +21,7 @@ import { parseModel } from '../model/format.ts';
 import { classifySet, score } from './evaluate.ts';
 import { createRunner } from './runner.ts';
 import { readModelFile, resolveModel } from './node.ts';
-import { argmaxRows, mnist, saveArtifacts, toFiles } from '../import/tfjs/test-helpers.ts';
+import { argmaxRows, mnist, saveArtifacts, toFiles, trainedMlp } from '../import/tfjs/test-helpers.ts';
 
 const PYTHON = '/usr/bin/python3';
 let dir: string;
@@ -167,19 +167,7 @@ describe("trained ONNX models written by the ONNX API in the exporters' layouts"
 describe('a TF.js model.json on disk, saved by TensorFlow.js itself', () => {
   it('every command reads it with the shards its manifest names; a missing shard is named', async () => {
     const tf = await import('@tensorflow/tfjs');
-    await tf.setBackend('cpu');
-    const model = tf.sequential({
-      layers: [
-        tf.layers.flatten({ inputShape: [28, 28, 1] }),
-        tf.layers.dense({ units: 32, activation: 'relu' }),
-        tf.layers.dense({ units: 10, activation: 'softmax' }),
-      ],
-    });
-    model.compile({ optimizer: tf.train.adam(0.003), loss: 'sparseCategoricalCrossentropy' });
-    const data = await mnist('train', 1000);
-    const xs = tf.tensor4d(data.x, [data.count, 28, 28, 1]);
-    const ys = tf.tensor1d(Array.from(data.labels), 'float32');
-    await model.fit(xs, ys, { epochs: 2, batchSize: 50, verbose: 0 });
+    const model = await trainedMlp(tf, 32, 1000, 2);
     const sub = mkdtempSync(join(dir, 'tfjs-'));
     for (const f of toFiles(await saveArtifacts(tf, model), 2)) writeFileSync(join(sub, f.name), f.bytes);
     // TF.js's own answers on the first 500 test images.
@@ -188,7 +176,7 @@ describe('a TF.js model.json on disk, saved by TensorFlow.js itself', () => {
     const tfClasses = argmaxRows((await probs.data()) as Float32Array, 10);
     let tfRight = 0;
     tfClasses.forEach((c, i) => (tfRight += c === test.labels[i] ? 1 : 0));
-    tf.dispose([xs, ys, probs]);
+    tf.dispose(probs);
     model.dispose();
 
     const r = await runCli('eval', join(sub, 'model.json'), '--cpu', '--json', '--limit', '500');

@@ -29,7 +29,7 @@ export interface ImportedLayer {
 /** What the importer did, for the CLI's and the browser's report and for provenance. */
 export interface ImportReport {
   format: ImportFormat;
-  /** e.g. { name: 'pytorch', version: '2.1.0' } from an ONNX file, or the TF.js converter. */
+  /** The writer an ONNX file names (producer_name / producer_version), or the TF.js converter / Keras version. */
   producer?: { name: string; version: string };
   /** ONNX: the default-domain opset the file imports. */
   opset?: number;

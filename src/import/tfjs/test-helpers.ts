@@ -125,3 +125,26 @@ export function argmaxRows(values: Float32Array, cols: number): number[] {
   }
   return out;
 }
+
+/**
+ * A small Keras-style MLP (flatten → dense `units` relu → dense 10 softmax)
+ * built and trained by TF.js itself on the first `images` MNIST training
+ * images: a model as a TF.js user saves it, for the import tests.
+ */
+export async function trainedMlp(tf: Tf, units: number, images: number, epochs: number): Promise<tfjs.LayersModel> {
+  await tf.setBackend('cpu');
+  const model = tf.sequential({
+    layers: [
+      tf.layers.flatten({ inputShape: [28, 28, 1] }),
+      tf.layers.dense({ units, activation: 'relu' }),
+      tf.layers.dense({ units: 10, activation: 'softmax' }),
+    ],
+  });
+  model.compile({ optimizer: tf.train.adam(0.003), loss: 'sparseCategoricalCrossentropy' });
+  const data = await mnist('train', images);
+  const xs = tf.tensor4d(data.x, [data.count, 28, 28, 1]);
+  const ys = tf.tensor1d(Array.from(data.labels), 'float32');
+  await model.fit(xs, ys, { epochs, batchSize: 64, verbose: 0 });
+  tf.dispose([xs, ys]);
+  return model;
+}
