@@ -30,23 +30,28 @@ export function activationFlags(code: CodeValues): CodeValues {
   return { RELU6: fn === 'relu6' ? 1 : 0, LEAKY: fn === 'leakyRelu' ? 1 : 0, SIGMOID: fn === 'sigmoid' ? 1 : 0, TANH: fn === 'tanh' ? 1 : 0 };
 }
 
-export const activation = {
-  name: 'activation',
+/** What the forward and backward kernels share: one flat pass whose code constant FN picks the function. */
+export const activationShared = {
   precision: 'fp32',
-  shader,
   lib: ['activation'],
   flat: { count: 'p.words' },
   codeConstants: ['FN'],
   templateFlags: activationFlags,
   variant: (c: Record<string, number>) => ACTIVATION_FNS[c.FN],
-  bindings: [
-    { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage', wgsl: 'x', type: 'vec4<f32>' },
-    { name: 'output', kind: 'storage', wgsl: 'y', type: 'vec4<f32>' },
-  ],
   uniforms: ['words', 'alpha'],
   floatUniforms: ['alpha'],
   uniformValues: (s: ActivationParams) => [words(s), s.alpha],
   constants: (s: ActivationParams) => ({ WG, ...activationConstant(s.fn) }),
   dispatch: (s: ActivationParams, limits: DispatchLimits) => fold1d(ceilDiv(words(s), WG), limits),
+} as const;
+
+export const activation = {
+  ...activationShared,
+  name: 'activation',
+  shader,
+  bindings: [
+    { name: 'params', kind: 'uniform' },
+    { name: 'input', kind: 'read-only-storage', wgsl: 'x', type: 'vec4<f32>' },
+    { name: 'output', kind: 'storage', wgsl: 'y', type: 'vec4<f32>' },
+  ],
 } satisfies KernelDescriptor<ActivationParams>;
