@@ -23,7 +23,7 @@ import { architecture, isArchitectureName } from '../src/model/architectures.ts'
 import { serializeModel } from '../src/model/format.ts';
 import { initModel } from '../src/model/model.ts';
 import type { Model } from '../src/model/model.ts';
-import { exportOnnx } from '../src/peers/onnx-export.ts';
+import { exportOnnx } from '../src/export/onnx.ts';
 import type { Ort } from '../src/peers/ort-runner.ts';
 import { configureOrtWasm, createOrtSession } from '../src/peers/ort-runner.ts';
 import type { Tfjs } from '../src/peers/tfjs-model.ts';

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 // In Node this resolves to ORT's node build, which loads its wasm from node_modules/onnxruntime-web/dist itself.
 import * as ort from 'onnxruntime-web';
 import { modelForward } from '../cpu/forward.ts';
-import { exportOnnx } from './onnx-export.ts';
+import { exportOnnx } from '../export/onnx.ts';
 import { configureOrtWasm, createOrtSession } from './ort-runner.ts';
 import { allTestModels, expectLogitsClose, testInput } from './test-cases.ts';
 

@@ -17,7 +17,7 @@
  * start, session creation fails instead of silently timing another backend.
  */
 import type * as ortWeb from 'onnxruntime-web';
-import { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnx-export.ts';
+import { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from '../export/onnx.ts';
 
 /** The `onnxruntime-web` module, or one of its builds (`/webgpu`, `/wasm`, `/all`): they share one API. */
 export type Ort = typeof ortWeb;
@@ -55,6 +55,17 @@ export function configureOrtWasm(ort: Ort, config: OrtWasmConfig): void {
     ort.env.wasm.numThreads = config.numThreads;
   }
   if (config.proxy !== undefined) ort.env.wasm.proxy = config.proxy;
+}
+
+/** `batch` NHWC images → NCHW (ONNX's layout). */
+export function nhwcToNchw(x: Float32Array, batch: number, h: number, w: number, c: number): Float32Array {
+  const out = new Float32Array(x.length);
+  const plane = h * w;
+  for (let n = 0; n < batch; n++) {
+    const base = n * plane * c;
+    for (let p = 0; p < plane; p++) for (let ch = 0; ch < c; ch++) out[base + ch * plane + p] = x[base + p * c + ch];
+  }
+  return out;
 }
 
 /** Options of {@link createOrtSession}. */
@@ -112,7 +123,8 @@ export async function createOrtSession(
           `ORT runner (${executionProvider}): input has ${input.length} values, expected ${batch * perImage} (batch ${batch} × [${h}, ${w}, ${c}])`,
         );
       }
-      const x = new ort.Tensor('float32', input, [batch, h, w, c]);
+      // The lab holds NHWC images; the exported graph takes NCHW (the same bytes when there is one channel).
+      const x = new ort.Tensor('float32', c === 1 ? input : nhwcToNchw(input, batch, h, w, c), [batch, c, h, w]);
       const results = await session.run({ [ONNX_INPUT_NAME]: x });
       const y = results[ONNX_OUTPUT_NAME];
       try {

@@ -17,7 +17,7 @@ import { architecture, isArchitectureName } from '../../model/architectures.ts';
 import { serializeModel } from '../../model/format.ts';
 import { initModel } from '../../model/model.ts';
 import type { Model } from '../../model/model.ts';
-import { exportOnnx } from '../../peers/onnx-export.ts';
+import { exportOnnx } from '../../export/onnx.ts';
 import type { Ort } from '../../peers/ort-runner.ts';
 import { configureOrtWasm, createOrtSession } from '../../peers/ort-runner.ts';
 import type { Tfjs } from '../../peers/tfjs-model.ts';

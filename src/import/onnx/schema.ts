@@ -190,7 +190,7 @@ const descriptor = {
 };
 
 /** `TensorProto.DataType` values the lab writes or reads. */
-export const ONNX_DTYPE = { FLOAT: 1, INT32: 6, INT64: 7, FLOAT16: 10, DOUBLE: 11 } as const;
+export const ONNX_DTYPE = { FLOAT: 1, INT8: 3, INT32: 6, INT64: 7, FLOAT16: 10, DOUBLE: 11 } as const;
 
 /** `AttributeProto.AttributeType` values the lab uses. */
 export const ONNX_ATTR = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
