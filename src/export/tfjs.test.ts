@@ -226,6 +226,7 @@ describe('TF.js export: what it writes', () => {
     m.dispose();
     expect(ex.keeps.join(' ')).toMatch(/431,080 parameters\) as float32/);
     expect(ex.loses.join(' ')).toMatch(/int8 integer-only inference/);
+    expect(ex.loses.join(' ')).not.toMatch(/Sparsity/);
   });
 
   it('a preprocessing becomes a Rescaling layer first; tfjs applies it and the importer reads it back', async () => {
@@ -309,6 +310,7 @@ describe('TF.js export: what it writes', () => {
     const loses = ex.loses.join(' ');
     expect(loses).toMatch(/huffman\(codebook k=\d+ \(\d-bit indices\)\)/);
     expect(loses).toMatch(/1,066,440 weight bytes here against [\d,]+ in the lab's file/);
+    expect(loses).toMatch(/Sparsity is kept only as zeros: 69\.9 % of the weights are 0/);
     const meta = modelJson(ex).userDefinedMetadata.compressionLab;
     expect(meta.provenance.pipeline).toBe('prune:sparsity=0.7 | kmeans:bits=5 | huffman');
     expect(meta.encodings['fc1.weight']).toMatch(/^huffman\(codebook k=/);
@@ -494,6 +496,7 @@ describe('TF.js export: refusals name the layer, tensor or option', () => {
       [{ name: ' ' }, /name must be a non-empty string/],
     ];
     for (const [opts, msg] of bad) expect(() => exportTfjs(m, opts)).toThrow(msg);
+    expect(() => exportTfjs(null as never)).toThrow(/exportTfjs: expected a lab model \{ architecture, weights \}, got null/);
     const big = { ...m, weights: { ...m.weights, 'fc1.bias': m.weights['fc1.bias'].map((v, i) => (i === 9 ? 70000 : v)) } };
     expect(() => exportTfjs(big, { quantize: 'float16' })).toThrow(/weight 'fc1\/bias': value 70000 at index 9 is beyond float16's range/);
     expect(exportTfjs(big, { quantize: 'uint8' }).format).toBe('tfjs');

@@ -439,10 +439,14 @@ function shards(stored: Stored[], shardBytes: number): ExportedFile[] {
   return Array.from({ length: n }, (_, k) => ({ name: `group1-shard${k + 1}of${n}.bin`, bytes: data.slice(k * shardBytes, (k + 1) * shardBytes) }));
 }
 
-/** The provenance as plain JSON (tfjs accepts only plain objects in userDefinedMetadata). */
+/** The provenance as plain JSON (tfjs accepts only plain objects in userDefinedMetadata); what JSON cannot hold is dropped. */
 function plainJson(v: unknown): unknown {
-  if (v === undefined) return undefined;
-  return JSON.parse(JSON.stringify(v)) as unknown;
+  try {
+    const text = JSON.stringify(v);
+    return text === undefined ? null : (JSON.parse(text) as unknown);
+  } catch (e) {
+    return { unreadable: String((e as Error)?.message ?? e) };
+  }
 }
 
 function checkOptions(model: Model, opts: TfjsExportOptions): void {
@@ -465,7 +469,7 @@ function statement(model: Model, w: Writer, quantize: TfjsExportOptions['quantiz
   const p = arch.preprocess;
   const stored =
     quantize === 'uint8'
-      ? 'as uint8 with one scale and min per tensor (value = q · scale + min, 0 exact; TF.js dequantizes to float32 when it loads them)'
+      ? 'as uint8 with one scale and min per tensor (value = q · scale + min, 0 exactly representable when the tensor spans it; TF.js dequantizes to float32 when it loads them)'
       : quantize === 'float16'
         ? 'as IEEE float16 (TF.js widens them to float32 when it loads them)'
         : 'as float32, exactly the values the lab computes with';
@@ -501,9 +505,12 @@ function statement(model: Model, w: Writer, quantize: TfjsExportOptions['quantiz
           : '.'),
     );
   }
-  loses.push(
-    'Pruning is kept only as zeros: the pruned weights are stored and multiplied like any other (no sparse storage or sparse kernels in TF.js Layers).',
-  );
+  const zeros = Object.values(model.weights).reduce((n, t) => n + t.reduce((z, v) => z + (v === 0 ? 1 : 0), 0), 0);
+  if (zeros >= 0.01 * params) {
+    loses.push(
+      `Sparsity is kept only as zeros: ${((100 * zeros) / params).toFixed(1)} % of the weights are 0 and are stored and multiplied like any other (TF.js Layers has no sparse storage or sparse kernels).`,
+    );
+  }
   loses.push('int8 integer-only inference: TF.js Layers computes in float32; uint8 and float16 quantization only shrink the download.');
   if (quantize === 'uint8') loses.push('uint8 rounds each weight to one of 256 levels of its tensor (error up to half a step, scale / 2).');
   if (quantize === 'float16') loses.push('float16 rounds each weight to 11 significant bits.');
@@ -517,6 +524,10 @@ function statement(model: Model, w: Writer, quantize: TfjsExportOptions['quantiz
  *   tensor that is missing, mis-sized or not finite, or the bad option
  */
 export function exportTfjs(model: Model, opts: TfjsExportOptions = {}): ExportResult {
+  if (typeof model !== 'object' || model === null || typeof model.architecture !== 'object' || model.architecture === null) {
+    throw new Error(`exportTfjs: expected a lab model { architecture, weights }, got ${model === null ? 'null' : typeof model}`);
+  }
+  opts ??= {};
   checkOptions(model, opts);
   try {
     validateModel(model);
@@ -543,7 +554,7 @@ export function exportTfjs(model: Model, opts: TfjsExportOptions = {}): ExportRe
       ...(Object.keys(w.renamed).length ? { renamed: w.renamed } : {}),
       weights: opts.quantize ?? 'float32',
       encodings: Object.fromEntries(Object.entries(model.encodings ?? {}).map(([k, e]) => [k, describeEncoding(e)])),
-      provenance: plainJson(model.provenance) ?? null,
+      provenance: plainJson(model.provenance),
     },
   };
   const json = {
