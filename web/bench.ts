@@ -91,7 +91,7 @@ function tfjsWebgpu(): PeerFactory {
         await tf.ready();
         return tf as unknown as Tfjs;
       })();
-      const runner = buildTfjsModel(await tfReady, model);
+      const runner = await buildTfjsModel(await tfReady, model);
       return { run: (x, b) => runner.predict(x, b), dispose: () => runner.dispose() };
     },
   };

@@ -1,14 +1,16 @@
 /**
- * The benchmark's actual TF.js peer path — tfjs-backend-webgpu — run in Node
- * on Dawn (npm `webgpu`, SwiftShader through Vulkan as set up in
- * vitest.config.ts), against the CPU reference.
+ * The benchmark's actual TF.js peer path — the lab's TF.js export loaded by
+ * tf.loadLayersModel on tfjs-backend-webgpu — run in Node on Dawn (npm
+ * `webgpu`, SwiftShader through Vulkan as set up in vitest.config.ts),
+ * against the CPU reference.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { create, globals } from 'webgpu';
 import type { Tfjs } from './tfjs-model.ts';
 import { buildTfjsModel } from './tfjs-model.ts';
 import { modelForward } from '../cpu/forward.ts';
-import { allTestModels, expectLogitsClose, testInput } from './test-cases.ts';
+import { expectLogitsClose, testInput } from './test-cases.ts';
+import { tfjsPeerModels } from './tfjs-test-cases.ts';
 
 let tf: Tfjs;
 let restoreNavigator: () => void = () => {};
@@ -41,9 +43,9 @@ afterAll(() => {
 });
 
 describe('TF.js model on the webgpu backend (Dawn) matches the CPU reference', () => {
-  for (const model of allTestModels()) {
+  for (const model of tfjsPeerModels()) {
     it(`${model.architecture.name}: batch 1 and 7`, async () => {
-      const runner = buildTfjsModel(tf, model);
+      const runner = await buildTfjsModel(tf, model);
       try {
         expect(runner.backend).toBe('webgpu');
         for (const batch of [1, 7]) {

@@ -100,7 +100,7 @@ function tfjsWebgpuNode(): PeerFactory {
         await t.ready();
         return t;
       })();
-      const runner = buildTfjsModel(await tf, model);
+      const runner = await buildTfjsModel(await tf, model);
       return { run: (x, b) => runner.predict(x, b), dispose: () => runner.dispose() };
     },
   };
