@@ -21,6 +21,7 @@ import { UsageError, fmtSeconds, fmtShape, loadArchitectureOrModel, number, type
 import { compressCommand } from './commands/compress.ts';
 import { sensitivityCommand } from './commands/sensitivity.ts';
 import { importCommand } from './commands/import.ts';
+import { exportCommand } from './commands/export.ts';
 import { importFiles } from '../import/index.ts';
 import { isImportPath, readImportFiles } from '../engine/node.ts';
 
@@ -28,6 +29,7 @@ export { UsageError };
 
 const COMMANDS: Record<string, Command> = {
   import: importCommand,
+  export: exportCommand,
   compress: compressCommand,
   sensitivity: sensitivityCommand,
   train,

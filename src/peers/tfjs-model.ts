@@ -14,7 +14,6 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { ExportedFile } from '../export/types.ts';
 import { exportTfjs } from '../export/tfjs.ts';
 import type { Model } from '../model/model.ts';
-import { sizeOf } from '../model/shapes.ts';
 
 /** The `@tensorflow/tfjs` module (or anything with the same API), with its backend already chosen. */
 export type Tfjs = typeof tfjs;
@@ -76,11 +75,21 @@ export function tfjsFilesHandler(tf: Tfjs, files: readonly ExportedFile[]): tfjs
  * TF.js form or a weight is missing or mis-sized.
  */
 export async function buildTfjsModel(tf: Tfjs, model: Model): Promise<TfjsRunner> {
-  const arch = model.architecture;
-  const exported = exportTfjs(model);
-  const layersModel = await tf.loadLayersModel(tfjsFilesHandler(tf, exported.files));
+  return loadTfjsExport(tf, exportTfjs(model).files, model.architecture);
+}
+
+/**
+ * Loads exported TF.js files (model.json and its shards) into tfjs on the
+ * current backend, as a runner taking the lab's NHWC images of `inputShape`.
+ */
+export async function loadTfjsExport(
+  tf: Tfjs,
+  files: readonly ExportedFile[],
+  arch: { name: string; inputShape: readonly [number, number, number] },
+): Promise<TfjsRunner> {
+  const layersModel = await tf.loadLayersModel(tfjsFilesHandler(tf, files));
   const [h, w, c] = arch.inputShape;
-  const perImage = sizeOf(arch.inputShape);
+  const perImage = h * w * c;
   const backend = tf.getBackend();
   let disposed = false;
   const checkAlive = () => {
