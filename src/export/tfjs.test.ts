@@ -284,6 +284,11 @@ describe('TF.js export: what it writes', () => {
     const r = compare(run(m), reference(model));
     m.dispose();
     expectAgrees(r, 'kinds');
+    // And back: the importer reads the ZeroPadding2D layers as the explicit pads they came from.
+    const back = importTfjs(ex.files).model;
+    const again = compare(modelForward(back, test.x, COUNT), reference(model));
+    expect(again.agreement).toBe(1);
+    expect(again.worst).toBeLessThan(1e-5);
     // The peers' odd shapes too (random inputs): strided 'same' with odd totals, a trailing unread column, no biases.
     for (const odd of [allTestModels()[4]]) {
       const x = new Float32Array(50 * 15 * 13 * 2).map((_, i) => Math.sin(i * 0.37));

@@ -191,4 +191,91 @@ describe('model.json forms', () => {
     const y = modelForward(model, x, 1);
     for (let c = 0; c < 2; c++) expect(y[c]).toBeCloseTo([0, 2, 4, 6, 8, 10, 12, 14, 16].reduce((a, i) => a + x[i + c], 0) / 9, 6);
   });
+
+  it('ZeroPadding2D before a valid conv, a counting average pool and a max pool after a relu become their explicit pads — and tfjs agrees', async () => {
+    const files = handwritten(
+      [
+        {
+          class_name: 'ZeroPadding2D',
+          config: {
+            name: 'zp1',
+            padding: [
+              [2, 0],
+              [1, 1],
+            ],
+            batch_input_shape: [null, 7, 6, 2],
+          },
+        },
+        { class_name: 'Conv2D', config: { name: 'c1', filters: 3, kernel_size: [3, 2], strides: [2, 1], padding: 'valid', activation: 'relu' } },
+        { class_name: 'ZeroPadding2D', config: { name: 'zp2', padding: 1 } },
+        { class_name: 'MaxPooling2D', config: { name: 'mp', pool_size: [3, 3], strides: [1, 1] } },
+        { class_name: 'ZeroPadding2D', config: { name: 'zp3', padding: [0, 1] } },
+        { class_name: 'AveragePooling2D', config: { name: 'ap', pool_size: [2, 2], strides: [1, 1] } },
+        {
+          class_name: 'ZeroPadding2D',
+          config: {
+            name: 'zp4',
+            padding: [
+              [1, 0],
+              [0, 1],
+            ],
+          },
+        },
+        { class_name: 'DepthwiseConv2D', config: { name: 'dw', kernel_size: [2, 2], padding: 'valid' } },
+        { class_name: 'Flatten', config: { name: 'flat' } },
+        { class_name: 'Dense', config: { name: 'fc', units: 4 } },
+      ],
+      [
+        { name: 'c1/kernel', shape: [3, 2, 2, 3] },
+        { name: 'c1/bias', shape: [3] },
+        { name: 'dw/depthwise_kernel', shape: [2, 2, 3, 1] },
+        { name: 'dw/bias', shape: [3] },
+        { name: 'fc/kernel', shape: [3 * 8 * 3, 4] },
+        { name: 'fc/bias', shape: [4] },
+      ],
+    );
+    const { model, report } = importTfjs(files);
+    const byName = new Map(model.architecture.layers.map((l) => [l.name, l]));
+    expect(byName.get('c1')).toMatchObject({ kind: 'conv2d', padding: { top: 2, bottom: 0, left: 1, right: 1 } });
+    expect(byName.get('mp')).toMatchObject({ kind: 'maxPool2d', padding: { top: 1, bottom: 1, left: 1, right: 1 } });
+    expect(byName.get('ap')).toMatchObject({ kind: 'avgPool2d', padding: { top: 0, bottom: 0, left: 1, right: 1 }, countIncludePad: true });
+    expect(byName.get('dw')).toMatchObject({ kind: 'depthwiseConv2d', padding: { top: 1, bottom: 0, left: 0, right: 1 } });
+    expect(report.layers.find((l) => l.name === 'c1')!.from).toEqual(['zp1', 'c1']);
+    await expectSameAsTfjs(files, [7, 6, 2]);
+  });
+
+  it('BatchNormalization on a vector folds forward into the Dense after it (after a Flatten, after a ReLU) — and tfjs agrees', async () => {
+    const bnW = (name: string, n: number) => [
+      { name: `${name}/gamma`, shape: [n] },
+      { name: `${name}/beta`, shape: [n] },
+      { name: `${name}/moving_mean`, shape: [n] },
+      // Variances must be positive: 0.5 … 1.5.
+      { name: `${name}/moving_variance`, shape: [n], values: Array.from({ length: n }, (_, i) => 0.5 + ((i * 7) % n) / n) },
+    ];
+    const files = handwritten(
+      [
+        { class_name: 'Conv2D', config: { name: 'c1', filters: 2, kernel_size: 3, batch_input_shape: [null, 5, 5, 1] } },
+        { class_name: 'Flatten', config: { name: 'flat' } },
+        { class_name: 'BatchNormalization', config: { name: 'bn1', epsilon: 0.001 } },
+        { class_name: 'Dropout', config: { name: 'drop', rate: 0.5 } },
+        { class_name: 'Dense', config: { name: 'fc1', units: 6, activation: 'relu' } },
+        { class_name: 'BatchNormalization', config: { name: 'bn2', epsilon: 0.01, center: false } },
+        { class_name: 'Dense', config: { name: 'fc2', units: 3, use_bias: false } },
+      ],
+      [
+        { name: 'c1/kernel', shape: [3, 3, 1, 2] },
+        { name: 'c1/bias', shape: [2] },
+        ...bnW('bn1', 18),
+        { name: 'fc1/kernel', shape: [18, 6] },
+        { name: 'fc1/bias', shape: [6] },
+        ...bnW('bn2', 6).filter((w) => !w.name.endsWith('beta')),
+        { name: 'fc2/kernel', shape: [6, 3] },
+      ],
+    );
+    const { model, report } = importTfjs(files);
+    expect(model.architecture.layers.map((l) => l.kind)).toEqual(['conv2d', 'flatten', 'dense', 'relu', 'dense']);
+    expect(report.layers.find((l) => l.name === 'fc2')!.from).toEqual(['bn2', 'fc2']);
+    expect(report.notes.join('\n')).toMatch(/BatchNormalization 'bn1' on the flat vector before 'fc1' was folded forward into it/);
+    await expectSameAsTfjs(files, [5, 5, 1]);
+  });
 });

@@ -56,3 +56,29 @@ export function foldBatchNorm(
   for (let c = 0; c < n; c++) b[c] = ((bias ? bias[c] : 0) - bn.mean[c]) * s[c] + bn.beta[c];
   return { weight: w, bias: b };
 }
+
+/**
+ * A per-feature affine y = x·s + t on a flat vector (a BatchNormalization with
+ * nothing before it to fold into) folded forward into the dense layer that
+ * reads it: W'[o, i] = W[o, i]·s[i], b'[o] = b[o] + Σᵢ W[o, i]·t[i] (sums in
+ * float64). Exact in real arithmetic: the dense layer is linear in its input.
+ */
+export function foldAffineIntoDense(
+  weight: Float32Array,
+  bias: Float32Array | undefined,
+  units: number,
+  affine: { scale: Float64Array; shift: Float64Array },
+): { weight: Float32Array; bias: Float32Array } {
+  const inN = affine.scale.length;
+  const w = new Float32Array(weight.length);
+  const b = new Float32Array(units);
+  for (let o = 0; o < units; o++) {
+    let acc = bias ? bias[o] : 0;
+    for (let i = 0; i < inN; i++) {
+      w[o * inN + i] = weight[o * inN + i] * affine.scale[i];
+      acc += weight[o * inN + i] * affine.shift[i];
+    }
+    b[o] = acc;
+  }
+  return { weight: w, bias: b };
+}

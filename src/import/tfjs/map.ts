@@ -5,193 +5,17 @@
  * the config, and appends lab layers, tracking the activation shape so that a
  * mismatch is reported at the layer that causes it.
  */
-import type { ActivationFn, ExplicitPadding, Layer, Padding, Preprocess } from '../../model/layers.ts';
+import type { ExplicitPadding } from '../../model/layers.ts';
 import type { Shape } from '../../model/shapes.ts';
-import { layerOutputShape, ShapeError } from '../../model/shapes.ts';
-import type { ImportedLayer, ImportReport } from '../types.ts';
 import { ImportError } from '../types.ts';
+import type { Handler, Mapped } from './mapper.ts';
+import { ACTIVATIONS, activationOf, fmt, isPositiveInt, Mapper } from './mapper.ts';
 import type { BatchNorm } from './layout.ts';
-import { foldBatchNorm, hwioToOhwi, inOutToOutIn } from './layout.ts';
+import { foldAffineIntoDense, foldBatchNorm, hwioToOhwi, inOutToOutIn } from './layout.ts';
 import type { SourceLayer } from './topology.ts';
-import { field, isObject, show } from './topology.ts';
+import { field, show } from './topology.ts';
 import { INFERENCE_NO_OPS, layerLabel, NOT_YET_ACTIVATIONS, NOT_YET_LAYERS, refuse, refuseActivation, refuseLayerClass, refuseOption } from './support.ts';
 import type { DecodedWeight } from './weights.ts';
-
-/** The lab side of an import, before it becomes a Model. */
-export interface Mapped {
-  layers: Layer[];
-  weights: Record<string, Float32Array>;
-  preprocess?: Preprocess;
-  imported: ImportedLayer[];
-  dropped: ImportReport['dropped'];
-  notes: string[];
-  /** Manifest weights the lab model was built from. */
-  used: Set<string>;
-}
-
-type Handler = (m: Mapper, l: SourceLayer) => void;
-
-function isPositiveInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v > 0;
-}
-
-function sanitize(name: string): string {
-  const s = name.replace(/[^A-Za-z0-9_-]+/g, '_').replace(/^_+|_+$/g, '');
-  return s === '' ? 'layer' : s;
-}
-
-const fmt = (s: readonly number[]): string => `[${s.join(', ')}]`;
-
-/** Keras activations the lab holds: its own layer kinds, or an `activation` layer's function. */
-const ACTIVATIONS: ReadonlyMap<string, 'relu' | 'softmax' | ActivationFn> = new Map([
-  ['relu', 'relu'],
-  ['softmax', 'softmax'],
-  ['relu6', 'relu6'],
-  ['sigmoid', 'sigmoid'],
-  ['tanh', 'tanh'],
-]);
-
-/** The lab layer of a supported activation. */
-function activationOf(name: string, fn: 'relu' | 'softmax' | ActivationFn): Layer {
-  return fn === 'relu' || fn === 'softmax' ? { name, kind: fn } : { name, kind: 'activation', fn };
-}
-
-class Mapper {
-  readonly out: Mapped = { layers: [], weights: {}, imported: [], dropped: [], notes: [], used: new Set() };
-  private readonly names = new Set<string>();
-  /** True once a layer other than flatten has been added: a Rescaling after it is not at the input. */
-  computed = false;
-
-  constructor(
-    private readonly source: Map<string, DecodedWeight>,
-    public shape: Shape,
-  ) {}
-
-  // ---- config access ----
-
-  /** A config value that must be a positive integer or a pair of them (Keras accepts both for sizes). */
-  pair(l: SourceLayer, key: string, fallback?: [number, number]): [number, number] {
-    const v = field(l.config, key);
-    if ((v === undefined || v === null) && fallback) return fallback;
-    if (isPositiveInt(v)) return [v, v];
-    if (Array.isArray(v) && v.length === 2 && isPositiveInt(v[0]) && isPositiveInt(v[1])) return [v[0], v[1]];
-    if (Array.isArray(v) && v.length === 1 && isPositiveInt(v[0])) return [v[0], v[0]];
-    throw new ImportError(`${layerLabel(l.name, l.className)}: ${key} must be a positive integer or two, got ${show(v)}`, l.name);
-  }
-
-  bool(l: SourceLayer, key: string, fallback: boolean): boolean {
-    const v = field(l.config, key);
-    if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'boolean') throw new ImportError(`${layerLabel(l.name, l.className)}: ${key} must be true or false, got ${show(v)}`, l.name);
-    return v;
-  }
-
-  num(l: SourceLayer, key: string, fallback?: number): number {
-    const v = field(l.config, key);
-    if ((v === undefined || v === null) && fallback !== undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v))
-      throw new ImportError(`${layerLabel(l.name, l.className)}: ${key} must be a finite number, got ${show(v)}`, l.name);
-    return v;
-  }
-
-  channelsLast(l: SourceLayer): void {
-    const f = field(l.config, 'data_format');
-    if (f === undefined || f === null || f === 'channels_last') return;
-    if (f === 'channels_first') refuse(l.name, l.className, 'data_format channels_first is not supported: the lab is channels-last (NHWC)');
-    throw new ImportError(`${layerLabel(l.name, l.className)}: data_format must be channels_last, got ${show(f)}`, l.name);
-  }
-
-  padding(l: SourceLayer): Padding {
-    const p = field(l.config, 'padding') ?? 'valid';
-    if (p === 'valid' || p === 'same') return p;
-    refuse(l.name, l.className, `padding ${show(p)} is not supported (the lab has 'valid' and 'same')`);
-  }
-
-  /** The activation name of a layer's `activation` (absent = linear). */
-  activation(l: SourceLayer): string {
-    const a = field(l.config, 'activation');
-    if (a === undefined || a === null) return 'linear';
-    if (typeof a === 'string') return a;
-    // Keras 3 may serialize a built-in activation as { class_name: 'function', config: 'relu', ... }.
-    if (isObject(a) && typeof a.config === 'string') return a.config;
-    if (isObject(a) && typeof a.class_name === 'string') return a.class_name;
-    throw new ImportError(`${layerLabel(l.name, l.className)}: activation must be a name, got ${show(a)}`, l.name);
-  }
-
-  checkDilation(l: SourceLayer): void {
-    const d = this.pair(l, 'dilation_rate', [1, 1]);
-    if (d[0] !== 1 || d[1] !== 1) refuseOption(l.name, l.className, 'dilation_rate', `dilation_rate ${fmt(d)}`);
-    const g = field(l.config, 'groups');
-    if (g !== undefined && g !== null && g !== 1) refuseOption(l.name, l.className, 'groups', `groups ${show(g)}`);
-  }
-
-  // ---- weights ----
-
-  /** The manifest weight `<layer>/<param>` (or one ending in it), checked against the shape the config implies. */
-  weight(l: SourceLayer, param: string, shape: number[]): Float32Array {
-    const want = `${l.name}/${param}`;
-    const strip = (n: string) => n.replace(/:\d+$/, '');
-    let found = this.source.get(want) ?? this.source.get(`${want}:0`);
-    if (!found) {
-      const hits = [...this.source.values()].filter((w) => strip(w.name).endsWith(`/${want}`));
-      if (hits.length > 1)
-        throw new ImportError(`${layerLabel(l.name, l.className)}: weights ${hits.map((h) => `'${h.name}'`).join(', ')} all match '${want}'`, want);
-      found = hits[0];
-    }
-    if (!found) throw new ImportError(`${layerLabel(l.name, l.className)}: weight '${want}' is not in the weights manifest`, want);
-    if (found.shape.length !== shape.length || found.shape.some((d, i) => d !== shape[i])) {
-      throw new ImportError(
-        `weight '${found.name}' has shape ${fmt(found.shape)}, but ${layerLabel(l.name, l.className)} on input ${fmt(this.shape)} needs ${fmt(shape)}`,
-        found.name,
-      );
-    }
-    this.out.used.add(found.name);
-    return found.values;
-  }
-
-  // ---- output ----
-
-  private uniqueName(base: string): string {
-    let name = sanitize(base);
-    for (let k = 2; this.names.has(name); k++) name = `${sanitize(base)}_${k}`;
-    this.names.add(name);
-    return name;
-  }
-
-  /** Appends a lab layer made from `from`; `make` gets the unique lab name. */
-  add(l: SourceLayer, base: string, make: (name: string) => Layer, weights: Record<string, Float32Array> = {}, from: string[] = [l.name]): Layer {
-    const layer = make(this.uniqueName(base));
-    let next: Shape;
-    try {
-      next = layerOutputShape(layer, this.shape);
-    } catch (e) {
-      if (e instanceof ShapeError) throw new ImportError(`${layerLabel(l.name, l.className)}: ${e.message}`, l.name);
-      throw e;
-    }
-    if (next.some((d) => !(d > 0)))
-      throw new ImportError(`${layerLabel(l.name, l.className)}: output ${fmt(next)} from input ${fmt(this.shape)} is empty`, l.name);
-    this.shape = next;
-    this.out.layers.push(layer);
-    for (const [suffix, t] of Object.entries(weights)) this.out.weights[`${layer.name}.${suffix}`] = t;
-    this.out.imported.push({ name: layer.name, kind: layer.kind, from });
-    if (layer.kind !== 'flatten') this.computed = true;
-    return layer;
-  }
-
-  /** The lab layer(s) for a fused `activation` after a weighted layer. */
-  fusedActivation(l: SourceLayer, labName: string): void {
-    const a = this.activation(l);
-    if (a === 'linear') return;
-    const fn = ACTIVATIONS.get(a);
-    if (fn === undefined) refuseActivation(l.name, l.className, a);
-    this.add(l, `${labName}_${a}`, (name) => activationOf(name, fn));
-    this.out.notes.push(`${l.className} '${l.name}': its fused ${a} activation became the separate lab layer '${this.out.layers.at(-1)!.name}'.`);
-  }
-
-  drop(l: SourceLayer, why: string): void {
-    this.out.dropped.push({ name: l.name, op: l.className, why });
-  }
-}
 
 function conv2d(m: Mapper, l: SourceLayer): void {
   m.channelsLast(l);
@@ -200,6 +24,7 @@ function conv2d(m: Mapper, l: SourceLayer): void {
   if (!isPositiveInt(filters)) throw new ImportError(`${layerLabel(l.name, l.className)}: filters must be a positive integer, got ${show(filters)}`, l.name);
   const kernel = m.pair(l, 'kernel_size');
   const stride = m.pair(l, 'strides', [1, 1]);
+  const pad = m.pendingPad;
   const padding = m.padding(l);
   const bias = m.bool(l, 'use_bias', true);
   m.activation(l);
@@ -210,6 +35,7 @@ function conv2d(m: Mapper, l: SourceLayer): void {
   };
   if (bias) weights.bias = m.weight(l, 'bias', [filters]).slice();
   const layer = m.add(l, l.name, (name) => ({ name, kind: 'conv2d', filters, kernel, stride, padding, bias }), weights);
+  m.tookPad(pad);
   m.fusedActivation(l, layer.name);
 }
 
@@ -227,6 +53,7 @@ function depthwise(m: Mapper, l: SourceLayer): void {
   depthMultiplierOne(m, l);
   const kernel = m.pair(l, 'kernel_size');
   const stride = m.pair(l, 'strides', [1, 1]);
+  const pad = m.pendingPad;
   const padding = m.padding(l);
   const bias = m.bool(l, 'use_bias', true);
   m.activation(l);
@@ -236,6 +63,7 @@ function depthwise(m: Mapper, l: SourceLayer): void {
   const weights: Record<string, Float32Array> = { weight: m.weight(l, 'depthwise_kernel', [kernel[0], kernel[1], c, 1]).slice() };
   if (bias) weights.bias = m.weight(l, 'bias', [c]).slice();
   const layer = m.add(l, l.name, (name) => ({ name, kind: 'depthwiseConv2d', kernel, stride, padding, bias }), weights);
+  m.tookPad(pad);
   m.fusedActivation(l, layer.name);
 }
 
@@ -247,6 +75,7 @@ function separable(m: Mapper, l: SourceLayer): void {
   if (!isPositiveInt(filters)) throw new ImportError(`${layerLabel(l.name, l.className)}: filters must be a positive integer, got ${show(filters)}`, l.name);
   const kernel = m.pair(l, 'kernel_size');
   const stride = m.pair(l, 'strides', [1, 1]);
+  const pad = m.pendingPad;
   const padding = m.padding(l);
   const bias = m.bool(l, 'use_bias', true);
   m.activation(l);
@@ -257,6 +86,7 @@ function separable(m: Mapper, l: SourceLayer): void {
   const pwWeights: Record<string, Float32Array> = { weight: pw };
   if (bias) pwWeights.bias = m.weight(l, 'bias', [filters]).slice();
   m.add(l, `${l.name}_depthwise`, (name) => ({ name, kind: 'depthwiseConv2d', kernel, stride, padding, bias: false }), { weight: dw });
+  m.tookPad(pad);
   const layer = m.add(
     l,
     `${l.name}_pointwise`,
@@ -282,7 +112,18 @@ function dense(m: Mapper, l: SourceLayer): void {
   const inN = m.shape[0];
   const weights: Record<string, Float32Array> = { weight: inOutToOutIn(m.weight(l, 'kernel', [inN, units]), inN, units) };
   if (bias) weights.bias = m.weight(l, 'bias', [units]).slice();
-  const layer = m.add(l, l.name, (name) => ({ name, kind: 'dense', units, bias }), weights);
+  const affine = m.pendingAffine;
+  if (affine) {
+    Object.assign(weights, foldAffineIntoDense(weights.weight, weights.bias, units, affine));
+    m.pendingAffine = undefined;
+  }
+  const layer = m.add(l, l.name, (name) => ({ name, kind: 'dense', units, bias: bias || !!affine }), weights);
+  if (affine) {
+    m.out.imported.at(-1)!.from.unshift(affine.layer.name);
+    m.out.notes.push(
+      `BatchNormalization '${affine.layer.name}' on the flat vector before '${layer.name}' was folded forward into it: W·diag(γ/√(σ²+ε)), b + W·(β − μ·γ/√(σ²+ε)).`,
+    );
+  }
   m.fusedActivation(l, layer.name);
 }
 
@@ -290,10 +131,30 @@ function pool(m: Mapper, l: SourceLayer): void {
   m.channelsLast(l);
   const window = m.pair(l, 'pool_size', [2, 2]);
   const stride = m.pair(l, 'strides', window);
+  const pad = m.pendingPad;
   const padding = m.padding(l);
   if (m.shape.length !== 3) throw new ImportError(`${layerLabel(l.name, l.className)} needs an [H, W, C] input, got ${fmt(m.shape)}`, l.name);
   const kind = l.className === 'MaxPooling2D' || l.className === 'MaxPool2D' ? 'maxPool2d' : 'avgPool2d';
   let pads: ExplicitPadding | undefined;
+  if (typeof padding === 'object') {
+    // Zeros padded in before the pool: an average counts them (countIncludePad); a max over them equals the lab's
+    // (which skips pads) only when the input is never negative.
+    const prev = m.out.layers.at(-1);
+    const nonNegative = prev?.kind === 'relu' || prev?.kind === 'softmax' || (prev?.kind === 'activation' && (prev.fn === 'relu6' || prev.fn === 'sigmoid'));
+    if (kind === 'maxPool2d' && !nonNegative) {
+      refuse(
+        l.name,
+        l.className,
+        `max pooling over the zeros of a ZeroPadding2D is exact in the lab only after a relu, relu6, sigmoid or softmax (the lab's max pool skips pads)`,
+      );
+    }
+    const padded = padding;
+    m.add(l, l.name, (name) =>
+      kind === 'avgPool2d' ? { name, kind, window, stride, padding: padded, countIncludePad: true } : { name, kind, window, stride, padding: padded },
+    );
+    m.tookPad(pad);
+    return;
+  }
   if (padding === 'same') {
     // TF's 'same': out = ceil(in / s), total = (out − 1)·s + window − in, the odd pixel after (each side below the window).
     const side = [0, 1].map((a) => {
@@ -400,10 +261,7 @@ function standaloneBatchNorm(m: Mapper, l: SourceLayer, bn: BatchNorm): void {
 function batchNorm(m: Mapper, l: SourceLayer): void {
   const prev = m.out.layers.at(-1);
   const foldable = prev !== undefined && (prev.kind === 'conv2d' || prev.kind === 'depthwiseConv2d' || prev.kind === 'dense');
-  if (!foldable && m.shape.length !== 3) {
-    const after = prev ? `it follows the lab layer '${prev.name}' (${prev.kind})` : 'it is the first layer';
-    refuseOption(l.name, l.className, 'standalone BatchNormalization', `${after} on the flat input ${fmt(m.shape)}, so it cannot be folded`);
-  }
+  const onVector = !foldable && m.shape.length !== 3;
   const axis = field(l.config, 'axis');
   const rank = m.shape.length;
   const lastAxis =
@@ -420,6 +278,13 @@ function batchNorm(m: Mapper, l: SourceLayer): void {
     variance: m.weight(l, 'moving_variance', [c]),
     epsilon,
   };
+  if (onVector) {
+    // Nothing before it to fold into: fold it forward into the dense layer that must come next (checked in mapLayers).
+    const scale = Float64Array.from(bn.gamma, (g, i) => g / Math.sqrt(bn.variance[i] + bn.epsilon));
+    const shift = Float64Array.from(scale, (sc, i) => bn.beta[i] - bn.mean[i] * sc);
+    m.pendingAffine = { layer: l, scale, shift };
+    return;
+  }
   if (!foldable) return standaloneBatchNorm(m, l, bn);
   const wName = `${prev.name}.weight`;
   const w = m.out.weights[wName];
@@ -431,6 +296,28 @@ function batchNorm(m: Mapper, l: SourceLayer): void {
   prev.bias = true;
   m.out.imported.at(-1)!.from.push(l.name);
   m.out.notes.push(`BatchNormalization '${l.name}' (epsilon ${epsilon}) was folded into '${prev.name}': w·γ/√(σ²+ε), (b−μ)·γ/√(σ²+ε)+β.`);
+}
+
+/** ZeroPadding2D: `padding` n, [h, w] or [[top, bottom], [left, right]]; it becomes the explicit pads of the conv or pool after it. */
+function zeroPadding(m: Mapper, l: SourceLayer): void {
+  m.channelsLast(l);
+  if (m.shape.length !== 3) throw new ImportError(`${layerLabel(l.name, l.className)} needs an [H, W, C] input, got ${fmt(m.shape)}`, l.name);
+  const p = field(l.config, 'padding') ?? 1;
+  const nat = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  let pads: ExplicitPadding | undefined;
+  if (nat(p)) pads = { top: p, bottom: p, left: p, right: p };
+  else if (Array.isArray(p) && p.length === 2 && nat(p[0]) && nat(p[1])) pads = { top: p[0], bottom: p[0], left: p[1], right: p[1] };
+  else if (Array.isArray(p) && p.length === 2 && p.every((a) => Array.isArray(a) && a.length === 2 && nat(a[0]) && nat(a[1]))) {
+    const [[top, bottom], [left, right]] = p as [[number, number], [number, number]];
+    pads = { top, bottom, left, right };
+  }
+  if (!pads)
+    throw new ImportError(
+      `${layerLabel(l.name, l.className)}: padding must be n, [h, w] or [[top, bottom], [left, right]] of integers ≥ 0, got ${show(p)}`,
+      l.name,
+    );
+  if (m.pendingPad) refuse(l.name, l.className, `two ZeroPadding2D in a row ('${m.pendingPad.layer.name}', '${l.name}') are not supported`);
+  m.pendingPad = { layer: l, pads };
 }
 
 function rescaling(m: Mapper, l: SourceLayer): void {
@@ -467,7 +354,22 @@ const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['Softmax', softmaxLayer],
   ['BatchNormalization', batchNorm],
   ['Rescaling', rescaling],
+  ['ZeroPadding2D', zeroPadding],
 ]);
+
+/** Who may take a pending ZeroPadding2D or vector BatchNormalization. */
+const TAKES_PAD = new Set([
+  'Conv2D',
+  'Convolution2D',
+  'DepthwiseConv2D',
+  'SeparableConv2D',
+  'SeparableConvolution2D',
+  'MaxPooling2D',
+  'MaxPool2D',
+  'AveragePooling2D',
+  'AvgPool2D',
+]);
+const TAKES_AFFINE = new Set(['Dense']);
 
 /** Maps the chain (InputLayer already removed) onto lab layers, starting from `input`. */
 export function mapLayers(chain: SourceLayer[], source: Map<string, DecodedWeight>, input: Shape, flatInput: boolean): Mapped {
@@ -487,6 +389,19 @@ export function mapLayers(chain: SourceLayer[], source: Map<string, DecodedWeigh
     if (l.className === 'Sequential' || l.className === 'Model' || l.className === 'Functional') {
       refuse(l.name, l.className, 'nested models are not supported; save the inner model on its own or flatten the model');
     }
+    if (m.pendingPad && !TAKES_PAD.has(l.className)) {
+      const p = m.pendingPad.layer;
+      refuse(p.name, p.className, `a ZeroPadding2D is supported right before a conv or pool only; '${l.name}' (${l.className}) follows it`);
+    }
+    if (m.pendingAffine && !TAKES_AFFINE.has(l.className)) {
+      const p = m.pendingAffine.layer;
+      refuseOption(
+        p.name,
+        p.className,
+        'standalone BatchNormalization',
+        `on a flat vector it folds into the Dense right after it, but '${l.name}' (${l.className}) follows it`,
+      );
+    }
     const handler = HANDLERS.get(l.className);
     if (!handler) {
       if (!NOT_YET_LAYERS.has(l.className) && NOT_YET_ACTIVATIONS.has(l.className.toLowerCase()))
@@ -495,7 +410,14 @@ export function mapLayers(chain: SourceLayer[], source: Map<string, DecodedWeigh
     }
     handler(m, l);
   }
+  if (m.pendingPad) refuse(m.pendingPad.layer.name, m.pendingPad.layer.className, 'a ZeroPadding2D at the end of the model is not supported');
+  if (m.pendingAffine) {
+    const p = m.pendingAffine.layer;
+    refuseOption(p.name, p.className, 'standalone BatchNormalization', 'on a flat vector at the end of the model there is no Dense after it to fold into');
+  }
   if (m.out.layers.length === 0)
     throw new ImportError('the model has no layers the lab can run (only input, dropped or preprocessing layers)', 'modelTopology');
   return m.out;
 }
+
+export type { Mapped } from './mapper.ts';

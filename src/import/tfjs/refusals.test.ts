@@ -33,6 +33,8 @@ const convW = (name: string, inC = 1) => [
   { name: `${name}/bias`, shape: [2] },
 ];
 const flat: L = { class_name: 'Flatten', config: { name: 'flat' } };
+const bnW = (name: string, n: number) =>
+  ['gamma', 'beta', 'moving_mean', 'moving_variance'].map((p) => ({ name: `${name}/${p}`, shape: [n], values: new Array(n).fill(1) }));
 
 function thrown(files: ImportFile[], options = {}): ImportError {
   try {
@@ -117,13 +119,39 @@ describe('layers and activations the lab does not support yet are refused by nam
     ],
     [
       'stand-alone BatchNormalization first, on a vector',
-      handwritten([{ class_name: 'BatchNormalization', config: { name: 'bn', batch_input_shape: [null, 16] } }], []),
-      /layer 'bn' \(BatchNormalization\): it follows the lab layer 'input_flatten' \(flatten\) on the flat input \[16\], so it cannot be folded: the lab does not support this yet \(it needs a per-feature scale-and-shift layer kind for vectors/,
+      handwritten([{ class_name: 'BatchNormalization', config: { name: 'bn', batch_input_shape: [null, 16] } }], bnW('bn', 16)),
+      /layer 'bn' \(BatchNormalization\): on a flat vector at the end of the model there is no Dense after it to fold into: the lab does not support this yet \(it needs a per-feature scale-and-shift layer kind for vectors/,
     ],
     [
       'BatchNormalization after a Flatten',
-      handwritten([input(), conv('c1'), flat, { class_name: 'BatchNormalization', config: { name: 'bn' } }], convW('c1')),
-      /layer 'bn' \(BatchNormalization\): it follows the lab layer 'flat' \(flatten\) on the flat input \[72\], so it cannot be folded/,
+      handwritten([input(), conv('c1'), flat, { class_name: 'BatchNormalization', config: { name: 'bn' } }], [...convW('c1'), ...bnW('bn', 72)]),
+      /layer 'bn' \(BatchNormalization\): on a flat vector at the end of the model there is no Dense after it to fold into/,
+    ],
+    [
+      'ZeroPadding2D before a Flatten',
+      handwritten([input(), conv('c1'), { class_name: 'ZeroPadding2D', config: { name: 'zp', padding: 1 } }, flat], convW('c1')),
+      /layer 'zp' \(ZeroPadding2D\): a ZeroPadding2D is supported right before a conv or pool only; 'flat' \(Flatten\) follows it/,
+    ],
+    [
+      'ZeroPadding2D before a max pool of values that can be negative',
+      handwritten(
+        [input(), conv('c1'), { class_name: 'ZeroPadding2D', config: { name: 'zp', padding: 1 } }, { class_name: 'MaxPooling2D', config: { name: 'mp' } }],
+        convW('c1'),
+      ),
+      /layer 'mp' \(MaxPooling2D\): max pooling over the zeros of a ZeroPadding2D is exact in the lab only after a relu/,
+    ],
+    [
+      'ZeroPadding2D before a same conv',
+      handwritten([input(), { class_name: 'ZeroPadding2D', config: { name: 'zp', padding: 1 } }, conv('c1', { padding: 'same' })], convW('c1')),
+      /layer 'zp' \(ZeroPadding2D\): a ZeroPadding2D before the 'same'-padded 'c1' is not supported/,
+    ],
+    [
+      'BatchNormalization on a vector before a ReLU',
+      handwritten(
+        [input(), conv('c1'), flat, { class_name: 'BatchNormalization', config: { name: 'bn' } }, { class_name: 'ReLU', config: { name: 'r' } }],
+        [...convW('c1'), ...bnW('bn', 72)],
+      ),
+      /layer 'bn' \(BatchNormalization\): on a flat vector it folds into the Dense right after it, but 'r' \(ReLU\) follows it/,
     ],
     [
       'channels_first conv',

@@ -12,7 +12,7 @@ import { ImportError } from '../types.ts';
 export const SUPPORTED =
   'The lab imports InputLayer, Conv2D, DepthwiseConv2D and SeparableConv2D (channels_last, dilation 1, depth_multiplier 1), ' +
   'Dense, MaxPooling2D and AveragePooling2D, GlobalAveragePooling2D and GlobalMaxPooling2D, Flatten, Reshape to a vector, ' +
-  'BatchNormalization right after a Conv2D/DepthwiseConv2D/Dense (folded into it) or elsewhere on an image (a 1×1 depthwise conv), Rescaling at the input, Dropout-like layers (dropped), and the activations relu, relu6, sigmoid, tanh, linear and softmax ' +
+  'BatchNormalization right after a Conv2D/DepthwiseConv2D/Dense (folded into it), on a vector right before a Dense (folded forward into it) or elsewhere on an image (a 1×1 depthwise conv), ZeroPadding2D right before a conv or pool (its explicit pads), Rescaling at the input, Dropout-like layers (dropped), and the activations relu, relu6, sigmoid, tanh, linear and softmax ' +
   '(fused or as Activation, ReLU, LeakyReLU and Softmax layers), in a linear chain (Sequential, or a Functional model without branches).';
 
 /** Layer classes the lab has no layer kind for yet, with what it would take. */
@@ -20,7 +20,6 @@ export const NOT_YET_LAYERS: ReadonlyMap<string, string> = new Map([
   ['PReLU', 'a parametric relu layer kind'],
   ['ELU', 'an elu layer kind'],
   ['ThresholdedReLU', 'a thresholded relu layer kind'],
-  ['ZeroPadding2D', 'an explicit padding layer kind'],
   ['Cropping2D', 'a cropping layer kind'],
   ['UpSampling2D', 'an upsampling layer kind'],
   ['Conv2DTranspose', 'a transposed convolution layer kind'],
@@ -108,7 +107,7 @@ export const NOT_YET_OPTIONS: ReadonlyMap<string, string> = new Map([
   ['groups', 'grouped convolutions'],
   [
     'standalone BatchNormalization',
-    'a per-feature scale-and-shift layer kind for vectors (a BatchNormalization of a vector folds only into a Dense right before it; of an image it becomes a 1×1 depthwise conv)',
+    'a per-feature scale-and-shift layer kind for vectors (a BatchNormalization of a vector folds into a Dense right before or right after it; of an image it becomes a 1×1 depthwise conv)',
   ],
   ['ReLU max_value', 'a clipped relu layer kind other than relu6 (max_value 6, negative_slope 0)'],
   ['ReLU threshold', 'a thresholded relu layer kind'],
