@@ -25,7 +25,8 @@ import {
   StoreError,
   type StoredModel,
 } from '../store/store.ts';
-import { cancelJob, runJob } from './jobs.ts';
+import { cancelJob, runJob, yieldToEvents } from './jobs.ts';
+import { cachedExport, exportChoices, exportKey, forgetExports } from './export.ts';
 import { importPicked, type ImportOutcome } from './import.ts';
 import type { ImportFile } from '../import/types.ts';
 import { startup } from './bundle.ts';
@@ -39,6 +40,8 @@ import { compareRows, parseResultsJson, resultsCsv, resultsJson } from './share.
 import type {
   CompareRow,
   DeviceStatus,
+  ExportChoice,
+  ExportOption,
   DrawingPrediction,
   ModelDetail,
   ModelSummary,
@@ -225,9 +228,49 @@ export const labApi = {
 
   /** The variant as a model file (int8 variants: their int8 per-channel weights; activations are recalibrated on import). */
   async exportModel(id: string): Promise<{ fileName: string; bytes: Uint8Array }> {
+    const f = await labApi.exportFile(id, 'safetensors');
+    return { fileName: f.fileName, bytes: f.bytes };
+  },
+
+  /** The downloads a variant offers (no export yet: the Export panel lists them while it measures). */
+  async exportChoices(id: string): Promise<ExportChoice[]> {
+    return exportChoices(await loadModel(id));
+  },
+
+  /**
+   * Measures the downloads of a variant by writing them (`only`: some of
+   * them, in that order): size, the lab file's size, what each format keeps
+   * and loses; a format that cannot hold the variant gives its option an
+   * `error` naming the layer. The bytes stay cached for `exportFile`. The
+   * int8 ONNX calibrates on the variant's training split as the lab does.
+   */
+  exportOptions(id: string, onProgress?: ProgressFn, jobId?: string, only?: string[]): Promise<ExportOption[]> {
+    return runJob(jobId, 'Export measurement', onProgress, async (ctx) => {
+      const loaded = await loadModel(id);
+      const offered = exportChoices(loaded).map((c) => c.key);
+      const keys = only ? only.map(exportKey) : offered;
+      const out: ExportOption[] = [];
+      for (const [i, key] of keys.entries()) {
+        await yieldToEvents(ctx);
+        const built = await cachedExport(loaded, key, {
+          train: () => trainingSplit(datasetOf(loaded)),
+          progress: (phase) => ctx.progress({ phase, done: i, total: keys.length }),
+          check: () => yieldToEvents(ctx),
+        });
+        out.push(built.option);
+      }
+      ctx.progress({ phase: 'Measured', done: keys.length, total: keys.length });
+      return out;
+    });
+  },
+
+  /** The file of one export option, the bytes `exportOptions` measured (written now if it did not). */
+  async exportFile(id: string, format: string): Promise<{ fileName: string; bytes: Uint8Array; mime: string }> {
+    const key = exportKey(format);
     const loaded = await loadModel(id);
-    const safe = loaded.stored.name.replace(/[^a-z0-9._-]+/gi, '-').replace(/^-+|-+$/g, '') || 'model';
-    return { fileName: `${safe}.safetensors`, bytes: loaded.stored.file };
+    const built = await cachedExport(loaded, key, { train: () => trainingSplit(datasetOf(loaded)) });
+    if (!built.file) throw new Error(`${built.option.label} of '${loaded.stored.name}': ${built.option.error ?? 'no file'}`);
+    return built.file;
   },
 
   /** Deletes a variant and its results. Bundled models can be deleted too; they come back on the next start. */
@@ -235,6 +278,7 @@ export const labApi = {
     const results = (await listResults<ResultRecord>()).filter((r) => r.modelId === id && r.source === 'measured').map((r) => r.id);
     await storeDeleteModel(id, results);
     forgetModel(id);
+    forgetExports(id);
     profiles.delete(id);
     scans.delete(id);
   },

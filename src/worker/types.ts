@@ -243,3 +243,30 @@ export interface TrainOutcome {
   model: ModelSummary;
   epochs: { epoch: number; trainLoss: number; testAccuracy?: number; testErrors?: number; testCount?: number; seconds: number; imagesPerSecond: number }[];
 }
+
+/** A download the Models → Export panel offers: the lab's own file, ONNX (float32, int8) or a TF.js Layers zip. */
+export type ExportKey = 'safetensors' | 'onnx' | 'onnx-int8' | 'tfjs' | 'tfjs-uint8' | 'tfjs-float16';
+
+/** One download before it is measured. */
+export interface ExportChoice {
+  key: ExportKey;
+  label: string;
+  /** The name the download is saved under. */
+  fileName: string;
+}
+
+/** One download, measured by writing it: its size, the lab file's beside it, what the format keeps and loses. */
+export interface ExportOption extends ExportChoice {
+  /** Bytes of the downloaded file (the zip itself for TF.js); absent when `error`. */
+  bytes?: number;
+  /** Bytes of the lab's own file of the variant. */
+  labBytes: number;
+  keeps: string[];
+  loses: string[];
+  /** Why the format cannot hold this variant (names the layer); no download then. */
+  error?: string;
+  /** A zip's contents (model.json and the weight shards). */
+  files?: { name: string; bytes: number }[];
+  /** int8: how the activation ranges were calibrated. */
+  calibration?: { method: string; percentile?: number; images: number };
+}

@@ -1,4 +1,4 @@
-import { LitElement, html } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { lab } from '../lab-client.ts';
 import { LabStateController } from '../controllers/lab-state.ts';
@@ -6,6 +6,7 @@ import { JobController } from '../controllers/job.ts';
 import { TrainController } from '../controllers/train.ts';
 import { bytes, int, pct, times } from '../format.ts';
 import { ModelActionsController } from '../controllers/models.ts';
+import { ExportController } from '../controllers/export.ts';
 import { sharedStyles } from './shared-styles.ts';
 import { jobView } from './job-view.ts';
 import type { ModelSummary, ResultRecord } from '../../src/worker/types.ts';
@@ -14,12 +15,113 @@ import type { ImportOutcome } from '../../src/worker/import.ts';
 /** The Models screen: bundled and user variants; import, export, measure, delete. */
 @customElement('models-screen')
 export class ModelsScreen extends LitElement {
-  static override styles = sharedStyles;
+  static override styles = [
+    sharedStyles,
+    css`
+      tr.export-row > td {
+        border-bottom: 1px solid #8884;
+      }
+      /* width 0 + min-width 100 %: the panel fills its row without widening the table (its long lines would squeeze the Actions column). */
+      .export-panel {
+        box-sizing: border-box;
+        width: 0;
+        min-width: 100%;
+        border: 1px solid #1a5fb4;
+        border-radius: 8px;
+        padding: 0.5rem 0.75rem;
+        margin: 0.25rem 0 0.5rem;
+      }
+      .export-panel .head {
+        justify-content: space-between;
+        margin: 0;
+      }
+      ul.export-options {
+        list-style: none;
+        padding: 0;
+        margin: 0.25rem 0 0;
+      }
+      ul.export-options > li {
+        border-top: 1px solid #8884;
+        padding: 0.45rem 0;
+      }
+      .option-head {
+        display: grid;
+        grid-template-columns: minmax(11rem, 1.2fr) minmax(9rem, 1.4fr) auto;
+        gap: 0.25rem 0.75rem;
+        align-items: center;
+      }
+      .option-head .size {
+        white-space: nowrap;
+      }
+      .option-head code {
+        font-size: 0.85rem;
+        overflow-wrap: anywhere;
+      }
+      .option-head .action {
+        grid-column: 3;
+        grid-row: 1 / span 2;
+        justify-self: end;
+      }
+      ul.kl {
+        margin: 0.3rem 0 0;
+        padding: 0;
+        list-style: none;
+        font-size: 0.85rem;
+      }
+      ul.kl li {
+        padding-left: 1.2rem;
+        text-indent: -1.2rem;
+      }
+      ul.kl li.keep::before {
+        content: '✓ ';
+        color: #087f23;
+        font-weight: 700;
+      }
+      ul.kl li.lose::before {
+        content: '✗ ';
+        color: #b00020;
+        font-weight: 700;
+      }
+      ul.kl li::before {
+        display: inline-block;
+        width: 1.2rem;
+        text-indent: 0;
+      }
+      .export-panel .error {
+        margin: 0.3rem 0 0;
+        font-size: 0.9rem;
+      }
+      @media (max-width: 600px) {
+        table.cards td.export-cell {
+          display: block;
+          text-align: left;
+        }
+        table.cards td.export-cell::before {
+          content: none;
+        }
+        .export-panel {
+          width: auto;
+          min-width: 0;
+          border: 0;
+          padding: 0;
+        }
+        .option-head {
+          display: flex;
+          flex-direction: column;
+          align-items: flex-start;
+        }
+        .option-head .size {
+          white-space: normal;
+        }
+      }
+    `,
+  ];
 
   #state = new LabStateController(this);
   #measure = new JobController<ResultRecord>(this);
   #actions = new ModelActionsController(this);
   #importing = new JobController<ImportOutcome>(this);
+  #export = new ExportController(this);
   @state() private confirmDelete: string | undefined;
   #train = new TrainController(this);
   @state() private trainArch = 'lenet-300-100';
@@ -52,6 +154,7 @@ export class ModelsScreen extends LitElement {
   async #delete(m: ModelSummary): Promise<void> {
     const row = this.#state.state.models.findIndex((x) => x.id === m.id);
     this.confirmDelete = undefined;
+    if (this.#export.modelId === m.id) this.#export.close();
     await this.#actions.deleteModel(m.id);
     // Focus the row that took the deleted one's place (or the last), else the import control.
     await this.updateComplete;
@@ -134,6 +237,90 @@ export class ModelsScreen extends LitElement {
     `;
   }
 
+  /** The Export panel under a variant's row: each download with its measured size, the lab file's beside it, what it keeps and loses. */
+  #exportPanel(m: ModelSummary) {
+    const ex = this.#export;
+    const measured = [...ex.options.values()];
+    const labBytes = measured[0]?.labBytes ?? m.fileBytes;
+    const vsLab = (b: number): string => {
+      const r = b / labBytes;
+      if (Math.abs(r - 1) < 0.005) return 'about the lab file’s size';
+      if (Math.abs(r - 1) < 0.05) return `${r < 1 ? 'a little smaller than' : 'a little larger than'} the lab file`;
+      return r < 1 ? `${times(1 / r, 1)} smaller than the lab file` : `${times(r, 1)} the lab file`;
+    };
+    const asFloat = ex.choices.length > 0 && !ex.choices.some((c) => c.key === 'onnx-int8');
+    return html`<div class="export-panel" id="export-panel" data-testid="export-panel" data-model-id=${m.id} role="region" aria-label="Export ${m.name}">
+      <div class="row head">
+        <strong>Export ${m.name}</strong>
+        <button class="secondary" data-testid="export-close" @click=${() => ex.close()} aria-label="Close the export panel">Close</button>
+      </div>
+      <p class="muted" style="margin:0.25rem 0">
+        The lab’s own file of this variant: <strong data-testid="export-lab-size" data-bytes=${labBytes}>${bytes(labBytes)}</strong> (${int(labBytes)} B). Each
+        size below is measured by writing the file in this browser; Download saves those very bytes.
+      </p>
+      ${ex.error ? html`<p class="error" role="alert" data-testid="export-panel-error">${ex.error}</p>` : nothing}
+      ${jobView(ex.measure, 'export', 'Export measurement')}
+      ${
+        ex.measure.cancelled || ex.measure.error
+          ? html`<button class="secondary" data-testid="export-remeasure" @click=${() => ex.remeasure()}>Measure again</button>`
+          : nothing
+      }
+      <ul class="export-options">
+        ${ex.choices.map((c) => {
+          const o = ex.options.get(c.key);
+          const failed = ex.downloadErrors.get(c.key);
+          const size = !o
+            ? html`<span class="muted">${ex.measure.running ? 'measuring…' : 'not measured'}</span>`
+            : o.bytes !== undefined
+              ? html`<strong>${bytes(o.bytes)}</strong> <span class="muted">${int(o.bytes)} B · ${vsLab(o.bytes)}</span>`
+              : html`<span class="muted">—</span>`;
+          return html`<li data-testid="export-option" data-format=${c.key} aria-busy=${o ? 'false' : 'true'}>
+            <div class="option-head">
+              <strong>${c.label}</strong>
+              <code>${c.fileName}</code>
+              <span class="size" data-testid="export-size" data-bytes=${o?.bytes ?? nothing}>${size}</span>
+              <span class="muted" style="grid-column: 1 / span 2">
+                ${o?.files ? html`Inside: ${o.files.map((f) => `${f.name} (${bytes(f.bytes)})`).join(', ')}.` : nothing}
+                ${o?.calibration ? html`Activations calibrated on ${int(o.calibration.images)} training images (${o.calibration.method}).` : nothing}
+              </span>
+              <span class="action">
+                ${
+                  o && o.bytes !== undefined
+                    ? html`<button
+                        data-testid="export-download"
+                        ?disabled=${ex.downloading !== undefined}
+                        @click=${() => ex.download(c.key)}
+                        aria-label="Download ${c.label} of ${m.name}, ${bytes(o.bytes)}"
+                      >
+                        Download
+                      </button>`
+                    : nothing
+                }
+              </span>
+            </div>
+            ${o?.error ? html`<p class="error" data-testid="export-error">Cannot export as ${c.label}: ${o.error}</p>` : nothing}
+            ${failed ? html`<p class="error" role="alert" data-testid="export-download-error">${failed}</p>` : nothing}
+            ${
+              o && !o.error
+                ? html`<ul class="kl" aria-label="What ${c.label} keeps and loses">
+                    ${o.keeps.map((k) => html`<li class="keep"><span class="visually-hidden">Keeps: </span>${k}</li>`)}
+                    ${o.loses.map((k) => html`<li class="lose"><span class="visually-hidden">Loses: </span>${k}</li>`)}
+                  </ul>`
+                : nothing
+            }
+          </li>`;
+        })}
+      </ul>
+      ${
+        asFloat
+          ? html`<p class="muted" data-testid="export-int8-hint">
+              An int8 ONNX is offered for variants that run as int8: compress this one in Compress with the int8 pass last.
+            </p>`
+          : nothing
+      }
+    </div>`;
+  }
+
   #view(m: ModelSummary): void {
     this.#state.state.select(m.id);
     location.hash = 'model';
@@ -174,46 +361,63 @@ export class ModelsScreen extends LitElement {
             ${models.map(
               (m) =>
                 html`<tr data-testid="model-row" data-model-id=${m.id}>
-                  <td class="name">
-                    ${m.name} ${m.untrained ? html`<span class="tag warn">untrained</span>` : ''}
-                    ${m.untrained ? '' : html`<span class="tag">${m.origin}</span>`} ${m.pipeline ? html`<div class="muted">${m.pipeline}</div>` : ''}
-                  </td>
-                  <td data-label="Architecture">${m.architecture}</td>
-                  <td data-label="Runs as">${m.runtime}</td>
-                  <td class="n" data-label="Params">${int(m.params)}</td>
-                  <td class="n" data-label="Non-zero">${int(m.nonZero)}</td>
-                  <td class="n" data-label="Stored">${bytes(m.bytes)}</td>
-                  <td class="n" data-label="× smaller">${times(m.fp32Bytes / m.bytes)}</td>
-                  <td data-label="">
-                    <div class="row" style="margin:0">
-                      <button class="secondary" @click=${() => this.#view(m)} aria-label="View ${m.name}">View</button>
-                      <button
-                        class="secondary"
-                        data-testid="measure"
-                        ?disabled=${this.#measure.running}
-                        @click=${() => this.#measureModel(m)}
-                        aria-label="Measure ${m.name}"
-                      >
-                        Measure
-                      </button>
-                      <button class="secondary" @click=${() => this.#actions.exportModel(m.id)} aria-label="Export ${m.name}">Export</button>
-                      ${
-                        this.confirmDelete === m.id
-                          ? html`<button class="danger" data-testid="confirm-delete" @click=${() => this.#delete(m)}>Delete ${m.name}?</button>
-                              <button class="secondary" data-testid="keep" @click=${() => this.#askDelete(undefined, m.id)}>Keep</button>`
-                          : html`<button
-                              class="danger"
-                              data-testid="delete"
-                              data-model=${m.id}
-                              @click=${() => this.#askDelete(m.id)}
-                              aria-label="Delete ${m.name}"
-                            >
-                              Delete
-                            </button>`
-                      }
-                    </div>
-                  </td>
-                </tr>`,
+                    <td class="name">
+                      ${m.name} ${m.untrained ? html`<span class="tag warn">untrained</span>` : ''}
+                      ${m.untrained ? '' : html`<span class="tag">${m.origin}</span>`} ${m.pipeline ? html`<div class="muted">${m.pipeline}</div>` : ''}
+                    </td>
+                    <td data-label="Architecture">${m.architecture}</td>
+                    <td data-label="Runs as">${m.runtime}</td>
+                    <td class="n" data-label="Params">${int(m.params)}</td>
+                    <td class="n" data-label="Non-zero">${int(m.nonZero)}</td>
+                    <td class="n" data-label="Stored">${bytes(m.bytes)}</td>
+                    <td class="n" data-label="× smaller">${times(m.fp32Bytes / m.bytes)}</td>
+                    <td data-label="">
+                      <div class="row" style="margin:0">
+                        <button class="secondary" @click=${() => this.#view(m)} aria-label="View ${m.name}">View</button>
+                        <button
+                          class="secondary"
+                          data-testid="measure"
+                          ?disabled=${this.#measure.running}
+                          @click=${() => this.#measureModel(m)}
+                          aria-label="Measure ${m.name}"
+                        >
+                          Measure
+                        </button>
+                        <button
+                          class="secondary"
+                          data-testid="export"
+                          data-model=${m.id}
+                          aria-expanded=${this.#export.modelId === m.id ? 'true' : 'false'}
+                          aria-controls="export-panel"
+                          @click=${() => this.#export.toggle(m.id)}
+                          aria-label="Export ${m.name}"
+                        >
+                          Export
+                        </button>
+                        ${
+                          this.confirmDelete === m.id
+                            ? html`<button class="danger" data-testid="confirm-delete" @click=${() => this.#delete(m)}>Delete ${m.name}?</button>
+                                <button class="secondary" data-testid="keep" @click=${() => this.#askDelete(undefined, m.id)}>Keep</button>`
+                            : html`<button
+                                class="danger"
+                                data-testid="delete"
+                                data-model=${m.id}
+                                @click=${() => this.#askDelete(m.id)}
+                                aria-label="Delete ${m.name}"
+                              >
+                                Delete
+                              </button>`
+                        }
+                      </div>
+                    </td>
+                  </tr>
+                  ${
+                    this.#export.modelId === m.id
+                      ? html`<tr class="export-row">
+                          <td class="export-cell" colspan="8">${this.#exportPanel(m)}</td>
+                        </tr>`
+                      : nothing
+                  }`,
             )}
           </tbody>
         </table>

@@ -1,14 +1,14 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { lab } from '../lab-client.ts';
-import { download } from '../download.ts';
 import { labState } from './lab-state.ts';
 import type { Job } from './job.ts';
 import type { ImportOutcome } from '../../src/worker/import.ts';
 
 /**
- * The Models screen's file and delete actions: import a model file (the
- * worker checks it fully before storing), export one, delete one. Keeps the
- * outcome for the screen (`ok` / `error`) and refreshes the shared lists.
+ * The Models screen's import and delete actions: import a model file (the
+ * worker checks it fully before storing), delete one (Export is
+ * ExportController's panel). Keeps the outcome for the screen (`ok` /
+ * `error`) and refreshes the shared lists.
  */
 export class ModelActionsController implements ReactiveController {
   busy = false;
@@ -50,17 +50,6 @@ export class ModelActionsController implements ReactiveController {
       this.#set({ error: (e as Error).message });
     } finally {
       this.#set({ busy: false });
-    }
-  }
-
-  /** Downloads the variant's model file. */
-  async exportModel(id: string): Promise<void> {
-    this.#set({ ok: undefined, error: undefined });
-    try {
-      const f = await lab().exportModel(id);
-      download(f.fileName, f.bytes, 'application/octet-stream');
-    } catch (e) {
-      this.#set({ error: `Could not export: ${(e as Error).message}` });
     }
   }
 
