@@ -511,7 +511,6 @@ function statement(model: Model, w: Writer, quantize: TfjsExportOptions['quantiz
       `Sparsity is kept only as zeros: ${((100 * zeros) / params).toFixed(1)} % of the weights are 0 and are stored and multiplied like any other (TF.js Layers has no sparse storage or sparse kernels).`,
     );
   }
-  loses.push('int8 integer-only inference: TF.js Layers computes in float32; uint8 and float16 quantization only shrink the download.');
   if (quantize === 'uint8') loses.push('uint8 rounds each weight to one of 256 levels of its tensor (error up to half a step, scale / 2).');
   if (quantize === 'float16') loses.push('float16 rounds each weight to 11 significant bits.');
   return { keeps, loses };
