@@ -138,7 +138,9 @@ export function exportModel(model: Model, format: ExportFormat, opts: ExportOpti
       const r = exportTfjs(model, { name: base, ...(opts.tfjsQuantize ? { quantize: opts.tfjsQuantize } : {}) });
       // Its own statement says what the encodings and pruning leave; only the lab knows the variant runs as int8.
       const int8 = runsAsInt8(model)
-        ? ['int8 integer-only inference: the lab runs this variant in int8, TF.js Layers computes in float32 (uint8 and float16 weights only shrink the download).']
+        ? [
+            'int8 integer-only inference: the lab runs this variant in int8, TF.js Layers computes in float32 (uint8 and float16 weights only shrink the download).',
+          ]
         : [];
       return { ...r, labBytes, loses: [...r.loses, ...int8] };
     }
