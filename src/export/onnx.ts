@@ -52,6 +52,12 @@ export interface OnnxExportOptions {
   int8?: Int8Model;
   /** Extra `metadata_props` entries (the provenance's are added anyway). */
   metadata?: Record<string, string>;
+  /**
+   * Default-domain opset to declare, 17 (default) to 21. Every op the lab
+   * writes means the same from 17 to 21 (later versions only widen types or
+   * add attributes it does not use), so the graph is the same.
+   */
+  opset?: number;
 }
 
 /** The graph input and output names (the lab's, and what the runners feed and fetch). */
@@ -468,6 +474,9 @@ export function exportOnnx(model: Model, opts: OnnxExportOptions = {}): Uint8Arr
   if (batch !== 'dynamic' && !(Number.isInteger(batch) && batch > 0)) {
     throw new Error(`exportOnnx: batch must be a positive integer or 'dynamic', got ${JSON.stringify(batch)}`);
   }
+  const opset = opts.opset ?? ONNX_OPSET;
+  if (!(Number.isInteger(opset) && opset >= ONNX_OPSET && opset <= 21))
+    throw new Error(`exportOnnx: opset must be an integer from ${ONNX_OPSET} to 21, got ${opset}`);
   const shapes = inferShapes(arch);
   if (shapes.length === 0) throw new Error(`exportOnnx: model '${arch.name}' has no layers`);
   if (opts.int8 && opts.int8.architecture.layers.length !== arch.layers.length) {
@@ -491,8 +500,9 @@ export function exportOnnx(model: Model, opts: OnnxExportOptions = {}): Uint8Arr
   });
   const type = modelProtoType();
   const message = type.fromObject({
-    irVersion: ONNX_IR_VERSION,
-    opsetImport: [{ domain: '', version: ONNX_OPSET }],
+    // The IR version each opset shipped with (ONNX 1.12/1.13 IR 8, 1.14/1.15 IR 9, 1.16 IR 10).
+    irVersion: opset <= 18 ? ONNX_IR_VERSION : opset <= 20 ? 9 : 10,
+    opsetImport: [{ domain: '', version: opset }],
     producerName: 'compression-lab',
     producerVersion: opts.producerVersion ?? '0.1.0',
     docString: `Compression Lab model '${arch.name}'${opts.int8 ? ' (int8, QDQ)' : ''}. Input NCHW [N, ${c}, ${h}, ${w}] = pixel / 255; output logits.`,
