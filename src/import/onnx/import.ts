@@ -16,7 +16,7 @@ import type { Act, Ctx } from './ops.ts';
 import { applyNode, emit } from './ops.ts';
 import type { DecodedNode, DecodedOnnx, DecodedValueInfo } from './schema.ts';
 import { ONNX_DTYPE, modelProtoType } from './schema.ts';
-import { MAX_OPSET, MIN_OPSET, nodeLabel, refuse } from './support.ts';
+import { MAX_OPSET, MIN_OPSET, nodeLabel, refuse, refuseNotYet } from './support.ts';
 import type { Const } from './tensors.ts';
 import { constantNodeValue, readTensor } from './tensors.ts';
 
@@ -156,6 +156,8 @@ function walk(ctx: Ctx, graph: Graph, inputName: string, outputName: string): vo
   if (cur !== outputName) {
     throw new ImportError(`the chain from input '${inputName}' ends at '${cur}', which is not the graph output '${outputName}'`, cur);
   }
+  if (ctx.affine)
+    refuseNotYet(ctx.affine.node, 'BatchNormalization.vector', 'on a flat tensor at the end of the chain there is no Gemm/MatMul after it to fold into');
   graph.nodes.forEach((n, i) => {
     if (!visited.has(i) && n.opType !== 'Constant') refuse(n, 'is not on the chain from the input to the output; the lab imports sequential models');
   });
@@ -248,6 +250,7 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
     started: false,
     inputTransposed: false,
     fold: null,
+    affine: null,
     usedNames: new Set(),
     constant: graph.constant,
     consumers: (name) => graph.consumers.get(name)?.length ?? 0,

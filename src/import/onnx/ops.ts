@@ -44,6 +44,8 @@ export interface Ctx {
   started: boolean;
   inputTransposed: boolean;
   fold: FoldTarget | null;
+  /** A BatchNormalization of a flat tensor waiting to fold forward into the Gemm/MatMul right after it. */
+  affine: { node: DecodedNode; scale: Float64Array; shift: Float64Array } | null;
   usedNames: Set<string>;
   /** A constant operand by tensor name (initializer or Constant node), or undefined. */
   constant(name: string): Const | undefined;
@@ -207,6 +209,27 @@ function globalPool(ctx: Ctx, node: DecodedNode): void {
 
 function emitDense(ctx: Ctx, node: DecodedNode, wOut: Float32Array, m: number, bias: Float32Array | null): void {
   const a = ctx.act as Act & { kind: 'flat' };
+  const affine = ctx.affine;
+  if (affine) {
+    // y = W (x·s + t) + b = (W·diag(s)) x + (b + W t), on the columns in the tensor's own (ONNX) order.
+    const k = a.k;
+    const w = new Float32Array(wOut.length);
+    const b = new Float32Array(m);
+    for (let o = 0; o < m; o++) {
+      let acc = bias ? bias[o] : 0;
+      for (let i = 0; i < k; i++) {
+        w[o * k + i] = wOut[o * k + i] * affine.scale[i];
+        acc += wOut[o * k + i] * affine.shift[i];
+      }
+      b[o] = acc;
+    }
+    wOut = w;
+    bias = b;
+    ctx.affine = null;
+    ctx.report.notes.push(
+      `BatchNormalization '${src(affine.node)}' on the flat tensor before '${src(node)}' was folded forward into it: W·diag(γ/√(σ²+ε)), b + W·(β − μ·γ/√(σ²+ε))`,
+    );
+  }
   let weight = wOut;
   if (a.chw && a.chw[0] > 1 && a.chw[1] * a.chw[2] > 1) {
     weight = reorderChwColumns(wOut, m, a.chw);
@@ -217,7 +240,7 @@ function emitDense(ctx: Ctx, node: DecodedNode, wOut: Float32Array, m: number, b
   }
   const weights: Record<string, Float32Array> = { weight };
   if (bias) weights.bias = bias;
-  const layer = emit(ctx, node, { kind: 'dense', units: m, bias: !!bias }, [src(node)], weights);
+  const layer = emit(ctx, node, { kind: 'dense', units: m, bias: !!bias }, affine ? [src(affine.node), src(node)] : [src(node)], weights);
   ctx.act = { kind: 'flat', k: m };
   ctx.fold = { layer: layer as FoldTarget['layer'], channels: m };
 }
@@ -296,19 +319,24 @@ function batchNorm(ctx: Ctx, node: DecodedNode): void {
  * A BatchNormalization with no Conv/Gemm/MatMul right before it (after the
  * input, a pool, a Relu…): on an image it is the 1×1 depthwise conv
  * weight[c] = γ/√(σ²+ε), bias[c] = β − μ·weight[c], named after the node; on
- * a flat tensor the lab has no per-feature affine layer.
+ * a flat tensor it waits to fold forward into the Gemm/MatMul after it (the
+ * lab has no per-feature affine layer on vectors).
  */
 function standaloneBatchNorm(ctx: Ctx, node: DecodedNode, attrs: Attrs): void {
   const a = ctx.act;
+  const [gamma, beta, mean, variance] = [1, 2, 3, 4].map((i) => needConst(ctx, node, i, ['scale', 'B', 'mean', 'var'][i - 1]).values);
+  const epsilon = attrs.float('epsilon', 1e-5);
   if (a.kind !== 'image') {
-    refuseNotYet(node, 'BatchNormalization.vector', `nothing to fold it into, on the flat tensor ${describe(a)}`);
+    // A flat tensor: fold it forward into the Gemm/MatMul that must come next (applyNode checks that one does).
+    for (const v of [gamma, beta, mean, variance]) if (v.length !== a.k) refuse(node, `holds ${v.length} statistics for ${a.k} features`);
+    const scale = Float64Array.from(gamma, (g, i) => g / Math.sqrt(variance[i] + epsilon));
+    ctx.affine = { node, scale, shift: Float64Array.from(scale, (sc, i) => beta[i] - mean[i] * sc) };
+    return;
   }
   if (a.order !== 'NCHW') refuse(node, `normalizes axis 1 of ${describe(a)}, which is not its channel axis`);
-  const [gamma, beta, mean, variance] = [1, 2, 3, 4].map((i) => needConst(ctx, node, i, ['scale', 'B', 'mean', 'var'][i - 1]).values);
   for (const v of [gamma, beta, mean, variance]) {
     if (v.length !== a.c) refuse(node, `holds ${v.length} statistics for ${a.c} channels`);
   }
-  const epsilon = attrs.float('epsilon', 1e-5);
   const ones = new Float32Array(a.c).fill(1);
   const { weight, bias } = foldBatchNorm(ones, null, (i) => i, { gamma, beta, mean, variance, epsilon });
   const layer = emit(ctx, node, { kind: 'depthwiseConv2d', kernel: [1, 1], stride: [1, 1], padding: 'valid', bias: true }, [src(node)], {
@@ -489,6 +517,13 @@ function dropout(ctx: Ctx, node: DecodedNode): void {
 
 /** Applies one chain node; `cur` is the chain tensor it consumes. */
 export function applyNode(ctx: Ctx, node: DecodedNode, cur: string): void {
+  if (ctx.affine && !['Gemm', 'MatMul', 'Dropout', 'Identity'].includes(node.opType)) {
+    refuseNotYet(
+      ctx.affine.node,
+      'BatchNormalization.vector',
+      `on a flat tensor it folds into the Gemm/MatMul right after it, but '${src(node)}' (${node.opType}) follows it`,
+    );
+  }
   switch (node.opType) {
     case 'Conv':
       return conv(ctx, node);

@@ -81,7 +81,19 @@ describe('refusals of what the lab has no layer for yet (one table)', () => {
         ],
         [tensor('g', [2704]), tensor('b', [2704]), tensor('m', [2704]), { name: 'v', dims: [2704], values: new Array<number>(2704).fill(1) }],
       ),
-      says: /^node 'bn' \(BatchNormalization\): nothing to fold it into, on the flat tensor \[N, 2704\] — the lab does not support a BatchNormalization of a flat \[N, K\] tensor that does not directly follow a Gemm or MatMul \(the lab has no per-feature scale-and-shift layer on vectors\) yet/,
+      says: /^node 'bn' \(BatchNormalization\): on a flat tensor at the end of the chain there is no Gemm\/MatMul after it to fold into — the lab does not support a BatchNormalization of a flat \[N, K\] tensor with no Gemm or MatMul right before or right after it \(the lab has no per-feature scale-and-shift layer on vectors\) yet/,
+    },
+    {
+      label: 'stand-alone BatchNormalization of a vector before a Relu',
+      graph: afterConv(
+        [
+          { op: 'Flatten', name: 'f', inputs: ['c'], outputs: ['fc'] },
+          { op: 'BatchNormalization', name: 'bn', inputs: ['fc', 'g', 'b', 'm', 'v'], outputs: ['bc'] },
+          { op: 'Relu', name: 'r', inputs: ['bc'], outputs: ['y'] },
+        ],
+        [tensor('g', [2704]), tensor('b', [2704]), tensor('m', [2704]), { name: 'v', dims: [2704], values: new Array<number>(2704).fill(1) }],
+      ),
+      says: /^node 'bn' \(BatchNormalization\): on a flat tensor it folds into the Gemm\/MatMul right after it, but 'r' \(Relu\) follows it/,
     },
     {
       label: 'GlobalAveragePool of a flat tensor',

@@ -81,7 +81,8 @@ export function buildOnnx(g: TestGraph): Uint8Array {
             : { floatData: t.values }),
       })),
       input: [valueInfo(g.inputName ?? 'x', dims)],
-      output: outputs.map((o) => valueInfo(o, [])),
+      // Outputs without a shape (unknown rank), so runtimes infer it instead of checking a declared one.
+      output: outputs.map((o) => ({ name: o, type: { tensorType: { elemType: ONNX_DTYPE.FLOAT } } })),
     },
   };
   const type = modelProtoType();

@@ -1,0 +1,66 @@
+/**
+ * A BatchNormalization of a flat tensor with no Gemm/MatMul right before it
+ * (after a Flatten, after a Relu) folds forward into the Gemm/MatMul right
+ * after it. Checked against ONNX Runtime running the original graph.
+ */
+import * as ort from 'onnxruntime-web';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { modelForward } from '../../cpu/forward.ts';
+import { configureOrtWasm, createOrtSession } from '../../peers/ort-runner.ts';
+import { importOnnx } from './index.ts';
+import { buildOnnx, int, tensor } from './test-helpers.ts';
+
+beforeAll(() => configureOrtWasm(ort, { numThreads: 1 }));
+
+const positive = (name: string, n: number) => ({ name, dims: [n], values: Array.from({ length: n }, (_, i) => 0.25 + ((i * 13) % n) / n) });
+
+describe('BatchNormalization of a vector folds forward', () => {
+  it('Conv → Flatten → BN → Gemm, Relu → BN → MatMul + Add: the lab matches ONNX Runtime', async () => {
+    const bytes = buildOnnx({
+      nodes: [
+        { op: 'Conv', name: 'conv', inputs: ['input', 'w1', 'b1'], outputs: ['c'] },
+        { op: 'Flatten', name: 'flat', inputs: ['c'], outputs: ['f'] },
+        { op: 'BatchNormalization', name: 'bn1', inputs: ['f', 'g1', 'be1', 'm1', 'v1'], outputs: ['n1'] },
+        { op: 'Gemm', name: 'fc1', inputs: ['n1', 'w2', 'b2'], outputs: ['h'], attrs: [int('transB', 1)] },
+        { op: 'Relu', name: 'relu', inputs: ['h'], outputs: ['rh'] },
+        { op: 'BatchNormalization', name: 'bn2', inputs: ['rh', 'g2', 'be2', 'm2', 'v2'], outputs: ['n2'] },
+        { op: 'MatMul', name: 'fc2', inputs: ['n2', 'w3'], outputs: ['o'] },
+        { op: 'Add', name: 'fc2_bias', inputs: ['o', 'b3'], outputs: ['logits'] },
+      ],
+      inits: [
+        tensor('w1', [2, 1, 3, 3]),
+        tensor('b1', [2], 2),
+        tensor('g1', [32], 3),
+        tensor('be1', [32], 4),
+        tensor('m1', [32], 5),
+        positive('v1', 32),
+        tensor('w2', [5, 32], 6),
+        tensor('b2', [5], 7),
+        tensor('g2', [5], 8),
+        tensor('be2', [5], 9),
+        tensor('m2', [5], 10),
+        positive('v2', 5),
+        tensor('w3', [5, 3], 11),
+        tensor('b3', [3], 12),
+      ],
+      input: ['N', 1, 6, 6],
+      inputName: 'input',
+    });
+    const { model, report } = importOnnx(bytes);
+    expect(model.architecture.layers.map((l) => l.kind)).toEqual(['conv2d', 'flatten', 'dense', 'relu', 'dense']);
+    expect(report.layers.find((l) => l.kind === 'dense')!.from).toEqual(['bn1', 'fc1']);
+    expect(report.notes.join('\n')).toMatch(/BatchNormalization 'bn2' on the flat tensor before 'fc2' was folded forward into it/);
+    // The flatten of [2, 4, 4] is in (c, h, w) order in ONNX: the fold must happen before the lab reorders the columns.
+    const n = 4;
+    const x = Float32Array.from({ length: n * 36 }, (_, i) => Math.sin(i * 0.7));
+    const runner = await createOrtSession(ort, bytes, 'wasm', { inputShape: [6, 6, 1] });
+    try {
+      const want = await runner.run(x, n);
+      const got = modelForward(model, x, n);
+      expect(got.length).toBe(want.length);
+      for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-5 + 1e-5 * Math.abs(want[i]));
+    } finally {
+      await runner.dispose();
+    }
+  });
+});
