@@ -3,17 +3,19 @@
  * 2018): calibrate activation ranges by running the float CPU reference on
  * calibration images, then build an `Int8Model` — per-channel symmetric int8
  * weights, int32 biases, per-tensor asymmetric activations, fixed-point
- * requantization multipliers. Pure: the input model is not touched.
+ * requantization multipliers; sigmoid, tanh and leakyRelu become 256-entry
+ * lookup tables (`Int8LutOp`). Pure: the input model is not touched.
  */
-import type { Layer } from '../model/layers.ts';
+import type { ActivationFn, ActivationLayer, Layer } from '../model/layers.ts';
 import { applyPreprocess } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
-import type { Int8Model, Int8Op, QuantParams } from '../model/int8.ts';
-import { INT32_MAX, INT32_MIN, INT8_MAX, activationQuant, quantizeMultiplier } from '../model/int8.ts';
+import type { Int8LutOp, Int8Model, Int8Op, QuantParams } from '../model/int8.ts';
+import { INT32_MAX, INT32_MIN, INT8_MAX, INT8_MIN, activationQuant, quantizeMultiplier } from '../model/int8.ts';
 import { quantizeLinear, roundHalfEven } from '../model/codecs.ts';
 import type { Shape } from '../model/shapes.ts';
 import { inferShapes, sizeOf } from '../model/shapes.ts';
 import { modelForwardAll } from '../cpu/forward.ts';
+import { activationForward } from '../cpu/activations.ts';
 
 export const label = 'INT8 (integer-only inference)';
 
@@ -86,9 +88,62 @@ function isRelu(l: Layer | undefined): boolean {
   return l?.kind === 'relu' || (l?.kind === 'activation' && l.fn === 'relu6');
 }
 
-/** The activation functions the int8 kernels cannot compute (only relu6 lowers). */
+/** Activation functions the int8 path runs as a lookup table (relu6 is a clamp instead: see checkClamp). */
+export const LUT_FNS: readonly ActivationFn[] = ['sigmoid', 'tanh', 'leakyRelu'];
+
+/** An activation layer run as a lookup table. */
+function isLut(l: Layer | undefined): boolean {
+  return l?.kind === 'activation' && LUT_FNS.includes(l.fn);
+}
+
+/** The activation functions the int8 kernels cannot compute (neither a clamp nor a table). */
 function unlowered(l: Layer): boolean {
-  return l.kind === 'activation' && l.fn !== 'relu6';
+  return l.kind === 'activation' && !isRelu(l) && !isLut(l);
+}
+
+/** A clamp of real values folded into a table: [0, ∞) for a ReLU after it, [0, 6] for a relu6. */
+export type LutClamp = readonly [number, number];
+
+const NO_CLAMP: LutClamp = [-Infinity, Infinity];
+
+/**
+ * `layer`'s function of the real values of the 256 codes of `input`,
+ * clamp(f(input.scale · (q − zp))) in float64 (leakyRelu's alpha rounded to
+ * f32, as the float kernels hold it), indexed by q + 128.
+ */
+function lutValues(layer: ActivationLayer, input: QuantParams, [lo, hi]: LutClamp): Float64Array {
+  const x = Float64Array.from({ length: 256 }, (_, k) => input.scale * (k + INT8_MIN - input.zeroPoint));
+  const y = new Float64Array(256);
+  activationForward(layer, x, y);
+  return y.map((v) => Math.min(hi, Math.max(lo, v)));
+}
+
+/**
+ * The lookup table of `layer` (then `clamp`) from `input` codes to `output` codes:
+ * table[q + 128] = clamp(roundHalfEven(f(input.scale · (q − input.zeroPoint)) / output.scale) + output.zeroPoint, −128, 127).
+ */
+export function lutTable(layer: ActivationLayer, input: QuantParams, output: QuantParams, clamp: LutClamp = NO_CLAMP): Int8Array {
+  return Int8Array.from(lutValues(layer, input, clamp), (v) => Math.min(INT8_MAX, Math.max(INT8_MIN, roundHalfEven(v / output.scale) + output.zeroPoint)));
+}
+
+/**
+ * The lookup-table op of an activation layer (and the ReLU/relu6 `clamp`
+ * folded after it) on a tensor quantized as `input`. Its output range is the
+ * image of the input's 256 codes under the function: every value the table
+ * can produce is representable, nothing saturates, and for these monotonic
+ * functions it is the calibrated range after the function (f of the
+ * calibrated input range) without sampling noise.
+ */
+function lutOp(layer: ActivationLayer, input: QuantParams, shape: Shape, layerNames: string[], clamp: LutClamp): Int8LutOp {
+  const y = lutValues(layer, input, clamp);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of y) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const output = activationQuant(lo, hi);
+  return { kind: 'lut', layer, layers: layerNames, inShape: shape, outShape: shape, input, output, table: lutTable(layer, input, output, clamp) };
 }
 
 /**
@@ -112,7 +167,8 @@ function checkClamp(layer: Layer, q: QuantParams, where: string): void {
 /**
  * Calibrate and quantize `model` to int8. Throws naming the layer for
  * layers with no int8 lowering (softmax: the int8 path ends at the logits),
- * and for calibration data that does not fit the model's input.
+ * and for calibration data that does not fit the model's input. relu and
+ * relu6 are clamps; sigmoid, tanh and leakyRelu are lookup tables.
  */
 export function quantizeInt8Model(model: Model, options: Options): Int8Model {
   const arch = model.architecture;
@@ -154,6 +210,8 @@ export function quantizeInt8Model(model: Model, options: Options): Int8Model {
   let cur: QuantParams = input;
   let curShape: Shape = arch.inputShape.slice();
   const ops: Int8Op[] = [];
+  /** The ReLU/relu6 clamp folded into the last table op so far. */
+  let lutClamp = NO_CLAMP;
   for (let i = 0; i < layers.length;) {
     const layer = layers[i];
     switch (layer.kind) {
@@ -163,11 +221,35 @@ export function quantizeInt8Model(model: Model, options: Options): Int8Model {
         // A ReLU not right after a weighted layer is a clamp at the current zero point on whatever produced the tensor;
         // flatten is a free reshape (NHWC order), so the tensor keeps its stored shape.
         const last = ops[ops.length - 1];
-        if (layer.kind === 'activation' && !isRelu(layer)) throw new Error(`${where}: int8 path has no lowering for layer '${layer.name}' (activation)`);
-        checkClamp(layer, cur, where);
+        if (layer.kind === 'activation' && isLut(layer)) {
+          // Its own op, not fused into the conv/dense/pool before it. Fusing (the producer's epilogue looking its
+          // requantized code up) would give the very same codes — the table acts on that int8 code either way — and save
+          // one pass over a tensor of 1 byte per value, a small fraction of the producer's k·k·c MACs per value; as its own
+          // op it follows any op (a pool, the input, another table), and conv2d-i8's epilogue (fused pools, its MAC
+          // formulations) stays as it is. A ReLU or relu6 after it is folded into its table (below).
+          lutClamp = NO_CLAMP;
+          const op = lutOp(layer, cur, curShape, [layer.name], lutClamp);
+          ops.push(op);
+          cur = op.output;
+          i++;
+          break;
+        }
+        if (layer.kind === 'activation' && !isRelu(layer))
+          throw new Error(`${where}: int8 path has no lowering for layer '${layer.name}' (activation ${layer.fn})`);
+        if (layer.kind !== 'flatten' && last?.kind === 'lut') {
+          // The table becomes one of clamp(f), with the clamped function's range as its output's: exact, and every code
+          // spent on values the clamp keeps (a relu6 on a tensor wider than 6 is not refused here).
+          lutClamp = [Math.max(0, lutClamp[0]), Math.min(layer.kind === 'relu' ? Infinity : 6, lutClamp[1])];
+          const op = lutOp(last.layer, last.input, last.inShape, [...last.layers, layer.name], lutClamp);
+          ops[ops.length - 1] = op;
+          cur = op.output;
+          i++;
+          break;
+        }
         if (layer.kind !== 'flatten') {
-          if (last) last.relu = true;
-          else inputRelu = true;
+          checkClamp(layer, cur, where);
+          if (!last) inputRelu = true;
+          else if (last.kind !== 'lut') last.relu = true;
         }
         last?.layers.push(layer.name);
         i++;

@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { INT32_MAX, INT32_MIN, activationQuant, quantizeMultiplier } from '../model/int8.ts';
 import { architecture } from '../model/architectures.ts';
 import { initModel, mulberry32 } from '../model/model.ts';
-import { quantizeInt8Model } from '../compress/int8.ts';
+import { lutTable, quantizeInt8Model } from '../compress/int8.ts';
+import type { ActivationLayer, Layer } from '../model/layers.ts';
+import { importedArchitecture, testInput, testModel } from '../peers/test-cases.ts';
 import { modelForward } from './forward.ts';
 import { convGeometry } from './conv2d.ts';
 import {
@@ -16,6 +18,8 @@ import {
   depthwiseConv2dInt8,
   dequantizeInt8,
   int8ModelForward,
+  int8OpForward,
+  lutInt8,
   maxPool2dInt8,
   multiplyByQuantizedMultiplier,
   quantizeInt8,
@@ -269,7 +273,7 @@ describe('int8 model (calibration pass + integer reference)', () => {
     const q = quantizeInt8Model(model, { calibration: x.subarray(0, 64 * 784), batch: 64, method: 'minmax' });
     expect(structuredClone(q)).toEqual(q);
     expect(q.ops.map((o) => o.kind)).toEqual(['dense', 'dense', 'dense']);
-    expect(q.ops.map((o) => o.relu)).toEqual([true, true, false]);
+    expect(q.ops.map((o) => 'relu' in o && o.relu)).toEqual([true, true, false]);
     const f = modelForward(model, x, n);
     const { logits } = int8ModelForward(q, x, n);
     let agree = 0;
@@ -299,5 +303,125 @@ describe('int8 model (calibration pass + integer reference)', () => {
     const pc = quantizeInt8Model(model, { calibration: x, batch: 64, method: 'percentile', percentile: 99.9 });
     expect(mm.input.scale).toBeGreaterThan(3);
     expect(pc.input.scale).toBeLessThan(0.01);
+  });
+});
+
+describe('int8 lookup tables: sigmoid, tanh, leakyRelu', () => {
+  const act = (fn: ActivationLayer['fn'], alpha?: number): ActivationLayer => ({
+    kind: 'activation',
+    name: 'a',
+    fn,
+    ...(alpha !== undefined ? { alpha } : {}),
+  });
+  const at = (table: Int8Array, q: number): number => table[q + 128];
+
+  it('table entries, hand-computed: f in float64, round half to even, output zero point, saturation', () => {
+    // sigmoid, in 0.05·(q + 10), out q/255 − 128: q = −10 is σ(0) = 0.5 → 127.5 → 128 (even) → 0; q = 10: σ(1)·255 = 186.42 → 58;
+    // q = −128: σ(−5.9)·255 = 0.697 → −127; q = 127: σ(6.85)·255 = 254.73 → 127.
+    const s = lutTable(act('sigmoid'), { scale: 0.05, zeroPoint: -10 }, { scale: 1 / 255, zeroPoint: -128 });
+    expect([at(s, -10), at(s, 10), at(s, -128), at(s, 127)]).toEqual([0, 58, -127, 127]);
+    // tanh, in 0.1·q, out 2/255: tanh(0.5)·127.5 = 58.92 → ±59; saturation at ±1 → 127.5 → 128 (even) → clamped to 127.
+    const t = lutTable(act('tanh'), { scale: 0.1, zeroPoint: 0 }, { scale: 2 / 255, zeroPoint: 0 });
+    expect([at(t, 0), at(t, 5), at(t, -5), at(t, 127), at(t, -128)]).toEqual([0, 59, -59, 127, -127]);
+    // leakyRelu α = 0.1 (held as f32: 0.100000001…), in and out 0.5·q: q = −25 is −1.25000002 / 0.5 = −2.50000004 → −3
+    // (α exactly 0.1 would tie at −2.5 and round to −2); q = 100 → 100; output zero point 3 adds 3; −128 saturates.
+    const l = lutTable(act('leakyRelu', 0.1), { scale: 0.5, zeroPoint: 0 }, { scale: 0.5, zeroPoint: 3 });
+    expect([at(l, -25), at(l, 100), at(l, 124), at(l, 125), at(l, -10)]).toEqual([0, 103, 127, 127, 2]);
+    const x = new Int8Array([-128, -10, 0, 10, 127]);
+    const y = new Int8Array(5);
+    lutInt8(x, s, y);
+    expect(Array.from(y)).toEqual(Array.from(x, (q) => at(s, q)));
+    expect(() => lutInt8(x, new Int8Array(255), y)).toThrow(/255 entries, expected 256/);
+  });
+
+  it('quantizeInt8Model lowers every fn of an imported model to a table (relu6 stays the clamp), output range the image of the input codes', () => {
+    const model = testModel(importedArchitecture(), 6);
+    const x = testInput(model, 96, 3);
+    const q = quantizeInt8Model(model, { calibration: x.subarray(0, 64 * 220), batch: 64, method: 'minmax' });
+    expect(structuredClone(q)).toEqual(q);
+    expect(q.ops.map((o) => `${o.kind}:${o.layers.join('+')}`)).toEqual([
+      'conv2d:c1',
+      'lut:a1',
+      'depthwiseConv2d:dw+a2',
+      'lut:a3',
+      'maxPool2d:mp',
+      'avgPool2d:apx',
+      'avgPool2d:api',
+      'avgPool2d:gap+flat',
+      'dense:fc',
+      'lut:a4',
+    ]);
+    for (const op of q.ops) {
+      if (op.kind !== 'lut') continue;
+      const prev = q.ops[q.ops.indexOf(op) - 1];
+      expect(op.input, `${op.layers[0]} reads its producer's codes`).toEqual('quant' in prev ? prev.quant : prev.output);
+      // The image of the 256 input codes under f, through activationQuant (0 included).
+      const y = Array.from({ length: 256 }, (_, k) => {
+        const v = op.input.scale * (k - 128 - op.input.zeroPoint);
+        return op.layer.fn === 'sigmoid' ? 1 / (1 + Math.exp(-v)) : op.layer.fn === 'tanh' ? Math.tanh(v) : v > 0 ? v : Math.fround(op.layer.alpha!) * v;
+      });
+      expect(op.output).toEqual(activationQuant(Math.min(...y), Math.max(...y)));
+      expect(Array.from(op.table)).toEqual(Array.from(lutTable(op.layer, op.input, op.output)));
+      // Monotonic functions give non-decreasing tables, and the image's end farther from 0 is an end code (a3, σ of a
+      // relu6 output in [0.5, 1), spends half the codes on [0, 0.5]: 0 stays a code, for the padding of what follows).
+      for (let k = 1; k < 256; k++) expect(op.table[k]).toBeGreaterThanOrEqual(op.table[k - 1]);
+      expect(op.table[0] === -128 || op.table[255] === 127, `${op.layers[0]} reaches an end code`).toBe(true);
+    }
+    // The integer model tracks the float one: tanh logits in [−1, 1].
+    const f = modelForward(model, x, 96);
+    const { logits, tensors } = int8ModelForward(q, x, 96);
+    let worst = 0;
+    for (let i = 0; i < f.length; i++) worst = Math.max(worst, Math.abs(f[i] - logits[i]));
+    expect(worst).toBeLessThan(0.05);
+    // A table op maps each code alone: the reference is table[q + 128] on its input tensor.
+    const a3 = q.ops.findIndex((o) => o.layers[0] === 'a3');
+    expect(Array.from(int8OpForward(q.ops[a3], tensors[a3], 96))).toEqual(Array.from(tensors[a3], (v) => (q.ops[a3] as { table: Int8Array }).table[v + 128]));
+  });
+
+  it('a ReLU or relu6 after a table is folded into it: a table of the clamped function over its own range', () => {
+    const layers: Layer[] = [
+      { kind: 'conv2d', name: 'c', filters: 3, kernel: [3, 3], stride: [1, 1], padding: 'valid', bias: true },
+      { kind: 'activation', name: 'lr', fn: 'leakyRelu', alpha: 0.2 },
+      { kind: 'activation', name: 'r6', fn: 'relu6' },
+      { kind: 'flatten', name: 'f' },
+      { kind: 'dense', name: 'fc', units: 4, bias: true },
+      { kind: 'activation', name: 'th', fn: 'tanh' },
+      { kind: 'relu', name: 'r' },
+    ];
+    for (const gain of [1, 20]) {
+      const model = testModel({ name: 'lut-relu', inputShape: [6, 5, 2], layers }, 4);
+      // ×20: outputs well past 6 before the relu6 (a clamp-only lowering would refuse it: its range is calibrated before it).
+      model.weights['c.weight'] = model.weights['c.weight'].map((w) => gain * w);
+      const x = testInput(model, 64, 8);
+      const q = quantizeInt8Model(model, { calibration: x, batch: 64, method: 'minmax' });
+      expect(q.ops.map((o) => `${o.kind}:${o.layers.join('+')}`)).toEqual(['conv2d:c', 'lut:lr+r6+f', 'dense:fc', 'lut:th+r']);
+      for (const k of [1, 3]) {
+        const op = q.ops[k] as Extract<(typeof q.ops)[number], { kind: 'lut' }>;
+        const clamp = k === 1 ? ([0, 6] as const) : ([0, Infinity] as const);
+        expect(Array.from(op.table)).toEqual(Array.from(lutTable(op.layer, op.input, op.output, clamp)));
+        // The clamped function's range: [0, its max] (relu6 ∘ leakyRelu at ×20: exactly [0, 6]); negative values are code −128.
+        expect(op.output.zeroPoint).toBe(-128);
+        if (k === 1 && gain === 20) expect(op.output.scale).toBeCloseTo(6 / 255, 12);
+        expect(op.table[0], `${op.layers[0]}: negative values clamp to the code of 0`).toBe(-128);
+      }
+      if (gain === 1) {
+        const f = modelForward(model, x, 64);
+        const { logits } = int8ModelForward(q, x, 64);
+        for (let i = 0; i < f.length; i++) expect(Math.abs(f[i] - logits[i])).toBeLessThan(0.05);
+      }
+    }
+  });
+
+  it('still refuses what neither a clamp nor a table computes (an unknown fn), naming the layer', () => {
+    const layers = [
+      { kind: 'flatten', name: 'f' },
+      { kind: 'activation', name: 'g', fn: 'gelu' },
+      { kind: 'dense', name: 'fc', units: 2, bias: true },
+    ] as unknown as Layer[];
+    const model = { ...testModel({ name: 'gelu', inputShape: [2, 2, 1], layers: [layers[0], layers[2]] }, 1) };
+    model.architecture = { ...model.architecture, layers };
+    expect(() => quantizeInt8Model(model, { calibration: new Float32Array(4), batch: 1, method: 'minmax' })).toThrow(
+      /int8 path has no lowering for layer 'g' \(activation gelu\)/,
+    );
   });
 });

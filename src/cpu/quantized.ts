@@ -11,7 +11,7 @@
  * 16-bit halves (a different split from the WGSL one, on purpose); the tests
  * pin it against BigInt.
  */
-import type { Int8Model, Int8PoolOp, Int8WeightedOp, QuantParams } from '../model/int8.ts';
+import type { Int8LutOp, Int8Model, Int8Op, Int8WeightedOp, QuantParams } from '../model/int8.ts';
 import { INT32_MAX, INT32_MIN, INT8_MAX, INT8_MIN, inverseScaleF32 } from '../model/int8.ts';
 import { roundHalfEven } from '../model/codecs.ts';
 import type { Shape } from '../model/shapes.ts';
@@ -218,12 +218,18 @@ export function avgPool2dInt8(g: PoolGeometry, x: Int8Array, lo: number, y: Int8
   }
 }
 
+/** y[i] = table[x[i] + 128]: an element-wise function as a 256-entry table of output codes (Int8LutOp). */
+export function lutInt8(x: Int8Array, table: Int8Array, y: Int8Array): void {
+  if (table.length !== 256) throw new Error(`int8 lookup table: ${table.length} entries, expected 256`);
+  for (let i = 0; i < x.length; i++) y[i] = table[x[i] - INT8_MIN];
+}
+
 function requantOf(op: Int8WeightedOp): Int8Requant {
   return { inZp: op.input.zeroPoint, outZp: op.output.zeroPoint, bias: op.bias, multiplier: op.multiplier, shift: op.shift, relu: op.relu };
 }
 
 /** One int8 op on `batch` images (natural NHWC layout); returns a fresh output. */
-export function int8OpForward(op: Int8WeightedOp | Int8PoolOp, x: Int8Array, batch: number): Int8Array {
+export function int8OpForward(op: Int8Op, x: Int8Array, batch: number): Int8Array {
   const inSize = sizeOf(op.inShape);
   if (x.length !== batch * inSize) {
     throw new Error(
@@ -246,6 +252,9 @@ export function int8OpForward(op: Int8WeightedOp | Int8PoolOp, x: Int8Array, bat
       break;
     case 'avgPool2d':
       avgPool2dInt8(poolGeometry(op.layer, op.inShape, batch), x, clampLow(op.quant.zeroPoint, op.relu), y, op.quant.zeroPoint);
+      break;
+    case 'lut':
+      lutInt8(x, (op as Int8LutOp).table, y);
       break;
     default: {
       const never: never = op;

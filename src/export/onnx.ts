@@ -414,6 +414,12 @@ function int8Graph(g: GraphBuilder, model: Model, int8: Int8Model, shapes: Layer
       t = qdq(fusedActivations(cur, op), layer.name, op.quant);
       continue;
     }
+    if (op.kind === 'lut') {
+      // The lab's lookup table (sigmoid, tanh, leakyRelu) as DQ → f → Q at the table's output scale: ORT evaluates f
+      // in float (or builds its own table from the same QDQ) and rounds once, so a code may differ from the lab's by one.
+      t = qdq(fusedActivations(activationNode(g, op.layer, t), op), layer.name, op.output);
+      continue;
+    }
     const w = op as Int8WeightedOp;
     let x = t;
     if (w.kind === 'dense' && spatial && inShape.length === 3) {

@@ -3,7 +3,7 @@
  * (asymmetric) convolution pads on conv2d (scalar and vec4 paths, fused
  * pool), depthwise, conv2d-i8 (SLIDE row-packed and plain) and
  * depthwise-i8; the `activation` layer (float kernel; relu6 as the int8
- * clamp, the other functions refused by the int8 path); global average
+ * clamp, the other functions int8 lookup tables: lut-i8.test.ts); global average
  * pooling as avgPool2d. Float: GPU vs CPU reference; int8: bit-exact vs the
  * CPU integer reference for both dot forms; trainer: one SGD step vs the CPU
  * backward. Real GPU (SwiftShader under Node).
@@ -183,7 +183,7 @@ describe('int8: explicit pads, relu6 and global average pooling, GPU == CPU inte
     }, 300_000);
   }
 
-  it('refuses sigmoid, tanh and leakyRelu by layer and kind; the float path runs them', () => {
+  it('lowers sigmoid, tanh and leakyRelu to lookup tables (lut-i8, whose parity lut-i8.test.ts checks)', () => {
     for (const fn of ['sigmoid', 'tanh', 'leakyRelu'] as const) {
       const layers: Layer[] = [
         { kind: 'conv2d', name: 'c', filters: 4, kernel: [3, 3], stride: [1, 1], padding: 'valid', bias: true },
@@ -191,10 +191,16 @@ describe('int8: explicit pads, relu6 and global average pooling, GPU == CPU inte
         { kind: 'flatten', name: 'f' },
         { kind: 'dense', name: 'fc', units: 3, bias: true },
       ];
-      const model = modelOf('refused', [5, 5, 1], layers, 3);
-      expect(() => quantizeInt8Model(model, { calibration: randomInput(4 * 25, 1), batch: 4, method: 'minmax' })).toThrow(
-        new RegExp(`int8 path has no lowering for layer 'act' \\(activation ${fn}\\); the float path runs it`),
-      );
+      const model = modelOf('tables', [5, 5, 1], layers, 3);
+      const q = quantizeInt8Model(model, { calibration: randomInput(4 * 25, 1), batch: 4, method: 'minmax' });
+      expect(q.ops.map((o) => o.kind)).toEqual(['conv2d', 'lut', 'dense']);
+      expect(planInt8(q).steps.map((s) => `${s.kernel}:${s.layers.join('+')}`)).toEqual([
+        'quantize-i8:quantize',
+        'conv2d-i8:c',
+        'lut-i8:act+f',
+        'conv2d-i8:fc',
+        'dequantize-i8:dequantize',
+      ]);
     }
   });
 

@@ -141,13 +141,8 @@ function int8Uses(): Use[] {
       { kind: 'dense', name: 'fc', units: 10, bias: true },
     ],
   );
-  // Explicit pads on the SLIDE first conv (one channel), depthwise and a fused pool; relu6 as the clamp.
-  const padded = modelOf(
-    'padded',
-    [12, 11, 1],
-    IMPORTED_LAYERS.filter((l) => l.kind !== 'activation' || l.fn === 'relu6'),
-    5,
-  );
+  // Explicit pads on the SLIDE first conv (one channel), depthwise and a fused pool; relu6 as the clamp, the other fns as tables (lut-i8).
+  const padded = modelOf('padded', [12, 11, 1], IMPORTED_LAYERS, 5);
   const models = [...Object.keys(ARCHITECTURES).map(builtIn), modelOf('every-op', EVERY_OP_INPUT, EVERY_OP_LAYERS, 21), pools, padded];
   for (const model of models) {
     const size = model.architecture.inputShape.reduce((a, b) => a * b, 1);

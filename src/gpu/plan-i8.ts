@@ -3,7 +3,7 @@
  * input (folded into the first layer when that is a dense layer over a
  * multiple of 4 values), one kernel per int8 op (dense and pointwise layers run through
  * conv2d-i8; ReLUs are already fused into the ops as clamps, flatten is
- * free), dequantize the logits. Pure: host-side weight packing and plan
+ * free; sigmoid, tanh and leakyRelu tables run lut-i8), dequantize the logits. Pure: host-side weight packing and plan
  * data, no device, so it can be inspected and tested without a GPU.
  *
  * Every int8 tensor is NHWC packed 4 channels per u32 word; a tensor's size
@@ -11,7 +11,7 @@
  * float boundary tensors).
  */
 import type { Conv2dLayer, DepthwiseConv2dLayer, Pool2dLayer } from '../model/layers.ts';
-import type { Int8Model, Int8PoolOp, Int8WeightedOp } from '../model/int8.ts';
+import type { Int8LutOp, Int8Model, Int8Op, Int8PoolOp, Int8WeightedOp } from '../model/int8.ts';
 import { inverseScaleF32 } from '../model/int8.ts';
 import type { Shape } from '../model/shapes.ts';
 import { convGeometry, sizeOf } from '../model/shapes.ts';
@@ -21,6 +21,8 @@ import { canFusePoolI8, DEFAULT_I8_TILING, i8Mac, packConvWeightI8, packQuantI8,
 import type { DepthwiseConv2dI8Params } from './kernels/depthwise-conv2d-i8.ts';
 import { packDepthwiseWeightI8 } from './kernels/depthwise-conv2d-i8.ts';
 import type { DequantizeI8Params } from './kernels/dequantize-i8.ts';
+import type { LutI8Params } from './kernels/lut-i8.ts';
+import { packLutI8 } from './kernels/lut-i8.ts';
 import type { Pool2dI8Params } from './kernels/pool2d-i8.ts';
 import { poolPadParams } from './kernels/pool2d.ts';
 import type { QuantizeI8Params } from './kernels/quantize-i8.ts';
@@ -36,6 +38,7 @@ export interface I8PlanStep extends Step<I8KernelName | 'preprocess'> {
     | Unbatched<Conv2dI8Params>
     | Unbatched<DepthwiseConv2dI8Params>
     | Unbatched<Pool2dI8Params>
+    | Unbatched<LutI8Params>
     | Unbatched<QuantizeI8Params>
     | Unbatched<DequantizeI8Params>;
   /** Host data for the 'weight' binding (packed int8 words). */
@@ -92,7 +95,7 @@ export function pixelsAndChannels(shape: Shape): [number, number] {
  * pool keeps the conv's quantization (it always does: pooling codes needs no
  * rescale).
  */
-function fusablePool(op: Int8WeightedOp, next: Int8PoolOp | Int8WeightedOp | undefined): next is Int8PoolOp {
+function fusablePool(op: Int8WeightedOp, next: Int8Op | undefined): next is Int8PoolOp {
   return (
     op.kind === 'conv2d' &&
     (next?.kind === 'maxPool2d' || next?.kind === 'avgPool2d') &&
@@ -214,6 +217,13 @@ function weightedStep(
   };
 }
 
+/** A lookup-table step: every code of the tensor through the op's table (packed words in, packed words out). */
+function lutStep(op: Int8LutOp, input: number, output: number): I8PlanStep {
+  const [pixels, c] = pixelsAndChannels(op.inShape);
+  const params: Unbatched<LutI8Params> = { pixels, c, zeroPoint: op.output.zeroPoint };
+  return { kernel: 'lut-i8', params, layers: op.layers, input, output, data: { table: packLutI8(op.table) }, macs: 0 };
+}
+
 /** A dense step: conv2d-i8 over a 1×1 image, whose rows are images. */
 export function isDenseI8(s: I8PlanStep): boolean {
   const p = s.params as Partial<Conv2dI8Params>;
@@ -289,6 +299,13 @@ export function planInt8(model: Int8Model, options: I8PlanOptions = {}): I8Plan 
   let curShape = storedIn;
   for (let i = 0; i < model.ops.length; i++) {
     const op = model.ops[i];
+    if (op.kind === 'lut') {
+      const out = newTensor(words(op.outShape));
+      steps.push(lutStep(op, cur, out));
+      cur = out;
+      curShape = op.outShape;
+      continue;
+    }
     if (op.kind !== 'maxPool2d' && op.kind !== 'avgPool2d') {
       const next = model.ops[i + 1];
       const pool = (options.fusePool ?? true) && fusablePool(op as Int8WeightedOp, next) ? (next as Int8PoolOp) : undefined;

@@ -9,16 +9,18 @@ import type { AnyKernel } from './kernels/types.ts';
 import { conv2dI8 } from './kernels/conv2d-i8.ts';
 import { depthwiseConv2dI8 } from './kernels/depthwise-conv2d-i8.ts';
 import { dequantizeI8 } from './kernels/dequantize-i8.ts';
+import { lutI8 } from './kernels/lut-i8.ts';
 import { pool2dI8 } from './kernels/pool2d-i8.ts';
 import { quantizeI8 } from './kernels/quantize-i8.ts';
 
 /** Names of the int8 kernels (= shaders/<name>.wgsl = src/gpu/kernels/<name>.ts). */
-export type I8KernelName = 'conv2d-i8' | 'depthwise-conv2d-i8' | 'pool2d-i8' | 'quantize-i8' | 'dequantize-i8';
+export type I8KernelName = 'conv2d-i8' | 'depthwise-conv2d-i8' | 'pool2d-i8' | 'lut-i8' | 'quantize-i8' | 'dequantize-i8';
 
 export const I8_KERNELS = {
   'conv2d-i8': conv2dI8,
   'depthwise-conv2d-i8': depthwiseConv2dI8,
   'pool2d-i8': pool2dI8,
+  'lut-i8': lutI8,
   'quantize-i8': quantizeI8,
   'dequantize-i8': dequantizeI8,
 } satisfies Record<I8KernelName, AnyKernel>;

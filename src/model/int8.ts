@@ -12,12 +12,16 @@
  *   inScale · wScale[c] / outScale; a fused ReLU is a clamp at the output
  *   zero point.
  * - Pooling runs on int8 directly and keeps its input's scale and zero point.
+ * - sigmoid, tanh and leakyRelu are a 256-entry lookup table from input code
+ *   to output code (`Int8LutOp`), computed once in float64 when the model is
+ *   quantized, as integer-only runtimes do; the output tensor has its own
+ *   scale and zero point. relu6 stays a clamp.
  *
  * Nothing here runs a network: the CPU integer reference is
  * src/cpu/quantized.ts, the GPU path src/gpu/plan-i8.ts; the calibration
  * pass that fills these records is src/compress/int8.ts.
  */
-import type { Architecture, Conv2dLayer, DenseLayer, DepthwiseConv2dLayer, Pool2dLayer } from './layers.ts';
+import type { ActivationLayer, Architecture, Conv2dLayer, DenseLayer, DepthwiseConv2dLayer, Pool2dLayer } from './layers.ts';
 import type { Shape } from './shapes.ts';
 
 /** Per-tensor affine quantization of an activation: real = scale · (q − zeroPoint). */
@@ -74,7 +78,29 @@ export interface Int8PoolOp {
   relu: boolean;
 }
 
-export type Int8Op = Int8WeightedOp | Int8PoolOp;
+/**
+ * An element-wise function (sigmoid, tanh, leakyRelu) as a lookup table:
+ * output code = `table[q + 128]` for input code q, i.e.
+ * clamp(roundHalfEven(f(input.scale · (q − input.zeroPoint)) / output.scale) + output.zeroPoint, −128, 127)
+ * with f in float64 (a ReLU or relu6 after it is folded in: f is then the
+ * clamped function, and `output` its range). Its own op rather than fused
+ * into its producer: see `quantizeInt8Model`.
+ */
+export interface Int8LutOp {
+  kind: 'lut';
+  layer: ActivationLayer;
+  /** The activation layer, then the ReLU/relu6 layers folded into the table and flatten layers after it. */
+  layers: string[];
+  /** Stored shape of the tensor (the same in and out: the table is element-wise). */
+  inShape: Shape;
+  outShape: Shape;
+  input: QuantParams;
+  output: QuantParams;
+  /** 256 output codes, indexed by input code + 128. */
+  table: Int8Array;
+}
+
+export type Int8Op = Int8WeightedOp | Int8PoolOp | Int8LutOp;
 
 /** An integer-only int8 model: quantize the float input, run `ops`, dequantize the last tensor (the logits). */
 export interface Int8Model {

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../test-helpers.ts';
 import { recordedInt8Method } from '../../engine/int8.ts';
 import { initModel } from '../../model/model.ts';
 import { architecture } from '../../model/architectures.ts';
+import { serializeModel } from '../../model/format.ts';
+import { lutArchitecture } from '../../peers/lut-model.ts';
 
 const run = runCli;
 
@@ -91,6 +93,19 @@ describe('compression-lab eval --int8', () => {
       (await run('eval', file, '--int8', '--json', '--limit', '300', '--cpu', '--calibration-method', 'percentile', '--calibration', '64')).out,
     );
     expect(p.int8).toEqual({ calibration: 64, method: 'percentile' });
+  }, 300_000);
+
+  it('runs a model file with leakyRelu, tanh and sigmoid integer-only (lookup tables): GPU integer path = CPU integer reference', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'eval-int8-lut-'));
+    const file = join(dir, 'lut-net.safetensors');
+    await writeFile(file, serializeModel(initModel(lutArchitecture(), 3)));
+    const gpu = await run('eval', file, '--int8', '--json', '--limit', '300');
+    expect(gpu.err).toBe('');
+    const g = JSON.parse(gpu.out);
+    expect(g).toMatchObject({ count: 300, precision: 'int8' });
+    expect(g.device).toMatch(/int8 GPU path/);
+    const cpu = JSON.parse((await run('eval', file, '--int8', '--json', '--limit', '300', '--cpu')).out);
+    expect(cpu.errors).toBe(g.errors);
   }, 300_000);
 
   it('rejects bad int8 options clearly', async () => {
