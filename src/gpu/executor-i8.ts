@@ -11,9 +11,9 @@ import type { Gpu } from './device.ts';
 import type { InferenceTiming } from './plan-executor.ts';
 import { PlanExecutor } from './plan-executor.ts';
 import type { DotVariant } from './kernels/int8-common.ts';
-import { dotVariantFor, unpackActivations } from './kernels/int8-common.ts';
+import { unpackActivations } from './kernels/int8-common.ts';
+import { int8Defaults } from './int8-multiply.ts';
 import type { I8Tiling } from './kernels/conv2d-i8.ts';
-import { defaultI8Tiling } from './kernels/conv2d-i8.ts';
 import type { I8Plan, I8PlanOptions } from './plan-i8.ts';
 import { isDenseI8, planInt8 } from './plan-i8.ts';
 import type { PipelineCache } from './pipelines.ts';
@@ -81,11 +81,13 @@ function execPlan(plan: I8Plan): ExecPlan {
 
 /** Build an int8 executor; resolves once every pipeline is compiled and every weight uploaded. */
 export async function createInt8Executor(gpu: Gpu, model: Int8Model, options: Int8ExecutorOptions = {}): Promise<Int8Executor> {
-  const dot = options.dot ?? dotVariantFor(gpu.report);
+  // The same defaults the Device screen reports (int8MultiplyFor).
+  const defaults = int8Defaults(gpu.report);
+  const dot = options.dot ?? defaults.dot;
   if (dot === 'dot4' && !gpu.report.wgslLanguageFeatures.packed4x8IntegerDotProduct) {
     throw new Error("int8 executor: the 'dot4' variant needs the WGSL language feature packed_4x8_integer_dot_product, which this adapter lacks; use 'shift'");
   }
-  const planOpts: I8PlanOptions = { tiling: options.tiling ?? defaultI8Tiling(gpu.report), dot };
+  const planOpts: I8PlanOptions = { tiling: options.tiling ?? defaults.tiling, dot };
   const plan = planInt8(model, planOpts);
   const dense = plan.steps.filter(isDenseI8).length;
   // With one image per chunk the dense steps keep their tiling (nothing to gain at one image per thread either).

@@ -17,7 +17,7 @@ export type DotVariant = 'dot4' | 'shift';
 export const DOT_VARIANTS: readonly DotVariant[] = ['dot4', 'shift'];
 
 /** The fastest variant this adapter compiles. */
-export function dotVariantFor(report: AdapterReport): DotVariant {
+export function dotVariantFor(report: Pick<AdapterReport, 'wgslLanguageFeatures'>): DotVariant {
   return report.wgslLanguageFeatures.packed4x8IntegerDotProduct ? 'dot4' : 'shift';
 }
 
