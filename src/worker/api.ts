@@ -11,6 +11,8 @@ import { denseSizeTable, type SizeRow } from '../model/size.ts';
 import { serializeModel } from '../model/format.ts';
 import { initModel, validateModel } from '../model/model.ts';
 import { describeAdapter, type AdapterReport } from '../gpu/device.ts';
+import { int8MultiplyFor, int8Outlook } from '../gpu/int8-multiply.ts';
+import { MATMUL_N, measureInt8Gops } from '../bench/probes.ts';
 import { DATASET_INFO } from '../data/manifest.ts';
 import {
   isQuotaError,
@@ -127,7 +129,9 @@ export const labApi = {
   async device(): Promise<DeviceStatus> {
     try {
       const g = await getGpu();
-      return { ok: true, report: g.report, roofline: await storedRoofline() };
+      const roofline = await storedRoofline();
+      const rates = roofline ? { f32Gflops: roofline.matmulGflops, int8Gops: roofline.int8Gops } : undefined;
+      return { ok: true, report: g.report, roofline, int8: int8Outlook(int8MultiplyFor(g.report), rates) };
     } catch (e) {
       return { ok: false, error: gpuFailure() ?? (e as Error).message };
     }
@@ -143,7 +147,7 @@ export const labApi = {
     return Object.keys(rooflineModules).length > 0;
   },
 
-  /** Measures matmul GFLOP/s, copy GB/s and the submit round trip on this GPU; remembered per adapter. */
+  /** Measures f32 matmul GFLOP/s, the int8 executor's matmul rate, copy GB/s and the submit round trip on this GPU; remembered per adapter. */
   roofline(onProgress?: ProgressFn, jobId?: string): Promise<RooflineReport> {
     return runJob(jobId, 'Roofline measurement', onProgress, async (ctx) => {
       const load = Object.values(rooflineModules)[0];
@@ -156,25 +160,31 @@ export const labApi = {
       };
       // Shapes as src/gpu/roofline.ts returns them; read loosely, checked above.
       type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-      ctx.progress({ phase: 'Matmul GFLOP/s (each tiling candidate)', done: 0, total: 3 });
+      ctx.progress({ phase: 'Matmul GFLOP/s (each tiling candidate)', done: 0, total: 4 });
       const mm = (await mod.measureMatmulGflops(g)) as Any;
       const gflops = num(mm?.best?.gflops, 'measureMatmulGflops');
       ctx.check();
-      ctx.progress({ phase: 'Copy GB/s', done: 1, total: 3 });
+      ctx.progress({ phase: 'int8 matmul rate (the int8 executor)', done: 1, total: 4 });
+      let int8Kernel = '';
+      const int8Gops = num(await measureInt8Gops(g, MATMUL_N, (l) => (int8Kernel = l)), 'measureInt8Gops');
+      ctx.check();
+      ctx.progress({ phase: 'Copy GB/s', done: 2, total: 4 });
       const gbps = num(((await mod.measureCopyGBps(g)) as Any)?.gbps, 'measureCopyGBps');
       ctx.check();
-      ctx.progress({ phase: 'Submit + readback round trip', done: 2, total: 3 });
+      ctx.progress({ phase: 'Submit + readback round trip', done: 3, total: 4 });
       const rt = mod.measureRoundTripMs ? num(((await mod.measureRoundTripMs(g)) as Any)?.p50, 'measureRoundTripMs') : undefined;
       ctx.check();
       const report: RooflineReport = {
         matmulGflops: gflops,
         copyGBps: gbps,
         roundTripMs: rt,
+        int8Gops,
         method: `best of the matmul tilings at n=${mm.n} (${String(mm.best.label)}), median timings`,
+        int8Method: `the int8 executor as a ${MATMUL_N}³ matmul${int8Kernel ? ` (${int8Kernel})` : ''}, median wall clock including its quantize/dequantize`,
         measuredAt: new Date().toISOString(),
       };
       await putMeta(adapterKey(g.report), report);
-      ctx.progress({ phase: 'Done', done: 3, total: 3 });
+      ctx.progress({ phase: 'Done', done: 4, total: 4 });
       return report;
     });
   },

@@ -3,6 +3,7 @@
  * `labApi` and sends back. No classes, no GPU handles (structured clone).
  */
 import type { AdapterReport } from '../gpu/device.ts';
+import type { Int8Outlook } from '../gpu/int8-multiply.ts';
 import type { ModelOrigin, Runtime } from '../store/store.ts';
 
 /** Progress of a long job; `total` 0 means indeterminate. */
@@ -93,13 +94,18 @@ export interface RooflineReport {
   matmulGflops: number;
   copyGBps: number;
   roundTripMs?: number;
+  /** The int8 executor's n³ matmul, G int8-ops/s (1 MAC = 2 ops); absent in reports measured before it was added. */
+  int8Gops?: number;
   /** How it was measured, in words. */
   method: string;
+  /** How the int8 rate was measured (size, the kernel as it ran). */
+  int8Method?: string;
   measuredAt: string;
 }
 
 /** Status of WebGPU in the worker. */
-export type DeviceStatus = { ok: true; report: AdapterReport; roofline?: RooflineReport } | { ok: false; error: string };
+/** `int8`: the multiply the int8 executor chose here and, with a measured roofline, the speed-up to expect. */
+export type DeviceStatus = { ok: true; report: AdapterReport; roofline?: RooflineReport; int8: Int8Outlook } | { ok: false; error: string };
 
 /** A measured result of one variant on one device. */
 export interface ResultRecord {
