@@ -76,10 +76,14 @@ async function labWorker(page: Page): Promise<Worker> {
   return page.workers()[0];
 }
 
-test('Device: measuring the roofline shows GFLOP/s and GB/s, remembered after a reload', async ({ page }) => {
+test('Device: the int8 multiply chosen; measuring the roofline shows GFLOP/s, the int8 rate and GB/s, remembered after a reload', async ({ page }) => {
   test.setTimeout(300_000);
   await openLab(page);
   await expect(page.getByTestId('adapter')).toBeVisible();
+  // The multiply the int8 executor really runs here (SwiftShader: exact f32, not dot4I8Packed), and no speed claim before measuring.
+  await expect(page.getByTestId('int8-multiply')).toContainText('exact f32 outer product');
+  await expect(page.getByTestId('int8-outlook')).toContainText('Measure to see');
+  await expect(page.getByTestId('int8-outlook')).toContainText('cannot tell a hardware dot4I8Packed from an emulated one');
   await expect(page.getByTestId('roofline')).toHaveCount(0);
   await page.getByTestId('measure-roofline').click();
   await expect(page.getByTestId('roofline-progress')).toBeVisible();
@@ -91,6 +95,10 @@ test('Device: measuring the roofline shows GFLOP/s and GB/s, remembered after a 
   const gbps = Number(/([\d.]+) GB\/s/.exec(text)?.[1]);
   expect(gflops, text).toBeGreaterThan(0);
   expect(gbps, text).toBeGreaterThan(0);
+  // The int8 rate next to the f32 one, and what their ratio means.
+  const int8 = Number(/([\d.]+) G int8-ops\/s/.exec(text)?.[1]);
+  expect(int8, text).toBeGreaterThan(0);
+  await expect(page.getByTestId('int8-outlook')).toContainText(/int8 (will not be faster|runs at about|matmuls run at)/);
   await expect(page.getByTestId('measure-roofline')).toHaveText('Measure again');
   await shot(page, 'roofline');
   // Remembered per adapter; the Model view's time estimates use it.

@@ -62,9 +62,7 @@ export function int8MultiplyFor(report: Pick<AdapterReport, 'software' | 'wgslLa
         kind,
         dot,
         label: 'exact f32 outer product',
-        detail:
-          `a CPU adapter: int8 values are unpacked (${unpack}) and multiplied as integer-valued f32, exact while a layer has ≤ ${MAX_EXACT_F32_WORDS * 4} inputs per output ` +
-          '(longer ones use the i32 outer product); dot4I8Packed is not called.',
+        detail: `a CPU adapter, where f32 multiplies beat i32's: bytes unpacked (${unpack}) and multiplied as integer-valued f32, exact up to ${MAX_EXACT_F32_WORDS * 4} inputs per output (longer layers: i32); dot4I8Packed is not called.`,
       };
   }
 }

@@ -61,6 +61,7 @@ export class DevicePanel extends LitElement {
     const r = s.report;
     const flag = (b: boolean) => html`<span class=${b ? 'yes' : 'no'}>${b ? 'yes' : 'no'}</span>`;
     const rf = s.roofline;
+    const i8 = s.int8;
     return html`<dl data-testid="adapter">
         <dt>Adapter</dt>
         <dd data-testid="adapter-name">
@@ -68,11 +69,15 @@ export class DevicePanel extends LitElement {
         </dd>
         <dt>timestamp-query</dt>
         <dd>${flag(r.features.timestampQuery)} <span class="muted">${r.features.timestampQuery ? 'per-layer GPU time' : 'wall-clock timing only'}</span></dd>
-        <dt>packed int8 dot product</dt>
+        <dt>dot4I8Packed in WGSL</dt>
         <dd>
           ${flag(r.wgslLanguageFeatures.packed4x8IntegerDotProduct)}
-          <span class="muted">${r.wgslLanguageFeatures.packed4x8IntegerDotProduct ? 'int8 kernels use dot4I8Packed' : 'int8 kernels use shift-and-mask'}</span>
+          <span class="muted"
+            >${r.wgslLanguageFeatures.packed4x8IntegerDotProduct ? 'packed_4x8_integer_dot_product: compiles, in hardware or emulated' : 'no packed_4x8_integer_dot_product'}</span
+          >
         </dd>
+        <dt>int8 multiply</dt>
+        <dd data-testid="int8-multiply"><strong>${i8.multiply.label}</strong> <span class="muted">— ${i8.multiply.detail}</span></dd>
         <dt>shader-f16</dt>
         <dd>${flag(r.features.shaderF16)}</dd>
         <dt>subgroups</dt>
@@ -90,8 +95,17 @@ export class DevicePanel extends LitElement {
       ${
         rf
           ? html`<dl data-testid="roofline">
-              <dt>Matmul</dt>
+              <dt>f32 matmul</dt>
               <dd>${fixed(rf.matmulGflops, 2)} GFLOP/s</dd>
+              <dt>int8 matmul</dt>
+              <dd data-testid="int8-rate">
+                ${
+                  i8.int8Gops !== undefined
+                    ? html`${fixed(i8.int8Gops, 2)} G
+                      int8-ops/s${i8.ratio !== undefined ? html` <span class="muted">(${fixed(i8.ratio, 2)}× the f32 rate)</span>` : ''}`
+                    : html`<span class="muted">not measured in this record: Measure again to see it</span>`
+                }
+              </dd>
               <dt>Copy</dt>
               <dd>${fixed(rf.copyGBps, 2)} GB/s</dd>
               ${
@@ -101,10 +115,11 @@ export class DevicePanel extends LitElement {
                   : ''
               }
               <dt>Measured</dt>
-              <dd>${new Date(rf.measuredAt).toLocaleString()} — ${rf.method}</dd>
+              <dd>${new Date(rf.measuredAt).toLocaleString()} — f32: ${rf.method}${rf.int8Method ? html`; int8: ${rf.int8Method}` : ''}</dd>
             </dl>`
           : html`<p class="muted">Not measured on this adapter yet. The Model view’s time estimates use it.</p>`
       }
+      <p data-testid="int8-outlook"><strong>int8 speed-up here:</strong> ${i8.expectation} <span class="muted">${i8.caveat}</span></p>
       ${
         this.#hasRoofline.value === false
           ? html`<p class="note">This build has no roofline module yet (src/gpu/roofline.ts), so GFLOP/s and GB/s cannot be measured.</p>`
