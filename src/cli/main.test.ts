@@ -25,6 +25,8 @@ describe('compression-lab flops', () => {
     expect(r.out).toMatch(/conv2\s+conv2d\s+8×8×50\s+25,050\s+1,600,000\s+3,200,000/);
     expect(r.out).toMatch(/total\s+431,080\s+2,293,000\s+4,600,720/);
     expect(r.out).toContain('1.150 µs per image'); // 4,600,720 / 4e12 s
+    expect(r.out).toMatch(/estimated time at 4\.00e\+12 FLOP\/s: 1\.150 µs per image/);
+    expect(r.out).toMatch(/energy per image, estimated \(not measured;/);
   });
   it('rejects unknown models, bad options and missing arguments with a clear message', async () => {
     expect(await run('flops', 'nope')).toMatchObject({

@@ -103,7 +103,9 @@ const COMMANDS: Record<string, Command> = {
         ),
       );
       const t = estimatedSeconds(acc.total.flops, speed);
-      io.out(`\nestimated time at ${speed.toExponential(2)} FLOP/s: ${fmtSeconds(t)} per image (FLOPs / speed; a lower bound)`);
+      io.out(
+        `\nestimated time at ${speed.toExponential(2)} FLOP/s${values.speed === undefined ? ' (an assumed speed; --speed sets it)' : ''}: ${fmtSeconds(t)} per image (FLOPs / speed; a lower bound, not measured)`,
+      );
       io.out(`peak activation memory: ${formatBytes(acc.total.peakActivationBytes)} per image\n`);
       io.out(
         formatTable(
@@ -113,7 +115,7 @@ const COMMANDS: Record<string, Command> = {
       );
       if (fileBytes !== undefined) io.out(`model file: ${fileBytes.toLocaleString('en-US')} bytes`);
       io.out(
-        `\nenergy per image (ESTIMATE, ${energy.fp32.source}): fp32 ${energy.fp32.totalMicrojoules.toPrecision(3)} µJ, int8 ${energy.int8.totalMicrojoules.toPrecision(3)} µJ`,
+        `\nenergy per image, estimated (not measured; ${energy.fp32.source}): fp32 ${energy.fp32.totalMicrojoules.toPrecision(3)} µJ, int8 ${energy.int8.totalMicrojoules.toPrecision(3)} µJ`,
       );
     },
   },

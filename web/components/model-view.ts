@@ -94,8 +94,8 @@ export class ModelView extends LitElement {
                       <th class="n">FLOPs</th>
                       <th class="n">Stored</th>
                       <th>Encoding</th>
-                      <th class="n">Est. time</th>
-                      <th class="n">GPU time</th>
+                      <th class="n">Estimated time</th>
+                      <th class="n">Measured GPU time</th>
                     </tr>
                   </thead>
                   <tbody>
