@@ -125,7 +125,7 @@ export class DevicePanel extends LitElement {
           ? html`<p class="note">This build has no roofline module yet (src/gpu/roofline.ts), so GFLOP/s and GB/s cannot be measured.</p>`
           : html`<div class="row">
               <button data-testid="measure-roofline" ?disabled=${this.#roofline.running} @click=${this.#measure}>
-                ${rf ? 'Measure again' : 'Measure GFLOP/s and GB/s'}
+                ${rf ? 'Measure again' : 'Measure GFLOP/s, int8 rate and GB/s'}
               </button>
             </div>`
       }
