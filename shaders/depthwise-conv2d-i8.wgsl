@@ -1,23 +1,34 @@
 /*
- * depthwise-conv2d-i8 — integer-only int8 depthwise convolution (channel
- * multiplier 1): channel c of the output sees only input channel c.
+ * depthwise-conv2d-i8 — integer-only int8 depthwise convolution with channel
+ * multiplier m: output channel o sees only input channel o / m.
  *
- *   acc[n, oy, ox, c] = qb[c].x + Σ_{ky,kx} x[n, iy, ix, c] · w[ky, kx, c]
- *   y = clamp(outZp + MultiplyByQuantizedMultiplier(acc, qb[c].y, qb[c].z), lo, 127)
+ *   acc[n, oy, ox, o] = qb[o].x + Σ_{ky,kx} x[n, iy, ix, o / m] · w[ky, kx, o]
+ *   y = clamp(outZp + MultiplyByQuantizedMultiplier(acc, qb[o].y, qb[o].z), lo, 127)
  *   (iy = oy·sh − padT + ky, ix = ox·sw − padL + kx; outside the image the
  *   input is `padWord`, the zero point ×4; the input zero point is folded
- *   into qb[c].x = bias[c] − inZp·Σ w[·, ·, c] on the host.)
+ *   into qb[o].x = bias[o] − inZp·Σ w[·, ·, o] on the host.)
  *
  * Four channels of one word are four independent lanes (no dot product
- * across channels), so the packed words are unpacked with unpack4i8.
+ * across channels), so the packed words are unpacked with unpack4i8. With
+ * m = 1 a lane's input is the same lane of the input word; with m > 1 each
+ * lane picks its input byte (o / m, clamped to the last channel for the
+ * zero-weight tail lanes) from the pixel's input words.
  *
- * Layouts: x NHWC int8 packed, c4 = ceil(c/4) words per pixel; w packed by
- * the host as [kh·kw, c4] words (tail channels zero); qb [c4·4] vec4<i32>
- * (folded bias, multiplier, shift, 0); y NHWC int8 packed, c4 words per pixel.
+ * Layouts: x NHWC int8 packed, ci4 = ceil(c/4) words per pixel; w packed by
+ * the host as [kh·kw, c4] words, c4 = ceil(c·m/4) (tail channels zero); qb
+ * [c4·4] vec4<i32> (folded bias, multiplier, shift, 0); y NHWC int8 packed,
+ * c4 words per pixel.
  * Bindings (group 0): 0 uniform Params · 1 x (read) · 2 w (read) · 3 qb (read) · 4 y (read_write)
  * Dispatch: one thread per output word, i = (wid.x + wid.z·nwg.x)·WG + lid;
  *   x·z = ceil(n·oh·ow·c4 / WG).
  */
+
+/** Input code of output channel o (channel o / m) at pixel `pix`, or the zero point outside the image. */
+fn laneX(pix: u32, o: u32, inside: bool) -> i32 {
+  let ic = min(o / p.m, p.c - 1u);
+  let word = select(p.padWord, x[min(pix * p.ci4 + ic / 4u, arrayLength(&x) - 1u)], inside);
+  return unpack4i8(word)[ic % 4u];
+}
 
 fn body(i: u32) {
   let el = nhwc(i, p.oh, p.ow, p.c4);
@@ -33,9 +44,15 @@ fn body(i: u32) {
     for (var kx = 0u; kx < p.kw; kx++) {
       let ix = ix0 + i32(kx);
       let inside = iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
-      let at = ((el.n * p.h + u32(max(iy, 0))) * p.w + u32(max(ix, 0))) * p.c4 + el.c;
-      let xv = select(p.padWord, x[min(at, arrayLength(&x) - 1u)], inside);
-      acc += unpack4i8(xv) * unpack4i8(wt[(ky * p.kw + kx) * p.c4 + el.c]);
+      let pix = (el.n * p.h + u32(max(iy, 0))) * p.w + u32(max(ix, 0));
+      var xv: vec4<i32>;
+      if (p.m == 1u) {
+        xv = unpack4i8(select(p.padWord, x[min(pix * p.ci4 + el.c, arrayLength(&x) - 1u)], inside));
+      } else {
+        let o = el.c * 4u;
+        xv = vec4<i32>(laneX(pix, o, inside), laneX(pix, o + 1u, inside), laneX(pix, o + 2u, inside), laneX(pix, o + 3u, inside));
+      }
+      acc += xv * unpack4i8(wt[(ky * p.kw + kx) * p.c4 + el.c]);
     }
   }
   let v = vec4<i32>(

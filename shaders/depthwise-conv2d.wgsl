@@ -1,20 +1,20 @@
 /*
- * depthwise-conv2d — one filter per channel (multiplier 1), bias and ReLU or relu6 fused.
+ * depthwise-conv2d — m filters per input channel (the channel multiplier), bias and ReLU or relu6 fused.
  *
- *   y[n, oy, ox, ch] = act(b[ch] + Σ_{ky,kx} x[n, oy·sh − padT + ky, ox·sw − padL + kx, ch] · w[ky, kx, ch])
- *   (x is zero outside the image: 'same' padding)
+ *   y[n, oy, ox, o] = act(b[o] + Σ_{ky,kx} x[n, oy·sh − padT + ky, ox·sw − padL + kx, o / m] · w[ky, kx, o])
+ *   (x is zero outside the image: 'same' padding; o = ch·m + j reads input channel ch = o / m)
  *
- * Layouts: x NHWC [n, h, w, c]; w [kh, kw, c]; b [c] (zeros if no bias); y NHWC [n, oh, ow, c].
+ * Layouts: x NHWC [n, h, w, c]; w [kh, kw, c·m]; b [c·m] (zeros if no bias); y NHWC [n, oh, ow, c·m].
  * Bindings (group 0): 0 uniform Params · 1 x (read) · 2 w (read) · 3 b (read) · 4 y (read_write)
  * Dispatch: one thread per output element, i = (wid.x + wid.z·nwg.x)·WG + lid;
- *   x·z = ceil(n·oh·ow·c / WG).
+ *   x·z = ceil(n·oh·ow·c·m / WG).
  * Memory-bound (kh·kw MACs per output), so no register blocking: consecutive
  * threads take consecutive channels, which keeps loads coalesced on real GPUs.
  *
  * THIS FILE IS A TEMPLATE (expandTemplate in src/gpu/kernels/types.ts). Its
  * COMPRESSED variants (code constant WEIGHTS, src/gpu/kernels/weight-source.ts)
  * compute from a compressed weight tensor with shaders/lib/weight-source.wgsl
- * included: weight j = (ky·kw + kx)·c + ch of the [kh, kw, c] order is
+ * included: weight j = (ky·kw + kx)·c·m + o of the [kh, kw, c·m] order is
  * decoded per MAC by `weightAt` (each weight feeds one MAC per output, so
  * there is nothing to reuse a decode over; depthwise layers hold few
  * weights, which is also why the saving is small). Params gains tk, seed and
@@ -45,7 +45,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i >= p.total) {
     return;
   }
-  let at = nhwc(i, p.oh, p.ow, p.c);
+  let cm = p.c * p.m;
+  let at = nhwc(i, p.oh, p.ow, cm);
+  let ic = at.c / p.m;
   let iy0 = i32(at.y * p.sh) - i32(p.padT);
   let ix0 = i32(at.x * p.sw) - i32(p.padL);
   var acc = bias[at.c];
@@ -60,9 +62,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         continue;
       }
 //#if COMPRESSED
-      acc += x[((at.n * p.h + u32(iy)) * p.w + u32(ix)) * p.c + at.c] * weightAt((ky * p.kw + kx) * p.c + at.c);
+      acc += x[((at.n * p.h + u32(iy)) * p.w + u32(ix)) * p.c + ic] * weightAt((ky * p.kw + kx) * cm + at.c);
 //#else
-      acc += x[((at.n * p.h + u32(iy)) * p.w + u32(ix)) * p.c + at.c] * wt[(ky * p.kw + kx) * p.c + at.c];
+      acc += x[((at.n * p.h + u32(iy)) * p.w + u32(ix)) * p.c + ic] * wt[(ky * p.kw + kx) * cm + at.c];
 //#endif
     }
   }

@@ -108,6 +108,37 @@ describe('structured pruning', () => {
     const b = modelForward(p, x, 1);
     for (let i = 0; i < 10; i++) expect(b[i]).toBeCloseTo(a[i], 5);
   });
+
+  it('a depthwise conv with multiplier 3 after a pruned conv loses the M channels of each removed input channel', () => {
+    const arch: Architecture = {
+      name: 'dw-m',
+      inputShape: [6, 6, 1],
+      layers: [
+        { kind: 'conv2d', name: 'c1', filters: 4, kernel: [3, 3], stride: [1, 1], padding: 'valid', bias: true },
+        { kind: 'relu', name: 'r' },
+        { kind: 'depthwiseConv2d', name: 'dw', kernel: [2, 2], stride: [1, 1], padding: 'valid', bias: true, multiplier: 3 },
+        { kind: 'flatten', name: 'f' },
+        { kind: 'dense', name: 'fc', units: 5, bias: true },
+      ],
+    };
+    const m = initModel(arch, 9);
+    // Kill filters 1 and 2 of c1 ([4, 3, 3, 1]: 9 weights each).
+    m.weights['c1.weight'].fill(0, 9, 27);
+    m.weights['c1.bias'][1] = 0;
+    m.weights['c1.bias'][2] = 0;
+    const p = structuredPrune(m, { amount: 0.5, layers: ['c1'] });
+    expect(p.architecture.layers[0]).toMatchObject({ filters: 2 });
+    // dw keeps output channels 0..2 (of input 0) and 9..11 (of input 3).
+    const dw = m.weights['dw.weight'];
+    const kept = [0, 1, 2, 9, 10, 11];
+    expect(Array.from(p.weights['dw.weight'])).toEqual(Array.from({ length: 4 }, (_, t) => kept.map((o) => dw[t * 12 + o])).flat());
+    expect(Array.from(p.weights['dw.bias'])).toEqual(kept.map((o) => m.weights['dw.bias'][o]));
+    expect(p.weights['fc.weight'].length).toBe(5 * 3 * 3 * 6);
+    const x = randomInput(36);
+    const a = modelForward(m, x, 1);
+    const b = modelForward(p, x, 1);
+    for (let i = 0; i < 5; i++) expect(b[i]).toBeCloseTo(a[i], 5);
+  });
 });
 
 describe('quantization', () => {

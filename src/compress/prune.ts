@@ -7,6 +7,7 @@
  * the layers (and slices the next layer's inputs), so FLOPs drop.
  */
 import type { Layer } from '../model/layers.ts';
+import { depthMultiplier } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
 import type { Shape } from '../model/shapes.ts';
 import { inferShapes, sizeOf } from '../model/shapes.ts';
@@ -263,6 +264,9 @@ export function structuredPrune(model: Model, options: Partial<StructuredOptions
       if (next.kind === 'relu' || next.kind === 'activation' || next.kind === 'maxPool2d' || next.kind === 'avgPool2d') continue;
       if (next.kind === 'softmax') throw new Error(`structured pruning: layer '${target}' feeds softmax '${next.name}'; it cannot shrink`);
       if (next.kind === 'depthwiseConv2d') {
+        // Input channel k feeds output channels k·M … k·M + M − 1, which go with it.
+        const m = depthMultiplier(next);
+        channelsKept = channelsKept.flatMap((k) => Array.from({ length: m }, (_, i) => k * m + i));
         const n = `${next.name}.weight`;
         sliceTensor(out, n, shapes[j].weights[n], 2, channelsKept);
         if (next.bias) sliceTensor(out, `${next.name}.bias`, shapes[j].weights[`${next.name}.bias`], 0, channelsKept);

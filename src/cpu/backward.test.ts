@@ -92,6 +92,9 @@ describe('layer gradients match central differences', () => {
 
   describe('depthwiseConv2d', () => {
     it('valid, stride 1, 5 channels, batch 2', () => gradCheck(depthwise({ kernel: [3, 3], bias: true }), [5, 6, 5], 2, 6));
+    it('multiplier 2, same, stride 2, 3 channels', () =>
+      gradCheck(depthwise({ kernel: [3, 3], stride: [2, 2], padding: 'same', bias: true, multiplier: 2 }), [5, 6, 3], 2, 61));
+    it('multiplier 3, valid, 2 channels', () => gradCheck(depthwise({ kernel: [2, 3], bias: true, multiplier: 3 }), [4, 5, 2], 1, 62));
     it('same, stride 2, odd 7×7 input, 3 channels, batch 3', () =>
       gradCheck(depthwise({ kernel: [3, 3], stride: [2, 2], padding: 'same', bias: true }), [7, 7, 3], 3, 7));
     it('same, stride [1, 2], 2×4 kernel, 6 channels, no bias', () =>

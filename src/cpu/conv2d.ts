@@ -6,6 +6,7 @@
  * Products are summed in float64 (JS numbers) and stored once.
  */
 import type { Conv2dLayer, DepthwiseConv2dLayer } from '../model/layers.ts';
+import { depthMultiplier } from '../model/layers.ts';
 import type { Shape } from '../model/shapes.ts';
 import { axisPadding, convOutSize, padBefore } from '../model/shapes.ts';
 import type { FloatArray } from './common.ts';
@@ -18,7 +19,7 @@ export interface ConvGeometry {
   inC: number;
   outH: number;
   outW: number;
-  /** filters for conv2d; equal to inC for depthwise. */
+  /** filters for conv2d; inC · multiplier for depthwise. */
   outC: number;
   kH: number;
   kW: number;
@@ -42,7 +43,7 @@ export function convGeometry(layer: Conv2dLayer | DepthwiseConv2dLayer, inShape:
     inC,
     outH: convOutSize(inH, kH, strideH, axisPadding(layer.padding, 0)),
     outW: convOutSize(inW, kW, strideW, axisPadding(layer.padding, 1)),
-    outC: layer.kind === 'conv2d' ? layer.filters : inC,
+    outC: layer.kind === 'conv2d' ? layer.filters : inC * depthMultiplier(layer),
     kH,
     kW,
     strideH,

@@ -45,21 +45,22 @@ describe('cross-checks between layers', () => {
     );
   });
 
-  it('depthwiseConv2d equals conv2d with block-diagonal weights (forward and backward)', () => {
+  it('depthwiseConv2d (multiplier 1–3) equals conv2d with block-diagonal weights (forward and backward)', () => {
     fc.assert(
-      fc.property(geometry, ({ batch, h, w, c, kh, kw, sh, sw, padding, seed }) => {
+      fc.property(geometry, fc.integer({ min: 1, max: 3 }), ({ batch, h, w, c, kh, kw, sh, sw, padding, seed }, m) => {
         if (padding === 'valid') [kh, kw] = [Math.min(kh, h), Math.min(kw, w)];
         const rand = mulberry32(seed);
+        const cm = c * m;
         const x = randomF32(rand, batch * h * w * c);
-        const dwWeight = randomF32(rand, kh * kw * c);
-        const bias = randomF32(rand, c);
-        // conv weight [outC, kH, kW, inC]: filter o sees only channel o, with the depthwise kernel [kH, kW, C] at o.
-        const convWeight = new Float32Array(c * kh * kw * c);
-        for (let o = 0; o < c; o++) {
-          for (let k = 0; k < kh * kw; k++) convWeight[(o * kh * kw + k) * c + o] = dwWeight[k * c + o];
+        const dwWeight = randomF32(rand, kh * kw * cm);
+        const bias = randomF32(rand, cm);
+        // conv weight [outC, kH, kW, inC]: filter o sees only channel ⌊o / m⌋, with the depthwise kernel [kH, kW, C·M] at o.
+        const convWeight = new Float32Array(cm * kh * kw * c);
+        for (let o = 0; o < cm; o++) {
+          for (let k = 0; k < kh * kw; k++) convWeight[(o * kh * kw + k) * c + Math.floor(o / m)] = dwWeight[k * cm + o];
         }
-        const dwLayer = depthwise({ kernel: [kh, kw], stride: [sh, sw], padding, bias: true });
-        const convLayer = conv2d({ filters: c, kernel: [kh, kw], stride: [sh, sw], padding, bias: true });
+        const dwLayer = depthwise({ kernel: [kh, kw], stride: [sh, sw], padding, bias: true, ...(m > 1 ? { multiplier: m } : {}) });
+        const convLayer = conv2d({ filters: cm, kernel: [kh, kw], stride: [sh, sw], padding, bias: true });
         const yDw = layerForward(dwLayer, x, [h, w, c], batch, { weight: dwWeight, bias });
         const yConv = layerForward(convLayer, x, [h, w, c], batch, { weight: convWeight, bias });
         expectClose(yDw, yConv, 'forward', TOL, TOL);
@@ -69,8 +70,8 @@ describe('cross-checks between layers', () => {
         const gConv = layerBackward(convLayer, x, [h, w, c], batch, { weight: convWeight, bias }, yConv, dy);
         expectClose(gDw.dInput, gConv.dInput, 'dInput', TOL, TOL);
         expectClose(gDw.dBias!, gConv.dBias!, 'dBias', TOL, TOL);
-        const diag = new Float32Array(kh * kw * c);
-        for (let o = 0; o < c; o++) for (let k = 0; k < kh * kw; k++) diag[k * c + o] = gConv.dWeight![(o * kh * kw + k) * c + o];
+        const diag = new Float32Array(kh * kw * cm);
+        for (let o = 0; o < cm; o++) for (let k = 0; k < kh * kw; k++) diag[k * cm + o] = gConv.dWeight![(o * kh * kw + k) * c + Math.floor(o / m)];
         expectClose(gDw.dWeight!, diag, 'dWeight', TOL, TOL);
       }),
       RUNS,

@@ -1,31 +1,34 @@
 /**
- * depthwiseConv2d reference (channel multiplier 1): channel c of the output
- * sees only channel c of the input. Weight `[kH, kW, C]`, bias `[C]`, same
- * padding rules and geometry as conv2d (see `convGeometry`).
+ * depthwiseConv2d reference with channel multiplier M = outC / inC: output
+ * channel o = c·M + m sees only input channel c = ⌊o / M⌋. Weight
+ * `[kH, kW, C·M]`, bias `[C·M]`, same padding rules and geometry as conv2d
+ * (see `convGeometry`).
  */
 import type { FloatArray } from './common.ts';
 import type { ConvGeometry } from './conv2d.ts';
 
-/** y[n, oy, ox, c] = b[c] + Σ_{ky,kx} x[n, iy, ix, c] · w[ky, kx, c]. */
+/** y[n, oy, ox, o] = b[o] + Σ_{ky,kx} x[n, iy, ix, ⌊o / M⌋] · w[ky, kx, o]. */
 export function depthwiseConv2dForward(g: ConvGeometry, x: FloatArray, w: FloatArray, b: FloatArray | undefined, y: FloatArray): void {
-  const { batch, inH, inW, inC: C, outH, outW, kH, kW, strideH, strideW, padTop, padLeft } = g;
+  const { batch, inH, inW, inC: C, outC: CM, outH, outW, kH, kW, strideH, strideW, padTop, padLeft } = g;
+  const M = CM / C;
   for (let n = 0; n < batch; n++) {
     const xImage = n * inH * inW * C;
     for (let oy = 0; oy < outH; oy++) {
       for (let ox = 0; ox < outW; ox++) {
-        const yBase = ((n * outH + oy) * outW + ox) * C;
-        for (let c = 0; c < C; c++) {
-          let acc = b ? b[c] : 0;
+        const yBase = ((n * outH + oy) * outW + ox) * CM;
+        for (let o = 0; o < CM; o++) {
+          const c = Math.floor(o / M);
+          let acc = b ? b[o] : 0;
           for (let ky = 0; ky < kH; ky++) {
             const iy = oy * strideH - padTop + ky;
             if (iy < 0 || iy >= inH) continue;
             for (let kx = 0; kx < kW; kx++) {
               const ix = ox * strideW - padLeft + kx;
               if (ix < 0 || ix >= inW) continue;
-              acc += x[xImage + (iy * inW + ix) * C + c] * w[(ky * kW + kx) * C + c];
+              acc += x[xImage + (iy * inW + ix) * C + c] * w[(ky * kW + kx) * CM + o];
             }
           }
-          y[yBase + c] = acc;
+          y[yBase + o] = acc;
         }
       }
     }
@@ -42,15 +45,17 @@ export function depthwiseConv2dBackward(
   dw: Float64Array,
   db: Float64Array | undefined,
 ): void {
-  const { batch, inH, inW, inC: C, outH, outW, kH, kW, strideH, strideW, padTop, padLeft } = g;
+  const { batch, inH, inW, inC: C, outC: CM, outH, outW, kH, kW, strideH, strideW, padTop, padLeft } = g;
+  const M = CM / C;
   for (let n = 0; n < batch; n++) {
     const xImage = n * inH * inW * C;
     for (let oy = 0; oy < outH; oy++) {
       for (let ox = 0; ox < outW; ox++) {
-        const yBase = ((n * outH + oy) * outW + ox) * C;
-        for (let c = 0; c < C; c++) {
-          const gy = dy[yBase + c];
-          if (db) db[c] += gy;
+        const yBase = ((n * outH + oy) * outW + ox) * CM;
+        for (let o = 0; o < CM; o++) {
+          const c = Math.floor(o / M);
+          const gy = dy[yBase + o];
+          if (db) db[o] += gy;
           for (let ky = 0; ky < kH; ky++) {
             const iy = oy * strideH - padTop + ky;
             if (iy < 0 || iy >= inH) continue;
@@ -58,7 +63,7 @@ export function depthwiseConv2dBackward(
               const ix = ox * strideW - padLeft + kx;
               if (ix < 0 || ix >= inW) continue;
               const xi = xImage + (iy * inW + ix) * C + c;
-              const wi = (ky * kW + kx) * C + c;
+              const wi = (ky * kW + kx) * CM + o;
               dx[xi] += gy * w[wi];
               dw[wi] += gy * x[xi];
             }

@@ -92,6 +92,16 @@ describe('depthwiseConv2d forward (hand-computed)', () => {
     expect(Array.from(y)).toEqual([10.5, -29]);
   });
 
+  it('multiplier 2: output channel o = c·2 + m reads input channel ⌊o / 2⌋, weight [kH, kW, C·M]', () => {
+    // 1×1 input of 2 channels x = [3, 5], 1×2 kernel on a 1×2 input [[3, 5], [7, 11]] (pixels × channels).
+    // weight [1, 2, 4] = tap 0: [1, 2, 3, 4], tap 1: [10, 20, 30, 40]; bias [0, 0, 0, 1]
+    // o0 (c0): 3·1 + 7·10 = 73;  o1 (c0): 3·2 + 7·20 = 146
+    // o2 (c1): 5·3 + 11·30 = 345;  o3 (c1): 5·4 + 11·40 + 1 = 461
+    const layer = depthwise({ kernel: [1, 2], multiplier: 2, bias: true });
+    const y = layerForward(layer, f32([3, 5, 7, 11]), [1, 2, 2], 1, { weight: f32([1, 2, 3, 4, 10, 20, 30, 40]), bias: f32([0, 0, 0, 1]) });
+    expect(Array.from(y)).toEqual([73, 146, 345, 461]);
+  });
+
   it("'same', 3×3 ones kernel on 3×3: sums of each pixel's neighbourhood", () => {
     // total pad = 2·1 + 3 − 3 = 2, one zero row/column on each side. x = [[1,2,3],[4,5,6],[7,8,9]]
     // y00 = 1+2+4+5 = 12;  y01 = 1+2+3+4+5+6 = 21;  y02 = 2+3+5+6 = 16

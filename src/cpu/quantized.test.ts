@@ -222,6 +222,22 @@ describe('int8 kernels (CPU reference), hand-computed', () => {
     expect(Array.from(y)).toEqual([8, 2]);
   });
 
+  it('depthwise multiplier 2: output channel o reads input channel ⌊o / 2⌋, weight [kH, kW, C·M]', () => {
+    const layer = { kind: 'depthwiseConv2d', name: 'd', kernel: [1, 1], stride: [1, 1], padding: 'valid', bias: true, multiplier: 2 } as const;
+    const g = convGeometry({ ...layer, kernel: [1, 1], stride: [1, 1] }, [1, 1, 2], 1);
+    const y = new Int8Array(4);
+    // x = [3, −4], w = [1, 2, 3, −1], ×1: o0 = 3·1, o1 = 3·2, o2 = −4·3, o3 = −4·(−1) + 1 (bias).
+    const one = new Int32Array(4).fill(2 ** 30);
+    depthwiseConv2dInt8(
+      g,
+      new Int8Array([3, -4]),
+      new Int8Array([1, 2, 3, -1]),
+      rq({ bias: new Int32Array([0, 0, 0, 1]), multiplier: one, shift: new Int32Array(4).fill(1) }),
+      y,
+    );
+    expect(Array.from(y)).toEqual([3, 6, -12, 5]);
+  });
+
   it('dense: input zero point −128 (a ReLU output), batch 2, saturation', () => {
     const y = new Int8Array(4);
     const x = new Int8Array([-128, -127, 127, 127]);

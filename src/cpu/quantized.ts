@@ -132,26 +132,28 @@ export function conv2dInt8(g: ConvGeometry, x: Int8Array, w: Int8Array, rq: Int8
   }
 }
 
-/** Depthwise (multiplier 1): channel c sees only input channel c; weight `[kH, kW, C]`. */
+/** Depthwise with multiplier M = outC / inC: output channel o sees only input channel ⌊o / M⌋; weight `[kH, kW, C·M]`. */
 export function depthwiseConv2dInt8(g: ConvGeometry, x: Int8Array, w: Int8Array, rq: Int8Requant, y: Int8Array): void {
-  const { batch, inH, inW, inC: C, outH, outW, kH, kW, strideH, strideW, padTop, padLeft } = g;
+  const { batch, inH, inW, inC: C, outC: CM, outH, outW, kH, kW, strideH, strideW, padTop, padLeft } = g;
+  const M = CM / C;
   const lo = clampLow(rq.outZp, rq.relu);
   for (let n = 0; n < batch; n++) {
     for (let oy = 0; oy < outH; oy++) {
       for (let ox = 0; ox < outW; ox++) {
-        const yBase = ((n * outH + oy) * outW + ox) * C;
-        for (let c = 0; c < C; c++) {
-          let acc = rq.bias[c];
+        const yBase = ((n * outH + oy) * outW + ox) * CM;
+        for (let o = 0; o < CM; o++) {
+          const c = Math.floor(o / M);
+          let acc = rq.bias[o];
           for (let ky = 0; ky < kH; ky++) {
             const iy = oy * strideH - padTop + ky;
             if (iy < 0 || iy >= inH) continue;
             for (let kx = 0; kx < kW; kx++) {
               const ix = ox * strideW - padLeft + kx;
               if (ix < 0 || ix >= inW) continue;
-              acc += (x[((n * inH + iy) * inW + ix) * C + c] - rq.inZp) * w[(ky * kW + kx) * C + c];
+              acc += (x[((n * inH + iy) * inW + ix) * C + c] - rq.inZp) * w[(ky * kW + kx) * CM + o];
             }
           }
-          y[yBase + c] = requantize(acc, rq.multiplier[c], rq.shift[c], rq.outZp, lo);
+          y[yBase + o] = requantize(acc, rq.multiplier[o], rq.shift[o], rq.outZp, lo);
         }
       }
     }

@@ -13,7 +13,7 @@
  * The lab is NHWC inside; the file is NCHW throughout, as a PyTorch export
  * would be. Weights are converted once:
  * - conv2d `[outC, kH, kW, inC]` → `[outC, inC, kH, kW]`;
- * - depthwiseConv2d `[kH, kW, C]` → `[C, 1, kH, kW]` with `group = C`;
+ * - depthwiseConv2d `[kH, kW, C·M]` → `[C·M, 1, kH, kW]` with `group = C` (M the channel multiplier);
  * - dense `[out, in]` is Gemm's B with `transB = 1`; the first dense layer
  *   after a flatten of an image gets its columns reordered from the lab's
  *   (h, w, c) order to ONNX's (c, h, w) flatten order, so no Transpose is
@@ -28,7 +28,7 @@
  * Node names are the lab's layer names throughout.
  */
 import type { Conv2dLayer, DenseLayer, DepthwiseConv2dLayer, Layer, Pool2dLayer } from '../model/layers.ts';
-import { hasPreprocess } from '../model/layers.ts';
+import { depthMultiplier, hasPreprocess } from '../model/layers.ts';
 import type { Int8Model, Int8WeightedOp, QuantParams } from '../model/int8.ts';
 import type { Model } from '../model/model.ts';
 import type { LayerShapes, Shape } from '../model/shapes.ts';
@@ -123,7 +123,7 @@ function convWeightToOihw<T extends Float32Array | Int8Array>(w: T, outC: number
   return out;
 }
 
-/** depthwise weight `[kH, kW, C]` → ONNX grouped-conv weight `[C, 1, kH, kW]`. */
+/** depthwise weight `[kH, kW, C·M]` → ONNX grouped-conv weight `[C·M, 1, kH, kW]` (`c` = C·M; group C keeps output o on input ⌊o / M⌋). */
 function depthwiseWeightToC1hw<T extends Float32Array | Int8Array>(w: T, kh: number, kw: number, c: number): T {
   const out = new (w.constructor as new (n: number) => T)(w.length);
   for (let y = 0; y < kh; y++) {
@@ -280,7 +280,7 @@ function onnxWeight<T extends Float32Array | Int8Array>(
     }
     case 'depthwiseConv2d': {
       const [kh, kw] = layer.kernel;
-      const c = inShape[2];
+      const c = inShape[2] * depthMultiplier(layer);
       expect(kh * kw * c);
       return { data: depthwiseWeightToC1hw(w, kh, kw, c), dims: [c, 1, kh, kw] };
     }

@@ -13,8 +13,8 @@
  *
  * Layers map one to one, named as in the lab; weights move to Keras layouts:
  * - conv2d `[outC, kH, kW, inC]` → Conv2D `<layer>/kernel` `[kH, kW, inC, outC]`;
- * - depthwiseConv2d `[kH, kW, C]` → DepthwiseConv2D `<layer>/depthwise_kernel`
- *   `[kH, kW, C, 1]` (the same bytes);
+ * - depthwiseConv2d `[kH, kW, C·M]` → DepthwiseConv2D (depth_multiplier M)
+ *   `<layer>/depthwise_kernel` `[kH, kW, C, M]` (the same bytes);
  * - dense `[out, in]` → Dense `<layer>/kernel` `[in, out]`.
  * A relu (or relu6 / sigmoid / tanh, or softmax after a dense) right after a
  * weighted layer becomes that layer's `activation`, as a TF.js user would
@@ -35,7 +35,7 @@
 import { describeEncoding, encodedByteLength, roundHalfEven } from '../model/codecs.ts';
 import { float32ToFloat16Bits } from '../model/fp16.ts';
 import type { ExplicitPadding, Layer, Padding, Pool2dLayer } from '../model/layers.ts';
-import { hasPreprocess } from '../model/layers.ts';
+import { depthMultiplier, hasPreprocess } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
 import { validateModel } from '../model/model.ts';
 import type { LayerShapes, Shape } from '../model/shapes.ts';
@@ -310,11 +310,17 @@ function writeLayers(w: Writer, shapes: LayerShapes[]): void {
           } else {
             w.push(
               'DepthwiseConv2D',
-              { ...common, depth_multiplier: 1, depthwise_initializer: GLOROT_NORMAL, depthwise_regularizer: null, depthwise_constraint: null },
+              {
+                ...common,
+                depth_multiplier: depthMultiplier(layer),
+                depthwise_initializer: GLOROT_NORMAL,
+                depthwise_regularizer: null,
+                depthwise_constraint: null,
+              },
               name,
             );
-            // [kH, kW, C] and [kH, kW, C, 1] are the same bytes.
-            w.addWeight(layer, 'depthwise_kernel', [kh, kw, inC, 1], w.weight(layer, 'weight').slice());
+            // [kH, kW, C·M] and [kH, kW, C, M] are the same bytes.
+            w.addWeight(layer, 'depthwise_kernel', [kh, kw, inC, depthMultiplier(layer)], w.weight(layer, 'weight').slice());
           }
           w.map(layer, zeroPadded ? 'after ZeroPadding2D' : 'layer');
         }

@@ -79,13 +79,13 @@ function randomWeightedOp(c: OpCase, seed: number): Int8WeightedOp {
   // A dense op reads its producer's stored shape (flatten is free), so its output shape is [units] whatever that is.
   const outShape = layer.kind === 'dense' ? [layer.units] : layerOutputShape(layer, c.inShape);
   const inC = c.inShape[c.inShape.length - 1];
-  const channels = layer.kind === 'dense' ? layer.units : layer.kind === 'conv2d' ? layer.filters : inC;
+  const channels = layer.kind === 'dense' ? layer.units : layer.kind === 'conv2d' ? layer.filters : inC * (layer.multiplier ?? 1);
   const wLen =
     layer.kind === 'dense'
       ? layer.units * sizeOf(c.inShape)
       : layer.kind === 'conv2d'
         ? layer.filters * layer.kernel[0] * layer.kernel[1] * inC
-        : layer.kernel[0] * layer.kernel[1] * inC;
+        : layer.kernel[0] * layer.kernel[1] * channels;
   const weight = Int8Array.from({ length: wLen }, () => Math.floor(rand() * 255) - 127);
   // Odd seeds carry one −128 weight (asymmetric int8): the exact-f32 MAC must then unpack weights as it does activations.
   if (seed % 2 === 1) weight[wLen >> 1] = -128;
@@ -181,13 +181,14 @@ const conv = (filters: number, k: [number, number], stride: [number, number], pa
   padding,
   bias: true,
 });
-const dw = (k: [number, number], stride: [number, number], padding: Padding): DepthwiseConv2dLayer => ({
+const dw = (k: [number, number], stride: [number, number], padding: Padding, multiplier = 1): DepthwiseConv2dLayer => ({
   kind: 'depthwiseConv2d',
   name: 'd',
   kernel: k,
   stride,
   padding,
   bias: true,
+  ...(multiplier > 1 ? { multiplier } : {}),
 });
 const dense = (units: number): DenseLayer => ({ kind: 'dense', name: 'fc', units, bias: true });
 
@@ -225,6 +226,24 @@ const WEIGHTED: OpCase[] = [
   { what: 'depthwise 3×3 same stride 2, c=5', layer: dw([3, 3], [2, 2], 'same'), inShape: [7, 8, 5], inZp: -3, outZp: -128, relu: true, batch: 257 },
   { what: 'depthwise 5×5 valid c=1', layer: dw([5, 5], [1, 1], 'valid'), inShape: [9, 9, 1], inZp: -128, outZp: 10, relu: false, batch: 2 },
   { what: 'depthwise 2×2 valid c=20', layer: dw([2, 2], [1, 1], 'valid'), inShape: [4, 5, 20], inZp: 90, outZp: -60, relu: false, batch: 3 },
+  {
+    what: 'depthwise multiplier 2, 3×3 same stride 2, c=3 (6 output channels, input lanes cross words)',
+    layer: dw([3, 3], [2, 2], 'same', 2),
+    inShape: [7, 8, 3],
+    inZp: -7,
+    outZp: -128,
+    relu: true,
+    batch: 33,
+  },
+  {
+    what: 'depthwise multiplier 3, 2×3 valid, c=5 (15 output channels)',
+    layer: dw([2, 3], [1, 1], 'valid', 3),
+    inShape: [5, 6, 5],
+    inZp: 21,
+    outZp: 4,
+    relu: false,
+    batch: 3,
+  },
   { what: 'dense 20 → 50', layer: dense(50), inShape: [20], inZp: -128, outZp: 5, relu: true, batch: 257 },
   { what: 'dense after flatten of [3,3,5] (padded channels) → 10', layer: dense(10), inShape: [3, 3, 5], inZp: -9, outZp: -128, relu: false, batch: 3 },
   { what: 'dense 3 → 1', layer: dense(1), inShape: [3], inZp: 7, outZp: -7, relu: false, batch: 1 },
@@ -576,6 +595,32 @@ describe('int8 executor: whole models, GPU int8 == CPU integer reference exactly
       const ex = await createInt8Executor(gpu, q, { maxBatch: 128, dot, cache }); // 3 chunks
       try {
         expectExact(await ex.run(x, batch, { readback: 'codes' }), ref.tensors[ref.tensors.length - 1], `synthetic codes [${dot}]`);
+      } finally {
+        ex.destroy();
+      }
+    }
+  });
+});
+
+describe('int8 executor: depthwise channel multiplier through quantizeInt8Model', () => {
+  it('dw ×2 same stride 2 + relu → dw ×3 valid → flatten → dense: GPU codes == CPU codes', async () => {
+    const layers: Layer[] = [
+      { ...dw([3, 3], [2, 2], 'same', 2), name: 'dw1' },
+      { kind: 'relu', name: 'r1' },
+      { ...dw([2, 2], [1, 1], 'valid', 3), name: 'dw2' },
+      { kind: 'flatten', name: 'f' },
+      { kind: 'dense', name: 'fc', units: 10, bias: true },
+    ];
+    const model = modelOf('dw-multiplier', [9, 8, 3], layers, 31);
+    const batch = 40;
+    const x = randomInput(batch * 9 * 8 * 3, 6);
+    const q = quantizeInt8Model(model, { calibration: x, batch, method: 'minmax' });
+    expect(q.ops.find((o) => o.layers[0] === 'dw2')!.outShape).toEqual([4, 3, 18]);
+    const ref = int8ModelForward(q, x, batch);
+    for (const dot of DOT_VARIANTS) {
+      const ex = await createInt8Executor(gpu, q, { maxBatch: batch, dot, cache });
+      try {
+        expectExact(await ex.run(x, batch, { readback: 'codes' }), ref.tensors[ref.tensors.length - 1], `dw-multiplier codes [${dot}]`);
       } finally {
         ex.destroy();
       }

@@ -27,7 +27,7 @@ import type { Pool2dI8Params } from './kernels/pool2d-i8.ts';
 import { poolPadParams } from './kernels/pool2d.ts';
 import type { QuantizeI8Params } from './kernels/quantize-i8.ts';
 import type { PreprocessParams } from './kernels/preprocess.ts';
-import { hasPreprocess } from '../model/layers.ts';
+import { depthMultiplier, hasPreprocess } from '../model/layers.ts';
 import type { DotVariant } from './kernels/int8-common.ts';
 import type { Step, Unbatched } from './step.ts';
 
@@ -111,11 +111,14 @@ function depthwiseStep(op: Int8WeightedOp, input: number, output: number): I8Pla
   const inZp = op.input.zeroPoint;
   const outZp = op.output.zeroPoint;
   const layer = op.layer as DepthwiseConv2dLayer;
-  const c = op.inShape[2];
+  // c: output channels (input channels × the multiplier), the weight's and the qb's channel count.
+  const m = depthMultiplier(layer);
+  const c = op.inShape[2] * m;
   const [kh, kw] = layer.kernel;
   const taps = kh * kw;
   const params: Unbatched<DepthwiseConv2dI8Params> = {
     ...convGeometry(layer, op.inShape, op.outShape),
+    ...(m > 1 ? { m } : {}),
     inZp,
     outZp,
     relu: op.relu,

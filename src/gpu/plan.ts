@@ -5,7 +5,7 @@
  * inspected and tested without a GPU.
  */
 import type { Layer } from '../model/layers.ts';
-import { hasPreprocess } from '../model/layers.ts';
+import { depthMultiplier, hasPreprocess } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
 import type { LayerShapes, Shape } from '../model/shapes.ts';
 import { axisPadding, inferShapes, convGeometry, padBefore, sizeOf } from '../model/shapes.ts';
@@ -291,9 +291,10 @@ function lowerDepthwise(ctx: Lowering, i: number): number {
   const relu = relu6 || fusable(ctx, j, 'relu');
   if (relu) covered.push(ctx.layers[j++].name);
   const out = newTensor(ctx, ls.output);
-  const params: Unbatched<DepthwiseConv2dParams> = { ...convGeometry(layer, ls.input, ls.output), relu, ...(relu6 ? { relu6 } : {}) };
-  const bias = weightOf(ctx, layer, 'bias') ?? new Float32Array(c);
-  const macs = ls.output[0] * ls.output[1] * c * layer.kernel[0] * layer.kernel[1];
+  const m = depthMultiplier(layer);
+  const params: Unbatched<DepthwiseConv2dParams> = { ...convGeometry(layer, ls.input, ls.output), ...(m > 1 ? { m } : {}), relu, ...(relu6 ? { relu6 } : {}) };
+  const bias = weightOf(ctx, layer, 'bias') ?? new Float32Array(c * m);
+  const macs = ls.output[0] * ls.output[1] * c * m * layer.kernel[0] * layer.kernel[1];
   const source = ctx.options.weights === 'compressed' ? compressedSource(ctx.model, `${layer.name}.weight`) : null;
   if (source) emit(ctx, { ...compressedDepthwiseKernel(source, params), bias, macs }, covered, out);
   else emit(ctx, { kernel: 'depthwise-conv2d', params, weight: weightOf(ctx, layer, 'weight'), bias, macs }, covered, out);

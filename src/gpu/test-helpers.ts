@@ -72,13 +72,14 @@ const convLayer = (name: string, filters: number, k: [number, number], stride: [
   padding,
   bias,
 });
-const dwLayer = (name: string, k: [number, number], stride: [number, number], padding: Padding): Layer => ({
+const dwLayer = (name: string, k: [number, number], stride: [number, number], padding: Padding, multiplier = 1): Layer => ({
   kind: 'depthwiseConv2d',
   name,
   kernel: k,
   stride,
   padding,
   bias: true,
+  ...(multiplier > 1 ? { multiplier } : {}),
 });
 const poolLayer = (kind: 'maxPool2d' | 'avgPool2d', name: string, w: [number, number], s: [number, number]): Layer => ({ kind, name, window: w, stride: s });
 const reluLayer = (name: string): Layer => ({ kind: 'relu', name });
@@ -131,6 +132,13 @@ export const KERNEL_CASES: KernelCase[] = [
   },
   { kernel: 'depthwise-conv2d', what: '3×3 same stride 2, c=6, + relu', input: [7, 8, 6], layers: [dwLayer('d', [3, 3], [2, 2], 'same'), reluLayer('r')] },
   { kernel: 'depthwise-conv2d', what: '5×5 valid, c=1', input: [9, 9, 1], layers: [dwLayer('d', [5, 5], [1, 1], 'valid')] },
+  {
+    kernel: 'depthwise-conv2d',
+    what: 'multiplier 2, 3×3 same stride 2, c=3, + relu',
+    input: [7, 8, 3],
+    layers: [dwLayer('d', [3, 3], [2, 2], 'same', 2), reluLayer('r')],
+  },
+  { kernel: 'depthwise-conv2d', what: 'multiplier 3, 2×3 valid, c=5', input: [6, 7, 5], layers: [dwLayer('d', [2, 3], [1, 1], 'valid', 3)] },
   {
     kernel: 'pool2d',
     what: 'max 2×2/2 on odd 7×7, c=3, then relu (fused into the pool)',

@@ -99,13 +99,14 @@ const conv = (filters: number, k: [number, number], stride: [number, number], pa
   padding,
   bias,
 });
-const dw = (k: [number, number], stride: [number, number], padding: Padding): Layer => ({
+const dw = (k: [number, number], stride: [number, number], padding: Padding, multiplier = 1): Layer => ({
   kind: 'depthwiseConv2d',
   name: 'l',
   kernel: k,
   stride,
   padding,
   bias: true,
+  ...(multiplier > 1 ? { multiplier } : {}),
 });
 const dense = (units: number, bias = true): Layer => ({ kind: 'dense', name: 'l', units, bias });
 
@@ -209,6 +210,8 @@ describe('depthwise conv2d backward vs the CPU reference', () => {
     { what: 'lenet5-separable conv2_dw: 5×5 valid on 12×12, c=20', layer: dw([5, 5], [1, 1], 'valid'), input: [12, 12, 20] },
     { what: '3×3 valid stride 2 on odd 9×8, c=3', layer: dw([3, 3], [2, 2], 'valid'), input: [9, 8, 3] },
     { what: 'explicit pads t0 b2 l2 r1, 3×3 stride (2,1), c=5', layer: dw([3, 3], [2, 1], { top: 0, bottom: 2, left: 2, right: 1 }), input: [7, 6, 5] },
+    { what: 'multiplier 2, 3×3 same stride 2, c=3', layer: dw([3, 3], [2, 2], 'same', 2), input: [7, 8, 3] },
+    { what: 'multiplier 3, 2×3 valid, c=5', layer: dw([2, 3], [1, 1], 'valid', 3), input: [6, 7, 5] },
   ];
   for (const c of cases) {
     it(c.what, async () => {
@@ -218,7 +221,8 @@ describe('depthwise conv2d backward vs the CPU reference', () => {
         const [h, w, ch] = r.ls.input;
         const [oh, ow] = r.ls.output;
         const { padT, padL } = convGeometry(c.layer, r.ls.input, r.ls.output);
-        const shape = { batch, h, w, c: ch, oh, ow, kh: l.kernel[0], kw: l.kernel[1], sh: l.stride[0], sw: l.stride[1], padT, padL };
+        const m = l.multiplier ?? 1;
+        const shape = { batch, h, w, c: ch, oh, ow, kh: l.kernel[0], kw: l.kernel[1], sh: l.stride[0], sw: l.stride[1], padT, padL, m };
         const dx = await run('depthwise-conv2d-backward-input', shape, { dOutput: r.dy, weight: r.params.weight! }, ['output'], { output: r.x.length });
         expectNear(take(dx.output, r.x.length), r.grads.dInput, `dInput batch ${batch}`);
         const n = r.params.weight!.length;

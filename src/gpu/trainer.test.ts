@@ -52,6 +52,35 @@ describe('GPU trainer', () => {
     }
   });
 
+  it('one SGD step equals the CPU reference with depthwise channel multipliers 3 and 2', async () => {
+    const model = initModel(
+      {
+        name: 'dw-multiplier',
+        inputShape: [28, 28, 1],
+        layers: [
+          { kind: 'depthwiseConv2d', name: 'dw1', kernel: [5, 5], stride: [2, 2], padding: 'valid', bias: true, multiplier: 3 },
+          { kind: 'relu', name: 'r1' },
+          { kind: 'depthwiseConv2d', name: 'dw2', kernel: [3, 3], stride: [2, 2], padding: 'same', bias: true, multiplier: 2 },
+          { kind: 'flatten', name: 'f' },
+          { kind: 'dense', name: 'fc', units: 10, bias: true },
+        ],
+      },
+      5,
+    );
+    const batch = 8;
+    const r = await trainModel(gpu, model, train, null, { epochs: 1, batch, limit: batch, optimizer: 'sgd', lr: 0.1, momentum: 0 });
+    const idx = Uint32Array.from({ length: batch }, (_, i) => i);
+    const x = gatherFloatBatch(train, idx);
+    const acts = modelForwardAll(model, x, batch);
+    const { dLogits } = softmaxCrossEntropy(acts[acts.length - 1], batch, 10, { labels: gatherLabels(train, idx) });
+    const { grads } = modelBackward(model, x, batch, acts, dLogits);
+    for (const [name, w0] of Object.entries(model.weights)) {
+      const w = Float32Array.from(w0);
+      sgdStep(w, grads[name], new Float32Array(w.length), { lr: 0.1, momentum: 0, weightDecay: 0 });
+      expectNear(r.model.weights[name], w, name, 1e-5, 1e-4);
+    }
+  });
+
   it('article-net, 2 epochs on 1,024 images: the loss decreases, and a rerun with the same seed is bit-identical', async () => {
     const opts = { epochs: 2, seed: 5, limit: 1024, evalLimit: 500, batch: 64 };
     const a = await trainModel(gpu, initModel(architecture('article-net'), 5), train, test, opts);

@@ -4,7 +4,7 @@
  * article (docs/flops.md explains each one and where the article slips):
  * - 1 MAC = 2 FLOPs;
  * - conv2d FLOPs = 2 × kernels × window area × input depth × out H × out W;
- * - depthwise FLOPs = 2 × window area × channels × out H × out W;
+ * - depthwise FLOPs = 2 × window area × out channels (C·M) × out H × out W;
  * - dense FLOPs = 2 × in × out;
  * - pooling FLOPs = output elements × window area (no MACs);
  * - bias adds, ReLU, flatten and softmax count 0 FLOPs (the article counts none).
@@ -45,7 +45,7 @@ export function layerMacs(layer: Layer, input: Shape, output: Shape): number {
     case 'conv2d':
       return layer.filters * layer.kernel[0] * layer.kernel[1] * input[2] * output[0] * output[1];
     case 'depthwiseConv2d':
-      return layer.kernel[0] * layer.kernel[1] * input[2] * output[0] * output[1];
+      return layer.kernel[0] * layer.kernel[1] * output[2] * output[0] * output[1];
     case 'dense':
       return input[0] * layer.units;
     default:

@@ -50,6 +50,7 @@ export const LAYER_FIELDS = {
 /** Fields a kind may have; when each must be present is shape inference's check (it names the layer). */
 export const OPTIONAL_FIELDS: Partial<Record<LayerKind, Record<string, FieldCheck>>> = {
   activation: { alpha: finite },
+  depthwiseConv2d: { multiplier: positiveInt },
   maxPool2d: { padding: pads },
   avgPool2d: { padding: pads, countIncludePad: boolean },
 };

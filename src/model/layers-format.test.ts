@@ -172,3 +172,38 @@ describe('model file: explicit pads and activations', () => {
     );
   });
 });
+
+describe('depthwise channel multiplier: shapes, accounting, file', () => {
+  const dwArch = (multiplier: unknown): Architecture => ({
+    name: 'dw-multiplier',
+    inputShape: [7, 6, 3],
+    layers: [
+      { kind: 'depthwiseConv2d', name: 'd1', kernel: [3, 2], stride: [2, 1], padding: 'same', bias: true, multiplier } as Layer,
+      { kind: 'flatten', name: 'f' },
+      { kind: 'dense', name: 'fc', units: 4, bias: true },
+    ],
+  });
+
+  it('output [H′, W′, C·M], weight [kH, kW, C·M], bias [C·M]; MACs = H′·W′·C·M·kH·kW', () => {
+    const [d1] = inferShapes(dwArch(3));
+    expect(d1.output).toEqual([4, 6, 9]);
+    expect(d1.weights).toEqual({ 'd1.weight': [3, 2, 9], 'd1.bias': [9] });
+    const acc = accountModel(dwArch(3));
+    expect(acc.layers[0].macs).toBe(4 * 6 * 9 * 3 * 2);
+    expect(acc.layers[0].params).toBe(3 * 2 * 9 + 9);
+  });
+
+  it('refuses a multiplier that is not a positive integer, naming the layer', () => {
+    for (const bad of [0, 1.5, -2, '2']) expect(() => inferShapes(dwArch(bad))).toThrow(/layer 'd1': multiplier must be a positive integer/);
+  });
+
+  it('round-trips through the model file; the file refuses a bad multiplier by layer', () => {
+    const model = initModel(dwArch(2), 5);
+    const file = serializeModel(model);
+    expect(parseModel(file).architecture).toEqual(model.architecture);
+    expectReject(
+      withMeta(file, 'architecture', (a) => void (a.layers[0].multiplier = 0)),
+      /layer 'd1' \(#0\): multiplier must be a positive integer/,
+    );
+  });
+});

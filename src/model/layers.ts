@@ -6,7 +6,8 @@
  * - activations: NHWC, one image is `[H, W, C]`, channels contiguous (so four
  *   int8 channels pack into one u32 for `dot4I8Packed`);
  * - conv2d weight: `[outC, kH, kW, inC]` (one filter contiguous);
- * - depthwiseConv2d weight: `[kH, kW, C]` (channel multiplier 1);
+ * - depthwiseConv2d weight: `[kH, kW, C·M]` (M the channel multiplier; output
+ *   channel o = c·M + m reads input channel c = ⌊o / M⌋, TF's `[kH, kW, C, M]`);
  * - dense weight: `[out, in]` (one neuron's row contiguous, which makes
  *   structured pruning of a neuron the removal of one row);
  * - biases: `[outC]` / `[out]`;
@@ -42,13 +43,24 @@ export interface Conv2dLayer extends LayerBase {
   bias: boolean;
 }
 
-/** Depthwise 2-D convolution: one filter per input channel (channel multiplier 1). */
+/**
+ * Depthwise 2-D convolution: M filters per input channel (the channel
+ * multiplier). Output channel o = c·M + m reads only input channel c = ⌊o / M⌋;
+ * weight `[kH, kW, C·M]`, bias `[C·M]`, output `[H', W', C·M]`.
+ */
 export interface DepthwiseConv2dLayer extends LayerBase {
   kind: 'depthwiseConv2d';
   kernel: [number, number];
   stride: [number, number];
   padding: Padding;
   bias: boolean;
+  /** Channel multiplier M (an integer ≥ 1); absent: 1. */
+  multiplier?: number;
+}
+
+/** The channel multiplier of a depthwise layer (1 when absent). */
+export function depthMultiplier(layer: DepthwiseConv2dLayer): number {
+  return layer.multiplier ?? 1;
 }
 
 /**

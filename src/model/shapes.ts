@@ -3,7 +3,7 @@
  * for spatial activations, `[N]` after flatten or dense.
  */
 import type { ActivationLayer, Architecture, ExplicitPadding, Layer, Padding, Pool2dLayer } from './layers.ts';
-import { ACTIVATION_FNS, weightNames } from './layers.ts';
+import { ACTIVATION_FNS, depthMultiplier, weightNames } from './layers.ts';
 
 export type Shape = number[];
 
@@ -136,7 +136,10 @@ export function layerOutputShape(layer: Layer, input: Shape): Shape {
       if (layer.padding === 'valid' && (kh > h || kw > w)) {
         throw new ShapeError(`layer '${layer.name}' (${layer.kind}): kernel ${kh}×${kw} is larger than its ${h}×${w} input with valid padding`, layer.name);
       }
-      const oc = layer.kind === 'conv2d' ? layer.filters : c;
+      if (layer.kind === 'depthwiseConv2d' && layer.multiplier !== undefined && !positiveInt(layer.multiplier)) {
+        throw new ShapeError(`layer '${layer.name}': multiplier must be a positive integer, got ${JSON.stringify(layer.multiplier)}`, layer.name);
+      }
+      const oc = layer.kind === 'conv2d' ? layer.filters : c * depthMultiplier(layer);
       if (layer.kind === 'conv2d' && !positiveInt(layer.filters)) {
         throw new ShapeError(`layer '${layer.name}': filters must be a positive integer, got ${JSON.stringify(layer.filters)}`, layer.name);
       }
@@ -200,8 +203,9 @@ export function layerWeightShapes(layer: Layer, input: Shape): Record<string, Sh
       break;
     }
     case 'depthwiseConv2d': {
-      out[names[0]] = [layer.kernel[0], layer.kernel[1], input[2]];
-      if (layer.bias) out[names[1]] = [input[2]];
+      const cm = input[2] * depthMultiplier(layer);
+      out[names[0]] = [layer.kernel[0], layer.kernel[1], cm];
+      if (layer.bias) out[names[1]] = [cm];
       break;
     }
     case 'dense': {

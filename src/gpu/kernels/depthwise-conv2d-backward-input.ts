@@ -21,8 +21,8 @@ export const depthwiseConv2dBackwardInput = {
     { name: 'weight', kind: 'read-only-storage', wgsl: 'wt', type: 'f32' },
     { name: 'output', kind: 'storage', wgsl: 'dx', type: 'f32' },
   ],
-  uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL'],
-  uniformValues: (s: DepthwiseBackwardShape) => [total(s), s.h, s.w, s.c, s.oh, s.ow, s.kh, s.kw, s.sh, s.sw, s.padT, s.padL],
+  uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'm'],
+  uniformValues: (s: DepthwiseBackwardShape) => [total(s), s.h, s.w, s.c, s.oh, s.ow, s.kh, s.kw, s.sh, s.sw, s.padT, s.padL, s.m ?? 1],
   constants: () => ({ WG }),
   dispatch: (s: DepthwiseBackwardShape, limits: DispatchLimits) => fold1d(ceilDiv(total(s), WG), limits),
 } satisfies KernelDescriptor<DepthwiseBackwardShape>;

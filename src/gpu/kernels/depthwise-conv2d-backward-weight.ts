@@ -10,7 +10,7 @@ export interface DepthwiseBackwardWeightParams extends DepthwiseBackwardShape {
 }
 
 const WG = 64;
-const total = (s: DepthwiseBackwardWeightParams): number => splitsOf(s) * s.kh * s.kw * s.c;
+const total = (s: DepthwiseBackwardWeightParams): number => splitsOf(s) * s.kh * s.kw * s.c * (s.m ?? 1);
 
 export const depthwiseConv2dBackwardWeight = {
   name: 'depthwise-conv2d-backward-weight',
@@ -23,8 +23,8 @@ export const depthwiseConv2dBackwardWeight = {
     { name: 'dOutput', kind: 'read-only-storage', wgsl: 'dy', type: 'f32' },
     { name: 'output', kind: 'storage', wgsl: 'partial', type: 'f32' },
   ],
-  uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'batch', 'ips'],
-  uniformValues: (s: DepthwiseBackwardWeightParams) => [total(s), s.h, s.w, s.c, s.oh, s.ow, s.kh, s.kw, s.sh, s.sw, s.padT, s.padL, s.batch, s.ips],
+  uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'batch', 'ips', 'm'],
+  uniformValues: (s: DepthwiseBackwardWeightParams) => [total(s), s.h, s.w, s.c, s.oh, s.ow, s.kh, s.kw, s.sh, s.sw, s.padT, s.padL, s.batch, s.ips, s.m ?? 1],
   constants: () => ({ WG }),
   dispatch: (s: DepthwiseBackwardWeightParams, limits: DispatchLimits) => fold1d(ceilDiv(total(s), WG), limits),
 } satisfies KernelDescriptor<DepthwiseBackwardWeightParams>;

@@ -5,17 +5,21 @@ import { ceilDiv, fold1d } from './types.ts';
 import type { WeightSourceParams } from './weight-source.ts';
 import { weightSourceBindings, weightSourceConstants, weightSourceFlags, weightSourceLib, weightSourceUniforms, weightSourceVariant } from './weight-source.ts';
 
-/** Shape of a depthwise convolution (weights stay in the model's `[kh, kw, c]` layout). */
+/** Shape of a depthwise convolution (weights stay in the model's `[kh, kw, c·m]` layout). */
 export interface DepthwiseConv2dParams extends ConvGeometry {
   batch: number;
+  /** Channel multiplier (output channel o reads input channel ⌊o / m⌋); absent: 1. */
+  m?: number;
   relu: boolean;
   /** Clamp at 6 as well (a fused relu6 `activation`; implies the ReLU). */
   relu6?: boolean;
-  /** Compressed weights (code constant WEIGHTS), read in the tensor's own [kh, kw, c] order; absent: fp32. */
+  /** Compressed weights (code constant WEIGHTS), read in the tensor's own [kh, kw, c·m] order; absent: fp32. */
   weights?: WeightSourceParams;
 }
 
 const WG = 64;
+/** Output elements: n·oh·ow·c·m. */
+const outputCount = (s: DepthwiseConv2dParams): number => s.batch * s.oh * s.ow * s.c * (s.m ?? 1);
 
 export const depthwiseConv2d = {
   name: 'depthwise-conv2d',
@@ -34,9 +38,9 @@ export const depthwiseConv2d = {
     { name: 'output', kind: 'storage', wgsl: 'y', type: 'f32' },
   ],
   /** tk, seed, salt: compressed weights only — hashed: table size, seed, salt; codebook: centroids in tk. */
-  uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'tk', 'seed', 'salt'],
+  uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'padT', 'padL', 'm', 'tk', 'seed', 'salt'],
   uniformValues: (s: DepthwiseConv2dParams) => [
-    s.batch * s.oh * s.ow * s.c,
+    outputCount(s),
     s.h,
     s.w,
     s.c,
@@ -48,8 +52,9 @@ export const depthwiseConv2d = {
     s.sw,
     s.padT,
     s.padL,
+    s.m ?? 1,
     ...weightSourceUniforms(s.weights),
   ],
   constants: (s: DepthwiseConv2dParams) => ({ WG, RELU: s.relu6 ? 2 : s.relu ? 1 : 0, ...weightSourceConstants('depthwise-conv2d', s.weights) }),
-  dispatch: (s: DepthwiseConv2dParams, limits: DispatchLimits) => fold1d(ceilDiv(s.batch * s.oh * s.ow * s.c, WG), limits),
+  dispatch: (s: DepthwiseConv2dParams, limits: DispatchLimits) => fold1d(ceilDiv(outputCount(s), WG), limits),
 } satisfies KernelDescriptor<DepthwiseConv2dParams>;

@@ -157,12 +157,13 @@ async function weightBackward(c: BackwardContext, st: LayerState, shape: ConvBac
   const layer = st.layer;
   const label = `${layer.name} backward`;
   const depthwise = layer.kind === 'depthwiseConv2d';
-  const blocks = depthwise ? shape.kh * shape.kw * shape.c : ceilDiv(shape.oc, 4) * ceilDiv(st.k, 4);
+  // Depthwise: oc = c·m (the channel multiplier m), one block per weight.
+  const blocks = depthwise ? shape.kh * shape.kw * shape.oc : ceilDiv(shape.oc, 4) * ceilDiv(st.k, 4);
   const ips = imagesPerSplit(batch, blocks);
   const splits = splitsOf({ batch, ips });
   const partial = g.buffer(`${layer.name} dW partials`, splits * st.weightSize);
   const dW = g.buffer(`${layer.name} dW`, st.weightSize);
-  const params = { ...shape, ips };
+  const params = { ...shape, ips, ...(depthwise ? { m: shape.oc / shape.c } : {}) };
   out.backward.push(
     await g.dispatch(
       depthwise ? 'depthwise-conv2d-backward-weight' : 'conv2d-backward-weight',
@@ -189,7 +190,8 @@ async function inputBackward(c: BackwardContext, st: LayerState, shape: ConvBack
   const label = `${st.layer.name} backward`;
   const dOutput = c.gradOf(outId);
   if (st.layer.kind === 'depthwiseConv2d') {
-    out.backward.push(await g.dispatch('depthwise-conv2d-backward-input', shape, { dOutput, weight: st.forward, output: dInput }, `${label} dX`));
+    const params = { ...shape, m: shape.oc / shape.c };
+    out.backward.push(await g.dispatch('depthwise-conv2d-backward-input', params, { dOutput, weight: st.forward, output: dInput }, `${label} dX`));
   } else if (useCol2im(shape)) {
     // Column gradients as one dense GEMM (no border taps wasted), then a fixed-order gather.
     const dcol = g.buffer(`${st.layer.name} dX columns`, colGradSize(shape));
