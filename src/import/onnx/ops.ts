@@ -8,7 +8,7 @@
  * still be in ONNX's (c, h, w) flatten order, which the next dense layer's
  * columns absorb.
  */
-import type { Layer, Padding } from '../../model/layers.ts';
+import type { DepthwiseConv2dLayer, Layer, Padding } from '../../model/layers.ts';
 import { axisPadding, convOutSize } from '../../model/shapes.ts';
 import type { ImportReport } from '../types.ts';
 import { convPadding, poolPadding } from './padding.ts';
@@ -148,11 +148,21 @@ function conv(ctx: Ctx, node: DecodedNode): void {
     if (b) weights.bias = Float32Array.from(b.values);
     layer = emit(ctx, node, { kind: 'conv2d', filters: o, kernel: k, stride: s, padding, bias: !!b }, [src(node)], weights);
   } else if (group === a.c && i === 1) {
-    if (o !== a.c) refuseNotYet(node, 'Conv.depth_multiplier', `group ${group} with ${o} output channels (channel multiplier ${o / a.c})`);
+    // Group conv with one input channel per group: depthwise, output o = c·M + m reading input c (ONNX's group order is the lab's).
+    if (o % a.c !== 0) refuse(node, `group ${group}: ${o} output channels are not a multiple of the ${group} groups`);
+    const multiplier = o / a.c;
     const padding = convPadding(node, attrs, [a.h, a.w], k, s);
     const weights: Record<string, Float32Array> = { weight: depthwiseWeightToLab(w.values, o, kh, kw) };
     if (b) weights.bias = Float32Array.from(b.values);
-    layer = emit(ctx, node, { kind: 'depthwiseConv2d', kernel: k, stride: s, padding, bias: !!b }, [src(node)], weights);
+    const dw: Omit<DepthwiseConv2dLayer, 'name'> = {
+      kind: 'depthwiseConv2d',
+      kernel: k,
+      stride: s,
+      padding,
+      bias: !!b,
+      ...(multiplier > 1 ? { multiplier } : {}),
+    };
+    layer = emit(ctx, node, dw, [src(node)], weights);
   } else {
     refuseNotYet(node, 'Conv.group', `group ${group} (weight ${fmtDims(w.dims)}, ${a.c} input channels)`);
   }

@@ -48,7 +48,7 @@ export interface NotYet {
 }
 
 const CONV_OK =
-  'Conv with group 1, or group = input channels = output channels (depthwise), dilations 1, any pads or auto_pad each below the kernel along its axis';
+  'Conv with group 1, or group = input channels with output channels a multiple M of them (depthwise, channel multiplier M), dilations 1, any pads or auto_pad each below the kernel along its axis';
 const POOL_OK = 'MaxPool and AveragePool with pads or auto_pad each below the window, ceil_mode 0 (or 1 where it changes nothing), dilations 1';
 const ACT_OK = 'Relu, Clip(0, 6) (relu6), LeakyRelu, Sigmoid and Tanh';
 
@@ -70,7 +70,6 @@ export const NOT_YET_SUPPORTED: Record<string, NotYet> = {
   'Conv.dilations': { what: 'dilated convolutions', supported: CONV_OK },
   'Conv.pads': { what: 'convolution pads as large as the kernel', supported: CONV_OK },
   'Conv.group': { what: 'grouped convolutions', supported: CONV_OK },
-  'Conv.depth_multiplier': { what: 'depthwise convolutions with a channel multiplier above 1', supported: CONV_OK },
   'Conv.kernel_shape': { what: 'convolutions that are not 2-D', supported: CONV_OK },
   'MaxPool.pads': { what: 'pooling pads as large as the window', supported: POOL_OK },
   'MaxPool.ceil_mode': { what: 'pooling in ceil mode', supported: POOL_OK },

@@ -13,7 +13,7 @@ export function convWeightToLab(w: Float64Array, o: number, i: number, kh: numbe
   return out;
 }
 
-/** Depthwise weight `[C, 1, kH, kW]` → lab `[kH, kW, C]`. */
+/** Depthwise weight `[C·M, 1, kH, kW]` → lab `[kH, kW, C·M]` (`c` = C·M output channels). */
 export function depthwiseWeightToLab(w: Float64Array, c: number, kh: number, kw: number): Float32Array {
   const out = new Float32Array(kh * kw * c);
   for (let ch = 0; ch < c; ch++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) out[(y * kw + x) * c + ch] = w[(ch * kh + y) * kw + x];

@@ -278,4 +278,39 @@ describe('model.json forms', () => {
     expect(report.notes.join('\n')).toMatch(/BatchNormalization 'bn1' on the flat vector before 'fc1' was folded forward into it/);
     await expectSameAsTfjs(files, [5, 5, 1]);
   });
+
+  it('DepthwiseConv2D with depth_multiplier 3 (+ BatchNormalization folded) and SeparableConv2D with depth_multiplier 2 — and tfjs agrees', async () => {
+    const files = handwritten(
+      [
+        {
+          class_name: 'DepthwiseConv2D',
+          config: { name: 'dw', kernel_size: [3, 2], strides: [2, 1], padding: 'same', depth_multiplier: 3, batch_input_shape: [null, 7, 6, 2] },
+        },
+        { class_name: 'BatchNormalization', config: { name: 'bn', epsilon: 0.001 } },
+        { class_name: 'ReLU', config: { name: 'r' } },
+        { class_name: 'SeparableConv2D', config: { name: 'sep', filters: 4, kernel_size: 3, depth_multiplier: 2, activation: 'relu' } },
+        { class_name: 'Flatten', config: { name: 'flat' } },
+        { class_name: 'Dense', config: { name: 'fc', units: 3 } },
+      ],
+      [
+        { name: 'dw/depthwise_kernel', shape: [3, 2, 2, 3] },
+        { name: 'dw/bias', shape: [6] },
+        { name: 'bn/gamma', shape: [6] },
+        { name: 'bn/beta', shape: [6] },
+        { name: 'bn/moving_mean', shape: [6] },
+        { name: 'bn/moving_variance', shape: [6], values: [0.5, 0.7, 0.9, 1.1, 1.3, 1.5] },
+        { name: 'sep/depthwise_kernel', shape: [3, 3, 6, 2] },
+        { name: 'sep/pointwise_kernel', shape: [1, 1, 12, 4] },
+        { name: 'sep/bias', shape: [4] },
+        { name: 'fc/kernel', shape: [2 * 4 * 4, 3] },
+        { name: 'fc/bias', shape: [3] },
+      ],
+    );
+    const { model } = importTfjs(files);
+    const byName = new Map(model.architecture.layers.map((l) => [l.name, l]));
+    expect(byName.get('dw')).toMatchObject({ kind: 'depthwiseConv2d', multiplier: 3 });
+    expect(byName.get('sep_depthwise')).toMatchObject({ kind: 'depthwiseConv2d', multiplier: 2 });
+    expect(byName.get('sep_pointwise')).toMatchObject({ kind: 'conv2d', filters: 4 });
+    await expectSameAsTfjs(files, [7, 6, 2]);
+  });
 });

@@ -2,7 +2,7 @@
  * Keras layouts → the lab's (src/model/layers.ts), and BatchNormalization
  * folding. Keras is channels-last like the lab, so only the weight axes move:
  * - Conv2D kernel `[kH, kW, inC, outC]` → `[outC, kH, kW, inC]`;
- * - DepthwiseConv2D kernel `[kH, kW, C, 1]` → `[kH, kW, C]` (same bytes);
+ * - DepthwiseConv2D kernel `[kH, kW, C, M]` → `[kH, kW, C·M]` (same bytes; M = depth_multiplier);
  * - Dense kernel `[in, out]` → `[out, in]`.
  * A Dense after a Flatten needs no column permutation: both flatten H, W, C.
  */

@@ -39,18 +39,21 @@ function conv2d(m: Mapper, l: SourceLayer): void {
   m.fusedActivation(l, layer.name);
 }
 
-function depthMultiplierOne(m: Mapper, l: SourceLayer): void {
+/** The layer's depth_multiplier (absent: 1), the lab's depthwise `multiplier`. */
+function depthMultiplier(l: SourceLayer): number {
   const dm = field(l.config, 'depth_multiplier');
-  if (dm !== undefined && dm !== null && dm !== 1) {
-    if (isPositiveInt(dm)) refuseOption(l.name, l.className, 'depth_multiplier', `depth_multiplier ${dm}`);
-    throw new ImportError(`${layerLabel(l.name, l.className)}: depth_multiplier must be a positive integer, got ${show(dm)}`, l.name);
-  }
+  if (dm === undefined || dm === null) return 1;
+  if (!isPositiveInt(dm)) throw new ImportError(`${layerLabel(l.name, l.className)}: depth_multiplier must be a positive integer, got ${show(dm)}`, l.name);
+  return dm;
 }
+
+/** The `multiplier` field of a depthwise layer: absent when 1, as the lab writes it. */
+const multiplierField = (dm: number): { multiplier?: number } => (dm > 1 ? { multiplier: dm } : {});
 
 function depthwise(m: Mapper, l: SourceLayer): void {
   m.channelsLast(l);
   m.checkDilation(l);
-  depthMultiplierOne(m, l);
+  const dm = depthMultiplier(l);
   const kernel = m.pair(l, 'kernel_size');
   const stride = m.pair(l, 'strides', [1, 1]);
   const pad = m.pendingPad;
@@ -59,10 +62,10 @@ function depthwise(m: Mapper, l: SourceLayer): void {
   m.activation(l);
   if (m.shape.length !== 3) throw new ImportError(`${layerLabel(l.name, l.className)} needs an [H, W, C] input, got ${fmt(m.shape)}`, l.name);
   const c = m.shape[2];
-  // [kH, kW, C, 1] and [kH, kW, C] are the same bytes.
-  const weights: Record<string, Float32Array> = { weight: m.weight(l, 'depthwise_kernel', [kernel[0], kernel[1], c, 1]).slice() };
-  if (bias) weights.bias = m.weight(l, 'bias', [c]).slice();
-  const layer = m.add(l, l.name, (name) => ({ name, kind: 'depthwiseConv2d', kernel, stride, padding, bias }), weights);
+  // [kH, kW, C, M] and [kH, kW, C·M] are the same bytes (output channel c·M + m).
+  const weights: Record<string, Float32Array> = { weight: m.weight(l, 'depthwise_kernel', [kernel[0], kernel[1], c, dm]).slice() };
+  if (bias) weights.bias = m.weight(l, 'bias', [c * dm]).slice();
+  const layer = m.add(l, l.name, (name) => ({ name, kind: 'depthwiseConv2d', kernel, stride, padding, bias, ...multiplierField(dm) }), weights);
   m.tookPad(pad);
   m.fusedActivation(l, layer.name);
 }
@@ -70,7 +73,7 @@ function depthwise(m: Mapper, l: SourceLayer): void {
 function separable(m: Mapper, l: SourceLayer): void {
   m.channelsLast(l);
   m.checkDilation(l);
-  depthMultiplierOne(m, l);
+  const dm = depthMultiplier(l);
   const filters = field(l.config, 'filters');
   if (!isPositiveInt(filters)) throw new ImportError(`${layerLabel(l.name, l.className)}: filters must be a positive integer, got ${show(filters)}`, l.name);
   const kernel = m.pair(l, 'kernel_size');
@@ -81,11 +84,14 @@ function separable(m: Mapper, l: SourceLayer): void {
   m.activation(l);
   if (m.shape.length !== 3) throw new ImportError(`${layerLabel(l.name, l.className)} needs an [H, W, C] input, got ${fmt(m.shape)}`, l.name);
   const c = m.shape[2];
-  const dw = m.weight(l, 'depthwise_kernel', [kernel[0], kernel[1], c, 1]).slice();
-  const pw = hwioToOhwi(m.weight(l, 'pointwise_kernel', [1, 1, c, filters]), 1, 1, c, filters);
+  // Depthwise with multiplier M, then the pointwise conv on its C·M channels.
+  const dw = m.weight(l, 'depthwise_kernel', [kernel[0], kernel[1], c, dm]).slice();
+  const pw = hwioToOhwi(m.weight(l, 'pointwise_kernel', [1, 1, c * dm, filters]), 1, 1, c * dm, filters);
   const pwWeights: Record<string, Float32Array> = { weight: pw };
   if (bias) pwWeights.bias = m.weight(l, 'bias', [filters]).slice();
-  m.add(l, `${l.name}_depthwise`, (name) => ({ name, kind: 'depthwiseConv2d', kernel, stride, padding, bias: false }), { weight: dw });
+  m.add(l, `${l.name}_depthwise`, (name) => ({ name, kind: 'depthwiseConv2d', kernel, stride, padding, bias: false, ...multiplierField(dm) }), {
+    weight: dw,
+  });
   m.tookPad(pad);
   const layer = m.add(
     l,

@@ -106,18 +106,6 @@ describe('layers and activations the lab does not support yet are refused by nam
     ],
     ['ELU layer', afterConv({ class_name: 'ELU', config: { name: 'elu1' } }), /layer 'elu1' \(ELU\).*yet/],
     [
-      'depth_multiplier 2',
-      afterConv({ class_name: 'DepthwiseConv2D', config: { name: 'dw', kernel_size: [3, 3], depth_multiplier: 2 } }, [
-        { name: 'dw/depthwise_kernel', shape: [3, 3, 2, 2] },
-      ]),
-      /layer 'dw' \(DepthwiseConv2D\): depth_multiplier 2: the lab does not support this yet/,
-    ],
-    [
-      'SeparableConv2D depth_multiplier 2',
-      afterConv({ class_name: 'SeparableConv2D', config: { name: 'sep', filters: 2, kernel_size: 3, depth_multiplier: 2 } }),
-      /layer 'sep' \(SeparableConv2D\): depth_multiplier 2/,
-    ],
-    [
       'stand-alone BatchNormalization first, on a vector',
       handwritten([{ class_name: 'BatchNormalization', config: { name: 'bn', batch_input_shape: [null, 16] } }], bnW('bn', 16)),
       /layer 'bn' \(BatchNormalization\): on a flat vector at the end of the model there is no Dense after it to fold into: the lab does not support this yet \(it needs a per-feature scale-and-shift layer kind for vectors/,
@@ -317,6 +305,15 @@ describe('broken files', () => {
     );
     expect(thrown(mlp, { expectInput: [28, 28, 1] }).message).toMatch(/a vector of 10, but \[28, 28, 1\] \(784 values\)/);
   });
+  it('a depth_multiplier that is not a positive integer is named (a positive one imports: keras-formats.test.ts)', () => {
+    expect(thrown(afterConv({ class_name: 'DepthwiseConv2D', config: { name: 'dw', kernel_size: [3, 3], depth_multiplier: 1.5 } })).message).toMatch(
+      /layer 'dw' \(DepthwiseConv2D\): depth_multiplier must be a positive integer, got 1.5/,
+    );
+    expect(thrown(afterConv({ class_name: 'SeparableConv2D', config: { name: 'sep', filters: 2, kernel_size: 3, depth_multiplier: 0 } })).message).toMatch(
+      /layer 'sep' \(SeparableConv2D\): depth_multiplier must be a positive integer, got 0/,
+    );
+  });
+
   it('an input without a fixed shape is refused', () => {
     expect(thrown(handwritten([{ class_name: 'InputLayer', config: { name: 'in', batch_input_shape: [null, null, null, 1] } }, flat], [])).message).toMatch(
       /input shape \[null,null,1\] must be known positive sizes/,

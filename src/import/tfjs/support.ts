@@ -10,7 +10,7 @@ import { ImportError } from '../types.ts';
 
 /** One line a refusal ends with, so a user knows what would import. */
 export const SUPPORTED =
-  'The lab imports InputLayer, Conv2D, DepthwiseConv2D and SeparableConv2D (channels_last, dilation 1, depth_multiplier 1), ' +
+  'The lab imports InputLayer, Conv2D, DepthwiseConv2D and SeparableConv2D (channels_last, dilation 1, any depth_multiplier), ' +
   'Dense, MaxPooling2D and AveragePooling2D, GlobalAveragePooling2D and GlobalMaxPooling2D, Flatten, Reshape to a vector, ' +
   'BatchNormalization right after a Conv2D/DepthwiseConv2D/Dense (folded into it), on a vector right before a Dense (folded forward into it) or elsewhere on an image (a 1×1 depthwise conv), ZeroPadding2D right before a conv or pool (its explicit pads), Rescaling at the input, Dropout-like layers (dropped), and the activations relu, relu6, sigmoid, tanh, linear and softmax ' +
   '(fused or as Activation, ReLU, LeakyReLU and Softmax layers), in a linear chain (Sequential, or a Functional model without branches).';
@@ -102,7 +102,6 @@ export function refuseActivation(name: string, className: string, activation: st
 
 /** Options of supported classes that the lab cannot hold yet, with what it would take. */
 export const NOT_YET_OPTIONS: ReadonlyMap<string, string> = new Map([
-  ['depth_multiplier', 'a depthwise layer kind with a channel multiplier above 1'],
   ['dilation_rate', 'dilated convolutions'],
   ['groups', 'grouped convolutions'],
   [
