@@ -322,3 +322,51 @@ describe('round trip and the ONNX checker', () => {
     expect(r.stdout.trim().split('\n')).toHaveLength(2);
   });
 });
+
+describe('a depthwise channel multiplier exports as a grouped Conv with C·M outputs', () => {
+  /** dw M=2 (1 → 2 channels) + relu, dw M=3 (2 → 6) + relu6, dense: both multipliers through the fp32 and the int8 export. */
+  const multiplierModel = (): Model =>
+    testModel(
+      {
+        name: 'dw-multiplier',
+        inputShape: [28, 28, 1],
+        layers: [
+          { kind: 'depthwiseConv2d', name: 'dw1', kernel: [5, 5], stride: [2, 2], padding: 'valid', bias: true, multiplier: 2 },
+          { kind: 'relu', name: 'r1' },
+          { kind: 'depthwiseConv2d', name: 'dw2', kernel: [3, 3], stride: [2, 2], padding: 'same', bias: true, multiplier: 3 },
+          { kind: 'activation', name: 'a2', fn: 'relu6' },
+          { kind: 'flatten', name: 'f' },
+          { kind: 'dense', name: 'fc', units: 10, bias: true },
+        ],
+      },
+      5,
+    );
+
+  it('group = C, weight [C·M, 1, kH, kW]; ONNX Runtime gives the lab’s logits (fp32) and codes’ logits (int8); the importer reads it back', async () => {
+    const model = multiplierModel();
+    const fp32 = exportOnnx(model);
+    const onnx = decodeOnnx(fp32);
+    const dw2 = node(onnx, 'dw2');
+    expect(attr(dw2, 'group').i).toBe(2);
+    const init = onnx.graph.initializer.find((t) => t.name === 'dw2.weight')!;
+    expect(init.dims).toEqual([6, 1, 3, 3]);
+    const src = model.weights['dw2.weight']; // [3, 3, 6]
+    const dst = floatsOf(init.rawData);
+    for (let o = 0; o < 6; o++) for (let k = 0; k < 9; k++) expect(dst[o * 9 + k]).toBe(src[k * 6 + o]);
+    const n = 200;
+    const x = toFloatBatch(test, 0, n);
+    const want = modelForward(model, x, n);
+    const got = await runOrt(fp32, x, n);
+    expect(got.length).toBe(want.length);
+    for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-4 + 1e-4 * Math.abs(want[i]));
+    const { int8 } = calibrateInt8(model, train, { images: 64 });
+    const lab = int8ModelForward(int8, x, n).logits;
+    expect(agreement(await runOrt(exportOnnx(model, { int8 }), x, n), lab, n)).toBeGreaterThanOrEqual(0.99);
+    const back = importFiles([{ name: 'dw.onnx', bytes: fp32 }], { expectInput: [28, 28, 1] }).model;
+    // On one input channel group 1 = group C: dw1 reads back as the conv2d with 2 filters it equals.
+    expect(back.architecture.layers.find((l) => l.name === 'dw1')).toMatchObject({ kind: 'conv2d', filters: 2 });
+    expect(back.architecture.layers.find((l) => l.name === 'dw2')).toMatchObject({ kind: 'depthwiseConv2d', multiplier: 3 });
+    const again = modelForward(back, x, n);
+    for (let i = 0; i < again.length; i++) expect(Math.abs(again[i] - want[i])).toBeLessThan(1e-4 + 1e-4 * Math.abs(want[i]));
+  });
+});

@@ -524,3 +524,36 @@ afterAll(() => {
   references.clear();
   bundledModels.clear();
 });
+
+describe('TF.js export: a depthwise channel multiplier', () => {
+  it('DepthwiseConv2D depth_multiplier M with kernel [kH, kW, C, M]: tfjs runs it as the lab does, and it imports back', async () => {
+    const arch: Architecture = {
+      name: 'dw-multiplier',
+      inputShape: [28, 28, 1],
+      layers: [
+        { kind: 'depthwiseConv2d', name: 'dw1', kernel: [5, 5], stride: [2, 2], padding: 'valid', bias: true, multiplier: 2 },
+        { kind: 'relu', name: 'r1' },
+        { kind: 'depthwiseConv2d', name: 'dw2', kernel: [3, 3], stride: [2, 2], padding: 'same', bias: true, multiplier: 3 },
+        { kind: 'activation', name: 'a2', fn: 'relu6' },
+        { kind: 'flatten', name: 'f' },
+        { kind: 'dense', name: 'fc', units: 10, bias: true },
+      ],
+    };
+    const model = testModel(arch, 5);
+    const ex = exportTfjs(model);
+    const json = modelJson(ex);
+    const layers = json.modelTopology.config.layers as { class_name: string; config: Record<string, unknown> }[];
+    const dws = layers.filter((l) => l.class_name === 'DepthwiseConv2D');
+    expect(dws.map((l) => l.config.depth_multiplier)).toEqual([2, 3]);
+    const specs = json.weightsManifest.flatMap((g: { weights: { name: string; shape: number[] }[] }) => g.weights);
+    expect(specs.find((w: { name: string }) => w.name === 'dw2/depthwise_kernel').shape).toEqual([3, 3, 2, 3]);
+    const m = await load(ex);
+    const r = compare(run(m), reference(model));
+    m.dispose();
+    expectAgrees(r, 'dw-multiplier');
+    const back = importTfjs(ex.files).model;
+    expect(back.architecture.layers.filter((l) => l.kind === 'depthwiseConv2d').map((l) => l.multiplier)).toEqual([2, 3]);
+    const again = compare(modelForward(back, test.x, COUNT), reference(model));
+    expect(again.worst).toBeLessThan(1e-5);
+  });
+});
