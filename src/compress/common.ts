@@ -78,7 +78,7 @@ export function weightTensors(model: Model, layers: readonly string[] = []): Wei
   return all.filter((t) => layers.includes(t.layer.name));
 }
 
-/** Axis of a tensor that indexes output channels: 0 for conv/dense `[out, …]`, 2 for depthwise `[kH, kW, C]`. */
+/** Axis of a tensor that indexes output channels: 0 for conv/dense `[out, …]`, 2 for depthwise `[kH, kW, C·M]`. */
 export function channelAxis(t: WeightTensor): number {
   return t.layer.kind === 'depthwiseConv2d' ? 2 : 0;
 }

@@ -54,7 +54,7 @@ export interface Int8WeightedOp {
   outShape: Shape;
   input: QuantParams;
   output: QuantParams;
-  /** Same layout as the float weight (conv `[oc, kh, kw, c]`, depthwise `[kh, kw, C]`, dense `[out, in]`). */
+  /** Same layout as the float weight (conv `[oc, kh, kw, c]`, depthwise `[kh, kw, C·M]`, dense `[out, in]`). */
   weight: Int8Array;
   /** Per output channel. */
   weightScale: Float64Array;

@@ -189,7 +189,7 @@ export function initModel(architecture: Architecture, seed = 1): Model {
     for (const [name, shape] of Object.entries(ls.weights)) {
       const data = new Float32Array(sizeOf(shape));
       if (name.endsWith('.weight')) {
-        // fan-in: everything but the output axis (axis 0 for conv/dense; depthwise is [kh, kw, C]).
+        // fan-in: everything but the output axis (axis 0 for conv/dense; depthwise is [kh, kw, C·M]).
         const fanIn = ls.layer.kind === 'depthwiseConv2d' ? shape[0] * shape[1] : sizeOf(shape) / shape[0];
         const std = Math.sqrt(2 / fanIn);
         for (let i = 0; i < data.length; i++) data[i] = randn() * std;
