@@ -35,13 +35,14 @@ beforeAll(async () => {
 });
 afterAll(() => gpu?.device.destroy());
 
-const dw = (name: string, k: [number, number], stride: [number, number], padding: Padding): Layer => ({
+const dw = (name: string, k: [number, number], stride: [number, number], padding: Padding, multiplier = 1): Layer => ({
   kind: 'depthwiseConv2d',
   name,
   kernel: k,
   stride,
   padding,
   bias: true,
+  ...(multiplier > 1 ? { multiplier } : {}),
 });
 const relu = (name: string): Layer => ({ kind: 'relu', name });
 
@@ -55,6 +56,7 @@ const CASES: Case[] = [
   { what: '3×3 same stride 2, c=6, + relu', input: [7, 8, 6], layers: [dw('d', [3, 3], [2, 2], 'same'), relu('r')] },
   { what: '5×5 valid, c=1', input: [9, 9, 1], layers: [dw('d', [5, 5], [1, 1], 'valid')] },
   { what: '5×5 same, c=13 (325 weights)', input: [6, 7, 13], layers: [dw('d', [5, 5], [1, 1], 'same')] },
+  { what: 'multiplier 3, 3×3 same stride 2, c=5, + relu', input: [7, 6, 5], layers: [dw('d', [3, 3], [2, 2], 'same', 3), relu('r')] },
 ];
 
 function onlyStep(model: Model): PlanStep {
