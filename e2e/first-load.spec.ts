@@ -7,8 +7,8 @@
  * Responses the service worker answered from its cache moved
  * nothing over the network and are not counted.
  */
-import type { BrowserContext, Request } from '@playwright/test';
-import { expect, test } from './fixtures.ts';
+import type { BrowserContext, Page, Request } from '@playwright/test';
+import { expect, go, inOwnBrowser, openLab, shot, test, textSeen } from './fixtures.ts';
 
 const MB = 1e6;
 
@@ -67,4 +67,61 @@ test('the first load transfers at most 15 MB up to "ready"; the background copy 
   expect(urls.filter((u) => /\.bin$|data\/fashion|bench|\.wasm$/.test(u))).toEqual([]);
   expect(urls).toEqual(expect.arrayContaining(['/data/mnist-test.bin.gz', '/data/mnist-train.bin.gz']));
   expect(all, 'bytes transferred once the offline copy is done').toBeLessThanOrEqual(20 * MB);
+});
+
+/** Keys in the lab's IndexedDB store. */
+function storedKeys(page: Page): Promise<string[]> {
+  return page.evaluate(
+    () =>
+      new Promise<string[]>((resolve, reject) => {
+        const open = indexedDB.open('compression-lab');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const req = open.result.transaction('kv').objectStore('kv').getAllKeys();
+          req.onsuccess = () => {
+            resolve(req.result.map(String));
+            open.result.close();
+          };
+          req.onerror = () => reject(req.error);
+        };
+      }),
+  );
+}
+
+test('Fashion-MNIST is fetched the first time a Fashion model is measured: a clear error offline, progress online', async ({ playwright }) => {
+  test.setTimeout(180_000);
+  // Its own browser: the measurement is cancelled while SwiftShader compiles LeNet-5's kernels.
+  await inOwnBrowser(playwright, test.info().project.use.launchOptions, async (page) => {
+    await openLab(page);
+    await expect(page.getByTestId('offline-ready')).toBeVisible({ timeout: 120_000 });
+    expect((await storedKeys(page)).filter((k) => k.includes('fashion-mnist'))).toEqual([]);
+    await go(page, 'compare');
+    const variants = await page
+      .getByTestId('measure-select')
+      .locator('option')
+      .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    const fashion = variants.find((v) => v.includes('fashion'));
+    test.skip(!fashion, 'this build bundles no Fashion-MNIST model');
+    await page.getByTestId('measure-select').selectOption(fashion!);
+    await page.getByTestId('measure-limit').selectOption('1000');
+
+    await page.context().setOffline(true);
+    try {
+      await page.getByTestId('measure-run').click();
+      await expect(page.getByTestId('measure-error')).toContainText('fetched the first time it is needed', { timeout: 30_000 });
+      await expect(page.getByTestId('measure-error')).toContainText('Reconnect once');
+      await shot(page, 'fashion-offline');
+    } finally {
+      await page.context().setOffline(false);
+    }
+
+    const fetching = textSeen(page, 'measure-progress', /Fetching Fashion-MNIST test images on first use/, 60_000);
+    await page.getByTestId('measure-run').click();
+    await fetching;
+    await expect.poll(() => storedKeys(page), { timeout: 60_000 }).toContain('dataset:fashion-mnist-test.bin');
+    // Only the split the measurement reads.
+    expect(await storedKeys(page)).not.toContain('dataset:fashion-mnist-train.bin');
+    await page.getByTestId('measure-cancel').click();
+    await expect(page.getByTestId('measure-cancelled')).toBeVisible({ timeout: 10_000 });
+  });
 });
