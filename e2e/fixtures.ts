@@ -16,10 +16,15 @@ export async function shot(page: Page, name: string): Promise<string> {
   return path;
 }
 
-/** Opens the lab and waits until start-up (copy into IndexedDB) is done. */
+/**
+ * Opens the lab and waits until start-up (copy into IndexedDB) is done, and
+ * the background copy of MNIST's training split after it, so a test starts
+ * with everything stored (as the suite did before that copy moved after "ready").
+ */
 export async function openLab(page: Page, path = '/'): Promise<void> {
   await page.goto(path);
   await expect(page.getByTestId('ready')).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('offline-ready')).toBeVisible({ timeout: 120_000 });
 }
 
 /** Goes to a screen through the navigation (as a user would). */

@@ -5,7 +5,7 @@ import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } f
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { DatasetError } from '../src/data/errors.ts';
 import { loadDataset, loadManifest } from '../src/data/node-loader.ts';
 import { buildData, readSourceFile } from './build-data.ts';
@@ -38,7 +38,14 @@ describe('buildData', () => {
       ['fashion-mnist', false],
     ]);
     expect(m.datasets[1].absentReason).toBe(warnings[0]);
-    expect((await readdir(outDir)).sort()).toEqual(['manifest.json', 'mnist-test.bin', 'mnist-train.bin']);
+    expect((await readdir(outDir)).sort()).toEqual(['manifest.json', 'mnist-test.bin', 'mnist-test.bin.gz', 'mnist-train.bin', 'mnist-train.bin.gz']);
+    // The .gz the browser fetches is the .bin byte for byte, and the manifest records its size.
+    const split = m.datasets[0].splits.test!;
+    const gz = await readFile(join(outDir, 'mnist-test.bin.gz'));
+    expect(split.gzFile).toBe('mnist-test.bin.gz');
+    expect(split.gzBytes).toBe(gz.length);
+    expect(gz.length).toBeLessThan(split.bytes / 4);
+    expect(Buffer.compare(gunzipSync(gz), await readFile(join(outDir, 'mnist-test.bin')))).toBe(0);
     const test = await loadDataset('mnist', 'test', outDir);
     expect(test.count).toBe(10_000);
     expect(test.labels[0]).toBe(7);
@@ -55,6 +62,14 @@ describe('buildData', () => {
     const third = await buildData({ outDir, fashionDir: nowhere, ...quiet });
     expect(third.upToDate).toBe(false);
     expect((await loadDataset('mnist', 'test', outDir)).count).toBe(10_000);
+
+    // So is a missing or truncated .gz.
+    await rm(join(outDir, 'mnist-test.bin.gz'));
+    expect((await buildData({ outDir, fashionDir: nowhere, ...quiet })).upToDate).toBe(false);
+    const gzPath = join(outDir, 'mnist-train.bin.gz');
+    await writeFile(gzPath, (await readFile(gzPath)).subarray(0, 1000));
+    expect((await buildData({ outDir, fashionDir: nowhere, ...quiet })).upToDate).toBe(false);
+    expect((await buildData({ outDir, fashionDir: nowhere, ...quiet })).upToDate).toBe(true);
 
     // A stale temp file from an interrupted build is cleaned up.
     await writeFile(join(outDir, 'mnist-train.bin.12345.tmp'), 'half');

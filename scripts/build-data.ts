@@ -13,8 +13,11 @@
  *   files are different byte streams, so there is no authoritative MD5 to
  *   compare against; the observed MD5 is recorded, marked unverified.
  *
- * Output: one CLDS file per dataset and split (format in src/data/dataset.ts)
- * and `manifest.json`. Writes go to a temp file renamed into place, and the
+ * Output: one CLDS file per dataset and split (format in src/data/dataset.ts),
+ * the same file gzipped (level 9) as `<file>.gz` — what the browser fetches
+ * and decompresses with `DecompressionStream` (MNIST: 55 MB raw, 11.4 MB
+ * gzipped) — and `manifest.json`. The raw `.bin` stays for Node (the CLI and
+ * tests read it through src/data/node-loader.ts) and the benchmark page. Writes go to a temp file renamed into place, and the
  * manifest is written last, so an interrupted build leaves either the old
  * files or the new ones — and a manifest that fails the up-to-date check, so
  * the next run rebuilds. A second run with nothing changed verifies the
@@ -28,7 +31,7 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { constants as zlibConstants, gunzip, gzip } from 'node:zlib';
 import { hex32 } from '../src/data/crc32.ts';
 import type { Dataset, DatasetName, DatasetSplit } from '../src/data/dataset.ts';
 import {
@@ -47,9 +50,10 @@ import type { DatasetManifest, ManifestDataset, ManifestSourceFile, ManifestSpli
 import { DATASET_INFO, MANIFEST_FILE } from '../src/data/manifest.ts';
 
 const gunzipAsync = promisify(gunzip);
+const gzipAsync = promisify(gzip);
 
 /** Bump when this script changes what it writes, so existing builds are redone. */
-export const BUILDER_VERSION = 1;
+export const BUILDER_VERSION = 2;
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Default output directory, `<repo>/public/data`. */
@@ -169,25 +173,32 @@ export async function buildData(options: BuildDataOptions = {}): Promise<BuildDa
     if (!plan.present) {
       entry.absentReason = plan.absentReason;
       // Never leave an old build of an absent dataset where the app would find it.
-      for (const split of DATASET_SPLITS) await rm(join(outDir, datasetFileName(plan.name, split)), { force: true });
+      for (const split of DATASET_SPLITS) {
+        await rm(join(outDir, datasetFileName(plan.name, split)), { force: true });
+        await rm(join(outDir, `${datasetFileName(plan.name, split)}.gz`), { force: true });
+      }
     }
     for (const { ds, sources } of built.find((b) => b.plan === plan)?.splits ?? []) {
       const bytes = encodeDatasetFile(ds);
       const file = datasetFileName(ds.name, ds.split);
+      const gz = await gzipAsync(bytes, { level: zlibConstants.Z_BEST_COMPRESSION });
       await writeAtomic(join(outDir, file), bytes);
+      await writeAtomic(join(outDir, `${file}.gz`), gz);
       const split: ManifestSplit = {
         file,
         count: ds.count,
         rows: ds.rows,
         cols: ds.cols,
         bytes: bytes.length,
+        gzFile: `${file}.gz`,
+        gzBytes: gz.length,
         crc32: hex32(storedDatasetChecksum(bytes)!),
         histogram: labelHistogram(ds.labels),
         sources,
       };
       entry.splits[ds.split] = split;
       log(
-        `  ${file.padEnd(24)} ${formatCount(ds.count).padStart(6)} × ${ds.rows}×${ds.cols}  ${formatCount(bytes.length).padStart(10)} bytes  crc32 ${split.crc32}`,
+        `  ${file.padEnd(24)} ${formatCount(ds.count).padStart(6)} × ${ds.rows}×${ds.cols}  ${formatCount(bytes.length).padStart(10)} bytes (gzip ${formatCount(gz.length).padStart(10)})  crc32 ${split.crc32}`,
       );
     }
     manifestDatasets.push(entry);
@@ -379,6 +390,13 @@ async function upToDateManifest(outDir: string, plans: SourcePlan[]): Promise<Da
         return null;
       }
       if (hex32(storedDatasetChecksum(bytes)!) !== s.crc32) return null;
+      // The gzipped copy the browser fetches: present, the recorded size, and
+      // its trailer's length field (ISIZE, the input size mod 2^32) agrees with
+      // the raw file. The browser checks the CRC of what it decompresses.
+      if (s.gzFile !== `${s.file}.gz` || !Number.isInteger(s.gzBytes)) return null;
+      const gz = await readFile(join(outDir, s.gzFile)).catch(() => null);
+      if (!gz || gz.length !== s.gzBytes || gz.length < 18 || gz[0] !== 0x1f || gz[1] !== 0x8b) return null;
+      if (gz.readUInt32LE(gz.length - 4) !== bytes.length % 2 ** 32) return null;
     }
   }
   return manifest;

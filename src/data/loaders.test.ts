@@ -6,7 +6,8 @@ import type { Dataset } from './dataset.ts';
 import { encodeDatasetFile } from './dataset.ts';
 import { DatasetError } from './errors.ts';
 import { loadDataset, loadManifest } from './node-loader.ts';
-import { fetchDataset } from './web-loader.ts';
+import { gzipSync } from 'node:zlib';
+import { fetchDataset, fetchGzipped } from './web-loader.ts';
 
 const tiny: Dataset = {
   name: 'mnist',
@@ -117,5 +118,50 @@ describe('web loader', () => {
       throw new TypeError('fetch failed');
     };
     await expect(fetchDataset('mnist', 'test', '/base/', { fetch: failing })).rejects.toThrow('/base/mnist-test.bin: download failed: fetch failed');
+  });
+});
+
+describe("fetchGzipped (the worker's dataset download)", () => {
+  const raw = encodeDatasetFile({ ...tiny, count: 400, labels: new Uint8Array(400), images: new Uint8Array(1600).map((_, i) => (i * 31) % 256) });
+  const gz = gzipSync(raw, { level: 9 });
+  /** Serves `body` in 100-byte chunks, as a network would. */
+  const chunked =
+    (body: Uint8Array): typeof fetch =>
+    async () => {
+      let at = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        pull(c) {
+          if (at >= body.length) return c.close();
+          c.enqueue(body.slice(at, at + 100));
+          at += 100;
+        },
+      });
+      return new Response(stream);
+    };
+
+  it('decompresses a gzip body with DecompressionStream, counting decompressed bytes of the raw size', async () => {
+    const seen: [number, number | null][] = [];
+    const bytes = await fetchGzipped('/data/mnist-test.bin.gz', raw.length, { fetch: chunked(gz), onProgress: (l, t) => seen.push([l, t]) });
+    expect(Buffer.compare(Buffer.from(bytes), Buffer.from(raw))).toBe(0);
+    expect(seen[0]).toEqual([0, raw.length]);
+    expect(seen.at(-1)).toEqual([raw.length, raw.length]);
+  });
+
+  it('takes a body the server already decoded (Content-Encoding: gzip) as it is', async () => {
+    const bytes = await fetchGzipped('/data/mnist-test.bin.gz', raw.length, { fetch: chunked(raw) });
+    expect(Buffer.compare(Buffer.from(bytes), Buffer.from(raw))).toBe(0);
+  });
+
+  it('rejects a corrupt or truncated gzip stream, and a 404, naming the URL', async () => {
+    const corrupt = gz.slice();
+    corrupt[gz.length >> 1] ^= 0xff;
+    corrupt[(gz.length >> 1) + 1] ^= 0xff;
+    await expect(fetchGzipped('/data/x.bin.gz', raw.length, { fetch: chunked(corrupt) })).rejects.toThrow(/^\/data\/x\.bin\.gz: /);
+    await expect(fetchGzipped('/data/x.bin.gz', raw.length, { fetch: chunked(gz.subarray(0, gz.length - 20)) })).rejects.toThrow(
+      /^\/data\/x\.bin\.gz: corrupt or truncated gzip stream/,
+    );
+    await expect(fetchGzipped('/data/x.bin.gz', raw.length, { fetch: async () => new Response('no', { status: 404 }) })).rejects.toThrow(
+      '/data/x.bin.gz: HTTP 404',
+    );
   });
 });

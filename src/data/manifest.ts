@@ -63,6 +63,13 @@ export interface ManifestSplit {
   cols: number;
   /** Size of the built file. */
   bytes: number;
+  /**
+   * The same file gzipped (level 9), e.g. "mnist-test.bin.gz": what the
+   * browser downloads and decompresses. Absent in manifests of builder 1.
+   */
+  gzFile?: string;
+  /** Size of `gzFile`: what a first load transfers for this split. */
+  gzBytes?: number;
   /** CRC-32 stored in the file's header, "0x…" (see dataset.ts). */
   crc32: string;
   /** Examples per class. */

@@ -62,11 +62,11 @@ export async function fetchManifest(baseUrl = '/data/', options: FetchDatasetOpt
   return parseManifest(json, url);
 }
 
-async function fetchBytes(url: string, options: FetchDatasetOptions): Promise<Uint8Array> {
+async function fetchResponse(url: string, options: FetchDatasetOptions, init: RequestInit = {}): Promise<Response> {
   const doFetch = options.fetch ?? fetch;
   let response: Response;
   try {
-    response = await doFetch(url, { signal: options.signal });
+    response = await doFetch(url, { ...init, signal: options.signal });
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err;
     throw new DatasetError(url, `download failed: ${(err as Error).message}`, { cause: err });
@@ -75,22 +75,36 @@ async function fetchBytes(url: string, options: FetchDatasetOptions): Promise<Ui
     const hint = response.status === 404 ? '; run `npm run data` before starting the app' : '';
     throw new DatasetError(url, `HTTP ${response.status} ${response.statusText}${hint}`);
   }
+  return response;
+}
+
+async function fetchBytes(url: string, options: FetchDatasetOptions): Promise<Uint8Array> {
+  const response = await fetchResponse(url, options);
   const header = response.headers.get('content-length');
   const total = header !== null && /^\d+$/.test(header) ? Number(header) : null;
   if (!options.onProgress || !response.body) {
     return new Uint8Array(await response.arrayBuffer());
   }
   // Stream so the UI can show progress on a slow link (a phone at a workshop).
-  const reader = response.body.getReader();
+  return readAll(response.body, total, options.onProgress);
+}
+
+async function readAll(
+  body: ReadableStream<Uint8Array>,
+  total: number | null,
+  onProgress?: (loaded: number, total: number | null) => void,
+): Promise<Uint8Array> {
+  // Stream so the UI can show progress on a slow link (a phone at a workshop).
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let loaded = 0;
-  options.onProgress(0, total);
+  onProgress?.(0, total);
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     chunks.push(value);
     loaded += value.length;
-    options.onProgress(loaded, total);
+    onProgress?.(loaded, total);
   }
   if (chunks.length === 1) return chunks[0];
   const bytes = new Uint8Array(loaded);
@@ -100,4 +114,62 @@ async function fetchBytes(url: string, options: FetchDatasetOptions): Promise<Ui
     offset += c.length;
   }
   return bytes;
+}
+
+/**
+ * Downloads a gzipped file (a dataset's `<file>.gz`, scripts/build-data.ts)
+ * and decompresses it as it arrives with the platform's own
+ * `DecompressionStream` (browsers, workers, Node ≥ 18; no library). A server
+ * that sends the file with `Content-Encoding: gzip` (Vite's preview and dev
+ * servers do, for any .gz) has `fetch` decompress it already: the first bytes
+ * tell which (gzip starts 1f 8b), so both work. The caller verifies the
+ * result (`parseDatasetFile`: length and CRC-32).
+ *
+ * `onProgress(loaded, total)` counts **decompressed** bytes — the one count
+ * both kinds of server allow — of `rawBytes`, the size the manifest records.
+ * @throws DatasetError on an HTTP error, a network failure or a corrupt or
+ *   truncated gzip stream; an AbortError when `signal` fires
+ */
+export async function fetchGzipped(url: string, rawBytes: number | null, options: FetchDatasetOptions & { cache?: RequestCache } = {}): Promise<Uint8Array> {
+  const response = await fetchResponse(url, options, options.cache ? { cache: options.cache } : {});
+  if (!response.body) return readAll(new Blob([await response.arrayBuffer()]).stream(), rawBytes, options.onProgress);
+  const reader = response.body.getReader();
+  const first = await reader.read().catch((err: unknown) => {
+    throw downloadFailed(url, err);
+  });
+  const head = first.done ? new Uint8Array(0) : first.value;
+  // The chunk already read, then the rest of the body.
+  let body: ReadableStream<Uint8Array> = new ReadableStream<Uint8Array>({
+    start(c) {
+      if (head.length) c.enqueue(head);
+      if (first.done) c.close();
+    },
+    async pull(c) {
+      // A failed read is the network's fault; anything else the decompressor's.
+      const r = await reader.read().catch((err: unknown) => {
+        throw downloadFailed(url, err);
+      });
+      if (r.done) c.close();
+      else c.enqueue(r.value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  const gzipped = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+  if (gzipped) body = body.pipeThrough(new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>);
+  try {
+    return await readAll(body, rawBytes, options.onProgress);
+  } catch (err) {
+    if ((err as Error).name === 'AbortError' || options.signal?.aborted || err instanceof DatasetError) throw err;
+    if (gzipped) {
+      throw new DatasetError(url, `corrupt or truncated gzip stream (${(err as Error).message}); rebuild with \`npm run data\``, { cause: err });
+    }
+    throw downloadFailed(url, err);
+  }
+}
+
+function downloadFailed(url: string, err: unknown): Error {
+  if ((err as Error).name === 'AbortError') return err as Error;
+  return new DatasetError(url, `download failed: ${(err as Error).message}`, { cause: err });
 }

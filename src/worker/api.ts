@@ -32,6 +32,7 @@ import { cachedExport, exportChoices, exportKey, forgetExports } from './export.
 import { importPicked, type ImportOutcome } from './import.ts';
 import type { ImportFile } from '../import/types.ts';
 import { startup } from './bundle.ts';
+import { ensureStored } from './datasets.ts';
 import { datasetOf, forgetModel, getGpu, gpuFailure, loadDataset, loadModel, rememberInt8, trainingSplit } from './session.ts';
 import { train as trainOnGpu } from '../engine/train.ts';
 import { isUntrained, modelDetail, summarize } from './describe.ts';
@@ -140,6 +141,16 @@ export const labApi = {
   /** Copies datasets and bundled models into IndexedDB when needed; reports what is available. */
   startup(onProgress?: ProgressFn, jobId?: string): Promise<StartupReport> {
     return runJob(jobId, 'Start-up', onProgress, (ctx) => startup(ctx));
+  },
+
+  /**
+   * Right after start-up: copies what start-up left for later but the lab
+   * needs offline — MNIST's training split (fine-tuning, int8 calibration,
+   * training) — with progress in compressed bytes received. A job that needs
+   * the split meanwhile waits for this copy. Returns the files copied now.
+   */
+  completeOfflineCopy(onProgress?: ProgressFn, jobId?: string): Promise<string[]> {
+    return runJob(jobId, 'Offline copy', onProgress, async (ctx) => ((await ensureStored('mnist', 'train', ctx)) ? ['mnist-train.bin'] : []));
   },
 
   /** Whether the roofline module has landed in this build. */
@@ -263,7 +274,7 @@ export const labApi = {
       for (const [i, key] of keys.entries()) {
         await yieldToEvents(ctx);
         const built = await cachedExport(loaded, key, {
-          train: () => trainingSplit(datasetOf(loaded)),
+          train: () => trainingSplit(datasetOf(loaded), ctx),
           progress: (phase) => ctx.progress({ phase, done: i, total: keys.length }),
           check: () => yieldToEvents(ctx),
         });
@@ -304,6 +315,9 @@ export const labApi = {
       if (!steps.length) throw new Error('The pipeline is empty: add at least one pass');
       const loaded = await loadModel(sourceId);
       const dataset = datasetOf(loaded);
+      // A training split not stored yet (Fashion-MNIST's first use) is fetched
+      // here, where the bar can show it, rather than inside a pass.
+      if (pipelineTrains(steps) || steps.some((s) => s.pass === 'int8')) await trainingSplit(dataset, ctx);
       let detail: string | undefined;
       const cur = await applyPipeline({ model: loaded.model, runtime: loaded.stored.runtime, runtimeOptions: loaded.stored.runtimeOptions }, steps, {
         dataset,
@@ -388,7 +402,8 @@ export const labApi = {
       const gpu = await getGpu().catch((e: Error) => {
         throw new Error(`Training runs on the GPU, and WebGPU is not available in this browser: ${e.message}`);
       });
-      const [trainSet, testSet] = await Promise.all([trainingSplit(dataset), loadDataset(dataset, 'test')]);
+      const trainSet = await trainingSplit(dataset, ctx);
+      const testSet = await loadDataset(dataset, 'test', ctx);
       ctx.check();
       const arch = architecture(request.architecture);
       let detail: string | undefined;
@@ -516,7 +531,7 @@ export const labApi = {
    */
   testImages(modelIds: string[], filter: 'all' | 'disagree' | 'wrong', count = 12, scan = 2000, onProgress?: ProgressFn, jobId?: string): Promise<TestImage[]> {
     return runJob(jobId, 'Scanning test images', onProgress, async (ctx) => {
-      const test = await loadDataset('mnist', 'test');
+      const test = await loadDataset('mnist', 'test', ctx);
       const n = Math.min(scan, test.count);
       const preds: Int32Array[] = [];
       for (const id of modelIds) {

@@ -5,14 +5,15 @@
  * offline. A file is verified (dataset CRC-32, model parser) before it is
  * stored, and stored in one transaction, so a failure changes nothing.
  */
-import { DATASET_INFO, parseManifest, type DatasetManifest } from '../data/manifest.ts';
+import { DATASET_INFO, parseManifest, type DatasetManifest, type ManifestSplit } from '../data/manifest.ts';
 import { fetchManifest } from '../data/web-loader.ts';
-import { parseDatasetFile, type DatasetName } from '../data/dataset.ts';
+import { type DatasetName } from '../data/dataset.ts';
 import { ARCHITECTURES, architecture } from '../model/architectures.ts';
 import { initModel } from '../model/model.ts';
 import { parseModel, serializeModel } from '../model/format.ts';
-import { getDataset, getMeta, listModels, putDataset, putMeta, putModels, storageEstimate, type StoredModel } from '../store/store.ts';
+import { getDataset, getMeta, listModels, putMeta, putModels, storageEstimate, type StoredModel } from '../store/store.ts';
 import { forgetDatasets } from './session.ts';
+import { appBase, copySplit, fetchBytes, receivedDetail, transferBytes } from './datasets.ts';
 import type { JobContext } from './jobs.ts';
 import type { StartupReport } from './types.ts';
 
@@ -21,43 +22,20 @@ export interface BundledIndex {
   models: { file: string; bytes: number; sha256: string }[];
 }
 
-/** Base URL of the app (where data/ and models/ are served), from the worker's own location. */
-function base(): string {
-  return new URL(import.meta.env.BASE_URL, self.location.origin).href;
-}
-
 async function fetchJson(url: string, signal: AbortSignal): Promise<unknown> {
   const r = await fetch(url, { signal, cache: 'no-cache' });
   if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
   return r.json();
 }
 
-async function fetchBytes(url: string, ctx: JobContext, onBytes: (n: number) => void): Promise<Uint8Array> {
-  const r = await fetch(url, { signal: ctx.signal, cache: 'no-cache' });
-  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}${r.status === 404 ? ' (run `npm run data` before building)' : ''}`);
-  if (!r.body) {
-    const b = new Uint8Array(await r.arrayBuffer());
-    onBytes(b.length);
-    return b;
-  }
-  const reader = r.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    n += value.length;
-    onBytes(value.length);
-  }
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-}
+/**
+ * The splits start-up copies: MNIST's test split, which every screen reads.
+ * The rest is fetched on first need (session.ts `loadDataset`): MNIST's
+ * training split right after start-up by `completeOfflineCopy` (so the lab is
+ * usable sooner on a slow link), Fashion-MNIST the first time a job runs a
+ * Fashion model.
+ */
+export const STARTUP_SPLITS: readonly string[] = ['mnist-test.bin'];
 
 /** Untrained stand-ins, one per built-in architecture (used where no trained model is bundled). Seeded, so reproducible. */
 function untrainedModels(): StoredModel[] {
@@ -82,7 +60,7 @@ function untrainedModels(): StoredModel[] {
  * Throws a clear error when a first load has no network.
  */
 export async function startup(ctx: JobContext): Promise<StartupReport> {
-  const root = base();
+  const root = appBase();
   let offline = false;
   let manifest: DatasetManifest | undefined;
   try {
@@ -111,15 +89,17 @@ export async function startup(ctx: JobContext): Promise<StartupReport> {
     index = (await getMeta<BundledIndex>('bundled-index')) ?? { models: [] };
   }
 
-  // What is missing or stale: compared by the CRC-32 each split carries.
+  // What is missing or stale: compared by the CRC-32 each split carries. A
+  // split start-up does not copy but an older build stored is refreshed too.
   const stored = (await getMeta<Record<string, string>>('datasets')) ?? {};
-  const todo: { file: string; bytes: number; crc32: string }[] = [];
+  const todo: ManifestSplit[] = [];
   for (const d of manifest.datasets) {
     if (!d.present) continue;
     for (const s of Object.values(d.splits)) {
       if (!s) continue;
+      if (!STARTUP_SPLITS.includes(s.file) && stored[s.file] === undefined) continue;
       if (stored[s.file] === s.crc32 && (await getDataset(s.file))) continue;
-      todo.push({ file: s.file, bytes: s.bytes, crc32: s.crc32 });
+      todo.push(s);
     }
   }
   const have = new Map((await listModels()).map((m) => [m.id, m]));
@@ -131,23 +111,21 @@ export async function startup(ctx: JobContext): Promise<StartupReport> {
     throw new Error('Some datasets or bundled models are not in this browser yet and the server cannot be reached. Reload once while online.');
   }
 
+  // Progress counts bytes: datasets decompressed (see receivedDetail), models as files.
   const total = todo.reduce((a, t) => a + t.bytes, 0) + modelTodo.reduce((a, m) => a + m.bytes, 0);
+  const wire = todo.reduce((a, t) => a + transferBytes(t), 0) + modelTodo.reduce((a, m) => a + m.bytes, 0);
   let done = 0;
   const tick = (phase: string) => (n: number) => {
     done += n;
-    ctx.progress({ phase, done, total });
+    ctx.progress({ phase, done, total, detail: receivedDetail(done, total, wire) });
   };
   for (const t of todo) {
-    const bytes = await fetchBytes(`${root}data/${t.file}`, ctx, tick(`Copying ${t.file} into this browser`));
+    await copySplit(root, t, ctx.signal, tick(`Copying ${t.file} into this browser`));
     ctx.check();
-    // Verify before storing: a truncated download must never become "the dataset".
-    parseDatasetFile(bytes, t.file);
-    stored[t.file] = t.crc32;
-    await putDataset(t.file, bytes, ['datasets', { ...stored }]);
   }
   const newModels: StoredModel[] = [];
   for (const m of modelTodo) {
-    const bytes = await fetchBytes(`${root}models/${m.file}`, ctx, tick(`Copying model ${m.file}`));
+    const bytes = await fetchBytes(`${root}models/${m.file}`, ctx.signal, tick(`Copying model ${m.file}`));
     const model = parseModel(bytes, m.file);
     newModels.push({
       id: `bundled:${m.file}`,

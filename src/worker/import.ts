@@ -48,7 +48,7 @@ export async function importPicked(files: ImportFile[], ctx: JobContext): Promis
     ctx.progress({ phase: 'Reading the model', done: 0, total: 0 });
     r = await importModelFiles(files, {
       target: gpu ?? 'cpu',
-      train: await trainingSplit('mnist'),
+      train: await trainingSplit('mnist', ctx),
       onCandidate: (done, total, label) => {
         ctx.check();
         ctx.progress({

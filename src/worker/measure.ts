@@ -25,7 +25,7 @@ async function anyRunner(loaded: LoadedModel): Promise<Runner> {
 
 /** Predicted classes of test images [start, start+count), on the GPU when there is one. */
 export async function classify(loaded: LoadedModel, start: number, count: number, ctx?: JobContext): Promise<{ classes: Int32Array; ranOn: 'gpu' | 'cpu' }> {
-  const test = await loadDataset(datasetOf(loaded), 'test');
+  const test = await loadDataset(datasetOf(loaded), 'test', ctx);
   const gpu = await gpuOrNull();
   if (gpu && ctx)
     ctx.progress({
@@ -57,7 +57,7 @@ export async function profileLayers(
   if (loaded.stored.runtime !== 'fp32') return null;
   if (!(await gpuOrNull())) return null;
   const runner = await runnerFor(loaded);
-  const test = await loadDataset(datasetOf(loaded), 'test');
+  const test = await loadDataset(datasetOf(loaded), 'test', ctx);
   ctx.progress({ phase: 'Timing each layer on the GPU', done: 0, total: 0 });
   const t = await layerTimes(runner, toFloatBatch(test, 0, 1), 1, runs, () => yieldToEvents(ctx));
   return t ? { method: t.method, steps: t.steps.map((s) => ({ layers: s.layers, ms: s.ms })), runs, batch: 1 } : null;
@@ -77,7 +77,7 @@ export interface EvaluateOptions {
  */
 export async function evaluateVariant(loaded: LoadedModel, options: EvaluateOptions, ctx: JobContext): Promise<ResultRecord> {
   const dataset = datasetOf(loaded);
-  const test = await loadDataset(dataset, 'test');
+  const test = await loadDataset(dataset, 'test', ctx);
   const count = Math.max(1, Math.min(options.limit ?? test.count, test.count));
   const { classes, ranOn } = await classify(loaded, 0, count, ctx);
   const { accuracy, errors } = score(classes, test);

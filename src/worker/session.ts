@@ -8,13 +8,14 @@ import { createRunner, type Runner } from '../engine/runner.ts';
 import { DEFAULTS } from '../model/defaults.ts';
 import { recordedDataset } from '../engine/models.ts';
 import { parseDatasetFile, type Dataset, type DatasetName, type DatasetSplit } from '../data/dataset.ts';
-import { DatasetError } from '../data/errors.ts';
 import { parseModel } from '../model/format.ts';
 import type { Model } from '../model/model.ts';
 import type { Int8Model } from '../model/int8.ts';
 import { getDataset, getModel, type StoredModel } from '../store/store.ts';
 import { quantizeInt8Model } from '../compress/int8.ts';
 import { toFloatBatch } from '../data/dataset.ts';
+import { fetchOnFirstUse } from './datasets.ts';
+import type { JobContext } from './jobs.ts';
 
 let gpu: Promise<Gpu> | null = null;
 let gpuError: string | null = null;
@@ -53,14 +54,18 @@ export function gpuFailure(): string | null {
 
 const datasets = new Map<string, Promise<Dataset>>();
 
-/** A dataset split from IndexedDB (copied there at start-up), parsed and checked once per worker. */
-export function loadDataset(name: DatasetName, split: DatasetSplit): Promise<Dataset> {
+/**
+ * A dataset split from IndexedDB, parsed and checked once per worker. MNIST
+ * is copied there at start-up; a split that is not there yet (Fashion-MNIST
+ * before its first use) is fetched now, with progress on `ctx` when given, or
+ * fails with a clear error when the server cannot be reached.
+ */
+export function loadDataset(name: DatasetName, split: DatasetSplit, ctx?: JobContext): Promise<Dataset> {
   const file = `${name}-${split}.bin`;
   let p = datasets.get(file);
   if (!p) {
     p = (async () => {
-      const bytes = await getDataset(file);
-      if (!bytes) throw new DatasetError(file, 'not in this browser’s storage yet; reload the lab while online to copy the datasets');
+      const bytes = (await getDataset(file)) ?? (await fetchOnFirstUse(name, split, ctx));
       return parseDatasetFile(bytes, `stored ${file}`);
     })();
     datasets.set(file, p);
@@ -120,8 +125,8 @@ export function forgetModel(id: string): void {
  * scratch: the same IndexedDB copy calibration reads (never the test split).
  * The trainer uploads it to the GPU once per run.
  */
-export function trainingSplit(dataset: DatasetName): Promise<Dataset> {
-  return loadDataset(dataset, 'train');
+export function trainingSplit(dataset: DatasetName, ctx?: JobContext): Promise<Dataset> {
+  return loadDataset(dataset, 'train', ctx);
 }
 
 /** Images used to calibrate int8 activation ranges: the first N training images (never the test set). */

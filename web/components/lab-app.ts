@@ -88,6 +88,8 @@ export class LabApp extends LitElement {
   @state() private screen: ScreenId = screenFromHash();
   #state = new LabStateController(this);
   #startup = new JobController<StartupReport>(this);
+  /** The copy start-up leaves for after "ready": MNIST's training split. */
+  #offlineCopy = new JobController<string[]>(this);
   #onHash = () => {
     this.screen = screenFromHash();
   };
@@ -113,6 +115,8 @@ export class LabApp extends LitElement {
     await Promise.all([device, s.refreshModels(), s.refreshResults()]);
     s.startup = report;
     s.notify();
+    // The lab is usable now; what it needs offline beyond that comes in the background.
+    void this.#offlineCopy.run((p, id) => lab().completeOfflineCopy(p, id));
   }
 
   #nav(e: Event, id: ScreenId): void {
@@ -191,6 +195,9 @@ export class LabApp extends LitElement {
                 ${r.copied ? 'Datasets and models were just copied into this browser. ' : 'Datasets and models read from this browser’s storage. '}
                 ${r.storage.usage !== undefined ? html`Storage used: ${bytes(r.storage.usage)}${r.storage.quota ? html` of ${bytes(r.storage.quota)}` : ''}.` : ''}
                 Data: ${r.datasets.map((d) => html`${d.title} (${d.credit}; ${d.licence}). `)}
+                ${r.datasets.some((d) => d.name !== 'mnist') ? 'Fashion-MNIST is fetched the first time a Fashion model is used. ' : ''}
+                ${this.#offlineCopy.value ? html`<span data-testid="offline-ready">Everything the lab needs offline is in this browser.</span>` : ''}
+                ${jobView(this.#offlineCopy, 'offline-copy', 'Copy for offline use')}
               </footer>`
           : ''
       }

@@ -1,0 +1,127 @@
+/**
+ * What a first load transfers (issue "A lab you can see", item 7: phones on
+ * workshop Wi-Fi): every response of the page, its worker and its service
+ * worker, summed from Chromium's own accounting of bytes on the wire
+ * (`request.sizes()`: headers + body as transferred, so a .gz counts
+ * compressed; where Chromium gives no body size, the decoded body's length).
+ * Responses the service worker answered from its cache moved
+ * nothing over the network and are not counted.
+ */
+import type { BrowserContext, Page, Request } from '@playwright/test';
+import { expect, go, inOwnBrowser, openLab, shot, test, textSeen } from './fixtures.ts';
+
+const MB = 1e6;
+
+function countTransfers(context: BrowserContext): { total: () => number; byUrl: Map<string, number>; settled: () => Promise<void> } {
+  const byUrl = new Map<string, number>();
+  const pending: Promise<void>[] = [];
+  let total = 0;
+  const add = (r: Request) => {
+    pending.push(
+      (async () => {
+        const response = await r.response();
+        if (!response || response.fromServiceWorker()) return;
+        const sizes = await r.sizes();
+        // Chromium reports no body size for some loads (a worker's script): count
+        // the decoded body then, an upper bound of what travelled.
+        const body = sizes.responseBodySize || (await response.body().catch(() => Buffer.alloc(0))).length;
+        const n = body + sizes.responseHeadersSize;
+        total += n;
+        const key = new URL(r.url()).pathname;
+        byUrl.set(key, (byUrl.get(key) ?? 0) + n);
+      })().catch(() => undefined),
+    );
+  };
+  context.on('requestfinished', add);
+  return { total: () => total, byUrl, settled: async () => void (await Promise.all(pending)) };
+}
+
+test('the first load transfers at most 15 MB up to "ready"; the background copy for offline use completes it', async ({ page, context }) => {
+  test.setTimeout(180_000);
+  const t = countTransfers(context);
+  await page.goto('/');
+  await expect(page.getByTestId('ready')).toBeVisible({ timeout: 120_000 });
+  await t.settled();
+  const toReady = t.total();
+  const readyFiles = [...t.byUrl].map(([u, n]) => `${u} ${(n / MB).toFixed(2)} MB`);
+
+  // The training split follows in the background; after it everything offline use needs is stored.
+  await expect(page.getByTestId('offline-ready')).toBeVisible({ timeout: 120_000 });
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+  await page.waitForTimeout(500);
+  await t.settled();
+  const all = t.total();
+  console.log(`first load: ${(toReady / MB).toFixed(2)} MB transferred up to ready; ${(all / MB).toFixed(2)} MB once the offline copy is done`);
+  console.log(`  up to ready: ${readyFiles.join(', ')}`);
+  console.log(
+    `  largest overall: ${[...t.byUrl]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8)
+      .map(([u, n]) => `${u} ${(n / MB).toFixed(2)} MB`)
+      .join(', ')}`,
+  );
+
+  expect(toReady, 'bytes transferred up to ready').toBeLessThanOrEqual(15 * MB);
+  // Never the raw files, Fashion-MNIST (fetched on first use) or the benchmark page's assets.
+  const urls = [...t.byUrl.keys()];
+  expect(urls.filter((u) => /\.bin$|data\/fashion|bench|\.wasm$/.test(u))).toEqual([]);
+  expect(urls).toEqual(expect.arrayContaining(['/data/mnist-test.bin.gz', '/data/mnist-train.bin.gz']));
+  expect(all, 'bytes transferred once the offline copy is done').toBeLessThanOrEqual(20 * MB);
+});
+
+/** Keys in the lab's IndexedDB store. */
+function storedKeys(page: Page): Promise<string[]> {
+  return page.evaluate(
+    () =>
+      new Promise<string[]>((resolve, reject) => {
+        const open = indexedDB.open('compression-lab');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const req = open.result.transaction('kv').objectStore('kv').getAllKeys();
+          req.onsuccess = () => {
+            resolve(req.result.map(String));
+            open.result.close();
+          };
+          req.onerror = () => reject(req.error);
+        };
+      }),
+  );
+}
+
+test('Fashion-MNIST is fetched the first time a Fashion model is measured: a clear error offline, progress online', async ({ playwright }) => {
+  test.setTimeout(180_000);
+  // Its own browser: the measurement is cancelled while SwiftShader compiles LeNet-5's kernels.
+  await inOwnBrowser(playwright, test.info().project.use.launchOptions, async (page) => {
+    await openLab(page);
+    await expect(page.getByTestId('offline-ready')).toBeVisible({ timeout: 120_000 });
+    expect((await storedKeys(page)).filter((k) => k.includes('fashion-mnist'))).toEqual([]);
+    await go(page, 'compare');
+    const variants = await page
+      .getByTestId('measure-select')
+      .locator('option')
+      .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    const fashion = variants.find((v) => v.includes('fashion'));
+    test.skip(!fashion, 'this build bundles no Fashion-MNIST model');
+    await page.getByTestId('measure-select').selectOption(fashion!);
+    await page.getByTestId('measure-limit').selectOption('1000');
+
+    await page.context().setOffline(true);
+    try {
+      await page.getByTestId('measure-run').click();
+      await expect(page.getByTestId('measure-error')).toContainText('fetched the first time it is needed', { timeout: 30_000 });
+      await expect(page.getByTestId('measure-error')).toContainText('Reconnect once');
+      await shot(page, 'fashion-offline');
+    } finally {
+      await page.context().setOffline(false);
+    }
+
+    const fetching = textSeen(page, 'measure-progress', /Fetching Fashion-MNIST test images on first use/, 60_000);
+    await page.getByTestId('measure-run').click();
+    await fetching;
+    await expect.poll(() => storedKeys(page), { timeout: 60_000 }).toContain('dataset:fashion-mnist-test.bin');
+    // Only the split the measurement reads.
+    expect(await storedKeys(page)).not.toContain('dataset:fashion-mnist-train.bin');
+    await page.getByTestId('measure-cancel').click();
+    await expect(page.getByTestId('measure-cancelled')).toBeVisible({ timeout: 10_000 });
+  });
+});
