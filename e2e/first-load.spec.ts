@@ -39,11 +39,20 @@ function countTransfers(context: BrowserContext): { total: () => number; byUrl: 
 test('the first load transfers at most 15 MB up to "ready"; the background copy for offline use completes it', async ({ page, context }) => {
   test.setTimeout(180_000);
   const t = countTransfers(context);
+  // The training split is held back until "ready" shows: that proves "ready" does not wait for it, and keeps the
+  // count up to "ready" exact (on a fast machine the background copy would otherwise finish before it is read).
+  let release!: () => void;
+  const readyShown = new Promise<void>((resolve) => (release = resolve));
+  await context.route('**/data/mnist-train.bin.gz', async (route) => {
+    await readyShown;
+    await route.continue();
+  });
   await page.goto('/');
   await expect(page.getByTestId('ready')).toBeVisible({ timeout: 120_000 });
   await t.settled();
   const toReady = t.total();
   const readyFiles = [...t.byUrl].map(([u, n]) => `${u} ${(n / MB).toFixed(2)} MB`);
+  release();
 
   // The training split follows in the background; after it everything offline use needs is stored.
   await expect(page.getByTestId('offline-ready')).toBeVisible({ timeout: 120_000 });
