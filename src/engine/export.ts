@@ -13,6 +13,7 @@ import { exportTfjs } from '../export/tfjs.ts';
 import type { ExportFormat, ExportResult } from '../export/types.ts';
 import { totalBytes } from '../export/types.ts';
 import { serializeModel } from '../model/format.ts';
+import type { Int8Model } from '../model/int8.ts';
 import type { Model } from '../model/model.ts';
 import { calibrateInt8, recordedInt8Method } from './int8.ts';
 
@@ -42,6 +43,8 @@ export interface ExportOutcome extends ExportResult {
   labBytes: number;
   /** int8 exports: how the activation ranges were calibrated. */
   calibration?: { method: string; percentile?: number; images: number };
+  /** int8 exports: the integer model the file holds (to measure the lab's own int8 engine on it, without calibrating twice). */
+  int8?: Int8Model;
 }
 
 /** Is `v` one of the export formats? */
@@ -126,6 +129,7 @@ export function exportModel(model: Model, format: ExportFormat, opts: ExportOpti
         bytes: totalBytes(files),
         labBytes,
         calibration: { ...calibration, images },
+        int8,
         keeps: [
           'int8 weights with one scale per output channel, int32 biases, and the lab’s calibrated activation scales and zero points (QDQ form).',
           'ONNX Runtime fuses it into its integer kernels (QLinearConv, QGemm); requantization rounds in float there, in fixed point in the lab, so a few predictions can differ.',

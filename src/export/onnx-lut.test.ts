@@ -8,9 +8,8 @@
  * rounding may differ from the lab's table by a code, so agreement with the
  * lab's integer engine is measured, not assumed exact.
  */
-import fs from 'node:fs';
 import * as ort from 'onnxruntime-web';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { int8ModelForward } from '../cpu/quantized.ts';
 import { quantizeInt8Model } from '../compress/int8.ts';
 import type { Dataset } from '../data/dataset.ts';
@@ -25,6 +24,7 @@ import { configureOrtWasm, createOrtSession } from '../peers/ort-runner.ts';
 import { trainedLutModel } from '../peers/lut-model.ts';
 import { importedArchitecture, testInput, testModel } from '../peers/test-cases.ts';
 import { exportOnnx } from './onnx.ts';
+import { ortKernelsRun } from './ort-test-helpers.ts';
 
 let test: Dataset;
 let model: Model;
@@ -110,25 +110,7 @@ describe('ONNX int8 export of lookup tables (sigmoid, tanh, leakyRelu)', () => {
   }, 120_000);
 
   it('ORT runs sigmoid and leaky relu in its integer kernels (QLinearSigmoid, QLinearLeakyRelu), tanh in float between the Q/DQ pair', async () => {
-    // ORT's wasm module prints the profile with fs.writeSync(1, …) on node:fs's shared module object (see onnx.test.ts).
-    const lines: string[] = [];
-    const write = fs.writeSync;
-    const spy = vi.spyOn(fs, 'writeSync').mockImplementation(((fd: number, data: unknown, ...rest: unknown[]) => {
-      if (fd === 1 && typeof data === 'string') {
-        lines.push(data);
-        return data.length;
-      }
-      return (write as (...a: unknown[]) => number)(fd, data, ...rest);
-    }) as typeof fs.writeSync);
-    const session = await ort.InferenceSession.create(exportOnnx(model, { int8 }), { executionProviders: ['wasm'], enableProfiling: true });
-    try {
-      await session.run({ input: new ort.Tensor('float32', toFloatBatch(test, 0, 1), [1, 1, 28, 28]) });
-      session.endProfiling();
-    } finally {
-      spy.mockRestore();
-      await session.release();
-    }
-    const ran = [...lines.join('\n').matchAll(/"op_name" : "(\w+)"/g)].map((m) => m[1]);
+    const ran = await ortKernelsRun(ort, exportOnnx(model, { int8 }), toFloatBatch(test, 0, 1), [1, 1, 28, 28]);
     expect(ran).toContain('QLinearSigmoid');
     expect(ran).toContain('QLinearLeakyRelu');
     expect(ran).toContain('Tanh');

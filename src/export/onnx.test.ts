@@ -5,12 +5,11 @@
  * images, and the ONNX project's checker (Debian's python3-onnx) accepts them.
  */
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../compress/pipeline.ts';
 import { int8ModelForward } from '../cpu/quantized.ts';
 import { modelForward } from '../cpu/forward.ts';
@@ -25,8 +24,9 @@ import { decodeOnnx, ONNX_DTYPE } from '../import/onnx/schema.ts';
 import { architecture } from '../model/architectures.ts';
 import type { Model } from '../model/model.ts';
 import { configureOrtWasm, createOrtSession } from '../peers/ort-runner.ts';
-import { importedArchitecture, oddArchitecture, testModel } from '../peers/test-cases.ts';
+import { importedArchitecture, multiplierArchitecture, oddArchitecture, testModel } from '../peers/test-cases.ts';
 import { exportOnnx } from './onnx.ts';
+import { ortKernelsRun } from './ort-test-helpers.ts';
 
 const attr = (node: DecodedOnnx['graph']['node'][number], name: string): DecodedAttribute => {
   const a = node.attribute.find((x) => x.name === name);
@@ -258,26 +258,7 @@ describe('ONNX Runtime runs the exports to the lab engine’s answers (1,000 MNI
   it('ORT fuses the int8 graph into integer kernels: QLinearConv, QGemm and int8 max pooling, no float Conv or Gemm', async () => {
     const model = await bundled('lenet5');
     const { int8 } = calibrateInt8(model, train, { images: 64 });
-    // ORT's profiler reports every kernel it ran (after its graph optimisations); in Node its wasm module prints
-    // with fs.writeSync(1, …) on node:fs's shared module object, which is where we listen.
-    const lines: string[] = [];
-    const write = fs.writeSync;
-    const spy = vi.spyOn(fs, 'writeSync').mockImplementation(((fd: number, data: unknown, ...rest: unknown[]) => {
-      if (fd === 1 && typeof data === 'string') {
-        lines.push(data);
-        return data.length;
-      }
-      return (write as (...a: unknown[]) => number)(fd, data, ...rest);
-    }) as typeof fs.writeSync);
-    const session = await ort.InferenceSession.create(exportOnnx(model, { int8 }), { executionProviders: ['wasm'], enableProfiling: true });
-    try {
-      await session.run({ input: new ort.Tensor('float32', toFloatBatch(test, 0, 1), [1, 1, 28, 28]) });
-      session.endProfiling();
-    } finally {
-      spy.mockRestore();
-      await session.release();
-    }
-    const ran = [...lines.join('\n').matchAll(/"op_name" : "(\w+)"/g)].map((m) => m[1]);
+    const ran = await ortKernelsRun(ort, exportOnnx(model, { int8 }), toFloatBatch(test, 0, 1), [1, 1, 28, 28]);
     expect(ran.length, 'the profiler reported kernels').toBeGreaterThan(0);
     expect(ran.filter((op) => op === 'QLinearConv')).toHaveLength(2);
     expect(ran.filter((op) => op === 'QGemm')).toHaveLength(2);
@@ -325,22 +306,7 @@ describe('round trip and the ONNX checker', () => {
 
 describe('a depthwise channel multiplier exports as a grouped Conv with C·M outputs', () => {
   /** dw M=2 (1 → 2 channels) + relu, dw M=3 (2 → 6) + relu6, dense: both multipliers through the fp32 and the int8 export. */
-  const multiplierModel = (): Model =>
-    testModel(
-      {
-        name: 'dw-multiplier',
-        inputShape: [28, 28, 1],
-        layers: [
-          { kind: 'depthwiseConv2d', name: 'dw1', kernel: [5, 5], stride: [2, 2], padding: 'valid', bias: true, multiplier: 2 },
-          { kind: 'relu', name: 'r1' },
-          { kind: 'depthwiseConv2d', name: 'dw2', kernel: [3, 3], stride: [2, 2], padding: 'same', bias: true, multiplier: 3 },
-          { kind: 'activation', name: 'a2', fn: 'relu6' },
-          { kind: 'flatten', name: 'f' },
-          { kind: 'dense', name: 'fc', units: 10, bias: true },
-        ],
-      },
-      5,
-    );
+  const multiplierModel = (): Model => testModel(multiplierArchitecture(), 5);
 
   it('group = C, weight [C·M, 1, kH, kW]; ONNX Runtime gives the lab’s logits (fp32) and codes’ logits (int8); the importer reads it back', async () => {
     const model = multiplierModel();

@@ -21,7 +21,7 @@ import { parseModel } from '../model/format.ts';
 import type { Architecture } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
 import { initModel } from '../model/model.ts';
-import { allTestModels, testModel } from '../peers/test-cases.ts';
+import { allTestModels, multiplierArchitecture, testModel } from '../peers/test-cases.ts';
 import { tfjsFilesHandler } from '../peers/tfjs-model.ts';
 import type { TfjsExportOptions } from './tfjs.ts';
 import { LAB_VERSION, TFJS_SHARD_BYTES, exportTfjs, quantizeUint8 } from './tfjs.ts';
@@ -527,19 +527,7 @@ afterAll(() => {
 
 describe('TF.js export: a depthwise channel multiplier', () => {
   it('DepthwiseConv2D depth_multiplier M with kernel [kH, kW, C, M]: tfjs runs it as the lab does, and it imports back', async () => {
-    const arch: Architecture = {
-      name: 'dw-multiplier',
-      inputShape: [28, 28, 1],
-      layers: [
-        { kind: 'depthwiseConv2d', name: 'dw1', kernel: [5, 5], stride: [2, 2], padding: 'valid', bias: true, multiplier: 2 },
-        { kind: 'relu', name: 'r1' },
-        { kind: 'depthwiseConv2d', name: 'dw2', kernel: [3, 3], stride: [2, 2], padding: 'same', bias: true, multiplier: 3 },
-        { kind: 'activation', name: 'a2', fn: 'relu6' },
-        { kind: 'flatten', name: 'f' },
-        { kind: 'dense', name: 'fc', units: 10, bias: true },
-      ],
-    };
-    const model = testModel(arch, 5);
+    const model = testModel(multiplierArchitecture(), 5);
     const ex = exportTfjs(model);
     const json = modelJson(ex);
     const layers = json.modelTopology.config.layers as { class_name: string; config: Record<string, unknown> }[];

@@ -68,6 +68,22 @@ export function importedArchitecture(): Architecture {
   };
 }
 
+/** Depthwise layers with channel multipliers 2 (1 → 2 channels, then relu) and 3 (2 → 6, then relu6), then a dense layer. */
+export function multiplierArchitecture(): Architecture {
+  return {
+    name: 'dw-multiplier',
+    inputShape: [28, 28, 1],
+    layers: [
+      { kind: 'depthwiseConv2d', name: 'dw1', kernel: [5, 5], stride: [2, 2], padding: 'valid', bias: true, multiplier: 2 },
+      { kind: 'relu', name: 'r1' },
+      { kind: 'depthwiseConv2d', name: 'dw2', kernel: [3, 3], stride: [2, 2], padding: 'same', bias: true, multiplier: 3 },
+      { kind: 'activation', name: 'a2', fn: 'relu6' },
+      { kind: 'flatten', name: 'f' },
+      { kind: 'dense', name: 'fc', units: 10, bias: true },
+    ],
+  };
+}
+
 /**
  * A seeded model whose biases are random too: `initModel` zeroes them, which
  * would let a dropped or misplaced bias pass unnoticed.

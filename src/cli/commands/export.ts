@@ -12,7 +12,6 @@ import { dirname, join } from 'node:path';
 import { loadDataset } from '../../data/node-loader.ts';
 import { classifySet, createRunner, datasetFor, score, type AnyModel } from '../../engine/index.ts';
 import { EXPORT_FORMATS, exportModel, isExportFormat, type TfjsQuantize } from '../../engine/export.ts';
-import { calibrateInt8 } from '../../engine/int8.ts';
 import { resolveModel } from '../../engine/node.ts';
 import { classifyExport } from '../../export/verify.ts';
 import type { Ort } from '../../peers/ort-runner.ts';
@@ -92,7 +91,7 @@ export const exportCommand: Command = {
       const test = await loadDataset(dataset, 'test');
       const limit = Math.min(intOption(values, 'limit', test.count)!, test.count);
       const exported = await classifyExport(result, model.architecture, test, limit, { ort: loadOrt, tf: loadTf });
-      const subject: AnyModel = format === 'onnx-int8' ? calibrateInt8(model, train!, { images: calibrationImages }).int8 : model;
+      const subject: AnyModel = result.int8 ?? model;
       const target = values.cpu ? ('cpu' as const) : await acquireBackend(values.backend);
       let labClasses: Int32Array;
       let on: string;

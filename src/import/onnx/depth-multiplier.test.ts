@@ -7,8 +7,8 @@
  */
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { modelForward } from '../../cpu/forward.ts';
-import { configureOrtWasm, createOrtSession } from '../../peers/ort-runner.ts';
+import { expectSameAsOrt } from '../../export/ort-test-helpers.ts';
+import { configureOrtWasm } from '../../peers/ort-runner.ts';
 import { importOnnx } from './index.ts';
 import { buildOnnx, int, ints, tensor } from './test-helpers.ts';
 
@@ -55,15 +55,7 @@ describe('Conv with a depth multiplier', () => {
       expect(model.weights[`${model.architecture.layers[0].name}.weight`].length).toBe(9 * cm);
       const n = 3;
       const x = Float32Array.from({ length: n * 7 * 6 * c }, (_, i) => Math.sin(i * 0.37));
-      const runner = await createOrtSession(ort, bytes, 'wasm', { inputShape: [7, 6, c] });
-      try {
-        const want = await runner.run(x, n);
-        const got = modelForward(model, x, n);
-        expect(got.length).toBe(want.length);
-        for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-5 + 1e-5 * Math.abs(want[i]));
-      } finally {
-        await runner.dispose();
-      }
+      await expectSameAsOrt(ort, bytes, model, x, n, [7, 6, c]);
     });
   }
 });

@@ -5,8 +5,8 @@
  */
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { modelForward } from '../../cpu/forward.ts';
-import { configureOrtWasm, createOrtSession } from '../../peers/ort-runner.ts';
+import { expectSameAsOrt } from '../../export/ort-test-helpers.ts';
+import { configureOrtWasm } from '../../peers/ort-runner.ts';
 import { importOnnx } from './index.ts';
 import { buildOnnx, int, tensor } from './test-helpers.ts';
 
@@ -53,14 +53,6 @@ describe('BatchNormalization of a vector folds forward', () => {
     // The flatten of [2, 4, 4] is in (c, h, w) order in ONNX: the fold must happen before the lab reorders the columns.
     const n = 4;
     const x = Float32Array.from({ length: n * 36 }, (_, i) => Math.sin(i * 0.7));
-    const runner = await createOrtSession(ort, bytes, 'wasm', { inputShape: [6, 6, 1] });
-    try {
-      const want = await runner.run(x, n);
-      const got = modelForward(model, x, n);
-      expect(got.length).toBe(want.length);
-      for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-5 + 1e-5 * Math.abs(want[i]));
-    } finally {
-      await runner.dispose();
-    }
+    await expectSameAsOrt(ort, bytes, model, x, n, [6, 6, 1]);
   });
 });
