@@ -14,7 +14,9 @@ if (!executablePath) {
   );
 }
 
-const port = 4173;
+// E2E_PORT lets several checkouts run their suites side by side without one
+// reusing another's preview server.
+const port = Number(process.env.E2E_PORT ?? 4173);
 
 export default defineConfig({
   testDir: 'e2e',
