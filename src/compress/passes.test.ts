@@ -59,6 +59,25 @@ describe('magnitude pruning', () => {
     expect(total).toBe(Math.round(0.5 * (235200 + 30000 + 1000)));
   });
 
+  it('leaves per-channel scales (1×1 depthwise, an imported BatchNorm) whole unless named', () => {
+    const arch: Architecture = {
+      name: 'affine-net',
+      inputShape: [4, 4, 2],
+      layers: [
+        { kind: 'conv2d', name: 'conv', filters: 3, kernel: [3, 3], stride: [1, 1], padding: 'valid', bias: true },
+        { kind: 'depthwiseConv2d', name: 'bn', kernel: [1, 1], stride: [1, 1], padding: 'valid', bias: true },
+        { kind: 'depthwiseConv2d', name: 'dw', kernel: [2, 2], stride: [1, 1], padding: 'valid', bias: false },
+      ],
+    };
+    const m = initModel(arch, 3);
+    const p = prune(m, { sparsity: 2 / 3 });
+    expect(p.weights['bn.weight'].filter((x) => x === 0).length).toBe(0);
+    expect(p.masks!['bn.weight']).toBeUndefined();
+    expect(p.weights['conv.weight'].filter((x) => x === 0).length).toBe(36);
+    expect(p.weights['dw.weight'].filter((x) => x === 0).length).toBe(8);
+    expect(prune(m, { sparsity: 2 / 3, layers: ['bn'] }).weights['bn.weight'].filter((x) => x === 0).length).toBe(2);
+  });
+
   it('follows the Zhu & Gupta polynomial schedule', () => {
     const s = { initialSparsity: 0, finalSparsity: 0.8, beginStep: 100, endStep: 200, frequency: 10 };
     expect(polynomialSparsity(50, s)).toBe(0);

@@ -311,7 +311,7 @@ export interface GradualOptions {
   optimizer: 'sgd' | 'adam';
   schedule: 'constant' | 'cosine';
   weightDecay: number;
-  /** Layers to prune (default: all weighted layers). */
+  /** Layers to prune (default: all weighted layers but per-channel scales). */
   layers: string[];
   /** Per-layer final sparsities `layer:sparsity` (overrides `sparsity` and `layers`), e.g. fc1:0.92+fc2:0.91+fc3:0.74. */
   perLayer: string[];
@@ -379,7 +379,7 @@ export const STEPS: Record<string, StepDef> = {
       optimizerField,
       scheduleField,
       weightDecayField,
-      { name: 'layers', type: 'list', description: 'layers to prune (default: all weighted layers)' },
+      { name: 'layers', type: 'list', description: 'layers to prune (default: all weighted layers but per-channel scales, i.e. 1×1 depthwise convs from imported BatchNorms)' },
       { name: 'perLayer', type: 'list', description: 'per-layer final sparsities layer:sparsity (e.g. fc1:0.92+fc2:0.91); overrides sparsity and layers' },
     ],
     gradualDefaults,

@@ -7,7 +7,7 @@
  * the layers (and slices the next layer's inputs), so FLOPs drop.
  */
 import type { Layer } from '../model/layers.ts';
-import { depthMultiplier } from '../model/layers.ts';
+import { depthMultiplier, isChannelAffine } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
 import type { Shape } from '../model/shapes.ts';
 import { inferShapes, sizeOf } from '../model/shapes.ts';
@@ -21,7 +21,7 @@ export interface Options {
   sparsity: number;
   /** 'layer': the same fraction in every layer; 'network': one threshold across all selected layers. */
   scope: 'layer' | 'network';
-  /** Layer names to prune; empty = every conv, depthwise and dense layer. */
+  /** Layer names to prune; empty = every conv, depthwise and dense layer except per-channel affines (1×1 depthwise, see isChannelAffine). */
   layers: string[];
 }
 
@@ -35,7 +35,12 @@ export const schema: readonly OptionField[] = [
     values: ['layer', 'network'],
     description: "rank weights within each layer, or across the whole network (the article's two choices)",
   },
-  { name: 'layers', type: 'list', description: 'layers to prune (default: all weighted layers); biases are never pruned' },
+  {
+    name: 'layers',
+    type: 'list',
+    description:
+      'layers to prune (default: all weighted layers but per-channel scales, i.e. 1×1 depthwise convs from imported BatchNorms); biases are never pruned',
+  },
 ];
 
 /**
@@ -49,7 +54,7 @@ export function prune(model: Model, options: Partial<Options> = {}): Model {
   const o = { ...defaultOptions, ...options };
   checkRange('prune: sparsity', o.sparsity, 0, 0.999999);
   const out = cloneModel(model);
-  const tensors = weightTensors(out, o.layers);
+  const tensors = o.layers.length ? weightTensors(out, o.layers) : weightTensors(out).filter((t) => !isChannelAffine(t.layer));
   const masks = (out.masks ??= {});
   const groups = o.scope === 'network' ? [tensors] : tensors.map((t) => [t]);
   for (const group of groups) {

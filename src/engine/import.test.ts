@@ -190,4 +190,67 @@ describe('a TF.js model.json on disk, saved by TensorFlow.js itself', () => {
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/names weight shard 'group1-shard2of2\.bin', which is missing/);
   }, 120_000);
+
+  it('BatchNorms between nonlinearities (lifted to 1×1 images): the GPU, the int8 engine and a prune + int8 pipeline run it', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    await tf.setBackend('cpu');
+    const model = tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape: [28, 28, 1] }),
+        tf.layers.dense({ units: 32, activation: 'relu', name: 'fc1' }),
+        tf.layers.batchNormalization({ name: 'bn1' }),
+        tf.layers.activation({ activation: 'tanh', name: 'tanh' }),
+        tf.layers.dense({ units: 10, activation: 'softmax', name: 'fc2' }),
+      ],
+    });
+    model.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });
+    const data = await mnist('train', 2000);
+    const xs = tf.tensor4d(data.x, [data.count, 28, 28, 1]);
+    const ys = tf.tensor1d(Array.from(data.labels), 'float32');
+    await model.fit(xs, ys, { epochs: 2, batchSize: 64, verbose: 0 });
+    tf.dispose([xs, ys]);
+    const sub = mkdtempSync(join(dir, 'tfjs-lift-'));
+    for (const f of toFiles(await saveArtifacts(tf, model))) writeFileSync(join(sub, f.name), f.bytes);
+    model.dispose();
+    const file = join(sub, 'model.json');
+
+    const evalJson = async (...args: string[]) => {
+      const r = await runCli('eval', file, '--json', '--limit', '1000', ...args);
+      expect(r.code, r.err).toBe(0);
+      return JSON.parse(r.out) as { errors: number; count: number };
+    };
+    const cpu = await evalJson('--cpu');
+    const gpu = await evalJson();
+    const int8 = await evalJson('--int8');
+    expect(cpu.count).toBe(1000);
+    // Trained: well above chance; the GPU equals the CPU reference within float rounding; int8 costs little.
+    expect(cpu.errors).toBeLessThan(250);
+    expect(Math.abs(gpu.errors - cpu.errors)).toBeLessThanOrEqual(1);
+    expect(Math.abs(int8.errors - cpu.errors)).toBeLessThanOrEqual(15);
+
+    const out = join(sub, 'pruned-int8.safetensors');
+    const c = await runCli(
+      'compress',
+      file,
+      '--pipeline',
+      'prune:sparsity=0.5 | int8',
+      '--out',
+      out,
+      '--json',
+      '--eval-limit',
+      '300',
+      '--no-baseline',
+      '--quiet',
+      '--no-timing',
+    );
+    expect(c.code, c.err).toBe(0);
+    const layers = parseModel(readFileSync(out)).architecture.layers.map((l) => l.kind);
+    // The int8 path ends at the logits: the trailing softmax goes (argmax is the same).
+    expect(layers).toEqual(['conv2d', 'relu', 'depthwiseConv2d', 'activation', 'flatten', 'dense']);
+    // Pruning leaves the per-channel scale 'bn1' whole (a zero there would silence a feature): half of fc1 and fc2 goes.
+    const j = JSON.parse(c.out) as { accuracy: number; int8Gpu: { errors: number; count: number } };
+    expect(j.int8Gpu.count).toBe(300);
+    expect(j.accuracy).toBeGreaterThan(0.5);
+    expect(j.int8Gpu.errors).toBeLessThan(150);
+  }, 300_000);
 });

@@ -171,6 +171,23 @@ export function weightNames(layer: Layer): string[] {
   }
 }
 
+/**
+ * A 1×1, stride-1 depthwise conv with one filter per channel: a per-channel
+ * scale and shift, as an imported stand-alone BatchNormalization becomes.
+ * Magnitude pruning leaves it alone by default (a zero there silences a whole
+ * channel, and it holds only C weights).
+ */
+export function isChannelAffine(layer: Layer): boolean {
+  return (
+    layer.kind === 'depthwiseConv2d' &&
+    layer.kernel[0] === 1 &&
+    layer.kernel[1] === 1 &&
+    layer.stride[0] === 1 &&
+    layer.stride[1] === 1 &&
+    depthMultiplier(layer) === 1
+  );
+}
+
 /** True for layers that carry weights. */
 export function hasWeights(layer: Layer): layer is Conv2dLayer | DepthwiseConv2dLayer | DenseLayer {
   return layer.kind === 'conv2d' || layer.kind === 'depthwiseConv2d' || layer.kind === 'dense';

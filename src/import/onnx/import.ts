@@ -13,7 +13,7 @@ import { inferShapes } from '../../model/shapes.ts';
 import type { ImportedModel, ImportOptions, ImportReport } from '../types.ts';
 import { ImportError } from '../types.ts';
 import type { Act, Ctx } from './ops.ts';
-import { applyNode, emit } from './ops.ts';
+import { applyNode, emit, liftAffine, unlift } from './ops.ts';
 import type { DecodedNode, DecodedOnnx, DecodedValueInfo } from './schema.ts';
 import { ONNX_DTYPE, modelProtoType } from './schema.ts';
 import { MAX_OPSET, MIN_OPSET, nodeLabel, refuse, refuseNotYet } from './support.ts';
@@ -156,8 +156,8 @@ function walk(ctx: Ctx, graph: Graph, inputName: string, outputName: string): vo
   if (cur !== outputName) {
     throw new ImportError(`the chain from input '${inputName}' ends at '${cur}', which is not the graph output '${outputName}'`, cur);
   }
-  if (ctx.affine)
-    refuseNotYet(ctx.affine.node, 'BatchNormalization.vector', 'on a flat tensor at the end of the chain there is no Gemm/MatMul after it to fold into');
+  if (ctx.affine) liftAffine(ctx, null);
+  unlift(ctx);
   graph.nodes.forEach((n, i) => {
     if (!visited.has(i) && n.opType !== 'Constant') refuse(n, 'is not on the chain from the input to the output; the lab imports sequential models');
   });

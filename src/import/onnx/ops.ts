@@ -16,10 +16,26 @@ import type { DecodedNode } from './schema.ts';
 import { refuse, refuseNotYet, refuseUnknownOp } from './support.ts';
 import type { Const } from './tensors.ts';
 import { Attrs, fmtNum } from './tensors.ts';
+import { liftFlatTail, liftNote } from '../lift.ts';
 import { channelOf, convWeightToLab, depthwiseWeightToLab, foldBatchNorm, reorderChwColumns } from './weights.ts';
 
 /** The chain's current tensor, per image of the batch. */
-export type Act = { kind: 'image'; c: number; h: number; w: number; order: 'NCHW' | 'NHWC' } | { kind: 'flat'; k: number; chw?: [number, number, number] };
+export type Act =
+  | {
+      kind: 'image';
+      c: number;
+      h: number;
+      w: number;
+      order: 'NCHW' | 'NHWC';
+      /**
+       * Set when the lab lifted a flat [N, K] tensor to a [1, 1, K] image (see
+       * src/import/lift.ts): ONNX still sees [N, K], and the lab owes a flatten
+       * before the next Gemm/MatMul, Softmax or the end. Holds the name of the
+       * BatchNormalization that caused it.
+       */
+      lifted?: string;
+    }
+  | { kind: 'flat'; k: number; chw?: [number, number, number] };
 
 /** A weighted lab layer that a following BatchNormalization or bias Add can fold into. */
 interface FoldTarget {
@@ -107,12 +123,40 @@ function needImage(ctx: Ctx, node: DecodedNode): Act & { kind: 'image' } {
 }
 
 function needFlat(ctx: Ctx, node: DecodedNode): Act & { kind: 'flat' } {
+  unlift(ctx);
   const a = ctx.act;
   if (a.kind !== 'flat') refuse(node, `needs a flat [N, K] input, but the tensor here is ${describe(a)}; the lab's dense layer follows a Flatten`);
   return a;
 }
 
+/** The flatten a lifted tail owes (nothing when the tensor is not lifted). */
+export function unlift(ctx: Ctx): void {
+  const a = ctx.act;
+  if (a.kind !== 'image' || !a.lifted) return;
+  emit(ctx, { input: [], output: [`${a.lifted}_flatten`], opType: '', attribute: [] }, { kind: 'flatten' }, []);
+  ctx.act = { kind: 'flat', k: a.c };
+}
+
+/** Lifts the flat tail so the pending vector BatchNormalization becomes a 1×1 depthwise conv (src/import/lift.ts); refuses when it cannot. */
+export function liftAffine(ctx: Ctx, next: DecodedNode | null): void {
+  const affine = ctx.affine!;
+  const lift = liftFlatTail({ layers: ctx.layers, weights: ctx.weights, imported: ctx.report.layers, inputShape: ctx.inputShape });
+  if (typeof lift === 'string') {
+    const where = next ? `'${src(next)}' (${next.opType}) follows it` : 'it ends the chain';
+    refuseNotYet(affine.node, 'BatchNormalization.vector', `on a flat tensor with no Gemm/MatMul right after it (${where}), and ${lift}`);
+  }
+  ctx.affine = null;
+  const k = lift.shape[2];
+  emit(ctx, affine.node, { kind: 'depthwiseConv2d', kernel: [1, 1], stride: [1, 1], padding: 'valid', bias: true }, [src(affine.node)], {
+    weight: Float32Array.from(affine.scale),
+    bias: Float32Array.from(affine.shift),
+  });
+  ctx.act = { kind: 'image', c: k, h: 1, w: 1, order: 'NHWC', lifted: src(affine.node) };
+  ctx.report.notes.push(liftNote(src(affine.node), lift));
+}
+
 function describe(a: Act): string {
+  if (a.kind === 'image' && a.lifted) return `[N, ${a.c}]`;
   return a.kind === 'flat' ? `[N, ${a.k}]` : a.order === 'NCHW' ? `[N, ${a.c}, ${a.h}, ${a.w}]` : `[N, ${a.h}, ${a.w}, ${a.c}] (NHWC)`;
 }
 
@@ -343,7 +387,7 @@ function standaloneBatchNorm(ctx: Ctx, node: DecodedNode, attrs: Attrs): void {
     ctx.affine = { node, scale, shift: Float64Array.from(scale, (sc, i) => beta[i] - mean[i] * sc) };
     return;
   }
-  if (a.order !== 'NCHW') refuse(node, `normalizes axis 1 of ${describe(a)}, which is not its channel axis`);
+  if (a.order !== 'NCHW' && !a.lifted) refuse(node, `normalizes axis 1 of ${describe(a)}, which is not its channel axis`);
   for (const v of [gamma, beta, mean, variance]) {
     if (v.length !== a.c) refuse(node, `holds ${v.length} statistics for ${a.c} channels`);
   }
@@ -419,6 +463,7 @@ function flattenTo(ctx: Ctx, node: DecodedNode): void {
 }
 
 function dimsOf(a: Act): number[] {
+  if (a.kind === 'image' && a.lifted) return [a.c];
   return a.kind === 'flat' ? [a.k] : a.order === 'NCHW' ? [a.c, a.h, a.w] : [a.h, a.w, a.c];
 }
 
@@ -527,13 +572,7 @@ function dropout(ctx: Ctx, node: DecodedNode): void {
 
 /** Applies one chain node; `cur` is the chain tensor it consumes. */
 export function applyNode(ctx: Ctx, node: DecodedNode, cur: string): void {
-  if (ctx.affine && !['Gemm', 'MatMul', 'Dropout', 'Identity'].includes(node.opType)) {
-    refuseNotYet(
-      ctx.affine.node,
-      'BatchNormalization.vector',
-      `on a flat tensor it folds into the Gemm/MatMul right after it, but '${src(node)}' (${node.opType}) follows it`,
-    );
-  }
+  if (ctx.affine && !['Gemm', 'MatMul', 'Dropout', 'Identity'].includes(node.opType)) liftAffine(ctx, node);
   switch (node.opType) {
     case 'Conv':
       return conv(ctx, node);

@@ -82,7 +82,7 @@ describe('refusals of what the lab has no layer for yet (one table)', () => {
         ],
         [tensor('g', [2704]), tensor('b', [2704]), tensor('m', [2704]), { name: 'v', dims: [2704], values: new Array<number>(2704).fill(1) }],
       ),
-      says: /^node 'bn' \(BatchNormalization\): on a flat tensor at the end of the chain there is no Gemm\/MatMul after it to fold into — the lab does not support a BatchNormalization of a flat \[N, K\] tensor with no Gemm or MatMul right before or right after it \(the lab has no per-feature scale-and-shift layer on vectors\) yet/,
+      says: /^node 'bn' \(BatchNormalization\): on a flat tensor with no Gemm\/MatMul right after it \(it ends the chain\), and no dense layer lies between the flatten 'f' and it: it would scale each of the 2704 pixels and channels on its own, which no lab layer holds — the lab does not support a BatchNormalization of a flattened image \(one statistic per pixel and channel\) with no Gemm or MatMul right after it yet/,
     },
     {
       label: 'stand-alone BatchNormalization of a vector before a Relu',
@@ -94,7 +94,7 @@ describe('refusals of what the lab has no layer for yet (one table)', () => {
         ],
         [tensor('g', [2704]), tensor('b', [2704]), tensor('m', [2704]), { name: 'v', dims: [2704], values: new Array<number>(2704).fill(1) }],
       ),
-      says: /^node 'bn' \(BatchNormalization\): on a flat tensor it folds into the Gemm\/MatMul right after it, but 'r' \(Relu\) follows it/,
+      says: /^node 'bn' \(BatchNormalization\): on a flat tensor with no Gemm\/MatMul right after it \('r' \(Relu\) follows it\), and no dense layer lies between the flatten 'f' and it/,
     },
     {
       label: 'GlobalAveragePool of a flat tensor',

@@ -81,9 +81,9 @@ export const NOT_YET_SUPPORTED: Record<string, NotYet> = {
   'AveragePool.dilations': { what: 'dilated pooling', supported: POOL_OK },
   'AveragePool.kernel_shape': { what: 'pooling that is not 2-D', supported: POOL_OK },
   'BatchNormalization.vector': {
-    what: 'a BatchNormalization of a flat [N, K] tensor with no Gemm or MatMul right before or right after it (the lab has no per-feature scale-and-shift layer on vectors)',
+    what: 'a BatchNormalization of a flattened image (one statistic per pixel and channel) with no Gemm or MatMul right after it',
     supported:
-      'BatchNormalization folded into the Conv/Gemm/MatMul right before it, on a flat tensor into the Gemm/MatMul right after it, and a BatchNormalization of an image tensor anywhere else (as a 1×1 depthwise conv)',
+      'BatchNormalization folded into the Conv/Gemm/MatMul right before it, on a flat tensor into the Gemm/MatMul right after it, on the outputs of a Gemm/MatMul further back as a 1×1 depthwise conv (the dense layers become convs on a 1×1 image), and on an image tensor anywhere else as a 1×1 depthwise conv',
   },
   'BatchNormalization.training_mode': {
     what: 'BatchNormalization in training mode',

@@ -11,6 +11,7 @@ import { ImportError } from '../types.ts';
 import type { Handler, Mapped } from './mapper.ts';
 import { ACTIVATIONS, activationOf, fmt, isPositiveInt, Mapper } from './mapper.ts';
 import type { BatchNorm } from './layout.ts';
+import { liftFlatTail, liftNote } from '../lift.ts';
 import { foldAffineIntoDense, foldBatchNorm, hwioToOhwi, inOutToOutIn } from './layout.ts';
 import type { SourceLayer } from './topology.ts';
 import { field, show } from './topology.ts';
@@ -269,11 +270,12 @@ function batchNorm(m: Mapper, l: SourceLayer): void {
   const foldable = prev !== undefined && (prev.kind === 'conv2d' || prev.kind === 'depthwiseConv2d' || prev.kind === 'dense');
   const onVector = !foldable && m.shape.length !== 3;
   const axis = field(l.config, 'axis');
-  const rank = m.shape.length;
+  // On a lifted tail the source still sees a vector: its axis 1 (or −1) is the lab's channels.
+  const rank = m.lifted !== undefined ? 1 : m.shape.length;
   const lastAxis =
     axis === undefined || axis === null || axis === -1 || axis === rank || (Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === rank));
   if (!lastAxis) refuse(l.name, l.className, `axis ${show(axis)} is not the channel (last) axis`);
-  const c = m.shape[rank - 1];
+  const c = m.shape[m.shape.length - 1];
   const epsilon = m.num(l, 'epsilon', 1e-3);
   if (!(epsilon >= 0)) throw new ImportError(`${layerLabel(l.name, l.className)}: epsilon must be ≥ 0, got ${epsilon}`, l.name);
   const ones = new Float32Array(c).fill(1);
@@ -376,6 +378,26 @@ const TAKES_PAD = new Set([
   'AvgPool2D',
 ]);
 const TAKES_AFFINE = new Set(['Dense']);
+/** Layers that act element-wise, so they run on a lifted [1, 1, K] tail as they would on the vector (a softmax Activation is not one of them). */
+const ON_LIFTED = new Set(['Activation', 'ReLU', 'LeakyReLU', 'BatchNormalization']);
+
+/** Lifts the flat tail so the pending vector BatchNormalization becomes a 1×1 depthwise conv (src/import/lift.ts); refuses when it cannot. */
+function liftAffine(m: Mapper, next: SourceLayer | null): void {
+  const p = m.pendingAffine!;
+  const lift = liftFlatTail({ layers: m.out.layers, weights: m.out.weights, imported: m.out.imported, inputShape: m.inputShape });
+  if (typeof lift === 'string') {
+    const where = next ? `'${next.name}' (${next.className}) follows it` : 'it ends the model';
+    refuseOption(p.layer.name, p.layer.className, 'standalone BatchNormalization', `on a flat vector with no Dense right after it (${where}), and ${lift}`);
+  }
+  m.pendingAffine = undefined;
+  m.shape = lift.shape;
+  m.add(p.layer, p.layer.name, (name) => ({ name, kind: 'depthwiseConv2d', kernel: [1, 1], stride: [1, 1], padding: 'valid', bias: true }), {
+    weight: Float32Array.from(p.scale),
+    bias: Float32Array.from(p.shift),
+  });
+  m.lifted = p.layer.name;
+  m.out.notes.push(liftNote(p.layer.name, lift));
+}
 
 /** Maps the chain (InputLayer already removed) onto lab layers, starting from `input`. */
 export function mapLayers(chain: SourceLayer[], source: Map<string, DecodedWeight>, input: Shape, flatInput: boolean): Mapped {
@@ -399,15 +421,8 @@ export function mapLayers(chain: SourceLayer[], source: Map<string, DecodedWeigh
       const p = m.pendingPad.layer;
       refuse(p.name, p.className, `a ZeroPadding2D is supported right before a conv or pool only; '${l.name}' (${l.className}) follows it`);
     }
-    if (m.pendingAffine && !TAKES_AFFINE.has(l.className)) {
-      const p = m.pendingAffine.layer;
-      refuseOption(
-        p.name,
-        p.className,
-        'standalone BatchNormalization',
-        `on a flat vector it folds into the Dense right after it, but '${l.name}' (${l.className}) follows it`,
-      );
-    }
+    if (m.pendingAffine && !TAKES_AFFINE.has(l.className)) liftAffine(m, l);
+    if (m.lifted !== undefined && !(ON_LIFTED.has(l.className) && !(l.className === 'Activation' && m.activation(l) === 'softmax'))) m.unlift();
     const handler = HANDLERS.get(l.className);
     if (!handler) {
       if (!NOT_YET_LAYERS.has(l.className) && NOT_YET_ACTIVATIONS.has(l.className.toLowerCase()))
@@ -417,10 +432,8 @@ export function mapLayers(chain: SourceLayer[], source: Map<string, DecodedWeigh
     handler(m, l);
   }
   if (m.pendingPad) refuse(m.pendingPad.layer.name, m.pendingPad.layer.className, 'a ZeroPadding2D at the end of the model is not supported');
-  if (m.pendingAffine) {
-    const p = m.pendingAffine.layer;
-    refuseOption(p.name, p.className, 'standalone BatchNormalization', 'on a flat vector at the end of the model there is no Dense after it to fold into');
-  }
+  if (m.pendingAffine) liftAffine(m, null);
+  m.unlift();
   if (m.out.layers.length === 0)
     throw new ImportError('the model has no layers the lab can run (only input, dropped or preprocessing layers)', 'modelTopology');
   return m.out;

@@ -62,11 +62,30 @@ export class Mapper {
   pendingPad: { layer: SourceLayer; pads: ExplicitPadding } | undefined;
   /** A BatchNormalization on a flat vector waiting for the dense layer after it to fold into. */
   pendingAffine: { layer: SourceLayer; scale: Float64Array; shift: Float64Array } | undefined;
+  /**
+   * Set while the flat tail is lifted to a [1, 1, K] image (src/import/lift.ts)
+   * that the source still sees as a vector: the name of the BatchNormalization
+   * that caused it. The lab owes a flatten before anything but an
+   * element-wise layer.
+   */
+  lifted: string | undefined;
+  /** The lab input shape the chain starts from. */
+  readonly inputShape: Shape;
 
   constructor(
     private readonly source: Map<string, DecodedWeight>,
     public shape: Shape,
-  ) {}
+  ) {
+    this.inputShape = shape.slice();
+  }
+
+  /** Puts back the flatten a lifted tail owes (nothing when not lifted). */
+  unlift(): void {
+    const bn = this.lifted;
+    if (bn === undefined) return;
+    this.add({ name: bn, className: 'BatchNormalization', config: {} }, `${bn}_flatten`, (name) => ({ name, kind: 'flatten' }), {}, []);
+    this.lifted = undefined;
+  }
 
   // ---- config access ----
 

@@ -108,12 +108,12 @@ describe('layers and activations the lab does not support yet are refused by nam
     [
       'stand-alone BatchNormalization first, on a vector',
       handwritten([{ class_name: 'BatchNormalization', config: { name: 'bn', batch_input_shape: [null, 16] } }], bnW('bn', 16)),
-      /layer 'bn' \(BatchNormalization\): on a flat vector at the end of the model there is no Dense after it to fold into: the lab does not support this yet \(it needs a per-feature scale-and-shift layer kind for vectors/,
+      /layer 'bn' \(BatchNormalization\): on a flat vector with no Dense right after it \(it ends the model\), and no dense layer lies between the flatten 'input_flatten' and it: it would scale each of the 16 pixels and channels on its own, which no lab layer holds: the lab does not support this yet \(it needs a per-pixel scale-and-shift of a flattened image/,
     ],
     [
       'BatchNormalization after a Flatten',
       handwritten([input(), conv('c1'), flat, { class_name: 'BatchNormalization', config: { name: 'bn' } }], [...convW('c1'), ...bnW('bn', 72)]),
-      /layer 'bn' \(BatchNormalization\): on a flat vector at the end of the model there is no Dense after it to fold into/,
+      /layer 'bn' \(BatchNormalization\): on a flat vector with no Dense right after it \(it ends the model\), and no dense layer lies between the flatten 'flat' and it/,
     ],
     [
       'ZeroPadding2D before a Flatten',
@@ -139,7 +139,7 @@ describe('layers and activations the lab does not support yet are refused by nam
         [input(), conv('c1'), flat, { class_name: 'BatchNormalization', config: { name: 'bn' } }, { class_name: 'ReLU', config: { name: 'r' } }],
         [...convW('c1'), ...bnW('bn', 72)],
       ),
-      /layer 'bn' \(BatchNormalization\): on a flat vector it folds into the Dense right after it, but 'r' \(ReLU\) follows it/,
+      /layer 'bn' \(BatchNormalization\): on a flat vector with no Dense right after it \('r' \(ReLU\) follows it\), and no dense layer lies between the flatten 'flat' and it: it would scale each of the 72 pixels and channels on its own/,
     ],
     [
       'channels_first conv',

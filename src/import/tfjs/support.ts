@@ -12,7 +12,7 @@ import { ImportError } from '../types.ts';
 export const SUPPORTED =
   'The lab imports InputLayer, Conv2D, DepthwiseConv2D and SeparableConv2D (channels_last, dilation 1, any depth_multiplier), ' +
   'Dense, MaxPooling2D and AveragePooling2D, GlobalAveragePooling2D and GlobalMaxPooling2D, Flatten, Reshape to a vector, ' +
-  'BatchNormalization right after a Conv2D/DepthwiseConv2D/Dense (folded into it), on a vector right before a Dense (folded forward into it) or elsewhere on an image (a 1×1 depthwise conv), ZeroPadding2D right before a conv or pool (its explicit pads), Rescaling at the input, Dropout-like layers (dropped), and the activations relu, relu6, sigmoid, tanh, linear and softmax ' +
+  'BatchNormalization right after a Conv2D/DepthwiseConv2D/Dense (folded into it), on a vector right before a Dense (folded forward into it), on a vector after a Dense further back or elsewhere on an image (a 1×1 depthwise conv), ZeroPadding2D right before a conv or pool (its explicit pads), Rescaling at the input, Dropout-like layers (dropped), and the activations relu, relu6, sigmoid, tanh, linear and softmax ' +
   '(fused or as Activation, ReLU, LeakyReLU and Softmax layers), in a linear chain (Sequential, or a Functional model without branches).';
 
 /** Layer classes the lab has no layer kind for yet, with what it would take. */
@@ -106,7 +106,7 @@ export const NOT_YET_OPTIONS: ReadonlyMap<string, string> = new Map([
   ['groups', 'grouped convolutions'],
   [
     'standalone BatchNormalization',
-    'a per-feature scale-and-shift layer kind for vectors (a BatchNormalization of a vector folds into a Dense right before or right after it; of an image it becomes a 1×1 depthwise conv)',
+    'a per-pixel scale-and-shift of a flattened image; a BatchNormalization of a vector folds into a Dense right before or right after it, or becomes a 1×1 depthwise conv when a Dense lies further back',
   ],
   ['ReLU max_value', 'a clipped relu layer kind other than relu6 (max_value 6, negative_slope 0)'],
   ['ReLU threshold', 'a thresholded relu layer kind'],

@@ -265,4 +265,44 @@ describe('TF.js models saved by tfjs 4.22 import and match its predictions', () 
     expect(compare(m, imported, false).worst).toBeLessThan(1e-4);
     m.dispose();
   });
+
+  it('(g) an MLP with BatchNorms between nonlinearities: the tail lifts to 1×1 images (dense → conv), and back before the next Dense', async () => {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 48, activation: 'relu', inputShape: [784], name: 'fc1', kernelInitializer: seeded(7) }),
+        tf.layers.batchNormalization({ name: 'bn1' }),
+        tf.layers.leakyReLU({ alpha: 0.1, name: 'leaky' }),
+        tf.layers.dense({ units: 24, activation: 'relu', name: 'fc2', kernelInitializer: seeded(8) }),
+        tf.layers.batchNormalization({ name: 'bn2' }),
+        tf.layers.activation({ activation: 'tanh', name: 'tanh' }),
+        tf.layers.dense({ units: 10, name: 'fc3', kernelInitializer: seeded(9) }),
+        tf.layers.batchNormalization({ name: 'bn3' }),
+        tf.layers.activation({ activation: 'softmax', name: 'probs' }),
+      ],
+    });
+    await fit(m, true, 2, 0.01);
+    const imported = importTfjs(toFiles(await saveArtifacts(tf, m)), { expectInput: [28, 28, 1] });
+    validateModel(imported.model);
+    const { model, report } = imported;
+    // bn1 and bn2 sit between two nonlinearities; bn3 folds back into fc3.
+    expect(model.architecture.layers.map((l) => [l.name, l.kind])).toEqual([
+      ['fc1', 'conv2d'],
+      ['fc1_relu', 'relu'],
+      ['bn1', 'depthwiseConv2d'],
+      ['leaky', 'activation'],
+      ['fc2', 'conv2d'],
+      ['fc2_relu', 'relu'],
+      ['bn2', 'depthwiseConv2d'],
+      ['tanh', 'activation'],
+      ['bn2_flatten', 'flatten'],
+      ['fc3', 'dense'],
+      ['probs', 'softmax'],
+    ]);
+    expect(model.architecture.layers[0]).toMatchObject({ kernel: [28, 28], filters: 48 });
+    expect(model.architecture.layers[4]).toMatchObject({ kernel: [1, 1], filters: 24 });
+    expect(report.layers.map((l) => l.kind)).toEqual(model.architecture.layers.map((l) => l.kind));
+    expect(report.notes.join('\n')).toMatch(/BatchNormalization 'bn2' acts on a flat vector between two nonlinearities.*'fc2' \(1×1 kernel on \[1, 1, 48\]\)/);
+    expectMatches(compare(m, imported, true));
+    m.dispose();
+  });
 });
