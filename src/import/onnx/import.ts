@@ -16,7 +16,7 @@ import type { Act, Ctx } from './ops.ts';
 import { applyNode, emit, liftAffine, unlift } from './ops.ts';
 import type { DecodedNode, DecodedOnnx, DecodedValueInfo } from './schema.ts';
 import { ONNX_DTYPE, modelProtoType } from './schema.ts';
-import { MAX_OPSET, MIN_OPSET, nodeLabel, refuse, refuseNotYet } from './support.ts';
+import { MAX_OPSET, MIN_OPSET, nodeLabel, refuse } from './support.ts';
 import type { Const } from './tensors.ts';
 import { constantNodeValue, readTensor } from './tensors.ts';
 
