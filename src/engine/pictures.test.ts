@@ -38,7 +38,7 @@ describe('histogram and masks (hand-computed)', () => {
     const h = histogram([-1, -0.5, 0, 0, 0.25, 1, -0.01], -1, 1, 4);
     // bins [-1,-0.5) [-0.5,0) [0,0.5) [0.5,1]
     expect(h.counts).toEqual([1, 2, 1, 1]);
-    expect(h).toMatchObject({ zeros: 2, nonZero: 5, total: 7 });
+    expect(h).toMatchObject({ zeros: 2, nonZero: 5, total: 7, sparsity: 2 / 7, peak: 2 });
   });
 
   it('refuses an empty range and non-finite values', () => {
@@ -65,6 +65,7 @@ describe('histogram and masks (hand-computed)', () => {
     expect(f.scale).toBe(4);
     expect(f.pixels).toEqual([0.5, -1, 0, 0.25]);
     expect(f.zero).toEqual([0, 0, 1, 0]);
+    expect(f.zeros).toBe(1);
   });
 });
 

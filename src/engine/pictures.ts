@@ -45,6 +45,10 @@ export interface Histogram {
   zeros: number;
   nonZero: number;
   total: number;
+  /** zeros / total. */
+  sparsity: number;
+  /** The largest bin count (the height the picture is drawn to). */
+  peak: number;
 }
 
 /** Where the levels of a tensor come from. */
@@ -139,6 +143,8 @@ export interface FilterImages {
   pixels: number[];
   /** Same layout: 1 where the weight is exactly 0 (pruned or a zero level). */
   zero: number[];
+  /** How many weights are exactly 0. */
+  zeros: number;
 }
 
 /** The pictures of one variant. */
@@ -177,7 +183,8 @@ export function histogram(values: ArrayLike<number>, lo: number, hi: number, bin
     if (!Number.isFinite(v)) throw new Error(`histogram: value ${v} at index ${i} is not finite`);
     counts[Math.min(bins - 1, Math.max(0, Math.floor((v - lo) / width)))]++;
   }
-  return { lo, hi, counts, zeros, nonZero: values.length - zeros, total: values.length };
+  const total = values.length;
+  return { lo, hi, counts, zeros, nonZero: total - zeros, total, sparsity: total ? zeros / total : 0, peak: Math.max(0, ...counts) };
 }
 
 /** Largest |v| (0 for an empty or all-zero tensor). */
@@ -335,7 +342,7 @@ export function filterImages(layer: string, w: ArrayLike<number>, shape: readonl
         pixels[at] = scale > 0 ? v / scale : 0;
         zero[at] = v === 0 ? 1 : 0;
       }
-  return { layer, filters: oc, kh, kw, channels: c, scale, pixels, zero };
+  return { layer, filters: oc, kh, kw, channels: c, scale, pixels, zero, zeros: zero.reduce((a, z) => a + z, 0) };
 }
 
 /** Stored bytes per layer by part, and the file header not attributed to a layer. */

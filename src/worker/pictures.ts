@@ -9,8 +9,8 @@ import { loadModel, type LoadedModel } from './session.ts';
 import type { VariantPictures, WeightPictures } from './types.ts';
 
 function side(loaded: LoadedModel, pictures: VariantPictures['pictures']): VariantPictures {
-  const { id, name, runtime } = loaded.stored;
-  return { id, name, runtime, pictures };
+  const { id, name, runtime, parentId, pipeline } = loaded.stored;
+  return { id, name, runtime, compressed: parentId !== undefined || (pipeline?.length ?? 0) > 0, pictures };
 }
 
 /** Pictures of variant `id`, and of its parent when that is still stored (histograms on shared ranges). */

@@ -285,6 +285,8 @@ export interface VariantPictures {
   id: string;
   name: string;
   runtime: Runtime;
+  /** Made by a compression pipeline (its colour in pictures: web/palette.ts `variantColor`). */
+  compressed: boolean;
   pictures: ModelPictures;
 }
 
