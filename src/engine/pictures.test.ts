@@ -8,7 +8,18 @@ import type { Int8WeightedOp } from '../model/int8.ts';
 import type { Model } from '../model/model.ts';
 import { mulberry32 } from '../model/model.ts';
 import { layerRows } from '../worker/describe.ts';
-import { convMask, depthwiseMask, filterImages, HISTOGRAM_BINS, histogram, matrixMask, maxAbs, modelPictures, picturePair } from './pictures.ts';
+import {
+  convMask,
+  depthwiseImages,
+  depthwiseMask,
+  filterImages,
+  HISTOGRAM_BINS,
+  histogram,
+  matrixMask,
+  maxAbs,
+  modelPictures,
+  picturePair,
+} from './pictures.ts';
 
 const lenet5 = parseModel(readFileSync('models/lenet5.safetensors'), 'lenet5.safetensors');
 
@@ -66,6 +77,10 @@ describe('histogram and masks (hand-computed)', () => {
     expect(f.pixels).toEqual([0.5, -1, 0, 0.25]);
     expect(f.zero).toEqual([0, 0, 1, 0]);
     expect(f.zeros).toBe(1);
+    // [kh=1, kw=2, ch=2] → channel 0 is (1, 3), channel 1 is (−2, 0).
+    const dw = depthwiseImages('d', [1, -2, 3, 0], [1, 2, 2]);
+    expect(dw).toMatchObject({ filters: 2, kh: 1, kw: 2, channels: 1, scale: 3, zeros: 1 });
+    expect(dw.pixels).toEqual([1 / 3, 1, -2 / 3, 0]);
   });
 });
 
@@ -199,6 +214,44 @@ describe('pictures of the bundled LeNet-5', () => {
       expect(l.histogram.counts.filter((c) => c > 0)).toHaveLength(2);
       expect(l.histogram.counts[0] + l.histogram.counts[HISTOGRAM_BINS - 1]).toBe(nonZeros(v.weights[`${l.name}.weight`]));
       expect(l.bytes.scales).toBe(4);
+    }
+  });
+});
+
+describe('pictures of the bundled separable LeNet-5 and of a hashed LeNet-300-100', () => {
+  it('depthwise layers: one mask tile per channel, and the first depthwise kernels are the filter images (pointwise has none)', async () => {
+    const base = parseModel(readFileSync('models/lenet5-separable.safetensors'), 'lenet5-separable.safetensors');
+    const { model } = await runPipeline(base, 'prune:sparsity=0.6');
+    const v = stored(model);
+    const p = modelPictures(v);
+    const dw = p.layers.find((l) => l.kind === 'depthwiseConv2d')!;
+    const w = v.weights[`${dw.name}.weight`];
+    const [kh, kw, ch] = dw.shape;
+    expect(dw.mask).toMatchObject({ kind: 'filters', filters: ch, kh, kw, channels: 1 });
+    expect(sum(dw.mask.kept)).toBe(nonZeros(w));
+    expect(p.firstConv).toMatchObject({ layer: 'conv1_dw', filters: ch, kh: 5, kw: 5, channels: 1 });
+    expect(p.firstConv!.zeros).toBe(w.length - nonZeros(w));
+    // Pixel (channel f, position q) is w[q · ch + f] ÷ max |w|.
+    const scale = maxAbs(w);
+    for (let f = 0; f < ch; f++) for (let q = 0; q < kh * kw; q += 7) expect(p.firstConv!.pixels[f * kh * kw + q]).toBeCloseTo(w[q * ch + f] / scale, 12);
+    for (const l of p.layers) expect(l.histogram.zeros).toBe(Math.round(0.6 * l.histogram.total));
+  });
+
+  it('hashing: the levels are the shared values, at most k of them, and only those bytes are stored', async () => {
+    const base = parseModel(readFileSync('models/lenet-300-100.safetensors'), 'lenet-300-100.safetensors');
+    const { model } = await runPipeline(base, 'hash:ratio=64');
+    const v = stored(model);
+    const p = modelPictures(v);
+    for (const l of p.layers) {
+      const enc = v.encodings![`${l.name}.weight`];
+      expect(enc.kind).toBe('hashed');
+      const k = enc.kind === 'hashed' ? enc.k : 0;
+      expect(l.levels.source).toBe('hashed');
+      expect(l.levels.perGroup).toBe(k);
+      expect(l.levels.values.length).toBeLessThanOrEqual(k);
+      expect(new Set(l.levels.values)).toEqual(new Set(v.weights[`${l.name}.weight`]));
+      expect(l.bytes.codebooks).toBe(4 * k);
+      expect(l.bytes.indices).toBe(0);
     }
   });
 });

@@ -12,7 +12,8 @@
  *   hold the fraction of weights kept, conv / depthwise filters as a grid of
  *   kernels whose cells hold the fraction kept over input channels;
  * - the first conv layer's filters as small images (values ÷ the layer's
- *   largest |w|, so filters compare with each other);
+ *   largest |w|, so filters compare with each other): the first conv2d or
+ *   depthwise layer with a kernel larger than 1 × 1;
  * - stored bytes per layer by part (values, indices, codebooks, scales,
  *   header), from the file-exact accounting of src/compress/breakdown.ts.
  *
@@ -345,6 +346,17 @@ export function filterImages(layer: string, w: ArrayLike<number>, shape: readonl
   return { layer, filters: oc, kh, kw, channels: c, scale, pixels, zero, zeros: zero.reduce((a, z) => a + z, 0) };
 }
 
+/** A depthwise weight `[kh, kw, C·M]` as one kh × kw image per output channel (÷ the layer's largest |w|). */
+export function depthwiseImages(layer: string, w: ArrayLike<number>, shape: readonly number[]): FilterImages {
+  const [kh, kw, ch] = shape;
+  if (shape.length !== 3 || w.length !== kh * kw * ch)
+    throw new Error(`depthwiseImages: weights of length ${w.length} do not fit the shape [${shape.join(', ')}]`);
+  // Reordered to [ch, kh, kw, 1], a conv weight of one input channel.
+  const t = new Float32Array(w.length);
+  for (let p = 0; p < kh * kw; p++) for (let f = 0; f < ch; f++) t[f * kh * kw + p] = w[p * ch + f];
+  return filterImages(layer, t, [ch, kh, kw, 1]);
+}
+
 /** Stored bytes per layer by part, and the file header not attributed to a layer. */
 export function layerBytes(model: Model): { layers: Map<string, LayerBytes>; fileBytes: number; fileHeader: number } {
   const b = sizeBreakdown(model);
@@ -394,7 +406,9 @@ export function modelPictures(model: Model, options: { int8?: boolean; ranges?: 
     zeros += h.zeros;
     weights += h.total;
     const mask = l.kind === 'dense' ? matrixMask(w, shape[0], shape[1]) : l.kind === 'conv2d' ? convMask(w, shape) : depthwiseMask(w, shape);
-    if (l.kind === 'conv2d' && !firstConv) firstConv = filterImages(l.name, w, shape);
+    // The first layer that looks at pixels: a conv or depthwise conv with a kernel larger than 1 × 1 (a pointwise conv has no picture).
+    const spatial = l.kind !== 'dense' && l.kernel[0] * l.kernel[1] > 1;
+    if (spatial && !firstConv) firstConv = l.kind === 'conv2d' ? filterImages(l.name, w, shape) : depthwiseImages(l.name, w, shape);
     layers.push({
       name: l.name,
       kind: l.kind,
