@@ -59,7 +59,7 @@ export function refitEncodings(model: Model): Model {
 }
 
 /** Header bytes taken by a linear encoding's scale and zero-point arrays (JSON escaped inside the metadata string). */
-function linearHeaderBytes(enc: TensorEncoding): number {
+export function linearHeaderBytes(enc: TensorEncoding): number {
   if (enc.kind === 'huffman' || enc.kind === 'sparse') return linearHeaderBytes(enc.of);
   if (enc.kind !== 'linear') return 0;
   const fragment = `"scale":${JSON.stringify(enc.scale)},"zeroPoint":${JSON.stringify(enc.zeroPoint)}`;

@@ -36,6 +36,7 @@ import { ensureStored } from './datasets.ts';
 import { datasetOf, forgetModel, getGpu, gpuFailure, loadDataset, loadModel, rememberInt8, trainingSplit } from './session.ts';
 import { train as trainOnGpu } from '../engine/train.ts';
 import { isUntrained, modelDetail, summarize } from './describe.ts';
+import { weightPictures } from './pictures.ts';
 import { applyPipeline, passById, passInfos, pipelineTrains } from './passes.ts';
 import { classify, evaluateVariant, predictOne, profileLayers, type EvaluateOptions } from './measure.ts';
 import { drawingToMnist, pixelsToInput, type RgbaImage } from './digits.ts';
@@ -58,6 +59,7 @@ import type {
   TestImage,
   TrainOutcome,
   TrainRequest,
+  WeightPictures,
 } from './types.ts';
 
 export type { DeviceStatus } from './types.ts';
@@ -219,6 +221,11 @@ export const labApi = {
     const r = await storedRoofline();
     const speed = r ? { gflops: r.matmulGflops, source: `measured matmul speed (${r.matmulGflops.toFixed(2)} GFLOP/s)` } : undefined;
     return modelDetail(loaded.stored, loaded.model, speed, profiles.get(id));
+  },
+
+  /** Weight pictures of a variant beside its parent's: histograms with levels, masks, first-layer filters, bytes by part (src/engine/pictures.ts). */
+  weightPictures(id: string): Promise<WeightPictures> {
+    return weightPictures(id);
   },
 
   /** Times each layer on the GPU (median of `runs` batch-1 runs) and returns the updated table. */

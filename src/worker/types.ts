@@ -5,6 +5,9 @@
 import type { AdapterReport } from '../gpu/device.ts';
 import type { Int8Outlook } from '../gpu/int8-multiply.ts';
 import type { ModelOrigin, Runtime } from '../store/store.ts';
+import type { ModelPictures } from '../engine/pictures.ts';
+
+export type { FilterImages, Histogram, LayerBytes, LayerPicture, Levels, MaskPicture, ModelPictures } from '../engine/pictures.ts';
 
 /** Progress of a long job; `total` 0 means indeterminate. */
 export interface Progress {
@@ -275,4 +278,22 @@ export interface ExportOption extends ExportChoice {
   files?: { name: string; bytes: number }[];
   /** int8: how the activation ranges were calibrated. */
   calibration?: { method: string; percentile?: number; images: number };
+}
+
+/** One side of the Model view's weight pictures: a variant and its pictures (src/engine/pictures.ts). */
+export interface VariantPictures {
+  id: string;
+  name: string;
+  runtime: Runtime;
+  /** Made by a compression pipeline (its colour in pictures: web/palette.ts `variantColor`). */
+  compressed: boolean;
+  pictures: ModelPictures;
+}
+
+/** A variant's weight pictures beside those of the variant it came from (histograms on shared ranges). */
+export interface WeightPictures {
+  variant: VariantPictures;
+  parent?: VariantPictures;
+  /** The variant names a parent that is no longer stored. */
+  parentMissing?: boolean;
 }
