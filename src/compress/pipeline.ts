@@ -379,7 +379,11 @@ export const STEPS: Record<string, StepDef> = {
       optimizerField,
       scheduleField,
       weightDecayField,
-      { name: 'layers', type: 'list', description: 'layers to prune (default: all weighted layers but per-channel scales, i.e. 1×1 depthwise convs from imported BatchNorms)' },
+      {
+        name: 'layers',
+        type: 'list',
+        description: 'layers to prune (default: all weighted layers but per-channel scales, i.e. 1×1 depthwise convs from imported BatchNorms)',
+      },
       { name: 'perLayer', type: 'list', description: 'per-layer final sparsities layer:sparsity (e.g. fc1:0.92+fc2:0.91); overrides sparsity and layers' },
     ],
     gradualDefaults,
