@@ -5,6 +5,9 @@
 import type { AdapterReport } from '../gpu/device.ts';
 import type { Int8Outlook } from '../gpu/int8-multiply.ts';
 import type { ModelOrigin, Runtime } from '../store/store.ts';
+import type { ActivationRow, VariantActivations } from '../engine/activations.ts';
+
+export type { ActivationDiff, ActivationRow, LayerActivation } from '../engine/activations.ts';
 
 /** Progress of a long job; `total` 0 means indeterminate. */
 export interface Progress {
@@ -275,4 +278,23 @@ export interface ExportOption extends ExportChoice {
   files?: { name: string; bytes: number }[];
   /** int8: how the activation ranges were calibrated. */
   calibration?: { method: string; percentile?: number; images: number };
+}
+
+/** A variant in the activations view: who it is and which runtime computed its rows (Try it). */
+export interface ActivationVariant extends Omit<VariantActivations, 'layers'> {
+  modelId: string;
+  variant: string;
+  runtime: Runtime;
+  /**
+   * With a GPU: the last row against the prediction path's logits for the
+   * same image (the variant's GPU runner, `against` describes it).
+   */
+  check?: { against: string; maxAbsDiff: number; sameTop: boolean };
+}
+
+/** Try it → activations: one or two variants' layers for one image, side by side with B − A. */
+export interface ActivationComparison {
+  a: ActivationVariant;
+  b?: ActivationVariant;
+  rows: ActivationRow[];
 }
