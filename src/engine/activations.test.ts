@@ -191,6 +191,7 @@ describe('differences', () => {
     const d = differenceOf(act('x', [3, 4]), act('x', [3, 4.5]));
     expect(Array.from(d.values)).toEqual([0, 0.5]);
     expect(d.maxAbs).toBe(0.5);
+    expect(d.span).toBe(0.5);
     expect(d.relError).toBeCloseTo(0.1, 12); // 0.5 / 5
     expect(d.topAgrees).toBe(true);
     const flip = differenceOf(act('x', [1, 2, -1]), act('x', [2.5, 2, -3]));
@@ -212,6 +213,8 @@ describe('differences', () => {
       expect(a && b && diff, r.name).toBeTruthy();
       for (let i = 0; i < diff!.values.length; i++) expect(diff!.values[i]).toBe(Math.fround(b!.values[i] - a!.values[i]));
       expect(diff!.maxAbs).toBe(Math.max(...Array.from(diff!.values, Math.abs)));
+      expect(diff!.maxSteps).toBe(diff!.maxAbs / b!.quant!.scale);
+      expect(diff!.span).toBe(Math.max(diff!.maxAbs, b!.quant!.scale));
       // One colour scale per row: it covers both variants and zero.
       expect(r.range.lo).toBeLessThanOrEqual(Math.min(0, a!.min, b!.min));
       expect(r.range.hi).toBe(Math.max(0, a!.max, b!.max));
@@ -235,6 +238,11 @@ describe('differences', () => {
     expect(rows[3].diff).toBeUndefined();
     expect(rows[3].note).toBe('shapes differ: [3] and [2]');
     expect(rows[4].diff!.topAgrees).toBe(false);
+    expect(rows[4].diff!.maxSteps).toBeUndefined(); // two float variants: no quantization step
+    expect(rows[4].diff!.span).toBe(1); // max |B − A| = 1 is above a millionth of the range [0, 1]
+    const tiny = compareActivations(variant([act('x', [0, 10])]), variant([act('x', [1e-9, 10])]))[0].diff!;
+    expect(tiny.maxAbs).toBeCloseTo(1e-9, 15);
+    expect(tiny.span).toBeCloseTo(1e-5, 12); // float noise: drawn faint, not full colour
     // One variant alone: its rows, no differences.
     expect(compareActivations(a).every((r) => r.a && !r.b && !r.diff)).toBe(true);
   });

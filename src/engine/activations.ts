@@ -206,6 +206,15 @@ export interface ActivationDiff {
   relError: number;
   /** Whether the most active channel/unit (the predicted class on the last row) is the same. */
   topAgrees: boolean;
+  /** max |b − a| in quantization steps of the int8 side (B's when both are): how many codes the error spans. */
+  maxSteps?: number;
+  /**
+   * The magnitude a difference map saturates at: max |b − a|, but at least
+   * one quantization step of the int8 side, or a millionth of the row's
+   * range between two float variants — so float32 rounding noise (an exact
+   * input dequantized, say) draws as no difference rather than full colour.
+   */
+  span: number;
 }
 
 /** One row of the comparison: the layer under A and under B (either may lack it), and their difference. */
@@ -235,7 +244,7 @@ export function differenceOf(a: LayerActivation, b: LayerActivation): Activation
     a2 += a.values[i] * a.values[i];
   }
   const relError = a2 > 0 ? Math.sqrt(d2 / a2) : d2 > 0 ? Infinity : 0;
-  return { values, maxAbs, relError, topAgrees: a.strongest === b.strongest };
+  return { values, maxAbs, relError, topAgrees: a.strongest === b.strongest, span: maxAbs };
 }
 
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
@@ -262,8 +271,13 @@ export function compareActivations(a: VariantActivations, b?: VariantActivations
     const hi = Math.max(0, la?.max ?? 0, lb?.max ?? 0);
     const row: ActivationRow = { name, ...(la ? { a: la } : {}), ...(lb ? { b: lb } : {}), range: { lo, hi } };
     if (la && lb) {
-      if (sameShape(la.shape, lb.shape)) row.diff = differenceOf(la, lb);
-      else row.note = `shapes differ: [${la.shape.join(', ')}] and [${lb.shape.join(', ')}]`;
+      if (sameShape(la.shape, lb.shape)) {
+        const d = differenceOf(la, lb);
+        const q = lb.quant ?? la.quant;
+        if (q) d.maxSteps = d.maxAbs / q.scale;
+        d.span = Math.max(d.maxAbs, q ? q.scale : 1e-6 * (hi - lo));
+        row.diff = d;
+      } else row.note = `shapes differ: [${la.shape.join(', ')}] and [${lb.shape.join(', ')}]`;
     }
     return row;
   });
