@@ -169,6 +169,12 @@ export class ActivationsView extends LitElement {
         font-size: 0.85rem;
         margin: 0.2rem 0;
       }
+      table td {
+        white-space: nowrap;
+      }
+      canvas.diff {
+        outline: 1px solid #8886;
+      }
     `,
   ];
 
@@ -196,7 +202,7 @@ export class ActivationsView extends LitElement {
 
   #picture(key: string, pic: Picture, label: string, color?: string) {
     this.#pictures.set(key, pic);
-    const cls = pic.shape.length === 3 ? 'map' : 'bars';
+    const cls = `${pic.shape.length === 3 ? 'map' : 'bars'}${pic.coloring.kind === 'diverging' ? ' diff' : ''}`;
     return html`<canvas class=${cls} data-pic=${key} role="img" aria-label=${label} style=${color ? `--who:${color}` : ''}></canvas>`;
   }
 
