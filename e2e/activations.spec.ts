@@ -104,6 +104,13 @@ test('a test digit through fp32 and int8 LeNet-300-100: every layer of both, and
   await page.getByTestId('act-pick-b').selectOption(b);
   await expect(view.getByTestId('act-diff')).toHaveCount(4, { timeout: 120_000 });
 
+  // The int8 child as A: B becomes its parent, and the view follows the new pick by itself.
+  await page.getByTestId('act-pick-a').selectOption(b);
+  await expect(page.getByTestId('act-pick-b')).toHaveValue(pick!);
+  await expect(view.getByTestId('act-variant-a')).toContainText('CPU integer reference', { timeout: 120_000 });
+  await expect(view.getByTestId('act-variant-b')).toContainText('GPU float executor');
+  await expect(view.getByTestId('act-diff')).toHaveCount(4);
+
   // Phone width: one column, nothing wider than the screen.
   await page.setViewportSize({ width: 375, height: 800 });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

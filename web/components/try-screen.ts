@@ -131,9 +131,15 @@ export class TryScreen extends LitElement {
   #actBId(): string | undefined {
     const ms = this.#state.state.models;
     if (this.actB === '') return undefined;
-    if (this.actB && ms.some((m) => m.id === this.actB)) return this.actB;
     const a = this.#actAId();
+    if (this.actB && this.actB !== a && ms.some((m) => m.id === this.actB)) return this.actB;
     return comparisonPartner(ms, a) ?? this.#ids().find((id) => id !== a);
+  }
+
+  /** A new A: B goes back to A's default partner. */
+  #pickA(e: Event): void {
+    this.actA = (e.target as HTMLSelectElement).value;
+    this.actB = undefined;
   }
 
   async #showActivations(): Promise<void> {
@@ -259,7 +265,7 @@ export class TryScreen extends LitElement {
       </p>
       <div class="row">
         <label for="act-a">A</label>
-        <select id="act-a" data-testid="act-pick-a" @change=${(e: Event) => (this.actA = (e.target as HTMLSelectElement).value)}>
+        <select id="act-a" data-testid="act-pick-a" @change=${this.#pickA}>
           ${ms.map((m) => option(m, a))}
         </select>
         <label for="act-b">B</label>
