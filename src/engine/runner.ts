@@ -35,6 +35,12 @@ export interface Runner {
   /** Class index of each of `n` NHWC float images. */
   classify(x: Float32Array, n: number): Promise<Int32Array>;
   logits(x: Float32Array, n: number): Promise<Float32Array>;
+  /**
+   * Float GPU runners only: the output of layer `name` for `n` images — one
+   * whole run reading that layer's tensor back (a layer fusion removed runs
+   * on the executor's unfused instance, built on first use).
+   */
+  layer?(x: Float32Array, n: number, name: string): Promise<Float32Array>;
   /** Runs and waits for the result without reading it back (throughput). */
   run(x: Float32Array, n: number): Promise<void>;
   /** One timed inference of ≤ chunk images, per layer where the device has timestamps; null on the CPU. */
@@ -106,6 +112,7 @@ function floatGpuRunner(gpu: Gpu, ex: Executor): Runner {
     loadTime: ex.loadTime,
     classify: (x, n) => ex.run(x, n, { readback: 'argmax' }),
     logits: (x, n) => ex.run(x, n, { readback: 'logits' }),
+    layer: (x, n, name) => ex.run(x, n, { readback: { layer: name } }),
     run: async (x, n) => void (await ex.run(x, n, { readback: 'none' })),
     time: (x, n) => ex.time(x, n),
     gpuWeights: () => ({ bytes: ex.weightBytes.bytes, fp32: ex.weightBytes.fp32 }),

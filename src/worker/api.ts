@@ -40,8 +40,10 @@ import { weightPictures } from './pictures.ts';
 import { applyPipeline, passById, passInfos, pipelineTrains } from './passes.ts';
 import { classify, evaluateVariant, predictOne, profileLayers, type EvaluateOptions } from './measure.ts';
 import { drawingToMnist, pixelsToInput, type RgbaImage } from './digits.ts';
+import { activationComparison } from './activations.ts';
 import { compareRows, parseResultsJson, resultsCsv, resultsJson } from './share.ts';
 import type {
+  ActivationComparison,
   CompareRow,
   DeviceStatus,
   ExportChoice,
@@ -529,6 +531,23 @@ export const labApi = {
     const out: Prediction[] = [];
     for (const id of modelIds) out.push(await predictOne(await loadModel(id), x));
     return out;
+  },
+
+  /**
+   * Try it → activations: every layer's output for one 28×28 image (0–255)
+   * under variant `ids[0]` and, given a second id, under `ids[1]` with the
+   * difference B − A per layer (src/worker/activations.ts says which runtime
+   * computes what).
+   */
+  activations(ids: string[], pixels: number[], onProgress?: ProgressFn, jobId?: string): Promise<ActivationComparison> {
+    if (ids.length < 1 || ids.length > 2) throw new Error(`activations: give one or two variants, got ${ids.length}`);
+    if (pixels.length !== 784) throw new Error(`activations: expected 784 pixels, got ${pixels.length}`);
+    return runJob(jobId, 'Activations', onProgress, async (ctx) => {
+      const x = pixelsToInput(pixels);
+      const a = await loadModel(ids[0]);
+      const b = ids[1] !== undefined ? await loadModel(ids[1]) : undefined;
+      return activationComparison(a, b, x, ctx);
+    });
   },
 
   /**

@@ -8,6 +8,9 @@ import type { ModelOrigin, Runtime } from '../store/store.ts';
 import type { ModelPictures } from '../engine/pictures.ts';
 
 export type { FilterImages, Histogram, LayerBytes, LayerPicture, Levels, MaskPicture, ModelPictures } from '../engine/pictures.ts';
+import type { ActivationRow, VariantActivations } from '../engine/activations.ts';
+
+export type { ActivationDiff, ActivationRow, LayerActivation } from '../engine/activations.ts';
 
 /** Progress of a long job; `total` 0 means indeterminate. */
 export interface Progress {
@@ -296,4 +299,23 @@ export interface WeightPictures {
   parent?: VariantPictures;
   /** The variant names a parent that is no longer stored. */
   parentMissing?: boolean;
+}
+
+/** A variant in the activations view: who it is and which runtime computed its rows (Try it). */
+export interface ActivationVariant extends Omit<VariantActivations, 'layers'> {
+  modelId: string;
+  variant: string;
+  runtime: Runtime;
+  /**
+   * With a GPU: the last row against the prediction path's logits for the
+   * same image (the variant's GPU runner, `against` describes it).
+   */
+  check?: { against: string; maxAbsDiff: number; sameTop: boolean };
+}
+
+/** Try it → activations: one or two variants' layers for one image, side by side with B − A. */
+export interface ActivationComparison {
+  a: ActivationVariant;
+  b?: ActivationVariant;
+  rows: ActivationRow[];
 }

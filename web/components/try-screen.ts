@@ -3,11 +3,12 @@ import { customElement, query, state } from 'lit/decorators.js';
 import { lab } from '../lab-client.ts';
 import { JobController } from '../controllers/job.ts';
 import { LabStateController } from '../controllers/lab-state.ts';
-import { PredictController } from '../controllers/predict.ts';
+import { PredictController, comparisonPartner } from '../controllers/predict.ts';
 import { pct } from '../format.ts';
 import { sharedStyles } from './shared-styles.ts';
 import { jobView } from './job-view.ts';
-import type { TestImage } from '../../src/worker/types.ts';
+import './activations-view.ts';
+import type { ActivationComparison, TestImage } from '../../src/worker/types.ts';
 
 const SIZE = 280;
 
@@ -112,6 +113,47 @@ export class TryScreen extends LitElement {
   @query('canvas.seen') private seenCanvas!: HTMLCanvasElement;
   #drawing = false;
   #last: [number, number] | undefined;
+  /** Activations: variant A and B as picked (undefined: the default), shown once asked for, then kept current. */
+  @state() private actA: string | undefined;
+  @state() private actB: string | undefined;
+  @state() private showActs = false;
+  @state() private acts: { data: ActivationComparison; seen: number[]; key: string } | undefined;
+  #actsJob = new JobController<ActivationComparison>(this);
+  #actsAsked: { seen: number[]; key: string } | undefined;
+
+  /** A: as picked, else the first variant compared above. */
+  #actAId(): string | undefined {
+    const ms = this.#state.state.models;
+    return this.actA && ms.some((m) => m.id === this.actA) ? this.actA : this.#ids()[0];
+  }
+
+  /** B: as picked ('' for none), else A's int8 child or parent, else the second variant compared above. */
+  #actBId(): string | undefined {
+    const ms = this.#state.state.models;
+    if (this.actB === '') return undefined;
+    const a = this.#actAId();
+    if (this.actB && this.actB !== a && ms.some((m) => m.id === this.actB)) return this.actB;
+    return comparisonPartner(ms, a) ?? this.#ids().find((id) => id !== a);
+  }
+
+  /** A new A: B goes back to A's default partner. */
+  #pickA(e: Event): void {
+    this.actA = (e.target as HTMLSelectElement).value;
+    this.actB = undefined;
+  }
+
+  async #showActivations(): Promise<void> {
+    const seen = this.#predict.seen;
+    const a = this.#actAId();
+    if (!seen || !a) return;
+    const b = this.#actBId();
+    const key = `${a}|${b ?? ''}`;
+    this.showActs = true;
+    this.#actsAsked = { seen, key };
+    await this.#actsJob.cancel();
+    const data = await this.#actsJob.run((p, id) => lab().activations(b ? [a, b] : [a], seen, p, id));
+    if (data && this.#actsAsked?.seen === seen && this.#actsAsked.key === key) this.acts = { data, seen, key };
+  }
 
   /** Default choice: one variant per runtime, most recent first (e.g. fp32 and int8 of the same model). */
   #ids(): string[] {
@@ -196,11 +238,55 @@ export class TryScreen extends LitElement {
   }
 
   override updated(): void {
+    // Once shown, the activations follow the image and the two variants picked.
+    const seen = this.#predict.seen;
+    const key = `${this.#actAId()}|${this.#actBId() ?? ''}`;
+    if (this.showActs && seen && (this.#actsAsked?.seen !== seen || this.#actsAsked.key !== key)) void this.#showActivations();
     if (this.#predict.seen) paint(this.seenCanvas, this.#predict.seen);
     this.renderRoot.querySelectorAll<HTMLCanvasElement>('canvas[data-index]').forEach((c) => {
       const t = this.#scan.value?.find((x) => String(x.index) === c.dataset.index);
       if (t) paint(c, t.pixels);
     });
+  }
+
+  #activationsSection() {
+    const ms = this.#state.state.models;
+    const a = this.#actAId();
+    const b = this.#actBId();
+    const seen = this.#predict.seen;
+    const shown = this.acts && this.acts.seen === seen && this.acts.key === `${a}|${b ?? ''}` ? this.acts.data : undefined;
+    const isCompressed = (id: string | undefined): boolean => !!ms.find((m) => m.id === id)?.pipeline;
+    const option = (m: (typeof ms)[number], sel: string | undefined) =>
+      html`<option value=${m.id} ?selected=${m.id === sel}>${m.name} (${m.runtime})${m.untrained ? ' — untrained' : ''}</option>`;
+    return html`
+      <h3 id="activations">Inside the network</h3>
+      <p class="muted">
+        Each layer's output for the image above, under two variants side by side, and where they differ: feature maps as small images, dense layers as bars.
+      </p>
+      <div class="row">
+        <label for="act-a">A</label>
+        <select id="act-a" data-testid="act-pick-a" @change=${this.#pickA}>
+          ${ms.map((m) => option(m, a))}
+        </select>
+        <label for="act-b">B</label>
+        <select id="act-b" data-testid="act-pick-b" @change=${(e: Event) => (this.actB = (e.target as HTMLSelectElement).value)}>
+          <option value="" ?selected=${!b}>none (A alone)</option>
+          ${ms.filter((m) => m.id !== a).map((m) => option(m, b))}
+        </select>
+        <button data-testid="show-activations" ?disabled=${!seen || !a || this.#actsJob.running} @click=${this.#showActivations}>Show activations</button>
+        ${seen ? '' : html`<span class="muted">Draw a digit or pick a test image first.</span>`}
+      </div>
+      ${jobView(this.#actsJob, 'activations', 'Activations')}
+      ${
+        shown
+          ? html`<activations-view
+              data-testid="activations"
+              .data=${shown}
+              .compressed=${[isCompressed(a), isCompressed(b)] as [boolean, boolean]}
+            ></activations-view>`
+          : ''
+      }
+    `;
   }
 
   override render() {
@@ -271,7 +357,7 @@ export class TryScreen extends LitElement {
           )}
         </div>
       </div>
-      ${this.#predict.error ? html`<p class="error" role="alert" data-testid="try-error">${this.#predict.error}</p>` : ''}
+      ${this.#predict.error ? html`<p class="error" role="alert" data-testid="try-error">${this.#predict.error}</p>` : ''} ${this.#activationsSection()}
       <h3>Test-set images</h3>
       <div class="row">
         <label for="filter">Show</label>

@@ -1,6 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { lab } from '../lab-client.ts';
-import type { Prediction, TestImage } from '../../src/worker/types.ts';
+import type { ModelSummary, Prediction, TestImage } from '../../src/worker/types.ts';
 
 /**
  * The Try-it screen's predictions: a drawing (the worker preprocesses it the
@@ -59,4 +59,19 @@ export class PredictController implements ReactiveController {
   testImage(t: TestImage, modelIds: string[]): Promise<void> {
     return this.#run(async () => ({ predictions: await lab().predictPixels(t.pixels, modelIds), seen: t.pixels, label: t.label }));
   }
+}
+
+/**
+ * The variant to compare `aId` with in Try it → activations: its int8 child
+ * (the most recent) when it is a float variant, else its parent, else its
+ * most recent child of any runtime; undefined when it has no relative.
+ */
+export function comparisonPartner(models: readonly ModelSummary[], aId: string | undefined): string | undefined {
+  const a = models.find((m) => m.id === aId);
+  if (!a) return undefined;
+  const children = models.filter((m) => m.parentId === a.id);
+  const int8Child = a.runtime !== 'int8' ? children.filter((m) => m.runtime === 'int8').at(-1) : undefined;
+  if (int8Child) return int8Child.id;
+  if (a.parentId && models.some((m) => m.id === a.parentId)) return a.parentId;
+  return children.at(-1)?.id;
 }
