@@ -1,5 +1,4 @@
-import { expect, go, openLab, shot, test } from './fixtures.ts';
-import type { Page } from '@playwright/test';
+import { chooseVariants, expect, go, openLab, shot, test } from './fixtures.ts';
 
 /**
  * Try it → "Inside the network": a test digit through LeNet-300-100 (fp32)
@@ -7,17 +6,6 @@ import type { Page } from '@playwright/test';
  * difference. Dense-only on purpose: on SwiftShader under load, compiling
  * LeNet-5's conv kernels takes minutes.
  */
-
-/** Ticks exactly the Try-it variants whose label matches. */
-async function chooseVariants(page: Page, which: RegExp): Promise<void> {
-  const boxes = page.getByRole('group', { name: 'Variants to compare' }).getByRole('checkbox');
-  for (const box of await boxes.all()) {
-    const name = (await box.getAttribute('id')) ?? '';
-    const label = await page.locator(`label[for="${name}"]`).innerText();
-    if (which.test(label)) await box.check();
-    else await box.uncheck();
-  }
-}
 
 test('a test digit through fp32 and int8 LeNet-300-100: every layer of both, and a difference row', async ({ page }) => {
   test.setTimeout(480_000);

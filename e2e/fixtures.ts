@@ -45,6 +45,21 @@ function isOutside(url: string): boolean {
  * last progress of a short job) is still seen, where polling a locator could
  * step right over it.
  */
+/**
+ * Ticks exactly the Try-it variants whose label matches. Specs keep to
+ * dense-only nets there: on SwiftShader under load, compiling the conv2d
+ * kernels of LeNet-5 takes minutes (a real GPU takes well under a second).
+ */
+export async function chooseVariants(page: Page, which: RegExp): Promise<void> {
+  const boxes = page.getByRole('group', { name: 'Variants to compare' }).getByRole('checkbox');
+  for (const box of await boxes.all()) {
+    const name = (await box.getAttribute('id')) ?? '';
+    const label = await page.locator(`label[for="${name}"]`).innerText();
+    if (which.test(label)) await box.check();
+    else await box.uncheck();
+  }
+}
+
 export function textSeen(page: Page, testId: string, pattern: RegExp, timeout: number): Promise<unknown> {
   return page.waitForFunction(
     ([id, source, flags]) => {

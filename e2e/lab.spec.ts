@@ -1,4 +1,4 @@
-import { expect, go, inOwnBrowser, openLab, shot, test } from './fixtures.ts';
+import { chooseVariants, expect, go, inOwnBrowser, openLab, shot, test } from './fixtures.ts';
 import type { Page } from '@playwright/test';
 import { initModel } from '../src/model/model.ts';
 import { serializeModel } from '../src/model/format.ts';
@@ -38,21 +38,6 @@ async function drawDigit(page: Page): Promise<void> {
   ] as const)
     await page.mouse.move(...at(fx, fy), { steps: 4 });
   await page.mouse.up();
-}
-
-/**
- * Ticks exactly the Try-it variants whose label matches. The suite keeps to
- * dense-only nets here: on SwiftShader under load, compiling the conv2d
- * kernels of LeNet-5 takes minutes (a real GPU takes well under a second).
- */
-async function chooseVariants(page: Page, which: RegExp): Promise<void> {
-  const boxes = page.getByRole('group', { name: 'Variants to compare' }).getByRole('checkbox');
-  for (const box of await boxes.all()) {
-    const name = (await box.getAttribute('id')) ?? '';
-    const label = await page.locator(`label[for="${name}"]`).innerText();
-    if (which.test(label)) await box.check();
-    else await box.uncheck();
-  }
 }
 
 test('first load copies datasets and models into IndexedDB; every screen renders', async ({ page }) => {
