@@ -35,6 +35,7 @@ import { startup } from './bundle.ts';
 import { ensureStored } from './datasets.ts';
 import { datasetOf, forgetModel, getGpu, gpuFailure, loadDataset, loadModel, rememberInt8, trainingSplit } from './session.ts';
 import { train as trainOnGpu } from '../engine/train.ts';
+import { CurveRecorder } from '../engine/curves.ts';
 import { isUntrained, modelDetail, summarize } from './describe.ts';
 import { applyPipeline, passById, passInfos, pipelineTrains } from './passes.ts';
 import { classify, evaluateVariant, predictOne, profileLayers, type EvaluateOptions } from './measure.ts';
@@ -51,6 +52,7 @@ import type {
   PassInfo,
   PipelineStep,
   Prediction,
+  Progress,
   ProgressFn,
   ResultRecord,
   RooflineReport,
@@ -319,22 +321,27 @@ export const labApi = {
       // here, where the bar can show it, rather than inside a pass.
       if (pipelineTrains(steps) || steps.some((s) => s.pass === 'int8')) await trainingSplit(dataset, ctx);
       let detail: string | undefined;
+      let last: Progress = { phase: 'Compression', done: 0, total: steps.length };
       const cur = await applyPipeline({ model: loaded.model, runtime: loaded.stored.runtime, runtimeOptions: loaded.stored.runtimeOptions }, steps, {
         dataset,
         signal: ctx.signal,
         onStep: (i, label) => {
           detail = undefined;
-          ctx.progress({ phase: `${label} (${i + 1}/${steps.length})`, done: i, total: steps.length });
+          last = { phase: `${label} (${i + 1}/${steps.length})`, done: i, total: steps.length };
+          ctx.progress(last);
         },
         // Inside a training step the bar follows the batches of the current epoch.
-        onTraining: (i, label, p) =>
-          ctx.progress({
+        onTraining: (i, label, p) => {
+          last = {
             phase: `${label} (${i + 1}/${steps.length}): epoch ${p.epoch}/${p.epochs}, batch ${p.step}/${p.steps}`,
             done: p.step,
             total: p.steps,
             detail,
-          }),
+          };
+          ctx.progress(last);
+        },
         onDetail: (line) => (detail = line),
+        onCurve: (curve) => ctx.progress({ ...last, detail, curve }),
       });
       ctx.check();
       validateModel(cur.model);
@@ -363,6 +370,7 @@ export const labApi = {
         parentId: sourceId,
         pipeline,
         runtimeOptions: cur.runtimeOptions,
+        ...(cur.curves?.length ? { curves: cur.curves } : {}),
         createdAt: new Date().toISOString(),
       };
       ctx.check();
@@ -407,7 +415,10 @@ export const labApi = {
       ctx.check();
       const arch = architecture(request.architecture);
       let detail: string | undefined;
-      const result = await trainOnGpu(gpu, initModel(arch, seed), trainSet, testSet, {
+      let shown: Progress = { phase: 'Training', done: 0, total: 0 };
+      // Each chunk's loss and each epoch's accuracy go to the page as they come (the live plot) and are stored with the variant.
+      const curves = new CurveRecorder((curve) => ctx.progress({ ...shown, curve }));
+      const options = curves.track('Training', batch, {
         epochs,
         batch,
         seed,
@@ -417,17 +428,21 @@ export const labApi = {
         ...(limit > 0 ? { limit } : {}),
         evalLimit,
         signal: ctx.signal,
-        onProgress: (p) =>
-          ctx.progress({
+        onProgress: (p) => {
+          shown = {
             phase: `${p.phase === 'train' ? 'Training' : 'Testing'}: epoch ${p.epoch + 1}/${epochs}, batch ${p.step}/${p.steps}`,
             done: p.step,
             total: p.steps,
             detail,
-          }),
+          };
+          ctx.progress(shown);
+        },
         onEpoch: (r) => {
           detail = `epoch ${r.epoch}: loss ${r.trainLoss.toFixed(4)}${r.testAccuracy !== undefined ? `, test accuracy ${(r.testAccuracy * 100).toFixed(2)} % on ${r.testCount}` : ''}, ${Math.round(r.imagesPerSecond)} images/s`;
+          shown = { ...shown, detail };
         },
       });
+      const result = await trainOnGpu(gpu, initModel(arch, seed), trainSet, testSet, options);
       ctx.check();
       const last = result.epochs[result.epochs.length - 1];
       result.model.provenance = {
@@ -454,6 +469,7 @@ export const labApi = {
         runtime: 'fp32',
         architecture: arch.name,
         file: serializeModel(result.model),
+        curves: curves.curves,
         createdAt: new Date().toISOString(),
       };
       ctx.check();
@@ -467,7 +483,7 @@ export const labApi = {
         seconds,
         imagesPerSecond,
       }));
-      return { model: summarize(stored, result.model), epochs: epochsOut };
+      return { model: summarize(stored, result.model), epochs: epochsOut, curves: curves.curves };
     });
   },
 
