@@ -7,6 +7,7 @@ import { LabStateController } from '../controllers/lab-state.ts';
 import { bytes, int, ms, shape } from '../format.ts';
 import { sharedStyles } from './shared-styles.ts';
 import { jobView } from './job-view.ts';
+import './training-curves.ts';
 import type { ModelDetail } from '../../src/worker/types.ts';
 
 /**
@@ -142,6 +143,13 @@ export class ModelView extends LitElement {
                 ${!gpu ? html`<span class="muted">Needs WebGPU.</span>` : d.summary.runtime !== 'fp32' ? html`<span class="muted">Per-layer timing is for float variants; int8 variants are timed whole in Compare.</span>` : ''}
               </div>
               ${jobView(this.#profile, 'profile', 'Layer timing')}
+              ${
+                d.curves?.length
+                  ? html`<h3 id="curves-h">Training curves</h3>
+                      <p class="muted">Recorded while this variant was trained here; kept with it.</p>
+                      <training-curves data-testid="model-curves" aria-labelledby="curves-h" .curves=${d.curves}></training-curves>`
+                  : ''
+              }
               <details>
                 <summary>Provenance</summary>
                 <pre style="white-space:pre-wrap;overflow-wrap:anywhere">${JSON.stringify(d.provenance, null, 2)}</pre>
