@@ -91,6 +91,27 @@ describe('worker training jobs record curves', () => {
     expect((await labApi.modelDetail(plain.id)).curves).toBeUndefined();
   });
 
+  it('gradual pruning records a run per stage and distillation its own, labelled by step, on one step axis', async () => {
+    const source = (await labApi.models()).find((m) => m.name === 'curve test')!;
+    const made = await labApi.compress(
+      source.id,
+      [
+        { pass: 'gradual', options: { sparsity: 0.6, stages: 2, epochsPerStage: 1, limit: 128, batch: 64 } },
+        { pass: 'distill', options: { teacher: source.id, limit: 128, batch: 64, epochs: 1 } },
+      ],
+      '',
+    );
+    const curves = (await labApi.modelDetail(made.id)).curves!;
+    expect(curves.map((c) => c.label)).toEqual([
+      'Step 1: Gradual pruning (Zhu & Gupta) with fine-tuning, stage 1/2',
+      'Step 1: Gradual pruning (Zhu & Gupta) with fine-tuning, stage 2/2',
+      'Step 2: Knowledge distillation',
+    ]);
+    // 128 images / 64 = 2 steps per run, one after the other.
+    expect(curves.map((c) => c.epochs.map((e) => e.step))).toEqual([[2], [4], [6]]);
+    for (const c of curves) expect(c.epochs[0].testCount).toBe(2000);
+  });
+
   it('a variant stored before curves existed still loads, without curves', async () => {
     const source = (await labApi.models()).find((m) => m.name === 'curve test')!;
     const rec = structuredClone(mem.get(`model:${source.id}`)) as Record<string, unknown>;

@@ -15,6 +15,8 @@ import type { TrainingCurve } from '../../src/worker/types.ts';
  * that axis. Presentation only: every number comes from the worker.
  * Redraws as points arrive (`curves` is replaced, not mutated, by its owner).
  */
+const STEP_TICKS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6];
+
 @customElement('training-curves')
 export class TrainingCurves extends LitElement {
   static override styles = [
@@ -148,7 +150,8 @@ export class TrainingCurves extends LitElement {
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: false, range: [0, last] }, y: { range } },
       axes: [
-        { label: 'step', size: 36 },
+        // Whole steps only (no "0.5 step" ticks on a short run).
+        { label: 'step', size: 36, incrs: STEP_TICKS },
         { label: yLabel, size: 56 },
       ],
       series: [{ label: 'step' }],
@@ -189,9 +192,11 @@ export class TrainingCurves extends LitElement {
       }
     const xs = [...new Set([...test.keys(), ...train.keys()])].sort((a, b) => a - b);
     // Accuracy stays within 0–100 %, however few the points.
-    const o = this.#base(el, 'accuracy %', (_u, min, max) =>
-      min == null || max == null ? [0, 100] : [Math.max(0, min - Math.max(max - min, 2) * 0.2), Math.min(100, max + 1)],
-    );
+    const o = this.#base(el, 'accuracy %', (_u, min, max) => {
+      if (min == null || max == null) return [0, 100];
+      const pad = Math.max(max - min, 2) * 0.25;
+      return [Math.max(0, min - pad), Math.min(100, max + pad)];
+    });
     o.series.push({ label: 'test accuracy', stroke: PALETTE.accent, width: 2, spanGaps: true, points: { show: true, size: 7, fill: PALETTE.accent } });
     const data = [xs, xs.map((x) => test.get(x) ?? null)];
     if (train.size) {
