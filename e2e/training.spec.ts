@@ -44,6 +44,11 @@ test('prune + fine-tune a bundled model on the GPU in the worker: stored, measur
   await page.getByTestId('run-pipeline').click();
   await expect(page.getByTestId('compress-done')).toContainText('runs as fp32', { timeout: 300_000 });
   await expect(page.getByTestId('compress-done')).toContainText('Accuracy', { timeout: 180_000 });
+  // The fine-tune's curve stays on the screen: its one step group (4 steps) and its epoch's accuracy on 2,000 test images.
+  const curves = page.getByTestId('compress-curves');
+  await expect(curves).toHaveAttribute('data-steps', '1');
+  await expect(curves).toHaveAttribute('data-epochs', '1');
+  await expect(curves.getByTestId('curve-summary')).toContainText(/Loss \d+\.\d{4} at step 4 \(epoch 1.*test accuracy [\d.]+ % on 2,000 images after epoch 1/);
   await shot(page, 'finetune-done');
 
   await go(page, 'compare');

@@ -20,6 +20,7 @@ import type { FineTuner, FineTuneRequest } from '../compress/pipeline.ts';
 import { projectOntoRequest } from '../compress/pipeline.ts';
 import { trainerExtrasFor } from './trainer-extras.ts';
 import { cpuFineTuner } from '../compress/cpu-trainer.ts';
+import type { CurveRecorder } from './curves.ts';
 import type { Dataset } from '../data/dataset.ts';
 
 /** What a front end can follow and stop while the trainer runs. */
@@ -32,6 +33,13 @@ export interface GpuFineTunerHooks {
   onProgress?: (p: TrainProgress, req: FineTuneRequest) => void;
   /** After every epoch. */
   onEpoch?: (r: EpochReport, req: FineTuneRequest) => void;
+  /** Records each run's training curve (loss per chunk of steps, test accuracy per epoch); one run per request served. */
+  curves?: CurveRecorder;
+  /** The curve's label of a run (default "Distillation" or "Fine-tuning"). */
+  curveLabel?: (req: FineTuneRequest) => string;
+  /** A test set to score after every epoch (its first `evalLimit` images), for the curve and the log. */
+  test?: ImageSet;
+  evalLimit?: number;
 }
 
 /** The base trainer options of a fine-tuning request (masks, distillation, symmetric linear QAT); `gpuFineTuner` adds trainerExtrasFor's. */
@@ -65,17 +73,20 @@ export function trainOptionsFor(req: FineTuneRequest): TrainOptions {
 export function gpuFineTuner(gpu: Gpu, train: ImageSet, hooks: GpuFineTunerHooks | ((line: string) => void) = {}): FineTuner {
   const h: GpuFineTunerHooks = typeof hooks === 'function' ? { log: hooks } : hooks;
   return async (model, req) => {
-    const opts: TrainOptions = {
+    let opts: TrainOptions = {
       ...trainOptionsFor(req),
       ...trainerExtrasFor(req),
       onEpoch: (r) => {
-        h.log?.(`  epoch ${r.epoch}: loss ${r.trainLoss.toFixed(4)}, ${Math.round(r.imagesPerSecond)} images/s (GPU)`);
+        const test = r.testAccuracy !== undefined ? `, test accuracy ${(r.testAccuracy * 100).toFixed(2)} % on ${r.testCount}` : '';
+        h.log?.(`  epoch ${r.epoch}: loss ${r.trainLoss.toFixed(4)}${test}, ${Math.round(r.imagesPerSecond)} images/s (GPU)`);
         h.onEpoch?.(r, req);
       },
     };
     if (h.signal) opts.signal = h.signal;
     if (h.onProgress) opts.onProgress = (p) => h.onProgress!(p, req);
-    const r = await trainModel(gpu, model, train, null, opts);
+    if (h.test && h.evalLimit) opts.evalLimit = h.evalLimit;
+    if (h.curves) opts = h.curves.track(h.curveLabel?.(req) ?? (req.distill ? 'Distillation' : 'Fine-tuning'), req.batch, opts);
+    const r = await trainModel(gpu, model, train, h.test ?? null, opts);
     return projectOntoRequest(r.model, req);
   };
 }

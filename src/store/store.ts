@@ -10,6 +10,7 @@
  */
 import { createStore, del, delMany, get, getMany, keys, setMany, type UseStore } from 'idb-keyval';
 import type { Precision } from '../model/precision.ts';
+import type { TrainingCurve } from '../engine/curves.ts';
 
 /** Name of the IndexedDB database (tests and the e2e suite look for it). */
 export const DB_NAME = 'compression-lab';
@@ -41,6 +42,8 @@ export interface StoredModel {
   pipeline?: { pass: string; label: string; options: Record<string, unknown> }[];
   /** Runtime options (e.g. int8 calibration method) needed to run it again. */
   runtimeOptions?: Record<string, unknown>;
+  /** Training curves of the runs that made it (training from scratch, fine-tuning steps); optional, so records stored before it still load. */
+  curves?: TrainingCurve[];
   createdAt: string;
 }
 

@@ -6,10 +6,10 @@
  */
 import { DEFAULTS, defaultLearningRate } from '../model/defaults.ts';
 import { accountModel, type ModelAccount } from '../model/accounting.ts';
-import { ARCHITECTURES, architecture, isArchitectureName } from '../model/architectures.ts';
+import { ARCHITECTURES, architecture } from '../model/architectures.ts';
 import { denseSizeTable, type SizeRow } from '../model/size.ts';
 import { serializeModel } from '../model/format.ts';
-import { initModel, validateModel } from '../model/model.ts';
+import { validateModel } from '../model/model.ts';
 import { describeAdapter, type AdapterReport } from '../gpu/device.ts';
 import { int8MultiplyFor, int8Outlook } from '../gpu/int8-multiply.ts';
 import { MATMUL_N, measureInt8Gops } from '../bench/probes.ts';
@@ -34,7 +34,7 @@ import type { ImportFile } from '../import/types.ts';
 import { startup } from './bundle.ts';
 import { ensureStored } from './datasets.ts';
 import { datasetOf, forgetModel, getGpu, gpuFailure, loadDataset, loadModel, rememberInt8, trainingSplit } from './session.ts';
-import { train as trainOnGpu } from '../engine/train.ts';
+import { trainVariant } from './train.ts';
 import { isUntrained, modelDetail, summarize } from './describe.ts';
 import { weightPictures } from './pictures.ts';
 import { applyPipeline, passById, passInfos, pipelineTrains } from './passes.ts';
@@ -54,6 +54,7 @@ import type {
   PassInfo,
   PipelineStep,
   Prediction,
+  Progress,
   ProgressFn,
   ResultRecord,
   RooflineReport,
@@ -328,22 +329,27 @@ export const labApi = {
       // here, where the bar can show it, rather than inside a pass.
       if (pipelineTrains(steps) || steps.some((s) => s.pass === 'int8')) await trainingSplit(dataset, ctx);
       let detail: string | undefined;
+      let last: Progress = { phase: 'Compression', done: 0, total: steps.length };
       const cur = await applyPipeline({ model: loaded.model, runtime: loaded.stored.runtime, runtimeOptions: loaded.stored.runtimeOptions }, steps, {
         dataset,
         signal: ctx.signal,
         onStep: (i, label) => {
           detail = undefined;
-          ctx.progress({ phase: `${label} (${i + 1}/${steps.length})`, done: i, total: steps.length });
+          last = { phase: `${label} (${i + 1}/${steps.length})`, done: i, total: steps.length };
+          ctx.progress(last);
         },
         // Inside a training step the bar follows the batches of the current epoch.
-        onTraining: (i, label, p) =>
-          ctx.progress({
+        onTraining: (i, label, p) => {
+          last = {
             phase: `${label} (${i + 1}/${steps.length}): epoch ${p.epoch}/${p.epochs}, batch ${p.step}/${p.steps}`,
             done: p.step,
             total: p.steps,
             detail,
-          }),
+          };
+          ctx.progress(last);
+        },
         onDetail: (line) => (detail = line),
+        onCurve: (curve) => ctx.progress({ ...last, detail, curve }),
       });
       ctx.check();
       validateModel(cur.model);
@@ -372,6 +378,7 @@ export const labApi = {
         parentId: sourceId,
         pipeline,
         runtimeOptions: cur.runtimeOptions,
+        ...(cur.curves?.length ? { curves: cur.curves } : {}),
         createdAt: new Date().toISOString(),
       };
       ctx.check();
@@ -389,95 +396,7 @@ export const labApi = {
    * chunk on the GPU and stores nothing.
    */
   train(request: TrainRequest, name = '', onProgress?: ProgressFn, jobId?: string): Promise<TrainOutcome> {
-    return runJob(jobId, 'Training', onProgress, async (ctx) => {
-      if (!isArchitectureName(request.architecture))
-        throw new Error(`unknown architecture '${request.architecture}'; known: ${Object.keys(ARCHITECTURES).join(', ')}`);
-      const int = (v: number | undefined, what: string, min: number, fallback: number): number => {
-        const x = v ?? fallback;
-        if (!Number.isInteger(x) || x < min) throw new Error(`${what} must be an integer ≥ ${min}, got ${String(v)}`);
-        return x;
-      };
-      const epochs = int(request.epochs, 'epochs', 1, 1);
-      const batch = int(request.batch, 'batch', 1, DEFAULTS.trainBatch);
-      const seed = int(request.seed, 'seed', 0, 1);
-      const limit = int(request.limit, 'limit', 0, 0);
-      const evalLimit = int(request.evalLimit, 'evalLimit', 1, 10_000);
-      const optimizer = request.optimizer ?? DEFAULTS.trainOptimizer;
-      if (optimizer !== 'adam' && optimizer !== 'sgd') throw new Error(`optimizer must be adam or sgd, got '${String(optimizer)}'`);
-      const lr = request.lr ?? defaultLearningRate(optimizer);
-      if (!(lr > 0 && Number.isFinite(lr))) throw new Error(`lr must be a positive number, got ${String(request.lr)}`);
-      const schedule = request.schedule ?? DEFAULTS.trainSchedule;
-      const dataset = request.dataset ?? 'mnist';
-      const gpu = await getGpu().catch((e: Error) => {
-        throw new Error(`Training runs on the GPU, and WebGPU is not available in this browser: ${e.message}`);
-      });
-      const trainSet = await trainingSplit(dataset, ctx);
-      const testSet = await loadDataset(dataset, 'test', ctx);
-      ctx.check();
-      const arch = architecture(request.architecture);
-      let detail: string | undefined;
-      const result = await trainOnGpu(gpu, initModel(arch, seed), trainSet, testSet, {
-        epochs,
-        batch,
-        seed,
-        optimizer,
-        lr,
-        schedule: { kind: schedule },
-        ...(limit > 0 ? { limit } : {}),
-        evalLimit,
-        signal: ctx.signal,
-        onProgress: (p) =>
-          ctx.progress({
-            phase: `${p.phase === 'train' ? 'Training' : 'Testing'}: epoch ${p.epoch + 1}/${epochs}, batch ${p.step}/${p.steps}`,
-            done: p.step,
-            total: p.steps,
-            detail,
-          }),
-        onEpoch: (r) => {
-          detail = `epoch ${r.epoch}: loss ${r.trainLoss.toFixed(4)}${r.testAccuracy !== undefined ? `, test accuracy ${(r.testAccuracy * 100).toFixed(2)} % on ${r.testCount}` : ''}, ${Math.round(r.imagesPerSecond)} images/s`;
-        },
-      });
-      ctx.check();
-      const last = result.epochs[result.epochs.length - 1];
-      result.model.provenance = {
-        source: 'trained',
-        architecture: arch.name,
-        dataset,
-        epochs,
-        seed,
-        optimizer,
-        lr,
-        batch,
-        schedule,
-        ...(limit > 0 ? { trainExamples: limit } : {}),
-        ...(last?.testAccuracy !== undefined ? { testAccuracy: last.testAccuracy, testErrors: last.testErrors, testCount: last.testCount } : {}),
-        createdAt: new Date().toISOString(),
-        adapter: describeAdapter(gpu.report),
-        trainedOn: 'this browser (compression-lab worker)',
-      };
-      validateModel(result.model);
-      const stored: StoredModel = {
-        id: `user:${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`,
-        name: name.trim() || `${arch.name} trained (${epochs} epoch${epochs === 1 ? '' : 's'}${limit > 0 ? `, ${limit} images` : ''})`,
-        origin: 'user',
-        runtime: 'fp32',
-        architecture: arch.name,
-        file: serializeModel(result.model),
-        createdAt: new Date().toISOString(),
-      };
-      ctx.check();
-      await putModels([stored]);
-      const epochsOut = result.epochs.map(({ epoch, trainLoss, testAccuracy, testErrors, testCount, seconds, imagesPerSecond }) => ({
-        epoch,
-        trainLoss,
-        testAccuracy,
-        testErrors,
-        testCount,
-        seconds,
-        imagesPerSecond,
-      }));
-      return { model: summarize(stored, result.model), epochs: epochsOut };
-    });
+    return runJob(jobId, 'Training', onProgress, (ctx) => trainVariant(ctx, request, name));
   },
 
   /** Measures a variant (accuracy, latency, throughput, layer times) and stores the result. */

@@ -120,6 +120,7 @@ export function modelDetail(
     },
     timing: timing ? { method: timing.method, runs: timing.runs, batch: timing.batch } : undefined,
     deviceSpeed: speed,
+    ...(stored.curves?.length ? { curves: stored.curves } : {}),
     ...(model.architecture.preprocess
       ? {
           input: {

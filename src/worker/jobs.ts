@@ -45,8 +45,8 @@ export async function runJob<T>(id: string | undefined, what: string, onProgress
     signal: ac.signal,
     progress(p) {
       const now = performance.now();
-      // Always deliver the first and last step; in between at most ~20 per second.
-      if (p.done !== 0 && p.done !== p.total && now - last < 50) return;
+      // Always deliver the first and last step and every training-curve point (the live plot needs each); in between at most ~20 per second.
+      if (!p.curve && p.done !== 0 && p.done !== p.total && now - last < 50) return;
       last = now;
       try {
         void onProgress?.(p);

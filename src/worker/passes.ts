@@ -14,10 +14,12 @@ import type { OptionField as SchemaField } from '../compress/common.ts';
 import type { FineTuner, FineTuneRequest } from '../compress/pipeline.ts';
 import { STEPS, runPipeline } from '../compress/pipeline.ts';
 import { gpuFineTuner } from '../engine/finetune.ts';
+import type { CurvePoint, TrainingCurve } from '../engine/curves.ts';
+import { CurveRecorder } from '../engine/curves.ts';
 import type { TrainProgress } from '../gpu/trainer.ts';
 import type { Runtime } from '../store/store.ts';
 import type { DatasetName } from '../data/dataset.ts';
-import { calibrationImages, getGpu, loadModel, trainingSplit } from './session.ts';
+import { calibrationImages, getGpu, loadDataset, loadModel, trainingSplit } from './session.ts';
 import type { OptionField, PassInfo } from './types.ts';
 
 /** What a pipeline produced. */
@@ -26,6 +28,8 @@ export interface PassOutput {
   runtime: Runtime;
   runtimeOptions?: Record<string, unknown>;
   int8?: Int8Model;
+  /** The training curves of the pipeline's training steps, one per trainer run. */
+  curves?: TrainingCurve[];
 }
 
 /** What the worker passes in: the dataset the model is for (calibration and training use its training split). */
@@ -42,6 +46,13 @@ export interface TrainingProgress {
   epoch: number;
   epochs: number;
 }
+
+/**
+ * Test images scored after every epoch of a training step, for its curve: a
+ * fixed share of the test split, so an epoch costs little next to training;
+ * the measurement after the run uses the count the user picks.
+ */
+export const CURVE_TEST_IMAGES = 2000;
 
 /** Steps that train on the GPU through the injected fine-tuner. */
 const TRAINING_STEPS = new Set(['finetune', 'gradual', 'distill']);
@@ -138,7 +149,10 @@ export function passById(id: string): PassInfo {
 }
 
 /** The GPU fine-tuner for a pipeline's training steps; a clear error when this browser has no WebGPU. */
-async function fineTunerFor(stepLabel: string, ctx: PassContext & { onTraining(p: TrainingProgress): void; onDetail(line: string): void }): Promise<FineTuner> {
+async function fineTunerFor(
+  stepLabel: string,
+  ctx: PassContext & { onTraining(p: TrainingProgress): void; onDetail(line: string): void; curves: CurveRecorder; curveLabel(): string },
+): Promise<FineTuner> {
   let gpu;
   try {
     gpu = await getGpu();
@@ -147,9 +161,14 @@ async function fineTunerFor(stepLabel: string, ctx: PassContext & { onTraining(p
     throw new Error(`${stepLabel} trains on the GPU, and WebGPU is not available in this browser: ${(e as Error).message}`, { cause: e });
   }
   const train = await trainingSplit(ctx.dataset);
+  const test = await loadDataset(ctx.dataset, 'test');
   return gpuFineTuner(gpu, train, {
     signal: ctx.signal,
     log: ctx.onDetail,
+    curves: ctx.curves,
+    curveLabel: ctx.curveLabel,
+    test,
+    evalLimit: CURVE_TEST_IMAGES,
     onProgress: (p: TrainProgress, req: FineTuneRequest) => {
       if (p.phase === 'train') ctx.onTraining({ step: p.step, steps: p.steps, epoch: p.epoch + 1, epochs: req.epochs });
     },
@@ -169,6 +188,8 @@ export async function applyPipeline(
     onStep(i: number, label: string): void;
     onTraining?(i: number, label: string, p: TrainingProgress): void;
     onDetail?(line: string): void;
+    /** Each point of the training curves as it comes (a chunk's loss, an epoch's test accuracy). */
+    onCurve?(p: CurvePoint): void;
   },
 ): Promise<PassOutput> {
   const i8 = steps.findIndex((s) => s.pass === 'int8');
@@ -190,11 +211,23 @@ export async function applyPipeline(
   }
   let n = 0;
   const firstTraining = specs.find((s) => TRAINING_STEPS.has(s.pass));
+  const curves = new CurveRecorder(ctx.onCurve);
+  // Runs of the current step so far: gradual pruning trains once per stage.
+  let stepRuns = { step: -1, runs: 0 };
+  const curveLabel = (): string => {
+    const k = n - 1;
+    stepRuns = stepRuns.step === k ? { step: k, runs: stepRuns.runs + 1 } : { step: k, runs: 1 };
+    const s = specs[k];
+    const stage = s.pass === 'gradual' ? `, stage ${stepRuns.runs}/${Number(s.options.stages)}` : '';
+    return `Step ${k + 1}: ${STEPS[s.pass].label}${stage}`;
+  };
   const fineTuner = firstTraining
     ? await fineTunerFor(STEPS[firstTraining.pass].label, {
         ...ctx,
         onTraining: (p) => ctx.onTraining?.(n - 1, STEPS[specs[n - 1].pass].label, p),
         onDetail: (line) => ctx.onDetail?.(line.trim()),
+        curves,
+        curveLabel,
       })
     : undefined;
   const calibration = i8 >= 0 ? await calibrationImages(ctx.dataset, DEFAULTS.calibrationImages) : undefined;
@@ -217,9 +250,10 @@ export async function applyPipeline(
       runtime: 'int8',
       runtimeOptions: { method: opts.method, percentile: opts.percentile, calibrationImages: calibration!.count, dataset: ctx.dataset },
       int8: result.int8,
+      curves: curves.curves,
     };
   }
-  return { model: result.model, runtime: input.runtime, runtimeOptions: input.runtimeOptions };
+  return { model: result.model, runtime: input.runtime, runtimeOptions: input.runtimeOptions, curves: curves.curves };
 }
 
 /** Whether a pipeline trains (its result is no longer the random weights of an untrained source). */

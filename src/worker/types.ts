@@ -11,6 +11,9 @@ export type { FilterImages, Histogram, LayerBytes, LayerPicture, Levels, MaskPic
 import type { ActivationRow, VariantActivations } from '../engine/activations.ts';
 
 export type { ActivationDiff, ActivationRow, LayerActivation } from '../engine/activations.ts';
+import type { CurvePoint, TrainingCurve } from '../engine/curves.ts';
+
+export type { CurveEpoch, CurvePoint, CurveStep, TrainingCurve } from '../engine/curves.ts';
 
 /** Progress of a long job; `total` 0 means indeterminate. */
 export interface Progress {
@@ -19,6 +22,8 @@ export interface Progress {
   total: number;
   /** A second line that changes less often, e.g. the last training epoch's loss. */
   detail?: string;
+  /** Training: the newest point of the job's training curves (a chunk's loss or an epoch's accuracy); never dropped by throttling. */
+  curve?: CurvePoint;
 }
 
 /** Callback the UI passes (through comlink.proxy) to follow a long job. */
@@ -93,6 +98,8 @@ export interface ModelDetail {
   /** The model's input map (x = pixel / 255 → x · scale + offset), when it has one; `reason` says how an import chose it. */
   input?: { scale: number; offset: number; label?: string; reason?: string };
   provenance: Record<string, unknown>;
+  /** The training curves recorded when the variant was trained or fine-tuned here (absent for older records and untrained pipelines). */
+  curves?: TrainingCurve[];
 }
 
 /** A device's measured speed limits. */
@@ -254,6 +261,8 @@ export interface TrainRequest {
 export interface TrainOutcome {
   model: ModelSummary;
   epochs: { epoch: number; trainLoss: number; testAccuracy?: number; testErrors?: number; testCount?: number; seconds: number; imagesPerSecond: number }[];
+  /** Loss per chunk of steps and test accuracy per epoch, as stored with the variant. */
+  curves: TrainingCurve[];
 }
 
 /** A download the Models → Export panel offers: the lab's own file, ONNX (float32, int8) or a TF.js Layers zip. */

@@ -6,7 +6,7 @@ import { JobController } from '../controllers/job.ts';
 import { LabStateController } from '../controllers/lab-state.ts';
 import { PipelineController, compressJob, measureJob } from '../controllers/pipeline.ts';
 import { sharedStyles } from './shared-styles.ts';
-import { jobView } from './job-view.ts';
+import { curvesView, jobView } from './job-view.ts';
 import { bytes, pct, times } from '../format.ts';
 import type { ModelSummary, OptionField, PassInfo, PipelineStep, ResultRecord } from '../../src/worker/types.ts';
 
@@ -238,7 +238,7 @@ export class CompressScreen extends LitElement {
       <div class="row">
         <button data-testid="run-pipeline" ?disabled=${busy || !d.steps.length || !source} @click=${this.#run}>Run pipeline</button>
       </div>
-      ${jobView(this.#compress, 'compress', 'Compression')} ${jobView(this.#measure, 'measure', 'Measurement')}
+      ${jobView(this.#compress, 'compress', 'Compression')} ${curvesView(this.#compress, 'compress')} ${jobView(this.#measure, 'measure', 'Measurement')}
       ${
         made && !this.#compress.running
           ? html`<p role="status" class="ok" data-testid="compress-done">

@@ -1,5 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { JobController } from '../controllers/job.ts';
+import './training-curves.ts';
 
 /**
  * The progress bar, cancel button and outcome line of a long job — the same
@@ -19,4 +20,14 @@ export function jobView(job: JobController<unknown>, testid: string, what: strin
   if (job.error) return html`<p class="error" role="alert" data-testid="${testid}-error">${job.error}</p>`;
   if (job.cancelled) return html`<p role="status" data-testid="${testid}-cancelled">${what} cancelled; nothing was stored.</p>`;
   return nothing;
+}
+
+/**
+ * The training curves of a job that trains (Train, Compress): drawn as the
+ * points arrive and left in place when the job has stored its variant; gone
+ * when it failed or was cancelled (nothing was stored).
+ */
+export function curvesView(job: JobController<unknown>, testid: string): TemplateResult | typeof nothing {
+  if (!job.curves.length || (!job.running && (job.error || job.cancelled))) return nothing;
+  return html`<training-curves data-testid="${testid}-curves" .curves=${job.curves} ?live=${job.running}></training-curves>`;
 }

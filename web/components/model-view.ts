@@ -8,6 +8,7 @@ import { bytes, int, ms, shape } from '../format.ts';
 import { sharedStyles } from './shared-styles.ts';
 import { jobView } from './job-view.ts';
 import './weights-view.ts';
+import './training-curves.ts';
 import type { ModelDetail } from '../../src/worker/types.ts';
 
 /**
@@ -144,6 +145,13 @@ export class ModelView extends LitElement {
               </div>
               ${jobView(this.#profile, 'profile', 'Layer timing')}
               <weights-view .modelId=${s.selectedId ?? ''}></weights-view>
+              ${
+                d.curves?.length
+                  ? html`<h3 id="curves-h">Training curves</h3>
+                      <p class="muted">Recorded while this variant was trained here; kept with it.</p>
+                      <training-curves data-testid="model-curves" aria-labelledby="curves-h" .curves=${d.curves}></training-curves>`
+                  : ''
+              }
               <details>
                 <summary>Provenance</summary>
                 <pre style="white-space:pre-wrap;overflow-wrap:anywhere">${JSON.stringify(d.provenance, null, 2)}</pre>

@@ -8,7 +8,7 @@ import { bytes, int, pct, times } from '../format.ts';
 import { ModelActionsController } from '../controllers/models.ts';
 import { ExportController } from '../controllers/export.ts';
 import { sharedStyles } from './shared-styles.ts';
-import { jobView } from './job-view.ts';
+import { curvesView, jobView } from './job-view.ts';
 import type { ModelSummary, ResultRecord } from '../../src/worker/types.ts';
 import type { ImportOutcome } from '../../src/worker/import.ts';
 
@@ -224,7 +224,7 @@ export class ModelsScreen extends LitElement {
         </button>
         ${gpu ? '' : html`<span class="muted" data-testid="train-needs-gpu">Training needs WebGPU.</span>`}
       </div>
-      ${jobView(job, 'train', 'Training')}
+      ${jobView(job, 'train', 'Training')} ${curvesView(job, 'train')}
       ${
         out && !job.running
           ? html`<p role="status" class="ok" data-testid="train-done">

@@ -1,7 +1,9 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { proxy } from 'comlink';
 import { lab } from '../lab-client.ts';
-import type { Progress } from '../../src/worker/types.ts';
+import type { Progress, TrainingCurve } from '../../src/worker/types.ts';
+// The one fold of curve points into curves, shared with the worker's recorder (plain data, no math).
+import { addCurvePoint } from '../../src/engine/curves.ts';
 
 let seq = 0;
 
@@ -17,6 +19,8 @@ export class Job<T> {
   value: T | undefined;
   error: string | undefined;
   cancelled = false;
+  /** Training curves built from the progress points of the latest run (a new array on every point, so views redraw). */
+  curves: TrainingCurve[] = [];
   #id: string | undefined;
   #listeners = new Set<() => void>();
 
@@ -40,12 +44,17 @@ export class Job<T> {
     this.cancelled = false;
     this.error = undefined;
     this.progress = undefined;
+    this.curves = [];
     this.#notify();
     try {
       const v = await call(
         proxy((p: Progress) => {
           if (this.#id !== id) return;
           this.progress = p;
+          if (p.curve) {
+            addCurvePoint(this.curves, p.curve);
+            this.curves = [...this.curves];
+          }
           this.#notify();
         }),
         id,
@@ -116,6 +125,9 @@ export class JobController<T> implements ReactiveController {
   }
   get cancelled(): boolean {
     return this.job.cancelled;
+  }
+  get curves(): TrainingCurve[] {
+    return this.job.curves;
   }
 
   run(call: (onProgress: (p: Progress) => void, jobId: string) => Promise<T>): Promise<T | undefined> {

@@ -22,7 +22,8 @@ import { accountModel } from '../../model/accounting.ts';
 import { parseModel } from '../../model/format.ts';
 import { sizeBreakdown } from '../../compress/breakdown.ts';
 import { STEPS, parsePipeline, runPipeline } from '../../compress/pipeline.ts';
-import { fineTunerFor } from '../../engine/finetune.ts';
+import { fineTunerFor, gpuFineTuner } from '../../engine/finetune.ts';
+import { CurveRecorder } from '../../engine/curves.ts';
 import { describeAdapter } from '../../gpu/device.ts';
 import { sparsityOf } from '../../compress/prune.ts';
 import { DEFAULTS, createRunner, datasetFor, originLabel, evaluate, timeRunner, type AnyModel, type RunnerTiming } from '../../engine/index.ts';
@@ -99,8 +100,11 @@ export const compressCommand: Command = {
         `baseline: accuracy ${(baseline.accuracy * 100).toFixed(2)}% (${baseline.errors} errors of ${baseline.count}), ${baseline.bytes.toLocaleString('en-US')} bytes`,
       );
     const t0 = performance.now();
+    // --json with the GPU trainer also reports each training run's curve (test accuracy per epoch on up to 2,000 of the evaluation images).
+    const curves = values.json && gpu && train ? new CurveRecorder() : undefined;
+    const tuner = train && gpu && curves ? gpuFineTuner(gpu, train, { log, curves, test, evalLimit: Math.min(limit, 2000) }) : undefined;
     const result = await runPipeline(model, steps, {
-      fineTuner: train ? fineTunerFor(gpu ?? 'cpu', train, log) : undefined,
+      fineTuner: tuner ?? (train ? fineTunerFor(gpu ?? 'cpu', train, log) : undefined),
       loadModel: async (path) => parseModel(await readFile(path), path),
       calibration: train ? { images: toFloatBatch(train, 0, calibrationCount), batch: calibrationCount } : undefined,
       log,
@@ -153,6 +157,7 @@ export const compressCommand: Command = {
       ...(baseline ? { baseline } : {}),
       ...(timing ? { timing } : {}),
       steps: result.reports,
+      ...(curves?.curves.length ? { curves: curves.curves } : {}),
       seconds,
     };
     if (values.json) {

@@ -9,6 +9,7 @@ import { loadDataset } from '../../data/node-loader.ts';
 import { describeAdapter } from '../../gpu/device.ts';
 import type { EpochReport, TrainOptions } from '../../gpu/trainer.ts';
 import { train as trainOnGpu } from '../../engine/train.ts';
+import { CurveRecorder } from '../../engine/curves.ts';
 import { serializeModel } from '../../model/format.ts';
 import type { Model } from '../../model/model.ts';
 import { initModel } from '../../model/model.ts';
@@ -76,7 +77,9 @@ export const train: Command = {
     const model: Model = fileModel ?? initModel(arch, seed);
     const gpu = await acquireBackend(values.backend);
     try {
-      const options: TrainOptions = {
+      // --json also reports the training curve (loss per chunk of steps, test accuracy per epoch), as the lab stores it.
+      const curves = values.json ? new CurveRecorder() : undefined;
+      let options: TrainOptions = {
         epochs,
         seed,
         optimizer,
@@ -90,6 +93,7 @@ export const train: Command = {
           if (!values.json) io.out(fmtEpoch(r, epochs));
         },
       };
+      if (curves) options = curves.track('Training', batch, options);
       const started = performance.now();
       const result = await trainOnGpu(gpu, model, trainSet, testSet, options);
       const last = result.epochs[result.epochs.length - 1];
@@ -117,7 +121,11 @@ export const train: Command = {
       const seconds = (performance.now() - started) / 1000;
       if (values.json) {
         io.out(
-          JSON.stringify({ out: values.out, bytes: bytes.byteLength, seconds, adapter, epochs: result.epochs, provenance: result.model.provenance }, null, 2),
+          JSON.stringify(
+            { out: values.out, bytes: bytes.byteLength, seconds, adapter, epochs: result.epochs, curves: curves?.curves, provenance: result.model.provenance },
+            null,
+            2,
+          ),
         );
       } else {
         io.out(`wrote ${values.out}: ${arch.name}, ${bytes.byteLength.toLocaleString('en-US')} bytes, ${seconds.toFixed(1)} s on ${adapter}`);

@@ -66,18 +66,28 @@ async function trainEpoch(
   device.queue.writeBuffer(tg.buffers.schedule, 0, sched);
   zeroState(device, tg);
   clear(device, [tg.buffers.lossAcc], 'epoch reset');
+  // With groupLoss, the running sum of the per-row losses is read after each
+  // chunk (that readback also waits for the chunk); the difference to the
+  // previous sum is the chunk's loss.
+  let sumBefore = 0;
   for (let st = 0; st < stepsPerEpoch; st += perSubmit) {
     const n = Math.min(perSubmit, stepsPerEpoch - st);
     submit(
       device,
       (pass) => {
         for (let k = 0; k < n; k++) encode(pass, tg.step);
+        if (o.groupLoss) encode(pass, [tg.lossReduce]);
       },
       `train steps ${st}..${st + n - 1}`,
     );
-    await device.queue.onSubmittedWorkDone();
+    let group: { loss: number; lr: number } | undefined;
+    if (o.groupLoss) {
+      const sum = new Float32Array((await readU32(device, tg.buffers.lossSum, 1)).buffer)[0];
+      group = { loss: (sum - sumBefore) / (n * s.batch), lr: sched[st * 4] };
+      sumBefore = sum;
+    } else await device.queue.onSubmittedWorkDone();
     o.signal?.throwIfAborted();
-    o.onProgress?.({ phase: 'train', epoch, step: st + n, steps: stepsPerEpoch });
+    o.onProgress?.({ phase: 'train', epoch, step: st + n, steps: stepsPerEpoch, ...group });
   }
   submit(device, (pass) => encode(pass, [tg.lossReduce]), 'loss sum');
   const lossBits = await readU32(device, tg.buffers.lossSum, 1);

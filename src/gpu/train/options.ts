@@ -92,6 +92,12 @@ export interface TrainOptions {
   registerTiling?: GemmTiling;
   signal?: AbortSignal;
   onProgress?: (p: TrainProgress) => void;
+  /**
+   * Read the loss back after every submitted chunk of steps and report it in
+   * `onProgress` (`loss`, `lr`): one 4-byte readback per chunk, for live
+   * training curves. Off by default.
+   */
+  groupLoss?: boolean;
   onEpoch?: (r: EpochReport) => void;
   /** Diagnostics: time every dispatch of one step (wall clock per dispatch, after a warm-up step) before training; also reports setup time. */
   profile?: (p: { setupMs: number; pipelineMs: number; dispatches: { label: string; ms: number }[] }) => void;
@@ -103,6 +109,10 @@ export interface TrainProgress {
   epoch: number;
   step: number;
   steps: number;
+  /** With `groupLoss`, training only: the mean loss over the chunk's examples (as `trainLoss` averages the epoch's). */
+  loss?: number;
+  /** With `groupLoss`: the learning rate at the chunk's first step. */
+  lr?: number;
 }
 
 /** One epoch's numbers. */
