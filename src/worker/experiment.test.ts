@@ -21,7 +21,7 @@ vi.mock('idb-keyval', () => ({
 }));
 
 const { labApi } = await import('./api.ts');
-const { followUps, int8Verdict } = await import('./experiment.ts');
+const { followUps, int8Verdict, speedOf } = await import('./experiment.ts');
 const { listModels, listResults, putDataset, putModels } = await import('../store/store.ts');
 const { parseModel } = await import('../model/format.ts');
 import type { ResultRecord } from './types.ts';
@@ -83,6 +83,7 @@ describe('int8Experiment (worker API, Node, SwiftShader)', () => {
     expect(out.latencyRatio).toBe(out.fp32.latencyP50! / out.int8.latencyP50!);
     expect(out.accuracyDeltaPoints).toBe((out.int8.accuracy - out.fp32.accuracy) * 100);
     expect(out.sizeRatio).toBe(out.fp32.bytes / out.int8.bytes);
+    expect(out.speed).toBe(speedOf(out.throughputRatio));
     // int8 weights: about 4× fewer bytes (biases stay 32-bit).
     expect(out.sizeRatio).toBeGreaterThan(3.5);
     expect(out.sizeRatio).toBeLessThan(4.01);
@@ -164,6 +165,19 @@ describe('follow-ups and verdict', () => {
     caveat: '',
     ...(ratio !== undefined ? { f32Gflops: 10, int8Gops: 10 * ratio, ratio } : {}),
     expectation: ratio !== undefined ? `int8 will not be faster than fp32 on this adapter (its int8 matmul runs at ${ratio}× the f32 rate)` : 'Measure to see',
+  });
+
+  it('calls a ratio within 10 % of 1 about the same', () => {
+    expect([0.5, 0.89, 0.9, 1, 1.1, 1.11, 3].map(speedOf)).toEqual([
+      'slower',
+      'slower',
+      'about the same',
+      'about the same',
+      'about the same',
+      'faster',
+      'faster',
+    ]);
+    expect(speedOf(undefined)).toBeUndefined();
   });
 
   it('explains a slower int8 on a software adapter instead of hiding it', () => {

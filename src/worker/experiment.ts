@@ -81,6 +81,8 @@ export interface Int8Experiment {
   latencyRatio?: number;
   /** fp32 stored bytes ÷ int8 stored bytes. */
   sizeRatio: number;
+  /** What the throughput ratio (else the latency ratio) says, with a ±10 % band for "about the same". */
+  speed?: Speed;
   /** (int8 accuracy − fp32 accuracy) in percentage points (negative: int8 lost accuracy). */
   accuracyDeltaPoints: number;
   device: ExperimentDevice;
@@ -128,6 +130,15 @@ export function experimentDevice(status: DeviceStatus): ExperimentDevice {
 
 const r2 = (x: number): string => x.toPrecision(2);
 
+/** int8 against fp32 from a measured speed ratio (int8 ÷ fp32). */
+export type Speed = 'faster' | 'about the same' | 'slower';
+
+/** Ratios within 10 % of 1 count as "about the same": run-to-run noise on a busy machine is of that order. */
+export function speedOf(ratio: number | undefined): Speed | undefined {
+  if (ratio === undefined) return undefined;
+  return ratio > 1.1 ? 'faster' : ratio >= 0.9 ? 'about the same' : 'slower';
+}
+
 /**
  * What the measured ratio means here: faster, about the same or slower, and
  * why, from the multiply the int8 executor chose on this adapter and (when
@@ -140,12 +151,13 @@ export function int8Verdict(m: { throughputRatio?: number; latencyRatio?: number
     return `Timed on the CPU reference (this browser has no WebGPU), not on a GPU: these times say nothing about int8 on a graphics card. ${size}`;
   const ratio = m.throughputRatio ?? m.latencyRatio;
   const what = m.throughputRatio !== undefined ? 'throughput' : 'batch-1 latency';
+  const speed = speedOf(ratio);
   const head =
     ratio === undefined
       ? 'Neither throughput nor latency was timed.'
-      : ratio > 1.1
+      : speed === 'faster'
         ? `int8 ran ${r2(ratio)}× as fast as fp32 here (${what}).`
-        : ratio >= 0.9
+        : speed === 'about the same'
           ? `int8 ran at about fp32's speed here (${r2(ratio)}× its ${what}).`
           : `int8 ran slower than fp32 here: ${r2(ratio)}× its ${what}.`;
   const o = device.outlook;
@@ -158,7 +170,7 @@ export function int8Verdict(m: { throughputRatio?: number; latencyRatio?: number
       ? ` The Device screen's matmul probe: ${o.expectation}`
       : ' The Device screen can measure the raw int8 matmul rate beside the f32 rate ("Measure GFLOP/s, int8 rate and GB/s").';
   const small = ' A small model is also dominated by launch and readback overhead, which int8 does not shrink.';
-  return `${head} ${multiply}${software}${probe}${ratio !== undefined && ratio < 1.1 ? small : ''} ${size}`;
+  return `${head} ${multiply}${software}${probe}${speed && speed !== 'faster' ? small : ''} ${size}`;
 }
 
 /** True when the model has a convolution with a kernel larger than 1×1 (what the separable pass splits). */
@@ -272,6 +284,7 @@ export async function runInt8Experiment(request: Int8ExperimentRequest, ctx: Job
       int8: int8Result,
       evaluation: { count: fp32Result.count, of: test.count, subset: fp32Result.count < test.count, dataset: `${dataset} test split` },
       ...measured,
+      speed: speedOf(measured.throughputRatio ?? measured.latencyRatio),
       accuracyDeltaPoints: (int8Result.accuracy - fp32Result.accuracy) * 100,
       device,
       verdict: int8Verdict(measured, device),
