@@ -67,6 +67,7 @@ test('FP32 vs INT8 from the first screen: both measured side by side, the int8 v
   await shot(page, 'experiment-1280');
   await page.setViewportSize({ width: 375, height: 800 });
   await shot(page, 'experiment-375');
+  await page.getByTestId('experiment-table').screenshot({ path: 'test-results/screens/experiment-375-table.png' });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow, 'no horizontal scrolling at 375 px').toBeLessThanOrEqual(0);
   await page.setViewportSize({ width: 1280, height: 800 });

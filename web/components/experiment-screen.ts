@@ -69,6 +69,23 @@ export class ExperimentScreen extends LitElement {
       table.side th:first-child {
         width: 34%;
       }
+      table.side th[scope='row'] {
+        white-space: normal;
+      }
+      table.side .unit,
+      table.side .vs-inline {
+        display: block;
+        font-weight: 400;
+        font-size: 0.85rem;
+        opacity: 0.8;
+      }
+      /* Wide: the comparison has its own column; narrow: it moves under the row's name. */
+      table.side .vs-inline {
+        display: none;
+      }
+      select {
+        max-width: 100%;
+      }
       .headline {
         display: flex;
         flex-wrap: wrap;
@@ -102,6 +119,18 @@ export class ExperimentScreen extends LitElement {
       }
       ul.next p {
         margin: 0.3rem 0;
+      }
+      @media (max-width: 600px) {
+        table.side .vs-col,
+        table.side td.vs {
+          display: none;
+        }
+        table.side .vs-inline {
+          display: block;
+        }
+        table.side th:first-child {
+          width: 40%;
+        }
       }
       @media (max-width: 480px) {
         table.side {
@@ -175,18 +204,13 @@ export class ExperimentScreen extends LitElement {
     const b = this.#column(x.int8);
     const ev = x.evaluation;
     const batch = x.fp32.throughputBatch ?? x.int8.throughputBatch;
-    const rows: [string, unknown, unknown, unknown, string][] = [
-      ['Accuracy', a.accuracy, b.accuracy, points(x.accuracyDeltaPoints), 'accuracy'],
-      ['Batch-1 latency p50', a.p50, b.p50, x.latencyRatio !== undefined ? html`${times(x.latencyRatio)} <span class="muted">speed-up</span>` : '—', 'p50'],
-      ['Batch-1 latency p90', a.p90, b.p90, '', 'p90'],
-      [
-        `Throughput (images/s${batch ? `, batch ${batch}` : ''})`,
-        a.throughput,
-        b.throughput,
-        html`${times(x.throughputRatio)} <span class="muted">speed-up</span>`,
-        'throughput',
-      ],
-      ['Size (stored weights)', a.size, b.size, html`${times(x.sizeRatio, 1)} <span class="muted">smaller</span>`, 'size'],
+    // [name, unit, fp32, int8, int8 vs fp32 (the worker's ratios in words), test id]
+    const rows: [string, string, unknown, unknown, string, string][] = [
+      ['Accuracy', '', a.accuracy, b.accuracy, points(x.accuracyDeltaPoints), 'accuracy'],
+      ['Batch-1 latency p50', '', a.p50, b.p50, x.latencyRatio !== undefined ? `${times(x.latencyRatio)} speed-up` : '—', 'p50'],
+      ['Batch-1 latency p90', '', a.p90, b.p90, '', 'p90'],
+      ['Throughput', `images/s${batch ? `, batch ${batch}` : ''}`, a.throughput, b.throughput, `${times(x.throughputRatio)} speed-up`, 'throughput'],
+      ['Size', 'stored weights', a.size, b.size, `${times(x.sizeRatio, 1)} smaller`, 'size'],
     ];
     return html`
       <h3 id="result-h">Measured on ${x.device.name}</h3>
@@ -216,14 +240,16 @@ export class ExperimentScreen extends LitElement {
               <th scope="col">Measured</th>
               <th scope="col" class="fp32">FP32</th>
               <th scope="col" class="int8">INT8</th>
-              <th scope="col" class="n">INT8 vs FP32</th>
+              <th scope="col" class="n vs-col">INT8 vs FP32</th>
             </tr>
           </thead>
           <tbody>
             ${rows.map(
-              ([label, f, i, vs, id]) =>
+              ([label, unit, f, i, vs, id]) =>
                 html`<tr data-testid="experiment-row-${id}">
-                  <th scope="row">${label}</th>
+                  <th scope="row">
+                    ${label}${unit ? html`<span class="unit">${unit}</span>` : nothing}${vs ? html`<span class="vs-inline">int8: ${vs}</span>` : nothing}
+                  </th>
                   <td class="fp32" data-testid="fp32-${id}">${f}</td>
                   <td class="int8" data-testid="int8-${id}">${i}</td>
                   <td class="vs">${vs}</td>
