@@ -1,5 +1,5 @@
 import { LitElement, css, html, nothing, unsafeCSS } from 'lit';
-import { customElement, state } from 'lit/decorators.js';
+import { customElement } from 'lit/decorators.js';
 import { lab } from '../lab-client.ts';
 import { Job, JobController } from '../controllers/job.ts';
 import { LabStateController, labState } from '../controllers/lab-state.ts';
@@ -17,7 +17,8 @@ import type { ResultRecord } from '../../src/worker/types.ts';
  * Device screen meanwhile; progress and Cancel show again on return.
  */
 const experimentJob = new Job<Int8Experiment>();
-let choice: { sourceId?: string; limit: number } = { limit: 10000 };
+/** The screen's picks, and the follow-up last started here (its progress shows again on return). */
+let choice: { sourceId?: string; limit: number; followUp?: FollowUp } = { limit: 10000 };
 
 /** Palette colours as CSS values (constants from web/palette.ts, never user input). */
 const C = { fp32: unsafeCSS(PALETTE.fp32), int8: unsafeCSS(PALETTE.int8), compressed: unsafeCSS(PALETTE.compressed) };
@@ -152,9 +153,6 @@ export class ExperimentScreen extends LitElement {
   #compress = new JobController(this, compressJob);
   #measure = new JobController<ResultRecord>(this, measureJob);
   #pipeline = new PipelineController(this);
-  /** The follow-up started from this screen (its outcome line shows here). */
-  @state() private followUp: FollowUp | undefined;
-
   #set(next: Partial<typeof choice>): void {
     choice = { ...choice, ...next };
     this.requestUpdate();
@@ -176,7 +174,7 @@ export class ExperimentScreen extends LitElement {
     const sourceId = this.#sourceId;
     if (!sourceId) return;
     const { limit } = choice;
-    this.followUp = undefined;
+    this.#set({ followUp: undefined });
     await experimentJob.run((p, id) => lab().int8Experiment({ sourceId, limit }, p, id));
     // After success and after a cancel alike: the lists show what is really stored.
     await Promise.all([labState.refreshModels(), labState.refreshResults()]);
@@ -184,7 +182,7 @@ export class ExperimentScreen extends LitElement {
 
   /** Runs a follow-up as a normal Compress pipeline job (the draft shows on Compress, where its options can be changed). */
   #next(f: FollowUp, x: Int8Experiment): void {
-    this.followUp = f;
+    this.#set({ followUp: f });
     this.#pipeline.set({ sourceId: x.source.id, steps: f.steps, name: f.name, measureAfter: true, limit: x.evaluation.count });
     void this.#pipeline.run(x.source.id);
   }
@@ -298,9 +296,9 @@ export class ExperimentScreen extends LitElement {
             </li>`,
         )}
       </ul>
-      ${this.followUp ? html`${jobView(this.#compress, 'next-compress', this.followUp.label)} ${jobView(this.#measure, 'next-measure', 'Measurement')}` : nothing}
+      ${choice.followUp ? html`${jobView(this.#compress, 'next-compress', choice.followUp.label)} ${jobView(this.#measure, 'next-measure', 'Measurement')}` : nothing}
       ${
-        this.followUp && made && !this.#compress.running && made.name === this.followUp.name
+        choice.followUp && made && !this.#compress.running && made.name === choice.followUp.name
           ? html`<p role="status" class="ok" data-testid="next-done">
               Stored <strong>${made.name}</strong>: ${bytes(made.bytes)} (${times(made.fp32Bytes / made.bytes)} smaller than fp32).
               ${measured && measured.modelId === made.id ? html`Accuracy ${pct(measured.accuracy)}, ${ms(measured.latencyP50)} p50 — see <a href="#compare">Compare</a>.` : ''}
