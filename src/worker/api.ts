@@ -42,6 +42,7 @@ import { classify, evaluateVariant, predictOne, profileLayers, type EvaluateOpti
 import { drawingToMnist, pixelsToInput, type RgbaImage } from './digits.ts';
 import { activationComparison } from './activations.ts';
 import { compareRows, parseResultsJson, resultsCsv, resultsJson } from './share.ts';
+import { runInt8Experiment, type Int8Experiment, type Int8ExperimentRequest } from './experiment.ts';
 import type {
   ActivationComparison,
   CompareRow,
@@ -407,6 +408,23 @@ export const labApi = {
       await putResults([result]);
       return result;
     });
+  },
+
+  /**
+   * The guided "FP32 vs INT8 on this GPU" experiment (src/worker/experiment.ts):
+   * quantizes a float variant to int8 with `compress` (stored like any
+   * variant), measures both with `evaluate`'s code and options, stores both
+   * results, and returns them side by side with the ratios of this run, the
+   * adapter's int8 outlook and the next experiments as pipelines.
+   */
+  int8Experiment(request: Int8ExperimentRequest, onProgress?: ProgressFn, jobId?: string): Promise<Int8Experiment> {
+    return runJob(jobId, 'FP32 vs INT8 experiment', onProgress, (ctx) =>
+      runInt8Experiment(request, ctx, {
+        compress: (source, steps, name, progress, id) => labApi.compress(source, steps, name, progress, id),
+        discard: (id) => labApi.deleteModel(id),
+        device: () => labApi.device(),
+      }),
+    );
   },
 
   /** Every stored result as Compare rows (speed-up against `baselineId`, Pareto membership). */

@@ -14,11 +14,14 @@ import './compress-screen.ts';
 import './compare-screen.ts';
 import './try-screen.ts';
 import './share-screen.ts';
+import './experiment-screen.ts';
 import './no-webgpu.ts';
 
 /** The screens, in navigation order; the URL hash names the current one. */
 const SCREENS = [
   { id: 'device', label: 'Device' },
+  // The guided workshop experiment, one click from the first screen.
+  { id: 'experiment', label: 'FP32 vs INT8' },
   { id: 'models', label: 'Models' },
   { id: 'model', label: 'Model view' },
   { id: 'compress', label: 'Compress' },
@@ -143,6 +146,8 @@ export class LabApp extends LitElement {
         return html`<try-screen></try-screen>`;
       case 'share':
         return html`<share-screen></share-screen>`;
+      case 'experiment':
+        return html`<experiment-screen></experiment-screen>`;
     }
   }
 
