@@ -4,7 +4,7 @@ import { lab } from '../lab-client.ts';
 import { TaskController } from '../controllers/task.ts';
 import { JobController } from '../controllers/job.ts';
 import { LabStateController } from '../controllers/lab-state.ts';
-import { bytes, int, ms, shape } from '../format.ts';
+import { bytes, datasetTitle, int, ms, shape } from '../format.ts';
 import { sharedStyles } from './shared-styles.ts';
 import { jobView } from './job-view.ts';
 import type { ModelDetail } from '../../src/worker/types.ts';
@@ -56,7 +56,7 @@ export class ModelView extends LitElement {
       <div class="row">
         <label for="variant">Variant</label>
         <select id="variant" data-testid="variant-select" @change=${this.#pick}>
-          ${s.models.map((m) => html`<option value=${m.id} ?selected=${m.id === s.selectedId}>${m.name}${m.untrained ? ' — untrained' : ''}</option>`)}
+          ${s.models.map((m) => html`<option value=${m.id} ?selected=${m.id === s.selectedId}>${m.name} (${datasetTitle(m.dataset)})${m.untrained ? ' — untrained' : ''}</option>`)}
         </select>
       </div>
       ${this.#detail.error ? html`<p class="error" role="alert">${this.#detail.error}</p>` : ''}
@@ -64,9 +64,9 @@ export class ModelView extends LitElement {
         d
           ? html`
               <p class="muted">
-                ${d.summary.architecture}, runs as ${d.summary.runtime}. Estimated time = FLOPs ÷
-                ${d.deviceSpeed ? html`${d.deviceSpeed.source}` : html`the measured device speed (not measured yet: Device → Measure)`}; a lower bound that
-                ignores memory traffic and launch overhead.
+                ${d.summary.architecture}, <span data-testid="model-dataset">${datasetTitle(d.summary.dataset)}</span>, runs as ${d.summary.runtime}. Estimated
+                time = FLOPs ÷ ${d.deviceSpeed ? html`${d.deviceSpeed.source}` : html`the measured device speed (not measured yet: Device → Measure)`}; a lower
+                bound that ignores memory traffic and launch overhead.
                 ${d.timing ? html` Measured: median of ${d.timing.runs} batch-${d.timing.batch} runs, ${d.timing.method === 'timestamp' ? 'GPU timestamps' : 'wall clock'}; fused layers share one GPU step.` : ''}
               </p>
               ${
