@@ -162,6 +162,11 @@ test('Fashion-MNIST is fetched the first time a Fashion model is measured: a cle
       .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
     const fashion = variants.find((v) => v.includes('fashion'));
     test.skip(!fashion, 'this build bundles no Fashion-MNIST model');
+    // The model itself is downloaded on first use too: use it once online (its Model view), so offline only the dataset is missing.
+    await go(page, 'models');
+    await page.getByRole('button', { name: `View ${fashion!.replace(/^bundled:|\.safetensors$/g, '')}` }).click();
+    await expect(page.getByTestId('layer-table')).toBeVisible({ timeout: 60_000 });
+    await go(page, 'compare');
     await page.getByTestId('measure-select').selectOption(fashion!);
     await page.getByTestId('measure-limit').selectOption('1000');
 

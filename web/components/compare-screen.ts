@@ -31,9 +31,13 @@ export class CompareScreen extends LitElement {
         width: 100%;
       }
       table.compare td.name {
-        width: 24%;
         min-width: 9rem;
         overflow-wrap: break-word;
+      }
+      table.compare th,
+      table.compare td {
+        padding-left: 0.45rem;
+        padding-right: 0.45rem;
       }
       table.compare td.name .ds,
       table.compare .sub {
