@@ -194,7 +194,7 @@ export class LabApp extends LitElement {
               </main>
               <footer data-testid="ready">
                 ${r.offline ? html`<strong>Offline:</strong> using the copies stored in this browser. ` : ''}
-                ${r.copied ? 'Datasets and models were just copied into this browser. ' : 'Datasets and models read from this browser’s storage. '}
+                ${r.copied ? 'MNIST’s test images and the list of bundled models were just copied into this browser. ' : 'Datasets and models read from this browser’s storage. '}
                 ${r.storage.usage !== undefined ? html`Storage used: ${bytes(r.storage.usage)}${r.storage.quota ? html` of ${bytes(r.storage.quota)}` : ''}.` : ''}
                 Data: ${r.datasets.map((d) => html`${d.title} (${d.credit}; ${d.licence}). `)}
                 ${r.datasets.some((d) => d.name !== 'mnist') ? 'Fashion-MNIST is fetched the first time a Fashion model is used. ' : ''}

@@ -49,6 +49,10 @@ export class LabChart extends LitElement {
       .u-legend {
         font-size: 0.8rem;
       }
+      /* No "label:" with nothing after it: the colon shows only beside a value (while hovering). */
+      .u-inline.u-live .u-series:has(.u-value:empty) th::after {
+        content: none;
+      }
       .hint {
         border: 1px dashed #8888;
         border-radius: 8px;
@@ -95,9 +99,9 @@ export class LabChart extends LitElement {
         <p class="hint" data-testid="chart-hint">${this.emptyHint}</p>
       </figure>`;
     }
-    return html`<figure role="img" aria-label=${`${this.caption} (the table above has the same numbers)`}>
+    return html`<figure>
       <figcaption>${this.caption}</figcaption>
-      <div id="plot"></div>
+      <div id="plot" role="img" aria-label=${`${this.caption} (the table above has the same numbers)`}></div>
     </figure>`;
   }
 
@@ -164,7 +168,8 @@ export class LabChart extends LitElement {
             spanGaps: !!s.line,
             paths: s.line ? undefined : () => null,
             value: legendValue(this.yUnit),
-            points: { show: true, size: s.line ? 5 : s.small ? 6 : 9, width: 2, fill: s.hollow ? '#fff' : s.color, stroke: s.color },
+            // A line (the Pareto front) joins points another series already draws in their runtime's colour.
+            points: s.line ? { show: false } : { show: true, size: s.small ? 6 : 9, width: 2, fill: s.hollow ? '#fff' : s.color, stroke: s.color },
           })),
         ],
       },

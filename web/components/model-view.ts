@@ -78,7 +78,7 @@ export class ModelView extends LitElement {
                     </p>`
                   : ''
               }
-              <div class="scroll">
+              <div class="scroll" tabindex="0" role="region" aria-label="Per-layer table (scrolls sideways on a narrow screen)">
                 <table data-testid="layer-table">
                   <caption>
                     Per layer, one image (1 MAC = 2 FLOPs; pooling = outputs × window)
