@@ -218,12 +218,12 @@ export class TryScreen extends LitElement {
                 ><input
                   type="checkbox"
                   id="v-${m.id}"
+                  aria-describedby="ds-${m.id}"
                   .checked=${ids.includes(m.id)}
                   @change=${(e: Event) => this.#toggle(m.id, (e.target as HTMLInputElement).checked)}
                 />
-                <label for="v-${m.id}" style="font-weight:400"
-                  >${m.name} (${m.runtime}, ${datasetTitle(m.dataset)})${m.untrained ? ' — untrained' : ''}</label
-                ></span
+                <label for="v-${m.id}" style="font-weight:400">${m.name} (${m.runtime})${m.untrained ? ' — untrained' : ''}</label
+                ><span class="muted" id="ds-${m.id}"> · ${datasetTitle(m.dataset)}</span></span
               >`,
           )}
         </div>
