@@ -122,6 +122,15 @@ test('the first load transfers at most 15 MB in all; bundled models come on firs
     await context.setOffline(false);
   }
 
+  // A file that does not match the index (a server holding another build) is refused, and nothing is stored.
+  await context.route('**/models/lenet-300-100.safetensors', (route) => route.fulfill({ body: Buffer.alloc(4096, 7) }));
+  await go(page, 'models');
+  await page.getByRole('button', { name: 'View lenet-300-100' }).click();
+  await expect(page.locator('model-view [role="alert"]')).toContainText("lenet-300-100.safetensors does not match the lab's index", { timeout: 30_000 });
+  await expect(page.locator('model-view [role="alert"]')).toContainText('Nothing was stored');
+  expect(await storedKeys(page)).not.toContain('model:bundled:lenet-300-100.safetensors');
+  await context.unroute('**/models/lenet-300-100.safetensors');
+
   // Back online, "Download all" stores the rest, for a workshop without a network.
   await go(page, 'models');
   await page.getByTestId('download-bundled').click();
