@@ -130,9 +130,9 @@ export class CompareScreen extends LitElement {
           : [];
       }),
     ];
-    const variants = new Set(rows.map((r) => r.variant)).size;
+    // One result: nothing to compare it with yet, so say what to add (once, in place of the charts).
     const hint =
-      variants < 2
+      rows.length < 2
         ? `Only ${rows[0]?.variant ?? 'one variant'} is measured so far, so there is nothing to compare it with yet. Add a compressed variant to compare: build one in Compress (e.g. prune, then int8) and measure it; each chart then shows where it lands against this one.`
         : '';
     const withLayers = rows.filter((r) => r.layerMs?.length);
@@ -151,7 +151,7 @@ export class CompareScreen extends LitElement {
         .series=${size}
       ></lab-chart>
       ${
-        timed.length
+        timed.length && !hint
           ? html`<lab-chart
               caption="Accuracy vs batch-1 latency (line: Pareto front)"
               xLabel="latency p50 (ms)"
@@ -160,7 +160,6 @@ export class CompareScreen extends LitElement {
               yUnit=" %"
               yMin="0"
               yMax="100"
-              .emptyHint=${hint}
               .series=${lat}
             ></lab-chart>`
           : ''

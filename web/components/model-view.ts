@@ -50,7 +50,8 @@ export class ModelView extends LitElement {
 
   override render() {
     const s = this.#state.state;
-    const d = this.#detail.value;
+    // After a failed load (e.g. a bundled model not downloaded, offline) the previous variant's table would mislabel the one picked.
+    const d = this.#detail.error ? undefined : this.#detail.value;
     const gpu = s.device?.ok;
     return html`
       <div class="row">
@@ -147,7 +148,9 @@ export class ModelView extends LitElement {
                 <pre style="white-space:pre-wrap;overflow-wrap:anywhere">${JSON.stringify(d.provenance, null, 2)}</pre>
               </details>
             `
-          : html`<p role="status">Loading…</p>`
+          : this.#detail.error
+            ? ''
+            : html`<p role="status">Loading…</p>`
       }
     `;
   }
