@@ -45,9 +45,9 @@ export default defineConfig({
     // Offline after the first load: the service worker precaches the app
     // shell and the worker's code, nothing else. The datasets and the bundled
     // models are not precached: the worker copies them into IndexedDB once
-    // (datasets gzipped, MNIST at start-up and Fashion-MNIST on first use),
-    // and a second copy in Cache Storage would double what a first load
-    // transfers. The benchmark page (bench.html, its chunk with TF.js and
+    // (datasets gzipped, MNIST at start-up and Fashion-MNIST on first use;
+    // each bundled model on its first use, src/worker/bundled.ts), and a
+    // second copy in Cache Storage would double what a first load transfers. The benchmark page (bench.html, its chunk with TF.js and
     // ONNX Runtime Web, their .wasm files) is not part of the offline app.
     VitePWA({
       strategies: 'generateSW',

@@ -12,3 +12,5 @@ export const times = (v: number | undefined, d = 2): string => (v === undefined 
 /** A number with `d` decimals; '—' when unknown. */
 export const fixed = (v: number | undefined, d = 1): string =>
   v === undefined || !Number.isFinite(v) ? '—' : v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+/** A dataset's display name ('mnist' → MNIST, 'fashion-mnist' → Fashion-MNIST). */
+export const datasetTitle = (d: string | undefined): string => (d === 'fashion-mnist' ? 'Fashion-MNIST' : d === 'mnist' || d === undefined ? 'MNIST' : d);

@@ -32,6 +32,7 @@ import { cachedExport, exportChoices, exportKey, forgetExports } from './export.
 import { importPicked, type ImportOutcome } from './import.ts';
 import type { ImportFile } from '../import/types.ts';
 import { startup } from './bundle.ts';
+import { downloadAllBundled, pendingBundled } from './bundled.ts';
 import { ensureStored } from './datasets.ts';
 import { datasetOf, forgetModel, getGpu, gpuFailure, loadDataset, loadModel, rememberInt8, trainingSplit } from './session.ts';
 import { trainVariant } from './train.ts';
@@ -206,17 +207,25 @@ export const labApi = {
     });
   },
 
-  /** Every stored variant (bundled, untrained stand-ins, the user's). */
+  /** Every variant: stored ones (bundled, untrained stand-ins, the user's) and bundled ones not downloaded yet (with `download`). */
   async models(): Promise<ModelSummary[]> {
     const out: ModelSummary[] = [];
-    for (const s of await listModels()) {
+    const stored = await listModels();
+    for (const s of stored) {
       try {
         out.push(summarize(s, (await loadModel(s.id)).model));
       } catch {
         // A stored model that no longer parses is skipped rather than breaking the list.
       }
     }
-    return out;
+    // In the stored order (created, then name), so a row stays in place once its file is downloaded.
+    out.push(...(await pendingBundled(new Set(stored.map((s) => s.id)))));
+    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
+  },
+
+  /** Downloads every bundled model not in this browser yet (for offline use), with progress; returns the files fetched. */
+  downloadBundled(onProgress?: ProgressFn, jobId?: string): Promise<string[]> {
+    return runJob(jobId, 'Download bundled models', onProgress, (ctx) => downloadAllBundled(ctx));
   },
 
   /** The Model view's per-layer table, with estimates from the measured device speed and any GPU times measured. */

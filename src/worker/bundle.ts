@@ -1,26 +1,24 @@
 /**
- * First load: copy the datasets and bundled models that ship with the app
- * into IndexedDB, with progress; later loads check the manifest (when the
- * network answers) and read everything from IndexedDB, so the lab works
- * offline. A file is verified (dataset CRC-32, model parser) before it is
- * stored, and stored in one transaction, so a failure changes nothing.
+ * First load: copy MNIST's test split into IndexedDB, with progress, and
+ * store the bundled models' index (each model's list entry, without its
+ * file: a model's file is fetched the first time it is used, bundled.ts);
+ * later loads check the manifest (when the network answers) and read
+ * everything from IndexedDB, so the lab works offline. A file is verified
+ * (dataset CRC-32, model parser and SHA-256) before it is stored, and stored
+ * in one transaction, so a failure changes nothing.
  */
 import { DATASET_INFO, parseManifest, type DatasetManifest, type ManifestSplit } from '../data/manifest.ts';
 import { fetchManifest } from '../data/web-loader.ts';
 import { type DatasetName } from '../data/dataset.ts';
 import { ARCHITECTURES, architecture } from '../model/architectures.ts';
 import { initModel } from '../model/model.ts';
-import { parseModel, serializeModel } from '../model/format.ts';
+import { serializeModel } from '../model/format.ts';
 import { getDataset, getMeta, listModels, putMeta, putModels, storageEstimate, type StoredModel } from '../store/store.ts';
 import { forgetDatasets } from './session.ts';
 import { appBase, copySplit, fetchBytes, receivedDetail, transferBytes } from './datasets.ts';
 import type { JobContext } from './jobs.ts';
 import type { StartupReport } from './types.ts';
-
-/** The bundled-models index written into the build by web/build-plugins/bundled-models.ts. */
-export interface BundledIndex {
-  models: { file: string; bytes: number; sha256: string }[];
-}
+import { bundledId, storedBundled, type BundledIndex } from './bundled-index.ts';
 
 async function fetchJson(url: string, signal: AbortSignal): Promise<unknown> {
   const r = await fetch(url, { signal, cache: 'no-cache' });
@@ -102,10 +100,13 @@ export async function startup(ctx: JobContext): Promise<StartupReport> {
       todo.push(s);
     }
   }
+  // Bundled models are fetched on first use (bundled.ts), so a first load copies none. Copied here: a stored
+  // one an older build left that differs from this build's file, and any model an index without list entries
+  // (an older build's) names.
   const have = new Map((await listModels()).map((m) => [m.id, m]));
   const modelTodo = index.models.filter((m) => {
-    const h = have.get(`bundled:${m.file}`);
-    return !h || h.file.length !== m.bytes;
+    const h = have.get(bundledId(m.file));
+    return h ? h.file.length !== m.bytes : !m.summary;
   });
   if ((todo.length || modelTodo.length) && offline) {
     throw new Error('Some datasets or bundled models are not in this browser yet and the server cannot be reached. Reload once while online.');
@@ -126,20 +127,14 @@ export async function startup(ctx: JobContext): Promise<StartupReport> {
   const newModels: StoredModel[] = [];
   for (const m of modelTodo) {
     const bytes = await fetchBytes(`${root}models/${m.file}`, ctx.signal, tick(`Copying model ${m.file}`));
-    const model = parseModel(bytes, m.file);
-    newModels.push({
-      id: `bundled:${m.file}`,
-      name: m.file.replace(/\.safetensors$/, ''),
-      origin: 'bundled',
-      runtime: 'fp32',
-      architecture: model.architecture.name,
-      file: bytes,
-      createdAt: String(model.provenance?.createdAt ?? new Date().toISOString()),
-    });
+    newModels.push(storedBundled(m.file, bytes));
   }
   // Architectures with no trained model bundled get a seeded untrained stand-in,
   // so every architecture can be explored and measured (labelled untrained).
-  const trained = new Set([...have.values(), ...newModels].filter((m) => m.origin === 'bundled').map((m) => m.architecture));
+  const trained = new Set([
+    ...[...have.values(), ...newModels].filter((m) => m.origin === 'bundled').map((m) => m.architecture),
+    ...index.models.flatMap((m) => (m.summary ? [m.summary.architecture] : [])),
+  ]);
   newModels.push(...untrainedModels().filter((m) => !trained.has(m.architecture) && !have.has(m.id)));
   if (newModels.length) await putModels(newModels);
   if (!offline) {

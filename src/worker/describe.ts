@@ -9,6 +9,7 @@ import { describeEncoding } from '../model/codecs.ts';
 import type { Model, TensorEncoding } from '../model/model.ts';
 import { inferShapes, sizeOf } from '../model/shapes.ts';
 import type { StoredModel } from '../store/store.ts';
+import { recordedDataset } from '../engine/models.ts';
 import type { LayerRow, ModelDetail, ModelSummary } from './types.ts';
 
 const FP32: TensorEncoding = { kind: 'fp32' };
@@ -38,6 +39,16 @@ export function isUntrained(stored: StoredModel, model: Model): boolean {
   return model.provenance?.source === 'random' || model.provenance?.untrained === true;
 }
 
+/**
+ * The dataset a variant is evaluated, calibrated and fine-tuned on: the one
+ * its model records (engine/models.ts), else the one its stored options
+ * name, else MNIST.
+ */
+export function datasetOfStored(stored: StoredModel, model: Model): 'mnist' | 'fashion-mnist' {
+  const d = recordedDataset(model) ?? stored.runtimeOptions?.dataset;
+  return d === 'fashion-mnist' ? 'fashion-mnist' : 'mnist';
+}
+
 /** The list entry of a variant. */
 export function summarize(stored: StoredModel, model: Model): ModelSummary {
   const acc = accountModel(model.architecture);
@@ -65,6 +76,7 @@ export function summarize(stored: StoredModel, model: Model): ModelSummary {
     parentId: stored.parentId,
     pipeline: stored.pipeline?.map((s) => s.label).join(' → '),
     createdAt: stored.createdAt,
+    dataset: datasetOfStored(stored, model),
   };
 }
 

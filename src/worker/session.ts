@@ -6,7 +6,6 @@
 import { acquireGpu, type Gpu } from '../gpu/device.ts';
 import { createRunner, type Runner } from '../engine/runner.ts';
 import { DEFAULTS } from '../model/defaults.ts';
-import { recordedDataset } from '../engine/models.ts';
 import { parseDatasetFile, type Dataset, type DatasetName, type DatasetSplit } from '../data/dataset.ts';
 import { parseModel } from '../model/format.ts';
 import type { Model } from '../model/model.ts';
@@ -15,6 +14,8 @@ import { getDataset, getModel, type StoredModel } from '../store/store.ts';
 import { quantizeInt8Model } from '../compress/int8.ts';
 import { toFloatBatch } from '../data/dataset.ts';
 import { fetchOnFirstUse } from './datasets.ts';
+import { datasetOfStored } from './describe.ts';
+import { fetchBundledOnFirstUse } from './bundled.ts';
 import type { JobContext } from './jobs.ts';
 
 let gpu: Promise<Gpu> | null = null;
@@ -91,8 +92,7 @@ export interface LoadedModel {
  * name, else MNIST.
  */
 export function datasetOf(loaded: LoadedModel): DatasetName {
-  const d = recordedDataset(loaded.model) ?? loaded.stored.runtimeOptions?.dataset;
-  return d === 'fashion-mnist' ? 'fashion-mnist' : 'mnist';
+  return datasetOfStored(loaded.stored, loaded.model);
 }
 
 const models = new Map<string, LoadedModel>();
@@ -101,7 +101,8 @@ const models = new Map<string, LoadedModel>();
 export async function loadModel(id: string): Promise<LoadedModel> {
   const hit = models.get(id);
   if (hit) return hit;
-  const stored = await getModel(id);
+  // A bundled model's file is fetched the first time it is used (bundled.ts).
+  const stored = (await getModel(id)) ?? (await fetchBundledOnFirstUse(id));
   if (!stored) throw new Error(`model ${id} is not stored (deleted?)`);
   const model = parseModel(stored.file, `stored model '${stored.name}'`);
   const loaded = { stored, model };

@@ -63,6 +63,10 @@ export interface ModelSummary {
   parentId?: string;
   pipeline?: string;
   createdAt: string;
+  /** The dataset it is evaluated, calibrated and fine-tuned on ('mnist' | 'fashion-mnist'). */
+  dataset: string;
+  /** Present for a bundled model whose file is not in this browser yet: fetched on first use, this many bytes. */
+  download?: { bytes: number };
 }
 
 /** One row of the per-layer table. */

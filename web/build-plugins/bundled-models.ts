@@ -1,32 +1,30 @@
 /**
  * Vite plugin: ships the trained models in `models/*.safetensors` with the
  * app, under `models/`, plus `models/index.json` listing them (file, bytes,
- * sha256) for the worker's first-load copy into IndexedDB. Nothing is
- * generated into the source tree: files are emitted into the build and served
- * from memory by the dev server. No models yet gives an empty index (the lab
- * then makes untrained stand-ins and says so).
+ * sha256, and each model's list entry: parameters, FLOPs, stored bytes,
+ * dataset — src/worker/bundled-index.ts). The worker stores the index at
+ * start-up and fetches a model's file the first time it is used, so a first
+ * load does not carry every model. Nothing is generated into the source
+ * tree: files are emitted into the build and served from memory by the dev
+ * server. No models yet gives an empty index (the lab then makes untrained
+ * stand-ins and says so).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plugin } from 'vite';
+import { bundledEntry, type BundledEntry } from '../../src/worker/bundled-index.ts';
 
-interface Entry {
-  file: string;
-  bytes: number;
-  sha256: string;
-}
-
-function scan(dir: string): { entries: Entry[]; data: Map<string, Buffer> } {
+function scan(dir: string): { entries: BundledEntry[]; data: Map<string, Buffer> } {
   const data = new Map<string, Buffer>();
-  const entries: Entry[] = [];
+  const entries: BundledEntry[] = [];
   if (!existsSync(dir)) return { entries, data };
   for (const file of readdirSync(dir)
     .filter((f) => f.endsWith('.safetensors'))
     .sort()) {
     const b = readFileSync(join(dir, file));
     data.set(file, b);
-    entries.push({ file, bytes: b.length, sha256: createHash('sha256').update(b).digest('hex') });
+    entries.push(bundledEntry(file, new Uint8Array(b), createHash('sha256').update(b).digest('hex')));
   }
   return { entries, data };
 }

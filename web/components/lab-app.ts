@@ -164,7 +164,9 @@ export class LabApp extends LitElement {
       ${
         this.#startup.running
           ? html`<section aria-label="Start-up" data-testid="startup">
-              <p>${r ? '' : 'Getting the lab ready: copying the datasets and models into this browser so it works offline next time.'}</p>
+              <p>
+                ${r ? '' : 'Getting the lab ready: copying MNIST’s test images and the list of bundled models into this browser so it works offline next time.'}
+              </p>
               ${jobView(this.#startup, 'startup', 'Start-up')}
             </section>`
           : jobView(this.#startup, 'startup', 'Start-up')
@@ -197,11 +199,18 @@ export class LabApp extends LitElement {
               </main>
               <footer data-testid="ready">
                 ${r.offline ? html`<strong>Offline:</strong> using the copies stored in this browser. ` : ''}
-                ${r.copied ? 'Datasets and models were just copied into this browser. ' : 'Datasets and models read from this browser’s storage. '}
+                ${r.copied ? 'MNIST’s test images and the list of bundled models were just copied into this browser. ' : 'Datasets and models read from this browser’s storage. '}
                 ${r.storage.usage !== undefined ? html`Storage used: ${bytes(r.storage.usage)}${r.storage.quota ? html` of ${bytes(r.storage.quota)}` : ''}.` : ''}
                 Data: ${r.datasets.map((d) => html`${d.title} (${d.credit}; ${d.licence}). `)}
                 ${r.datasets.some((d) => d.name !== 'mnist') ? 'Fashion-MNIST is fetched the first time a Fashion model is used. ' : ''}
-                ${this.#offlineCopy.value ? html`<span data-testid="offline-ready">Everything the lab needs offline is in this browser.</span>` : ''}
+                ${
+                  this.#offlineCopy.value
+                    ? html`<span data-testid="offline-ready"
+                        >MNIST is in this browser for offline use; each bundled model is kept from its first use on (Models says which are not downloaded
+                        yet).</span
+                      >`
+                    : ''
+                }
                 ${jobView(this.#offlineCopy, 'offline-copy', 'Copy for offline use')}
               </footer>`
           : ''

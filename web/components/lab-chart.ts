@@ -2,18 +2,33 @@ import { LitElement, css, html, unsafeCSS, type PropertyValues } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
+import { PALETTE } from '../palette.ts';
 
-/** A scatter series: points (x, y) with a label; `line` joins them (the Pareto front). */
+/**
+ * A scatter series: points (x, y) with a label; `line` joins them (the Pareto
+ * front). `hollow` and `small` mark a second, third… group (e.g. another
+ * device) when colour already says something else (the runtime).
+ */
 export interface ChartSeries {
   label: string;
   points: { x: number; y: number }[];
   color: string;
   line?: boolean;
+  hollow?: boolean;
+  small?: boolean;
+}
+
+/** A legend value: the number under the cursor with its unit, or nothing (uPlot's default is "--"). */
+function legendValue(unit: string) {
+  return (_u: uPlot, v: number | null): string => (v == null ? '' : `${v.toLocaleString('en-US', { maximumFractionDigits: v < 10 ? 3 : 2 })}${unit}`);
 }
 
 /**
  * A uPlot chart in its own shadow root (uPlot's CSS inside it). `kind`
  * 'scatter' draws points per series; 'bars' draws one bar per category.
+ * The legend shows the values under the cursor while hovering and nothing
+ * otherwise; a scatter with fewer than two points shows `emptyHint` (what to
+ * add to get a comparison) instead of one lonely dot, when given.
  * Presentation only: every number comes from the worker.
  */
 @customElement('lab-chart')
@@ -34,6 +49,17 @@ export class LabChart extends LitElement {
       .u-legend {
         font-size: 0.8rem;
       }
+      /* No "label:" with nothing after it: the colon shows only beside a value (while hovering). */
+      .u-inline.u-live .u-series:has(.u-value:empty) th::after {
+        content: none;
+      }
+      .hint {
+        border: 1px dashed #8888;
+        border-radius: 8px;
+        padding: 0.75rem 1rem;
+        margin: 0;
+        max-width: 40rem;
+      }
     `,
   ];
 
@@ -42,6 +68,13 @@ export class LabChart extends LitElement {
   @property() xLabel = '';
   @property() yLabel = '';
   @property({ type: Boolean }) logX = false;
+  /** Units appended to legend values (e.g. " ms", " %"). */
+  @property() xUnit = '';
+  @property() yUnit = '';
+  /** Shown instead of a scatter that has fewer than two points (say what to add). Empty: draw anyway. */
+  @property() emptyHint = '';
+  /** Colour of the bars (web/palette.ts). */
+  @property() barColor: string = PALETTE.fp32;
   /** Bounds the y axis never goes past (accuracy: 0–100 %), however few the points. */
   @property({ type: Number }) yMin: number | undefined;
   @property({ type: Number }) yMax: number | undefined;
@@ -53,10 +86,22 @@ export class LabChart extends LitElement {
   #plot: uPlot | undefined;
   #ro: ResizeObserver | undefined;
 
+  /** True when the scatter would show fewer than two points and a hint replaces it. */
+  #hinted(): boolean {
+    if (this.kind !== 'scatter' || !this.emptyHint) return false;
+    return new Set(this.series.flatMap((s) => s.points.map((p) => `${p.x},${p.y}`))).size < 2;
+  }
+
   override render() {
-    return html`<figure role="img" aria-label=${`${this.caption} (the table above has the same numbers)`}>
+    if (this.#hinted()) {
+      return html`<figure>
+        <figcaption>${this.caption}</figcaption>
+        <p class="hint" data-testid="chart-hint">${this.emptyHint}</p>
+      </figure>`;
+    }
+    return html`<figure>
       <figcaption>${this.caption}</figcaption>
-      <div id="plot"></div>
+      <div id="plot" role="img" aria-label=${`${this.caption} (the table above has the same numbers)`}></div>
     </figure>`;
   }
 
@@ -74,9 +119,12 @@ export class LabChart extends LitElement {
 
   override updated(_: PropertyValues): void {
     this.#plot?.destroy();
+    this.#plot = undefined;
     const el = this.renderRoot.querySelector<HTMLElement>('#plot');
     if (!el) return;
     this.#plot = this.kind === 'bars' ? this.#bars(el) : this.#scatter(el);
+    // uPlot fills the legend with "--" until the cursor moves: show nothing until there is a value to show.
+    this.#plot.setLegend({ idx: null as unknown as number });
   }
 
   #width(): number {
@@ -112,14 +160,16 @@ export class LabChart extends LitElement {
         },
         axes: [{ label: this.xLabel }, { label: this.yLabel, size: 60 }],
         series: [
-          { label: this.xLabel },
+          { label: this.xLabel, value: legendValue(this.xUnit) },
           ...this.series.map((s) => ({
             label: s.label,
             stroke: s.color,
             width: s.line ? 2 : 0,
             spanGaps: !!s.line,
             paths: s.line ? undefined : () => null,
-            points: { show: true, size: s.line ? 5 : 9, fill: s.color, stroke: s.color },
+            value: legendValue(this.yUnit),
+            // A line (the Pareto front) joins points another series already draws in their runtime's colour.
+            points: s.line ? { show: false } : { show: true, size: s.small ? 6 : 9, width: 2, fill: s.hollow ? '#fff' : s.color, stroke: s.color },
           })),
         ],
       },
@@ -142,7 +192,14 @@ export class LabChart extends LitElement {
         ],
         series: [
           { label: 'layer', value: (_u, v) => (v === null ? '' : (names[v] ?? '')) },
-          { label: this.yLabel, stroke: '#1a5fb4', fill: '#1a5fb4aa', paths: uPlot.paths.bars!({ size: [0.7, 60] }), points: { show: false } },
+          {
+            label: this.yLabel,
+            stroke: this.barColor,
+            fill: `${this.barColor}aa`,
+            value: legendValue(this.yUnit),
+            paths: uPlot.paths.bars!({ size: [0.7, 60] }),
+            points: { show: false },
+          },
         ],
       },
       [xs, this.values] as uPlot.AlignedData,

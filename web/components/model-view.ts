@@ -4,7 +4,7 @@ import { lab } from '../lab-client.ts';
 import { TaskController } from '../controllers/task.ts';
 import { JobController } from '../controllers/job.ts';
 import { LabStateController } from '../controllers/lab-state.ts';
-import { bytes, int, ms, shape } from '../format.ts';
+import { bytes, datasetTitle, int, ms, shape } from '../format.ts';
 import { sharedStyles } from './shared-styles.ts';
 import { jobView } from './job-view.ts';
 import './weights-view.ts';
@@ -52,13 +52,14 @@ export class ModelView extends LitElement {
 
   override render() {
     const s = this.#state.state;
-    const d = this.#detail.value;
+    // After a failed load (e.g. a bundled model not downloaded, offline) the previous variant's table would mislabel the one picked.
+    const d = this.#detail.error ? undefined : this.#detail.value;
     const gpu = s.device?.ok;
     return html`
       <div class="row">
         <label for="variant">Variant</label>
         <select id="variant" data-testid="variant-select" @change=${this.#pick}>
-          ${s.models.map((m) => html`<option value=${m.id} ?selected=${m.id === s.selectedId}>${m.name}${m.untrained ? ' — untrained' : ''}</option>`)}
+          ${s.models.map((m) => html`<option value=${m.id} ?selected=${m.id === s.selectedId}>${m.name} (${datasetTitle(m.dataset)})${m.untrained ? ' — untrained' : ''}</option>`)}
         </select>
       </div>
       ${this.#detail.error ? html`<p class="error" role="alert">${this.#detail.error}</p>` : ''}
@@ -66,9 +67,9 @@ export class ModelView extends LitElement {
         d
           ? html`
               <p class="muted">
-                ${d.summary.architecture}, runs as ${d.summary.runtime}. Estimated time = FLOPs ÷
-                ${d.deviceSpeed ? html`${d.deviceSpeed.source}` : html`the measured device speed (not measured yet: Device → Measure)`}; a lower bound that
-                ignores memory traffic and launch overhead.
+                ${d.summary.architecture}, <span data-testid="model-dataset">${datasetTitle(d.summary.dataset)}</span>, runs as ${d.summary.runtime}. Estimated
+                time = FLOPs ÷ ${d.deviceSpeed ? html`${d.deviceSpeed.source}` : html`the measured device speed (not measured yet: Device → Measure)`}; a lower
+                bound that ignores memory traffic and launch overhead.
                 ${d.timing ? html` Measured: median of ${d.timing.runs} batch-${d.timing.batch} runs, ${d.timing.method === 'timestamp' ? 'GPU timestamps' : 'wall clock'}; fused layers share one GPU step.` : ''}
               </p>
               ${
@@ -80,7 +81,7 @@ export class ModelView extends LitElement {
                     </p>`
                   : ''
               }
-              <div class="scroll">
+              <div class="scroll" tabindex="0" role="region" aria-label="Per-layer table (scrolls sideways on a narrow screen)">
                 <table data-testid="layer-table">
                   <caption>
                     Per layer, one image (1 MAC = 2 FLOPs; pooling = outputs × window)
@@ -157,7 +158,9 @@ export class ModelView extends LitElement {
                 <pre style="white-space:pre-wrap;overflow-wrap:anywhere">${JSON.stringify(d.provenance, null, 2)}</pre>
               </details>
             `
-          : html`<p role="status">Loading…</p>`
+          : this.#detail.error
+            ? ''
+            : html`<p role="status">Loading…</p>`
       }
     `;
   }

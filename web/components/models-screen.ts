@@ -4,7 +4,9 @@ import { lab } from '../lab-client.ts';
 import { LabStateController } from '../controllers/lab-state.ts';
 import { JobController } from '../controllers/job.ts';
 import { TrainController } from '../controllers/train.ts';
-import { bytes, int, pct, times } from '../format.ts';
+import { bytes, datasetTitle, int, pct, times } from '../format.ts';
+import { variantColor } from '../palette.ts';
+import { runtimeBadge } from './badges.ts';
 import { ModelActionsController } from '../controllers/models.ts';
 import { ExportController } from '../controllers/export.ts';
 import { sharedStyles } from './shared-styles.ts';
@@ -128,6 +130,18 @@ export class ModelsScreen extends LitElement {
   @state() private trainEpochs = 1;
   @state() private trainImages = 60000;
   @state() private trainTest = 10000;
+  /** "Download for offline use": every bundled model not in this browser yet. */
+  #download = new JobController<string[]>(this);
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Other screens may have downloaded bundled models on first use since the list was read.
+    if (this.#state.state.startup) void this.#state.state.refreshModels();
+  }
+
+  async #downloadAll(): Promise<void> {
+    if (await this.#download.run((p, id) => lab().downloadBundled(p, id))) await this.#state.state.refreshModels();
+  }
 
   async #import(e: Event): Promise<void> {
     const input = e.target as HTMLInputElement;
@@ -165,7 +179,7 @@ export class ModelsScreen extends LitElement {
 
   async #measureModel(m: ModelSummary): Promise<void> {
     const r = await this.#measure.run((p, id) => lab().evaluate(m.id, {}, p, id));
-    if (r) await this.#state.state.refreshResults();
+    if (r) await Promise.all([this.#state.state.refreshResults(), this.#state.state.refreshModels()]);
   }
 
   #trainForm() {
@@ -329,6 +343,8 @@ export class ModelsScreen extends LitElement {
   override render() {
     const models = this.#state.state.models;
     const standIns = models.filter((m) => m.origin === 'untrained').map((m) => m.architecture);
+    const pending = models.filter((m) => m.download);
+    const pendingBytes = pending.reduce((a, m) => a + (m.download?.bytes ?? 0), 0);
     return html`
       <p class="muted">Variants are stored in this browser. Bundled models come with the lab; compressed and imported ones are yours.</p>
       ${
@@ -340,6 +356,23 @@ export class ModelsScreen extends LitElement {
             </p>`
           : ''
       }
+      ${
+        pending.length
+          ? html`<div class="note" data-testid="not-downloaded-note">
+              <p style="margin:0 0 0.4rem">
+                ${pending.length === 1 ? 'One bundled model is' : `${pending.length} bundled models are`} not in this browser yet (${bytes(pendingBytes)}): each
+                is downloaded the first time it is used (View, Measure, Compress, Try it, Export), and works offline from then on. Taking the lab offline (a
+                workshop)? Download them now.
+              </p>
+              <button class="secondary" data-testid="download-bundled" ?disabled=${this.#download.running} @click=${this.#downloadAll}>
+                Download ${pending.length === 1 ? 'it' : `all ${pending.length}`} (${bytes(pendingBytes)})
+              </button>
+              ${jobView(this.#download, 'download-bundled', 'Download')}
+            </div>`
+          : this.#download.value?.length
+            ? html`<p role="status" class="ok" data-testid="download-bundled-done">Every bundled model is in this browser: they work offline.</p>`
+            : ''
+      }
       <div class="scroll">
         <table class="cards" data-testid="models-table">
           <caption>
@@ -349,6 +382,7 @@ export class ModelsScreen extends LitElement {
             <tr>
               <th>Name</th>
               <th>Architecture</th>
+              <th>Dataset</th>
               <th>Runs as</th>
               <th class="n">Params</th>
               <th class="n">Non-zero</th>
@@ -363,10 +397,19 @@ export class ModelsScreen extends LitElement {
                 html`<tr data-testid="model-row" data-model-id=${m.id}>
                     <td class="name">
                       ${m.name} ${m.untrained ? html`<span class="tag warn">untrained</span>` : ''}
-                      ${m.untrained ? '' : html`<span class="tag">${m.origin}</span>`} ${m.pipeline ? html`<div class="muted">${m.pipeline}</div>` : ''}
+                      ${m.untrained ? '' : html`<span class="tag">${m.origin}</span>`}
+                      ${
+                        m.download
+                          ? html`<span class="tag" data-testid="not-downloaded" title="downloaded the first time it is used; then it works offline"
+                              >not downloaded · ${bytes(m.download.bytes)}</span
+                            >`
+                          : ''
+                      }
+                      ${m.pipeline ? html`<div class="muted">${m.pipeline}</div>` : ''}
                     </td>
                     <td data-label="Architecture">${m.architecture}</td>
-                    <td data-label="Runs as">${m.runtime}</td>
+                    <td data-label="Dataset" data-testid="model-dataset">${datasetTitle(m.dataset)}</td>
+                    <td data-label="Runs as">${runtimeBadge(m.runtime, variantColor({ runtime: m.runtime, compressed: !!m.pipeline }))}</td>
                     <td class="n" data-label="Params">${int(m.params)}</td>
                     <td class="n" data-label="Non-zero">${int(m.nonZero)}</td>
                     <td class="n" data-label="Stored">${bytes(m.bytes)}</td>
@@ -414,7 +457,7 @@ export class ModelsScreen extends LitElement {
                   ${
                     this.#export.modelId === m.id
                       ? html`<tr class="export-row">
-                          <td class="export-cell" colspan="8">${this.#exportPanel(m)}</td>
+                          <td class="export-cell" colspan="9">${this.#exportPanel(m)}</td>
                         </tr>`
                       : nothing
                   }`,

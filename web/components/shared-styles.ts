@@ -133,6 +133,20 @@ export const sharedStyles = css`
   .tag.warn {
     color: #8a6d00;
   }
+  /* Runtime badge (badges.ts): a palette swatch, then the runtime in the text colour. */
+  .rt {
+    display: inline-flex;
+    align-items: center;
+    gap: 0.3rem;
+    white-space: nowrap;
+  }
+  .rt .swatch {
+    display: inline-block;
+    width: 0.75rem;
+    height: 0.75rem;
+    border-radius: 3px;
+    flex: none;
+  }
   progress {
     width: min(100%, 28rem);
     height: 1rem;

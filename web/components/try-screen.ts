@@ -4,7 +4,7 @@ import { lab } from '../lab-client.ts';
 import { JobController } from '../controllers/job.ts';
 import { LabStateController } from '../controllers/lab-state.ts';
 import { PredictController, comparisonPartner } from '../controllers/predict.ts';
-import { pct } from '../format.ts';
+import { datasetTitle, pct } from '../format.ts';
 import { sharedStyles } from './shared-styles.ts';
 import { jobView } from './job-view.ts';
 import './activations-view.ts';
@@ -304,10 +304,12 @@ export class TryScreen extends LitElement {
                 ><input
                   type="checkbox"
                   id="v-${m.id}"
+                  aria-describedby="ds-${m.id}"
                   .checked=${ids.includes(m.id)}
                   @change=${(e: Event) => this.#toggle(m.id, (e.target as HTMLInputElement).checked)}
                 />
-                <label for="v-${m.id}" style="font-weight:400">${m.name} (${m.runtime})${m.untrained ? ' — untrained' : ''}</label></span
+                <label for="v-${m.id}" style="font-weight:400">${m.name} (${m.runtime})${m.untrained ? ' — untrained' : ''}</label
+                ><span class="muted" id="ds-${m.id}"> · ${datasetTitle(m.dataset)}</span></span
               >`,
           )}
         </div>
