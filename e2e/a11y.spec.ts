@@ -26,7 +26,7 @@ function axeSource(): string {
 // The lab's CSP allows scripts from 'self' only; the audit's injected script is the one exception, for the test's page only.
 test.use({ bypassCSP: true });
 
-const SCREENS = ['device', 'models', 'model', 'compress', 'compare', 'try', 'share'] as const;
+const SCREENS = ['device', 'experiment', 'models', 'model', 'compress', 'compare', 'try', 'share'] as const;
 
 /** Serious and critical violations axe finds in the page as it is (through open shadow roots), one line each. */
 async function audit(page: Page, where: string): Promise<string[]> {

@@ -28,7 +28,7 @@ export async function openLab(page: Page, path = '/'): Promise<void> {
 }
 
 /** Goes to a screen through the navigation (as a user would). */
-export async function go(page: Page, screen: 'device' | 'models' | 'model' | 'compress' | 'compare' | 'try' | 'share'): Promise<void> {
+export async function go(page: Page, screen: 'device' | 'experiment' | 'models' | 'model' | 'compress' | 'compare' | 'try' | 'share'): Promise<void> {
   await page.getByTestId(`nav-${screen}`).click();
   await expect(page.getByTestId(`nav-${screen}`)).toHaveAttribute('aria-current', 'page');
 }

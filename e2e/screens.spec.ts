@@ -234,7 +234,7 @@ test('Share: import someone’s results; they appear in Compare, readable at pho
   await page.screenshot({ path: `${SCREENS_DIR}/compare-phone-charts.png` });
 
   // No other screen scrolls sideways at 375 px either (Compress with a training step and its many options).
-  for (const screen of ['device', 'models', 'model', 'compress', 'try', 'share'] as const) {
+  for (const screen of ['device', 'experiment', 'models', 'model', 'compress', 'try', 'share'] as const) {
     await go(page, screen);
     if (screen === 'compress') {
       await page.getByTestId('add-pass-select').selectOption('distill');
@@ -322,7 +322,7 @@ test('keyboard: every control on every screen is reachable with Tab, labelled, a
     .setInputFiles({ name: 'r.json', mimeType: 'application/json', buffer: Buffer.from(sharedResults('Ada', ['Pixel 8'])) });
   await expect(page.getByTestId('share-ok')).toBeVisible();
   const problems: string[] = [];
-  for (const s of ['device', 'models', 'model', 'compress', 'compare', 'try', 'share'] as const) {
+  for (const s of ['device', 'experiment', 'models', 'model', 'compress', 'compare', 'try', 'share'] as const) {
     await go(page, s);
     if (s === 'compress') {
       // A step with its option controls, including a training step and the teacher picker.
