@@ -114,7 +114,7 @@ describe('int8Experiment (worker API, Node, SwiftShader)', () => {
       ['kmeans5', true],
       ['separable', false],
     ]);
-  });
+  }, 300_000);
 
   it('a cancelled experiment stores nothing: no variant, no result', async () => {
     const before = (await listModels()).map((m) => m.id);
@@ -134,7 +134,7 @@ describe('int8Experiment (worker API, Node, SwiftShader)', () => {
     expect(measuring).toBe(true);
     await expect.poll(async () => (await listModels()).map((m) => m.id)).toEqual(before);
     expect(await listResults()).toEqual([]);
-  });
+  }, 300_000);
 
   it('refuses an int8 source and a bad subset with clear errors', async () => {
     await expect(labApi.int8Experiment({ sourceId: 'nope' })).rejects.toThrow('model nope is not stored');

@@ -111,7 +111,7 @@ describe('TF.js models saved by tfjs 4.22 import and match its predictions', () 
     expect((model.provenance!.sourceLayers as Record<string, string[]>)[conv2.name]).toEqual(conv2.from);
     expectMatches(compare(m, imported, false));
     m.dispose();
-  });
+  }, 300_000);
 
   it('(b) SeparableConv2D + DepthwiseConv2D (+ BatchNorm folded into the depthwise), as a Functional model, in 3 shards', async () => {
     const input = tf.input({ shape: [28, 28, 1], name: 'pixels' });
@@ -148,7 +148,7 @@ describe('TF.js models saved by tfjs 4.22 import and match its predictions', () 
     expect(report.layers[2].from).toEqual(['sep']);
     expectMatches(compare(m, imported, false));
     m.dispose();
-  });
+  }, 300_000);
 
   it('(c) an MLP on a flat 784 input', async () => {
     const m = tf.sequential({
@@ -163,7 +163,7 @@ describe('TF.js models saved by tfjs 4.22 import and match its predictions', () 
     // A flat input of the expected size takes the expected image shape.
     expect(importTfjs(toFiles(await saveArtifacts(tf, m)), { expectInput: [784, 1, 1] }).model.architecture.inputShape).toEqual([784, 1, 1]);
     m.dispose();
-  });
+  }, 300_000);
 
   it('(d) BatchNorm right after the input → Conv2D(relu) ×2 → BatchNorm → GlobalAveragePooling2D → Dense(softmax)', async () => {
     const m = tf.sequential({
@@ -203,7 +203,7 @@ describe('TF.js models saved by tfjs 4.22 import and match its predictions', () 
     );
     expectMatches(compare(m, imported, false));
     m.dispose();
-  });
+  }, 300_000);
 
   it('(e) Conv2D → ReLU → BatchNorm → Conv2D(relu) → MaxPool → GlobalMaxPooling2D → Dense(softmax), as a Functional model', async () => {
     const input = tf.input({ shape: [28, 28, 1], name: 'pixels' });
@@ -235,7 +235,7 @@ describe('TF.js models saved by tfjs 4.22 import and match its predictions', () 
     expect(report.notes.join('\n')).toMatch(/GlobalMaxPooling2D 'gmp' on a 5×5 input became the maxPool2d 'gmp'/);
     expectMatches(compare(m, imported, false));
     m.dispose();
-  });
+  }, 300_000);
 
   it('(f) stand-alone BatchNorms with center false and scale false (statistics set, not trained: tfjs cannot fit them)', async () => {
     const m = tf.sequential({
@@ -264,7 +264,7 @@ describe('TF.js models saved by tfjs 4.22 import and match its predictions', () 
     expect(model.weights['bn_mid.bias'][1]).toBeCloseTo(-0.2 - 0.1 / Math.sqrt(2 + 1e-3), 5);
     expect(compare(m, imported, false).worst).toBeLessThan(1e-4);
     m.dispose();
-  });
+  }, 300_000);
 
   it('(g) an MLP with BatchNorms between nonlinearities: the tail lifts to 1×1 images (dense → conv), and back before the next Dense', async () => {
     const m = tf.sequential({
@@ -304,5 +304,5 @@ describe('TF.js models saved by tfjs 4.22 import and match its predictions', () 
     expect(report.notes.join('\n')).toMatch(/BatchNormalization 'bn2' acts on a flat vector between two nonlinearities.*'fc2' \(1×1 kernel on \[1, 1, 48\]\)/);
     expectMatches(compare(m, imported, true));
     m.dispose();
-  });
+  }, 300_000);
 });
