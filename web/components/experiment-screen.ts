@@ -215,7 +215,8 @@ export class ExperimentScreen extends LitElement {
       <p class=${ev.subset ? 'note' : 'muted'} data-testid="experiment-subset">
         Accuracy on ${int(ev.count)} of the ${int(ev.of)} images of the
         ${ev.dataset}${ev.subset ? html` — <strong>a subset</strong>: choose ${int(ev.of)} for the full test set` : ''}. Both measured in this run, one after
-        the other, with the same code: ${x.fp32.runs ?? 20} timed batch-1 runs after warm-up, end to end (wall clock).
+        the other, with the same code: ${x.fp32.runs !== undefined ? int(x.fp32.runs) : 'the'} timed batch-1 runs after warm-up,
+        ${x.fp32.timingMethod === 'timestamp' ? 'GPU timestamps' : 'end to end (wall clock)'}.
       </p>
       <div class="headline" role="status">
         <div data-testid="experiment-speedup">
