@@ -19,11 +19,14 @@ const PARTS: { key: keyof Omit<LayerBytes, 'total'>; label: string; color: (c: s
   { key: 'values', label: 'values', color: (c) => c },
   { key: 'indices', label: 'indices', color: () => PALETTE.accent },
   { key: 'codebooks', label: 'codebook', color: () => PALETTE.marker },
-  { key: 'scales', label: 'scales', color: () => PALETTE.int8 },
-  { key: 'header', label: 'header', color: () => PALETTE.removed },
+  // α of ternary/binary layers: fp32 numbers, so fp32's colour (int8 orange would match an int8 variant's values).
+  { key: 'scales', label: 'α scales (fp32)', color: () => PALETTE.fp32 },
+  // A layer's share of the JSON header: its linear scales and zero points as text.
+  { key: 'header', label: 'header (scales as text)', color: () => PALETTE.removed },
 ];
 
-const sig = (v: number): string => (v === 0 ? '0' : Math.abs(v) >= 0.01 ? v.toFixed(3) : v.toExponential(2));
+/** Short numbers for labels, with a real minus sign (as the activations view writes them). */
+const sig = (v: number): string => (v === 0 ? '0' : Math.abs(v) >= 0.01 ? v.toFixed(3) : v.toExponential(2)).replace('-', '−');
 
 /** "±α 0.031", "32 levels −0.12…0.15", "int8 grid, step 0.0004–0.0021 per channel". */
 function levelsText(l: Levels): string {
@@ -315,7 +318,7 @@ export class WeightsView extends LitElement {
     return html`<div data-testid=${`pictures-${role}`} data-layer=${l.name}>
       <p class="who">
         <span class="chip" style=${`background:${color}`}></span><strong>${v.name}</strong>
-        <span class="muted">(${role === 'variant' ? 'this variant' : 'made from'}; ${l.encoding})</span>
+        <span class="muted">(${role === 'variant' ? 'this variant' : 'parent'}; ${l.encoding})</span>
       </p>
       <figure>
         ${this.#canvas({ kind: 'histogram', h, levels: l.levels, color }, histText, 'histogram')}
@@ -339,9 +342,12 @@ export class WeightsView extends LitElement {
     const f = v.pictures.firstConv;
     if (!f) return nothing;
     const zeros = f.zeros;
-    const text = `${int(f.filters)} filters of ${f.layer} in ${v.name}, ${f.kh} × ${f.kw}${f.channels > 1 ? ` × ${f.channels} channels` : ''}; blue negative, red positive, white 0 at full scale ±${sig(f.scale)}; grey: ${int(zeros)} zero weights`;
+    const text = `${int(f.filters)} filters of ${f.layer} in ${v.name}, ${f.kh} × ${f.kw}${f.channels > 1 ? ` × ${f.channels} channels` : ''}; blue negative, white 0, red positive, full colour at ±${sig(f.scale)}; grey: ${int(zeros)} zero weights`;
     return html`<figure data-testid=${`filters-${role}`} data-filters=${f.filters} data-zeros=${zeros}>
-      <p class="who"><span class="chip" style=${`background:${variantColor(v)}`}></span><strong>${v.name}</strong></p>
+      <p class="who">
+        <span class="chip" style=${`background:${variantColor(v)}`}></span><strong>${v.name}</strong>
+        <span class="muted">(${role === 'variant' ? 'this variant' : 'parent'})</span>
+      </p>
       ${this.#canvas({ kind: 'filters', f }, text, 'filters')}
       <figcaption>${text}.</figcaption>
     </figure>`;
@@ -353,22 +359,32 @@ export class WeightsView extends LitElement {
     if (this.#task.error) return html`<p class="error" role="alert">${this.#task.error}</p>`;
     if (!w) return html`<p role="status">Loading weight pictures…</p>`;
     const p = w.parent;
+    // The byte legend lists the parts either side stores, with the values' colour of each side.
+    const shown = p ? [w.variant, p] : [w.variant];
     const parentLayers = new Map(p?.pictures.layers.map((l) => [l.name, l]) ?? []);
     return html`
       <h3 id="weights-heading">Weights</h3>
       <p class="muted">
         ${
           p
-            ? html`Each layer of <strong>${w.variant.name}</strong> beside <strong>${p.name}</strong>, the variant it was made from; both histograms of a layer
-                share one range.`
+            ? html`Each layer of <strong>${w.variant.name}</strong> beside its parent <strong>${p.name}</strong> (the variant it was made from); both histograms
+                of a layer share one range.`
             : w.parentMissing
-              ? html`The variant this one was made from is no longer stored, so it is shown alone.`
+              ? html`Its parent (the variant this one was made from) is no longer stored, so it is shown alone.`
               : html`An original variant: nothing to compare with.`
         }
         Zeros (pruned, or a level at 0) are counted apart, not drawn as a bar. Red lines are the levels the file stores (fine grids: ticks under the bars).
       </p>
       <p class="legend muted">
-        Bytes: ${PARTS.map((part) => html`<span><span class="chip" style=${`background:${part.color(variantColor(w.variant))}`}></span>${part.label}</span>`)}
+        Bytes:
+        ${PARTS.filter((part) => shown.some((v) => v.pictures.layers.some((l) => l.bytes[part.key] > 0))).map(
+          (part) =>
+            html`<span
+              >${(part.key === 'values' ? shown : [w.variant]).map(
+                (v) => html`<span class="chip" style=${`background:${part.color(variantColor(v))}`}></span>`,
+              )}${part.label}</span
+            >`,
+        )}
         (file header not in a layer: ${bytes(w.variant.pictures.fileHeader)} of ${bytes(w.variant.pictures.fileBytes)})
       </p>
       ${
