@@ -73,20 +73,28 @@ export class TrainingCurves extends LitElement {
     const lastStep = lastRun?.steps[lastRun.steps.length - 1];
     const lastEpoch = [...runs].reverse().find((c) => c.epochs.some((e) => e.testAccuracy !== undefined));
     const acc = lastEpoch?.epochs.filter((e) => e.testAccuracy !== undefined).pop();
+    // Text alternatives say what the charts show: the loss from its first to its last point, the accuracy of every epoch.
+    const firstStep = runs.find((c) => c.steps.length)?.steps[0];
+    const lossText =
+      firstStep && lastStep
+        ? `, from ${fixed(firstStep.loss, 4)} at step ${int(firstStep.step)} to ${fixed(lastStep.loss, 4)} at step ${int(lastStep.step)}`
+        : ', no point yet';
+    const tested = runs.flatMap((c) => c.epochs.filter((e) => e.testAccuracy !== undefined).map((e) => `${c.label} epoch ${e.epoch}: ${pct(e.testAccuracy!)}`));
+    const accText = tested.length ? `: ${tested.join('; ')}` : ', no epoch tested yet';
     return html`<section aria-label="Training curves">
       <div class="charts">
-        <figure role="img" aria-label="Training loss per step group${lastStep ? `, last ${fixed(lastStep.loss, 4)}` : ''}">
+        <figure role="img" aria-label="Training loss per step group${lossText}">
           <figcaption>Training loss per step group</figcaption>
           <div id="loss"></div>
         </figure>
-        <figure role="img" aria-label="Test accuracy per epoch${acc ? `, last ${pct(acc.testAccuracy!)}` : ''}">
+        <figure role="img" aria-label="Test accuracy per epoch${accText}">
           <figcaption>Test accuracy per epoch</figcaption>
           <div id="acc"></div>
         </figure>
       </div>
       <p data-testid="curve-summary">
         ${lastStep ? html`Loss ${fixed(lastStep.loss, 4)} at step ${int(lastStep.step)} (epoch ${lastStep.epoch}, lr ${lastStep.lr.toPrecision(3)})` : 'No step group finished yet'}${
-          acc ? html`; test accuracy ${pct(acc.testAccuracy!)} on ${int(acc.testCount ?? 0)} images after epoch ${acc.epoch}` : ''
+          acc ? html`; test accuracy ${pct(acc.testAccuracy!)} on ${int(acc.testCount ?? 0)} test images after epoch ${acc.epoch}` : ''
         }${this.live ? ' — so far' : ''}.
       </p>
       ${
