@@ -236,8 +236,9 @@ export class ActivationsView extends LitElement {
     </figure>`;
   }
 
-  #strongest(row: ActivationRow, last: boolean): string {
-    const what = last ? 'class' : row.a!.shape.length === 3 ? 'most active channel' : 'most active unit';
+  /** "most active unit 3 / 3", or "unit 3 / 3" under the table's "Most active (A / B)" heading. */
+  #strongest(row: ActivationRow, last: boolean, short = false): string {
+    const what = last ? 'class' : `${short ? '' : 'most active '}${row.a!.shape.length === 3 ? 'channel' : 'unit'}`;
     return `${what} ${row.a!.strongest} / ${row.b!.strongest}`;
   }
 
@@ -331,7 +332,7 @@ export class ActivationsView extends LitElement {
                           ${r.diff ? (Number.isFinite(r.diff.relError) ? `${num(r.diff.relError * 100)} %` : '∞') : '—'}
                         </td>
                         <td data-label="Most active (A / B)">
-                          ${r.diff ? `${this.#strongest(r, i === last)} ${r.diff.topAgrees ? '✓' : '✗'}` : (r.note ?? 'one variant only')}
+                          ${r.diff ? `${this.#strongest(r, i === last, true)} ${r.diff.topAgrees ? '✓' : '✗'}` : (r.note ?? 'one variant only')}
                         </td>
                       </tr>`,
                   )}
