@@ -26,7 +26,9 @@ const PARTS: { key: keyof Omit<LayerBytes, 'total'>; label: string; color: (c: s
 ];
 
 /** Short numbers for labels, with a real minus sign (as the activations view writes them). */
-const sig = (v: number): string => (v === 0 ? '0' : Math.abs(v) >= 0.01 ? v.toFixed(3) : v.toExponential(2)).replace('-', '−');
+const sig = (v: number): string =>
+  // Plain decimals down to 0.0001 ("step 0.00348–0.00680" reads better on a projector than "3.48e−3–6.80e−3").
+  (v === 0 ? '0' : Math.abs(v) >= 0.01 ? v.toFixed(3) : Math.abs(v) >= 1e-4 ? v.toPrecision(3) : v.toExponential(2)).replace('-', '−');
 
 /** "±α 0.031", "32 levels −0.12…0.15", "int8 grid, step 0.0004–0.0021 per channel". */
 function levelsText(l: Levels): string {
