@@ -10,7 +10,7 @@ import type { FilterImages, Histogram, LayerBytes, LayerPicture, Levels, MaskPic
 /** One canvas to paint after render: what to draw and in which colour. */
 type Draw =
   | { kind: 'histogram'; h: Histogram; levels: Levels; color: string }
-  | { kind: 'mask'; mask: MaskPicture; color: string }
+  | { kind: 'mask'; mask: MaskPicture; color: string; allKept: boolean }
   | { kind: 'filters'; f: FilterImages }
   | { kind: 'bytes'; b: LayerBytes; max: number; color: string };
 
@@ -51,6 +51,7 @@ function levelsText(l: Levels): string {
 }
 
 function maskText(m: MaskPicture, kept: number): string {
+  if (kept === 1 && m.kind === 'matrix') return `all weights kept (nothing pruned); ${int(m.outputs)} neurons × ${int(m.inputs)} inputs, drawn as one strip`;
   return m.kind === 'matrix'
     ? `${pct(kept, 1)} of weights kept; ${m.rows} × ${m.cols} cells of ${m.rowStep} × ${m.colStep} weights (rows: ${int(m.outputs)} neurons, columns: ${int(m.inputs)} inputs); colour = fraction kept`
     : `${pct(kept, 1)} of weights kept; ${int(m.filters)} filters of ${m.kh} × ${m.kw}${m.channels > 1 ? `, each cell the fraction kept over ${m.channels} input channels` : ''}`;
@@ -145,7 +146,8 @@ function drawMask(c: HTMLCanvasElement, d: Extract<Draw, { kind: 'mask' }>): voi
   const m = d.mask;
   const W = c.clientWidth;
   if (m.kind === 'matrix') {
-    const H = Math.round(Math.max(24, Math.min(240, (W / m.cols) * m.rows)));
+    // Nothing pruned: one even strip, not a 240 px block of one colour that says nothing more.
+    const H = d.allKept ? 24 : Math.round(Math.max(24, Math.min(240, (W / m.cols) * m.rows)));
     const ctx = fit(c, H);
     // Whole-pixel cell edges: fractional ones leave anti-aliased seams between cells.
     const xs = Array.from({ length: m.cols + 1 }, (_, k) => Math.round((k * W) / m.cols));
@@ -330,7 +332,7 @@ export class WeightsView extends LitElement {
         </figcaption>
       </figure>
       <figure>
-        ${this.#canvas({ kind: 'mask', mask: l.mask, color }, maskLabel, 'mask')}
+        ${this.#canvas({ kind: 'mask', mask: l.mask, color, allKept: h.zeros === 0 }, maskLabel, 'mask')}
         <figcaption data-testid="mask-caption" data-kept=${h.nonZero}>Mask: ${maskText(l.mask, 1 - h.sparsity)}.</figcaption>
       </figure>
       <figure>
