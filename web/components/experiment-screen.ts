@@ -26,6 +26,9 @@ const C = { fp32: unsafeCSS(PALETTE.fp32), int8: unsafeCSS(PALETTE.int8), compre
 /** Evaluation sizes offered; fewer than the whole split is labelled a subset wherever numbers show. */
 const LIMITS = [1000, 10000];
 
+/** The worker's speed ratio (int8 over fp32, > 1 = int8 faster) in words: "0.52× speed-up" would read as a gain. */
+const speedUp = (r: number | undefined): string => (r === undefined ? '—' : `${times(r)} ${r >= 1 ? 'speed-up' : '(int8 slower)'}`);
+
 /** "+0.12 points" / "−0.40 points": a difference the worker computed, written with its sign. */
 const points = (v: number): string => `${v > 0 ? '+' : v < 0 ? '−' : '±'}${fixed(Math.abs(v), 2)} points`;
 
@@ -205,9 +208,9 @@ export class ExperimentScreen extends LitElement {
     // [name, unit, fp32, int8, int8 vs fp32 (the worker's ratios in words), test id]
     const rows: [string, string, unknown, unknown, string, string][] = [
       ['Accuracy', '', a.accuracy, b.accuracy, points(x.accuracyDeltaPoints), 'accuracy'],
-      ['Batch-1 latency p50', '', a.p50, b.p50, x.latencyRatio !== undefined ? `${times(x.latencyRatio)} speed-up` : '—', 'p50'],
+      ['Batch-1 latency p50', '', a.p50, b.p50, speedUp(x.latencyRatio), 'p50'],
       ['Batch-1 latency p90', '', a.p90, b.p90, '', 'p90'],
-      ['Throughput', `images/s${batch ? `, batch ${batch}` : ''}`, a.throughput, b.throughput, `${times(x.throughputRatio)} speed-up`, 'throughput'],
+      ['Throughput', `images/s${batch ? `, batch ${batch}` : ''}`, a.throughput, b.throughput, speedUp(x.throughputRatio), 'throughput'],
       ['Size', 'stored weights', a.size, b.size, `${times(x.sizeRatio, 1)} smaller`, 'size'],
     ];
     return html`
