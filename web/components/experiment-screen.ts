@@ -347,10 +347,7 @@ export class ExperimentScreen extends LitElement {
         <label for="exp-limit">Accuracy on</label>
         <select id="exp-limit" data-testid="experiment-limit" @change=${(e: Event) => this.#set({ limit: Number((e.target as HTMLSelectElement).value) })}>
           ${LIMITS.map(
-            (n) =>
-              html`<option value=${n} ?selected=${n === choice.limit}>
-                ${int(n)} test images${n < 10000 ? ' (a subset: quicker on a slow adapter)' : ' (all)'}
-              </option>`,
+            (n) => html`<option value=${n} ?selected=${n === choice.limit}>${int(n)} test images${n < 10000 ? ' (a subset, quicker)' : ' (all)'}</option>`,
           )}
         </select>
       </div>
