@@ -146,8 +146,8 @@ function drawMask(c: HTMLCanvasElement, d: Extract<Draw, { kind: 'mask' }>): voi
   const m = d.mask;
   const W = c.clientWidth;
   if (m.kind === 'matrix') {
-    // Nothing pruned: one even strip, not a 240 px block of one colour that says nothing more.
-    const H = d.allKept ? 24 : Math.round(Math.max(24, Math.min(240, (W / m.cols) * m.rows)));
+    // Nothing pruned: one even strip of cells, not a 240 px block of one colour that says nothing more.
+    const H = d.allKept ? 16 : Math.round(Math.max(24, Math.min(240, (W / m.cols) * m.rows)));
     const ctx = fit(c, H);
     // Whole-pixel cell edges: fractional ones leave anti-aliased seams between cells.
     const xs = Array.from({ length: m.cols + 1 }, (_, k) => Math.round((k * W) / m.cols));
@@ -156,7 +156,9 @@ function drawMask(c: HTMLCanvasElement, d: Extract<Draw, { kind: 'mask' }>): voi
       for (let k = 0; k < m.cols; k++) {
         const f = m.kept[r * m.cols + k];
         ctx.fillStyle = f === 0 ? mix(PALETTE.removed, 0.35) : mix(d.color, 0.15 + 0.85 * f);
-        ctx.fillRect(xs[k], ys[r], xs[k + 1] - xs[k], ys[r + 1] - ys[r]);
+        // The strip keeps a 1 px gap between its cells, so it does not read as the solid bytes bar below it.
+        const gap = d.allKept && xs[k + 1] - xs[k] > 2 ? 1 : 0;
+        ctx.fillRect(xs[k], ys[r], xs[k + 1] - xs[k] - gap, ys[r + 1] - ys[r]);
       }
     return;
   }
