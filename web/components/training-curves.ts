@@ -50,6 +50,9 @@ export class TrainingCurves extends LitElement {
       .muted {
         opacity: 0.75;
       }
+      figcaption .muted {
+        font-weight: 400;
+      }
     `,
   ];
 
@@ -88,7 +91,7 @@ export class TrainingCurves extends LitElement {
           <div id="loss"></div>
         </figure>
         <figure role="img" aria-label="Test accuracy per epoch${accText}">
-          <figcaption>Test accuracy per epoch</figcaption>
+          <figcaption>Test accuracy per epoch${tested.length ? '' : html` <span class="muted">(a point after each epoch)</span>`}</figcaption>
           <div id="acc"></div>
         </figure>
       </div>
@@ -103,7 +106,13 @@ export class TrainingCurves extends LitElement {
               ${runs.map(
                 (c, i) =>
                   html`${i ? '; ' : ''}${c.label}: batch ${c.batch}, ${int(c.stepsPerEpoch)} steps per
-                  epoch${c.steps.length ? `, steps ${int(c.steps[0].step)}–${int(c.steps[c.steps.length - 1].step)}` : ''}`,
+                  epoch${
+                    c.steps.length
+                      ? c.steps.length === 1
+                        ? `, step ${int(c.steps[0].step)}`
+                        : `, steps ${int(c.steps[0].step)}–${int(c.steps[c.steps.length - 1].step)}`
+                      : ''
+                  }`,
               )}.
               A step group is the ${runs[0].stepsPerEpoch > 1 ? 'chunk of steps' : 'step'} the GPU runs between two progress reports; its loss is the mean over
               its images.
@@ -156,7 +165,8 @@ export class TrainingCurves extends LitElement {
       height: 170,
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: false, range: [0, last] }, y: { range } },
+      // A little room right of the last step, so its point is not cut in half by the plot's edge.
+      scales: { x: { time: false, range: [0, last * 1.03] }, y: { range } },
       axes: [
         // Whole steps only (no "0.5 step" ticks on a short run).
         { label: 'step', size: 36, incrs: STEP_TICKS },
