@@ -103,6 +103,9 @@ test('a test digit through fp32 and int8 LeNet-300-100: every layer of both, and
   await page.setViewportSize({ width: 375, height: 800 });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow, 'the Try-it screen is wider than the phone').toBeLessThanOrEqual(1);
+  // The layer table fits too (as cards): no sideways scrolling inside its box, where the page check cannot see it.
+  const table = view.getByTestId('act-table');
+  expect(await table.evaluate((t) => t.parentElement!.scrollWidth - t.parentElement!.clientWidth), 'the layer table scrolls sideways').toBeLessThanOrEqual(1);
   const boxes = await Promise.all(['act-a', 'act-b', 'act-diff'].map((id) => layers.nth(1).getByTestId(id).boundingBox()));
   expect(boxes[1]!.y).toBeGreaterThan(boxes[0]!.y + boxes[0]!.height - 1);
   expect(boxes[2]!.y).toBeGreaterThan(boxes[1]!.y + boxes[1]!.height - 1);

@@ -58,7 +58,7 @@ test('training from scratch plots loss and test accuracy while it runs; the stor
   await expect(curves).toHaveAttribute('data-epochs', '2');
   const summary = curves.getByTestId('curve-summary');
   await expect(summary).toContainText(/Loss \d+\.\d{4} at step 64 \(epoch 2/);
-  await expect(summary).toContainText('on 1,000 images after epoch 2');
+  await expect(summary).toContainText('on 1,000 test images after epoch 2');
   await expect(summary).not.toContainText('so far');
   // Both charts were drawn, with legends that name their series and hold no "--" placeholder.
   await expect(curves.locator('canvas')).toHaveCount(2);
@@ -78,7 +78,7 @@ test('training from scratch plots loss and test accuracy while it runs; the stor
   const stored = page.getByTestId('model-curves');
   await expect(stored).toHaveAttribute('data-steps', '4');
   await expect(stored).toHaveAttribute('data-epochs', '2');
-  await expect(stored.getByTestId('curve-summary')).toContainText(`test accuracy ${accLine} % on 1,000 images after epoch 2`);
+  await expect(stored.getByTestId('curve-summary')).toContainText(`test accuracy ${accLine} % on 1,000 test images after epoch 2`);
   await shot(page, 'curves-model-view');
 
   // At 375 px the charts shrink to the screen: nothing wider than the page.

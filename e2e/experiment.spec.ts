@@ -60,6 +60,9 @@ test('FP32 vs INT8 from the first screen: both measured side by side, the int8 v
   // The subset is labelled; the slower or faster int8 is explained with this adapter's multiply.
   await expect(page.getByTestId('experiment-subset')).toContainText('1,000 of the 10,000');
   await expect(page.getByTestId('experiment-subset')).toContainText('a subset');
+  // The dataset by its title, and the timing as the results recorded it.
+  await expect(page.getByTestId('experiment-subset')).toContainText('images of the MNIST test split');
+  await expect(page.getByTestId('experiment-subset')).toContainText(/\d+ timed batch-1 runs after warm-up,\s+end to end \(wall clock\)/);
   // The verdict follows the measured speed-up (±10 % counts as about the same; a ratio on a boundary may round either way).
   const verdict = page.getByTestId('experiment-verdict');
   await expect(verdict).toContainText(/^int8 ran (slower than fp32 here|at about fp32's speed here|[\d.]+× as fast as fp32 here)/);

@@ -64,14 +64,14 @@ describe('int8Experiment (worker API, Node, SwiftShader)', () => {
     expect(stored?.parentId).toBe(SOURCE);
     expect(stored?.runtimeOptions).toMatchObject({ calibrationImages: 256, method: 'minmax', dataset: 'mnist' });
     expect(out.variant.runtime).toBe('int8');
-    expect(out.calibration).toEqual({ method: 'minmax', images: 256, dataset: 'mnist training split' });
+    expect(out.calibration).toEqual({ method: 'minmax', images: 256, dataset: 'MNIST training split' });
 
     // Both measurements are stored as Compare rows, on the same subset, labelled as one.
     const results = await listResults<ResultRecord>();
     expect(results.map((r) => r.id).sort()).toEqual([out.fp32.id, out.int8.id].sort());
     expect(out.fp32).toMatchObject({ modelId: SOURCE, runtime: 'fp32', count: 300, runs: 5, source: 'measured' });
     expect(out.int8).toMatchObject({ modelId: out.variant.id, runtime: 'int8', count: 300, runs: 5, source: 'measured' });
-    expect(out.evaluation).toEqual({ count: 300, of: 10_000, subset: true, dataset: 'mnist test split' });
+    expect(out.evaluation).toEqual({ count: 300, of: 10_000, subset: true, dataset: 'MNIST test split' });
 
     console.info(
       `fp32 ${out.fp32.accuracy} ${out.fp32.throughput?.toFixed(0)} img/s p50 ${out.fp32.latencyP50?.toFixed(2)} ms; int8 ${out.int8.accuracy} ${out.int8.throughput?.toFixed(0)} img/s p50 ${out.int8.latencyP50?.toFixed(2)} ms; ratio ${out.throughputRatio?.toFixed(3)} on ${out.device.name}`,

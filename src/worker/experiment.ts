@@ -13,6 +13,7 @@
  * stored as Compare rows. A cancelled or failed experiment stores nothing:
  * the int8 variant `compress` stored is deleted again.
  */
+import { DATASET_INFO } from '../data/manifest.ts';
 import { describeAdapter } from '../gpu/device.ts';
 import type { Int8Outlook } from '../gpu/int8-multiply.ts';
 import { DEFAULTS } from '../model/defaults.ts';
@@ -278,11 +279,12 @@ export async function runInt8Experiment(request: Int8ExperimentRequest, ctx: Job
       calibration: {
         method: String(o.method ?? 'minmax'),
         images: Number(o.calibrationImages ?? DEFAULTS.calibrationImages),
-        dataset: `${dataset} training split`,
+        // The dataset's title ("MNIST", "Fashion-MNIST"), not its file id: the screen shows this string.
+        dataset: `${DATASET_INFO[dataset].title} training split`,
       },
       fp32: fp32Result,
       int8: int8Result,
-      evaluation: { count: fp32Result.count, of: test.count, subset: fp32Result.count < test.count, dataset: `${dataset} test split` },
+      evaluation: { count: fp32Result.count, of: test.count, subset: fp32Result.count < test.count, dataset: `${DATASET_INFO[dataset].title} test split` },
       ...measured,
       speed: speedOf(measured.throughputRatio ?? measured.latencyRatio),
       accuracyDeltaPoints: (int8Result.accuracy - fp32Result.accuracy) * 100,

@@ -236,8 +236,9 @@ export class ActivationsView extends LitElement {
     </figure>`;
   }
 
-  #strongest(row: ActivationRow, last: boolean): string {
-    const what = last ? 'class' : row.a!.shape.length === 3 ? 'most active channel' : 'most active unit';
+  /** "most active unit 3 / 3", or "unit 3 / 3" under the table's "Most active (A / B)" heading. */
+  #strongest(row: ActivationRow, last: boolean, short = false): string {
+    const what = last ? 'class' : `${short ? '' : 'most active '}${row.a!.shape.length === 3 ? 'channel' : 'unit'}`;
     return `${what} ${row.a!.strongest} / ${row.b!.strongest}`;
   }
 
@@ -307,7 +308,7 @@ export class ActivationsView extends LitElement {
       ${
         d.b
           ? html`<div class="scroll">
-              <table data-testid="act-table">
+              <table class="cards" data-testid="act-table">
                 <caption>
                   Where the two differ, layer by layer (relative error = ‖B − A‖ / ‖A‖)
                 </caption>
@@ -317,18 +318,22 @@ export class ActivationsView extends LitElement {
                     <th>Shape</th>
                     <th class="n">max |B − A|</th>
                     <th class="n">Relative error</th>
-                    <th>Top-1</th>
+                    <th>Most active (A / B)</th>
                   </tr>
                 </thead>
                 <tbody>
                   ${d.rows.map(
                     (r, i) =>
                       html`<tr>
-                        <td>${(r.a ?? r.b!).layers.join(' + ')}</td>
-                        <td>${shapeText((r.a ?? r.b!).shape)}</td>
-                        <td class="n">${r.diff ? num(r.diff.maxAbs) : '—'}</td>
-                        <td class="n">${r.diff ? (Number.isFinite(r.diff.relError) ? `${num(r.diff.relError * 100)} %` : '∞') : '—'}</td>
-                        <td>${r.diff ? `${this.#strongest(r, i === last)} ${r.diff.topAgrees ? '✓' : '✗'}` : (r.note ?? 'one variant only')}</td>
+                        <td class="name">${(r.a ?? r.b!).layers.join(' + ')}</td>
+                        <td data-label="Shape">${shapeText((r.a ?? r.b!).shape)}</td>
+                        <td class="n" data-label="max |B − A|">${r.diff ? num(r.diff.maxAbs) : '—'}</td>
+                        <td class="n" data-label="Relative error">
+                          ${r.diff ? (Number.isFinite(r.diff.relError) ? `${num(r.diff.relError * 100)} %` : '∞') : '—'}
+                        </td>
+                        <td data-label="Most active (A / B)">
+                          ${r.diff ? `${this.#strongest(r, i === last, true)} ${r.diff.topAgrees ? '✓' : '✗'}` : (r.note ?? 'one variant only')}
+                        </td>
                       </tr>`,
                   )}
                 </tbody>

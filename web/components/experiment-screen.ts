@@ -26,6 +26,9 @@ const C = { fp32: unsafeCSS(PALETTE.fp32), int8: unsafeCSS(PALETTE.int8), compre
 /** Evaluation sizes offered; fewer than the whole split is labelled a subset wherever numbers show. */
 const LIMITS = [1000, 10000];
 
+/** The worker's speed ratio (int8 over fp32, > 1 = int8 faster) in words: "0.52× speed-up" would read as a gain. */
+const speedUp = (r: number | undefined): string => (r === undefined ? '—' : `${times(r)} ${r >= 1 ? 'speed-up' : '(int8 slower)'}`);
+
 /** "+0.12 points" / "−0.40 points": a difference the worker computed, written with its sign. */
 const points = (v: number): string => `${v > 0 ? '+' : v < 0 ? '−' : '±'}${fixed(Math.abs(v), 2)} points`;
 
@@ -205,9 +208,9 @@ export class ExperimentScreen extends LitElement {
     // [name, unit, fp32, int8, int8 vs fp32 (the worker's ratios in words), test id]
     const rows: [string, string, unknown, unknown, string, string][] = [
       ['Accuracy', '', a.accuracy, b.accuracy, points(x.accuracyDeltaPoints), 'accuracy'],
-      ['Batch-1 latency p50', '', a.p50, b.p50, x.latencyRatio !== undefined ? `${times(x.latencyRatio)} speed-up` : '—', 'p50'],
+      ['Batch-1 latency p50', '', a.p50, b.p50, speedUp(x.latencyRatio), 'p50'],
       ['Batch-1 latency p90', '', a.p90, b.p90, '', 'p90'],
-      ['Throughput', `images/s${batch ? `, batch ${batch}` : ''}`, a.throughput, b.throughput, `${times(x.throughputRatio)} speed-up`, 'throughput'],
+      ['Throughput', `images/s${batch ? `, batch ${batch}` : ''}`, a.throughput, b.throughput, speedUp(x.throughputRatio), 'throughput'],
       ['Size', 'stored weights', a.size, b.size, `${times(x.sizeRatio, 1)} smaller`, 'size'],
     ];
     return html`
@@ -215,7 +218,8 @@ export class ExperimentScreen extends LitElement {
       <p class=${ev.subset ? 'note' : 'muted'} data-testid="experiment-subset">
         Accuracy on ${int(ev.count)} of the ${int(ev.of)} images of the
         ${ev.dataset}${ev.subset ? html` — <strong>a subset</strong>: choose ${int(ev.of)} for the full test set` : ''}. Both measured in this run, one after
-        the other, with the same code: ${x.fp32.runs ?? 20} timed batch-1 runs after warm-up, end to end (wall clock).
+        the other, with the same code: ${x.fp32.runs !== undefined ? int(x.fp32.runs) : 'the'} timed batch-1 runs after warm-up,
+        ${x.fp32.timingMethod === 'timestamp' ? 'GPU timestamps' : 'end to end (wall clock)'}.
       </p>
       <div class="headline" role="status">
         <div data-testid="experiment-speedup">
@@ -343,10 +347,7 @@ export class ExperimentScreen extends LitElement {
         <label for="exp-limit">Accuracy on</label>
         <select id="exp-limit" data-testid="experiment-limit" @change=${(e: Event) => this.#set({ limit: Number((e.target as HTMLSelectElement).value) })}>
           ${LIMITS.map(
-            (n) =>
-              html`<option value=${n} ?selected=${n === choice.limit}>
-                ${int(n)} test images${n < 10000 ? ' (a subset: quicker on a slow adapter)' : ' (all)'}
-              </option>`,
+            (n) => html`<option value=${n} ?selected=${n === choice.limit}>${int(n)} test images${n < 10000 ? ' (a subset, quicker)' : ' (all)'}</option>`,
           )}
         </select>
       </div>

@@ -50,6 +50,9 @@ export class TrainingCurves extends LitElement {
       .muted {
         opacity: 0.75;
       }
+      figcaption .muted {
+        font-weight: 400;
+      }
     `,
   ];
 
@@ -73,20 +76,28 @@ export class TrainingCurves extends LitElement {
     const lastStep = lastRun?.steps[lastRun.steps.length - 1];
     const lastEpoch = [...runs].reverse().find((c) => c.epochs.some((e) => e.testAccuracy !== undefined));
     const acc = lastEpoch?.epochs.filter((e) => e.testAccuracy !== undefined).pop();
+    // Text alternatives say what the charts show: the loss from its first to its last point, the accuracy of every epoch.
+    const firstStep = runs.find((c) => c.steps.length)?.steps[0];
+    const lossText =
+      firstStep && lastStep
+        ? `, from ${fixed(firstStep.loss, 4)} at step ${int(firstStep.step)} to ${fixed(lastStep.loss, 4)} at step ${int(lastStep.step)}`
+        : ', no point yet';
+    const tested = runs.flatMap((c) => c.epochs.filter((e) => e.testAccuracy !== undefined).map((e) => `${c.label} epoch ${e.epoch}: ${pct(e.testAccuracy!)}`));
+    const accText = tested.length ? `: ${tested.join('; ')}` : ', no epoch tested yet';
     return html`<section aria-label="Training curves">
       <div class="charts">
-        <figure role="img" aria-label="Training loss per step group${lastStep ? `, last ${fixed(lastStep.loss, 4)}` : ''}">
+        <figure role="img" aria-label="Training loss per step group${lossText}">
           <figcaption>Training loss per step group</figcaption>
           <div id="loss"></div>
         </figure>
-        <figure role="img" aria-label="Test accuracy per epoch${acc ? `, last ${pct(acc.testAccuracy!)}` : ''}">
-          <figcaption>Test accuracy per epoch</figcaption>
+        <figure role="img" aria-label="Test accuracy per epoch${accText}">
+          <figcaption>Test accuracy per epoch${tested.length ? '' : html` <span class="muted">(a point after each epoch)</span>`}</figcaption>
           <div id="acc"></div>
         </figure>
       </div>
       <p data-testid="curve-summary">
         ${lastStep ? html`Loss ${fixed(lastStep.loss, 4)} at step ${int(lastStep.step)} (epoch ${lastStep.epoch}, lr ${lastStep.lr.toPrecision(3)})` : 'No step group finished yet'}${
-          acc ? html`; test accuracy ${pct(acc.testAccuracy!)} on ${int(acc.testCount ?? 0)} images after epoch ${acc.epoch}` : ''
+          acc ? html`; test accuracy ${pct(acc.testAccuracy!)} on ${int(acc.testCount ?? 0)} test images after epoch ${acc.epoch}` : ''
         }${this.live ? ' — so far' : ''}.
       </p>
       ${
@@ -95,7 +106,13 @@ export class TrainingCurves extends LitElement {
               ${runs.map(
                 (c, i) =>
                   html`${i ? '; ' : ''}${c.label}: batch ${c.batch}, ${int(c.stepsPerEpoch)} steps per
-                  epoch${c.steps.length ? `, steps ${int(c.steps[0].step)}–${int(c.steps[c.steps.length - 1].step)}` : ''}`,
+                  epoch${
+                    c.steps.length
+                      ? c.steps.length === 1
+                        ? `, step ${int(c.steps[0].step)}`
+                        : `, steps ${int(c.steps[0].step)}–${int(c.steps[c.steps.length - 1].step)}`
+                      : ''
+                  }`,
               )}.
               A step group is the ${runs[0].stepsPerEpoch > 1 ? 'chunk of steps' : 'step'} the GPU runs between two progress reports; its loss is the mean over
               its images.
@@ -148,7 +165,8 @@ export class TrainingCurves extends LitElement {
       height: 170,
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: false, range: [0, last] }, y: { range } },
+      // A little room right of the last step, so its point is not cut in half by the plot's edge.
+      scales: { x: { time: false, range: [0, last * 1.03] }, y: { range } },
       axes: [
         // Whole steps only (no "0.5 step" ticks on a short run).
         { label: 'step', size: 36, incrs: STEP_TICKS },

@@ -10,7 +10,7 @@ import type { FilterImages, Histogram, LayerBytes, LayerPicture, Levels, MaskPic
 /** One canvas to paint after render: what to draw and in which colour. */
 type Draw =
   | { kind: 'histogram'; h: Histogram; levels: Levels; color: string }
-  | { kind: 'mask'; mask: MaskPicture; color: string }
+  | { kind: 'mask'; mask: MaskPicture; color: string; allKept: boolean }
   | { kind: 'filters'; f: FilterImages }
   | { kind: 'bytes'; b: LayerBytes; max: number; color: string };
 
@@ -19,11 +19,16 @@ const PARTS: { key: keyof Omit<LayerBytes, 'total'>; label: string; color: (c: s
   { key: 'values', label: 'values', color: (c) => c },
   { key: 'indices', label: 'indices', color: () => PALETTE.accent },
   { key: 'codebooks', label: 'codebook', color: () => PALETTE.marker },
-  { key: 'scales', label: 'scales', color: () => PALETTE.int8 },
-  { key: 'header', label: 'header', color: () => PALETTE.removed },
+  // α of ternary/binary layers: fp32 numbers, so fp32's colour (int8 orange would match an int8 variant's values).
+  { key: 'scales', label: 'α scales (fp32)', color: () => PALETTE.fp32 },
+  // A layer's share of the JSON header: its linear scales and zero points as text.
+  { key: 'header', label: 'header (scales as text)', color: () => PALETTE.removed },
 ];
 
-const sig = (v: number): string => (v === 0 ? '0' : Math.abs(v) >= 0.01 ? v.toFixed(3) : v.toExponential(2));
+/** Short numbers for labels, with a real minus sign (as the activations view writes them). */
+const sig = (v: number): string =>
+  // Plain decimals down to 0.0001 ("step 0.00348–0.00680" reads better on a projector than "3.48e−3–6.80e−3").
+  (v === 0 ? '0' : Math.abs(v) >= 0.01 ? v.toFixed(3) : Math.abs(v) >= 1e-4 ? v.toPrecision(3) : v.toExponential(2)).replace('-', '−');
 
 /** "±α 0.031", "32 levels −0.12…0.15", "int8 grid, step 0.0004–0.0021 per channel". */
 function levelsText(l: Levels): string {
@@ -46,6 +51,7 @@ function levelsText(l: Levels): string {
 }
 
 function maskText(m: MaskPicture, kept: number): string {
+  if (kept === 1 && m.kind === 'matrix') return `all weights kept (nothing pruned); ${int(m.outputs)} neurons × ${int(m.inputs)} inputs, drawn as one strip`;
   return m.kind === 'matrix'
     ? `${pct(kept, 1)} of weights kept; ${m.rows} × ${m.cols} cells of ${m.rowStep} × ${m.colStep} weights (rows: ${int(m.outputs)} neurons, columns: ${int(m.inputs)} inputs); colour = fraction kept`
     : `${pct(kept, 1)} of weights kept; ${int(m.filters)} filters of ${m.kh} × ${m.kw}${m.channels > 1 ? `, each cell the fraction kept over ${m.channels} input channels` : ''}`;
@@ -140,7 +146,8 @@ function drawMask(c: HTMLCanvasElement, d: Extract<Draw, { kind: 'mask' }>): voi
   const m = d.mask;
   const W = c.clientWidth;
   if (m.kind === 'matrix') {
-    const H = Math.round(Math.max(24, Math.min(240, (W / m.cols) * m.rows)));
+    // Nothing pruned: one even strip of cells, not a 240 px block of one colour that says nothing more.
+    const H = d.allKept ? 16 : Math.round(Math.max(24, Math.min(240, (W / m.cols) * m.rows)));
     const ctx = fit(c, H);
     // Whole-pixel cell edges: fractional ones leave anti-aliased seams between cells.
     const xs = Array.from({ length: m.cols + 1 }, (_, k) => Math.round((k * W) / m.cols));
@@ -149,7 +156,9 @@ function drawMask(c: HTMLCanvasElement, d: Extract<Draw, { kind: 'mask' }>): voi
       for (let k = 0; k < m.cols; k++) {
         const f = m.kept[r * m.cols + k];
         ctx.fillStyle = f === 0 ? mix(PALETTE.removed, 0.35) : mix(d.color, 0.15 + 0.85 * f);
-        ctx.fillRect(xs[k], ys[r], xs[k + 1] - xs[k], ys[r + 1] - ys[r]);
+        // The strip keeps a 1 px gap between its cells, so it does not read as the solid bytes bar below it.
+        const gap = d.allKept && xs[k + 1] - xs[k] > 2 ? 1 : 0;
+        ctx.fillRect(xs[k], ys[r], xs[k + 1] - xs[k] - gap, ys[r + 1] - ys[r]);
       }
     return;
   }
@@ -315,7 +324,7 @@ export class WeightsView extends LitElement {
     return html`<div data-testid=${`pictures-${role}`} data-layer=${l.name}>
       <p class="who">
         <span class="chip" style=${`background:${color}`}></span><strong>${v.name}</strong>
-        <span class="muted">(${role === 'variant' ? 'this variant' : 'made from'}; ${l.encoding})</span>
+        <span class="muted">(${role === 'variant' ? 'this variant' : 'parent'}; ${l.encoding})</span>
       </p>
       <figure>
         ${this.#canvas({ kind: 'histogram', h, levels: l.levels, color }, histText, 'histogram')}
@@ -325,7 +334,7 @@ export class WeightsView extends LitElement {
         </figcaption>
       </figure>
       <figure>
-        ${this.#canvas({ kind: 'mask', mask: l.mask, color }, maskLabel, 'mask')}
+        ${this.#canvas({ kind: 'mask', mask: l.mask, color, allKept: h.zeros === 0 }, maskLabel, 'mask')}
         <figcaption data-testid="mask-caption" data-kept=${h.nonZero}>Mask: ${maskText(l.mask, 1 - h.sparsity)}.</figcaption>
       </figure>
       <figure>
@@ -339,9 +348,12 @@ export class WeightsView extends LitElement {
     const f = v.pictures.firstConv;
     if (!f) return nothing;
     const zeros = f.zeros;
-    const text = `${int(f.filters)} filters of ${f.layer} in ${v.name}, ${f.kh} × ${f.kw}${f.channels > 1 ? ` × ${f.channels} channels` : ''}; blue negative, red positive, white 0 at full scale ±${sig(f.scale)}; grey: ${int(zeros)} zero weights`;
+    const text = `${int(f.filters)} filters of ${f.layer} in ${v.name}, ${f.kh} × ${f.kw}${f.channels > 1 ? ` × ${f.channels} channels` : ''}; blue negative, white 0, red positive, full colour at ±${sig(f.scale)}; grey: ${int(zeros)} zero weights`;
     return html`<figure data-testid=${`filters-${role}`} data-filters=${f.filters} data-zeros=${zeros}>
-      <p class="who"><span class="chip" style=${`background:${variantColor(v)}`}></span><strong>${v.name}</strong></p>
+      <p class="who">
+        <span class="chip" style=${`background:${variantColor(v)}`}></span><strong>${v.name}</strong>
+        <span class="muted">(${role === 'variant' ? 'this variant' : 'parent'})</span>
+      </p>
       ${this.#canvas({ kind: 'filters', f }, text, 'filters')}
       <figcaption>${text}.</figcaption>
     </figure>`;
@@ -353,22 +365,32 @@ export class WeightsView extends LitElement {
     if (this.#task.error) return html`<p class="error" role="alert">${this.#task.error}</p>`;
     if (!w) return html`<p role="status">Loading weight pictures…</p>`;
     const p = w.parent;
+    // The byte legend lists the parts either side stores, with the values' colour of each side.
+    const shown = p ? [w.variant, p] : [w.variant];
     const parentLayers = new Map(p?.pictures.layers.map((l) => [l.name, l]) ?? []);
     return html`
       <h3 id="weights-heading">Weights</h3>
       <p class="muted">
         ${
           p
-            ? html`Each layer of <strong>${w.variant.name}</strong> beside <strong>${p.name}</strong>, the variant it was made from; both histograms of a layer
-                share one range.`
+            ? html`Each layer of <strong>${w.variant.name}</strong> beside its parent <strong>${p.name}</strong> (the variant it was made from); both histograms
+                of a layer share one range.`
             : w.parentMissing
-              ? html`The variant this one was made from is no longer stored, so it is shown alone.`
+              ? html`Its parent (the variant this one was made from) is no longer stored, so it is shown alone.`
               : html`An original variant: nothing to compare with.`
         }
         Zeros (pruned, or a level at 0) are counted apart, not drawn as a bar. Red lines are the levels the file stores (fine grids: ticks under the bars).
       </p>
       <p class="legend muted">
-        Bytes: ${PARTS.map((part) => html`<span><span class="chip" style=${`background:${part.color(variantColor(w.variant))}`}></span>${part.label}</span>`)}
+        Bytes:
+        ${PARTS.filter((part) => shown.some((v) => v.pictures.layers.some((l) => l.bytes[part.key] > 0))).map(
+          (part) =>
+            html`<span
+              >${(part.key === 'values' ? shown : [w.variant]).map(
+                (v) => html`<span class="chip" style=${`background:${part.color(variantColor(v))}`}></span>`,
+              )}${part.label}</span
+            >`,
+        )}
         (file header not in a layer: ${bytes(w.variant.pictures.fileHeader)} of ${bytes(w.variant.pictures.fileBytes)})
       </p>
       ${
