@@ -16,7 +16,7 @@ export const PALETTE = {
   /** A second series that is none of the above (e.g. test accuracy next to loss). */
   accent: '#813d9c',
   /** Diverging maps (a difference between two variants): negative, zero, positive. */
-  negative: '#1c71d8',
+  negative: '#0f7b7b',
   zero: '#ffffff',
   positive: '#c01c28',
 } as const;

@@ -348,7 +348,7 @@ export class WeightsView extends LitElement {
     const f = v.pictures.firstConv;
     if (!f) return nothing;
     const zeros = f.zeros;
-    const text = `${int(f.filters)} filters of ${f.layer} in ${v.name}, ${f.kh} × ${f.kw}${f.channels > 1 ? ` × ${f.channels} channels` : ''}; blue negative, white 0, red positive, full colour at ±${sig(f.scale)}; grey: ${int(zeros)} zero weights`;
+    const text = `${int(f.filters)} filters of ${f.layer} in ${v.name}, ${f.kh} × ${f.kw}${f.channels > 1 ? ` × ${f.channels} channels` : ''}; teal negative, white 0, red positive, full colour at ±${sig(f.scale)}; grey: ${int(zeros)} zero weights`;
     return html`<figure data-testid=${`filters-${role}`} data-filters=${f.filters} data-zeros=${zeros}>
       <p class="who">
         <span class="chip" style=${`background:${variantColor(v)}`}></span><strong>${v.name}</strong>
