@@ -26,6 +26,7 @@ for (const f of ['mnist-train.bin', 'mnist-test.bin'])
   mem.set(`dataset:${f}`, new Uint8Array(readFileSync(new URL(`../../public/data/${f}`, import.meta.url))));
 
 const { labApi } = await import('./api.ts');
+const { describeModelFile } = await import('../model/format.ts');
 const { getGpu } = await import('./session.ts');
 afterAll(async () => (await getGpu()).device.destroy());
 
@@ -62,7 +63,12 @@ describe('worker training jobs record curves', () => {
     });
     const stored = mem.get(`model:${out.model.id}`) as { curves?: TrainingCurve[] };
     expect(stored.curves).toEqual(out.curves);
-    expect((await labApi.modelDetail(out.model.id)).curves).toEqual(out.curves);
+    const detail = await labApi.modelDetail(out.model.id);
+    expect(detail.curves).toEqual(out.curves);
+    // The Model view's Stored column adds up to the file: the layers' tensors plus the header before the data.
+    const file = (mem.get(`model:${out.model.id}`) as { file: Uint8Array }).file;
+    expect(detail.total.bytes).toBe(file.length);
+    expect(detail.total.headerBytes).toBe(8 + describeModelFile(file).headerBytes);
   });
 
   it('compress with a fine-tune: the variant keeps its step curve with test accuracy per epoch; an untrained pipeline stores none', async () => {

@@ -94,7 +94,12 @@ export interface LayerRow {
 export interface ModelDetail {
   summary: ModelSummary;
   layers: LayerRow[];
-  total: { params: number; nonZero: number; macs: number; flops: number; bytes: number; estimatedMs?: number; measuredMs?: number };
+  /**
+   * Column totals; `bytes` is the whole file: the layers' stored bytes plus
+   * `headerBytes` (tensor names, shapes, encodings, and an int8 file's
+   * per-channel scales, all as text in the file's JSON header).
+   */
+  total: { params: number; nonZero: number; macs: number; flops: number; bytes: number; headerBytes: number; estimatedMs?: number; measuredMs?: number };
   /** How the measured column was obtained ('timestamp' GPU timestamps, 'wall' clock), when profiled. */
   timing?: { method: 'timestamp' | 'wall'; runs: number; batch: number };
   /** GFLOP/s used for estimates and where it came from. */

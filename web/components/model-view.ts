@@ -123,7 +123,12 @@ export class ModelView extends LitElement {
                   </tbody>
                   <tfoot>
                     <tr>
-                      <td>Total</td>
+                      <td colspan="7">File header: names, shapes, encodings${d.summary.runtime === 'int8' ? ', per-channel scales' : ''} (text)</td>
+                      <td class="n" data-testid="header-bytes">${bytes(d.total.headerBytes)}</td>
+                      <td colspan="3"></td>
+                    </tr>
+                    <tr>
+                      <td>Total (the file)</td>
                       <td></td>
                       <td></td>
                       <td class="n">${int(d.total.params)}</td>
