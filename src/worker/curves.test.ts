@@ -10,17 +10,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Progress, TrainingCurve } from './types.ts';
 
-const mem = new Map<string, unknown>();
-vi.mock('idb-keyval', () => ({
-  createStore: () => () => undefined,
-  get: async (k: string) => mem.get(k),
-  getMany: async (ks: string[]) => ks.map((k) => mem.get(k)),
-  keys: async () => [...mem.keys()],
-  del: async (k: string) => void mem.delete(k),
-  delMany: async (ks: string[]) => ks.forEach((k) => mem.delete(k)),
-  // Structured clone, as IndexedDB stores it.
-  setMany: async (entries: [string, unknown][]) => entries.forEach(([k, v]) => mem.set(k, structuredClone(v))),
-}));
+vi.mock('idb-keyval', () => import('../store/memory-idb.ts'));
+const { memory: mem } = await import('../store/memory-idb.ts');
 
 for (const f of ['mnist-train.bin', 'mnist-test.bin'])
   mem.set(`dataset:${f}`, new Uint8Array(readFileSync(new URL(`../../public/data/${f}`, import.meta.url))));

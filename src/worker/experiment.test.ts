@@ -1,24 +1,14 @@
 /**
  * The guided FP32 vs INT8 experiment, run through the worker API in Node:
  * Dawn on SwiftShader for the GPU, idb-keyval replaced by an in-memory map
- * (as src/store/store.test.ts does) holding MNIST from public/data and the
+ * (src/store/memory-idb.ts) holding MNIST from public/data and the
  * bundled LeNet-300-100 (dense only: its kernels compile in seconds here).
  */
 import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
-const mem = new Map<string, unknown>();
-vi.mock('idb-keyval', () => ({
-  createStore: () => () => undefined,
-  get: async (k: string) => mem.get(k),
-  getMany: async (ks: string[]) => ks.map((k) => mem.get(k)),
-  keys: async () => [...mem.keys()],
-  del: async (k: string) => void mem.delete(k),
-  delMany: async (ks: string[]) => ks.forEach((k) => mem.delete(k)),
-  setMany: async (entries: [string, unknown][]) => {
-    for (const [k, v] of entries) mem.set(k, v);
-  },
-}));
+vi.mock('idb-keyval', () => import('../store/memory-idb.ts'));
+const { memory: mem } = await import('../store/memory-idb.ts');
 
 const { labApi } = await import('./api.ts');
 const { followUps, int8Verdict, speedOf } = await import('./experiment.ts');

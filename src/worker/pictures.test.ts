@@ -2,18 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 
-const mem = new Map<string, unknown>();
-vi.mock('idb-keyval', () => ({
-  createStore: () => () => undefined,
-  get: async (k: string) => mem.get(k),
-  getMany: async (ks: string[]) => ks.map((k) => mem.get(k)),
-  keys: async () => [...mem.keys()],
-  del: async (k: string) => void mem.delete(k),
-  delMany: async (ks: string[]) => ks.forEach((k) => mem.delete(k)),
-  setMany: async (entries: [string, unknown][]) => {
-    for (const [k, v] of entries) mem.set(k, v);
-  },
-}));
+vi.mock('idb-keyval', () => import('../store/memory-idb.ts'));
 
 const { putModels, deleteModel } = await import('../store/store.ts');
 const { weightPictures } = await import('./pictures.ts');
