@@ -4,71 +4,11 @@
  * labelling audit of every screen.
  */
 import { SCREENS_DIR, expect, go, openLab, shot, test } from './fixtures.ts';
+import { resultsFile } from './results-file.ts';
 import type { Page, Worker } from '@playwright/test';
 import { architecture } from '../src/model/architectures.ts';
 import { initModel } from '../src/model/model.ts';
 import { serializeModel } from '../src/model/format.ts';
-
-/** A results file as another lab's Share screen exports it (format and field names of src/worker/share.ts). */
-function sharedResults(sharedBy: string, devices: string[]): string {
-  const results = devices.flatMap((device, d) =>
-    [
-      {
-        variant: 'lenet-300-100',
-        runtime: 'fp32',
-        accuracy: 0.9836,
-        errors: 164,
-        bytes: 1_066_560,
-        ratio: 1,
-        latencyP50: 0.9 + d,
-        latencyP90: 1.4 + d,
-        throughput: 52_000,
-      },
-      {
-        variant: 'lenet-300-100 → prune+kmeans+huffman (a long name that needs room)',
-        runtime: 'fp32',
-        accuracy: 0.9766,
-        errors: 234,
-        bytes: 32_300,
-        ratio: 33.02,
-        latencyP50: 0.8 + d,
-        latencyP90: 1.2 + d,
-        throughput: 55_000,
-        gpuWeightBytes: 35_120,
-        gpuWeightFp32: 0,
-        sparseLayers: ['fc1', 'fc2'],
-      },
-      {
-        variant: 'lenet-300-100 → int8',
-        runtime: 'int8',
-        accuracy: 0.9831,
-        errors: 169,
-        bytes: 267_000,
-        ratio: 3.99,
-        latencyP50: 0.6 + d,
-        latencyP90: 0.9 + d,
-        throughput: 80_000,
-      },
-    ].map((r) => ({
-      ...r,
-      modelId: 'bundled:lenet-300-100',
-      architecture: 'lenet-300-100',
-      untrained: false,
-      dataset: 'mnist',
-      count: 10_000,
-      fp32Bytes: 1_066_560,
-      flops: 532_800,
-      nonZero: 266_200,
-      timingMethod: 'wall',
-      runs: 20,
-      throughputBatch: 256,
-      device,
-      source: 'measured',
-      createdAt: '2026-11-20T10:00:00.000Z',
-    })),
-  );
-  return JSON.stringify({ format: 'compression-lab-results', version: 1, exportedAt: '2026-11-20T10:00:00.000Z', sharedBy, results });
-}
 
 /** The lab's dedicated worker (where every IndexedDB write happens). */
 async function labWorker(page: Page): Promise<Worker> {
@@ -161,7 +101,7 @@ test('Share: import someone’s results; they appear in Compare, readable at pho
   await page.getByTestId('import-results').setInputFiles({
     name: 'ada-results.json',
     mimeType: 'application/json',
-    buffer: Buffer.from(sharedResults('Ada', ['Pixel 8 · Mali-G715', 'MacBook Air · Apple M2'])),
+    buffer: Buffer.from(resultsFile('Ada', ['Pixel 8 · Mali-G715', 'MacBook Air · Apple M2'])),
   });
   await expect(page.getByTestId('share-ok')).toContainText('Imported 6 results from ada-results.json');
   await shot(page, 'share-imported');
@@ -182,7 +122,7 @@ test('Share: import someone’s results; they appear in Compare, readable at pho
 
   // A file with one bad record is refused whole: nothing of it is added.
   await go(page, 'share');
-  const bad = JSON.parse(sharedResults('Bob', ['Laptop'])) as { results: { accuracy: number }[] };
+  const bad = JSON.parse(resultsFile('Bob', ['Laptop'])) as { results: { accuracy: number }[] };
   bad.results[1].accuracy = 1.5;
   await page.getByTestId('import-results').setInputFiles({ name: 'bob.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(bad)) });
   await expect(page.getByTestId('share-error')).toContainText('bob.json: result 2: "accuracy" must be in [0, 1]');
@@ -319,7 +259,7 @@ test('keyboard: every control on every screen is reachable with Tab, labelled, a
   await go(page, 'share');
   await page
     .getByTestId('import-results')
-    .setInputFiles({ name: 'r.json', mimeType: 'application/json', buffer: Buffer.from(sharedResults('Ada', ['Pixel 8'])) });
+    .setInputFiles({ name: 'r.json', mimeType: 'application/json', buffer: Buffer.from(resultsFile('Ada', ['Pixel 8'])) });
   await expect(page.getByTestId('share-ok')).toBeVisible();
   const problems: string[] = [];
   for (const s of ['device', 'experiment', 'models', 'model', 'compress', 'compare', 'try', 'share'] as const) {
