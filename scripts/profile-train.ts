@@ -3,7 +3,7 @@
  * trainer's profile mode and prints a markdown table per model: per-dispatch
  * GPU time (timestamp queries when the adapter has them) and isolated wall
  * time, bytes bound, and the step's dispatch / pass / command-buffer counts
- * and CPU encode time. `node scripts/run-ts.mjs scripts/profile-train.ts [models] [--batch N]`
+ * and CPU encode time. `node scripts/run-ts.mjs scripts/profile-train.ts [models] [--batch N] [--tiling wg,tm,tn4]`
  */
 import { readFile } from 'node:fs/promises';
 import { loadDataset } from '../src/data/node-loader.ts';
@@ -18,7 +18,11 @@ import { initModel } from '../src/model/model.ts';
 const args = process.argv.slice(2);
 const bi = args.indexOf('--batch');
 const batch = bi >= 0 ? Number(args[bi + 1]) : 64;
-const names = (args.find((a, i) => !a.startsWith('--') && (bi < 0 || i !== bi + 1)) ?? 'lenet5,lenet-300-100,article-net,lenet5-separable').split(',');
+// --tiling wg,tm,tn4: the forward conv2d register tiling (TrainOptions.registerTiling).
+const ti = args.indexOf('--tiling');
+const tiling = ti >= 0 ? args[ti + 1].split(',').map(Number) : null;
+const flagValues = new Set([bi, ti].filter((i) => i >= 0).map((i) => i + 1));
+const names = (args.find((a, i) => !a.startsWith('--') && !flagValues.has(i)) ?? 'lenet5,lenet-300-100,article-net,lenet5-separable').split(',');
 
 async function load(name: string): Promise<Model> {
   try {
@@ -29,12 +33,20 @@ async function load(name: string): Promise<Model> {
 }
 
 const gpu = await acquireGpu();
-console.log(`adapter: ${describeAdapter(gpu.report)}; batch ${batch}`);
+console.log(`adapter: ${describeAdapter(gpu.report)}; batch ${batch}${tiling ? `; tiling ${tiling.join(',')}` : ''}`);
 const trainSet = await loadDataset('mnist', 'train');
 const mb = (b: number): string => (b / 1e6).toFixed(2);
 for (const name of names) {
   let p: TrainProfile | undefined;
-  await trainModel(gpu, await load(name), trainSet, null, { epochs: 0, batch, limit: batch, optimizer: 'adam', lr: 1e-3, profile: (r) => (p = r) });
+  await trainModel(gpu, await load(name), trainSet, null, {
+    epochs: 0,
+    batch,
+    limit: batch,
+    optimizer: 'adam',
+    lr: 1e-3,
+    profile: (r) => (p = r),
+    ...(tiling ? { registerTiling: { wg: tiling[0], tm: tiling[1], tn4: tiling[2] } } : {}),
+  });
   if (!p) throw new Error('no profile');
   const gpuSum = p.dispatches.reduce((a, d) => a + (d.gpuMs ?? 0), 0);
   const wallSum = p.dispatches.reduce((a, d) => a + d.ms, 0);
