@@ -9,10 +9,13 @@
  *
  * Per-step values come from schedule[step] = (lr, bc1 = 1 − β1^t, bc2 = 1 − β2^t, 0),
  * computed on the host in f64, step = state[0].
- * Layouts: w, grad, m, v, mask [size].
+ * Layouts: w, grad, m, v, mask [size], read as vec4 words (buffers are padded
+ * to 16 bytes; the padding is zero in every one of them and stays zero: a zero
+ * gradient with zero moments moves nothing), one word per thread — a scalar per
+ * thread cost SwiftShader 4× the per-invocation overhead.
  * Bindings (group 0): 0 uniform Params · 1 grad (read) · 2 mask (read) ·
  *   3 schedule (read) · 4 state (read) · 5 w (read_write) · 6 m (read_write) · 7 v (read_write)
- * Dispatch: one thread per element, i = (wid.x + wid.z·nwg.x)·WG + lid.
+ * Dispatch: one thread per vec4 word, i = (wid.x + wid.z·nwg.x)·WG + lid.
  */
 override MASK: u32 = 0u;
 
@@ -25,10 +28,10 @@ fn body(i: u32) {
   var wi = w[i] * (1.0 - lr * p.weightDecay);
   wi = wi - lr * (mi / sc.y) / (sqrt(vi / sc.z) + p.eps);
   if (MASK == 1u) {
-    let keep = mask[i] != 0.0;
-    wi = select(0.0, wi, keep);
-    mi = select(0.0, mi, keep);
-    vi = select(0.0, vi, keep);
+    let keep = mask[i] != vec4<f32>(0.0);
+    wi = select(vec4<f32>(0.0), wi, keep);
+    mi = select(vec4<f32>(0.0), mi, keep);
+    vi = select(vec4<f32>(0.0), vi, keep);
   }
   m[i] = mi;
   v[i] = vi;

@@ -7,10 +7,11 @@
  *
  * lr comes from the per-step schedule (schedule[step].x, step = state[0]) so
  * that a whole run of steps is one command buffer.
- * Layouts: w, grad, v, mask [size] (mask 0/1; all ones without MASK the buffer is a dummy).
+ * Layouts: w, grad, v, mask [size] (mask 0/1; all ones without MASK the buffer is a dummy),
+ * read as vec4 words (buffers are padded to 16 bytes with zeros, which stay zero).
  * Bindings (group 0): 0 uniform Params · 1 grad (read) · 2 mask (read) ·
  *   3 schedule (read) · 4 state (read) · 5 w (read_write) · 6 v (read_write)
- * Dispatch: one thread per element, i = (wid.x + wid.z·nwg.x)·WG + lid.
+ * Dispatch: one thread per vec4 word, i = (wid.x + wid.z·nwg.x)·WG + lid.
  */
 override MASK: u32 = 0u;
 
@@ -20,9 +21,9 @@ fn body(i: u32) {
   var vi = p.momentum * v[i] + g;
   var wi = w[i] - lr * vi;
   if (MASK == 1u) {
-    let keep = mask[i] != 0.0;
-    wi = select(0.0, wi, keep);
-    vi = select(0.0, vi, keep);
+    let keep = mask[i] != vec4<f32>(0.0);
+    wi = select(vec4<f32>(0.0), wi, keep);
+    vi = select(vec4<f32>(0.0), vi, keep);
   }
   v[i] = vi;
   w[i] = wi;

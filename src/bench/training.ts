@@ -49,15 +49,16 @@ export async function measureGpuTraining(
   train: Dataset,
   images: number,
   log: (s: string) => void,
+  batch = TRAIN_BATCH,
 ): Promise<TrainingResult> {
   const name = model.architecture.name;
-  const limit = trainingImages(images, train.count);
+  const limit = trainingImages(images, train.count, batch);
   const t0 = performance.now();
   try {
-    const r = await trainOnGpu(gpu, model, train, null, { epochs: 2, batch: TRAIN_BATCH, limit, seed: 1, optimizer: 'adam', lr: TRAIN_ADAM.lr });
+    const r = await trainOnGpu(gpu, model, train, null, { epochs: 2, batch, limit, seed: 1, optimizer: 'adam', lr: TRAIN_ADAM.lr });
     const total = performance.now() - t0;
     const [warm, timed] = r.epochs;
-    const steps = Math.floor(limit / TRAIN_BATCH);
+    const steps = Math.floor(limit / batch);
     const setupMs = total - (warm.seconds + timed.seconds) * 1000;
     log(
       `  lab train ${name}: ${timed.imagesPerSecond.toFixed(1)} img/s (epoch 2 of ${limit} images; warm-up epoch ${warm.imagesPerSecond.toFixed(1)} img/s; set-up ${setupMs.toFixed(0)} ms)`,
@@ -67,10 +68,10 @@ export async function measureGpuTraining(
       runtime: 'lab',
       environment,
       model: name,
-      batch: TRAIN_BATCH,
+      batch,
       optimizer: 'adam',
       imagesPerSecond: timed.imagesPerSecond,
-      images: steps * TRAIN_BATCH,
+      images: steps * batch,
       steps,
       seconds: timed.seconds,
       warmupImagesPerSecond: warm.imagesPerSecond,

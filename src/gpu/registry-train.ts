@@ -25,6 +25,7 @@ import { sharedGather } from './kernels/shared-gather.ts';
 import { sharedGrad } from './kernels/shared-grad.ts';
 import { softmaxCrossEntropy } from './kernels/softmax-cross-entropy.ts';
 import { stepAdvance } from './kernels/step-advance.ts';
+import { transpose } from './kernels/transpose.ts';
 import { weightAbsmax } from './kernels/weight-absmax.ts';
 import { weightTernaryStats } from './kernels/weight-ternary-stats.ts';
 
@@ -49,6 +50,7 @@ export type TrainKernelName =
   | 'shared-grad'
   | 'softmax-cross-entropy'
   | 'step-advance'
+  | 'transpose'
   | 'weight-absmax'
   | 'weight-ternary-stats';
 
@@ -72,6 +74,7 @@ export const TRAIN_KERNELS = {
   'shared-grad': sharedGrad,
   'softmax-cross-entropy': softmaxCrossEntropy,
   'step-advance': stepAdvance,
+  transpose,
   'weight-absmax': weightAbsmax,
   'weight-ternary-stats': weightTernaryStats,
 } satisfies Record<TrainKernelName, AnyKernel>;

@@ -22,6 +22,9 @@ import { packGemmWeight } from './kernels/conv2d.ts';
 import { imagesPerSplit, splitsOf } from './kernels/conv2d-backward-weight.ts';
 import { colGradShape, colGradSize, useCol2im } from './kernels/conv2d-col2im.ts';
 import { poolPadParams } from './kernels/pool2d.ts';
+import { gemmPixels, gemmWeightGradParams, useGemmWeightGrad } from './kernels/weight-grad-gemm.ts';
+import { TRAIN_REGISTER_TILING } from './train/graph.ts';
+import { transposeMatrix } from '../cpu/transpose.ts';
 import { PipelineCache } from './pipelines.ts';
 import type { KernelName } from './registry.ts';
 import { KERNELS } from './registry.ts';
@@ -148,6 +151,8 @@ describe('conv2d / dense backward vs the CPU reference', () => {
       input: [7, 6, 4],
     },
     { what: 'dense 37 → 13', layer: dense(13), input: [37] },
+    { what: 'dense 40 → 13 (K % 4 = 0: the GEMM weight gradient)', layer: dense(13), input: [40] },
+    { what: 'pointwise 1×1, c=8, oc=6, no bias (the GEMM weight gradient)', layer: conv(6, [1, 1], [1, 1], 'valid', false), input: [3, 5, 8] },
     { what: 'dense 6 → 3, no bias', layer: dense(3, false), input: [6] },
   ];
   for (const c of cases) {
@@ -193,6 +198,20 @@ describe('conv2d / dense backward vs the CPU reference', () => {
         const part = await run('conv2d-backward-weight', { ...shape, ips }, { input: r.x, dOutput: r.dy }, ['output'], { output: splits * wt.length });
         const dW = await run('col-sum', { rows: splits, n: wt.length }, { input: take(part.output, splits * wt.length) }, ['output'], { output: wt.length });
         expectNear(take(dW.output, wt.length), r.grads.dWeight!, `dWeight batch ${batch}`, 1e-3, 1e-4);
+        if (useGemmWeightGrad(shape)) {
+          // The trainer's path for dense and 1×1 layers: dyᵀ (transpose, exact), then dW = dyᵀ · x as one conv2d GEMM.
+          const pixels = gemmPixels(shape);
+          const dyT = await run('transpose', { rows: pixels, cols: oc }, { input: r.dy }, ['output'], { output: r.dy.length });
+          expect(take(dyT.output, r.dy.length)).toEqual(transposeMatrix(r.dy, pixels, oc));
+          const gemm = await run(
+            'conv2d',
+            gemmWeightGradParams(shape, TRAIN_REGISTER_TILING),
+            { input: take(dyT.output, r.dy.length), weight: r.x, bias: new Float32Array(ch) },
+            ['output'],
+            { output: wt.length },
+          );
+          expectNear(take(gemm.output, wt.length), r.grads.dWeight!, `dWeight (GEMM) batch ${batch}`, 1e-3, 1e-4);
+        }
         if (r.grads.dBias) {
           const dB = await run('col-sum', { rows: batch * oh * ow, n: oc }, { input: r.dy }, ['output'], { output: oc });
           expectNear(take(dB.output, oc), r.grads.dBias, `dBias batch ${batch}`, 1e-3, 1e-4);
@@ -466,5 +485,17 @@ describe('batch gather and weight packing', () => {
       for (let i = 0; i < k; i++) expected[o * k + i] = Math.max(-qmax, Math.min(qmax, Math.round(w[o * k + i] / s))) * s;
     }
     expectNear(take(q.output, k * ocp), packGemmWeight(expected, oc), 'fake-quantized', 1e-6, 1e-5);
+  });
+});
+
+describe('transpose (the dense weight gradient’s dyᵀ)', () => {
+  it('the CPU reference on a hand-written 2×3 matrix', () => {
+    expect(transposeMatrix(Float32Array.of(1, 2, 3, 4, 5, 6), 2, 3)).toEqual(Float32Array.of(1, 4, 2, 5, 3, 6));
+    expect(() => transposeMatrix(new Float32Array(5), 2, 3)).toThrow(/a 2×3 matrix needs 6/);
+  });
+  it('the kernel equals the reference exactly on an odd 67×13 matrix', async () => {
+    const x = randomInput(67 * 13, 5);
+    const out = await run('transpose', { rows: 67, cols: 13 }, { input: x }, ['output'], { output: x.length });
+    expect(take(out.output, x.length)).toEqual(transposeMatrix(x, 67, 13));
   });
 });

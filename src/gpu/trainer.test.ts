@@ -17,6 +17,7 @@ import { sgdStep } from '../cpu/optim.ts';
 import type { Gpu } from './device.ts';
 import { acquireGpu } from './device.ts';
 import { evaluateModel, trainModel } from './trainer.ts';
+import type { TrainProfile } from './trainer.ts';
 import { expectNear } from './test-helpers.ts';
 import { fineTuneCpu } from '../compress/cpu-trainer.ts';
 
@@ -232,12 +233,22 @@ describe('GPU trainer: QAT, distillation, shared values, profile mode, bad optio
   it('profile mode times every dispatch without training: Adam after a profile gives the same weights and a finite loss', async () => {
     const opts = { epochs: 1, batch: 16, limit: 64, optimizer: 'adam' as const, seed: 2 };
     const plain = await trainModel(gpu, initModel(architecture('article-net'), 2), train, null, opts);
-    let dispatches = 0;
+    let prof: TrainProfile | undefined;
     const profiled = await trainModel(gpu, initModel(architecture('article-net'), 2), train, null, {
       ...opts,
-      profile: (p) => (dispatches = p.dispatches.length),
+      profile: (p) => (prof = p),
     });
-    expect(dispatches).toBeGreaterThan(10);
+    expect(prof!.dispatches.length).toBeGreaterThan(10);
+    // GPU time per dispatch from timestamp queries exactly when the device has them; bytes bound and the step's wall and encode times.
+    expect(prof!.method).toBe(gpu.device.features.has('timestamp-query') ? 'timestamp' : 'wall');
+    for (const d of prof!.dispatches) {
+      expect(d.bytes, d.label).toBeGreaterThan(0);
+      expect(d.ms, d.label).toBeGreaterThan(0);
+      if (prof!.method === 'timestamp') expect(d.gpuMs, d.label).toBeGreaterThanOrEqual(0);
+    }
+    expect(prof!.stepMs).toBeGreaterThan(0);
+    expect(prof!.encodeMs).toBeGreaterThan(0);
+    expect(prof!.encodeMs).toBeLessThan(prof!.stepMs);
     expect(Number.isFinite(profiled.epochs[0].trainLoss)).toBe(true);
     expect(profiled.epochs[0].trainLoss).toBeCloseTo(plain.epochs[0].trainLoss, 5);
     for (const n of Object.keys(plain.model.weights)) expectNear(profiled.model.weights[n], plain.model.weights[n], n, 1e-6, 1e-5);

@@ -36,7 +36,9 @@ export type {
   FakeQuantOptions,
   ImageSet,
   LrSchedule,
+  ProfiledDispatch,
   TrainOptions,
+  TrainProfile,
   TrainProgress,
   TrainResult,
 } from './train/options.ts';

@@ -14,6 +14,8 @@ import type { ConvBackwardShape } from '../kernels/conv2d-backward-input.ts';
 import { imagesPerSplit, splitsOf } from '../kernels/conv2d-backward-weight.ts';
 import { colGradShape, colGradSize, useCol2im } from '../kernels/conv2d-col2im.ts';
 import { PRUNED } from '../kernels/shared-gather.ts';
+import type { GemmTiling } from '../kernels/conv2d.ts';
+import { gemmPixels, gemmWeightGradParams, useGemmWeightGrad } from '../kernels/weight-grad-gemm.ts';
 import { poolPadParams } from '../kernels/pool2d.ts';
 import { sharedMembers } from '../kernels/shared-grad.ts';
 import type { Plan } from '../plan.ts';
@@ -41,6 +43,8 @@ export interface BackwardContext {
   optimizer: Optimizer;
   dummy: GPUBuffer;
   lossAcc: GPUBuffer;
+  /** Register tiling of the conv2d GEMM that computes dense / 1×1 weight gradients. */
+  tiling: GemmTiling;
 }
 
 /** The FitNets hint loss: on the student tensor `tensor`, towards `target`. */
@@ -157,22 +161,32 @@ async function weightBackward(c: BackwardContext, st: LayerState, shape: ConvBac
   const layer = st.layer;
   const label = `${layer.name} backward`;
   const depthwise = layer.kind === 'depthwiseConv2d';
-  // Depthwise: oc = c·m (the channel multiplier m), one block per weight.
-  const blocks = depthwise ? shape.kh * shape.kw * shape.oc : ceilDiv(shape.oc, 4) * ceilDiv(st.k, 4);
-  const ips = imagesPerSplit(batch, blocks);
-  const splits = splitsOf({ batch, ips });
-  const partial = g.buffer(`${layer.name} dW partials`, splits * st.weightSize);
   const dW = g.buffer(`${layer.name} dW`, st.weightSize);
-  const params = { ...shape, ips, ...(depthwise ? { m: shape.oc / shape.c } : {}) };
-  out.backward.push(
-    await g.dispatch(
-      depthwise ? 'depthwise-conv2d-backward-weight' : 'conv2d-backward-weight',
-      params,
-      { input: c.activations[inId], dOutput: c.gradOf(outId), output: partial },
-      `${label} dW`,
-    ),
-  );
-  out.backward.push(await g.dispatch('col-sum', { rows: splits, n: st.weightSize }, { input: partial, output: dW }, `${label} dW sum`));
+  if (!depthwise && useGemmWeightGrad(shape)) {
+    // Dense and 1×1 layers: dW = dyᵀ · x as one register-blocked GEMM (weight-grad-gemm.ts).
+    const pixels = gemmPixels(shape);
+    const dyT = g.buffer(`${layer.name} dyᵀ`, pixels * shape.oc);
+    const zeros = g.buffer(`${layer.name} dW zero bias`, shape.c);
+    out.backward.push(await g.dispatch('transpose', { rows: pixels, cols: shape.oc }, { input: c.gradOf(outId), output: dyT }, `${label} dyᵀ`));
+    const buffers = { input: dyT, weight: c.activations[inId], bias: zeros, output: dW };
+    out.backward.push(await g.dispatch('conv2d', gemmWeightGradParams(shape, c.tiling), buffers, `${label} dW gemm`));
+  } else {
+    // Depthwise: oc = c·m (the channel multiplier m), one block per weight.
+    const blocks = depthwise ? shape.kh * shape.kw * shape.oc : ceilDiv(shape.oc, 4) * ceilDiv(st.k, 4);
+    const ips = imagesPerSplit(batch, blocks);
+    const splits = splitsOf({ batch, ips });
+    const partial = g.buffer(`${layer.name} dW partials`, splits * st.weightSize);
+    const params = { ...shape, ips, ...(depthwise ? { m: shape.oc / shape.c } : {}) };
+    out.backward.push(
+      await g.dispatch(
+        depthwise ? 'depthwise-conv2d-backward-weight' : 'conv2d-backward-weight',
+        params,
+        { input: c.activations[inId], dOutput: c.gradOf(outId), output: partial },
+        `${label} dW`,
+      ),
+    );
+    out.backward.push(await g.dispatch('col-sum', { rows: splits, n: st.weightSize }, { input: partial, output: dW }, `${label} dW sum`));
+  }
   const tensors: Trained[] = st.shared ? [] : [{ name: `${layer.name}.weight`, size: st.weightSize, w: st.master, grad: dW }];
   if (st.shared) out.sharedGrads.set(`${layer.name}.weight`, dW);
   if (layer.bias) {

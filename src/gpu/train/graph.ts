@@ -22,6 +22,8 @@ export interface Dispatch {
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
   xyz: [number, number, number];
+  /** Bytes of the storage buffers it binds (an upper bound of what it reads and writes; profile only). */
+  bytes: number;
 }
 
 /** Owns every buffer it makes (destroyed together) and the pipeline cache. */
@@ -55,7 +57,9 @@ export class Graph {
     this.owned.push(uniforms);
     this.device.queue.writeBuffer(uniforms, 0, encodeUniforms(kernel, kernel.uniformValues(params)));
     const bindGroup = bindKernel(this.device, kernel, compiled.layout, buffers, uniforms, `trainer: ${label}`);
-    return { label, pipeline: compiled.pipeline, bindGroup, xyz: kernel.dispatch(params, this.device.limits) };
+    let bytes = 0;
+    for (const b of new Set(Object.values(buffers))) bytes += b.size;
+    return { label, pipeline: compiled.pipeline, bindGroup, xyz: kernel.dispatch(params, this.device.limits), bytes };
   }
   destroy(): void {
     for (const b of this.owned) b.destroy();

@@ -6,17 +6,25 @@
  */
 import { shuffledIndices } from '../../data/dataset.ts';
 import type { PipelineCache } from '../pipelines.ts';
+import { PassTimer } from '../timer.ts';
 import { clear, encode, readU32, runEval, submit } from './graph.ts';
 import type { Hyper } from './optimizers.ts';
 import { epochSchedule, NO_TRAIN_SCHEDULE } from './optimizers.ts';
-import type { EpochReport, EvalResult, TrainOptions } from './options.ts';
+import type { EpochReport, EvalResult, ProfiledDispatch, TrainOptions } from './options.ts';
 import type { TrainGraph, TrainSetup } from './step.ts';
 
 function zeroState(device: GPUDevice, tg: TrainGraph): void {
   device.queue.writeBuffer(tg.buffers.state, 0, new Uint32Array(4));
 }
 
-/** Times every dispatch of one step (after a warm-up step) without training, and leaves no optimizer state behind. */
+/**
+ * Times every dispatch of one step (after a warm-up step) without training,
+ * and leaves no optimizer state behind. Per dispatch: GPU time from
+ * timestamp queries when the device has them (the whole step in one command
+ * buffer, one pass per dispatch), and the wall time of the dispatch alone in
+ * its own submit (which includes the adapter's round trip); plus the CPU time
+ * to encode one step and the wall time of one whole step.
+ */
 export async function profileStep(
   device: GPUDevice,
   tg: TrainGraph,
@@ -24,20 +32,67 @@ export async function profileStep(
   setupStart: number,
   report: NonNullable<TrainOptions['profile']>,
 ): Promise<void> {
-  const times: { label: string; ms: number }[] = [];
-  device.queue.writeBuffer(tg.buffers.schedule, 0, NO_TRAIN_SCHEDULE);
-  zeroState(device, tg);
+  const noTrain = (): void => {
+    device.queue.writeBuffer(tg.buffers.schedule, 0, NO_TRAIN_SCHEDULE);
+    zeroState(device, tg);
+  };
+  noTrain();
   submit(device, (pass) => encode(pass, tg.step), 'profile warm-up');
   await device.queue.onSubmittedWorkDone();
-  for (const dsp of tg.step) {
+  // One whole step, as training submits it (one pass), and its encode time.
+  const stepWall: number[] = [];
+  const encodeMs: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    zeroState(device, tg);
+    const t = performance.now();
+    submit(device, (pass) => encode(pass, tg.step), 'profile step');
+    encodeMs.push(performance.now() - t);
+    await device.queue.onSubmittedWorkDone();
+    stepWall.push(performance.now() - t);
+  }
+  const gpuMs = await timestampStep(device, tg);
+  const times: ProfiledDispatch[] = [];
+  for (const [i, dsp] of tg.step.entries()) {
     zeroState(device, tg);
     const t = performance.now();
     submit(device, (pass) => encode(pass, [dsp]), dsp.label);
     await device.queue.onSubmittedWorkDone();
-    times.push({ label: dsp.label, ms: performance.now() - t });
+    times.push({ label: dsp.label, ms: performance.now() - t, bytes: dsp.bytes, ...(gpuMs ? { gpuMs: gpuMs[i] } : {}) });
   }
   clear(device, tg.optimizer.state, 'profile reset');
-  report({ setupMs: performance.now() - setupStart, pipelineMs: cache.creationMs, dispatches: times });
+  report({
+    setupMs: performance.now() - setupStart,
+    pipelineMs: cache.creationMs,
+    dispatches: times,
+    method: gpuMs ? 'timestamp' : 'wall',
+    stepMs: median(stepWall),
+    encodeMs: median(encodeMs),
+  });
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** GPU time (ms) of each dispatch of one step, one timed pass each in one command buffer; null without timestamp-query. */
+async function timestampStep(device: GPUDevice, tg: TrainGraph): Promise<number[] | null> {
+  const timer = PassTimer.create(device, tg.step.length);
+  if (!timer) return null;
+  try {
+    zeroState(device, tg);
+    const enc = device.createCommandEncoder({ label: 'profile timestamps' });
+    for (const [i, dsp] of tg.step.entries()) {
+      const pass = enc.beginComputePass({ label: dsp.label, timestampWrites: timer.timestampWrites(i) });
+      encode(pass, [dsp]);
+      pass.end();
+    }
+    timer.resolve(enc, tg.step.length);
+    device.queue.submit([enc.finish()]);
+    return (await timer.read(tg.step.length)).passes;
+  } finally {
+    timer.destroy();
+  }
 }
 
 async function evaluateEpoch(device: GPUDevice, tg: TrainGraph, o: TrainOptions, perSubmit: number, epoch: number): Promise<EvalResult | undefined> {

@@ -99,8 +99,32 @@ export interface TrainOptions {
    */
   groupLoss?: boolean;
   onEpoch?: (r: EpochReport) => void;
-  /** Diagnostics: time every dispatch of one step (wall clock per dispatch, after a warm-up step) before training; also reports setup time. */
-  profile?: (p: { setupMs: number; pipelineMs: number; dispatches: { label: string; ms: number }[] }) => void;
+  /** Diagnostics: time every dispatch of one step (after a warm-up step) before training, without changing the training; also reports setup time. */
+  profile?: (p: TrainProfile) => void;
+}
+
+/** One dispatch of a profiled training step. */
+export interface ProfiledDispatch {
+  label: string;
+  /** Wall time of this dispatch alone in its own submit, to onSubmittedWorkDone (includes the round trip). */
+  ms: number;
+  /** GPU time from timestamp queries (one pass per dispatch), when the device has timestamp-query. */
+  gpuMs?: number;
+  /** Bytes of the storage buffers it binds. */
+  bytes: number;
+}
+
+/** What the profile mode reports. */
+export interface TrainProfile {
+  setupMs: number;
+  pipelineMs: number;
+  dispatches: ProfiledDispatch[];
+  /** 'timestamp' when gpuMs is present. */
+  method: 'timestamp' | 'wall';
+  /** Wall time of one whole step in one submit (median of 3), encode to onSubmittedWorkDone. */
+  stepMs: number;
+  /** CPU time to encode and submit one step (median of 3). */
+  encodeMs: number;
 }
 
 /** Reported after every submitted chunk of steps. */

@@ -156,7 +156,21 @@ export async function buildTrainGraph(
   const hintTensor = studentHintTensor(d, teacher, s.shapes, plan, s.tensorOf);
   const hint = hintTensor >= 0 ? { tensor: hintTensor, target: teacher!.hint!.buffer, weight: d!.hint!.weight } : null;
   const optimizer = new Optimizer(g, hyper, { schedule, state, dummy });
-  const ctx = { g, batch, plan, shapes: s.shapes, tensorOf: s.tensorOf, activations: fwd.tensors, gradOf, layers, options: o, optimizer, dummy, lossAcc };
+  const ctx = {
+    g,
+    batch,
+    plan,
+    shapes: s.shapes,
+    tensorOf: s.tensorOf,
+    activations: fwd.tensors,
+    gradOf,
+    layers,
+    options: o,
+    optimizer,
+    dummy,
+    lossAcc,
+    tiling: s.registerTiling,
+  };
   const { backward, updates } = await buildBackward(ctx, hint, sharedGroups);
   step.push(...backward, ...updates);
   step.push(await g.dispatch('step-advance', {}, { state }, 'advance'));
