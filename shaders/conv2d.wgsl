@@ -35,7 +35,11 @@
  * THIS FILE IS A TEMPLATE (expanded by expandTemplate in
  * src/gpu/kernels/types.ts): the register block TM rows × TN4 words and the
  * load path (VEC4: whole vec4 words along channels when c % 4 == 0, else
- * scalars) are fixed per generated variant; a line holding $-r, $-j or $-q (written without the dash)
+ * scalars) and INSIDE (no padding: every tap of every row is inside the
+ * image, so tap offsets are one add and loads need no bounds select: on a
+ * software adapter's JIT the checks are a large share of a 1-channel first
+ * layer's per-tap work, see docs/benchmark.md "Batch-1 latency") are fixed
+ * per generated variant; a line holding $-r, $-j or $-q (written without the dash)
  * is repeated per row / channel word / vec4 component. Why generated and not
  * `override`-guarded branches: SwiftShader's JIT compiles dead branches too,
  * and one body holding every block size and both load paths took 60–80 s per
@@ -89,6 +93,18 @@ fn weightWord(k: u32, jw: u32) -> vec4<f32> {
 }
 //#endif
 
+//#if INSIDE
+// No tap falls in the padding (INSIDE): plain loads, no bounds select.
+//#if VEC4
+fn loadVec4(o: i32, c4: u32) -> vec4<f32> {
+  return x[(u32(o) >> 2u) + c4];
+}
+//#else
+fn loadScalar(o: i32, ch: u32) -> f32 {
+  return x[u32(o) + ch];
+}
+//#endif
+//#else
 //#if VEC4
 fn loadVec4(o: i32, c4: u32) -> vec4<f32> {
   return select(vec4<f32>(0.0), x[(u32(max(o, 0)) >> 2u) + c4], o >= 0);
@@ -97,6 +113,7 @@ fn loadVec4(o: i32, c4: u32) -> vec4<f32> {
 fn loadScalar(o: i32, ch: u32) -> f32 {
   return select(0.0, x[u32(max(o, 0)) + ch], o >= 0);
 }
+//#endif
 //#endif
 
 fn preAct(v: vec4<f32>) -> vec4<f32> {
@@ -151,11 +168,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let jw$j = min(j0 + $ju, p.oc4 - 1u);
   var acc$r_$j = vec4<f32>(0.0);
   let d$r = decodeRow(row0 + $ru, p.h * p.w);
+//#if INSIDE
+  // Every tap is inside the image: the row's top-left tap offset once, then one add per row and tap.
+  let b$r = i32((d$r.pix + u32(d$r.iy) * p.w + u32(d$r.ix)) * p.c);
+//#endif
 
   for (var ky = 0u; ky < p.kh; ky++) {
     for (var kx = 0u; kx < p.kw; kx++) {
       let kbase = (ky * p.kw + kx) * p.c;
+//#if INSIDE
+      let tap = i32((ky * p.w + kx) * p.c);
+      let o$r = b$r + tap;
+//#else
       let o$r = tapOffset(d$r, ky, kx, p.c);
+//#endif
 //#if VEC4
       for (var c4 = 0u; c4 < p.c / 4u; c4++) {
         let k = kbase + c4 * 4u;

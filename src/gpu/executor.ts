@@ -40,6 +40,8 @@ export interface ExecutorOptions {
   /** Register tilings of the latency path (batch ≤ SMALL_BATCH, register variant): convolutions and dense layers. */
   latencyTiling?: GemmTiling;
   latencyDenseTiling?: GemmTiling;
+  /** Workgroups a batch-1 GEMM dispatch gets at least on the latency path (smaller workgroups, same register block); default LATENCY_MIN_WORKGROUPS, 1 keeps the tilings' sizes. */
+  latencyMinWorkgroups?: number;
   /**
    * Codebook- and hash-encoded conv/dense weights: 'compressed' (default)
    * computes from the packed indices + centroids or the HashedNets table, no
@@ -100,6 +102,13 @@ export const SMALL_TILING: GemmTiling = { wg: 16, tm: 8, tn4: 8 };
 export const SMALL_DENSE_TILING: GemmTiling = { wg: 16, tm: 1, tn4: 1, spread: true };
 
 /**
+ * The latency path's batch-1 GEMMs get at least this many workgroups (see
+ * fitWorkgroup): SwiftShader runs a dispatch as up to 16 tasks of whole
+ * workgroups, so 16 lets every core of a CPU adapter take a share.
+ */
+export const LATENCY_MIN_WORKGROUPS = 16;
+
+/**
  * Build an executor for `model` on `gpu`. Compiles every pipeline and uploads
  * every weight before resolving, so the first `run` is as fast as the rest.
  */
@@ -122,6 +131,7 @@ export async function createExecutor(gpu: Gpu, model: Model, options: ExecutorOp
       ...planOpts,
       registerTiling: options.latencyTiling ?? SMALL_TILING,
       denseRegisterTiling: options.latencyDenseTiling ?? SMALL_DENSE_TILING,
+      minWorkgroups: options.latencyMinWorkgroups ?? LATENCY_MIN_WORKGROUPS,
     });
   const arch = model.architecture;
   const ex = await PlanExecutor.create(

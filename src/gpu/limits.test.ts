@@ -31,7 +31,7 @@ import { planModel } from './plan.ts';
 import { planInt8 } from './plan-i8.ts';
 import { KERNELS } from './registry.ts';
 import { I8_KERNELS } from './registry-i8.ts';
-import { SMALL_DENSE_TILING, SMALL_TILING } from './executor.ts';
+import { LATENCY_MIN_WORKGROUPS, SMALL_DENSE_TILING, SMALL_TILING } from './executor.ts';
 import { SMALL_DENSE_I8_TILING } from './executor-i8.ts';
 import { stepKernel } from './step.ts';
 import { TRAIN_KERNELS, type TrainKernelName } from './registry-train.ts';
@@ -100,8 +100,11 @@ function floatUses(): Use[] {
         for (const registerTiling of REGISTER_TILINGS) {
           for (const denseTiling of DENSE_TILINGS) {
             for (const denseRegisterTiling of [registerTiling, ...LATENCY_TILINGS]) {
-              const plan = planModel(model, { variant, fuse, registerTiling, denseRegisterTiling, denseTiling, sparse: 'always' });
-              for (const s of plan.steps) add(s);
+              // The latency plan also fits workgroups (down to 4 threads) per step.
+              for (const minWorkgroups of LATENCY_TILINGS.includes(denseRegisterTiling) ? [undefined, LATENCY_MIN_WORKGROUPS] : [undefined]) {
+                const plan = planModel(model, { variant, fuse, registerTiling, denseRegisterTiling, denseTiling, sparse: 'always', minWorkgroups });
+                for (const s of plan.steps) add(s);
+              }
             }
           }
         }

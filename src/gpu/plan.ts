@@ -12,7 +12,7 @@ import { axisPadding, inferShapes, convGeometry, padBefore, sizeOf } from '../mo
 import type { KernelName } from './registry.ts';
 import type { Step, Unbatched } from './step.ts';
 import type { Conv2dParams, ConvShape, GemmTiling } from './kernels/conv2d.ts';
-import { canFusePool, DEFAULT_REGISTER_TILING, packBias, packGemmWeight } from './kernels/conv2d.ts';
+import { canFusePool, DEFAULT_REGISTER_TILING, fitWorkgroup, packBias, packGemmWeight } from './kernels/conv2d.ts';
 import type { DenseParams, DenseTiling } from './kernels/dense.ts';
 import { DEFAULT_DENSE_TILING } from './kernels/dense.ts';
 import type { DenseSparseParams } from './kernels/dense-sparse.ts';
@@ -73,6 +73,12 @@ export interface PlanOptions {
   weights?: WeightsMode;
   /** Default 'never' here; the executor defaults to 'auto'. */
   sparse?: SparseMode;
+  /**
+   * The latency plan's: shrink each register GEMM's workgroup (fitWorkgroup,
+   * down to 4 threads) until one image's dispatch has at least this many
+   * workgroups, so a batch-1 layer spreads over a CPU adapter's cores.
+   */
+  minWorkgroups?: number;
 }
 
 /** One float kernel launch. */
@@ -236,7 +242,7 @@ function gemmParams(ctx: Lowering, layer: Extract<Layer, { kind: 'conv2d' | 'den
   const padding = isDense ? 'valid' : layer.padding;
   const [oh, ow] = isDense ? [1, 1] : [ls.output[0], ls.output[1]];
   const regTiling = ctx.options.registerTiling ?? DEFAULT_REGISTER_TILING;
-  return {
+  const p: Unbatched<Conv2dParams> = {
     ...{ h, w, c, oc: isDense ? layer.units : layer.filters, kh, kw, sh, sw },
     ...{ padT: padBefore(h, kh, sh, axisPadding(padding, 0)), padL: padBefore(w, kw, sw, axisPadding(padding, 1)), oh, ow },
     ...{ pool: e.pool, winH: e.win[0], winW: e.win[1], psh: e.pstride[0], psw: e.pstride[1] },
@@ -246,6 +252,8 @@ function gemmParams(ctx: Lowering, layer: Extract<Layer, { kind: 'conv2d' | 'den
     reluPost: e.reluPost,
     tiling: isDense ? (ctx.options.denseRegisterTiling ?? regTiling) : regTiling,
   };
+  const min = ctx.options.minWorkgroups;
+  return min ? { ...p, tiling: { ...p.tiling, wg: fitWorkgroup(p, min) } } : p;
 }
 
 /** A conv2d or dense layer with what it fuses: the workgroup-tiled dense kernel (tiled variant, pointwise, fp32 weights) or conv2d. */

@@ -99,6 +99,12 @@ export interface KernelCase {
 export const KERNEL_CASES: KernelCase[] = [
   { kernel: 'conv2d', what: 'lenet conv1: 5×5 valid, c=1 (scalar path), oc=20', input: [12, 12, 1], layers: [convLayer('c', 20, [5, 5], [1, 1], 'valid')] },
   { kernel: 'conv2d', what: '3×3 same stride 2, odd 7×9, c=3, oc=5', input: [7, 9, 3], layers: [convLayer('c', 5, [3, 3], [2, 2], 'same')] },
+  {
+    kernel: 'conv2d',
+    what: '3×3 valid stride 2 on 8×8 (last row and column never read: INSIDE loads without bounds checks), c=4, oc=6',
+    input: [8, 8, 4],
+    layers: [convLayer('c', 6, [3, 3], [2, 2], 'valid')],
+  },
   { kernel: 'conv2d', what: '2×1 kernel stride (2,1) same, c=5, oc=7, no bias', input: [5, 6, 5], layers: [convLayer('c', 7, [2, 1], [2, 1], 'same', false)] },
   {
     kernel: 'conv2d',

@@ -86,6 +86,15 @@ export function channelWordsPerThread(oc: number, target: number): number {
   return 1;
 }
 
+/**
+ * True when no tap of any output pixel falls in the padding: no padding
+ * before, and the last output's window ends inside the image. The kernel
+ * then drops its bounds checks (code constant INSIDE).
+ */
+export function tapsInside(s: ConvShape): boolean {
+  return s.padT === 0 && s.padL === 0 && (s.oh - 1) * s.sh + s.kh <= s.h && (s.ow - 1) * s.sw + s.kw <= s.w;
+}
+
 export function convRows(s: ConvShape): number {
   return s.batch * s.poh * s.pow * s.winH * s.winW;
 }
@@ -120,7 +129,7 @@ export const conv2d = {
   /** A template: see `codeConstants`. */
   shader,
   /** WEIGHTS: where weights come from (weight-source.ts: 0 fp32, 1 codebook, 2 hashed). */
-  codeConstants: ['TM', 'TN4', 'VEC4', 'WEIGHTS'],
+  codeConstants: ['TM', 'TN4', 'VEC4', 'INSIDE', 'WEIGHTS'],
   templateFlags: weightSourceFlags,
   lib: (code) => ['flat-index', 'gemm-row', ...weightSourceLib(code)],
   variant: weightSourceVariant,
@@ -147,6 +156,7 @@ export const conv2d = {
     TM: rowsPerThread(s, s.tiling.tm, channelWordsPerThread(s.oc, s.tiling.tn4)),
     TN4: channelWordsPerThread(s.oc, s.tiling.tn4),
     VEC4: s.c % 4 === 0 ? 1 : 0,
+    INSIDE: tapsInside(s) ? 1 : 0,
     RELU_PRE: s.reluPre ? 1 : 0,
     RELU_POST: s.reluPost ? 1 : 0,
     POOL_AVG: s.pool === 'avg' ? 1 : 0,
@@ -163,6 +173,29 @@ export const conv2d = {
     return fold1d(ceilDiv(threads, s.tiling.wg), limits, nj);
   },
 } satisfies KernelDescriptor<Conv2dParams>;
+
+/** Smallest workgroup `fitWorkgroup` goes down to: one SIMD group of a CPU adapter (SwiftShader's width is 4). */
+export const MIN_FIT_WG = 4;
+
+/**
+ * The workgroup size for a one-image dispatch of `s` (batch ignored): halve
+ * `s.tiling.wg` (down to MIN_FIT_WG) until the dispatch has at least
+ * `minGroups` workgroups. A CPU adapter runs each workgroup on one thread
+ * (SwiftShader: one task per workgroup, up to 16 tasks per dispatch), so
+ * LeNet-5's conv2 at batch 1 — 16 live threads, 70 % of the FLOPs — ran as
+ * two 16-thread workgroups with half their lanes idle: two tasks, and
+ * a busy core holding either one stalls the layer. The register block is
+ * unchanged, so each thread does the same work as before.
+ */
+export function fitWorkgroup(s: Omit<Conv2dParams, 'batch'>, minGroups: number): number {
+  const groups = (wg: number): number => {
+    const [x, y, z] = conv2d.dispatch({ ...s, batch: 1, tiling: { ...s.tiling, wg } }, { maxComputeWorkgroupsPerDimension: 65535 });
+    return x * y * z;
+  };
+  let wg = s.tiling.wg;
+  while (wg > MIN_FIT_WG && groups(wg) < minGroups) wg = Math.max(MIN_FIT_WG, Math.floor(wg / 2));
+  return wg;
+}
 
 /**
  * Repack a conv weight `[oc, kh, kw, c]` (or dense `[out, in]`) into the
