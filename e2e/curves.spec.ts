@@ -74,7 +74,7 @@ test('training from scratch plots loss and test accuracy while it runs; the stor
   await page.reload();
   await expect(page.getByTestId('ready')).toBeVisible({ timeout: 120_000 });
   await go(page, 'model');
-  await page.getByTestId('variant-select').selectOption({ label: 'lenet-300-100 trained (2 epochs, 2048 images)' });
+  await page.getByTestId('variant-select').selectOption({ label: 'lenet-300-100 trained (2 epochs, 2048 images) (MNIST)' });
   const stored = page.getByTestId('model-curves');
   await expect(stored).toHaveAttribute('data-steps', '4');
   await expect(stored).toHaveAttribute('data-epochs', '2');

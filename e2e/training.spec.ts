@@ -48,7 +48,9 @@ test('prune + fine-tune a bundled model on the GPU in the worker: stored, measur
   const curves = page.getByTestId('compress-curves');
   await expect(curves).toHaveAttribute('data-steps', '1');
   await expect(curves).toHaveAttribute('data-epochs', '1');
-  await expect(curves.getByTestId('curve-summary')).toContainText(/Loss \d+\.\d{4} at step 4 \(epoch 1.*test accuracy [\d.]+ % on 2,000 images after epoch 1/);
+  await expect(curves.getByTestId('curve-summary')).toContainText(
+    /Loss \d+\.\d{4} at step 4 \(epoch 1.*test accuracy [\d.]+ % on 2,000 test images after epoch 1/,
+  );
   await shot(page, 'finetune-done');
 
   await go(page, 'compare');
