@@ -1,4 +1,4 @@
-import { chooseVariants, expect, go, openLab, shot, test } from './fixtures.ts';
+import { chooseVariants, expect, go, openLab, pickLenet300, shot, test } from './fixtures.ts';
 
 /**
  * Try it → "Inside the network": a test digit through LeNet-300-100 (fp32)
@@ -13,11 +13,7 @@ test('a test digit through fp32 and int8 LeNet-300-100: every layer of both, and
 
   // An int8 child of the bundled LeNet-300-100, made the way a user makes one.
   await go(page, 'compress');
-  const source = page.getByTestId('source-select');
-  const values = await source.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
-  const pick = values.find((v) => v.startsWith('bundled:') && v.includes('300')) ?? values.find((v) => v.includes('lenet-300-100'));
-  expect(pick, `a LeNet-300-100 among ${values.join(', ')}`).toBeTruthy();
-  await source.selectOption(pick!);
+  const pick = await pickLenet300(page);
   await page.getByTestId('add-pass-select').selectOption('int8');
   await page.getByTestId('add-pass').click();
   await page.getByTestId('limit-select').selectOption('1000');
@@ -94,7 +90,7 @@ test('a test digit through fp32 and int8 LeNet-300-100: every layer of both, and
 
   // The int8 child as A: B becomes its parent, and the view follows the new pick by itself.
   await page.getByTestId('act-pick-a').selectOption(b);
-  await expect(page.getByTestId('act-pick-b')).toHaveValue(pick!);
+  await expect(page.getByTestId('act-pick-b')).toHaveValue(pick);
   await expect(view.getByTestId('act-variant-a')).toContainText('CPU integer reference', { timeout: 120_000 });
   await expect(view.getByTestId('act-variant-b')).toContainText('GPU float executor');
   await expect(view.getByTestId('act-diff')).toHaveCount(4);

@@ -5,7 +5,7 @@
  * labelled as one), both columns with numbers, the int8 variant and both
  * results in Compare, a one-click follow-up, and cancel.
  */
-import { expect, go, openLab, shot, test } from './fixtures.ts';
+import { expect, go, openLab, pickLenet300, shot, test } from './fixtures.ts';
 import type { Page } from '@playwright/test';
 
 /** From the first screen the app shows (no hash: Device) to the experiment, in one click. */
@@ -15,12 +15,9 @@ async function openExperiment(page: Page): Promise<void> {
   await expect(page.getByRole('heading', { name: 'FP32 vs INT8', level: 2 })).toBeVisible();
 }
 
-async function pickLenet300(page: Page): Promise<void> {
-  const source = page.getByTestId('experiment-source');
-  const values = await source.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
-  const pick = values.find((v) => v.startsWith('bundled:') && v.includes('300'));
-  expect(pick, `a bundled LeNet-300-100 among ${values.join(', ')}`).toBeTruthy();
-  await source.selectOption(pick!);
+/** The bundled LeNet-300-100 on 1,000 test images. */
+async function pickExperiment(page: Page): Promise<void> {
+  await pickLenet300(page, 'experiment-source');
   await page.getByTestId('experiment-limit').selectOption('1000');
 }
 
@@ -38,7 +35,7 @@ test('FP32 vs INT8 from the first screen: both measured side by side, the int8 v
   await openExperiment(page);
   // What the int8 multiply is here is said before anything runs (the Device screen's outlook).
   await expect(page.getByTestId('experiment-outlook')).toContainText('the int8 multiply is the');
-  await pickLenet300(page);
+  await pickExperiment(page);
   await page.getByTestId('experiment-run').click();
   await expect(page.getByTestId('experiment-progress')).toContainText(/Step \d\/3/);
   await expect(page.getByTestId('experiment-table')).toBeVisible({ timeout: 480_000 });
@@ -101,7 +98,7 @@ test('a running experiment can be cancelled: it answers at once and stores no va
   const before = await page.getByTestId('model-row').count();
   await go(page, 'device');
   await openExperiment(page);
-  await pickLenet300(page);
+  await pickExperiment(page);
   await page.getByTestId('experiment-limit').selectOption('10000');
   await page.getByTestId('experiment-run').click();
   // Past quantizing: the int8 variant is stored and being measured against fp32 when Cancel is pressed.

@@ -60,6 +60,16 @@ export async function chooseVariants(page: Page, which: RegExp): Promise<void> {
   }
 }
 
+/** Picks the bundled (trained) LeNet-300-100 in a model select (the Compress screen's by default) and returns its id: dense only, so quick on SwiftShader. */
+export async function pickLenet300(page: Page, selectTestId = 'source-select'): Promise<string> {
+  const source = page.getByTestId(selectTestId);
+  const values = await source.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+  const pick = values.find((v) => v.startsWith('bundled:') && v.includes('300'));
+  expect(pick, `a bundled LeNet-300-100 among ${values.join(', ')}`).toBeTruthy();
+  await source.selectOption(pick!);
+  return pick!;
+}
+
 export function textSeen(page: Page, testId: string, pattern: RegExp, timeout: number): Promise<unknown> {
   return page.waitForFunction(
     ([id, source, flags]) => {

@@ -1,4 +1,4 @@
-import { chooseVariants, expect, go, inOwnBrowser, openLab, shot, test } from './fixtures.ts';
+import { chooseVariants, expect, go, inOwnBrowser, openLab, pickLenet300, shot, test } from './fixtures.ts';
 import type { Page } from '@playwright/test';
 import { initModel } from '../src/model/model.ts';
 import { serializeModel } from '../src/model/format.ts';
@@ -75,12 +75,7 @@ test('prune + int8 a model, see its result row, draw a digit; results survive a 
   test.setTimeout(420_000);
   await openLab(page);
   await go(page, 'compress');
-  const source = page.getByTestId('source-select');
-  const values = await source.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
-  // A bundled (trained) LeNet-300-100 when the build has one, else its untrained stand-in.
-  const pick = values.find((v) => v.startsWith('bundled:') && v.includes('300')) ?? values.find((v) => v.includes('lenet-300-100'));
-  expect(pick, `a LeNet-300-100 among ${values.join(', ')}`).toBeTruthy();
-  await source.selectOption(pick!);
+  await pickLenet300(page);
   for (const pass of ['prune', 'int8']) {
     await page.getByTestId('add-pass-select').selectOption(pass);
     await page.getByTestId('add-pass').click();

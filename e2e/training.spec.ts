@@ -3,17 +3,8 @@
  * cancelling one. Kept tiny for SwiftShader (dense-only LeNet-300-100, 256
  * images in batches of 64 for the run that finishes).
  */
-import { expect, go, openLab, shot, test, textSeen } from './fixtures.ts';
+import { expect, go, openLab, pickLenet300, shot, test, textSeen } from './fixtures.ts';
 import type { Page } from '@playwright/test';
-
-/** Picks the bundled (trained) LeNet-300-100 as the start model of the Compress screen. */
-async function pickLenet300(page: Page): Promise<void> {
-  const source = page.getByTestId('source-select');
-  const values = await source.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
-  const pick = values.find((v) => v.startsWith('bundled:') && v.includes('300'));
-  expect(pick, `a bundled LeNet-300-100 among ${values.join(', ')}`).toBeTruthy();
-  await source.selectOption(pick!);
-}
 
 async function addPass(page: Page, pass: string): Promise<void> {
   await page.getByTestId('add-pass-select').selectOption(pass);
