@@ -20,6 +20,17 @@
  * weights, which is also why the saving is small). Params gains tk, seed and
  * salt. Bindings, CODEBOOK: 0 Params · 1 x · 2 idx · 3 codebook · 4 b · 5 y;
  * HASHED: 0 Params · 1 x · 2 table · 3 b · 4 y.
+ *
+ * VEC4 variant (code constant VEC4: fp32 weights, m = 1, c % 4 == 0): x, w,
+ * b and y are bound as vec4 words of 4 channels, and a thread owns TM
+ * adjacent output pixels of one row × one channel word, so each tap costs
+ * one weight word and TM input words for 4·TM multiply-adds (the scalar body
+ * pays two scalar loads, its index arithmetic and two range checks per
+ * multiply-add: on SwiftShader LeNet-5-separable's conv2_dw ran at under
+ * 0.2 GFLOP/s, see docs/benchmark.md). Adjacent threads take adjacent
+ * channel words. Dispatch: one thread per (n, oy, block of TM ox, word):
+ * t = ((n·oh + oy)·xb + b)·c4 + word, xb = ceil(ow / TM); total counts
+ * threads. INSIDE (no tap in the padding) drops the bounds checks.
  */
 override WG: u32 = 64u;
 /** 0: none, 1: ReLU, 2: relu6 (a fused `activation` relu6). */
@@ -36,6 +47,58 @@ fn weightAt(j: u32) -> f32 {
 }
 //#endif
 
+fn act(v: vec4<f32>) -> vec4<f32> {
+  if (RELU == 1u) {
+    return max(v, vec4<f32>(0.0));
+  }
+  if (RELU == 2u) {
+    return clamp(v, vec4<f32>(0.0), vec4<f32>(6.0));
+  }
+  return v;
+}
+
+//#if VEC4
+const TM: u32 = $TMu;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let t = flatIndex(wid, nwg, lid, WG);
+  if (t >= p.total) {
+    return;
+  }
+  let c4 = p.c / 4u;
+  let cw = t % c4;
+  let r = t / c4;
+  let ox0 = (r % p.xb) * TM;
+  let oy = (r / p.xb) % p.oh;
+  let n = r / (p.xb * p.oh);
+  let iy0 = i32(oy * p.sh) - i32(p.padT);
+  // Pixels past the row's end recompute its last pixel; never stored.
+  let ix$r = i32(min(ox0 + $ru, p.ow - 1u) * p.sw) - i32(p.padL);
+  var acc$r = bias[cw];
+  for (var ky = 0u; ky < p.kh; ky++) {
+    let iy = iy0 + i32(ky);
+//#if INSIDE
+    let rowBase = (n * p.h + u32(iy)) * p.w;
+//#else
+    let rowOk = (iy >= 0) & (iy < i32(p.h));
+    let rowBase = (n * p.h + u32(clamp(iy, 0, i32(p.h) - 1))) * p.w;
+//#endif
+    for (var kx = 0u; kx < p.kw; kx++) {
+      let wv = wt[(ky * p.kw + kx) * c4 + cw];
+//#if INSIDE
+      let a$r = x[(rowBase + u32(ix$r) + kx) * c4 + cw];
+//#else
+      let xx$r = ix$r + i32(kx);
+      let a$r = select(vec4<f32>(0.0), x[(rowBase + u32(clamp(xx$r, 0, i32(p.w) - 1))) * c4 + cw], rowOk & (xx$r >= 0) & (xx$r < i32(p.w)));
+//#endif
+      acc$r += a$r * wv;
+    }
+  }
+  let out = ((n * p.oh + oy) * p.ow + ox0) * c4 + cw;
+  if (ox0 + $ru < p.ow) { y[out + $ru * c4] = act(acc$r); }
+}
+//#else
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
 //#if COMPRESSED
@@ -76,3 +139,4 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   y[i] = acc;
 }
+//#endif

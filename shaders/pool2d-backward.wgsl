@@ -22,11 +22,30 @@
  * thread per OUTPUT element (i indexes dy) finds its window's first maximum
  * once and writes all winH·winW inputs of the window — the same values as the
  * gather (the one sum has one term), without recomputing the argmax per input.
+ *
+ * VEC4 (code constant; c % 4 == 0): the same body on words of 4 channels (x,
+ * dy and dx bound as vec4 arrays, p.c counting words); the argmax is kept
+ * per lane with `select`, so each channel's first maximum is its own.
+ * Comparisons use `|`/`&`, which serve scalars and vectors alike.
  */
 /** 0: max, 1: average. */
 override AVG: u32 = 0u;
 /** 1: non-overlapping windows that tile the input; the dispatch covers dy, not dx. */
 override DISJOINT: u32 = 0u;
+
+//#if VEC4
+alias F = vec4<f32>;
+alias U = vec4<u32>;
+//#else
+alias F = f32;
+alias U = u32;
+//#endif
+const NONE: u32 = 0xffffffffu;
+
+/** Whether v replaces best as a window's first maximum: the first tap, a larger value, or the first NaN. */
+fn better(at: U, v: F, best: F) -> U {
+  return select(U(0u), U(1u), (at == U(NONE)) | (v > best) | ((v != v) & (best == best)));
+}
 
 /** First output index whose window (size win, stride s) reaches i: ceil((i − win + 1) / s), at least 0. */
 fn firstWindow(i: u32, win: u32, s: u32) -> u32 {
@@ -42,7 +61,7 @@ fn disjointWindow(i: u32) {
   let g = dy[i];
   let base = ((el.n * p.h + el.y * p.sh) * p.w + el.x * p.sw) * p.c + el.c;
   if (AVG == 1u) {
-    let v = g / f32(p.winH * p.winW);
+    let v = g / F(f32(p.winH * p.winW));
     for (var wy = 0u; wy < p.winH; wy++) {
       for (var wx = 0u; wx < p.winW; wx++) {
         dx[base + (wy * p.w + wx) * p.c] = v;
@@ -51,22 +70,21 @@ fn disjointWindow(i: u32) {
     return;
   }
   // The first maximum in scan order, as in the gather below and src/cpu/pool2d.ts.
-  var best = 0.0;
-  var at = 0xffffffffu;
+  var best = F(0.0);
+  var at = U(NONE);
   for (var wy = 0u; wy < p.winH; wy++) {
     for (var wx = 0u; wx < p.winW; wx++) {
       let j = base + (wy * p.w + wx) * p.c;
       let v = x[j];
-      if (at == 0xffffffffu || v > best || (v != v && best == best)) {
-        best = v;
-        at = j;
-      }
+      let take = better(at, v, best) == U(1u);
+      best = select(best, v, take);
+      at = select(at, U(j), take);
     }
   }
   for (var wy = 0u; wy < p.winH; wy++) {
     for (var wx = 0u; wx < p.winW; wx++) {
       let j = base + (wy * p.w + wx) * p.c;
-      dx[j] = select(0.0, g, j == at);
+      dx[j] = select(F(0.0), g, U(j) == at);
     }
   }
 }
@@ -87,31 +105,28 @@ fn body(i: u32) {
   let xx = el.x + p.padL;
   let oy1 = min(yy / p.sh + 1u, p.oh);
   let ox1 = min(xx / p.sw + 1u, p.ow);
-  var acc = 0.0;
+  var acc = F(0.0);
   for (var oy = firstWindow(yy, p.winH, p.sh); oy < oy1; oy++) {
     let rows = span(oy, p.sh, p.padT, p.winH, p.h);
     for (var ox = firstWindow(xx, p.winW, p.sw); ox < ox1; ox++) {
       let cols = span(ox, p.sw, p.padL, p.winW, p.w);
       let g = dy[((el.n * p.oh + oy) * p.ow + ox) * p.c + el.c];
       if (AVG == 1u) {
-        acc += g / f32(select((rows.y - rows.x) * (cols.y - cols.x), p.winH * p.winW, p.incl == 1u));
+        acc += g / F(f32(select((rows.y - rows.x) * (cols.y - cols.x), p.winH * p.winW, p.incl == 1u)));
       } else {
         // Recompute this window's first maximum; the gradient is ours if it is us.
-        var best = 0.0;
-        var at = 0xffffffffu;
+        var best = F(0.0);
+        var at = U(NONE);
         for (var iy = rows.x; iy < rows.y; iy++) {
           for (var ix = cols.x; ix < cols.y; ix++) {
             let j = ((el.n * p.h + iy) * p.w + ix) * p.c + el.c;
             let v = x[j];
-            if (at == 0xffffffffu || v > best || (v != v && best == best)) {
-              best = v;
-              at = j;
-            }
+            let take = better(at, v, best) == U(1u);
+            best = select(best, v, take);
+            at = select(at, U(j), take);
           }
         }
-        if (at == i) {
-          acc += g;
-        }
+        acc += select(F(0.0), g, at == U(i));
       }
     }
   }

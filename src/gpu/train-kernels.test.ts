@@ -221,7 +221,7 @@ describe('conv2d / dense backward vs the CPU reference', () => {
   }
 });
 
-describe('depthwise conv2d backward vs the CPU reference', () => {
+describe('depthwise conv2d forward and backward vs the CPU reference', () => {
   const cases: { what: string; layer: Layer; input: [number, number, number] }[] = [
     { what: '3×3 same stride 2, c=6', layer: dw([3, 3], [2, 2], 'same'), input: [7, 8, 6] },
     { what: '5×5 valid, c=1', layer: dw([5, 5], [1, 1], 'valid'), input: [9, 9, 1] },
@@ -231,6 +231,11 @@ describe('depthwise conv2d backward vs the CPU reference', () => {
     { what: 'explicit pads t0 b2 l2 r1, 3×3 stride (2,1), c=5', layer: dw([3, 3], [2, 1], { top: 0, bottom: 2, left: 2, right: 1 }), input: [7, 6, 5] },
     { what: 'multiplier 2, 3×3 same stride 2, c=3', layer: dw([3, 3], [2, 2], 'same', 2), input: [7, 8, 3] },
     { what: 'multiplier 3, 2×3 valid, c=5', layer: dw([2, 3], [1, 1], 'valid', 3), input: [6, 7, 5] },
+    // Whole channel words (the VEC4 bodies): padded, strided, rows not a multiple of the 4-pixel block.
+    { what: 'vec4: 3×3 same stride 1 on 7×9, c=8', layer: dw([3, 3], [1, 1], 'same'), input: [7, 9, 8] },
+    { what: 'vec4: 3×3 same stride 2 on 9×10, c=4', layer: dw([3, 3], [2, 2], 'same'), input: [9, 10, 4] },
+    { what: 'vec4: 2×3 valid stride (1,2) on 6×11, c=12', layer: dw([2, 3], [1, 2], 'valid'), input: [6, 11, 12] },
+    { what: 'vec4: explicit pads t2 b0 l1 r1, 3×2 stride (2,1), c=4', layer: dw([3, 2], [2, 1], { top: 2, bottom: 0, left: 1, right: 1 }), input: [7, 5, 4] },
   ];
   for (const c of cases) {
     it(c.what, async () => {
@@ -242,6 +247,10 @@ describe('depthwise conv2d backward vs the CPU reference', () => {
         const { padT, padL } = convGeometry(c.layer, r.ls.input, r.ls.output);
         const m = l.multiplier ?? 1;
         const shape = { batch, h, w, c: ch, oh, ow, kh: l.kernel[0], kw: l.kernel[1], sh: l.stride[0], sw: l.stride[1], padT, padL, m };
+        const y = await run('depthwise-conv2d', { ...shape, relu: false }, { input: r.x, weight: r.params.weight!, bias: r.params.bias! }, ['output'], {
+          output: r.y.length,
+        });
+        expectNear(take(y.output, r.y.length), r.y, `forward batch ${batch}`);
         const dx = await run('depthwise-conv2d-backward-input', shape, { dOutput: r.dy, weight: r.params.weight! }, ['output'], { output: r.x.length });
         expectNear(take(dx.output, r.x.length), r.grads.dInput, `dInput batch ${batch}`);
         const n = r.params.weight!.length;
@@ -255,7 +264,7 @@ describe('depthwise conv2d backward vs the CPU reference', () => {
   }
 });
 
-describe('pool2d / relu backward vs the CPU reference', () => {
+describe('pool2d forward and backward, relu backward vs the CPU reference', () => {
   const pool = (kind: 'maxPool2d' | 'avgPool2d', w: [number, number], s: [number, number]): Pool2dLayer => ({ kind, name: 'l', window: w, stride: s });
   const cases: { what: string; layer: Layer; input: [number, number, number]; ties?: boolean }[] = [
     { what: 'max 2×2/2 on odd 7×7, c=3 (floor mode)', layer: pool('maxPool2d', [2, 2], [2, 2]), input: [7, 7, 3] },
@@ -279,6 +288,15 @@ describe('pool2d / relu backward vs the CPU reference', () => {
       what: 'avg 3×2 / stride (2,1) padded t2 b0 l1 r1, excluding pads from the count',
       layer: { ...pool('avgPool2d', [3, 2], [2, 1]), padding: { top: 2, bottom: 0, left: 1, right: 1 }, countIncludePad: false },
       input: [6, 5, 4],
+    },
+    // Whole channel words (the VEC4 bodies: the argmax is kept per lane).
+    { what: 'vec4: max 2×2/2 tiling 8×6, c=8, with ties (disjoint path)', layer: pool('maxPool2d', [2, 2], [2, 2]), input: [8, 6, 8], ties: true },
+    { what: 'vec4: avg 2×2/2 tiling 6×4, c=4 (disjoint path)', layer: pool('avgPool2d', [2, 2], [2, 2]), input: [6, 4, 4] },
+    {
+      what: 'vec4: max 3×3/2 padded t1 b1 l1 r0 on 7×6, c=12, with ties (gather path)',
+      layer: { ...pool('maxPool2d', [3, 3], [2, 2]), padding: { top: 1, bottom: 1, left: 1, right: 0 } },
+      input: [7, 6, 12],
+      ties: true,
     },
   ];
   for (const c of cases) {
@@ -307,6 +325,8 @@ describe('pool2d / relu backward vs the CPU reference', () => {
           mode: l.kind === 'maxPool2d' ? 'max' : 'avg',
           ...poolPadParams(l),
         };
+        const fwd = await run('pool2d', { ...params, relu: false }, { input: x }, ['output'], { output: y.length });
+        expectNear(take(fwd.output, y.length), y, `forward batch ${batch}`, 1e-6, 1e-6);
         const dx = await run('pool2d-backward', params, { input: x, dOutput: r.dy }, ['output'], { output: x.length });
         expectNear(take(dx.output, x.length), ref.dInput, `dInput batch ${batch}`, 1e-6, 1e-6);
       }

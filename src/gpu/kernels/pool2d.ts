@@ -1,6 +1,6 @@
 import shader from '../../../shaders/pool2d.wgsl?raw';
 import type { Pool2dLayer } from '../../model/layers.ts';
-import type { DispatchLimits, KernelDescriptor } from './types.ts';
+import type { CodeValues, DispatchLimits, KernelDescriptor } from './types.ts';
 import { ceilDiv, fold1d } from './types.ts';
 
 /**
@@ -41,19 +41,27 @@ export interface Pool2dParams extends PoolPadParams {
 
 const WG = 64;
 
+/** Channel lanes per thread of a pool kernel: 4 (one vec4 word, code constant VEC4) when the channels fill whole words, else 1. */
+export const poolLanes = (s: { c: number }): number => (s.c % 4 === 0 ? 4 : 1);
+/** Array element type of a pool kernel's tensors in the variant `code`. */
+export const poolType = (code: CodeValues): string => (code.VEC4 ? 'vec4<f32>' : 'f32');
+const words = (s: Pool2dParams): number => s.c / poolLanes(s);
+
 export const pool2d = {
   name: 'pool2d',
   precision: 'fp32',
   shader,
+  codeConstants: ['VEC4'],
   lib: ['nhwc'],
   flat: { count: 'p.total' },
   bindings: [
     { name: 'params', kind: 'uniform' },
-    { name: 'input', kind: 'read-only-storage', wgsl: 'x', type: 'f32' },
-    { name: 'output', kind: 'storage', wgsl: 'y', type: 'f32' },
+    { name: 'input', kind: 'read-only-storage', wgsl: 'x', type: poolType },
+    { name: 'output', kind: 'storage', wgsl: 'y', type: poolType },
   ],
+  /** c: channels per pixel in array elements (words with VEC4). */
   uniforms: ['total', 'h', 'w', 'c', 'oh', 'ow', 'winH', 'winW', 'sh', 'sw', 'padT', 'padL', 'incl'],
-  uniformValues: (s: Pool2dParams) => [s.batch * s.oh * s.ow * s.c, s.h, s.w, s.c, s.oh, s.ow, s.winH, s.winW, s.sh, s.sw, ...poolPadUniforms(s)],
-  constants: (s: Pool2dParams) => ({ WG, AVG: s.mode === 'avg' ? 1 : 0, RELU: s.relu ? 1 : 0 }),
-  dispatch: (s: Pool2dParams, limits: DispatchLimits) => fold1d(ceilDiv(s.batch * s.oh * s.ow * s.c, WG), limits),
+  uniformValues: (s: Pool2dParams) => [s.batch * s.oh * s.ow * words(s), s.h, s.w, words(s), s.oh, s.ow, s.winH, s.winW, s.sh, s.sw, ...poolPadUniforms(s)],
+  constants: (s: Pool2dParams) => ({ WG, AVG: s.mode === 'avg' ? 1 : 0, RELU: s.relu ? 1 : 0, VEC4: poolLanes(s) === 4 ? 1 : 0 }),
+  dispatch: (s: Pool2dParams, limits: DispatchLimits) => fold1d(ceilDiv(s.batch * s.oh * s.ow * words(s), WG), limits),
 } satisfies KernelDescriptor<Pool2dParams>;

@@ -74,7 +74,7 @@ export function weightSourceLib(code: CodeValues): readonly string[] {
  * The weight bindings of each source, in binding order: 'weight' (fp32, as
  * `wt: array<denseType>`), or 'indices' + 'codebook', or 'table'.
  */
-export function weightSourceBindings(denseType: string): BindingSpec[] {
+export function weightSourceBindings(denseType: string | ((code: CodeValues) => string)): BindingSpec[] {
   const is = (kind: WeightSourceKind) => (code: CodeValues) => weightSourceKind(code) === kind;
   return [
     { name: 'weight', kind: 'read-only-storage', wgsl: 'wt', type: denseType, when: is('dense') },
