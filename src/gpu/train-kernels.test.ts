@@ -19,6 +19,7 @@ import { acquireGpu } from './device.ts';
 import type { AnyKernel } from './kernels/types.ts';
 import { encodeUniforms } from './kernels/types.ts';
 import { packGemmWeight } from './kernels/conv2d.ts';
+import { colSumGroups } from './kernels/col-sum.ts';
 import { imagesPerSplit, splitsOf } from './kernels/conv2d-backward-weight.ts';
 import { colGradShape, colGradSize, useCol2im } from './kernels/conv2d-col2im.ts';
 import { poolPadParams } from './kernels/pool2d.ts';
@@ -332,6 +333,31 @@ describe('pool2d forward and backward, relu backward vs the CPU reference', () =
       }
     });
   }
+  it('col-sum in row groups, then over the groups: bit-equal to the same order of f32 adds on the CPU', async () => {
+    for (const [rows, n] of [
+      [36864 / 16, 20], // LeNet-5 conv1's bias gradient at batch 4
+      [1001, 3], // uneven last group
+      [100, 7], // too few rows to split: one group
+    ]) {
+      const x = randomInput(rows * n, rows + n);
+      const groups = colSumGroups(rows, n);
+      if (rows >= 1001) expect(groups).toBeGreaterThan(1);
+      const per = Math.ceil(rows / groups);
+      const want = new Float32Array(n);
+      for (let j = 0; j < n; j++) {
+        let total = 0;
+        for (let gi = 0; gi < groups; gi++) {
+          let acc = 0;
+          for (let r = gi * per; r < Math.min(rows, (gi + 1) * per); r++) acc = Math.fround(acc + x[r * n + j]);
+          total = Math.fround(total + acc);
+        }
+        want[j] = total;
+      }
+      const part = await run('col-sum', { rows, n, groups }, { input: x }, ['output'], { output: groups * n });
+      const got = await run('col-sum', { rows: groups, n }, { input: take(part.output, groups * n) }, ['output'], { output: n });
+      expect(Array.from(take(got.output, n)), `${rows}×${n} in ${groups} groups`).toEqual(Array.from(want));
+    }
+  });
   it('relu: dy where x > 0, 0 at x ≤ 0 (odd length)', async () => {
     const x = randomInput(1001, 4).map((v, i) => (i % 7 === 0 ? 0 : v));
     const dy = randomInput(1001, 5);

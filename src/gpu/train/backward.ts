@@ -13,6 +13,7 @@ import { ceilDiv } from '../kernels/types.ts';
 import type { ConvBackwardShape } from '../kernels/conv2d-backward-input.ts';
 import { imagesPerSplit, splitsOf } from '../kernels/conv2d-backward-weight.ts';
 import { colGradShape, colGradSize, useCol2im } from '../kernels/conv2d-col2im.ts';
+import { colSumGroups } from '../kernels/col-sum.ts';
 import { PRUNED } from '../kernels/shared-gather.ts';
 import type { GemmTiling } from '../kernels/conv2d.ts';
 import { gemmPixels, gemmWeightGradParams, useGemmWeightGrad } from '../kernels/weight-grad-gemm.ts';
@@ -191,7 +192,16 @@ async function weightBackward(c: BackwardContext, st: LayerState, shape: ConvBac
   if (st.shared) out.sharedGrads.set(`${layer.name}.weight`, dW);
   if (layer.bias) {
     const dB = g.buffer(`${layer.name} dB`, st.oc);
-    out.backward.push(await g.dispatch('col-sum', { rows: batch * shape.oh * shape.ow, n: st.oc }, { input: c.gradOf(outId), output: dB }, `${label} dB`));
+    const rows = batch * shape.oh * shape.ow;
+    const groups = colSumGroups(rows, st.oc);
+    if (groups > 1) {
+      // Two stages: runs of rows in parallel, then the runs in order (col-sum.wgsl says why).
+      const partial = g.buffer(`${layer.name} dB partials`, groups * st.oc);
+      out.backward.push(await g.dispatch('col-sum', { rows, n: st.oc, groups }, { input: c.gradOf(outId), output: partial }, `${label} dB runs`));
+      out.backward.push(await g.dispatch('col-sum', { rows: groups, n: st.oc }, { input: partial, output: dB }, `${label} dB`));
+    } else {
+      out.backward.push(await g.dispatch('col-sum', { rows, n: st.oc }, { input: c.gradOf(outId), output: dB }, `${label} dB`));
+    }
     tensors.push({ name: `${layer.name}.bias`, size: st.oc, w: st.bias, grad: dB });
   }
   for (const t of tensors) out.updates.push(await c.optimizer.step(t, c.options.masks?.[t.name]));
